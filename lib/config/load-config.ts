@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { type AirlockConfig, configSchema } from './schema';
+
+/** The pilot config shipped with the kit; `AIRLOCK_CONFIG` or the CDK context `config` point elsewhere. */
+export const DEFAULT_CONFIG_PATH = 'config/airlock.config.yaml';
+
+/** A config that cannot be used. `message` is one line naming the file, the field path and what was expected. */
+export class ConfigError extends Error {
+  public readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    public readonly issues: readonly string[] = [message],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => `${pathOf([...issue.path, key])}: unknown field "${key}" (check its spelling)`)
+      .join('; ');
+  }
+  let got = '';
+  const value = issue.path.reduce<unknown>(
+    (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return `${pathOf(issue.path)}: missing; ${issue.message.replace(/^Invalid input: /, '')}`;
+  }
+  if (value !== undefined && (typeof value !== 'object' || value === null)) got = ` (got ${JSON.stringify(value)})`;
+  return `${pathOf(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}${got}`;
+}
+
+/** Validates an already-parsed config object. Throws {@link ConfigError}. */
+export function parseConfig(input: unknown, source = 'config'): AirlockConfig {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => describeIssue(issue, input));
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  throw new ConfigError(`${source}: ${issues[0]}${more}`, issues);
+}
+
+/** Reads and validates a YAML or JSON pilot config file. Throws {@link ConfigError}. */
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${path}: cannot read the config file (${(cause as NodeJS.ErrnoException).code})`, [], {
+      cause,
+    });
+  }
+  let input: unknown;
+  try {
+    input = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (cause) {
+    const first = String((cause as Error).message).split('\n')[0];
+    throw new ConfigError(`${path}: not valid YAML: ${first}`, [], { cause });
+  }
+  return parseConfig(input, path);
+}

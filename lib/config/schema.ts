@@ -1,0 +1,316 @@
+/**
+ * The one schema for an Airlock pilot config.
+ *
+ * This module is pure (zod only): the CDK app, the Lambda handlers, the local pilot and the CLI
+ * all validate the same file with it, so a config that synthesizes is a config the functions accept.
+ */
+import { z } from 'zod';
+
+/** Names that become URL path segments, Cedar entity ids, SSM parameter names and tag values. */
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes, starting with a letter');
+
+const operationName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9]{0,62}$/, 'expected letters and digits, starting with a letter (e.g. lookupGlCode)');
+
+const usd = z.number().nonnegative('expected an amount in USD of 0 or more');
+
+/** One parameter of a connector operation: a small JSON-schema subset that maps to zod and to MCP tool schemas. */
+export const parameterSchema = z.strictObject({
+  type: z.enum(['string', 'number', 'integer', 'boolean']),
+  description: z.string().min(1),
+  required: z.boolean().default(true),
+  maxLength: z.number().int().positive().optional(),
+  pattern: z.string().optional(),
+  enum: z.array(z.string()).min(1).optional(),
+  minimum: z.number().optional(),
+  maximum: z.number().optional(),
+});
+
+const operationBase = {
+  description: z.string().min(1),
+  /** What the operation does to the enterprise system; maps to the scope `<connector>:<access>`. */
+  access: z.enum(['read', 'write', 'export']),
+  /** Cedar action the operation is authorized as. */
+  action: z.enum(['List', 'Read', 'Write', 'Export']),
+  /** Classification of the data the operation returns or changes. */
+  classification: z.enum(['public', 'internal', 'confidential', 'pii']),
+  parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), parameterSchema).default({}),
+};
+
+export const fileStoreOperationSchema = z.strictObject({
+  ...operationBase,
+  /** Which file-store primitive the operation runs. */
+  fileOperation: z.enum(['list', 'read']),
+});
+
+export const httpOperationSchema = z.strictObject({
+  ...operationBase,
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  /** Path template below the connector's base URL; `{param}` is replaced by the URL-encoded parameter. */
+  path: z.string().startsWith('/', 'expected a path starting with /'),
+  /** Parameters sent as the JSON body (the rest fill the path template or the query string). */
+  bodyParameters: z.array(z.string()).default([]),
+});
+
+export const fileStoreConnectorSchema = z.strictObject({
+  kind: z.literal('file-store'),
+  description: z.string().min(1),
+  /** In AWS: an S3 bucket and a key prefix the connector may read (and nothing else). */
+  aws: z.strictObject({
+    /** Existing bucket name; when omitted the stack creates an encrypted bucket for the connector. */
+    bucketName: z.string().optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]*\/$/, 'expected an S3 key prefix ending with /')
+      .refine((p) => !p.startsWith('/') && !p.includes('..'), 'expected a relative prefix without ..'),
+  }),
+  /** In the local pilot: a folder under AIRLOCK_HOME. */
+  local: z.strictObject({
+    folder: name,
+  }),
+  operations: z.record(operationName, fileStoreOperationSchema),
+});
+
+export const httpApiConnectorSchema = z.strictObject({
+  kind: z.literal('http-api'),
+  description: z.string().min(1),
+  baseUrl: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }),
+  auth: z.strictObject({
+    type: z.literal('oauth2-client-credentials'),
+    tokenPath: z.string().startsWith('/', 'expected a path starting with /'),
+    /** Name of the Secrets Manager secret holding `{clientId, clientSecret}` (created by the stack). */
+    secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a Secrets Manager secret name'),
+    scope: z.string().optional(),
+  }),
+  /** Hosts the connector may reach; the base URL's host must be among them. */
+  allowedHosts: z.array(z.string().min(1)).min(1),
+  timeoutMs: z.number().int().positive().max(30_000).default(5_000),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(6 * 1024 * 1024)
+    .default(1024 * 1024),
+  operations: z.record(operationName, httpOperationSchema),
+});
+
+export const connectorSchema = z.discriminatedUnion('kind', [fileStoreConnectorSchema, httpApiConnectorSchema]);
+
+export const principalSchema = z.strictObject({
+  /** Groups the principal belongs to; identity itself comes only from the client certificate's CN. */
+  groups: z.array(name).default([]),
+  /** Clearances beyond the default (e.g. `pii` to see unredacted personal data). */
+  clearances: z.array(z.enum(['pii'])).default([]),
+  email: z.email().optional(),
+});
+
+export const workflowSchema = z.strictObject({
+  description: z.string().min(1),
+  /** Principal accountable for the workflow. */
+  owner: name,
+  costCentre: z.string().min(1),
+  monthlyBudgetUsd: z.number().positive('expected a monthly budget in USD greater than 0'),
+  /** Spend per day above which calls are refused as `rate_limited` (large-batch throttling). */
+  dailySpendCapUsd: z.number().positive('expected a daily spend cap in USD greater than 0'),
+  minutesSavedPerRun: z.number().nonnegative(),
+  maxTokenLifetimeMinutes: z.number().int().min(1).max(12 * 60),
+  /**
+   * Amount above which a write needs a human's approval. Given to Cedar as the workflow's
+   * `approvalThresholdCents`; the rule itself lives in the policy files.
+   */
+  approvalAmountAbove: z.number().nonnegative().default(1000),
+  /** Groups whose members may run the workflow. */
+  groups: z.array(name).min(1),
+  /** Connector name → operations the workflow may call. */
+  connectors: z.record(name, z.array(operationName).min(1)),
+  rateLimits: z
+    .strictObject({
+      perTokenPerMinute: z.number().int().positive().default(120),
+      perWorkflowPerMinute: z.number().int().positive().default(1200),
+    })
+    .default({ perTokenPerMinute: 120, perWorkflowPerMinute: 1200 }),
+});
+
+export const pricesSchema = z.strictObject({
+  lambdaGbSecond: usd,
+  lambdaRequest: usd,
+  apiGatewayRequest: usd,
+  kmsRequest: usd,
+  secretsManagerCall: usd,
+  dynamodbWrite: usd,
+  /** Model id → USD per million tokens. */
+  models: z.record(
+    z.string().min(1),
+    z.strictObject({ inputPerMillionTokens: usd, outputPerMillionTokens: usd }),
+  ),
+  /** Value of one hour of the manual work a workflow replaces, for ROI. */
+  hourlyRateUsd: usd,
+});
+
+export const configSchema = z
+  .strictObject({
+    stage: name,
+    domain: z.strictObject({
+      name: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'expected a DNS name such as airlock.example.com'),
+      certificateArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'expected an ACM certificate ARN'),
+      hostedZone: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }).optional(),
+      truststore: z.union([
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({
+          uri: z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.+$/, 'expected s3://bucket/key'),
+          version: z.string().optional(),
+        }),
+      ]),
+    }),
+    api: z
+      .strictObject({
+        throttleRatePerSecond: z.number().positive().default(50),
+        throttleBurst: z.number().int().positive().default(100),
+        wafRateLimitPer5Minutes: z.number().int().min(10).default(2000),
+        maxBodyBytes: z.number().int().positive().default(16 * 1024),
+      })
+      .default({ throttleRatePerSecond: 50, throttleBurst: 100, wafRateLimitPer5Minutes: 2000, maxBodyBytes: 16384 }),
+    tokens: z
+      .strictObject({
+        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+      })
+      .default({ clockSkewSeconds: 30 }),
+    killSwitch: z
+      .strictObject({
+        cacheSeconds: z.number().positive().max(60).default(5),
+        stalenessSeconds: z.number().positive().max(600).default(30),
+      })
+      .default({ cacheSeconds: 5, stalenessSeconds: 30 }),
+    audit: z
+      .strictObject({
+        anchorEveryMinutes: z.number().int().min(1).max(1440).default(15),
+        objectLockRetentionDays: z.number().int().min(1).max(36500).default(365),
+      })
+      .default({ anchorEveryMinutes: 15, objectLockRetentionDays: 365 }),
+    approvals: z
+      .strictObject({
+        expiryHours: z.number().positive().max(24 * 30).default(24),
+      })
+      .default({ expiryHours: 24 }),
+    functions: z
+      .strictObject({
+        reservedConcurrency: z
+          .strictObject({
+            broker: z.number().int().min(1).default(10),
+            connector: z.number().int().min(1).default(20),
+            approvals: z.number().int().min(1).default(5),
+            anchor: z.number().int().min(1).default(1),
+          })
+          .default({ broker: 10, connector: 20, approvals: 5, anchor: 1 }),
+        logRetentionDays: z.number().int().positive().default(365),
+      })
+      .default({
+        reservedConcurrency: { broker: 10, connector: 20, approvals: 5, anchor: 1 },
+        logRetentionDays: 365,
+      }),
+    alerts: z.strictObject({ email: z.email().optional() }).default({}),
+    principals: z.record(name, principalSchema),
+    groups: z.record(name, z.strictObject({ description: z.string().min(1) })),
+    connectors: z.record(name, connectorSchema),
+    workflows: z.record(name, workflowSchema),
+    prices: pricesSchema,
+  })
+  .superRefine((config, ctx) => {
+    for (const [principal, p] of Object.entries(config.principals)) {
+      p.groups.forEach((group, i) => {
+        if (!(group in config.groups)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['principals', principal, 'groups', i],
+            message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
+          });
+        }
+      });
+    }
+    for (const [connectorName, c] of Object.entries(config.connectors)) {
+      if (c.kind === 'http-api') {
+        const host = new URL(c.baseUrl).hostname;
+        if (!c.allowedHosts.includes(host)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', connectorName, 'allowedHosts'],
+            message: `the base URL's host "${host}" must be in allowedHosts`,
+          });
+        }
+        for (const [opName, op] of Object.entries(c.operations)) {
+          for (const placeholder of op.path.matchAll(/\{([^}]+)\}/g)) {
+            if (!(placeholder[1] in op.parameters)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['connectors', connectorName, 'operations', opName, 'path'],
+                message: `path placeholder {${placeholder[1]}} is not a declared parameter`,
+              });
+            }
+          }
+          op.bodyParameters.forEach((param, i) => {
+            if (!(param in op.parameters)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['connectors', connectorName, 'operations', opName, 'bodyParameters', i],
+                message: `"${param}" is not a declared parameter`,
+              });
+            }
+          });
+        }
+      }
+    }
+    for (const [workflowName, w] of Object.entries(config.workflows)) {
+      if (!(w.owner in config.principals)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workflows', workflowName, 'owner'],
+          message: `unknown principal "${w.owner}"; expected one of: ${Object.keys(config.principals).join(', ')}`,
+        });
+      }
+      w.groups.forEach((group, i) => {
+        if (!(group in config.groups)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['workflows', workflowName, 'groups', i],
+            message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
+          });
+        }
+      });
+      for (const [connectorName, operations] of Object.entries(w.connectors)) {
+        const connector = config.connectors[connectorName];
+        if (!connector) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['workflows', workflowName, 'connectors', connectorName],
+            message: `unknown connector "${connectorName}"; expected one of: ${Object.keys(config.connectors).join(', ')}`,
+          });
+          continue;
+        }
+        operations.forEach((op, i) => {
+          if (!(op in connector.operations)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['workflows', workflowName, 'connectors', connectorName, i],
+              message: `unknown operation "${op}" of connector "${connectorName}"; expected one of: ${Object.keys(connector.operations).join(', ')}`,
+            });
+          }
+        });
+      }
+    }
+  });
+
+export type AirlockConfig = z.infer<typeof configSchema>;
+export type ConnectorConfig = z.infer<typeof connectorSchema>;
+export type FileStoreConnectorConfig = z.infer<typeof fileStoreConnectorSchema>;
+export type HttpApiConnectorConfig = z.infer<typeof httpApiConnectorSchema>;
+export type OperationConfig = z.infer<typeof fileStoreOperationSchema> | z.infer<typeof httpOperationSchema>;
+export type ParameterConfig = z.infer<typeof parameterSchema>;
+export type WorkflowConfig = z.infer<typeof workflowSchema>;
+export type PrincipalConfig = z.infer<typeof principalSchema>;
+export type Prices = z.infer<typeof pricesSchema>;
+export type Access = OperationConfig['access'];
