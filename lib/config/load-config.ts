@@ -21,7 +21,9 @@ export class ConfigError extends Error {
 function pathOf(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
   return path
-    .map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`))
+    .map((segment, i) =>
+      typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`,
+    )
     .join('');
 }
 
@@ -33,13 +35,15 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
   let got = '';
   const value = issue.path.reduce<unknown>(
-    (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    (node, key) =>
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
     input,
   );
   if (issue.code === 'invalid_type' && value === undefined) {
     return `${pathOf(issue.path)}: missing; ${issue.message.replace(/^Invalid input: /, '')}`;
   }
-  if (value !== undefined && (typeof value !== 'object' || value === null)) got = ` (got ${JSON.stringify(value)})`;
+  if (value !== undefined && (typeof value !== 'object' || value === null))
+    got = ` (got ${JSON.stringify(value)})`;
   return `${pathOf(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}${got}`;
 }
 
@@ -48,7 +52,8 @@ export function parseConfig(input: unknown, source = 'config'): AirlockConfig {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => describeIssue(issue, input));
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   throw new ConfigError(`${source}: ${issues[0]}${more}`, issues);
 }
 
@@ -58,9 +63,13 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`${path}: cannot read the config file (${(cause as NodeJS.ErrnoException).code})`, [], {
-      cause,
-    });
+    throw new ConfigError(
+      `${path}: cannot read the config file (${(cause as NodeJS.ErrnoException).code})`,
+      [],
+      {
+        cause,
+      },
+    );
   }
   let input: unknown;
   try {

@@ -13,7 +13,10 @@ const name = z
 
 const operationName = z
   .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9]{0,62}$/, 'expected letters and digits, starting with a letter (e.g. lookupGlCode)');
+  .regex(
+    /^[a-zA-Z][a-zA-Z0-9]{0,62}$/,
+    'expected letters and digits, starting with a letter (e.g. lookupGlCode)',
+  );
 
 const usd = z.number().nonnegative('expected an amount in USD of 0 or more');
 
@@ -97,7 +100,10 @@ export const httpApiConnectorSchema = z.strictObject({
   operations: z.record(operationName, httpOperationSchema),
 });
 
-export const connectorSchema = z.discriminatedUnion('kind', [fileStoreConnectorSchema, httpApiConnectorSchema]);
+export const connectorSchema = z.discriminatedUnion('kind', [
+  fileStoreConnectorSchema,
+  httpApiConnectorSchema,
+]);
 
 export const principalSchema = z.strictObject({
   /** Groups the principal belongs to; identity itself comes only from the client certificate's CN. */
@@ -116,7 +122,11 @@ export const workflowSchema = z.strictObject({
   /** Spend per day above which calls are refused as `rate_limited` (large-batch throttling). */
   dailySpendCapUsd: z.number().positive('expected a daily spend cap in USD greater than 0'),
   minutesSavedPerRun: z.number().nonnegative(),
-  maxTokenLifetimeMinutes: z.number().int().min(1).max(12 * 60),
+  maxTokenLifetimeMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(12 * 60),
   /**
    * Amount above which a write needs a human's approval. Given to Cedar as the workflow's
    * `approvalThresholdCents`; the rule itself lives in the policy files.
@@ -157,7 +167,10 @@ export const configSchema = z
       name: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'expected a DNS name such as airlock.example.com'),
       certificateArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'expected an ACM certificate ARN'),
+        .regex(
+          /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+          'expected an ACM certificate ARN',
+        ),
       hostedZone: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }).optional(),
       truststore: z.union([
         z.strictObject({ file: z.string().min(1) }),
@@ -172,9 +185,18 @@ export const configSchema = z
         throttleRatePerSecond: z.number().positive().default(50),
         throttleBurst: z.number().int().positive().default(100),
         wafRateLimitPer5Minutes: z.number().int().min(10).default(2000),
-        maxBodyBytes: z.number().int().positive().default(16 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024),
       })
-      .default({ throttleRatePerSecond: 50, throttleBurst: 100, wafRateLimitPer5Minutes: 2000, maxBodyBytes: 16384 }),
+      .default({
+        throttleRatePerSecond: 50,
+        throttleBurst: 100,
+        wafRateLimitPer5Minutes: 2000,
+        maxBodyBytes: 16384,
+      }),
     tokens: z
       .strictObject({
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
@@ -194,7 +216,11 @@ export const configSchema = z
       .default({ anchorEveryMinutes: 15, objectLockRetentionDays: 365 }),
     approvals: z
       .strictObject({
-        expiryHours: z.number().positive().max(24 * 30).default(24),
+        expiryHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(24),
       })
       .default({ expiryHours: 24 }),
     functions: z
