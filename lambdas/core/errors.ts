@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   upstream_error: 502,
   kill_switch_engaged: 503,
   unavailable: 503,
+  internal_error: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
