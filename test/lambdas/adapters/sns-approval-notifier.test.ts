@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import {
+  AuthorizationErrorException,
+  InvalidParameterException,
+  NotFoundException,
+  PublishCommand,
+  type PublishCommandInput,
+  SNSClient,
+} from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  approvalNotice,
+  MAX_SUBJECT_LENGTH,
+  SnsApprovalNotifier,
+} from '../../../lambdas/adapters/aws/sns-approval-notifier';
+import { ConsoleApprovalNotifier } from '../../../lambdas/adapters/local/console-approval-notifier';
+import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
+import { DependencyError } from '../../../lambdas/core/errors';
+
+const TOPIC = 'arn:aws:sns:us-east-1:111111111111:airlock-pilot-approvals';
+const metadata = { httpStatusCode: 400, requestId: 'c0ffee00-0000-4000-8000-000000000000', attempts: 1 };
+const snsMock = mockClient(SNSClient);
+
+/** SNS as the service behaves: it checks the topic, the subject's rules and the message size. */
+function fakeTopic(): PublishCommandInput[] {
+  const published: PublishCommandInput[] = [];
+  snsMock.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+    if (input.TopicArn !== TOPIC)
+      throw new NotFoundException({ $metadata: metadata, message: 'Topic does not exist' });
+    const subject = input.Subject;
+    if (
+      subject !== undefined &&
+      (subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject) || /^\s/.test(subject))
+    ) {
+      throw new InvalidParameterException({ $metadata: metadata, message: 'Invalid parameter: Subject' });
+    }
+    if (!input.Message || Buffer.byteLength(input.Message) > 256 * 1024) {
+      throw new InvalidParameterException({
+        $metadata: metadata,
+        message: 'Invalid parameter: Message too long',
+      });
+    }
+    published.push(input);
+    return { MessageId: `msg-${published.length}`, $metadata: { ...metadata, httpStatusCode: 200 } };
+  });
+  return published;
+}
+
+const call = {
+  method: 'POST',
+  url: 'https://erp.example.com/api/journal-entries',
+  body: { glCode: '6100', amount: 1250.5, currency: 'EUR', memo: 'Q3 travel' },
+  destinationHost: 'erp.example.com',
+};
+const canonicalCall =
+  '{"body":{"amount":1250.5,"currency":"EUR","glCode":"6100","memo":"Q3 travel"},"destinationHost":"erp.example.com","method":"POST","url":"https://erp.example.com/api/journal-entries"}';
+const callSha256 = createHash('sha256').update(canonicalCall).digest('hex');
+
+function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    id: 'apr_0123456789abcdef0123456789abcdef',
+    status: 'pending',
+    principal: 'alice',
+    workflow: 'expense-summary',
+    connector: 'erp',
+    operation: 'createJournalEntry',
+    argumentsHash: 'a'.repeat(64),
+    policyVersion: 'policies-v1',
+    approverGroup: 'managers',
+    preview: { call, sha256: callSha256 },
+    reasons: ['journal-entry-above-threshold'],
+    requestId: 'req-42',
+    createdAt: '2026-11-02T09:00:00.000Z',
+    expiresAt: '2026-11-03T09:00:00.000Z',
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  snsMock.reset();
+});
+
+describe('Class: SnsApprovalNotifier', () => {
+  describe('Method: notify', () => {
+    it('publishes who asks, the workflow, the exact call with its sha256, the expiry and the CLI commands', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      await notifier.notify(approval());
+
+      // Assess
+      expect(published).toHaveLength(1);
+      const [sent] = published;
+      expect(sent.Subject).toBe('Airlock: approval needed for erp/createJournalEntry by alice');
+      expect(sent.Message).toContain(
+        'alice asks to run erp/createJournalEntry in workflow "expense-summary"',
+      );
+      expect(sent.Message).toContain('A member of the group "managers" must approve or reject it');
+      expect(sent.Message).toContain(`\n${canonicalCall}\n`);
+      expect(sent.Message).toContain(`sha256: ${callSha256}`);
+      expect(sent.Message).toContain('Expires:    2026-11-03T09:00:00.000Z');
+      expect(sent.Message).toContain('npx airlock approvals show apr_0123456789abcdef0123456789abcdef');
+      expect(sent.Message).toContain(
+        'npx airlock approvals approve apr_0123456789abcdef0123456789abcdef --reason',
+      );
+      expect(sent.Message).toContain(
+        'npx airlock approvals reject apr_0123456789abcdef0123456789abcdef --reason',
+      );
+      expect(sent.MessageAttributes).toEqual({
+        approverGroup: { DataType: 'String', StringValue: 'managers' },
+        workflow: { DataType: 'String', StringValue: 'expense-summary' },
+      });
+    });
+
+    it('shows the call so that hashing the printed line gives the stated sha256', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      await notifier.notify(approval());
+
+      // Assess
+      const lines = published[0].Message!.split('\n');
+      const printedCall = lines[lines.indexOf('The exact call that will run (canonical JSON):') + 1];
+      const statedHash = lines.find((line) => line.startsWith('sha256: '))!.slice('sha256: '.length);
+      expect(createHash('sha256').update(printedCall).digest('hex')).toBe(statedHash);
+    });
+
+    it('keeps the subject within 100 printable ASCII characters for long names', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+      const long = approval({
+        connector: `c${'o'.repeat(62)}`,
+        operation: `O${'p'.repeat(62)}`,
+        principal: 'zoë-ünïcode',
+      });
+
+      // Act
+      await notifier.notify(long);
+
+      // Assess
+      expect(published[0].Subject!.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+      expect(published[0].Subject).toMatch(/^Airlock: approval needed for coooo[\x20-\x7e]*\.\.\.$/);
+    });
+
+    it('leaves a preview too large for SNS to the show command, and still publishes', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+      const huge = approval({
+        preview: { call: { method: 'POST', body: { memo: 'x'.repeat(300_000) } }, sha256: 'f'.repeat(64) },
+      });
+
+      // Act
+      await notifier.notify(huge);
+
+      // Assess
+      expect(published[0].Message).toMatch(/too large for this message: run the "show" command below/);
+      expect(published[0].Message).toContain(`sha256: ${'f'.repeat(64)}`);
+    });
+
+    it.each([
+      [
+        'access is denied',
+        new AuthorizationErrorException({
+          $metadata: metadata,
+          message: 'User is not authorized to perform: SNS:Publish',
+        }),
+        `not allowed to sns:Publish on topic ${TOPIC}`,
+      ],
+      [
+        'the topic is gone',
+        new NotFoundException({ $metadata: metadata, message: 'Topic does not exist' }),
+        'NotFoundException',
+      ],
+    ])('raises DependencyError naming the action when %s', async (_label, failure, phrase) => {
+      // Prepare
+      snsMock.on(PublishCommand).rejects(failure);
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      const attempt = notifier.notify(approval());
+
+      // Assess
+      await expect(attempt).rejects.toThrow(DependencyError);
+      await expect(attempt).rejects.toMatchObject({ dependency: 'approvals-notifier' });
+      await expect(attempt).rejects.toThrow(phrase);
+    });
+  });
+});
+
+describe('Class: ConsoleApprovalNotifier', () => {
+  describe('Method: notify', () => {
+    it('prints the same subject and message that SNS would send', async () => {
+      // Prepare
+      const printed: string[] = [];
+      const notifier = new ConsoleApprovalNotifier({ write: (text) => printed.push(text) });
+      const record = approval();
+      const { subject, message } = approvalNotice(record);
+
+      // Act
+      await notifier.notify(record);
+
+      // Assess
+      expect(printed).toEqual([`${subject}\n\n${message}`]);
+      expect(printed[0]).toContain(
+        'npx airlock approvals approve apr_0123456789abcdef0123456789abcdef --reason',
+      );
+      expect(printed[0]).toContain(canonicalCall);
+    });
+  });
+});

@@ -1,0 +1,601 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { UpstreamCall } from '../../../lambdas/connectors/connector';
+import {
+  type ApprovalBinding,
+  ApprovalDesk,
+  type ApprovalNotifier,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ApprovalStore,
+} from '../../../lambdas/core/approval-desk';
+import { AirlockError } from '../../../lambdas/core/errors';
+import { loadConfig } from '../../../lib/config/load-config';
+import type { AirlockConfig } from '../../../lib/config/schema';
+
+const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
+
+/**
+ * Behaves like the DynamoDB store: every call is asynchronous, records are copied in and out (no
+ * shared references), create never overwrites, the list is newest first, and transition is a
+ * compare-and-set on the status.
+ */
+class InMemoryApprovalStore implements ApprovalStore {
+  readonly records = new Map<string, ApprovalRecord>();
+
+  async create(record: ApprovalRecord): Promise<void> {
+    await Promise.resolve();
+    if (this.records.has(record.id)) throw new Error(`approval ${record.id} already exists`);
+    this.records.set(record.id, structuredClone(record));
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    await Promise.resolve();
+    const record = this.records.get(id);
+    return record && structuredClone(record);
+  }
+
+  async listByStatus(status: ApprovalStatus, limit: number): Promise<ApprovalRecord[]> {
+    await Promise.resolve();
+    return [...this.records.values()]
+      .filter((record) => record.status === status)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit)
+      .map((record) => structuredClone(record));
+  }
+
+  async transition(
+    id: string,
+    from: ApprovalStatus,
+    changes: Partial<ApprovalRecord> & { status: ApprovalStatus },
+  ): Promise<boolean> {
+    await Promise.resolve();
+    const record = this.records.get(id);
+    if (!record || record.status !== from) return false;
+    this.records.set(id, structuredClone({ ...record, ...changes }));
+    return true;
+  }
+}
+
+class RecordingNotifier implements ApprovalNotifier {
+  readonly notified: ApprovalRecord[] = [];
+  async notify(approval: ApprovalRecord): Promise<void> {
+    this.notified.push(approval);
+  }
+}
+
+class MovableClock {
+  constructor(private current: Date) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+const journalEntry: UpstreamCall = {
+  method: 'POST',
+  url: 'https://erp.example.com/api/journal-entries',
+  body: { glCode: '6100', amount: 1250.5, currency: 'EUR', memo: 'Q3 travel' },
+  destinationHost: 'erp.example.com',
+};
+
+function bindingFor(principal: string, overrides: Partial<ApprovalBinding> = {}): ApprovalBinding {
+  return {
+    principal,
+    workflow: 'expense-summary',
+    connector: 'erp',
+    operation: 'createJournalEntry',
+    argumentsHash: createHash('sha256').update('glCode=6100 amount=1250.5').digest('hex'),
+    policyVersion: 'policies-v1',
+    ...overrides,
+  };
+}
+
+const HOUR = 3_600_000;
+
+function setup(
+  options: {
+    config?: AirlockConfig;
+    notifier?: ApprovalNotifier;
+    onNotifyError?: (error: unknown) => void;
+  } = {},
+) {
+  const store = new InMemoryApprovalStore();
+  const notifier = new RecordingNotifier();
+  const clock = new MovableClock(new Date('2026-11-02T09:00:00.000Z'));
+  const desk = new ApprovalDesk({
+    store,
+    notifier: options.notifier ?? notifier,
+    config: options.config ?? config,
+    clock,
+    onNotifyError: options.onNotifyError,
+  });
+  const request = (principal = 'alice', approverGroup = 'managers', binding: Partial<ApprovalBinding> = {}) =>
+    desk.create({
+      ...bindingFor(principal, binding),
+      approverGroup,
+      preview: journalEntry,
+      requestId: `req-${principal}`,
+      reasons: ['journal-entry-above-threshold'],
+    });
+  const approved = async (principal = 'alice') => {
+    const pending = await request(principal);
+    await desk.decide({
+      id: pending.id,
+      approver: 'bob',
+      decision: 'approve',
+      reason: 'matches the receipts',
+    });
+    return pending;
+  };
+  return { desk, store, notifier, clock, request, approved };
+}
+
+async function refusal(attempt: Promise<unknown>): Promise<AirlockError> {
+  try {
+    await attempt;
+  } catch (error) {
+    if (error instanceof AirlockError) return error;
+    throw error;
+  }
+  throw new Error('expected the desk to refuse, but it did not');
+}
+
+describe('Class: ApprovalDesk', () => {
+  describe('Method: create', () => {
+    it('stores a pending approval bound to the call, with the sha256 of the canonical JSON of the preview', async () => {
+      // Prepare
+      const { desk, store, request } = setup();
+      const canonical =
+        '{"body":{"amount":1250.5,"currency":"EUR","glCode":"6100","memo":"Q3 travel"},"destinationHost":"erp.example.com","method":"POST","url":"https://erp.example.com/api/journal-entries"}';
+
+      // Act
+      const pending = await request('alice');
+
+      // Assess
+      expect(pending).toEqual({
+        id: expect.stringMatching(/^apr_[0-9a-f]{32}$/),
+        status: 'pending',
+        approverGroup: 'managers',
+        expiresAt: '2026-11-03T09:00:00.000Z',
+        preview: { call: journalEntry, sha256: createHash('sha256').update(canonical).digest('hex') },
+      });
+      expect(store.records.get(pending.id)).toMatchObject({
+        ...bindingFor('alice'),
+        status: 'pending',
+        createdAt: '2026-11-02T09:00:00.000Z',
+        requestId: 'req-alice',
+        reasons: ['journal-entry-above-threshold'],
+      });
+      expect(await desk.show('bob', pending.id)).toMatchObject({ id: pending.id, status: 'pending' });
+    });
+
+    it('gives every approval its own id', async () => {
+      // Prepare
+      const { request } = setup();
+
+      // Act
+      const ids = new Set(await Promise.all(Array.from({ length: 10 }, async () => (await request()).id)));
+
+      // Assess
+      expect(ids.size).toBe(10);
+    });
+
+    it('notifies the approver group with the stored record', async () => {
+      // Prepare
+      const { notifier, request, store } = setup();
+
+      // Act
+      const pending = await request('alice');
+
+      // Assess
+      expect(notifier.notified).toEqual([store.records.get(pending.id)]);
+    });
+
+    it('keeps the approval when the notifier fails, and reports the failure', async () => {
+      // Prepare
+      const reported: unknown[] = [];
+      const failing: ApprovalNotifier = {
+        notify: async () => {
+          throw new Error('topic unreachable');
+        },
+      };
+      const { desk, request } = setup({ notifier: failing, onNotifyError: (error) => reported.push(error) });
+
+      // Act
+      const pending = await request('alice');
+
+      // Assess
+      expect((await desk.listFor('bob')).map((a) => a.id)).toEqual([pending.id]);
+      expect(reported).toEqual([new Error('topic unreachable')]);
+    });
+  });
+
+  describe('Method: decide', () => {
+    it('lets a member of the approver group approve, recording who, when and why', async () => {
+      // Prepare
+      const { desk, clock, request } = setup();
+      const pending = await request('alice');
+      clock.advance(HOUR);
+
+      // Act
+      const decided = await desk.decide({
+        id: pending.id,
+        approver: 'bob',
+        decision: 'approve',
+        reason: 'matches the receipts',
+      });
+
+      // Assess
+      expect(decided).toMatchObject({
+        status: 'approved',
+        decidedBy: 'bob',
+        decidedAt: '2026-11-02T10:00:00.000Z',
+        decisionReason: 'matches the receipts',
+      });
+      expect(await desk.show('alice', pending.id)).toEqual(decided);
+    });
+
+    it('refuses the requester approving their own call (403 self-approval), even as a group member', async () => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('bob');
+
+      // Act
+      const error = await refusal(
+        desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'mine' }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ status: 403, code: 'forbidden', reasons: ['self-approval'] });
+      expect((await desk.show('bob', pending.id)).status).toBe('pending');
+    });
+
+    it.each([
+      ['alice, in finance but not managers', 'alice'],
+      ['mallory, in no group', 'mallory'],
+      ['someone who is not a principal', 'eve'],
+    ])('refuses a non-member of the approver group (403): %s', async (_label, approver) => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('bob', 'managers');
+
+      // Act
+      const error = await refusal(
+        desk.decide({ id: pending.id, approver, decision: 'approve', reason: 'looks fine' }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ status: 403, reasons: ['not-an-approver'] });
+      expect(error.message).toContain('"managers"');
+    });
+
+    it('answers 404 for an unknown id', async () => {
+      // Prepare
+      const { desk } = setup();
+      const unknown = `apr_${'0'.repeat(32)}`;
+
+      // Act
+      const error = await refusal(
+        desk.decide({ id: unknown, approver: 'bob', decision: 'approve', reason: 'ok' }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ status: 404, code: 'not_found' });
+      expect(error.message).toContain(unknown);
+    });
+
+    it.each([['apr_123'], [''], ['../../etc/passwd'], [`apr_${'A'.repeat(32)}`], [`apr_${'0'.repeat(32)} `]])(
+      'answers 404 for a malformed id %j, saying what an id looks like',
+      async (id) => {
+        // Prepare
+        const { desk } = setup();
+
+        // Act
+        const error = await refusal(desk.decide({ id, approver: 'bob', decision: 'approve', reason: 'ok' }));
+
+        // Assess
+        expect(error).toMatchObject({ status: 404, code: 'not_found' });
+        expect(error.message).toContain('Approval ids look like apr_');
+      },
+    );
+
+    it('refuses deciding twice (409) and keeps the first decision', async () => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('alice');
+      await desk.decide({ id: pending.id, approver: 'bob', decision: 'reject', reason: 'wrong GL code' });
+
+      // Act
+      const error = await refusal(
+        desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'changed my mind' }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ status: 409, code: 'conflict' });
+      expect(error.message).toContain('already rejected');
+      expect(await desk.show('bob', pending.id)).toMatchObject({
+        status: 'rejected',
+        decisionReason: 'wrong GL code',
+      });
+    });
+
+    it('lets only one of two approvers deciding at the same moment win (the other gets 409)', async () => {
+      // Prepare: carol is a second manager.
+      const withCarol: AirlockConfig = {
+        ...config,
+        principals: { ...config.principals, carol: { groups: ['managers'], clearances: [] } },
+      };
+      const { desk, request } = setup({ config: withCarol });
+      const pending = await request('alice');
+
+      // Act
+      const outcomes = await Promise.allSettled([
+        desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'fine' }),
+        desk.decide({ id: pending.id, approver: 'carol', decision: 'reject', reason: 'not fine' }),
+      ]);
+
+      // Assess
+      const winners = outcomes.filter((o) => o.status === 'fulfilled');
+      const losers = outcomes.filter((o) => o.status === 'rejected');
+      expect(winners).toHaveLength(1);
+      expect(losers.map((o) => (o as PromiseRejectedResult).reason)).toEqual([
+        expect.objectContaining({ status: 409 }),
+      ]);
+      expect((await desk.show('bob', pending.id)).status).toBe(
+        (winners[0] as PromiseFulfilledResult<ApprovalRecord>).value.status,
+      );
+    });
+
+    it('refuses an expired approval (410)', async () => {
+      // Prepare
+      const { desk, clock, request } = setup();
+      const pending = await request('alice');
+      clock.advance(config.approvals.expiryHours * HOUR);
+
+      // Act
+      const error = await refusal(
+        desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'late' }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ status: 410, code: 'gone' });
+      expect(error.message).toContain(`expired at ${pending.expiresAt}`);
+    });
+  });
+
+  describe('Method: consume', () => {
+    it('claims an approved, matching call once and marks it executed', async () => {
+      // Prepare
+      const { desk, clock, approved } = setup();
+      const pending = await approved('alice');
+      clock.advance(2 * HOUR);
+
+      // Act
+      const executed = await desk.consume(pending.id, bindingFor('alice'));
+
+      // Assess
+      expect(executed).toMatchObject({
+        status: 'executed',
+        executedAt: '2026-11-02T11:00:00.000Z',
+        decidedBy: 'bob',
+      });
+      expect(await desk.show('alice', pending.id)).toEqual(executed);
+    });
+
+    it('refuses a second consume of the same approval (409)', async () => {
+      // Prepare
+      const { desk, approved } = setup();
+      const pending = await approved('alice');
+      await desk.consume(pending.id, bindingFor('alice'));
+
+      // Act
+      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 409, code: 'conflict' });
+      expect(error.message).toContain('each approval runs once');
+    });
+
+    it('lets exactly one of many simultaneous re-sends run', async () => {
+      // Prepare
+      const { desk, approved } = setup();
+      const pending = await approved('alice');
+
+      // Act
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, () => desk.consume(pending.id, bindingFor('alice'))),
+      );
+
+      // Assess
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const reasons = outcomes
+        .filter((o) => o.status === 'rejected')
+        .map((o) => (o as PromiseRejectedResult).reason);
+      expect(reasons).toHaveLength(9);
+      for (const reason of reasons) expect(reason).toMatchObject({ status: 409 });
+    });
+
+    it.each<[string, Partial<ApprovalBinding>, string, string]>([
+      [
+        'changed arguments',
+        { argumentsHash: 'f'.repeat(64) },
+        'the arguments changed',
+        'approval-mismatch:argumentsHash',
+      ],
+      [
+        'changed policies',
+        { policyVersion: 'policies-v2' },
+        'the policies changed since',
+        'approval-mismatch:policyVersion',
+      ],
+      [
+        'another operation',
+        { operation: 'lookupGlCode' },
+        'a different operation',
+        'approval-mismatch:operation',
+      ],
+      [
+        'another workflow',
+        { workflow: 'other-workflow' },
+        'a different workflow',
+        'approval-mismatch:workflow',
+      ],
+    ])(
+      'refuses a re-send with %s (403 naming the mismatch) and leaves the approval usable',
+      async (_label, change, phrase, reason) => {
+        // Prepare
+        const { desk, approved } = setup();
+        const pending = await approved('alice');
+
+        // Act
+        const error = await refusal(desk.consume(pending.id, bindingFor('alice', change)));
+
+        // Assess
+        expect(error).toMatchObject({ status: 403, code: 'forbidden', reasons: [reason] });
+        expect(error.message).toContain(phrase);
+        expect((await desk.consume(pending.id, bindingFor('alice'))).status).toBe('executed');
+      },
+    );
+
+    it('refuses another principal using someone else’s approval (403)', async () => {
+      // Prepare
+      const { desk, approved } = setup();
+      const pending = await approved('alice');
+
+      // Act
+      const error = await refusal(desk.consume(pending.id, bindingFor('mallory')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 403, reasons: ['approval-mismatch:principal'] });
+    });
+
+    it('refuses a rejected approval (410) with the approver and their reason', async () => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('alice');
+      await desk.decide({
+        id: pending.id,
+        approver: 'bob',
+        decision: 'reject',
+        reason: 'GL 6100 is closed for Q3',
+      });
+
+      // Act
+      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 410, code: 'gone' });
+      expect(error.message).toContain('bob rejected this call: "GL 6100 is closed for Q3"');
+    });
+
+    it('refuses an approved approval past its expiry (410)', async () => {
+      // Prepare
+      const { desk, clock, approved } = setup();
+      const pending = await approved('alice');
+      clock.advance(config.approvals.expiryHours * HOUR + 1);
+
+      // Act
+      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 410, code: 'gone' });
+      expect((await desk.show('alice', pending.id)).status).toBe('approved');
+    });
+
+    it('refuses a still pending approval (409) naming who must approve', async () => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('alice');
+
+      // Act
+      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 409, code: 'conflict' });
+      expect(error.message).toContain('still waiting for a member of "managers"');
+      expect((await desk.show('alice', pending.id)).status).toBe('pending');
+    });
+
+    it('answers 404 for an unknown id', async () => {
+      // Prepare
+      const { desk } = setup();
+
+      // Act
+      const error = await refusal(desk.consume(`apr_${'a'.repeat(32)}`, bindingFor('alice')));
+
+      // Assess
+      expect(error).toMatchObject({ status: 404 });
+    });
+  });
+
+  describe('Method: listFor', () => {
+    it('lists, newest first, the approvals of the groups the principal is in, plus their own requests', async () => {
+      // Prepare
+      const { desk, clock, request } = setup();
+      const forManagers = await request('alice', 'managers');
+      clock.advance(1000);
+      const forFinance = await request('mallory', 'finance');
+      clock.advance(1000);
+      const forAuditors = await request('alice', 'auditors');
+      clock.advance(1000);
+      const ofMallory = await request('mallory', 'managers');
+
+      // Act
+      const ids = async (principal: string) => (await desk.listFor(principal)).map((a) => a.id);
+
+      // Assess
+      expect(await ids('bob')).toEqual([ofMallory.id, forFinance.id, forManagers.id]);
+      expect(await ids('alice')).toEqual([forAuditors.id, forFinance.id, forManagers.id]);
+      expect(await ids('mallory')).toEqual([ofMallory.id, forFinance.id]);
+      expect(await ids('eve')).toEqual([]);
+    });
+
+    it('hides pending approvals that have expired', async () => {
+      // Prepare
+      const { desk, clock, request } = setup();
+      const old = await request('alice');
+      clock.advance(config.approvals.expiryHours * HOUR - 1000);
+      const fresh = await request('alice');
+      clock.advance(1000);
+
+      // Act
+      const listed = await desk.listFor('bob');
+
+      // Assess
+      expect(listed.map((a) => a.id)).toEqual([fresh.id]);
+      expect(listed.map((a) => a.id)).not.toContain(old.id);
+    });
+
+    it('lists by the status asked for', async () => {
+      // Prepare
+      const { desk, approved, request } = setup();
+      const yes = await approved('alice');
+      const waiting = await request('alice');
+
+      // Act
+      const approvedList = await desk.listFor('bob', 'approved');
+      const pendingList = await desk.listFor('bob', 'pending');
+
+      // Assess
+      expect(approvedList.map((a) => [a.id, a.status])).toEqual([[yes.id, 'approved']]);
+      expect(pendingList.map((a) => a.id)).toEqual([waiting.id]);
+    });
+  });
+
+  describe('Method: show', () => {
+    it('refuses someone who is neither the requester nor an approver (403)', async () => {
+      // Prepare
+      const { desk, request } = setup();
+      const pending = await request('alice');
+
+      // Act
+      const error = await refusal(desk.show('mallory', pending.id));
+
+      // Assess
+      expect(error).toMatchObject({ status: 403, reasons: ['not-an-approver'] });
+    });
+  });
+});
