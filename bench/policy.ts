@@ -1,0 +1,141 @@
+/**
+ * Policy decisions and DLP redaction, warmed up, in-process: what the connector proxy and the
+ * credential broker pay per request on top of their own work.
+ */
+
+import { readPolicyFiles } from '../lambdas/adapters/policy-files';
+import { redactPii } from '../lambdas/core/pii-redactor';
+import { PolicyEngine, type PolicyRequest } from '../lambdas/core/policy-engine';
+import { buildEntities } from '../lambdas/core/policy-entities';
+import { loadConfig } from '../lib/config/load-config';
+import type { BenchRow } from './bench-row';
+
+const WARM_UP = 300;
+const SAMPLES = 3000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `fn` WARM_UP times, then SAMPLES times, and returns p50 and p99 in µs. */
+function measure(fn: () => unknown): { p50: number; p99: number } {
+  for (let i = 0; i < WARM_UP; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/** A scanned hotel receipt of about 4 KB with the personal data such receipts carry. */
+function receipt4k(): string {
+  const header = [
+    'HOTEL ADLER GmbH · Unter den Linden 77 · 10117 Berlin · Tel. +49 30 2261 1111',
+    'USt-IdNr. DE123456789 · IBAN DE89 3704 0044 0532 0130 00',
+    'Guest: Alice Example <alice@example.com>, mobile 07700 900123',
+    'Invoice INV-2026-000451 · Date 2026-09-14 · Arrival 2026-09-12 · Departure 2026-09-14',
+  ];
+  const lines: string[] = [];
+  for (let night = 1; lines.join('\n').length < 3400; night++) {
+    lines.push(
+      `2026-09-${String(11 + (night % 18)).padStart(2, '0')}  Room 412 night ${night}  GL 6400  EUR 189.00  VAT 7% 12.36`,
+      `2026-09-${String(11 + (night % 18)).padStart(2, '0')}  Breakfast buffet          GL 6410  EUR  24.50  VAT 19% 3.91`,
+    );
+  }
+  const footer = [
+    'Total EUR 1,234.56 · paid by Visa 4111 1111 1111 1111 on 2026-09-14T08:12:44Z',
+    'Questions: reservations@hotel-adler.example, +49 (30) 2261-1111. Thank you for staying with us.',
+  ];
+  return [...header, ...lines, ...footer].join('\n');
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const sources = readPolicyFiles();
+  const entities = buildEntities(loadConfig());
+  const createStart = process.hrtime.bigint();
+  const engine = PolicyEngine.create({ ...sources, entities });
+  const createMs = Number(process.hrtime.bigint() - createStart) / 1e6;
+
+  const read: PolicyRequest = {
+    principal: 'alice',
+    action: 'Read',
+    resource: { kind: 'resource', connector: 'receipts', id: 'read', classification: 'pii' },
+    workflow: 'expense-summary',
+    context: { approval: 'none', scope: ['receipts:read'] },
+  };
+  const write: PolicyRequest = {
+    principal: 'alice',
+    action: 'Write',
+    resource: {
+      kind: 'resource',
+      connector: 'erp',
+      id: 'createJournalEntry',
+      classification: 'confidential',
+    },
+    workflow: 'expense-summary',
+    context: {
+      approval: 'none',
+      amountCents: 250000,
+      destinationHost: 'erp.example.com',
+      scope: ['erp:write'],
+    },
+  };
+  if (engine.decide(read).decision !== 'allow' || engine.decide(write).decision !== 'approval_required') {
+    throw new Error('bench requests no longer decide as expected; update bench/policy.ts');
+  }
+  const readTimes = measure(() => engine.decide(read));
+  const writeTimes = measure(() => engine.decide(write));
+
+  const text = receipt4k();
+  const document = { key: 'receipts/2026-q3/hotel-adler.txt', contentType: 'text/plain', content: text };
+  const redaction = measure(() => redactPii(document));
+  const redactions = redactPii(document).redactions;
+
+  return [
+    {
+      name: 'policy engine create',
+      value: round(createMs, 1),
+      unit: 'ms',
+      note: 'validate + preparse + warm-up, once per process',
+    },
+    {
+      name: 'policy decide Read p50',
+      value: round(readTimes.p50),
+      unit: 'µs',
+      note: `allow; ${SAMPLES} samples after ${WARM_UP} warm-up`,
+    },
+    { name: 'policy decide Read p99', value: round(readTimes.p99), unit: 'µs' },
+    {
+      name: 'policy decide Write (approval required) p50',
+      value: round(writeTimes.p50),
+      unit: 'µs',
+      note: 'two Cedar evaluations (as asked, and as if approved)',
+    },
+    { name: 'policy decide Write (approval required) p99', value: round(writeTimes.p99), unit: 'µs' },
+    {
+      name: 'PII redaction 4 KB receipt p50',
+      value: round(redaction.p50),
+      unit: 'µs',
+      note: `${Math.round(text.length / 1024)} KB, ${redactions} redactions`,
+    },
+    { name: 'PII redaction 4 KB receipt p99', value: round(redaction.p99), unit: 'µs' },
+  ];
+}
+
+function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+if (require.main === module) {
+  run().then(
+    (rows) => console.table(rows),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,559 @@
+/**
+ * The policy decision point: Cedar policies from `policies/`, validated against the schema once,
+ * preparsed once per process, and asked per request. "A human must approve" is written in the
+ * policy files as a `forbid` annotated with `@approval("<group>")`; this engine only reads it.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type AuthorizationAnswer,
+  type Context,
+  checkParseEntities,
+  checkParseSchema,
+  type DetailedError,
+  type EntityUidJson,
+  policySetTextToParts,
+  policyToJson,
+  preparsePolicySet,
+  preparseSchema,
+  statefulIsAuthorized,
+  validate,
+} from '@cedar-policy/cedar-wasm/nodejs';
+import {
+  CEDAR_TYPES,
+  type Classification,
+  type ConnectorResource,
+  type PolicyEntities,
+  resourceEntityId,
+  selectRequestEntities,
+} from './policy-entities';
+
+/** One policy file as read from disk (or embedded): its name is what error messages point at. */
+export interface PolicyFile {
+  readonly fileName: string;
+  readonly text: string;
+}
+
+/** The Cedar schema and policy files of a deployment. */
+export interface PolicySources {
+  readonly schemaText: string;
+  /** Named in schema errors. @default 'airlock.cedarschema' */
+  readonly schemaFileName?: string;
+  readonly policies: readonly PolicyFile[];
+}
+
+export interface PolicyEngineOptions extends PolicySources {
+  /**
+   * Users, groups, workflows and connectors (see `buildEntities`). Checked against the schema at create.
+   * @default - no entities: every request is denied
+   */
+  readonly entities?: PolicyEntities;
+}
+
+export const POLICY_ACTIONS = ['RequestCredential', 'List', 'Read', 'Write', 'Export'] as const;
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+export const APPROVAL_STATES = ['none', 'pending', 'approved', 'rejected'] as const;
+/** State of the human approval bound to the request (`none` when there is none). */
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+const CLASSIFICATIONS: readonly Classification[] = ['public', 'internal', 'confidential', 'pii'];
+
+export type PolicyResource =
+  | { readonly kind: 'workflow'; readonly id: string }
+  | ({ readonly kind: 'resource' } & ConnectorResource);
+
+/** What is asked: who does what to which resource, for which workflow, in what circumstances. */
+export interface PolicyRequest {
+  /** Principal name (the client certificate's CN). */
+  readonly principal: string;
+  readonly action: PolicyAction;
+  readonly resource: PolicyResource;
+  readonly workflow: string;
+  readonly context: {
+    readonly approval: ApprovalState;
+    /** Integer amount in cents (a write's amount). */
+    readonly amountCents?: number;
+    /** Output format of an export, e.g. `csv` (compared case-insensitively). */
+    readonly format?: string;
+    /** Host the request would reach (compared case-insensitively). */
+    readonly destinationHost?: string;
+    readonly durationMinutes?: number;
+    /** Scopes requested (credentials) or carried by the token (connector calls). @default [] */
+    readonly scope?: readonly string[];
+  };
+}
+
+export interface PolicyDecision {
+  readonly decision: 'allow' | 'deny' | 'approval_required';
+  /**
+   * The `@id`s of the policies that decided. `default-deny` when nothing permitted;
+   * `invalid-request`, `unknown-workflow`, `unknown-connector` or `evaluation-error` when the
+   * request could not be decided (and so was denied).
+   */
+  readonly reasons: string[];
+  /** With `approval_required`: the group whose members may approve (the policy's `@approval`). */
+  readonly approverGroup?: string;
+  /** Why the request could not be evaluated; present only on a fail-closed denial. */
+  readonly errors?: string[];
+}
+
+/** A policy of the set, as written. */
+export interface PolicyInfo {
+  readonly id: string;
+  readonly effect: 'permit' | 'forbid';
+  readonly fileName: string;
+  readonly line: number;
+  /** The `@approval` group of a "needs approval" forbid. */
+  readonly approverGroup?: string;
+}
+
+/** One problem in the policy files, located in the file the author edits. */
+export interface PolicyIssue {
+  readonly fileName: string;
+  /** 1-based; absent when the problem has no location (e.g. an entity from the config). */
+  readonly line?: number;
+  readonly column?: number;
+  readonly message: string;
+}
+
+function formatIssue(issue: PolicyIssue): string {
+  const where =
+    issue.line === undefined ? issue.fileName : `${issue.fileName}:${issue.line}:${issue.column ?? 1}`;
+  return `${where}: ${issue.message}`;
+}
+
+/** The policy set cannot be used (syntax, schema or type errors). The app refuses to start or synth with it. */
+export class PolicyValidationError extends Error {
+  public readonly name = 'PolicyValidationError';
+  constructor(public readonly issues: readonly PolicyIssue[]) {
+    const more =
+      issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+    super(`Invalid Cedar policies: ${issues.map(formatIssue)[0] ?? 'no details'}${more}`);
+  }
+
+  /** Every issue, one per line, for a CLI or a synth error. */
+  get details(): string {
+    return this.issues.map(formatIssue).join('\n');
+  }
+}
+
+/** Line and column (1-based) of a UTF-8 byte offset, which is how Cedar reports source locations. */
+function locate(text: string, byteOffset: number): { line: number; column: number } {
+  const before = Buffer.from(text, 'utf8').subarray(0, byteOffset).toString('utf8');
+  const lastNewline = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, column: before.length - lastNewline };
+}
+
+/** Cedar names policies it parsed from text `policy0, policy1, ...`, meaningless to the author. */
+function describeCedarError(error: DetailedError): string {
+  const message = error.message.replace(/^for policy `[^`]*`, /, '');
+  return error.help ? `${message} (${error.help})` : message;
+}
+
+function issuesOf(fileName: string, text: string, errors: readonly DetailedError[]): PolicyIssue[] {
+  return errors.map((error) => {
+    const start = error.sourceLocations?.[0]?.start;
+    const at = start === undefined ? {} : locate(text, start);
+    return { fileName, ...at, message: describeCedarError(error) };
+  });
+}
+
+interface ParsedPolicy extends PolicyInfo {
+  readonly text: string;
+}
+
+/** One policy as split from its file, before its annotations are checked. */
+interface PolicyPart {
+  readonly file: PolicyFile;
+  readonly text: string;
+  /** UTF-8 byte offset of the policy text in its file (Cedar's unit), or undefined when not found. */
+  readonly byteOffset?: number;
+  readonly line: number;
+}
+
+/** Splits one file into its policies, each located in the file. */
+function splitPolicyFile(file: PolicyFile, issues: PolicyIssue[]): PolicyPart[] {
+  const parts = policySetTextToParts(file.text);
+  if (parts.type === 'failure') {
+    issues.push(...issuesOf(file.fileName, file.text, parts.errors));
+    return [];
+  }
+  if (parts.policy_templates.length > 0) {
+    issues.push({
+      fileName: file.fileName,
+      message: 'policy templates are not supported; write static policies',
+    });
+  }
+  let cursor = 0;
+  return parts.policies.map((text) => {
+    // Cedar hands back each policy's own text; find it to report lines in the author's file.
+    const found = file.text.indexOf(text, cursor);
+    const offset = found >= 0 ? found : cursor;
+    if (found >= 0) cursor = found + text.length;
+    const before = file.text.slice(0, offset);
+    return {
+      file,
+      text,
+      line: before.split('\n').length,
+      ...(found >= 0 ? { byteOffset: Buffer.byteLength(before, 'utf8') } : {}),
+    };
+  });
+}
+
+/** Reads a policy's `@id`, effect and `@approval`, refusing what the engine cannot name or use. */
+function describePolicy(part: PolicyPart, issues: PolicyIssue[]): ParsedPolicy | undefined {
+  const { file, line, text } = part;
+  const json = policyToJson(text);
+  if (json.type === 'failure') {
+    issues.push(...issuesOf(file.fileName, file.text, json.errors));
+    return undefined;
+  }
+  const annotations = json.json.annotations ?? {};
+  const id = annotations.id;
+  if (!id) {
+    issues.push({
+      fileName: file.fileName,
+      line,
+      column: 1,
+      message: 'policy has no @id annotation; add @id("what-it-decides") so decisions can name it',
+    });
+    return undefined;
+  }
+  const approverGroup = annotations.approval;
+  if (approverGroup !== undefined && (json.json.effect !== 'forbid' || approverGroup === '')) {
+    issues.push({
+      fileName: file.fileName,
+      line,
+      column: 1,
+      message: `@approval belongs on a forbid policy and names the approving group, e.g. @approval("managers") (policy "${id}")`,
+    });
+    return undefined;
+  }
+  return {
+    id,
+    effect: json.json.effect,
+    fileName: file.fileName,
+    line,
+    text,
+    ...(approverGroup ? { approverGroup } : {}),
+  };
+}
+
+function hashSources(sources: PolicySources): string {
+  const hash = createHash('sha256');
+  hash.update(`schema\0${sources.schemaText}\0`);
+  for (const file of [...sources.policies].sort((a, b) => a.fileName.localeCompare(b.fileName))) {
+    hash.update(`policy\0${file.fileName}\0${file.text}\0`);
+  }
+  return hash.digest('hex');
+}
+
+function validateSources(sources: PolicySources): ParsedPolicy[] {
+  const schemaFileName = sources.schemaFileName ?? 'airlock.cedarschema';
+  const schemaCheck = checkParseSchema(sources.schemaText);
+  if (schemaCheck.type === 'failure') {
+    throw new PolicyValidationError(issuesOf(schemaFileName, sources.schemaText, schemaCheck.errors));
+  }
+
+  const issues: PolicyIssue[] = [];
+  const parts = sources.policies.flatMap((file) => splitPolicyFile(file, issues));
+  if (issues.length > 0) throw new PolicyValidationError(issues);
+
+  // One validation of the whole set (the schema is parsed once); each policy under its index, so
+  // Cedar's locations are offsets into that policy's text, which we know the place of in its file.
+  const answer = validate({
+    schema: sources.schemaText,
+    policies: { staticPolicies: Object.fromEntries(parts.map((part, i) => [String(i), part.text])) },
+    validationSettings: { mode: 'strict' },
+  });
+  if (answer.type === 'failure') {
+    throw new PolicyValidationError(issuesOf(schemaFileName, sources.schemaText, answer.errors));
+  }
+  for (const { policyId, error } of answer.validationErrors) {
+    const part = parts[Number(policyId)];
+    const start = error.sourceLocations?.[0]?.start;
+    if (!part) {
+      issues.push({ fileName: 'policies', message: describeCedarError(error) });
+    } else if (start === undefined || part.byteOffset === undefined) {
+      issues.push({
+        fileName: part.file.fileName,
+        line: part.line,
+        column: 1,
+        message: describeCedarError(error),
+      });
+    } else {
+      issues.push({
+        fileName: part.file.fileName,
+        ...locate(part.file.text, part.byteOffset + start),
+        message: describeCedarError(error),
+      });
+    }
+  }
+
+  const policies = parts
+    .map((part) => describePolicy(part, issues))
+    .filter((p): p is ParsedPolicy => p !== undefined);
+  const seen = new Map<string, ParsedPolicy>();
+  for (const policy of policies) {
+    const first = seen.get(policy.id);
+    if (first) {
+      issues.push({
+        fileName: policy.fileName,
+        line: policy.line,
+        column: 1,
+        message: `duplicate @id("${policy.id}"), first used at ${first.fileName}:${first.line}; ids must be unique`,
+      });
+    } else {
+      seen.set(policy.id, policy);
+    }
+  }
+  if (issues.length > 0) throw new PolicyValidationError(issues);
+  return policies;
+}
+
+type CedarUid = { type: string; id: string };
+
+function invalidRequest(request: PolicyRequest): string | undefined {
+  if (request === null || typeof request !== 'object') return 'the request must be an object';
+  if (typeof request.principal !== 'string' || request.principal === '') return 'principal must be a name';
+  if (!POLICY_ACTIONS.includes(request.action)) {
+    return `action must be one of ${POLICY_ACTIONS.join(', ')} (got ${JSON.stringify(request.action)})`;
+  }
+  if (typeof request.workflow !== 'string' || request.workflow === '') return 'workflow must be a name';
+  const resource = request.resource;
+  if (resource?.kind === 'workflow') {
+    if (resource.id !== request.workflow) return 'a workflow resource must be the request workflow';
+  } else if (resource?.kind === 'resource') {
+    if (typeof resource.connector !== 'string' || typeof resource.id !== 'string' || resource.id === '') {
+      return 'a connector resource needs a connector and an id';
+    }
+    if (!CLASSIFICATIONS.includes(resource.classification)) {
+      return `classification must be one of ${CLASSIFICATIONS.join(', ')}`;
+    }
+  } else {
+    return 'resource.kind must be "workflow" or "resource"';
+  }
+  const context = request.context;
+  if (context === null || typeof context !== 'object') return 'context must be an object';
+  if (!APPROVAL_STATES.includes(context.approval)) {
+    return `context.approval must be one of ${APPROVAL_STATES.join(', ')}`;
+  }
+  for (const key of ['amountCents', 'durationMinutes'] as const) {
+    const value = context[key];
+    if (value !== undefined && !Number.isSafeInteger(value)) return `context.${key} must be an integer`;
+  }
+  for (const key of ['format', 'destinationHost'] as const) {
+    const value = context[key];
+    if (value !== undefined && typeof value !== 'string') return `context.${key} must be a string`;
+  }
+  if (
+    context.scope !== undefined &&
+    !(Array.isArray(context.scope) && context.scope.every((s) => typeof s === 'string'))
+  ) {
+    return 'context.scope must be a list of strings';
+  }
+  return undefined;
+}
+
+let engineCount = 0;
+
+/**
+ * Decides requests against a validated, preparsed Cedar policy set. Create one per process
+ * (it validates and warms up, ~200 ms) and call {@link PolicyEngine.decide} per request.
+ */
+export class PolicyEngine {
+  /** sha256 (hex) of the schema and every policy file: binds an approval to the rules it was asked under. */
+  public readonly versionHash: string;
+  /** Every policy of the set, in file order. */
+  public readonly policies: readonly PolicyInfo[];
+
+  private readonly policySetId: string;
+  private readonly schemaName: string;
+  private readonly byId: ReadonlyMap<string, PolicyInfo>;
+  private readonly entities: PolicyEntities;
+
+  private constructor(
+    versionHash: string,
+    policies: readonly ParsedPolicy[],
+    entities: PolicyEntities,
+    schemaText: string,
+  ) {
+    this.versionHash = versionHash;
+    this.policies = policies.map(({ text: _text, ...info }) => info);
+    this.byId = new Map(this.policies.map((p) => [p.id, p]));
+    this.entities = entities;
+    // The wasm module caches preparsed sets by name per process; a counter keeps two engines apart.
+    engineCount += 1;
+    this.policySetId = `airlock-${engineCount}-${versionHash.slice(0, 16)}`;
+    this.schemaName = this.policySetId;
+
+    const schemaAnswer = preparseSchema(this.schemaName, schemaText);
+    const setAnswer = preparsePolicySet(this.policySetId, {
+      staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])),
+    });
+    for (const answer of [schemaAnswer, setAnswer]) {
+      if (answer.type === 'failure') {
+        throw new PolicyValidationError(
+          answer.errors.map((e) => ({ fileName: 'policies', message: describeCedarError(e) })),
+        );
+      }
+    }
+  }
+
+  /**
+   * Validates the policy files against the schema (strict mode), checks the entities against it,
+   * preparses the set and warms Cedar up.
+   * @throws PolicyValidationError naming the file and line of every problem.
+   */
+  static create(options: PolicyEngineOptions): PolicyEngine {
+    const policies = validateSources(options);
+    const entities = options.entities ?? {
+      entities: [],
+      index: new Map(),
+      principals: new Set<string>(),
+      workflows: new Set<string>(),
+      connectors: new Set<string>(),
+    };
+    const entitiesCheck = checkParseEntities({
+      entities: [...entities.entities],
+      schema: options.schemaText,
+    });
+    if (entitiesCheck.type === 'failure') {
+      throw new PolicyValidationError(
+        entitiesCheck.errors.map((e) => ({
+          fileName: 'entities built from the pilot config',
+          message: describeCedarError(e),
+        })),
+      );
+    }
+    const engine = new PolicyEngine(hashSources(options), policies, entities, options.schemaText);
+    engine.warmUp();
+    return engine;
+  }
+
+  /** The first decision compiles Cedar's evaluator lazily (~200 ms); pay that at init, not on a request. */
+  private warmUp(): void {
+    const [workflow = 'warm-up'] = [...this.entities.workflows];
+    const [connector = 'warm-up'] = [...this.entities.connectors];
+    this.evaluate(
+      {
+        principal: 'warm-up',
+        action: 'Read',
+        resource: { kind: 'resource', connector, id: 'warm-up', classification: 'internal' },
+        workflow,
+        context: { approval: 'none' },
+      },
+      'none',
+    );
+  }
+
+  /**
+   * Decides one request. Never throws: anything that cannot be decided is denied (fail closed),
+   * with the reason and the error.
+   */
+  decide(request: PolicyRequest): PolicyDecision {
+    const problem = invalidRequest(request);
+    if (problem) return { decision: 'deny', reasons: ['invalid-request'], errors: [problem] };
+    if (!this.entities.workflows.has(request.workflow)) {
+      return {
+        decision: 'deny',
+        reasons: ['unknown-workflow'],
+        errors: [`workflow "${request.workflow}" is not in the pilot config`],
+      };
+    }
+    if (request.resource.kind === 'resource' && !this.entities.connectors.has(request.resource.connector)) {
+      return {
+        decision: 'deny',
+        reasons: ['unknown-connector'],
+        errors: [`connector "${request.resource.connector}" is not in the pilot config`],
+      };
+    }
+
+    const first = this.evaluate(request, request.context.approval);
+    if (first.errors) return { decision: 'deny', reasons: first.reasons, errors: first.errors };
+    if (first.decision === 'allow') return { decision: 'allow', reasons: first.reasons };
+    if (first.reasons.length === 0) return { decision: 'deny', reasons: ['default-deny'] };
+
+    const needsApproval = first.reasons.map((id) => this.byId.get(id));
+    const onlyApprovalForbids = needsApproval.every((p) => p?.effect === 'forbid' && p.approverGroup);
+    const approvalStillOpen = request.context.approval === 'none' || request.context.approval === 'pending';
+    if (!onlyApprovalForbids || !approvalStillOpen) return { decision: 'deny', reasons: first.reasons };
+
+    // Denied only by "needs approval" forbids: would a human's approval be enough?
+    const approved = this.evaluate(request, 'approved');
+    if (!approved.errors && approved.decision === 'allow') {
+      const groups = [...new Set(needsApproval.map((p) => p!.approverGroup!))].sort();
+      return { decision: 'approval_required', reasons: first.reasons, approverGroup: groups[0] };
+    }
+    const more = approved.errors
+      ? approved.reasons
+      : approved.reasons.length
+        ? approved.reasons
+        : ['default-deny'];
+    return {
+      decision: 'deny',
+      reasons: [...new Set([...first.reasons, ...more])],
+      ...(approved.errors ? { errors: approved.errors } : {}),
+    };
+  }
+
+  private evaluate(
+    request: PolicyRequest,
+    approval: ApprovalState,
+  ): { decision: 'allow' | 'deny'; reasons: string[]; errors?: string[] } {
+    const { resource, context: input } = request;
+    const workflowUid: CedarUid = { type: CEDAR_TYPES.workflow, id: request.workflow };
+    const context: Context = {
+      approval,
+      workflow: { __entity: workflowUid },
+      scope: [...(input.scope ?? [])],
+    };
+    if (input.amountCents !== undefined) context.amountCents = input.amountCents;
+    if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
+    if (input.format !== undefined) context.format = input.format.toLowerCase();
+    if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();
+
+    const resourceUid: EntityUidJson =
+      resource.kind === 'workflow'
+        ? workflowUid
+        : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
+    const entities = selectRequestEntities(this.entities, {
+      principal: request.principal,
+      workflow: request.workflow,
+      ...(resource.kind === 'resource' ? { resource } : {}),
+    });
+
+    let answer: AuthorizationAnswer;
+    try {
+      answer = statefulIsAuthorized({
+        principal: { type: CEDAR_TYPES.user, id: request.principal },
+        action: { type: CEDAR_TYPES.action, id: request.action },
+        resource: resourceUid,
+        context,
+        preparsedSchemaName: this.schemaName,
+        preparsedPolicySetId: this.policySetId,
+        validateRequest: true,
+        entities,
+      });
+    } catch (error) {
+      return { decision: 'deny', reasons: ['evaluation-error'], errors: [String(error)] };
+    }
+    if (answer.type === 'failure') {
+      return {
+        decision: 'deny',
+        reasons: ['evaluation-error'],
+        errors: answer.errors.map(describeCedarError),
+      };
+    }
+    const { decision, diagnostics } = answer.response;
+    if (diagnostics.errors.length > 0) {
+      // Cedar skips a policy that errors; a skipped forbid could let a request through, so deny.
+      return {
+        decision: 'deny',
+        reasons: ['evaluation-error', ...diagnostics.errors.map((e) => e.policyId)],
+        errors: diagnostics.errors.map((e) => `${e.policyId}: ${describeCedarError(e.error)}`),
+      };
+    }
+    return { decision, reasons: [...diagnostics.reason].sort() };
+  }
+}
