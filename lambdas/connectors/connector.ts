@@ -1,0 +1,69 @@
+/**
+ * The connector contract: what the connector pipeline (authorization, approvals, audit, cost) needs
+ * from an upstream kind (file store, HTTP API). A connector validates parameters itself, so no
+ * upstream is ever reached with input its config does not allow.
+ */
+import type { OperationInputSchema, ParameterValues } from './operation-parameters';
+
+/**
+ * The exact upstream call an operation would make, without secrets. Approval previews show it to
+ * the approver, and policies read `destinationHost`, so it is computed by the same code that
+ * later sends the call.
+ */
+export interface UpstreamCall {
+  /** HTTP method, or the file-store primitive (`LIST`, `READ`). */
+  readonly method: string;
+  /** Full URL of an HTTP call (query string included). */
+  readonly url?: string;
+  /** Key or prefix inside a file store. */
+  readonly path?: string;
+  /** JSON body of an HTTP call. */
+  readonly body?: Readonly<Record<string, unknown>>;
+  /** Host the call goes to (HTTP connectors). */
+  readonly destinationHost?: string;
+}
+
+/** Data returned by an upstream, for the audit record's `docHashes` (the ledger stores hashes, never data). */
+export interface ConnectorDocument {
+  /** What the data is: a file key, or the method and path of an HTTP call. */
+  readonly id: string;
+  readonly bytes: Buffer | string;
+}
+
+/** Outcome of a successful call. */
+export interface ConnectorResult {
+  /** The operation's result, returned to the agent as `result`. */
+  readonly result: unknown;
+  readonly documents: readonly ConnectorDocument[];
+  /** Bytes that came from the enterprise system (the cost metric `bytes out`). */
+  readonly bytesOut: number;
+}
+
+export interface InvokeOptions {
+  /** Aborts the upstream call (e.g. when the function's own time runs out). */
+  readonly signal?: AbortSignal;
+  /** Passed upstream as `X-Request-Id` by HTTP connectors, so both sides' logs line up. */
+  readonly requestId: string;
+}
+
+/**
+ * One configured connector. Every method that takes `params` validates them first.
+ * Errors are {@link AirlockError}s: `invalid_request` for bad parameters, `not_found` for an unknown
+ * operation or a missing object, `forbidden` for a destination outside the connector's bounds,
+ * `upstream_error` when the upstream fails, times out, answers garbage or too much. Messages never
+ * contain a secret or an upstream token.
+ */
+export interface Connector {
+  readonly name: string;
+  readonly kind: 'file-store' | 'http-api';
+  /** Operation names, in config order. */
+  readonly operations: readonly string[];
+  /** JSON Schema of an operation's parameters (MCP `tools/list`). */
+  inputSchema(operation: string): OperationInputSchema;
+  /** Validates parameters, e.g. to give a policy the amount before anything is called. */
+  parseParameters(operation: string, params: unknown): ParameterValues;
+  /** The upstream call `invoke` would make; touches nothing. */
+  describe(operation: string, params: unknown): UpstreamCall;
+  /** Makes the call. */
+  invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult>;
+}
