@@ -1,0 +1,218 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AirlockConfig } from '../config/schema';
+
+/** Where the project root is: the CDK app always runs from it (cdk.json lives there). */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The four Lambda functions of Airlock; each has an entry at `lambdas/<name>/index.ts`. */
+export type AirlockFunctionName = 'broker' | 'connector' | 'approvals' | 'anchor';
+
+/**
+ * Defines `require`, `__filename` and `__dirname` in the ESM bundle: bundled CommonJS dependencies
+ * (cedar-wasm reads its .wasm next to itself with `__dirname`) expect them. Aliased imports keep
+ * the names from colliding with anything esbuild emits.
+ */
+const ESM_BANNER = [
+  "import { createRequire as __airlockCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __airlockFileURLToPath } from 'node:url';",
+  "import { dirname as __airlockDirname } from 'node:path';",
+  'const require = __airlockCreateRequire(import.meta.url);',
+  'const __filename = __airlockFileURLToPath(import.meta.url);',
+  'const __dirname = __airlockDirname(__filename);',
+].join(' ');
+
+export interface AirlockFunctionProps {
+  /** Which Airlock function this is; selects the entry `lambdas/<name>/index.ts`. */
+  readonly name: AirlockFunctionName;
+  /** The validated pilot config; shipped in the bundle as `airlock.config.json`. */
+  readonly config: AirlockConfig;
+  /** Customer managed key that encrypts the function's log group (and dead-letter queue). */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Reserved concurrency: caps what one function can cost and lets the kill switch's hard mode
+   * set it to 0.
+   */
+  readonly reservedConcurrency: number;
+  /**
+   * Memory in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Days the function's logs are kept.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Give the function an encrypted SQS dead-letter queue for failed asynchronous invocations
+   * (scheduled and event-driven functions such as the anchor).
+   * @default false
+   */
+  readonly deadLetterQueue?: boolean;
+  /**
+   * Project root holding `lambdas/`, `policies/` and `node_modules/`.
+   * @default - the folder two levels above this file
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The house Lambda function: Node.js 24 on ARM, X-Ray tracing, JSON logs into its own CMK-encrypted
+ * log group, minified ESM bundle with source maps, reserved concurrency, and a bundle that carries
+ * the Cedar wasm, the policies and the validated config. Its role starts empty (no managed
+ * policy): it holds only what grants and bindings add.
+ */
+export class AirlockFunction extends Construct implements iam.IGrantable {
+  /** The Lambda function (construct id `Resource`). */
+  public readonly function: nodejs.NodejsFunction;
+  /** The execution role; grants land here. */
+  public readonly role: iam.Role;
+  /** The function's own log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** Dead-letter queue for failed asynchronous invocations, when enabled. */
+  public readonly deadLetterQueue?: sqs.Queue;
+  public readonly grantPrincipal: iam.IPrincipal;
+  /** Which Airlock function this is. */
+  public readonly name: AirlockFunctionName;
+
+  constructor(scope: Construct, id: string, props: AirlockFunctionProps) {
+    super(scope, id);
+    validateProps(props);
+    const root = props.projectRoot ?? PROJECT_ROOT;
+    this.name = props.name;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: retentionFor(props.logRetentionDays ?? 365),
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the Airlock ${props.name} function`,
+    });
+    this.grantPrincipal = this.role;
+    // Only this function's own log group, instead of AWSLambdaBasicExecutionRole's logs:* on every group.
+    this.logGroup.grantWrite(this.role);
+    if (props.deadLetterQueue) {
+      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: props.encryptionKey,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    }
+    const configFile = writeBundledConfig(props.config);
+
+    this.function = new nodejs.NodejsFunction(this, 'Resource', {
+      entry: path.join(root, 'lambdas', props.name, 'index.ts'),
+      handler: 'handler',
+      projectRoot: root,
+      depsLockFilePath: path.join(root, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup: this.logGroup,
+      role: this.role,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      deadLetterQueue: this.deadLetterQueue,
+      description: `Airlock ${props.name}`,
+      environment: {
+        AIRLOCK_STAGE: props.config.stage,
+        POWERTOOLS_SERVICE_NAME: `airlock-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
+        bundleAwsSDK: true,
+        banner: ESM_BANNER,
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
+            `mkdir -p "${outputDir}/policies"`,
+            // policies/ may not exist yet or be empty: copy what is there, nothing else.
+            `if [ -d "${inputDir}/policies" ]; then find "${inputDir}/policies" -maxdepth 1 -type f \\( -name '*.cedar' -o -name '*.cedarschema' \\) -exec cp {} "${outputDir}/policies/" \\; ; fi`,
+            `cp "${configFile}" "${outputDir}/airlock.config.json"`,
+          ],
+        },
+      },
+    });
+  }
+
+  /** Sets an environment variable; use it only from a `bindX()` that also grants what the variable names. */
+  public addEnvironment(key: string, value: string): void {
+    this.function.addEnvironment(key, value);
+  }
+
+  /** The function's ARN. */
+  public get functionArn(): string {
+    return this.function.functionArn;
+  }
+}
+
+function validateProps(props: AirlockFunctionProps): void {
+  if (!Token.isUnresolved(props.reservedConcurrency) && !(props.reservedConcurrency >= 1)) {
+    throw new Error(
+      `AirlockFunction ${props.name}: reservedConcurrency must be at least 1 (got ${props.reservedConcurrency}); 0 would disable the function, which is the kill switch's job`,
+    );
+  }
+  if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10240)) {
+    throw new Error(
+      `AirlockFunction ${props.name}: memorySize must be between 128 and 10240 MB (got ${props.memorySize})`,
+    );
+  }
+  if (props.timeout !== undefined && props.timeout.toSeconds() > 29 && props.name !== 'anchor') {
+    throw new Error(
+      `AirlockFunction ${props.name}: timeout must be at most 29 seconds for a function behind API Gateway (got ${props.timeout.toSeconds()} s)`,
+    );
+  }
+}
+
+/** Writes the validated config to a temp file the bundling hook copies; CDK never imports lambdas/ code. */
+function writeBundledConfig(config: AirlockConfig): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'airlock-config-'));
+  const file = path.join(dir, 'airlock.config.json');
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
+  (value): value is logs.RetentionDays => typeof value === 'number' && value > 0,
+);
+
+/** Maps a day count onto the retention periods CloudWatch Logs accepts. */
+export function retentionFor(days: number): logs.RetentionDays {
+  const match = RETENTION_DAYS.find((value) => value === days);
+  if (match === undefined) {
+    throw new Error(
+      `log retention of ${days} days is not one CloudWatch Logs accepts; use one of ${RETENTION_DAYS.sort((a, b) => a - b).join(', ')}`,
+    );
+  }
+  return match;
+}

@@ -1,0 +1,116 @@
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import type { AirlockFunction } from './airlock-function';
+
+export interface AirlockKeysProps {
+  /** Deployment stage; names the signing key's alias `alias/airlock-<stage>-token-signing`. */
+  readonly stage: string;
+}
+
+/**
+ * Airlock's two KMS keys: a symmetric customer managed key (rotation on) that encrypts secrets,
+ * tables, logs, buckets, queues and topics, and the asymmetric P-256 key that signs access tokens
+ * (ES256) and audit digests. The private half of the signing key never leaves KMS.
+ */
+export class AirlockKeys extends Construct {
+  /** Symmetric CMK for data at rest (construct id `Resource`). */
+  public readonly dataKey: kms.Key;
+  /** Asymmetric ECC_NIST_P256 SIGN_VERIFY key for access tokens and audit digests. */
+  public readonly signingKey: kms.Key;
+  /** `alias/airlock-<stage>-token-signing`. */
+  public readonly signingKeyAlias: kms.Alias;
+
+  constructor(scope: Construct, id: string, props: AirlockKeysProps) {
+    super(scope, id);
+    this.dataKey = new kms.Key(this, 'Resource', {
+      description: `Airlock ${props.stage}: encrypts secrets, tables, logs, buckets, queues and topics`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs encrypts log groups with the key itself, so it needs the key policy to allow it,
+    // limited by encryption context to log groups of this account and region.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
+      }),
+    );
+    // EventBridge delivers kill-switch alerts to the encrypted SNS topic; SNS needs a data key for that.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.signingKey = new kms.Key(this, 'TokenSigningKey', {
+      description: `Airlock ${props.stage}: signs access tokens (ES256) and audit digests`,
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.signingKeyAlias = this.signingKey.addAlias(`alias/airlock-${props.stage}-token-signing`);
+  }
+
+  /** Allows `kms:Sign` with the signing key. */
+  public grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.signingKey.grant(grantee, 'kms:Sign');
+  }
+
+  /** Allows `kms:GetPublicKey` on the signing key, and nothing else (verification is local). */
+  public grantGetPublicKey(grantee: iam.IGrantable): iam.Grant {
+    return this.signingKey.grant(grantee, 'kms:GetPublicKey');
+  }
+
+  /**
+   * Allows using the data key for reading and writing encrypted data through AWS services
+   * (DynamoDB, S3, SNS, SQS), with exact actions instead of the `kms:GenerateDataKey*` and
+   * `kms:ReEncrypt*` wildcards of the service grants.
+   */
+  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.dataKey.grant(
+      grantee,
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'kms:DescribeKey',
+    );
+  }
+
+  /** Allows decrypting data encrypted with the data key (reading encrypted objects and items). */
+  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.dataKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+  }
+
+  /** Binds a token signer: `AIRLOCK_SIGNING_KEY_ID` (the key ARN) with `kms:Sign` and `kms:GetPublicKey`. */
+  public bindSigner(fn: AirlockFunction): void {
+    fn.addEnvironment('AIRLOCK_SIGNING_KEY_ID', this.signingKey.keyArn);
+    this.grantSign(fn);
+    this.grantGetPublicKey(fn);
+  }
+
+  /** Binds a token verifier: `AIRLOCK_SIGNING_KEY_ID` (the key ARN) with `kms:GetPublicKey` only. */
+  public bindVerifier(fn: AirlockFunction): void {
+    fn.addEnvironment('AIRLOCK_SIGNING_KEY_ID', this.signingKey.keyArn);
+    this.grantGetPublicKey(fn);
+  }
+}

@@ -1,0 +1,139 @@
+import { Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { AirlockFunction } from './airlock-function';
+import type { NotificationTopic } from './notification-topic';
+
+/**
+ * The value every kill-switch parameter starts with. The date is fixed so templates are stable;
+ * CloudFormation writes it only when it creates (or replaces) the parameter.
+ */
+export const INITIAL_KILL_SWITCH_STATE = {
+  engaged: false,
+  reason: 'initial deployment',
+  changedBy: 'cdk',
+  changedAt: '2026-01-01T00:00:00.000Z',
+  revokeIssuedBefore: null,
+} as const;
+
+export interface KillSwitchProps {
+  /** Deployment stage; the parameters live under `/airlock/<stage>/kill-switch`. */
+  readonly stage: string;
+  /** Workflow names; each gets its own switch `/airlock/<stage>/kill-switch/<workflow>`. */
+  readonly workflows: readonly string[];
+}
+
+/**
+ * The kill switch: a global SSM parameter and one per workflow, each holding the JSON state
+ * `{engaged, reason, changedBy, changedAt, revokeIssuedBefore}`. Functions read them with a short
+ * cache; operators flip them; every change raises an alert and an audit record.
+ */
+export class KillSwitch extends Construct {
+  /** `/airlock/<stage>/kill-switch`: the prefix functions read. */
+  public readonly parameterPrefix: string;
+  /** The global switch (construct id `Resource`). */
+  public readonly globalParameter: ssm.StringParameter;
+  /** Workflow name → its switch. */
+  public readonly workflowParameters: ReadonlyMap<string, ssm.StringParameter>;
+  /** Names of every kill-switch parameter: the global one first. */
+  public readonly parameterNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: KillSwitchProps) {
+    super(scope, id);
+    const duplicates = props.workflows.filter((w, i) => props.workflows.indexOf(w) !== i);
+    if (duplicates.length > 0) {
+      throw new Error(`KillSwitch: workflow names must be unique (repeated: ${duplicates.join(', ')})`);
+    }
+    for (const workflow of props.workflows) {
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(workflow)) {
+        throw new Error(
+          `KillSwitch: workflow name "${workflow}" cannot be part of a parameter name; use lower-case letters, digits and dashes`,
+        );
+      }
+    }
+    this.parameterPrefix = `/airlock/${props.stage}/kill-switch`;
+    const initialValue = JSON.stringify(INITIAL_KILL_SWITCH_STATE);
+    this.globalParameter = new ssm.StringParameter(this, 'Resource', {
+      parameterName: this.parameterPrefix,
+      description: `Airlock ${props.stage}: global kill switch (engaged refuses every call)`,
+      stringValue: initialValue,
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    const workflowParameters = new Map<string, ssm.StringParameter>();
+    for (const workflow of props.workflows) {
+      const parameter = new ssm.StringParameter(this, `Workflow-${workflow}`, {
+        parameterName: `${this.parameterPrefix}/${workflow}`,
+        description: `Airlock ${props.stage}: kill switch of the ${workflow} workflow`,
+        stringValue: initialValue,
+        tier: ssm.ParameterTier.STANDARD,
+      });
+      Tags.of(parameter).add('airlock:workflow', workflow);
+      workflowParameters.set(workflow, parameter);
+    }
+    this.workflowParameters = workflowParameters;
+    this.parameterNames = [
+      this.parameterPrefix,
+      ...props.workflows.map((w) => `${this.parameterPrefix}/${w}`),
+    ];
+  }
+
+  /** Every kill-switch parameter: the global one first. */
+  public get parameters(): ssm.StringParameter[] {
+    return [this.globalParameter, ...this.workflowParameters.values()];
+  }
+
+  /** Allows `ssm:GetParameter(s)` on exactly the kill-switch parameters. */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+      resourceArns: this.parameters.map((p) => p.parameterArn),
+    });
+  }
+
+  /** Allows reading and flipping the kill-switch parameters (and nothing else in Parameter Store). */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter'],
+      resourceArns: this.parameters.map((p) => p.parameterArn),
+    });
+  }
+
+  /** Binds a reader: `AIRLOCK_KILL_SWITCH_PREFIX` with read access to the switches under it. */
+  public bindReader(fn: AirlockFunction): void {
+    fn.addEnvironment('AIRLOCK_KILL_SWITCH_PREFIX', this.parameterPrefix);
+    this.grantRead(fn);
+  }
+
+  /**
+   * Sends every change of a kill-switch parameter to the alerts topic and to the function that
+   * records it in the audit ledger (`kill_switch_changed`).
+   */
+  public onChange(
+    id: string,
+    options: { alerts: NotificationTopic; recorder: AirlockFunction },
+  ): events.Rule {
+    const rule = new events.Rule(this, id, {
+      description: 'A kill switch of Airlock changed',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['Parameter Store Change'],
+        detail: { name: [...this.parameterNames] },
+      },
+    });
+    rule.addTarget(
+      new targets.SnsTopic(options.alerts.topic, { deadLetterQueue: options.recorder.deadLetterQueue }),
+    );
+    rule.addTarget(
+      new targets.LambdaFunction(options.recorder.function, {
+        deadLetterQueue: options.recorder.deadLetterQueue,
+        retryAttempts: 8,
+      }),
+    );
+    return rule;
+  }
+}

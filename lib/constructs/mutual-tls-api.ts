@@ -1,0 +1,459 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { retentionFor } from './airlock-function';
+
+/** Where the truststore (the PEM bundle of CAs that issue device certificates) comes from. */
+export type TruststoreSource =
+  | { readonly file: string }
+  | { readonly uri: string; readonly version?: string };
+
+/** The functions behind the API's routes. */
+export interface MutualTlsApiFunctions {
+  /** `POST /v1/credentials`, `GET /v1/health`. */
+  readonly broker: lambda.IFunction;
+  /** `POST /v1/connectors/{connector}/{operation}`, `POST /v1/mcp`, `POST /v1/usage`. */
+  readonly connector: lambda.IFunction;
+  /** `GET /v1/approvals`, `GET /v1/approvals/{id}`, `POST /v1/approvals/{id}/decision`. */
+  readonly approvals: lambda.IFunction;
+}
+
+export interface MutualTlsApiProps {
+  /** Regional custom domain name the devices reach, e.g. `airlock.example.com`. */
+  readonly domainName: string;
+  /** ACM certificate for the domain name, in the stack's region. */
+  readonly certificateArn: string;
+  /** PEM bundle of the CAs whose client certificates are accepted. */
+  readonly truststore: TruststoreSource;
+  /**
+   * Route 53 hosted zone in which to create an alias A record for the domain.
+   * @default - no DNS record; point the name at the regional domain yourself
+   */
+  readonly hostedZone?: { readonly id: string; readonly name: string };
+  /** The functions behind the routes. */
+  readonly functions: MutualTlsApiFunctions;
+  /** Customer managed key that encrypts the access log group. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Steady-state requests per second for the stage.
+   * @default 50
+   */
+  readonly throttleRatePerSecond?: number;
+  /**
+   * Burst of requests for the stage.
+   * @default 100
+   */
+  readonly throttleBurst?: number;
+  /**
+   * Requests per 5 minutes from one IP address before WAF blocks it (10 or more).
+   * @default 2000
+   */
+  readonly wafRateLimitPer5Minutes?: number;
+  /**
+   * Largest request body accepted, in bytes; WAF blocks larger ones (at most 65,536, WAF's inspection limit).
+   * @default 16384
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Days access logs are kept.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Folder that relative truststore file paths are resolved against.
+   * @default - the current working directory (the project root when run by the CDK CLI)
+   */
+  readonly baseDirectory?: string;
+}
+
+/** The error contract's JSON body for gateway-generated responses. */
+function errorBody(code: string, message: string): string {
+  return `{"error":{"code":"${code}","message":${message},"requestId":"$context.requestId"}}`;
+}
+
+const GATEWAY_MESSAGE = '$context.error.messageString';
+
+/** Gateway responses that follow the error contract (status `undefined` keeps API Gateway's own). */
+const GATEWAY_RESPONSES: ReadonlyArray<{
+  id: string;
+  type: apigateway.ResponseType;
+  status?: string;
+  code: string;
+  message?: string;
+}> = [
+  { id: 'Default4xx', type: apigateway.ResponseType.DEFAULT_4XX, code: 'invalid_request' },
+  { id: 'Default5xx', type: apigateway.ResponseType.DEFAULT_5XX, code: 'unavailable' },
+  {
+    id: 'BadRequestBody',
+    type: apigateway.ResponseType.BAD_REQUEST_BODY,
+    status: '400',
+    code: 'invalid_request',
+  },
+  {
+    id: 'BadRequestParameters',
+    type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
+    status: '400',
+    code: 'invalid_request',
+  },
+  { id: 'AccessDenied', type: apigateway.ResponseType.ACCESS_DENIED, status: '403', code: 'forbidden' },
+  {
+    id: 'WafFiltered',
+    type: apigateway.ResponseType.of('WAF_FILTERED'),
+    status: '403',
+    code: 'forbidden',
+    message: '"The request was blocked by the firewall (too many requests or a suspicious payload)."',
+  },
+  {
+    // API Gateway answers an unknown route with 403 "Missing Authentication Token"; say what it is.
+    id: 'UnknownRoute',
+    type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: '404',
+    code: 'not_found',
+    message: '"No such route; see the API reference for the routes under /v1."',
+  },
+  {
+    id: 'ResourceNotFound',
+    type: apigateway.ResponseType.RESOURCE_NOT_FOUND,
+    status: '404',
+    code: 'not_found',
+  },
+  {
+    id: 'RequestTooLarge',
+    type: apigateway.ResponseType.REQUEST_TOO_LARGE,
+    status: '413',
+    code: 'payload_too_large',
+  },
+  {
+    id: 'UnsupportedMediaType',
+    type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    status: '415',
+    code: 'unsupported_media_type',
+  },
+  { id: 'Throttled', type: apigateway.ResponseType.THROTTLED, status: '429', code: 'rate_limited' },
+  { id: 'QuotaExceeded', type: apigateway.ResponseType.QUOTA_EXCEEDED, status: '429', code: 'rate_limited' },
+];
+
+/**
+ * The only way in: an API Gateway REST API on a regional custom domain with mutual TLS (TLS 1.2
+ * policy, truststore of device CAs), the default execute-api endpoint disabled so mTLS cannot be
+ * bypassed, a WAF web ACL, stage throttling, access logs, X-Ray tracing, and error responses that
+ * follow the error contract.
+ */
+export class MutualTlsApi extends Construct {
+  /** The REST API (construct id `Resource`). */
+  public readonly api: apigateway.RestApi;
+  /** The mTLS custom domain. */
+  public readonly domain: apigateway.DomainName;
+  /** The WAF web ACL associated with the stage. */
+  public readonly webAcl: wafv2.CfnWebACL;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** The WAF log group (blocked and sampled requests). */
+  public readonly wafLogGroup: logs.LogGroup;
+  /** Every method, for review (and the per-method cdk-nag acknowledgements). */
+  public readonly methods: readonly apigateway.Method[];
+  /** The truststore asset, when the truststore comes from a file. */
+  public readonly truststoreAsset?: s3Assets.Asset;
+
+  constructor(scope: Construct, id: string, props: MutualTlsApiProps) {
+    super(scope, id);
+    const rate = props.throttleRatePerSecond ?? 50;
+    const burst = props.throttleBurst ?? 100;
+    const wafLimit = props.wafRateLimitPer5Minutes ?? 2000;
+    const maxBodyBytes = props.maxBodyBytes ?? 16 * 1024;
+    validate(props, { rate, burst, wafLimit, maxBodyBytes });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: retentionFor(props.logRetentionDays ?? 365),
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Resource', {
+      restApiName: `${Stack.of(this).stackName}-api`,
+      description: 'Airlock: the mutual-TLS gateway between desktop agents and enterprise systems',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // Only the mTLS custom domain answers; the default endpoint would skip the client certificate check.
+      disableExecuteApiEndpoint: true,
+      // No account-wide CloudWatch role: it is a shared account setting this kit does not take over.
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'live',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: burst,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            extendedRequestId: '$context.extendedRequestId',
+            requestTime: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            clientCertSubject: '$context.identity.clientCert.subjectDN',
+            clientCertSerial: '$context.identity.clientCert.serialNumber',
+            httpMethod: '$context.httpMethod',
+            resourcePath: '$context.resourcePath',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationLatency: '$context.integrationLatency',
+            wafStatus: '$context.waf.status',
+            error: '$context.error.message',
+          }),
+        ),
+      },
+    });
+
+    for (const response of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(response.id, {
+        type: response.type,
+        statusCode: response.status,
+        responseHeaders: { 'Content-Type': "'application/json'" },
+        templates: { 'application/json': errorBody(response.code, response.message ?? GATEWAY_MESSAGE) },
+      });
+    }
+
+    const validator = this.api.addRequestValidator('RequestValidator', {
+      requestValidatorName: 'parameters-and-body',
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    // JSON bodies must be objects; the handlers validate the fields with the shared schema.
+    const jsonObject = this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      modelName: 'JsonObject',
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
+    });
+    const methods: apigateway.Method[] = [];
+    const route = (
+      resource: apigateway.IResource,
+      method: string,
+      fn: lambda.IFunction,
+      pathParameters: readonly string[] = [],
+      requireJsonObject = method === 'POST',
+    ) => {
+      const requestParameters = Object.fromEntries(
+        pathParameters.map((p) => [`method.request.path.${p}`, true] as const),
+      );
+      methods.push(
+        resource.addMethod(method, new apigateway.LambdaIntegration(fn), {
+          requestValidator: validator,
+          requestParameters,
+          requestModels: requireJsonObject ? { 'application/json': jsonObject } : undefined,
+        }),
+      );
+    };
+
+    const v1 = this.api.root.addResource('v1');
+    const { broker, connector, approvals } = props.functions;
+    route(v1.addResource('credentials'), 'POST', broker);
+    route(v1.addResource('health'), 'GET', broker);
+    const operation = v1.addResource('connectors').addResource('{connector}').addResource('{operation}');
+    route(operation, 'POST', connector, ['connector', 'operation']);
+    // MCP carries JSON-RPC, validated by the MCP server itself.
+    route(v1.addResource('mcp'), 'POST', connector, [], false);
+    route(v1.addResource('usage'), 'POST', connector);
+    const approvalsResource = v1.addResource('approvals');
+    route(approvalsResource, 'GET', approvals);
+    const approval = approvalsResource.addResource('{id}');
+    route(approval, 'GET', approvals, ['id']);
+    route(approval.addResource('decision'), 'POST', approvals, ['id']);
+    this.methods = methods;
+
+    let mtls: apigateway.MTLSConfig;
+    if ('file' in props.truststore) {
+      this.truststoreAsset = new s3Assets.Asset(this, 'Truststore', {
+        path: path.resolve(props.baseDirectory ?? process.cwd(), props.truststore.file),
+      });
+      mtls = { bucket: this.truststoreAsset.bucket, key: this.truststoreAsset.s3ObjectKey };
+    } else {
+      const { bucket, key } = parseS3Uri(props.truststore.uri);
+      mtls = {
+        bucket: s3.Bucket.fromBucketName(this, 'TruststoreBucket', bucket),
+        key,
+        version: props.truststore.version,
+      };
+    }
+    this.domain = new apigateway.DomainName(this, 'Domain', {
+      domainName: props.domainName,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+      endpointType: apigateway.EndpointType.REGIONAL,
+      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+      mtls,
+    });
+    this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
+
+    if (props.hostedZone) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
+        hostedZoneId: props.hostedZone.id,
+        zoneName: props.hostedZone.name,
+      });
+      new route53.ARecord(this, 'AliasRecord', {
+        zone,
+        recordName: props.domainName,
+        target: route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayDomain(this.domain)),
+      });
+    }
+
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: `${Stack.of(this).stackName}-waf`,
+        sampledRequestsEnabled: true,
+      },
+      // Inspect enough of the body to enforce maxBodyBytes.
+      associationConfig: {
+        requestBody: {
+          API_GATEWAY: { defaultSizeInspectionLimit: maxBodyBytes <= 16 * 1024 ? 'KB_16' : 'KB_64' },
+        },
+      },
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: wafLimit, aggregateKeyType: 'IP' } },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'RateLimitPerIp',
+            sampledRequestsEnabled: true,
+          },
+        },
+        {
+          name: 'BodyTooLarge',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            sizeConstraintStatement: {
+              fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+              comparisonOperator: 'GT',
+              size: maxBodyBytes,
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'BodyTooLarge',
+            sampledRequestsEnabled: true,
+          },
+        },
+        {
+          name: 'AWSManagedRulesCommonRuleSet',
+          priority: 2,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesCommonRuleSet',
+              // The common set blocks bodies over 8 KB; BodyTooLarge enforces the configured limit instead.
+              ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+            },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'AWSManagedRulesCommonRuleSet',
+            sampledRequestsEnabled: true,
+          },
+        },
+      ],
+    });
+    // WAF requires the log group name to start with aws-waf-logs-.
+    const wafLogGroupName = `aws-waf-logs-${Stack.of(this).stackName}`;
+    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: wafLogGroupName,
+      retention: retentionFor(props.logRetentionDays ?? 365),
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
+      resourceArn: this.webAcl.attrArn,
+      // WAF wants the log group ARN without the `:*` that the CloudFormation attribute carries.
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+
+  /** The URL the devices use. */
+  public get url(): string {
+    return `https://${this.domain.domainName}/`;
+  }
+}
+
+function validate(
+  props: MutualTlsApiProps,
+  values: { rate: number; burst: number; wafLimit: number; maxBodyBytes: number },
+): void {
+  const { rate, burst, wafLimit, maxBodyBytes } = values;
+  if (!Token.isUnresolved(props.domainName) && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(props.domainName)) {
+    throw new Error(
+      `MutualTlsApi: domainName "${props.domainName}" is not a DNS name such as airlock.example.com`,
+    );
+  }
+  if (
+    !Token.isUnresolved(props.certificateArn) &&
+    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(props.certificateArn)
+  ) {
+    throw new Error(`MutualTlsApi: certificateArn "${props.certificateArn}" is not an ACM certificate ARN`);
+  }
+  if (!(rate > 0))
+    throw new Error(`MutualTlsApi: throttleRatePerSecond must be greater than 0 (got ${rate})`);
+  if (!Number.isInteger(burst) || burst < 1) {
+    throw new Error(`MutualTlsApi: throttleBurst must be a whole number of 1 or more (got ${burst})`);
+  }
+  if (!Number.isInteger(wafLimit) || wafLimit < 10 || wafLimit > 2_000_000_000) {
+    throw new Error(
+      `MutualTlsApi: wafRateLimitPer5Minutes must be a whole number from 10 to 2,000,000,000 (got ${wafLimit})`,
+    );
+  }
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 64 * 1024) {
+    throw new Error(
+      `MutualTlsApi: maxBodyBytes must be from 1 to 65536, the most WAF inspects (got ${maxBodyBytes})`,
+    );
+  }
+  if ('file' in props.truststore) {
+    const file = path.resolve(props.baseDirectory ?? process.cwd(), props.truststore.file);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new Error(
+        `MutualTlsApi: truststore file "${props.truststore.file}" does not exist (resolved to ${file}); point domain.truststore.file at the PEM bundle of your device CAs`,
+      );
+    }
+    if (statSync(file).size > 1024 * 1024) {
+      throw new Error(
+        `MutualTlsApi: truststore file "${props.truststore.file}" is larger than API Gateway's 1 MB limit`,
+      );
+    }
+  } else {
+    parseS3Uri(props.truststore.uri);
+  }
+}
+
+function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([a-z0-9.-]{3,63})\/(.+)$/.exec(uri);
+  if (!match) {
+    throw new Error(`MutualTlsApi: truststore uri "${uri}" is not of the form s3://bucket/key`);
+  }
+  return { bucket: match[1], key: match[2] };
+}

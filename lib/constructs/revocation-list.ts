@@ -1,0 +1,49 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { AirlockFunction } from './airlock-function';
+import type { AirlockKeys } from './airlock-keys';
+
+/** Key schema of the revocations table; the same names as lambdas/adapters/aws/table-schemas.ts (a test checks). */
+export const REVOCATIONS_TABLE_KEYS = { partitionKey: 'pk', ttlAttribute: 'ttl' } as const;
+
+export interface RevocationListProps {
+  /** The keys: the data key encrypts the table. */
+  readonly keys: AirlockKeys;
+}
+
+/** Revoked token ids and principals; entries age out by TTL once the tokens they kill have expired. */
+export class RevocationList extends Construct {
+  /** The revocations table (construct id `Resource`). */
+  public readonly table: dynamodb.Table;
+  private readonly keys: AirlockKeys;
+
+  constructor(scope: Construct, id: string, props: RevocationListProps) {
+    super(scope, id);
+    this.keys = props.keys;
+    this.table = new dynamodb.Table(this, 'Resource', {
+      partitionKey: { name: REVOCATIONS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: REVOCATIONS_TABLE_KEYS.ttlAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.keys.dataKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** Allows `dynamodb:GetItem` only: checking whether a token or principal is revoked. */
+  public grantCheck(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.table.grant(grantee, 'dynamodb:GetItem');
+    this.keys.grantDecrypt(grantee);
+    return grant;
+  }
+
+  /** Binds a checker: `AIRLOCK_REVOCATIONS_TABLE` with `dynamodb:GetItem` only. */
+  public bindChecker(fn: AirlockFunction): void {
+    fn.addEnvironment('AIRLOCK_REVOCATIONS_TABLE', this.table.tableName);
+    this.grantCheck(fn);
+  }
+}

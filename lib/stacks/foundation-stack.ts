@@ -1,0 +1,68 @@
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { AirlockConfig } from '../config/schema';
+import { AccessLogsBucket } from '../constructs/access-logs-bucket';
+import { AirlockKeys } from '../constructs/airlock-keys';
+import { ApprovalStore } from '../constructs/approval-store';
+import { AuditLedger } from '../constructs/audit-ledger';
+import { ConnectorData } from '../constructs/connector-data';
+import { ConnectorSecrets } from '../constructs/connector-secrets';
+import { NotificationTopic } from '../constructs/notification-topic';
+import { RevocationList } from '../constructs/revocation-list';
+
+export interface FoundationStackProps extends StackProps {
+  /** The validated pilot config. */
+  readonly config: AirlockConfig;
+}
+
+/**
+ * `Airlock-<stage>-Foundation`: what holds state and outlives deployments of the API: keys,
+ * upstream secrets, the audit ledger, approvals, revocations, connector data and topics.
+ */
+export class FoundationStack extends Stack {
+  public readonly keys: AirlockKeys;
+  public readonly connectorSecrets: ConnectorSecrets;
+  public readonly accessLogs: AccessLogsBucket;
+  public readonly auditLedger: AuditLedger;
+  public readonly approvalStore: ApprovalStore;
+  public readonly revocationList: RevocationList;
+  public readonly connectorData: ConnectorData;
+  /** Approver notifications about calls waiting for a decision. */
+  public readonly approvalsTopic: NotificationTopic;
+  /** Operator alerts (kill switch changes, anchor failures); email subscription when `alerts.email` is set. */
+  public readonly alertsTopic: NotificationTopic;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('airlock:stage', config.stage);
+
+    this.keys = new AirlockKeys(this, 'Keys', { stage: config.stage });
+    this.connectorSecrets = new ConnectorSecrets(this, 'ConnectorSecrets', {
+      connectors: config.connectors,
+      encryptionKey: this.keys.dataKey,
+    });
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    this.auditLedger = new AuditLedger(this, 'AuditLedger', {
+      keys: this.keys,
+      objectLockRetentionDays: config.audit.objectLockRetentionDays,
+      accessLogsBucket: this.accessLogs.bucket,
+    });
+    this.approvalStore = new ApprovalStore(this, 'Approvals', { keys: this.keys });
+    this.revocationList = new RevocationList(this, 'Revocations', { keys: this.keys });
+    this.connectorData = new ConnectorData(this, 'ConnectorData', {
+      connectors: config.connectors,
+      keys: this.keys,
+      accessLogsBucket: this.accessLogs.bucket,
+    });
+    this.approvalsTopic = new NotificationTopic(this, 'ApprovalsTopic', {
+      displayName: `Airlock ${config.stage}: approvals waiting`,
+      encryptionKey: this.keys.dataKey,
+    });
+    this.alertsTopic = new NotificationTopic(this, 'AlertsTopic', {
+      displayName: `Airlock ${config.stage}: alerts`,
+      encryptionKey: this.keys.dataKey,
+      email: config.alerts.email,
+    });
+  }
+}

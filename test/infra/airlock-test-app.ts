@@ -1,0 +1,42 @@
+/**
+ * Builds Airlock's stacks the way `cdk synth` does (cdk.json's context, so the same feature flags),
+ * with bundling skipped unless asked for.
+ */
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../lib/config/load-config';
+import type { AirlockConfig } from '../../lib/config/schema';
+import { type AirlockStacks, createAirlockStacks } from '../../lib/stacks/airlock-stacks';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+const cdkContext = (require('../../cdk.json') as { context: Record<string, unknown> }).context;
+
+/** The example pilot's config, as `cdk synth` loads it. */
+export function exampleConfig(): AirlockConfig {
+  return loadConfig(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'));
+}
+
+export interface AirlockTestApp extends AirlockStacks {
+  readonly app: App;
+  readonly foundationTemplate: Template;
+  readonly apiTemplate: Template;
+}
+
+/** Creates the stacks for a config (default: the example pilot) and synthesizes them. */
+export function synthesizeAirlock(
+  config: AirlockConfig = exampleConfig(),
+  options: { bundle?: boolean } = {},
+): AirlockTestApp {
+  const app = new App({
+    context: { ...cdkContext, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const stacks = createAirlockStacks(app, config);
+  return {
+    app,
+    ...stacks,
+    foundationTemplate: Template.fromStack(stacks.foundation),
+    apiTemplate: Template.fromStack(stacks.api),
+  };
+}

@@ -1,0 +1,367 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { type AirlockTestApp, exampleConfig, synthesizeAirlock } from './airlock-test-app';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** Every statement of the policies attached to a role, flattened to one row per action. */
+function permissionsOf(
+  template: Template,
+  roleLogicalId: string,
+): { action: string; resource: unknown; condition?: unknown }[] {
+  const rows: { action: string; resource: unknown; condition?: unknown }[] = [];
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const roles = policy.Properties.Roles as { Ref: string }[];
+    if (!roles.some((r) => r.Ref === roleLogicalId)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of [statement.Action].flat()) {
+        rows.push({
+          action,
+          resource: statement.Resource,
+          ...(statement.Condition ? { condition: statement.Condition } : {}),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+describe('Class: ApiStack', () => {
+  let airlock: AirlockTestApp;
+  let t: Template;
+  const roleOf = (fn: { role: { node: { defaultChild?: unknown } } }) =>
+    airlock.api.getLogicalId(fn.role.node.defaultChild as never);
+  const functionId = (fn: { function: { node: { defaultChild?: unknown } } }) =>
+    airlock.api.getLogicalId(fn.function.node.defaultChild as never);
+
+  beforeAll(() => {
+    airlock = synthesizeAirlock();
+    t = airlock.apiTemplate;
+  });
+
+  describe('Method: constructor', () => {
+    it('matches the snapshot', () => {
+      // Assess
+      expect(t.toJSON()).toMatchSnapshot();
+    });
+
+    it('serves only a regional mTLS custom domain with TLS 1.2, the execute-api endpoint disabled', () => {
+      // Assess
+      t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        DisableExecuteApiEndpoint: true,
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
+      t.hasResourceProperties('AWS::ApiGateway::DomainName', {
+        DomainName: 'airlock.example.com',
+        SecurityPolicy: 'TLS_1_2',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+        RegionalCertificateArn: exampleConfig().domain.certificateArn,
+        MutualTlsAuthentication: { TruststoreUri: { 'Fn::Join': ['', Match.arrayWith(['s3://'])] } },
+      });
+    });
+
+    it('protects the stage with WAF: per-IP rate rule and the AWS common rule set, and logs WAF decisions', () => {
+      // Assess
+      t.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+            Action: { Block: {} },
+          }),
+          Match.objectLike({
+            Statement: {
+              ManagedRuleGroupStatement: Match.objectLike({
+                VendorName: 'AWS',
+                Name: 'AWSManagedRulesCommonRuleSet',
+              }),
+            },
+          }),
+        ]),
+      });
+      t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        ResourceArn: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+        WebACLArn: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith(['Arn']) }),
+      });
+      t.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+    });
+
+    it('throttles, traces and access-logs the stage to a CMK-encrypted log group', () => {
+      // Assess
+      t.hasResourceProperties('AWS::ApiGateway::Stage', {
+        TracingEnabled: true,
+        AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+        ]),
+      });
+      const logGroups = t.findResources('AWS::Logs::LogGroup');
+      for (const group of Object.values(logGroups)) {
+        expect(group.Properties.KmsKeyId).toBeDefined();
+        expect(group.Properties.RetentionInDays).toBe(365);
+      }
+      expect(Object.keys(logGroups)).toHaveLength(6); // four functions, access logs, WAF
+    });
+
+    it('routes every contract path to its function', () => {
+      // Assess
+      const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+      const routes = methods.map((m) => {
+        const uri = JSON.stringify(m.Properties.Integration.Uri);
+        const target = ['Broker', 'Connector', 'Approvals'].find((name) =>
+          uri.includes(functionId(airlock.api[name.toLowerCase() as 'broker'])),
+        );
+        return `${m.Properties.HttpMethod} ${target}`;
+      });
+      expect(routes.sort()).toEqual(
+        [
+          'GET Approvals',
+          'GET Approvals',
+          'GET Broker',
+          'POST Approvals',
+          'POST Broker',
+          'POST Connector',
+          'POST Connector',
+          'POST Connector',
+        ].sort(),
+      );
+      for (const method of methods) {
+        expect(method.Properties.RequestValidatorId).toBeDefined();
+      }
+    });
+
+    it('answers gateway errors with the error contract', () => {
+      // Assess
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'THROTTLED',
+        StatusCode: '429',
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp(
+            '"code":"rate_limited".*"requestId":"\\$context.requestId"',
+          ),
+        },
+      });
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'DEFAULT_5XX',
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp('^\\{"error":\\{"code":"unavailable"'),
+        },
+      });
+    });
+
+    it('runs every function on Node.js 24, ARM, traced, with reserved concurrency from the config', () => {
+      // Assess
+      const expected = exampleConfig().functions.reservedConcurrency;
+      for (const name of ['broker', 'connector', 'approvals', 'anchor'] as const) {
+        t.hasResourceProperties('AWS::Lambda::Function', {
+          FunctionName: Match.absent(),
+          Description: `Airlock ${name}`,
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          ReservedConcurrentExecutions: expected[name],
+          LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+          Environment: {
+            Variables: Match.objectLike({
+              AIRLOCK_STAGE: 'pilot',
+              AIRLOCK_KILL_SWITCH_PREFIX: '/airlock/pilot/kill-switch',
+              AIRLOCK_AUDIT_TABLE: Match.anyValue(),
+              POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
+              POWERTOOLS_SERVICE_NAME: `airlock-${name}`,
+            }),
+          },
+        });
+      }
+    });
+
+    it('creates the kill-switch parameters with the initial state and the workflow tag', () => {
+      // Assess
+      t.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/airlock/pilot/kill-switch',
+        Type: 'String',
+        Value: JSON.stringify({
+          engaged: false,
+          reason: 'initial deployment',
+          changedBy: 'cdk',
+          changedAt: '2026-01-01T00:00:00.000Z',
+          revokeIssuedBefore: null,
+        }),
+      });
+      t.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/airlock/pilot/kill-switch/expense-summary',
+        Tags: Match.objectLike({ 'airlock:workflow': 'expense-summary', 'airlock:stage': 'pilot' }),
+      });
+    });
+
+    it('sends kill-switch changes to the alerts topic and the anchor, and runs the anchor on schedule', () => {
+      // Assess
+      t.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ssm'],
+          'detail-type': ['Parameter Store Change'],
+          detail: { name: ['/airlock/pilot/kill-switch', '/airlock/pilot/kill-switch/expense-summary'] },
+        },
+        Targets: Match.arrayWith([
+          Match.objectLike({
+            Arn: Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('AlertsTopic') }),
+          }),
+          Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(airlock.api.anchor), 'Arn'] } }),
+        ]),
+      });
+      t.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId(airlock.api.anchor), 'Arn'] },
+            DeadLetterConfig: Match.anyValue(),
+          }),
+        ],
+      });
+    });
+
+    it('gives the connector exactly its permissions and nothing else', () => {
+      // Act
+      const rows = permissionsOf(t, roleOf(airlock.api.connector));
+      const actions = [...new Set(rows.map((r) => r.action))].sort();
+
+      // Assess
+      expect(actions).toEqual(
+        [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+          'kms:GetPublicKey',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          's3:GetObject',
+          's3:ListBucket',
+          'secretsmanager:GetSecretValue',
+          'sns:Publish',
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ].sort(),
+      );
+      const s3 = rows.filter((r) => r.action.startsWith('s3:'));
+      expect(s3).toEqual([
+        {
+          action: 's3:GetObject',
+          resource: {
+            'Fn::Join': [
+              '',
+              [{ 'Fn::ImportValue': expect.stringContaining('ConnectorDatareceipts') }, '/receipts/*'],
+            ],
+          },
+        },
+        {
+          action: 's3:ListBucket',
+          resource: { 'Fn::ImportValue': expect.stringContaining('ConnectorDatareceipts') },
+          condition: { StringLike: { 's3:prefix': ['receipts/*'] } },
+        },
+      ]);
+      const secrets = rows.filter((r) => r.action.startsWith('secretsmanager:'));
+      expect(secrets).toEqual([
+        {
+          action: 'secretsmanager:GetSecretValue',
+          resource: { 'Fn::ImportValue': expect.stringContaining('ConnectorSecretserp') },
+        },
+      ]);
+      const signing = rows.filter((r) => JSON.stringify(r.resource).includes('TokenSigningKey'));
+      expect(signing.map((r) => r.action)).toEqual(['kms:GetPublicKey']);
+    });
+
+    it('lets the broker sign and the approvals function touch no key but the data key', () => {
+      // Act
+      const broker = permissionsOf(t, roleOf(airlock.api.broker));
+      const approvals = permissionsOf(t, roleOf(airlock.api.approvals));
+
+      // Assess
+      const brokerSigning = broker.filter((r) => JSON.stringify(r.resource).includes('TokenSigningKey'));
+      expect(brokerSigning.map((r) => r.action).sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+      expect(approvals.some((r) => JSON.stringify(r.resource).includes('TokenSigningKey'))).toBe(false);
+      const ledger = (rows: typeof broker) =>
+        rows.filter(
+          (r) =>
+            JSON.stringify(r.resource).includes('AuditLedger') &&
+            !JSON.stringify(r.resource).includes('Digest'),
+        );
+      expect(ledger(broker).map((r) => r.action)).toEqual(['dynamodb:PutItem']);
+      expect(ledger(approvals).map((r) => r.action)).toEqual(['dynamodb:PutItem']);
+    });
+
+    it('lets the anchor put digests only below digests/ and read the ledger', () => {
+      // Act
+      const anchor = permissionsOf(t, roleOf(airlock.api.anchor));
+
+      // Assess
+      const s3 = anchor.filter((r) => r.action.startsWith('s3:'));
+      expect(s3).toEqual([
+        {
+          action: 's3:PutObject',
+          resource: {
+            'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringContaining('DigestBucket') }, '/digests/*']],
+          },
+        },
+      ]);
+      const dynamo = anchor.filter((r) => r.action.startsWith('dynamodb:')).map((r) => r.action);
+      expect(dynamo.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan']);
+    });
+
+    it('gives the operator role only the kill switch and the concurrency of broker and connector, with MFA', () => {
+      // Act
+      const rows = permissionsOf(t, roleOf({ role: airlock.api.operatorRole.role }));
+
+      // Assess
+      const parameters = airlock.api.killSwitch.parameters.map((p) => ({
+        Ref: airlock.api.getLogicalId(p.node.defaultChild as never),
+      }));
+      const ssmArns = parameters.map((ref) => ({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':ssm:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':parameter',
+            ref,
+          ],
+        ],
+      }));
+      const lambdaArns = [airlock.api.broker, airlock.api.connector].map((fn) => ({
+        'Fn::GetAtt': [functionId(fn), 'Arn'],
+      }));
+      expect([...rows].sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+        { action: 'lambda:DeleteFunctionConcurrency', resource: lambdaArns },
+        { action: 'lambda:GetFunctionConcurrency', resource: lambdaArns },
+        { action: 'lambda:PutFunctionConcurrency', resource: lambdaArns },
+        { action: 'ssm:GetParameter', resource: ssmArns },
+        { action: 'ssm:GetParameters', resource: ssmArns },
+        { action: 'ssm:PutParameter', resource: ssmArns },
+      ]);
+      t.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+              Principal: {
+                AWS: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':root'])]) }),
+              },
+            }),
+          ],
+        },
+        ManagedPolicyArns: Match.absent(),
+        Policies: Match.absent(),
+      });
+    });
+  });
+});

@@ -1,0 +1,218 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { ConnectorConfig } from '../../lib/config/schema';
+import { AccessLogsBucket } from '../../lib/constructs/access-logs-bucket';
+import { AirlockFunction, retentionFor } from '../../lib/constructs/airlock-function';
+import { AirlockKeys } from '../../lib/constructs/airlock-keys';
+import { AuditLedger } from '../../lib/constructs/audit-ledger';
+import { ConnectorData } from '../../lib/constructs/connector-data';
+import { ConnectorSecrets } from '../../lib/constructs/connector-secrets';
+import { KillSwitch } from '../../lib/constructs/kill-switch';
+import { MutualTlsApi, type MutualTlsApiProps } from '../../lib/constructs/mutual-tls-api';
+import { OperatorRole } from '../../lib/constructs/operator-role';
+import { exampleConfig } from './airlock-test-app';
+
+function newStack(): Stack {
+  return new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
+}
+
+function apiProps(stack: Stack, overrides: Partial<MutualTlsApiProps> = {}): MutualTlsApiProps {
+  const fn = new lambda.Function(stack, `Fn${stack.node.children.length}`, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
+  return {
+    domainName: 'airlock.example.com',
+    certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
+    truststore: { file: 'config/example-truststore.pem' },
+    functions: { broker: fn, connector: fn, approvals: fn },
+    encryptionKey: new AirlockKeys(stack, `Keys${stack.node.children.length}`, { stage: 'test' }).dataKey,
+    ...overrides,
+  };
+}
+
+describe('Class: MutualTlsApi', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ wafRateLimitPer5Minutes: 5 }, /wafRateLimitPer5Minutes must be a whole number from 10/],
+      [{ throttleRatePerSecond: 0 }, /throttleRatePerSecond must be greater than 0 \(got 0\)/],
+      [{ throttleBurst: 1.5 }, /throttleBurst must be a whole number of 1 or more \(got 1.5\)/],
+      [{ maxBodyBytes: 100_000 }, /maxBodyBytes must be from 1 to 65536/],
+      [{ domainName: 'not a domain' }, /domainName "not a domain" is not a DNS name/],
+      [
+        { certificateArn: 'arn:aws:iam::1:role/x' },
+        /certificateArn "arn:aws:iam::1:role\/x" is not an ACM certificate ARN/,
+      ],
+      [
+        { truststore: { file: 'config/missing.pem' } },
+        /truststore file "config\/missing.pem" does not exist/,
+      ],
+      [
+        { truststore: { uri: 'https://bucket/key' } },
+        /truststore uri "https:\/\/bucket\/key" is not of the form s3:\/\/bucket\/key/,
+      ],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = newStack();
+
+      // Act & Assess
+      expect(() => new MutualTlsApi(stack, 'Api', apiProps(stack, overrides))).toThrow(message);
+    });
+  });
+});
+
+describe('Class: AirlockFunction', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ reservedConcurrency: 0 }, /reservedConcurrency must be at least 1 \(got 0\)/],
+      [{ memorySize: 64 }, /memorySize must be between 128 and 10240 MB \(got 64\)/],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+
+      // Act & Assess
+      expect(
+        () =>
+          new AirlockFunction(stack, 'Fn', {
+            name: 'broker',
+            config: exampleConfig(),
+            encryptionKey: keys.dataKey,
+            reservedConcurrency: 1,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+
+  describe('Function: retentionFor', () => {
+    it('refuses a retention CloudWatch Logs does not offer', () => {
+      // Act & Assess
+      expect(() => retentionFor(100)).toThrow(
+        /log retention of 100 days is not one CloudWatch Logs accepts; use one of 1, 3, 5/,
+      );
+    });
+  });
+});
+
+describe('Class: AuditLedger', () => {
+  describe('Method: constructor', () => {
+    it('refuses an Object Lock retention of 0 days', () => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+      const logs = new AccessLogsBucket(stack, 'Logs');
+
+      // Act & Assess
+      expect(
+        () =>
+          new AuditLedger(stack, 'Ledger', {
+            keys,
+            objectLockRetentionDays: 0,
+            accessLogsBucket: logs.bucket,
+          }),
+      ).toThrow(/objectLockRetentionDays must be a whole number of days from 1 to 36500 \(got 0\)/);
+    });
+  });
+});
+
+describe('Class: KillSwitch', () => {
+  describe('Method: constructor', () => {
+    it('refuses a repeated workflow', () => {
+      // Act & Assess
+      expect(
+        () => new KillSwitch(newStack(), 'KillSwitch', { stage: 'test', workflows: ['a', 'a'] }),
+      ).toThrow(/workflow names must be unique \(repeated: a\)/);
+    });
+
+    it('refuses a workflow name that cannot be part of a parameter name', () => {
+      // Act & Assess
+      expect(
+        () => new KillSwitch(newStack(), 'KillSwitch', { stage: 'test', workflows: ['Bad Name'] }),
+      ).toThrow(/workflow name "Bad Name" cannot be part of a parameter name/);
+    });
+  });
+});
+
+describe('Class: ConnectorSecrets', () => {
+  const httpConnector = exampleConfig().connectors.erp;
+
+  describe('Method: constructor', () => {
+    it('refuses two connectors sharing one secret', () => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+
+      // Act & Assess
+      expect(
+        () =>
+          new ConnectorSecrets(stack, 'Secrets', {
+            connectors: { erp: httpConnector, erp2: httpConnector },
+            encryptionKey: keys.dataKey,
+          }),
+      ).toThrow(/connectors.erp2.auth.secretName "airlock\/pilot\/erp-client" is used by another connector/);
+    });
+  });
+
+  describe('Method: grantRead', () => {
+    it('refuses a connector without a secret', () => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+      const secrets = new ConnectorSecrets(stack, 'Secrets', {
+        connectors: { erp: httpConnector },
+        encryptionKey: keys.dataKey,
+      });
+
+      // Act & Assess
+      expect(() => secrets.grantRead('receipts', keys.dataKey as never)).toThrow(
+        /no secret for connector "receipts"; expected one of: erp/,
+      );
+    });
+  });
+});
+
+describe('Class: ConnectorData', () => {
+  describe('Method: constructor', () => {
+    it('refuses a prefix with a wildcard', () => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+      const receipts = exampleConfig().connectors.receipts as Extract<
+        ConnectorConfig,
+        { kind: 'file-store' }
+      >;
+      const connector = { ...receipts, aws: { prefix: 'receipts/*/' } };
+
+      // Act & Assess
+      expect(
+        () =>
+          new ConnectorData(stack, 'Data', {
+            connectors: { receipts: connector },
+            keys,
+            accessLogsBucket: new s3.Bucket(stack, 'Logs'),
+          }),
+      ).toThrow(
+        /connectors.receipts.aws.prefix "receipts\/\*\/" must be a relative key prefix ending with \/ and without \*/,
+      );
+    });
+  });
+});
+
+describe('Class: OperatorRole', () => {
+  describe('Method: constructor', () => {
+    it('refuses an empty list of functions', () => {
+      // Prepare
+      const stack = newStack();
+      const killSwitch = new KillSwitch(stack, 'KillSwitch', { stage: 'test', workflows: [] });
+
+      // Act & Assess
+      expect(() => new OperatorRole(stack, 'Operator', { killSwitch, functions: [] })).toThrow(
+        /give at least one function whose concurrency the kill switch controls/,
+      );
+    });
+  });
+});

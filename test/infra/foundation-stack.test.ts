@@ -1,0 +1,151 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { Match } from 'aws-cdk-lib/assertions';
+import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../../lambdas/adapters/aws/table-schemas';
+import { type AirlockTestApp, synthesizeAirlock } from './airlock-test-app';
+
+describe('Class: FoundationStack', () => {
+  let airlock: AirlockTestApp;
+  let dataKeyId: string;
+
+  beforeAll(() => {
+    airlock = synthesizeAirlock();
+    dataKeyId = airlock.foundation.getLogicalId(airlock.foundation.keys.dataKey.node.defaultChild as never);
+  });
+
+  const keyArn = () => ({ 'Fn::GetAtt': [dataKeyId, 'Arn'] });
+
+  describe('Method: constructor', () => {
+    it('matches the snapshot', () => {
+      // Assess
+      expect(airlock.foundationTemplate.toJSON()).toMatchSnapshot();
+    });
+
+    it('creates a symmetric data key with rotation and an ES256 signing key with its alias', () => {
+      // Assess
+      const t = airlock.foundationTemplate;
+      t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, KeySpec: Match.absent() });
+      t.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      t.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/airlock-pilot-token-signing' });
+    });
+
+    it('creates the three tables with the key schemas the adapters use, PITR, the CMK and deletion protection', () => {
+      // Assess
+      const t = airlock.foundationTemplate;
+      const secure = {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn() },
+        DeletionProtectionEnabled: true,
+      };
+      t.resourceCountIs('AWS::DynamoDB::Table', 3);
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        ...secure,
+        KeySchema: [
+          { AttributeName: AUDIT_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: AUDIT_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: AUDIT_TABLE.sortKey, AttributeType: 'N' }]),
+      });
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        ...secure,
+        KeySchema: [{ AttributeName: APPROVALS_TABLE.partitionKey, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: APPROVALS_TABLE.ttlAttribute, Enabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: APPROVALS_TABLE.statusIndex.name,
+            KeySchema: [
+              { AttributeName: APPROVALS_TABLE.statusIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: APPROVALS_TABLE.statusIndex.sortKey, KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      });
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        ...secure,
+        KeySchema: [{ AttributeName: REVOCATIONS_TABLE.partitionKey, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: REVOCATIONS_TABLE.ttlAttribute, Enabled: true },
+      });
+    });
+
+    it('locks audit digests under Object Lock COMPLIANCE for the configured days, versioned and CMK-encrypted', () => {
+      // Assess
+      airlock.foundationTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn() },
+            }),
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'audit-digests/' }),
+      });
+    });
+
+    it('refuses plain HTTP on every bucket', () => {
+      // Assess
+      const policies = airlock.foundationTemplate.findResources('AWS::S3::BucketPolicy');
+      const buckets = airlock.foundationTemplate.findResources('AWS::S3::Bucket');
+      const denied = Object.values(policies).filter((p) =>
+        JSON.stringify(p).includes('"aws:SecureTransport":"false"'),
+      );
+      expect(denied).toHaveLength(Object.keys(buckets).length);
+    });
+
+    it('creates an encrypted bucket for the receipts connector, logging to the access-log bucket', () => {
+      // Assess
+      airlock.foundationTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn() },
+            }),
+          ],
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'connector-receipts/' }),
+      });
+    });
+
+    it('creates the ERP secret under its configured name, encrypted with the CMK, with the credentials template', () => {
+      // Assess
+      airlock.foundationTemplate.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      airlock.foundationTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: 'airlock/pilot/erp-client',
+        KmsKeyId: keyArn(),
+        GenerateSecretString: Match.objectLike({
+          SecretStringTemplate: JSON.stringify({ clientId: 'replace-me' }),
+          GenerateStringKey: 'clientSecret',
+        }),
+      });
+    });
+
+    it('encrypts both topics with the CMK', () => {
+      // Assess
+      const topics = airlock.foundationTemplate.findResources('AWS::SNS::Topic', {
+        Properties: { KmsMasterKeyId: keyArn() },
+      });
+      expect(Object.keys(topics)).toHaveLength(2);
+    });
+
+    it('tags every resource that takes tags with airlock:stage', () => {
+      // Assess
+      airlock.foundationTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
+        Tags: Match.arrayWith([{ Key: 'airlock:stage', Value: 'pilot' }]),
+      });
+      airlock.foundationTemplate.hasResourceProperties('AWS::KMS::Key', {
+        Tags: Match.arrayWith([{ Key: 'airlock:stage', Value: 'pilot' }]),
+      });
+    });
+  });
+});
