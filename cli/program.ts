@@ -3,8 +3,12 @@
  * Exit codes: 0 success, 1 check failed or refused, 2 usage or config error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './audit-commands';
 import { CliContext, CliError, type CliIo, EXIT, type GlobalOptions, processIo } from './cli-context';
 import { registerConfigCommands } from './config-commands';
+import { registerKillSwitchCommands } from './kill-switch-commands';
+import { registerLocalCommands } from './local-commands';
+import { registerRevokeCommand } from './revoke-command';
 
 /** Builds the program; each register function adds one command group. */
 export function buildProgram(io: CliIo = processIo): { program: Command; context: CliContext } {
@@ -20,6 +24,10 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
     });
   const context = new CliContext(io, () => program.opts<GlobalOptions>());
   registerConfigCommands(program, context);
+  registerAuditCommands(program, context);
+  registerLocalCommands(program, context);
+  registerKillSwitchCommands(program, context);
+  registerRevokeCommand(program, context);
   return { program, context };
 }
 

@@ -1,19 +1,34 @@
-/**
- * Lambda entry for the approvals function. Placeholder until its handler lands: it answers the error
- * contract (503) so the bundle, the API wiring and cdk-nag can be proven first.
- */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+/** Lambda entry of the approvals API: list and decide pending approvals. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoDbApprovalStore } from '../adapters/aws/dynamodb-approval-store';
+import {
+  createDocumentClient,
+  createLedger,
+  loadBundledConfig,
+  logUnexpected,
+  requiredEnv,
+} from '../adapters/aws/lambda-runtime';
+import { ApprovalDesk } from '../core/approval-desk';
+import { systemClock } from '../core/ports';
+import { createApprovalsHandler } from './approvals-handler';
 
-export async function handler(): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 503,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      error: {
-        code: 'unavailable',
-        message: 'The approvals function is not implemented yet.',
-        requestId: 'none',
-      },
-    }),
-  };
+const config = loadBundledConfig();
+const doc = createDocumentClient();
+const desk = new ApprovalDesk({
+  store: new DynamoDbApprovalStore({ client: doc, tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE') }),
+  // Deciding notifies nobody; creating (the connector) notifies the approver group.
+  notifier: { notify: async () => undefined },
+  config,
+  clock: systemClock,
+});
+const route = createApprovalsHandler({
+  desk,
+  ledger: createLedger(doc),
+  config,
+  maxBodyBytes: config.api.maxBodyBytes,
+  logUnexpected,
+});
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return route(event);
 }

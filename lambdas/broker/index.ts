@@ -1,19 +1,42 @@
 /**
- * Lambda entry for the broker function. Placeholder until its handler lands: it answers the error
- * contract (503) so the bundle, the API wiring and cdk-nag can be proven first.
+ * Lambda entry of the broker: `POST /v1/credentials` and `GET /v1/health`.
+ * Adapters are built once per execution environment; the handler wiring is in broker-handler.ts.
  */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { KmsTokenSigner } from '../adapters/aws/kms-token-signer';
+import {
+  createDocumentClient,
+  createKillSwitch,
+  createLedger,
+  loadBundledConfig,
+  loadBundledPolicyEngine,
+  logUnexpected,
+  requiredEnv,
+  tokenIdentifiers,
+} from '../adapters/aws/lambda-runtime';
+import { CredentialBroker } from '../core/credential-broker';
+import { systemClock } from '../core/ports';
+import { createBrokerHandler } from './broker-handler';
 
-export async function handler(): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 503,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      error: {
-        code: 'unavailable',
-        message: 'The broker function is not implemented yet.',
-        requestId: 'none',
-      },
-    }),
-  };
+const config = loadBundledConfig();
+const killSwitch = createKillSwitch(config);
+const broker = new CredentialBroker({
+  config,
+  signer: new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') }),
+  policy: loadBundledPolicyEngine(config),
+  killSwitch,
+  ledger: createLedger(createDocumentClient()),
+  clock: systemClock,
+  ...tokenIdentifiers(config),
+});
+const route = createBrokerHandler({
+  broker,
+  killSwitch,
+  maxBodyBytes: config.api.maxBodyBytes,
+  logUnexpected,
+});
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return route(event);
 }

@@ -1,19 +1,110 @@
 /**
- * Lambda entry for the connector function. Placeholder until its handler lands: it answers the error
- * contract (503) so the bundle, the API wiring and cdk-nag can be proven first.
+ * Lambda entry of the connector: `POST /v1/connectors/{connector}/{operation}`, `POST /v1/mcp`
+ * and `POST /v1/usage`, all through one ConnectorProxy.
  */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoDbApprovalStore } from '../adapters/aws/dynamodb-approval-store';
+import { DynamoDbRevocationStore } from '../adapters/aws/dynamodb-revocation-store';
+import { EmfMetricsSink } from '../adapters/aws/emf-metrics-sink';
+import { KmsTokenSigner } from '../adapters/aws/kms-token-signer';
+import {
+  createDocumentClient,
+  createKillSwitch,
+  createLedger,
+  jsonEnv,
+  loadBundledConfig,
+  loadBundledPolicyEngine,
+  logger,
+  logUnexpected,
+  requiredEnv,
+  tokenIdentifiers,
+} from '../adapters/aws/lambda-runtime';
+import { S3FileStore } from '../adapters/aws/s3-file-store';
+import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source';
+import { SnsApprovalNotifier } from '../adapters/aws/sns-approval-notifier';
+import { createConnectors } from '../connectors/connector-registry';
+import { createAccessTokenVerifier } from '../core/access-token';
+import { ApprovalDesk } from '../core/approval-desk';
+import { ConnectorProxy } from '../core/connector-proxy';
+import { systemClock } from '../core/ports';
+import { RateLimiter } from '../core/rate-limiter';
+import { UsageMeter } from '../core/usage-meter';
+import { createConnectorHandler } from './connector-handler';
+import { createMcpHandler } from './mcp-endpoint';
 
-export async function handler(): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 503,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      error: {
-        code: 'unavailable',
-        message: 'The connector function is not implemented yet.',
-        requestId: 'none',
-      },
+const config = loadBundledConfig();
+const doc = createDocumentClient();
+const ledger = createLedger(doc);
+// Verification needs only the public key (kms:GetPublicKey once per environment), never kms:Sign.
+const keys = new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') });
+const buckets = jsonEnv('AIRLOCK_CONNECTOR_BUCKETS');
+const secretArns = jsonEnv('AIRLOCK_CONNECTOR_SECRETS');
+const s3 = new S3Client({});
+const registry = createConnectors(config, {
+  fileStore: (name, connector) =>
+    new S3FileStore({
+      client: s3,
+      bucket: connector.aws.bucketName ?? buckets[name],
+      prefix: connector.aws.prefix,
     }),
-  };
+  secretSource: new SecretsManagerSecretSource({
+    client: new SecretsManagerClient({}),
+    secretIds: Object.fromEntries(
+      Object.entries(config.connectors).flatMap(([name, c]) =>
+        c.kind === 'http-api' && secretArns[name] ? [[c.auth.secretName, secretArns[name]]] : [],
+      ),
+    ),
+  }),
+});
+const meter = new UsageMeter(
+  config.prices,
+  new EmfMetricsSink({ onError: (error) => logger.warn('metrics not recorded', error as Error) }),
+  Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 512),
+);
+const proxy = new ConnectorProxy({
+  config,
+  verifier: createAccessTokenVerifier({
+    ...tokenIdentifiers(config),
+    clockSkewSeconds: config.tokens.clockSkewSeconds,
+    keys: async (kid) => (kid === keys.keyId ? keys.getPublicKey() : undefined),
+  }),
+  killSwitch: createKillSwitch(config),
+  revocations: new DynamoDbRevocationStore({
+    client: doc,
+    tableName: requiredEnv('AIRLOCK_REVOCATIONS_TABLE'),
+  }),
+  connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
+  policy: loadBundledPolicyEngine(config),
+  ledger,
+  approvals: new ApprovalDesk({
+    store: new DynamoDbApprovalStore({ client: doc, tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE') }),
+    notifier: new SnsApprovalNotifier({
+      client: new SNSClient({}),
+      topicArn: requiredEnv('AIRLOCK_APPROVALS_TOPIC_ARN'),
+    }),
+    config,
+    clock: systemClock,
+    onNotifyError: (error) => logger.warn('approval notification failed', error as Error),
+  }),
+  rateLimiter: new RateLimiter(systemClock),
+  meter,
+  clock: systemClock,
+});
+const route = createConnectorHandler({
+  proxy,
+  config,
+  ledger,
+  meter,
+  clock: systemClock,
+  maxBodyBytes: config.api.maxBodyBytes,
+  mcp: createMcpHandler({ proxy, logUnexpected }),
+  logUnexpected,
+});
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return route(event);
 }

@@ -67,7 +67,11 @@ export interface ApprovalStore {
    * Conditional update: applies `changes` only if the record's status is still `from`.
    * Returns false when it was not (someone else decided or executed it first).
    */
-  transition(id: string, from: ApprovalStatus, changes: Partial<ApprovalRecord> & { status: ApprovalStatus }): Promise<boolean>;
+  transition(
+    id: string,
+    from: ApprovalStatus,
+    changes: Partial<ApprovalRecord> & { status: ApprovalStatus },
+  ): Promise<boolean>;
 }
 
 /** Tells the approver group that a call waits for them (SNS in AWS, the console locally). */
@@ -90,12 +94,14 @@ export class ApprovalDesk {
   constructor(private readonly deps: ApprovalDeskDeps) {}
 
   /** Holds a call for a human: stores it as pending and notifies the approver group. */
-  async create(input: ApprovalBinding & {
-    approverGroup: string;
-    preview: UpstreamCall;
-    requestId: string;
-    reasons: readonly string[];
-  }): Promise<PendingApproval> {
+  async create(
+    input: ApprovalBinding & {
+      approverGroup: string;
+      preview: UpstreamCall;
+      requestId: string;
+      reasons: readonly string[];
+    },
+  ): Promise<PendingApproval> {
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + this.deps.config.approvals.expiryHours * 3_600_000);
     const record: ApprovalRecord = {
@@ -144,9 +150,13 @@ export class ApprovalDesk {
     const record = await this.load(id);
     const groups = this.deps.config.principals[principal]?.groups ?? [];
     if (record.principal !== principal && !groups.includes(record.approverGroup)) {
-      throw new AirlockError('forbidden', `Only members of "${record.approverGroup}" or the requester may see ${id}.`, {
-        reasons: ['not-an-approver'],
-      });
+      throw new AirlockError(
+        'forbidden',
+        `Only members of "${record.approverGroup}" or the requester may see ${id}.`,
+        {
+          reasons: ['not-an-approver'],
+        },
+      );
     }
     return record;
   }
@@ -180,7 +190,10 @@ export class ApprovalDesk {
     }
     const now = this.deps.clock.now();
     if (Date.parse(record.expiresAt) <= now.getTime()) {
-      throw new AirlockError('gone', `Approval ${record.id} expired at ${record.expiresAt}; the agent must ask again.`);
+      throw new AirlockError(
+        'gone',
+        `Approval ${record.id} expired at ${record.expiresAt}; the agent must ask again.`,
+      );
     }
     const changes = {
       status: input.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
@@ -200,7 +213,9 @@ export class ApprovalDesk {
    */
   async consume(id: string, binding: ApprovalBinding): Promise<ApprovalRecord> {
     const record = await this.load(id);
-    const mismatch = (Object.keys(binding) as (keyof ApprovalBinding)[]).filter((k) => record[k] !== binding[k]);
+    const mismatch = (Object.keys(binding) as (keyof ApprovalBinding)[]).filter(
+      (k) => record[k] !== binding[k],
+    );
     if (mismatch.length > 0) {
       throw new AirlockError(
         'forbidden',
@@ -216,10 +231,16 @@ export class ApprovalDesk {
       );
     }
     if (record.status === 'executed') {
-      throw new AirlockError('conflict', `Approval ${id} was already used at ${record.executedAt}; each approval runs once.`);
+      throw new AirlockError(
+        'conflict',
+        `Approval ${id} was already used at ${record.executedAt}; each approval runs once.`,
+      );
     }
     if (Date.parse(record.expiresAt) <= now.getTime()) {
-      throw new AirlockError('gone', `Approval ${id} expired at ${record.expiresAt}; make the request again.`);
+      throw new AirlockError(
+        'gone',
+        `Approval ${id} expired at ${record.expiresAt}; make the request again.`,
+      );
     }
     if (record.status === 'pending') {
       throw new AirlockError(
@@ -236,7 +257,10 @@ export class ApprovalDesk {
 
   private async load(id: string): Promise<ApprovalRecord> {
     if (!APPROVAL_ID.test(id)) {
-      throw new AirlockError('not_found', `No approval "${id.slice(0, 80)}". Approval ids look like apr_… (32 hex digits).`);
+      throw new AirlockError(
+        'not_found',
+        `No approval "${id.slice(0, 80)}". Approval ids look like apr_… (32 hex digits).`,
+      );
     }
     const record = await this.deps.store.get(id);
     if (!record) throw new AirlockError('not_found', `No approval ${id}.`);

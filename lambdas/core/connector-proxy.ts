@@ -1,0 +1,381 @@
+/**
+ * The connector proxy: every call an agent makes to an enterprise system goes through here.
+ *
+ * verify token (bound to the presented certificate) → kill switch (global and workflow, and its
+ * revokeIssuedBefore) → revocations → connector and operation known and in the workflow → scope →
+ * parameters → rate limits → Cedar (allow / deny / approval required) → upstream → DLP → audit →
+ * metrics. The REST route and the MCP endpoint both call {@link ConnectorProxy.call}: one code path.
+ *
+ * Audit: a read is answered only after its record (with the sha256 of every document returned) is
+ * committed; a write is recorded before it is executed upstream and again when it completes, so
+ * nothing is executed without a record. A ledger failure refuses the call.
+ */
+import { createHash } from 'node:crypto';
+import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
+import type { Connector, UpstreamCall } from '../connectors/connector';
+import type { ParameterValues } from '../connectors/operation-parameters';
+import { type AccessTokenClaims, type AccessTokenVerifier, assertNotRevoked } from './access-token';
+import type { ApprovalDesk, PendingApproval } from './approval-desk';
+import type { AuditLedger } from './audit-ledger';
+import type { AuditEvent } from './audit-record';
+import { canonicalJson } from './canonical-json';
+import { certificateThumbprint } from './certificate-thumbprint';
+import { AirlockError } from './errors';
+import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
+import { redactPii } from './pii-redactor';
+import type { PolicyDecision, PolicyEngine } from './policy-engine';
+import type { Clock, RevocationStore } from './ports';
+import type { RateLimiter } from './rate-limiter';
+import type { UsageMeter } from './usage-meter';
+
+export interface ConnectorProxyDeps {
+  readonly config: AirlockConfig;
+  readonly verifier: AccessTokenVerifier;
+  readonly killSwitch: KillSwitch;
+  readonly revocations: RevocationStore;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly policy: PolicyEngine;
+  readonly ledger: AuditLedger;
+  readonly approvals: ApprovalDesk;
+  readonly rateLimiter: RateLimiter;
+  readonly meter: UsageMeter;
+  readonly clock: Clock;
+}
+
+/** A caller proven by its certificate and its token. */
+export interface Caller {
+  readonly claims: AccessTokenClaims;
+  readonly principal: string;
+  readonly workflow: string;
+  readonly scopes: ReadonlySet<string>;
+}
+
+export interface ConnectorCall {
+  readonly connector: string;
+  readonly operation: string;
+  /** The operation's parameters (the REST body without `intent`, or the MCP tool arguments). */
+  readonly params: unknown;
+  /** Why the agent makes the call, in its own words; recorded in the audit, never trusted. */
+  readonly intent?: string;
+  /** The id of an approval this call re-sends (REST `Airlock-Approval` header, MCP `approvalId`). */
+  readonly approvalId?: string;
+  readonly requestId: string;
+}
+
+export type ConnectorOutcome =
+  | { readonly status: 'completed'; readonly result: unknown; readonly redactions: number }
+  | { readonly status: 'pending_approval'; readonly approval: PendingApproval };
+
+/** An operation the caller may call, as MCP `tools/list` shows it. */
+export interface AvailableOperation {
+  readonly connector: string;
+  readonly operation: string;
+  readonly config: OperationConfig;
+  readonly inputSchema: ReturnType<Connector['inputSchema']>;
+}
+
+const MAX_INTENT_LENGTH = 1000;
+
+export class ConnectorProxy {
+  constructor(private readonly deps: ConnectorProxyDeps) {}
+
+  /**
+   * Proves the caller: a valid token bound to the presented certificate, not revoked, kill switch
+   * released for its workflow. Throws 401 / 503 (`kill_switch_engaged`) otherwise.
+   */
+  async authenticate(certificatePem: string, token: string): Promise<Caller> {
+    const thumbprint = certificateThumbprint(certificatePem);
+    const claims = await this.deps.verifier.verify(token, {
+      certificateThumbprint: thumbprint,
+      isRevoked: (t) => this.deps.revocations.isRevoked(t),
+    });
+    // The kill switch is read for the token's own workflow; its revokeIssuedBefore keeps tokens
+    // issued before an incident dead after the switch is released.
+    const killSwitch = await this.deps.killSwitch.check(claims.workflow);
+    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
+    await assertNotRevoked(claims, { revokeIssuedBefore: killSwitch.revokeIssuedBefore });
+    return {
+      claims,
+      principal: claims.sub,
+      workflow: claims.workflow,
+      scopes: new Set(claims.scope.split(' ').filter(Boolean)),
+    };
+  }
+
+  /** The operations the caller's scopes, its workflow and the policy allow (approval-gated ones included). */
+  availableOperations(caller: Caller): AvailableOperation[] {
+    const workflow = this.deps.config.workflows[caller.workflow];
+    if (!workflow) return [];
+    const available: AvailableOperation[] = [];
+    for (const [connectorName, operations] of Object.entries(workflow.connectors)) {
+      const connector = this.deps.connectors.get(connectorName);
+      const connectorConfig = this.deps.config.connectors[connectorName];
+      if (!connector || !connectorConfig) continue;
+      for (const operation of operations) {
+        const op: OperationConfig | undefined = connectorConfig.operations[operation];
+        if (!op || !caller.scopes.has(`${connectorName}:${op.access}`)) continue;
+        const decision = this.deps.policy.decide({
+          principal: caller.principal,
+          action: op.action,
+          resource: {
+            kind: 'resource',
+            connector: connectorName,
+            id: operation,
+            classification: op.classification,
+          },
+          workflow: caller.workflow,
+          context: { approval: 'none', scope: [...caller.scopes] },
+        });
+        if (decision.decision === 'deny') continue;
+        available.push({
+          connector: connectorName,
+          operation,
+          config: op,
+          inputSchema: connector.inputSchema(operation),
+        });
+      }
+    }
+    return available;
+  }
+
+  /** Runs one call for an authenticated caller. Throws {@link AirlockError} for every refusal, after recording it. */
+  async call(caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
+    const started = performance.now();
+    const { connector, op } = this.resolve(caller, call);
+    const base = {
+      principal: caller.principal,
+      workflow: caller.workflow,
+      connector: call.connector,
+      operation: call.operation,
+      requestId: call.requestId,
+      ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
+    };
+    let upstreamCall: UpstreamCall | undefined;
+    try {
+      const params = connector.parseParameters(call.operation, call.params);
+      upstreamCall = connector.describe(call.operation, params);
+      const workflow = this.deps.config.workflows[caller.workflow];
+      this.deps.rateLimiter.take(
+        `token:${caller.claims.jti}`,
+        workflow.rateLimits.perTokenPerMinute,
+        'this token',
+      );
+      this.deps.rateLimiter.take(
+        `workflow:${caller.workflow}`,
+        workflow.rateLimits.perWorkflowPerMinute,
+        `workflow "${caller.workflow}"`,
+      );
+
+      const argumentsHash = sha256Hex(
+        canonicalJson({ connector: call.connector, operation: call.operation, params }),
+      );
+      const approvalState = call.approvalId ? 'approved' : 'none';
+      const decision = this.decide(caller, call, op, params, upstreamCall, approvalState);
+
+      if (decision.decision === 'deny') {
+        throw new AirlockError(
+          'forbidden',
+          `Policy does not allow ${call.connector}/${call.operation} for ${caller.principal} in workflow "${caller.workflow}".`,
+          { reasons: decision.reasons },
+        );
+      }
+      if (decision.decision === 'approval_required' && !call.approvalId) {
+        const approval = await this.deps.approvals.create({
+          principal: caller.principal,
+          workflow: caller.workflow,
+          connector: call.connector,
+          operation: call.operation,
+          argumentsHash,
+          policyVersion: this.deps.policy.versionHash,
+          approverGroup: decision.approverGroup ?? 'unknown',
+          preview: upstreamCall,
+          requestId: call.requestId,
+          reasons: decision.reasons,
+        });
+        await this.deps.ledger.append({
+          ...base,
+          type: 'connector_pending',
+          decision: 'pending',
+          reasons: [...decision.reasons],
+          docHashes: [],
+          details: { approvalId: approval.id, argumentsHash, approverGroup: approval.approverGroup },
+        });
+        this.meter(caller, call, 'approval_requested', 0, started, 1);
+        return { status: 'pending_approval', approval };
+      }
+      if (call.approvalId) {
+        // Exactly once: the approval moves from approved to executed before anything runs upstream.
+        await this.deps.approvals.consume(call.approvalId, {
+          principal: caller.principal,
+          workflow: caller.workflow,
+          connector: call.connector,
+          operation: call.operation,
+          argumentsHash,
+          policyVersion: this.deps.policy.versionHash,
+        });
+      }
+
+      const isWrite = op.access !== 'read';
+      if (isWrite) {
+        await this.deps.ledger.append({
+          ...base,
+          type: 'connector_allowed',
+          decision: 'allow',
+          reasons: [...decision.reasons],
+          docHashes: [],
+          details: {
+            argumentsHash,
+            stage: 'before_upstream',
+            ...(call.approvalId ? { approvalId: call.approvalId } : {}),
+          },
+        });
+      }
+      let upstream: Awaited<ReturnType<Connector['invoke']>>;
+      try {
+        upstream = await connector.invoke(call.operation, params, { requestId: call.requestId });
+      } catch (error) {
+        await this.deps.ledger.append({
+          ...base,
+          type: 'connector_failed',
+          decision: 'error',
+          reasons: [error instanceof AirlockError ? error.code : 'upstream_error'],
+          docHashes: [],
+          details: { argumentsHash },
+        });
+        this.meter(caller, call, 'failed', 0, started, isWrite ? 2 : 1);
+        throw error;
+      }
+      const cleared = this.deps.config.principals[caller.principal]?.clearances.includes('pii') ?? false;
+      const filtered = cleared ? { value: upstream.result, redactions: 0 } : redactPii(upstream.result);
+      await this.deps.ledger.append({
+        ...base,
+        type: isWrite ? 'connector_completed' : 'connector_allowed',
+        decision: 'allow',
+        reasons: [...decision.reasons],
+        docHashes: upstream.documents.map((d) => sha256Hex(d.bytes)),
+        details: { argumentsHash, redactions: filtered.redactions, bytesOut: upstream.bytesOut },
+      });
+      this.meter(caller, call, 'allowed', upstream.bytesOut, started, isWrite ? 2 : 1);
+      return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
+    } catch (error) {
+      if (error instanceof AirlockError && error.code !== 'upstream_error') {
+        await this.recordRefusal(base, error);
+        this.meter(caller, call, error.code === 'forbidden' ? 'denied' : 'refused', 0, started, 1);
+      }
+      throw error;
+    }
+  }
+
+  private resolve(caller: Caller, call: ConnectorCall): { connector: Connector; op: OperationConfig } {
+    const connectorConfig = this.deps.config.connectors[call.connector];
+    const connector = this.deps.connectors.get(call.connector);
+    const op: OperationConfig | undefined = connectorConfig?.operations[call.operation];
+    if (!connectorConfig || !connector || !op) {
+      throw new AirlockError(
+        'not_found',
+        `Unknown operation ${call.connector}/${call.operation}. Operations of your workflow: ${this.operationsOf(caller.workflow).join(', ')}.`,
+      );
+    }
+    const allowed = this.deps.config.workflows[caller.workflow]?.connectors[call.connector] ?? [];
+    if (!allowed.includes(call.operation)) {
+      throw new AirlockError(
+        'forbidden',
+        `Workflow "${caller.workflow}" does not include ${call.connector}/${call.operation}.`,
+        { reasons: ['operation-not-in-workflow'] },
+      );
+    }
+    const scope = `${call.connector}:${op.access}`;
+    if (!caller.scopes.has(scope)) {
+      throw new AirlockError(
+        'forbidden',
+        `Your token lacks the scope "${scope}". Request a token with that scope from POST /v1/credentials.`,
+        { reasons: [`missing-scope:${scope}`] },
+      );
+    }
+    return { connector, op };
+  }
+
+  private decide(
+    caller: Caller,
+    call: ConnectorCall,
+    op: OperationConfig,
+    params: ParameterValues,
+    upstreamCall: UpstreamCall,
+    approval: 'none' | 'approved',
+  ): PolicyDecision {
+    const amount = typeof params.amount === 'number' ? params.amount : undefined;
+    const format = typeof params.format === 'string' ? params.format : undefined;
+    const resourceId = typeof params.key === 'string' ? params.key : call.operation;
+    return this.deps.policy.decide({
+      principal: caller.principal,
+      action: op.action,
+      resource: {
+        kind: 'resource',
+        connector: call.connector,
+        id: resourceId,
+        classification: op.classification,
+      },
+      workflow: caller.workflow,
+      context: {
+        approval,
+        scope: [...caller.scopes],
+        ...(amount !== undefined ? { amountCents: Math.round(amount * 100) } : {}),
+        ...(format ? { format } : {}),
+        ...(upstreamCall.destinationHost ? { destinationHost: upstreamCall.destinationHost } : {}),
+      },
+    });
+  }
+
+  private operationsOf(workflow: string): string[] {
+    return Object.entries(this.deps.config.workflows[workflow]?.connectors ?? {}).flatMap(([c, ops]) =>
+      ops.map((o) => `${c}/${o}`),
+    );
+  }
+
+  private async recordRefusal(
+    base: Omit<AuditEvent, 'type' | 'decision' | 'reasons' | 'docHashes'>,
+    error: AirlockError,
+  ) {
+    try {
+      await this.deps.ledger.append({
+        ...base,
+        type: 'connector_denied',
+        decision: 'deny',
+        reasons: [error.code, ...(error.reasons ?? [])],
+        docHashes: [],
+      });
+    } catch {
+      // Refused either way.
+    }
+  }
+
+  private meter(
+    caller: Caller,
+    call: ConnectorCall,
+    outcome: 'allowed' | 'denied' | 'approval_requested' | 'failed' | 'refused',
+    bytesOut: number,
+    started: number,
+    dynamodbWrites: number,
+  ): void {
+    const connectorConfig = this.deps.config.connectors[call.connector];
+    this.deps.meter.record({
+      workflow: caller.workflow,
+      connector: call.connector,
+      operation: call.operation,
+      outcome,
+      bytesOut,
+      durationMs: performance.now() - started,
+      usage: {
+        apiRequests: 1,
+        kmsRequests: 0,
+        secretsManagerCalls: connectorConfig?.kind === 'http-api' && outcome === 'allowed' ? 1 : 0,
+        dynamodbWrites,
+      },
+      timestamp: this.deps.clock.now(),
+    });
+  }
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,337 @@
+/**
+ * The local pilot (`npm start`): the whole Airlock in one Node process, no AWS account needed.
+ *
+ * The same handlers and core as in Lambda, wired to local adapters: a local CA and real mutual TLS,
+ * a P-256 signing key instead of KMS, kill-switch parameters as files, DynamoDB tables served by
+ * dynalite (the same DynamoDB adapters as in AWS), a folder of sample receipts, and a sample ERP with
+ * OAuth2 client credentials on loopback. State lives under AIRLOCK_HOME (`.airlock/`).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
+import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
+import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
+import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
+import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
+import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
+import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
+import { FolderFileStore } from '../lambdas/adapters/local/folder-file-store';
+import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
+import { readPolicyFiles } from '../lambdas/adapters/policy-files';
+import { createApprovalsHandler } from '../lambdas/approvals/approvals-handler';
+import { createBrokerHandler } from '../lambdas/broker/broker-handler';
+import { createConnectorHandler } from '../lambdas/connector/connector-handler';
+import { createMcpHandler } from '../lambdas/connector/mcp-endpoint';
+import { createConnectors } from '../lambdas/connectors/connector-registry';
+import { createAccessTokenVerifier } from '../lambdas/core/access-token';
+import { ApprovalDesk } from '../lambdas/core/approval-desk';
+import { anchorChains } from '../lambdas/core/audit-anchor';
+import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
+import { ConnectorProxy } from '../lambdas/core/connector-proxy';
+import { CredentialBroker } from '../lambdas/core/credential-broker';
+import {
+  KillSwitch,
+  killSwitchParameterName,
+  killSwitchPrefix,
+  releasedKillSwitchValue,
+} from '../lambdas/core/kill-switch';
+import { PolicyEngine } from '../lambdas/core/policy-engine';
+import { buildEntities } from '../lambdas/core/policy-entities';
+import { type Clock, systemClock } from '../lambdas/core/ports';
+import { RateLimiter } from '../lambdas/core/rate-limiter';
+import { UsageMeter } from '../lambdas/core/usage-meter';
+import { loadConfig } from '../lib/config/load-config';
+import type { AirlockConfig } from '../lib/config/schema';
+import { createLocalDynamoClient, ensureTables, startDynalite } from './dynalite-server';
+import { type LocalApiRoute, startLocalApiServer } from './local-api-server';
+import { LocalCertificateAuthority } from './local-certificate-authority';
+import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
+import { type SampleErp, startSampleErp } from './sample-erp';
+import { seedSampleReceipts } from './sample-receipts';
+
+export interface LocalPilotOptions {
+  /** State folder (AIRLOCK_HOME). */
+  readonly home: string;
+  /** @default 8443; 0 picks a free port */
+  readonly port?: number;
+  /** @default config/airlock.config.yaml */
+  readonly configPath?: string;
+  /** An already validated config (tests); wins over `configPath`. */
+  readonly config?: AirlockConfig;
+  /** Policy folder. @default policies */
+  readonly policyDirectory?: string;
+  /** Access log and notices. @default - silent */
+  readonly log?: (line: string) => void;
+  readonly clock?: Clock;
+}
+
+export interface LocalPilot {
+  /** e.g. https://127.0.0.1:8443 */
+  readonly url: string;
+  readonly port: number;
+  readonly home: string;
+  /** The config as the pilot runs it (the ERP connector points at the local sample ERP). */
+  readonly config: AirlockConfig;
+  readonly ca: LocalCertificateAuthority;
+  readonly sampleErp: SampleErp;
+  /** Paths a client needs: CA and each principal's certificate and key. */
+  readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
+  /** Signs every chain head now (the anchor function's job in AWS). */
+  anchor(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The issuer and audience of local tokens. */
+export const LOCAL_ISSUER = 'https://localhost';
+export const LOCAL_AUDIENCE = 'https://localhost/v1';
+
+/** Starts the local pilot. Resolves once it accepts connections. */
+export async function startLocalPilot(options: LocalPilotOptions): Promise<LocalPilot> {
+  const { home } = options;
+  const log = options.log ?? (() => undefined);
+  const clock = options.clock ?? systemClock;
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        // Keep closing the rest.
+      }
+    }
+  };
+  try {
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const baseConfig = options.config ?? loadConfig(options.configPath);
+    const policies = readPolicyFiles(options.policyDirectory);
+
+    // Identity: the local CA, the server certificate and one device certificate per principal.
+    const ca = await LocalCertificateAuthority.loadOrCreate(home);
+    const certs = await ca.ensureClientCertificates(Object.keys(baseConfig.principals));
+    if (certs.issued.length > 0) log(`Issued device certificates for: ${certs.issued.join(', ')}`);
+
+    // Upstreams: sample receipts in a folder, and a sample ERP with its own OAuth2 client secret.
+    const erpClient = await ensureSampleErpSecrets(home, baseConfig);
+    const sampleErp = await startSampleErp({ tls: ca.serverTls(), port: 0, ...erpClient });
+    closers.push(() => sampleErp.close());
+    const config = localizeConfig(baseConfig, sampleErp.url);
+    for (const connector of Object.values(config.connectors)) {
+      if (connector.kind === 'file-store') await seedSampleReceipts(join(home, connector.local.folder));
+    }
+
+    // State: dynalite on a LevelDB folder, with the same tables as in AWS.
+    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0 });
+    closers.push(() => dynalite.close());
+    const dynamo = createLocalDynamoClient(dynalite.endpoint);
+    closers.push(() => dynamo.destroy());
+    await ensureTables(dynamo, LOCAL_TABLES);
+    const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+
+    const signer = await LocalTokenSigner.loadOrCreate(home);
+    const killSwitchParameters = new FileKillSwitchParameters(home);
+    const prefix = killSwitchPrefix(config.stage);
+    await ensureKillSwitchParameters(killSwitchParameters, prefix, config, clock);
+    const killSwitch = new KillSwitch({
+      source: killSwitchParameters,
+      prefix,
+      cacheMs: config.killSwitch.cacheSeconds * 1000,
+      stalenessMs: config.killSwitch.stalenessSeconds * 1000,
+      clock,
+    });
+    const auditStore = new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit });
+    const ledger = new AuditLedger({
+      store: auditStore,
+      chainId: newChainId('local-pilot', randomUUID()),
+      clock,
+    });
+    const policy = PolicyEngine.create({ ...policies, entities: buildEntities(config) });
+
+    const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
+    closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
+    const meter = new UsageMeter(
+      config.prices,
+      new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
+      1024,
+    );
+
+    const registry = createConnectors(config, {
+      fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
+      secretSource: new FileSecretSource(home),
+      ca: ca.caCertificatePem,
+      clock,
+    });
+    closers.push(() => registry.close());
+    const approvals = new ApprovalDesk({
+      store: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
+      notifier: new ConsoleApprovalNotifier({ write: (text) => log(text) }),
+      config,
+      clock,
+    });
+    const proxy = new ConnectorProxy({
+      config,
+      verifier: createAccessTokenVerifier({
+        issuer: LOCAL_ISSUER,
+        audience: LOCAL_AUDIENCE,
+        clockSkewSeconds: config.tokens.clockSkewSeconds,
+        clock,
+        keys: async (kid) => (kid === signer.keyId ? signer.getPublicKey() : undefined),
+      }),
+      killSwitch,
+      revocations: new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
+      connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
+      policy,
+      ledger,
+      approvals,
+      rateLimiter: new RateLimiter(clock),
+      meter,
+      clock,
+    });
+    const broker = new CredentialBroker({
+      config,
+      signer,
+      policy,
+      killSwitch,
+      ledger,
+      clock,
+      issuer: LOCAL_ISSUER,
+      audience: LOCAL_AUDIENCE,
+    });
+
+    const logUnexpected = (message: string, error: unknown) =>
+      log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
+    const maxBodyBytes = config.api.maxBodyBytes;
+    const brokerHandler = createBrokerHandler({ broker, killSwitch, maxBodyBytes, logUnexpected });
+    const connectorHandler = createConnectorHandler({
+      proxy,
+      config,
+      ledger,
+      meter,
+      clock,
+      maxBodyBytes,
+      mcp: createMcpHandler({ proxy, logUnexpected }),
+      logUnexpected,
+    });
+    const approvalsHandler = createApprovalsHandler({
+      desk: approvals,
+      ledger,
+      config,
+      maxBodyBytes,
+      logUnexpected,
+    });
+    const routes: LocalApiRoute[] = [
+      { method: 'POST', resource: '/v1/credentials', handler: brokerHandler },
+      { method: 'GET', resource: '/v1/health', handler: brokerHandler },
+      { method: 'POST', resource: '/v1/connectors/{connector}/{operation}', handler: connectorHandler },
+      { method: 'POST', resource: '/v1/mcp', handler: connectorHandler },
+      { method: 'POST', resource: '/v1/usage', handler: connectorHandler },
+      { method: 'GET', resource: '/v1/approvals', handler: approvalsHandler },
+      { method: 'GET', resource: '/v1/approvals/{id}', handler: approvalsHandler },
+      { method: 'POST', resource: '/v1/approvals/{id}/decision', handler: approvalsHandler },
+    ];
+    const server = await startLocalApiServer({
+      tls: ca.serverTls(),
+      port: options.port ?? 8443,
+      routes,
+      maxBodyBytes,
+      log,
+    });
+    closers.push(() => server.close());
+
+    const digests = new FolderDigestStore(home);
+    const anchor = async () =>
+      (await anchorChains({ store: auditStore, digests, signer, clock })).anchored.length;
+    const anchorTimer = setInterval(() => {
+      anchor().catch((error) => log(`anchoring failed: ${(error as Error).message}`));
+    }, config.audit.anchorEveryMinutes * 60_000);
+    anchorTimer.unref();
+    // Anchor what this run wrote before the state is closed, so `audit verify` covers it.
+    closers.push(async () => {
+      clearInterval(anchorTimer);
+      await anchor();
+    });
+    await writePilotState(home, {
+      pid: process.pid,
+      url: server.url,
+      dynamodbEndpoint: dynalite.endpoint,
+      startedAt: clock.now().toISOString(),
+    });
+    closers.push(() => removePilotState(home));
+
+    let closed: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port: server.port,
+      home,
+      config,
+      ca,
+      sampleErp,
+      certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
+      anchor,
+      close: () => {
+        closed ??= closeAll();
+        return closed;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/**
+ * The config as the local pilot runs it: HTTP connectors point at the local sample ERP on loopback
+ * (and may reach only it), so the seed's workflow runs end to end without any real system.
+ */
+export function localizeConfig(config: AirlockConfig, sampleErpUrl: string): AirlockConfig {
+  const connectors = Object.fromEntries(
+    Object.entries(config.connectors).map(([name, connector]) => [
+      name,
+      connector.kind === 'http-api'
+        ? { ...connector, baseUrl: sampleErpUrl, allowedHosts: [new URL(sampleErpUrl).hostname] }
+        : connector,
+    ]),
+  );
+  return { ...config, connectors };
+}
+
+/** The sample ERP's client credentials, kept where the connector's local secret source reads them. */
+async function ensureSampleErpSecrets(
+  home: string,
+  config: AirlockConfig,
+): Promise<{ clientId: string; clientSecret: string }> {
+  const dir = join(home, 'secrets');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const secrets = new FileSecretSource(home);
+  const clientId = 'airlock-local-pilot';
+  let clientSecret: string | undefined;
+  for (const connector of Object.values(config.connectors)) {
+    if (connector.kind !== 'http-api') continue;
+    const file = join(dir, secretFileName(connector.auth.secretName));
+    if (existsSync(file)) {
+      clientSecret ??= (await secrets.getJson(connector.auth.secretName)).clientSecret;
+      continue;
+    }
+    clientSecret ??= randomBytes(24).toString('base64url');
+    await writeFile(file, JSON.stringify({ clientId, clientSecret }), { mode: 0o600, flag: 'wx' });
+  }
+  return { clientId, clientSecret: clientSecret ?? randomBytes(24).toString('base64url') };
+}
+
+/** Creates the kill-switch parameters that do not exist yet (released). Never overwrites: a restart must not release an engaged switch. */
+async function ensureKillSwitchParameters(
+  parameters: FileKillSwitchParameters,
+  prefix: string,
+  config: AirlockConfig,
+  clock: Clock,
+): Promise<void> {
+  const names = [prefix, ...Object.keys(config.workflows).map((w) => killSwitchParameterName(prefix, w))];
+  const current = await parameters.read(names);
+  for (const name of names) {
+    if (current[name] === undefined)
+      await parameters.write(name, releasedKillSwitchValue('local-pilot', clock.now()));
+  }
+}
