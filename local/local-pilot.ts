@@ -28,8 +28,10 @@ import { createConnectorHandler } from '../lambdas/connector/connector-handler';
 import { createMcpHandler } from '../lambdas/connector/mcp-endpoint';
 import { createConnectors } from '../lambdas/connectors/connector-registry';
 import { createAccessTokenVerifier } from '../lambdas/core/access-token';
+import type { ApprovalStore } from '../lambdas/core/approval-desk';
 import { ApprovalDesk } from '../lambdas/core/approval-desk';
 import { anchorChains } from '../lambdas/core/audit-anchor';
+import type { AuditStore } from '../lambdas/core/audit-ledger';
 import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
 import { ConnectorProxy } from '../lambdas/core/connector-proxy';
 import { CredentialBroker } from '../lambdas/core/credential-broker';
@@ -41,7 +43,14 @@ import {
 } from '../lambdas/core/kill-switch';
 import { PolicyEngine } from '../lambdas/core/policy-engine';
 import { buildEntities } from '../lambdas/core/policy-entities';
-import { type Clock, systemClock } from '../lambdas/core/ports';
+import {
+  type Clock,
+  type KillSwitchParameterSource,
+  type RevocationStore,
+  type SecretSource,
+  systemClock,
+  type TokenSigner,
+} from '../lambdas/core/ports';
 import { RateLimiter } from '../lambdas/core/rate-limiter';
 import { UsageMeter } from '../lambdas/core/usage-meter';
 import { loadConfig } from '../lib/config/load-config';
@@ -67,6 +76,22 @@ export interface LocalPilotOptions {
   /** Access log and notices. @default - silent */
   readonly log?: (line: string) => void;
   readonly clock?: Clock;
+  /**
+   * Replaces or decorates the pilot's ports before anything uses them (fault-injection tests,
+   * dependency deadlines).
+   * @default - the ports as built
+   */
+  readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
+}
+
+/** The dependencies of the pilot that can fail: what fault injection and deadlines wrap. */
+export interface LocalPilotPorts {
+  readonly signer: TokenSigner;
+  readonly killSwitchSource: KillSwitchParameterSource;
+  readonly revocations: RevocationStore;
+  readonly auditStore: AuditStore;
+  readonly approvalStore: ApprovalStore;
+  readonly secretSource: SecretSource;
 }
 
 export interface LocalPilot {
@@ -131,18 +156,26 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     await ensureTables(dynamo, LOCAL_TABLES);
     const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 
-    const signer = await LocalTokenSigner.loadOrCreate(home);
     const killSwitchParameters = new FileKillSwitchParameters(home);
     const prefix = killSwitchPrefix(config.stage);
     await ensureKillSwitchParameters(killSwitchParameters, prefix, config, clock);
+    const built: LocalPilotPorts = {
+      signer: await LocalTokenSigner.loadOrCreate(home),
+      killSwitchSource: killSwitchParameters,
+      revocations: new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
+      auditStore: new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit }),
+      approvalStore: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
+      secretSource: new FileSecretSource(home),
+    };
+    const ports = options.wrapPorts ? options.wrapPorts(built) : built;
+    const { signer, auditStore } = ports;
     const killSwitch = new KillSwitch({
-      source: killSwitchParameters,
+      source: ports.killSwitchSource,
       prefix,
       cacheMs: config.killSwitch.cacheSeconds * 1000,
       stalenessMs: config.killSwitch.stalenessSeconds * 1000,
       clock,
     });
-    const auditStore = new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit });
     const ledger = new AuditLedger({
       store: auditStore,
       chainId: newChainId('local-pilot', randomUUID()),
@@ -160,13 +193,13 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
 
     const registry = createConnectors(config, {
       fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
-      secretSource: new FileSecretSource(home),
+      secretSource: ports.secretSource,
       ca: ca.caCertificatePem,
       clock,
     });
     closers.push(() => registry.close());
     const approvals = new ApprovalDesk({
-      store: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
+      store: ports.approvalStore,
       notifier: new ConsoleApprovalNotifier({ write: (text) => log(text) }),
       config,
       clock,
@@ -181,7 +214,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
         keys: async (kid) => (kid === signer.keyId ? signer.getPublicKey() : undefined),
       }),
       killSwitch,
-      revocations: new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
+      revocations: ports.revocations,
       connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
       policy,
       ledger,
