@@ -272,6 +272,7 @@ export class KillSwitch {
   private readonly cacheMs: number;
   private readonly stalenessMs: number;
   private readonly readTimeoutMs: number;
+  private readonly refreshAheadMs: number;
   private readonly clock: Clock;
   private readonly entries = new Map<string, CacheEntry>();
 
@@ -281,6 +282,7 @@ export class KillSwitch {
     this.cacheMs = options.cacheMs ?? 5000;
     this.stalenessMs = options.stalenessMs ?? 30_000;
     this.readTimeoutMs = options.readTimeoutMs ?? 2000;
+    this.refreshAheadMs = this.cacheMs * 0.8;
     this.clock = options.clock ?? systemClock;
     if (!(this.cacheMs >= 0 && this.stalenessMs >= this.cacheMs && this.readTimeoutMs > 0)) {
       throw new RangeError(
@@ -309,13 +311,20 @@ export class KillSwitch {
       this.entries.set(key, entry);
     }
     const now = this.clock.now().getTime();
-    const fresh = entry.good !== undefined && now - entry.good.at < this.cacheMs;
+    const age = entry.good === undefined ? Number.POSITIVE_INFINITY : now - entry.good.at;
+    const fresh = age < this.cacheMs;
     const backingOff = entry.retryAfter !== undefined && now < entry.retryAfter;
     if (!fresh && !backingOff) {
       entry.inFlight ??= this.refresh(entry, workflowParameter).finally(() => {
         entry.inFlight = undefined;
       });
       await entry.inFlight;
+    } else if (fresh && !backingOff && age >= this.refreshAheadMs && entry.inFlight === undefined) {
+      // Refresh ahead in the background: under traffic a change is seen within cacheMs, read time
+      // included, instead of cacheMs plus the read (the propagation bound the runbook promises).
+      entry.inFlight = this.refresh(entry, workflowParameter).finally(() => {
+        entry.inFlight = undefined;
+      });
     }
     return this.stateOf(entry);
   }

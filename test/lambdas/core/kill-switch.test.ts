@@ -203,6 +203,30 @@ describe('Class: KillSwitch', () => {
       expect(source.reads).toHaveLength(2);
     });
 
+    it('refreshes ahead in the background under traffic, so a change is seen before cacheMs has passed', async () => {
+      // Prepare
+      const source = releasedPilot();
+      const clock = new FakeClock(T0);
+      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
+      await killSwitch.check(WORKFLOW);
+      source.set(PREFIX, { engaged: true, reason: 'incident' });
+
+      // Act
+      clock.advance(3999);
+      const beforeRefreshAhead = await killSwitch.check(WORKFLOW);
+      clock.advance(1);
+      const servedWhileRefreshing = await killSwitch.check(WORKFLOW);
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(100);
+      const afterRefresh = await killSwitch.check(WORKFLOW);
+
+      // Assess
+      expect(beforeRefreshAhead.engaged).toBe(false);
+      expect(servedWhileRefreshing.engaged).toBe(false);
+      expect(afterRefresh).toMatchObject({ engaged: true, reason: 'incident' });
+      expect(source.reads).toHaveLength(2);
+    });
+
     it('sees a change within a shorter configured cacheMs', async () => {
       // Prepare
       const source = releasedPilot();

@@ -1,0 +1,226 @@
+/**
+ * The local pilot's DynamoDB state as the CLI sees it. dynalite keeps its tables in a LevelDB folder
+ * (`<home>/dynamodb`) that only one process may hold open. While the local pilot runs, it holds the
+ * folder and announces its dynalite endpoint in `<home>/pilot.json`; the CLI then talks to that
+ * endpoint. When no pilot runs, the CLI opens the folder itself for the length of one command.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type AirlockTableNames,
+  createLocalDynamoClient,
+  ensureTables,
+  startDynalite,
+} from './dynalite-server';
+
+/** Table names of the local pilot (the lead's pilot creates and uses the same). */
+export const LOCAL_TABLES = {
+  audit: 'airlock-audit',
+  approvals: 'airlock-approvals',
+  revocations: 'airlock-revocations',
+} as const satisfies AirlockTableNames;
+
+/** The file the running pilot announces itself in, below its home. */
+export const PILOT_STATE_FILE = 'pilot.json';
+
+/** The LevelDB folder of the local pilot's tables, below its home. */
+export const LOCAL_DYNAMODB_FOLDER = 'dynamodb';
+
+/** What the running local pilot writes to `<home>/pilot.json` (and removes when it stops). */
+export interface PilotState {
+  /** The pilot's process id. */
+  readonly pid: number;
+  /** Its HTTPS base URL, e.g. `https://127.0.0.1:8443`. */
+  readonly url: string;
+  /** Its dynalite endpoint, e.g. `http://127.0.0.1:50123`. */
+  readonly dynamodbEndpoint: string;
+  /** When it started (ISO 8601). */
+  readonly startedAt: string;
+}
+
+/** DynamoDB clients on the local pilot's tables, from {@link openLocalDynamo}. */
+export interface LocalDynamo {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: AirlockTableNames;
+  /** True when the running pilot's dynalite serves the tables; false when this process opened them. */
+  readonly shared: boolean;
+  /** Destroys the clients and, when this process opened the tables, stops its dynalite. */
+  close(): Promise<void>;
+}
+
+export interface OpenLocalDynamoOptions {
+  /** How long the running pilot's endpoint has to answer a ListTables. @default 1000 */
+  readonly probeTimeoutMs?: number;
+}
+
+/**
+ * Opens the local pilot's tables: through the running pilot's dynalite when `<home>/pilot.json`
+ * names a live process whose endpoint answers, else by starting dynalite on `<home>/dynamodb`
+ * (creating the tables when missing).
+ * @throws Error with a sentence naming what to do when another process holds the folder.
+ */
+export async function openLocalDynamo(
+  home: string,
+  options: OpenLocalDynamoOptions = {},
+): Promise<LocalDynamo> {
+  const probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+  const pilot = await readPilotState(home);
+  if (pilot && isProcessAlive(pilot.pid)) {
+    const client = createLocalDynamoClient(pilot.dynamodbEndpoint);
+    if (await answers(client, probeTimeoutMs)) return localDynamo(client, true, async () => {});
+    client.destroy();
+  }
+
+  const folder = join(home, LOCAL_DYNAMODB_FOLDER);
+  // dynalite opens LevelDB in the background and crashes the process on the first request when the
+  // folder is locked, so the lock is checked first, where it can still be reported as a sentence.
+  const holder = await lockProblem(folder);
+  if (holder) {
+    throw new Error(
+      pilot && isProcessAlive(pilot.pid)
+        ? `the local pilot (pid ${pilot.pid}) holds ${folder} but its DynamoDB endpoint ${pilot.dynamodbEndpoint} did not answer within ${probeTimeoutMs} ms; wait until it has started, or stop it, and try again`
+        : `another process holds ${folder} (a local pilot that did not write ${PILOT_STATE_FILE}?); stop it and try again`,
+    );
+  }
+  const server = await startDynalite({ path: folder });
+  const client = createLocalDynamoClient(server.endpoint);
+  try {
+    await ensureTables(client, LOCAL_TABLES);
+  } catch (error) {
+    client.destroy();
+    await server.close();
+    throw error;
+  }
+  return localDynamo(client, false, () => server.close());
+}
+
+function localDynamo(client: DynamoDBClient, shared: boolean, stop: () => Promise<void>): LocalDynamo {
+  const doc = DynamoDBDocumentClient.from(client);
+  let closed: Promise<void> | undefined;
+  return {
+    client,
+    doc,
+    tables: LOCAL_TABLES,
+    shared,
+    close: () => {
+      closed ??= (async () => {
+        client.destroy();
+        await stop();
+      })();
+      return closed;
+    },
+  };
+}
+
+async function answers(client: DynamoDBClient, timeoutMs: number): Promise<boolean> {
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    // A stale pilot.json (the pid was reused, or the pilot hangs): the folder lock decides next.
+    return false;
+  }
+}
+
+/** True when a process with this id exists (signal 0 only checks; EPERM means it exists but is not ours). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// The LevelDB binding dynalite itself uses, resolved from dynalite's own folder so it is the same
+// package whatever npm hoists; it ships no types this project imports.
+function levelFor(folder: string): LevelDatabase {
+  const dynaliteFolder = dirname(require.resolve('dynalite'));
+  const { Level } = require(require.resolve('level', { paths: [dynaliteFolder] })) as {
+    Level: new (location: string) => LevelDatabase;
+  };
+  return new Level(folder);
+}
+
+/** `true` when another handle holds the LevelDB lock of `folder` (a missing folder is not locked). */
+async function lockProblem(folder: string): Promise<boolean> {
+  const database = levelFor(folder);
+  try {
+    await database.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') return true;
+    throw error;
+  }
+  await database.close();
+  return false;
+}
+
+/** The running pilot's announcement, or `undefined` when there is none or it is unreadable. */
+export async function readPilotState(home: string): Promise<PilotState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(home, PILOT_STATE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const value = JSON.parse(text) as Partial<PilotState>;
+    // Only a loopback http endpoint is trusted: dynalite has no authentication.
+    if (
+      Number.isSafeInteger(value.pid) &&
+      (value.pid as number) > 0 &&
+      typeof value.dynamodbEndpoint === 'string' &&
+      /^http:\/\/127\.0\.0\.1:\d{1,5}$/.test(value.dynamodbEndpoint) &&
+      typeof value.url === 'string' &&
+      typeof value.startedAt === 'string'
+    )
+      return value as PilotState;
+  } catch {
+    // A half-written or damaged file is treated as no pilot; the folder lock still protects the data.
+  }
+  return undefined;
+}
+
+/**
+ * Announces the running pilot in `<home>/pilot.json`: written under a temporary name (mode 0600)
+ * and renamed into place, so a reader never sees half a file.
+ */
+export async function writePilotState(home: string, state: PilotState): Promise<void> {
+  const path = join(home, PILOT_STATE_FILE);
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Removes `<home>/pilot.json` (nothing to do when it is gone). With `pid`, only when the file
+ * announces that process, so a stopping pilot never removes a newer pilot's announcement.
+ */
+export async function removePilotState(home: string, pid?: number): Promise<void> {
+  if (pid !== undefined) {
+    const current = await readPilotState(home);
+    if (current && current.pid !== pid) return;
+  }
+  try {
+    await unlink(join(home, PILOT_STATE_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
