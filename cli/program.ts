@@ -3,9 +3,12 @@
  * Exit codes: 0 success, 1 check failed or refused, 2 usage or config error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerApprovalsCommands } from './approvals-commands';
 import { registerAuditCommands } from './audit-commands';
+import { registerBridgeCommand } from './bridge-command';
 import { CliContext, CliError, type CliIo, EXIT, type GlobalOptions, processIo } from './cli-context';
 import { registerConfigCommands } from './config-commands';
+import { registerCostCommands } from './cost-commands';
 import { registerKillSwitchCommands } from './kill-switch-commands';
 import { registerLocalCommands } from './local-commands';
 import { registerRevokeCommand } from './revoke-command';
@@ -28,6 +31,9 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerLocalCommands(program, context);
   registerKillSwitchCommands(program, context);
   registerRevokeCommand(program, context);
+  registerBridgeCommand(program, context);
+  registerApprovalsCommands(program, context);
+  registerCostCommands(program, context);
   return { program, context };
 }
 

@@ -1,0 +1,280 @@
+/**
+ * `airlock revoke --jti J | --principal P`: kills one token, or every token of one principal issued until
+ * now, in the revocations table the connector reads (consistently) on every call.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Command } from 'commander';
+import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
+import type { AuditEvent } from '../lambdas/core/audit-record';
+import { systemClock } from '../lambdas/core/ports';
+import type { AirlockConfig } from '../lib/config/schema';
+import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
+import { type CliContext, CliError, EXIT } from './cli-context';
+import {
+  type AuditOutcome,
+  appendOrFail,
+  cliAuditLedger,
+  describeFailure,
+  operatorIdentity,
+  withCliErrors,
+} from './kill-switch-commands';
+
+/** A jti as Airlock issues it (a UUID), with room for other issuers' ids; nothing that could smuggle markup. */
+const JTI = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_REASON_LENGTH = 500;
+/** The schema's upper bound of `maxTokenLifetimeMinutes`: used when the config has no workflow (fail closed). */
+const LONGEST_POSSIBLE_LIFETIME_MINUTES = 12 * 60;
+
+interface RevokeOptions {
+  readonly jti?: string;
+  readonly principal?: string;
+  readonly reason?: string;
+  readonly local?: boolean;
+  readonly table?: string;
+  readonly changedBy?: string;
+}
+
+/** What a revocation did, as `--json` prints it. */
+export interface RevocationResult {
+  readonly kind: 'token' | 'principal';
+  readonly jti?: string;
+  readonly principal?: string;
+  /** Principal: every token issued before this instant is dead. */
+  readonly issuedBefore?: Date;
+  /** The revocation is kept until then: no token it covers can still be valid afterwards. */
+  readonly until: Date;
+  readonly revokedBy: string;
+  readonly revokedAt: Date;
+  readonly reason: string | null;
+  readonly mode: 'local' | 'aws';
+  readonly table: string;
+  /** Always `immediately`: the connector reads the table with a consistent read on every call. */
+  readonly effective: 'immediately';
+  readonly audit: AuditOutcome | { readonly recorded: false; readonly warning: string };
+  readonly summary: string;
+}
+
+/**
+ * How long a revocation must be kept: the longest token lifetime any workflow allows, plus the clock
+ * skew verifiers tolerate after `exp`. A token this revokes was issued at the latest now, so it cannot
+ * be valid after that.
+ */
+export function revocationKeptUntil(config: AirlockConfig, now: Date): Date {
+  const lifetimes = Object.values(config.workflows).map((w) => w.maxTokenLifetimeMinutes);
+  const longest = lifetimes.length > 0 ? Math.max(...lifetimes) : LONGEST_POSSIBLE_LIFETIME_MINUTES;
+  return new Date(now.getTime() + longest * 60_000 + config.tokens.clockSkewSeconds * 1000);
+}
+
+/** Registers `airlock revoke`. */
+export function registerRevokeCommand(program: Command, context: CliContext): void {
+  program
+    .command('revoke')
+    .description(
+      'Revoke one token (--jti) or every token of a principal issued until now (--principal); effective immediately.',
+    )
+    .option('--jti <id>', 'the token id (the jti claim; it is in the audit record of the issued credential)')
+    .option('--principal <name>', 'a principal of the config: all of their tokens issued until now')
+    .option('--reason <text>', 'why, for the audit record')
+    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
+    .option('--table <name>', 'the revocations table in AWS (default: $AIRLOCK_REVOCATIONS_TABLE)')
+    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
+    .action((options: RevokeOptions) => runRevoke(context, options));
+}
+
+async function runRevoke(context: CliContext, options: RevokeOptions): Promise<void> {
+  const config = context.loadConfig();
+  const target = revocationTarget(config, options);
+  const reason = reasonOf(options.reason);
+  if (options.local && options.table !== undefined) {
+    throw new CliError(
+      '--table names an AWS table; with --local the local pilot’s table is used: drop one of them',
+      EXIT.usage,
+    );
+  }
+  const revokedBy = operatorIdentity(context, options.changedBy);
+
+  if (options.local) {
+    let dynamo: Awaited<ReturnType<typeof openLocalDynamo>>;
+    try {
+      dynamo = await openLocalDynamo(context.home);
+    } catch (error) {
+      throw new CliError(
+        `Nothing was revoked: the local pilot's tables in ${context.home} cannot be opened (${describeFailure(error)})`,
+        EXIT.failed,
+        { cause: error },
+      );
+    }
+    try {
+      const revoked = await revoke(dynamo.doc, LOCAL_TABLES.revocations, config, target, revokedBy);
+      const audit = await appendOrFail(
+        cliAuditLedger(dynamo.doc, LOCAL_TABLES.audit),
+        revocationEvent(revoked, revokedBy, reason),
+        revoked.summary,
+      );
+      print(context, {
+        ...revoked,
+        revokedBy,
+        reason,
+        mode: 'local',
+        table: LOCAL_TABLES.revocations,
+        audit,
+      });
+    } finally {
+      await dynamo.close();
+    }
+    return;
+  }
+
+  const table = (options.table ?? context.io.env.AIRLOCK_REVOCATIONS_TABLE)?.trim();
+  if (!table) {
+    throw new CliError(
+      'the revocations table is unknown: pass --table <name> or set AIRLOCK_REVOCATIONS_TABLE (the stack output), or use --local',
+      EXIT.usage,
+    );
+  }
+  // Region and credentials come from the SDK's usual chain (AWS_REGION, AWS_PROFILE, SSO, ...).
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  try {
+    const revoked = await revoke(doc, table, config, target, revokedBy);
+    const auditTable = context.io.env.AIRLOCK_AUDIT_TABLE?.trim();
+    let audit: RevocationResult['audit'];
+    if (auditTable) {
+      audit = await appendOrFail(
+        cliAuditLedger(doc, auditTable),
+        revocationEvent(revoked, revokedBy, reason),
+        revoked.summary,
+      );
+    } else {
+      const warning =
+        'AIRLOCK_AUDIT_TABLE is not set, so this revocation is not in the audit ledger: only CloudTrail has it (if DynamoDB data events are logged). Set AIRLOCK_AUDIT_TABLE to the audit table to record revocations.';
+      context.notice(`airlock: warning: ${warning}`);
+      audit = { recorded: false, warning };
+    }
+    print(context, { ...revoked, revokedBy, reason, mode: 'aws', table, audit });
+  } finally {
+    doc.destroy();
+  }
+}
+
+type Target =
+  | { readonly kind: 'token'; readonly jti: string }
+  | { readonly kind: 'principal'; readonly principal: string };
+
+function revocationTarget(config: AirlockConfig, options: RevokeOptions): Target {
+  const { jti, principal } = options;
+  if ((jti === undefined) === (principal === undefined)) {
+    throw new CliError(
+      'revoke needs exactly one of --jti <id> (one token) or --principal <name> (all of their tokens)',
+      EXIT.usage,
+    );
+  }
+  if (jti !== undefined) {
+    if (!JTI.test(jti)) {
+      throw new CliError(
+        `--jti: "${jti}" is not a token id; expected the jti claim (letters, digits, ".", "_", ":", "-"; at most 128)`,
+        EXIT.usage,
+      );
+    }
+    return { kind: 'token', jti };
+  }
+  if (!Object.hasOwn(config.principals, principal!)) {
+    throw new CliError(
+      `--principal: unknown principal "${principal}"; expected one of: ${Object.keys(config.principals).join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  return { kind: 'principal', principal: principal! };
+}
+
+function reasonOf(reason: string | undefined): string | null {
+  const trimmed = reason?.trim() ?? '';
+  if (trimmed === '') return null;
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    throw new CliError(
+      `--reason is ${trimmed.length} characters long; keep it to ${MAX_REASON_LENGTH} and link the incident ticket for more`,
+      EXIT.usage,
+    );
+  }
+  return trimmed;
+}
+
+type Revoked = Pick<
+  RevocationResult,
+  'kind' | 'jti' | 'principal' | 'issuedBefore' | 'until' | 'revokedAt' | 'effective' | 'summary'
+>;
+
+async function revoke(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  config: AirlockConfig,
+  target: Target,
+  revokedBy: string,
+): Promise<Revoked> {
+  const store = new DynamoDbRevocationStore({ client, tableName, clock: systemClock });
+  const now = systemClock.now();
+  const until = revocationKeptUntil(config, now);
+  const immediately =
+    'effective immediately (the connector checks revocations on every call, with a consistent read)';
+  if (target.kind === 'token') {
+    await withCliErrors(() => store.revokeToken(target.jti, until, revokedBy));
+    return {
+      kind: 'token',
+      jti: target.jti,
+      until,
+      revokedAt: now,
+      effective: 'immediately',
+      summary: `Revoked token ${target.jti} until ${until.toISOString()} (it cannot be valid longer): ${immediately}.`,
+    };
+  }
+  await withCliErrors(() => store.revokePrincipal(target.principal, now, until, revokedBy));
+  return {
+    kind: 'principal',
+    principal: target.principal,
+    issuedBefore: now,
+    until,
+    revokedAt: now,
+    effective: 'immediately',
+    summary: `Revoked every token of ${target.principal} issued before ${now.toISOString()}, kept until ${until.toISOString()}: ${immediately}. New tokens are still issued to ${target.principal}; to stop them, remove their certificate or principal too.`,
+  };
+}
+
+function revocationEvent(revoked: Revoked, revokedBy: string, reason: string | null): AuditEvent {
+  return {
+    type: 'revocation',
+    principal: revokedBy,
+    workflow: '*',
+    decision: 'recorded',
+    reasons: [revoked.kind === 'token' ? 'token_revoked' : 'principal_revoked'],
+    requestId: randomUUID(),
+    docHashes: [],
+    details: {
+      kind: revoked.kind,
+      ...(revoked.jti === undefined ? {} : { jti: revoked.jti }),
+      ...(revoked.principal === undefined ? {} : { revokedPrincipal: revoked.principal }),
+      ...(revoked.issuedBefore === undefined ? {} : { issuedBefore: revoked.issuedBefore.toISOString() }),
+      until: revoked.until.toISOString(),
+      reason,
+      via: 'airlock cli',
+    },
+  };
+}
+
+function print(context: CliContext, result: RevocationResult): void {
+  const audit =
+    'recorded' in result.audit && result.audit.recorded
+      ? `recorded in the ${result.mode === 'local' ? 'local ' : ''}ledger as ${result.audit.chainId}#${result.audit.seq}`
+      : 'not in the audit ledger (see the warning above)';
+  context.result(
+    [
+      result.summary,
+      `  table:      ${result.table}${result.mode === 'local' ? ' (local pilot)' : ''}`,
+      `  revoked by: ${result.revokedBy}${result.reason === null ? '' : `: "${result.reason}"`}`,
+      `  audit:      ${audit}`,
+    ],
+    result,
+  );
+}

@@ -1,0 +1,501 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  GetFunctionConcurrencyCommand,
+  type GetFunctionConcurrencyCommandInput,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  type PutFunctionConcurrencyCommandInput,
+} from '@aws-sdk/client-lambda';
+import {
+  AccessDeniedException,
+  GetParametersCommand,
+  type GetParametersCommandInput,
+  PutParameterCommand,
+  type PutParameterCommandInput,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parse, stringify } from 'yaml';
+import { CliContext } from '../../cli/cli-context';
+import { runCli } from '../../cli/program';
+import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
+import { FileKillSwitchParameters } from '../../lambdas/adapters/local/file-kill-switch-parameters';
+import type { AuditRecord } from '../../lambdas/core/audit-record';
+import { verifyLedger } from '../../lambdas/core/audit-verifier';
+import { readKillSwitchParameter } from '../../lambdas/core/kill-switch';
+import { loadConfig } from '../../lib/config/load-config';
+import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
+
+const EXAMPLE_CONFIG = resolve(__dirname, '../../config/airlock.config.yaml');
+const config = loadConfig(EXAMPLE_CONFIG);
+const GLOBAL = `/airlock/${config.stage}/kill-switch`;
+const WORKFLOW = Object.keys(config.workflows)[0];
+const OPERATOR = 'oncall@example.com';
+
+interface FakeCli {
+  run(...args: string[]): Promise<number>;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** The CLI as a script sees it: argv in; stdout, stderr and the exit code out. */
+function fakeCli(env: Record<string, string>): FakeCli {
+  let out = '';
+  let err = '';
+  const stream = (append: (text: string) => void) =>
+    ({
+      isTTY: false,
+      write: (chunk: string | Uint8Array) => {
+        append(String(chunk));
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
+  const io = {
+    stdout: stream((text) => {
+      out += text;
+    }),
+    stderr: stream((text) => {
+      err += text;
+    }),
+    env,
+    cwd: process.cwd(),
+  };
+  return {
+    run: (...args) => {
+      out = '';
+      err = '';
+      return runCli(['node', 'airlock', ...args], io);
+    },
+    stdout: () => out,
+    stderr: () => err,
+    json: <T>() => JSON.parse(out) as T,
+  };
+}
+
+let home: string;
+let cli: FakeCli;
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'airlock-kill-switch-cli-'));
+  cli = fakeCli({ AIRLOCK_HOME: home, AIRLOCK_CONFIG: EXAMPLE_CONFIG, AIRLOCK_OPERATOR: OPERATOR });
+});
+
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+async function readLocalParameter(name: string) {
+  const values = await new FileKillSwitchParameters(home).read([name]);
+  return readKillSwitchParameter(name, values[name]);
+}
+
+/** Reads the local ledger back (as `airlock audit verify --local` would) and verifies every chain. */
+async function readLocalLedger(): Promise<{ records: AuditRecord[]; verified: boolean }> {
+  const dynamo = await openLocalDynamo(home);
+  try {
+    const store = new DynamoDbAuditStore({ client: dynamo.doc, tableName: LOCAL_TABLES.audit });
+    const records: AuditRecord[] = [];
+    for (const head of await store.listChainHeads()) {
+      for await (const record of store.readChain(head.chainId)) records.push(record);
+    }
+    const byChain = new Map<string, AuditRecord[]>();
+    for (const record of records)
+      byChain.set(record.chainId, [...(byChain.get(record.chainId) ?? []), record]);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const result = await verifyLedger({ records: byChain, digests: [], publicKey });
+    records.sort((a, b) => a.ts.localeCompare(b.ts));
+    return { records, verified: result.ok };
+  } finally {
+    await dynamo.close();
+  }
+}
+
+describe('Function: registerKillSwitchCommands', () => {
+  describe('Method: kill-switch engage|status|release --local', () => {
+    it('engages, reports and releases the local switch, writing the parameter files and one audit record per change', async () => {
+      // Act
+      const engaged = await cli.run('kill-switch', 'engage', '--local', '--reason', 'INC-1: drill');
+      const engageOut = cli.stdout();
+      const statusWhileEngaged = await cli.run('--json', 'kill-switch', 'status', '--local');
+      const engagedReport = cli.json<{
+        anyEngaged: boolean;
+        global: { status: string; reason: string; changedBy: string };
+        workflows: Record<string, { effective: { engaged: boolean; scope: string } }>;
+      }>();
+      const fileWhileEngaged = await readLocalParameter(GLOBAL);
+      const released = await cli.run('kill-switch', 'release', '--local', '--reason', 'INC-1 closed');
+      const releaseOut = cli.stdout();
+      const fileAfterRelease = await readLocalParameter(GLOBAL);
+      const ledger = await readLocalLedger();
+
+      // Assess
+      expect(engaged).toBe(0);
+      expect(engageOut).toMatch(/^Engaged the global kill switch at .*every function refuses by /);
+      expect(engageOut).toContain('airlock.pilot.kill-switch.json');
+      expect(engageOut).toMatch(/audit: +recorded in the local ledger as cli-.*#1/);
+      expect(statusWhileEngaged).toBe(0);
+      expect(engagedReport.anyEngaged).toBe(true);
+      expect(engagedReport.global).toMatchObject({
+        status: 'engaged',
+        reason: 'INC-1: drill',
+        changedBy: OPERATOR,
+      });
+      expect(engagedReport.workflows[WORKFLOW].effective).toMatchObject({ engaged: true, scope: 'global' });
+      expect(fileWhileEngaged).toMatchObject({ status: 'engaged', value: { reason: 'INC-1: drill' } });
+      expect(released).toBe(0);
+      expect(releaseOut).toMatch(/^Released the global kill switch at .*every function serves again by /);
+      expect(fileAfterRelease).toMatchObject({
+        status: 'released',
+        value: { reason: 'INC-1 closed', changedBy: OPERATOR },
+      });
+      // Tokens issued before the release stay dead.
+      expect('value' in fileAfterRelease && fileAfterRelease.value.revokeIssuedBefore).toBe(
+        'value' in fileAfterRelease && fileAfterRelease.value.changedAt,
+      );
+      expect(ledger.verified).toBe(true);
+      expect(
+        ledger.records.map((r) => [r.type, r.principal, r.workflow, r.decision, r.details?.action]),
+      ).toEqual([
+        ['kill_switch_changed', OPERATOR, '*', 'recorded', 'engage'],
+        ['kill_switch_changed', OPERATOR, '*', 'recorded', 'release'],
+      ]);
+      expect(ledger.records[0].details).toMatchObject({
+        parameter: GLOBAL,
+        reason: 'INC-1: drill',
+        hard: false,
+      });
+    });
+
+    it('prints the KillSwitchChange with --json and seals only the named workflow', async () => {
+      // Prepare
+      await cli.run('kill-switch', 'release', '--local');
+
+      // Act
+      const code = await cli.run(
+        '--json',
+        'kill-switch',
+        'engage',
+        '--local',
+        '--workflow',
+        WORKFLOW,
+        '--reason',
+        'wrong GL codes',
+        '--changed-by',
+        'security-lead',
+      );
+      const change = cli.json<Record<string, unknown>>();
+      await cli.run('--json', 'kill-switch', 'status', '--local', '--workflow', WORKFLOW);
+      const report = cli.json<{
+        global: { engaged: boolean };
+        workflows: Record<string, { engaged: boolean; effective: { engaged: boolean; scope: string } }>;
+      }>();
+
+      // Assess
+      expect(code).toBe(0);
+      expect(change).toMatchObject({
+        action: 'engage',
+        scope: 'workflow',
+        workflow: WORKFLOW,
+        parameter: `${GLOBAL}/${WORKFLOW}`,
+        before: 'missing',
+        changed: true,
+        value: { engaged: true, reason: 'wrong GL codes', changedBy: 'security-lead' },
+        mode: 'local',
+        audit: { recorded: true, seq: 1 },
+      });
+      const changedAt = Date.parse(change.changedAt as string);
+      expect(Date.parse(change.effectiveBy as string) - changedAt).toBe(
+        config.killSwitch.cacheSeconds * 1000,
+      );
+      expect(change.revokeIssuedBefore).toBe(change.changedAt);
+      expect(report.global.engaged).toBe(false);
+      expect(report.workflows[WORKFLOW]).toMatchObject({
+        engaged: true,
+        effective: { engaged: true, scope: 'workflow' },
+      });
+    });
+
+    it('refuses a release when the local ledger cannot take its record, and still engages (with exit 1) on engage', async () => {
+      // Prepare: another process (here: this test) holds the local pilot's tables without announcing itself.
+      await cli.run('kill-switch', 'engage', '--local', '--reason', 'first');
+      const holder = await openLocalDynamo(home);
+      try {
+        // Act
+        const release = await cli.run('kill-switch', 'release', '--local');
+        const releaseErr = cli.stderr();
+        const afterRelease = await readLocalParameter(GLOBAL);
+        const engage = await cli.run('kill-switch', 'engage', '--local', '--reason', 'second');
+        const engageErr = cli.stderr();
+        const afterEngage = await readLocalParameter(GLOBAL);
+
+        // Assess
+        expect(release).toBe(1);
+        expect(releaseErr).toMatch(
+          /Did not release the kill switch: the local audit ledger .* cannot be opened/,
+        );
+        expect(afterRelease).toMatchObject({ status: 'engaged', value: { reason: 'first' } });
+        expect(engage).toBe(1);
+        expect(engageErr).toMatch(
+          /re-engaged the global kill switch .* But its audit record could not be written/,
+        );
+        expect(afterEngage).toMatchObject({ status: 'engaged', value: { reason: 'second' } });
+      } finally {
+        await holder.close();
+      }
+    });
+  });
+
+  describe('Method: usage errors', () => {
+    it.each([
+      [['kill-switch', 'engage', '--local'], 'a reason is required: --reason "..."'],
+      [['kill-switch', 'engage', '--local', '--reason', '   '], 'a reason is required: --reason "..."'],
+      [
+        ['kill-switch', 'engage', '--local', '--reason', 'x', '--workflow', 'payroll'],
+        `--workflow: unknown workflow "payroll"; expected one of: ${Object.keys(config.workflows).join(', ')}`,
+      ],
+      [
+        ['kill-switch', 'status', '--local', '--workflow', 'payroll'],
+        '--workflow: unknown workflow "payroll"',
+      ],
+      [['kill-switch', 'engage', '--local', '--hard', '--reason', 'x'], 'hard mode needs AWS'],
+      [['kill-switch', 'release', '--local', '--hard'], 'hard mode needs AWS'],
+      [
+        ['kill-switch', 'engage', '--hard', '--reason', 'x', '--broker-function', 'airlock-pilot-broker'],
+        'pass --broker-function and --connector-function (or set AIRLOCK_BROKER_FUNCTION and AIRLOCK_CONNECTOR_FUNCTION)',
+      ],
+    ])('exits 2 for %j, names what to fix, and changes nothing', async (args, message) => {
+      // Act
+      const code = await cli.run(...args);
+
+      // Assess
+      expect(code).toBe(2);
+      expect(cli.stderr()).toContain(message);
+      expect(cli.stderr()).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(home, 'kill-switch'))).toBe(false);
+    });
+
+    it('prints the usage error as JSON with --json', async () => {
+      // Act
+      const code = await cli.run('--json', 'kill-switch', 'engage', '--local');
+
+      // Assess
+      expect(code).toBe(2);
+      expect(cli.json()).toEqual({ error: { message: 'a reason is required: --reason "..."', exitCode: 2 } });
+    });
+
+    it('answers --help for every kill-switch command', async () => {
+      for (const command of ['engage', 'release', 'status']) {
+        // Act
+        const code = await cli.run('kill-switch', command, '--help');
+
+        // Assess
+        expect(code).toBe(0);
+        expect(cli.stdout()).toContain(`Usage: airlock kill-switch ${command}`);
+        expect(cli.stdout()).toContain('--local');
+      }
+    });
+  });
+
+  describe('Method: kill-switch engage|release in AWS', () => {
+    const ssmMock = mockClient(SSMClient);
+    const lambdaMock = mockClient(LambdaClient);
+    const BROKER = 'airlock-pilot-broker';
+    const CONNECTOR = 'airlock-pilot-connector';
+    let parameters: Map<string, string>;
+    let concurrency: Map<string, number | undefined>;
+    /** Every write, in order, across services. */
+    let writes: string[];
+    let awsCli: FakeCli;
+    let configFile: string;
+
+    beforeEach(async () => {
+      ssmMock.reset();
+      lambdaMock.reset();
+      parameters = new Map();
+      writes = [];
+      concurrency = new Map([
+        [BROKER, undefined],
+        [CONNECTOR, undefined],
+      ]);
+      const meta = { httpStatusCode: 200, requestId: 'req-1', attempts: 1 };
+      // Parameter Store as the service answers: unknown names come back in InvalidParameters.
+      ssmMock.on(GetParametersCommand).callsFake(async (input: GetParametersCommandInput) => ({
+        Parameters: (input.Names ?? [])
+          .filter((name) => parameters.has(name))
+          .map((name) => ({ Name: name, Type: 'String', Value: parameters.get(name), Version: 1 })),
+        InvalidParameters: (input.Names ?? []).filter((name) => !parameters.has(name)),
+        $metadata: meta,
+      }));
+      ssmMock.on(PutParameterCommand).callsFake(async (input: PutParameterCommandInput) => {
+        parameters.set(input.Name!, input.Value!);
+        writes.push(`ssm ${input.Name}`);
+        return { Version: 2, Tier: 'Standard', $metadata: meta };
+      });
+      lambdaMock
+        .on(GetFunctionConcurrencyCommand)
+        .callsFake(async (input: GetFunctionConcurrencyCommandInput) => ({
+          ReservedConcurrentExecutions: concurrency.get(input.FunctionName!),
+          $metadata: meta,
+        }));
+      lambdaMock
+        .on(PutFunctionConcurrencyCommand)
+        .callsFake(async (input: PutFunctionConcurrencyCommandInput) => {
+          concurrency.set(input.FunctionName!, input.ReservedConcurrentExecutions);
+          writes.push(`lambda ${input.FunctionName}=${input.ReservedConcurrentExecutions}`);
+          return { ReservedConcurrentExecutions: input.ReservedConcurrentExecutions, $metadata: meta };
+        });
+      // A pilot whose configured concurrency differs from the defaults, so restored values must come from it.
+      const document = parse(await readFile(EXAMPLE_CONFIG, 'utf8'));
+      document.functions = { reservedConcurrency: { broker: 3, connector: 7, approvals: 2, anchor: 1 } };
+      configFile = join(home, 'airlock.config.yaml');
+      await writeFile(configFile, stringify(document));
+      awsCli = fakeCli({
+        AIRLOCK_CONFIG: configFile,
+        AIRLOCK_HOME: home,
+        AIRLOCK_OPERATOR: OPERATOR,
+        AIRLOCK_BROKER_FUNCTION: BROKER,
+        AIRLOCK_CONNECTOR_FUNCTION: CONNECTOR,
+      });
+    });
+
+    afterAll(() => {
+      ssmMock.restore();
+      lambdaMock.restore();
+    });
+
+    it('engage --hard writes the SSM parameter, then freezes the broker and connector', async () => {
+      // Act
+      const code = await awsCli.run(
+        '--json',
+        'kill-switch',
+        'engage',
+        '--hard',
+        '--reason',
+        'INC-9: broker suspect',
+      );
+      const change = awsCli.json<{
+        mode: string;
+        audit: { recordedBy: string };
+        functions: { functionName: string; reservedConcurrency: number }[];
+      }>();
+
+      // Assess
+      expect(code).toBe(0);
+      expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+        Name: GLOBAL,
+        Type: 'String',
+        Overwrite: true,
+      });
+      expect(JSON.parse(parameters.get(GLOBAL)!)).toMatchObject({
+        engaged: true,
+        reason: 'INC-9: broker suspect',
+        changedBy: OPERATOR,
+      });
+      expect(writes).toEqual([`ssm ${GLOBAL}`, `lambda ${BROKER}=0`, `lambda ${CONNECTOR}=0`]);
+      expect(change.mode).toBe('aws');
+      expect(change.audit.recordedBy).toMatch(/anchor function .*EventBridge/);
+      expect(change.functions).toEqual([
+        expect.objectContaining({ functionName: BROKER, reservedConcurrency: 0, before: null }),
+        expect.objectContaining({ functionName: CONNECTOR, reservedConcurrency: 0, before: null }),
+      ]);
+      // Nothing local is touched in AWS mode.
+      expect(existsSync(join(home, 'kill-switch'))).toBe(false);
+    });
+
+    it('release --hard restores the configured reserved concurrency first, then releases', async () => {
+      // Prepare
+      await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-9');
+      writes = [];
+      const configured = new CliContext(
+        {
+          stdout: process.stdout,
+          stderr: process.stderr,
+          env: { AIRLOCK_CONFIG: configFile },
+          cwd: process.cwd(),
+        },
+        () => ({}),
+      ).loadConfig().functions.reservedConcurrency;
+
+      // Act
+      const code = await awsCli.run('kill-switch', 'release', '--hard', '--reason', 'INC-9 closed');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(writes).toEqual([
+        `lambda ${BROKER}=${configured.broker}`,
+        `lambda ${CONNECTOR}=${configured.connector}`,
+        `ssm ${GLOBAL}`,
+      ]);
+      expect(concurrency.get(BROKER)).toBe(3);
+      expect(concurrency.get(CONNECTOR)).toBe(7);
+      expect(JSON.parse(parameters.get(GLOBAL)!)).toMatchObject({ engaged: false, reason: 'INC-9 closed' });
+      expect(awsCli.stdout()).toContain(`reserved concurrency restored: ${BROKER} 0 → 3, ${CONNECTOR} 0 → 7`);
+      expect(awsCli.stdout()).toContain('the anchor function records this change');
+    });
+
+    it('does not release when restoring a function fails, and names which one', async () => {
+      // Prepare
+      await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-9');
+      lambdaMock.on(PutFunctionConcurrencyCommand, { FunctionName: CONNECTOR }).rejects(
+        Object.assign(new Error('User is not authorized to perform: lambda:PutFunctionConcurrency'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
+
+      // Act
+      const code = await awsCli.run('kill-switch', 'release', '--hard');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(awsCli.stderr()).toContain('Did not release the kill switch');
+      expect(awsCli.stderr()).toContain(`not allowed to lambda:PutFunctionConcurrency on ${CONNECTOR}`);
+      expect(awsCli.stderr()).toContain(`restored: ${BROKER}`);
+      expect(JSON.parse(parameters.get(GLOBAL)!)).toMatchObject({ engaged: true });
+    });
+
+    it('exits 1 naming ssm:PutParameter when the operator may not write the parameter', async () => {
+      // Prepare
+      ssmMock.on(PutParameterCommand).rejects(
+        new AccessDeniedException({
+          message: `User: arn:aws:sts::111122223333:assumed-role/Dev/alice is not authorized to perform: ssm:PutParameter on resource: ${GLOBAL}`,
+          Message: 'not authorized',
+          $metadata: { httpStatusCode: 400, requestId: 'req-2', attempts: 1 },
+        }),
+      );
+
+      // Act
+      const code = await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-10');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(awsCli.stderr()).toBe(
+        `airlock: not allowed to ssm:PutParameter on ${GLOBAL}: ask for the Airlock operator role (or a role that allows ssm:PutParameter on it)\n`,
+      );
+      // The switch was not engaged, so nothing was frozen either.
+      expect(lambdaMock).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    });
+
+    it('status reads every workflow from SSM and reports a missing parameter as engaged', async () => {
+      // Prepare
+      await awsCli.run('kill-switch', 'release');
+
+      // Act
+      const code = await awsCli.run('kill-switch', 'status');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(ssmMock).toHaveReceivedCommandWith(GetParametersCommand, {
+        Names: [GLOBAL, ...Object.keys(config.workflows).map((w) => `${GLOBAL}/${w}`)],
+      });
+      expect(awsCli.stdout()).toMatch(/^Kill switch \(AWS\) at .*: ENGAGED/);
+      expect(awsCli.stdout()).toContain(`  global: released by ${OPERATOR}`);
+      expect(awsCli.stdout()).toContain(`  workflow ${WORKFLOW}: MISSING (counts as engaged)`);
+    });
+  });
+});
