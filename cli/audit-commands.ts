@@ -133,11 +133,12 @@ async function verify(context: CliContext, options: WindowOptions): Promise<void
       failure.kind === 'record'
         ? `record ${failure.chainId} seq ${failure.seq ?? '?'}`
         : `digest ${failure.digestId ?? '?'} (chain ${failure.chainId}, seq ${failure.seq ?? '?'})`;
-    // With --json the verdict goes to stdout first; runCli's error object follows it (exit 1).
+    // With --json the verdict is the output (exit 1); the one-line reason still goes to stderr.
     if (context.json) context.result([], result);
     throw new CliError(
       `audit trail does NOT verify: ${what}: ${failure.reason} (checked ${counted} in ${trail.where})`,
       EXIT.failed,
+      { resultPrinted: context.json },
     );
   }
   const lines = [`Audit trail intact: ${counted} checked in ${trail.where}.`];

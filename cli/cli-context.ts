@@ -12,12 +12,16 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 /** A failure the CLI reports as one line on stderr with its exit code (never a stack trace). */
 export class CliError extends Error {
   public readonly name = 'CliError';
+  /** True when the command already printed its `--json` result; the CLI then adds no error object. */
+  public readonly resultPrinted: boolean;
+
   constructor(
     message: string,
     public readonly exitCode: number = EXIT.failed,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; resultPrinted?: boolean },
   ) {
-    super(message, options);
+    super(message, { cause: options?.cause });
+    this.resultPrinted = options?.resultPrinted ?? false;
   }
 }
 

@@ -55,7 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return EXIT.usage;
     }
     if (error instanceof CliError) {
-      if (context.json) {
+      if (context.json && !error.resultPrinted) {
         io.stdout.write(
           `${JSON.stringify({ error: { message: error.message, exitCode: error.exitCode } })}\n`,
         );
