@@ -3,7 +3,7 @@
  * `npm start` sees what an approver would receive and the command to decide it.
  */
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
-import { approvalNotice } from '../aws/sns-approval-notifier';
+import { approvalNotice } from '../../core/approval-notice';
 
 export interface ConsoleApprovalNotifierProps {
   /**

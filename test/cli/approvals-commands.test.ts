@@ -1,0 +1,622 @@
+/**
+ * `airlock approvals ...` against a running local pilot: the CLI talks to the approvals API over
+ * real mutual TLS with the approver's own device certificate, as an approver's terminal does.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalsIo } from '../../cli/approvals-commands';
+import { runCli } from '../../cli/program';
+import { loadConfig } from '../../lib/config/load-config';
+import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
+import { type E2eClient, e2eClientFor } from '../e2e/e2e-client';
+
+class CapturedStream extends Writable {
+  text = '';
+  constructor(public isTTY = false) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface RunOptions {
+  readonly home?: string;
+  /** Lines typed at a terminal (stdin and stderr then count as terminals). */
+  readonly typed?: string;
+}
+
+const WORKFLOW = 'expense-summary';
+const CREATE_ENTRY = '/v1/connectors/erp/createJournalEntry';
+
+let home: string;
+let pilot: LocalPilot;
+let alice: E2eClient;
+let aliceToken: string;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'airlock-cli-approvals-'));
+  pilot = await startLocalPilot({ home, port: 0, config: loadConfig() });
+  alice = e2eClientFor(pilot, 'alice');
+  aliceToken = await alice.getToken(WORKFLOW, ['erp:write'], 30);
+}, 60_000);
+
+afterAll(async () => {
+  alice?.close();
+  await pilot?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+async function airlock(args: string[], options: RunOptions = {}): Promise<Run> {
+  const stdout = new CapturedStream();
+  const stderr = new CapturedStream(options.typed !== undefined);
+  const io: ApprovalsIo = {
+    stdout,
+    stderr,
+    env: { AIRLOCK_HOME: options.home ?? home },
+    cwd: options.home ?? home,
+    ...(options.typed !== undefined ? { stdin: terminalInput(options.typed) } : { stdin: pipedInput() }),
+  };
+  const code = await runCli(['node', 'airlock', ...args], io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+function terminalInput(typed: string): PassThrough & { isTTY: boolean } {
+  const input = Object.assign(new PassThrough(), { isTTY: true });
+  input.end(typed);
+  return input;
+}
+
+function pipedInput(): PassThrough & { isTTY: boolean } {
+  return Object.assign(new PassThrough(), { isTTY: false });
+}
+
+let memoCounter = 0;
+function journalEntry(amount: number) {
+  memoCounter += 1;
+  return { glCode: '6410', amount, currency: 'EUR', memo: `Airport transfers, batch ${memoCounter}` };
+}
+
+/** Alice's journal entry above the threshold, held for a manager: its approval from the 202. */
+async function heldEntry(amount = 2500) {
+  const body = journalEntry(amount);
+  const response = await alice.request('POST', CREATE_ENTRY, { token: aliceToken, body });
+  expect(response.status).toBe(202);
+  return { body, approval: response.json.approval as { id: string; preview: { sha256: string } } };
+}
+
+async function statusOf(id: string): Promise<string> {
+  const bob = e2eClientFor(pilot, 'bob');
+  try {
+    return (await bob.request('GET', `/v1/approvals/${id}`)).json.approval.status;
+  } finally {
+    bob.close();
+  }
+}
+
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('Function: registerApprovalsCommands', () => {
+  describe('Method: approvals list', () => {
+    it("lists the approver group's pending approvals", async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['approvals', 'list', '--local', '--as', 'bob']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      const line = run.stdout.split('\n').find((l) => l.includes(approval.id));
+      expect(line).toEqual(expect.stringContaining('erp/createJournalEntry'));
+      expect(line).toEqual(expect.stringContaining('by alice'));
+      expect(line).toEqual(expect.stringContaining('approvers managers'));
+      expect(run.stdout).toMatch(/pending approvals? \(as bob\):/);
+    });
+
+    it('prints the approvals as JSON with --json', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['--json', 'approvals', 'list', '--local', '--as', 'bob']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      const printed = JSON.parse(run.stdout);
+      expect(printed.approvals).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            id: approval.id,
+            status: 'pending',
+            principal: 'alice',
+            approverGroup: 'managers',
+          }),
+        ]),
+      );
+    });
+
+    it('shows nothing to a principal outside the approver group', async () => {
+      // Prepare
+      await heldEntry();
+
+      // Act
+      const run = await airlock(['approvals', 'list', '--local', '--as', 'mallory']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim()).toBe('No pending approvals you may see (as mallory).');
+    });
+
+    it('works with --server, --cert, --key and --ca (as against a deployment)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+      const bob = pilot.certificates.client('bob');
+
+      // Act
+      const run = await airlock([
+        '--json',
+        'approvals',
+        'list',
+        '--server',
+        pilot.url,
+        '--cert',
+        bob.cert,
+        '--key',
+        bob.key,
+        '--ca',
+        pilot.certificates.ca,
+      ]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).approvals.map((a: { id: string }) => a.id)).toContain(approval.id);
+    });
+
+    it('refuses an unknown --status (exit 2)', async () => {
+      // Act
+      const run = await airlock(['approvals', 'list', '--local', '--as', 'bob', '--status', 'done']);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        '--status: expected one of pending, approved, rejected, executed, got "done"',
+      );
+    });
+
+    it('asks where to go when neither --local nor --server is given (exit 2)', async () => {
+      // Act
+      const run = await airlock(['approvals', 'list']);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--local --as <principal>');
+      expect(run.stderr).toContain('--server URL --cert FILE --key FILE');
+    });
+
+    it('says the local pilot is not running when there is no pilot.json (exit 1)', async () => {
+      // Prepare
+      const elsewhere = await mkdtemp(join(tmpdir(), 'airlock-cli-no-pilot-'));
+
+      try {
+        // Act
+        const run = await airlock(['approvals', 'list', '--local', '--as', 'bob'], { home: elsewhere });
+
+        // Assess
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe('airlock: the local pilot is not running: npm start\n');
+      } finally {
+        await rm(elsewhere, { recursive: true, force: true });
+      }
+    });
+
+    it('says it cannot reach a server that is not listening (exit 1)', async () => {
+      // Prepare
+      const url = `https://127.0.0.1:${await closedPort()}`;
+      const bob = pilot.certificates.client('bob');
+
+      // Act
+      const run = await airlock(['approvals', 'list', '--server', url, '--cert', bob.cert, '--key', bob.key]);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`airlock: cannot reach ${url}`);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  describe('Method: approvals show', () => {
+    it('shows the exact call that will run and its sha256', async () => {
+      // Prepare
+      const { approval, body } = await heldEntry(2750);
+
+      // Act
+      const run = await airlock(['approvals', 'show', approval.id, '--local', '--as', 'bob']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Approval:   ${approval.id}`);
+      expect(run.stdout).toContain('Status:     pending');
+      expect(run.stdout).toMatch(/Requested: {2}\S+ by alice/);
+      expect(run.stdout).toContain('Method:   POST');
+      expect(run.stdout).toContain(`URL:      ${pilot.sampleErp.url}/journal-entries`);
+      expect(run.stdout).toContain('"amount": 2750');
+      expect(run.stdout).toContain(`"memo": "${body.memo}"`);
+      expect(run.stdout).toContain(`sha256:   ${approval.preview.sha256}`);
+    });
+
+    it('prints the approval record with --json', async () => {
+      // Prepare
+      const { approval, body } = await heldEntry();
+
+      // Act
+      const run = await airlock(['--json', 'approvals', 'show', approval.id, '--local', '--as', 'alice']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      const printed = JSON.parse(run.stdout).approval;
+      expect(printed).toEqual(
+        expect.objectContaining({ id: approval.id, principal: 'alice', status: 'pending' }),
+      );
+      expect(printed.preview.call.body).toEqual(body);
+      expect(printed.preview.sha256).toBe(approval.preview.sha256);
+    });
+
+    it('refuses an unknown id with the API’s message (exit 1)', async () => {
+      // Prepare
+      const unknown = `apr_${'f'.repeat(32)}`;
+
+      // Act
+      const run = await airlock(['approvals', 'show', unknown, '--local', '--as', 'bob']);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(`airlock: No approval ${unknown}. (404 not_found)\n`);
+    });
+
+    it('refuses a principal outside the approver group (exit 1, 403)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['approvals', 'show', approval.id, '--local', '--as', 'mallory']);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('Only members of "managers" or the requester may see');
+      expect(run.stderr).toContain('(403 forbidden)');
+    });
+  });
+
+  describe('Method: approvals approve', () => {
+    it("approves as bob with --yes after printing the preview, and alice's re-send then runs", async () => {
+      // Prepare
+      const { approval, body } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--yes',
+        '--reason',
+        'Within the Q3 travel budget',
+      ]);
+      const resent = await alice.request('POST', CREATE_ENTRY, {
+        token: aliceToken,
+        body,
+        headers: { 'Airlock-Approval': approval.id },
+      });
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        new RegExp(`^Approved ${approval.id} as bob: alice may now re-send the call once`),
+      );
+      expect(run.stderr).toContain(`URL:      ${pilot.sampleErp.url}/journal-entries`);
+      expect(run.stderr).toContain(`sha256:   ${approval.preview.sha256}`);
+      expect(resent.status).toBe(200);
+      expect(pilot.sampleErp.journalEntries().filter((e) => e.memo === body.memo)).toHaveLength(1);
+    });
+
+    it('prints the decided approval with --json', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        '--json',
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--yes',
+        '--reason',
+        'Fine',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).approval).toEqual(
+        expect.objectContaining({
+          id: approval.id,
+          status: 'approved',
+          decidedBy: 'bob',
+          decisionReason: 'Fine',
+        }),
+      );
+    });
+
+    it('asks at a terminal and approves when the approver types yes', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(
+        ['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--reason', 'Ok'],
+        {
+          typed: 'yes\n',
+        },
+      );
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(`Approve ${approval.id} as bob? Type "yes" to approve:`);
+      expect(await statusOf(approval.id)).toBe('approved');
+    });
+
+    it('leaves the approval pending when the approver answers no at the terminal (exit 1)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(
+        ['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--reason', 'Ok'],
+        {
+          typed: 'no\n',
+        },
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`airlock: not approved: ${approval.id} is unchanged`);
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+
+    it('refuses to approve without --yes when not on a terminal (exit 2), changing nothing', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--reason',
+        'Ok',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('pass --yes to approve');
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+
+    it('refuses a missing --reason (exit 2)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--yes']);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--reason "..." is required');
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+
+    it('refuses the requester approving their own call in one line (exit 1)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'alice',
+        '--yes',
+        '--reason',
+        'Mine, fine',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(1);
+      const errorLines = run.stderr.split('\n').filter((l) => l.startsWith('airlock:'));
+      expect(errorLines).toEqual([
+        'airlock: Separation of duties: nobody approves their own request. (403 forbidden)',
+      ]);
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+
+    it('refuses an approval that was already decided (exit 1, 409)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+      const args = [
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--yes',
+        '--reason',
+        'Fine',
+      ];
+      await airlock(args);
+
+      // Act
+      const again = await airlock(args);
+
+      // Assess
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`airlock: Approval ${approval.id} was already approved. (409 conflict)`);
+    });
+
+    it('refuses to approve when the preview shown is not the call its sha256 covers (exit 1)', async () => {
+      // Prepare: the stored preview's body altered behind the hash's back
+      const { approval } = await heldEntry();
+      const local = await openLocalDynamo(home);
+      try {
+        await local.doc.send(
+          new UpdateCommand({
+            TableName: LOCAL_TABLES.approvals,
+            Key: { id: approval.id },
+            UpdateExpression: 'SET preview.#call.#body.amount = :amount',
+            ExpressionAttributeNames: { '#call': 'call', '#body': 'body' },
+            ExpressionAttributeValues: { ':amount': 25 },
+          }),
+        );
+      } finally {
+        await local.close();
+      }
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--yes',
+        '--reason',
+        'Ok',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`is not the hash of the call shown`);
+      expect(run.stderr).toContain('not approving');
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+
+    it('refuses an unknown id with the API’s message (exit 1)', async () => {
+      // Prepare
+      const unknown = `apr_${'0'.repeat(32)}`;
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        unknown,
+        '--local',
+        '--as',
+        'bob',
+        '--yes',
+        '--reason',
+        'Ok',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(`airlock: No approval ${unknown}. (404 not_found)\n`);
+    });
+
+    it('names the missing certificate of an unknown --as principal (exit 2)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'approve',
+        approval.id,
+        '--local',
+        '--as',
+        'zoe',
+        '--yes',
+        '--reason',
+        'Ok',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('no device certificate');
+      expect(run.stderr).toContain('airlock certs issue zoe');
+    });
+  });
+
+  describe('Method: approvals reject', () => {
+    it("rejects as bob, and alice's re-send is refused with bob's reason", async () => {
+      // Prepare
+      const { approval, body } = await heldEntry();
+
+      // Act
+      const run = await airlock([
+        'approvals',
+        'reject',
+        approval.id,
+        '--local',
+        '--as',
+        'bob',
+        '--reason',
+        'Already booked in August',
+      ]);
+      const resent = await alice.request('POST', CREATE_ENTRY, {
+        token: aliceToken,
+        body,
+        headers: { 'Airlock-Approval': approval.id },
+      });
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Rejected ${approval.id} as bob`);
+      expect(run.stdout).toContain('"Already booked in August"');
+      expect(resent.status).toBe(410);
+      expect(resent.json.error.message).toContain('Already booked in August');
+    });
+
+    it('refuses a missing --reason (exit 2)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['approvals', 'reject', approval.id, '--local', '--as', 'bob']);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--reason "..." is required');
+      expect(await statusOf(approval.id)).toBe('pending');
+    });
+  });
+});
