@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BenchRow } from './bench-row';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 
 interface FunctionAsset {
   readonly name: string;
@@ -85,7 +85,7 @@ async function coldInit(asset: FunctionAsset): Promise<{ importMs: number; first
       process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1 }));
     })();`;
   const closed = 'http://127.0.0.1:9';
-  const { stdout } = await run(process.execPath, ['-e', script], {
+  const { stdout } = await exec(process.execPath, ['-e', script], {
     timeout: 60_000,
     env: {
       PATH: process.env.PATH,
@@ -116,7 +116,7 @@ export async function run(): Promise<BenchRow[]> {
   const outdir = await mkdtemp(join(tmpdir(), 'airlock-bench-synth-'));
   try {
     const started = performance.now();
-    await run('npx', ['cdk', 'synth', '--quiet', '--output', outdir], {
+    await exec('npx', ['cdk', 'synth', '--quiet', '--output', outdir], {
       timeout: 300_000,
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
     });

@@ -7,15 +7,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import * as audit from './audit';
 import type { BenchRow } from './bench-row';
+import * as build from './build';
+import * as mtls from './mtls-baseline';
+import * as pipeline from './pipeline';
+import * as policy from './policy';
+import * as tokens from './tokens';
 
-const SECTIONS: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
-  tokens: () => import('./tokens'),
-  policy: () => import('./policy'),
-  pipeline: () => import('./pipeline'),
-  audit: () => import('./audit'),
-  mtls: () => import('./mtls-baseline'),
-  build: () => import('./build'),
+const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
+  tokens,
+  policy,
+  pipeline,
+  audit,
+  mtls,
+  build,
 };
 
 function format(value: number): string {
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
   const results: Array<BenchRow & { section: string }> = [];
   for (const section of names) {
     process.stderr.write(`bench: ${section} ...\n`);
-    const rows = await (await SECTIONS[section]()).run();
+    const rows = await SECTIONS[section].run();
     results.push(...rows.map((row) => ({ section, ...row })));
   }
   const width = Math.max(...results.map((r) => r.name.length));
