@@ -245,7 +245,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       meter,
       clock,
       maxBodyBytes,
-      mcp: createMcpHandler({ proxy, logUnexpected }),
+      mcp: createMcpHandler({ proxy, config, logUnexpected }),
       logUnexpected,
     });
     const approvalsHandler = createApprovalsHandler({

@@ -101,7 +101,7 @@ const route = createConnectorHandler({
   meter,
   clock: systemClock,
   maxBodyBytes: config.api.maxBodyBytes,
-  mcp: createMcpHandler({ proxy, logUnexpected }),
+  mcp: createMcpHandler({ proxy, config, logUnexpected }),
   logUnexpected,
 });
 

@@ -1,0 +1,367 @@
+/**
+ * `POST /v1/mcp`: Airlock's Model Context Protocol endpoint (streamable HTTP, stateless, JSON
+ * responses) over the same {@link ConnectorProxy} as the REST route, so a tool call and a REST call
+ * are one code path: same token, same policy, same approvals, same audit record.
+ *
+ * Every HTTP request is authenticated (client certificate + bearer token) before any MCP message is
+ * read, and answered by a fresh MCP server and transport: nothing is kept between requests, so the
+ * endpoint scales like any other Lambda route and a token's scope is re-read on every call.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AirlockConfig } from '../../lib/config/schema';
+import { bearerTokenOf, clientCertificateOf, requestIdOf } from '../core/api-request';
+import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
+import type { AvailableOperation, Caller, ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
+import { AirlockError, DependencyError } from '../core/errors';
+
+/** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
+export type McpConnectorProxy = Pick<ConnectorProxy, 'authenticate' | 'availableOperations' | 'call'>;
+
+export interface McpHandlerOptions {
+  readonly proxy: McpConnectorProxy;
+  /**
+   * A tool result's text longer than this is cut, with a notice saying how much was cut: a model's
+   * context is finite and a huge result crowds out the conversation.
+   * @default 80_000
+   */
+  readonly maxResultChars?: number;
+  /**
+   * The pilot config, to name each workflow's approval threshold in the tool descriptions.
+   * @default - descriptions say that a call may be held for approval, without the amount
+   */
+  readonly config?: Pick<AirlockConfig, 'workflows'>;
+  /**
+   * Larger MCP request bodies are refused (413) before they are parsed.
+   * @default 65_536
+   */
+  readonly maxBodyBytes?: number;
+  readonly logUnexpected?: UnexpectedErrorLogger;
+}
+
+export type McpHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** What `initialize` returns as `serverInfo`. */
+export const AIRLOCK_MCP_SERVER_INFO = { name: 'airlock', version: '1.0.0' } as const;
+
+const MCP_INSTRUCTIONS =
+  "Airlock gives you the enterprise tools your workflow allows. Every call is checked against the organisation's policy and recorded in an audit trail. " +
+  'Some calls are held until a person approves them: the result then says who must approve and gives an approval id; ' +
+  'tell the user, and once it is approved call the same tool again with the same arguments plus "approvalId". ' +
+  'Pass "intent" with a short reason for each call; it is recorded for the auditors.';
+
+const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+const DEFAULT_MAX_RESULT_CHARS = 80_000;
+const DEFAULT_MAX_BODY_BYTES = 65_536;
+const MAX_INTENT_LENGTH = 1000;
+const MAX_APPROVAL_ID_LENGTH = 128;
+/** Headers that describe the HTTP hop, not the MCP message; the token stays here too. */
+const HOP_HEADERS = new Set([
+  'authorization',
+  'connection',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'keep-alive',
+]);
+
+/**
+ * Creates the `POST /v1/mcp` handler.
+ *
+ * Refusals before MCP (no certificate, no or bad token, kill switch engaged, a dependency down) are
+ * plain HTTP errors in the API's error contract (401 with `WWW-Authenticate: Bearer`, 503), so MCP
+ * clients and their auth logic see them as HTTP failures. Refusals of a tool call (policy, scope,
+ * parameters, rate limits) are tool results with `isError: true` naming the code and the policies
+ * that decided, so a model reads them and never mistakes a denial for data. Nothing answers 500.
+ */
+export function createMcpHandler(options: McpHandlerOptions): McpHandler {
+  const maxResultChars = options.maxResultChars ?? DEFAULT_MAX_RESULT_CHARS;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (event) => {
+    const requestId = requestIdOf(event);
+    if (event.httpMethod !== 'POST') {
+      // Stateless: no SSE stream to GET and no session to DELETE. 405 is what MCP clients expect then.
+      return jsonResponse(
+        405,
+        {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: 'Method not allowed: send MCP messages with POST.' },
+          id: null,
+        },
+        { allow: 'POST' },
+      );
+    }
+    let caller: Caller;
+    try {
+      caller = await options.proxy.authenticate(clientCertificateOf(event), bearerTokenOf(event));
+    } catch (error) {
+      return refusal(error, requestId, options.logUnexpected);
+    }
+    try {
+      const server = createMcpServer(caller, requestId, { ...options, maxResultChars });
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+        maxRequestBodySize: maxBodyBytes,
+      });
+      try {
+        await server.connect(transport);
+        const response = await transport.handleRequest(toWebRequest(event));
+        return await toProxyResult(response);
+      } finally {
+        await server.close();
+      }
+    } catch (error) {
+      return refusal(error, requestId, options.logUnexpected);
+    }
+  };
+}
+
+/** One MCP server for one authenticated HTTP request. */
+function createMcpServer(
+  caller: Caller,
+  requestId: string,
+  options: McpHandlerOptions & { readonly maxResultChars: number },
+): Server {
+  const server = new Server(
+    { ...AIRLOCK_MCP_SERVER_INFO },
+    { capabilities: { tools: { listChanged: false } }, instructions: MCP_INSTRUCTIONS },
+  );
+  const threshold = options.config?.workflows[caller.workflow]?.approvalAmountAbove;
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: options.proxy.availableOperations(caller).map((op) => toolOf(op, threshold)),
+  }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    const name = request.params.name;
+    const available = options.proxy.availableOperations(caller);
+    const op = available.find((candidate) => toolNameOf(candidate) === name);
+    if (!op) {
+      // An MCP error, not a tool result: the client asked for something this server never offered.
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
+      );
+    }
+    const { intent, approvalId, ...params } = request.params.arguments ?? {};
+    const argumentError = checkToolArguments(intent, approvalId);
+    if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
+    let outcome: ConnectorOutcome;
+    try {
+      outcome = await options.proxy.call(caller, {
+        connector: op.connector,
+        operation: op.operation,
+        params,
+        ...(intent === undefined ? {} : { intent: intent as string }),
+        ...(approvalId === undefined ? {} : { approvalId: (approvalId as string).trim() }),
+        requestId,
+      });
+    } catch (error) {
+      if (!(error instanceof AirlockError) && !(error instanceof DependencyError)) {
+        options.logUnexpected?.('unexpected error in an MCP tool call', error);
+      }
+      return errorResult(error, requestId);
+    }
+    if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
+    return completedResult(outcome.result, outcome.redactions, options.maxResultChars);
+  });
+  return server;
+}
+
+/** The MCP tool name of an operation: `<connector>_<operation>` (neither part may hold an underscore). */
+export function toolNameOf(op: Pick<AvailableOperation, 'connector' | 'operation'>): string {
+  return `${op.connector}_${op.operation}`;
+}
+
+/** An operation as an MCP tool: its input schema plus `intent` and `approvalId`, and a description a model can act on. */
+function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined): Tool {
+  const { config } = op;
+  const sentences = [
+    `${config.description.replace(/[.\s]+$/, '')}.`,
+    `${accessSentence(config.access)} Data classification: ${config.classification}.`,
+  ];
+  if (config.access !== 'read') {
+    const hasAmount = op.inputSchema.properties.amount?.type === 'number';
+    sentences.push(
+      hasAmount && approvalAmountAbove !== undefined
+        ? `Needs a person's approval when amount is above ${approvalAmountAbove}: the call then returns a pending approval instead of running.`
+        : "Policy may hold the call for a person's approval: the call then returns a pending approval instead of running.",
+      'Once approved, call this tool again with exactly the same arguments plus "approvalId".',
+    );
+  }
+  return {
+    name: toolNameOf(op),
+    title: `${op.connector} ${op.operation}`,
+    description: sentences.join(' '),
+    inputSchema: {
+      type: 'object',
+      properties: {
+        ...op.inputSchema.properties,
+        intent: {
+          type: 'string',
+          maxLength: MAX_INTENT_LENGTH,
+          description: 'Why you make this call, in a sentence (recorded in the audit trail).',
+        },
+        approvalId: {
+          type: 'string',
+          maxLength: MAX_APPROVAL_ID_LENGTH,
+          description: 'Only when re-sending a call a person has approved: the approval id Airlock returned.',
+        },
+      },
+      required: [...op.inputSchema.required],
+      additionalProperties: false,
+    },
+    annotations: {
+      readOnlyHint: config.access === 'read',
+      destructiveHint: config.access === 'write',
+      openWorldHint: false,
+    },
+  };
+}
+
+function accessSentence(access: AvailableOperation['config']['access']): string {
+  if (access === 'read') return 'Reads data; changes nothing.';
+  if (access === 'write') return 'Writes to the enterprise system.';
+  return 'Exports data out of the enterprise system.';
+}
+
+function checkToolArguments(intent: unknown, approvalId: unknown): string | undefined {
+  if (intent !== undefined && (typeof intent !== 'string' || intent.length > MAX_INTENT_LENGTH)) {
+    return `intent: expected a string of at most ${MAX_INTENT_LENGTH} characters.`;
+  }
+  if (
+    approvalId !== undefined &&
+    (typeof approvalId !== 'string' || approvalId.trim() === '' || approvalId.length > MAX_APPROVAL_ID_LENGTH)
+  ) {
+    return 'approvalId: expected the approval id Airlock returned (a string such as apr_…).';
+  }
+  return undefined;
+}
+
+function completedResult(result: unknown, redactions: number, maxResultChars: number): CallToolResult {
+  const json = JSON.stringify(result ?? null);
+  const truncated = json.length > maxResultChars;
+  const content: CallToolResult['content'] = [
+    {
+      type: 'text',
+      text: truncated
+        ? `${json.slice(0, maxResultChars)}\n[Airlock truncated this result: ${json.length - maxResultChars} of ${json.length} characters were cut. Ask for less at a time.]`
+        : json,
+    },
+  ];
+  if (redactions > 0) {
+    content.push({
+      type: 'text',
+      text: `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`,
+    });
+  }
+  // structuredContent would carry the whole result past the cut, so a truncated result has none.
+  const structured = !truncated && isPlainObject(result) ? { structuredContent: result } : {};
+  return { content, ...structured };
+}
+
+function pendingResult(
+  toolName: string,
+  approval: Extract<ConnectorOutcome, { status: 'pending_approval' }>['approval'],
+  requestId: string,
+): CallToolResult {
+  const text = [
+    `Held for approval: nothing has run yet. A member of "${approval.approverGroup}" must approve this call.`,
+    `Approval id: ${approval.id} (expires ${approval.expiresAt}).`,
+    `What will run once approved: ${JSON.stringify(approval.preview.call)} (sha256 ${approval.preview.sha256}).`,
+    `Tell the user that approval ${approval.id} waits for "${approval.approverGroup}". Once it is approved, call ${toolName} again with exactly the same arguments plus "approvalId": "${approval.id}".`,
+  ].join('\n');
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: { status: 'pending_approval', approval: { ...approval }, requestId },
+  };
+}
+
+/** A refused tool call: `isError`, the contract's code, the message and the policies that decided. */
+function errorResult(error: unknown, requestId: string): CallToolResult {
+  let code: string;
+  let message: string;
+  let reasons: readonly string[] = [];
+  if (error instanceof AirlockError) {
+    ({ code, message } = error);
+    reasons = error.reasons ?? [];
+  } else if (error instanceof DependencyError) {
+    code = 'unavailable';
+    message = `Airlock could not reach its ${error.dependency}, so the call was refused. Try again shortly.`;
+  } else {
+    code = 'internal_error';
+    message = `Airlock failed unexpectedly and refused the call. Report request ${requestId} to your Airlock operators.`;
+  }
+  const lines = [`Refused by Airlock (${code}): ${message}`];
+  if (reasons.length > 0) lines.push(`Reasons: ${reasons.join(', ')}.`);
+  lines.push(`Request id: ${requestId}.`);
+  return {
+    content: [{ type: 'text', text: lines.join('\n') }],
+    structuredContent: { error: { code, message, reasons: [...reasons], requestId } },
+    isError: true,
+  };
+}
+
+/** Plain HTTP refusals, in the error contract. An unclassified failure is refused with 503, never 500. */
+function refusal(
+  error: unknown,
+  requestId: string,
+  logUnexpected?: UnexpectedErrorLogger,
+): APIGatewayProxyResult {
+  if (error instanceof AirlockError || error instanceof DependencyError)
+    return errorResponse(error, requestId);
+  logUnexpected?.('unexpected error in the MCP endpoint', error);
+  return jsonResponse(
+    503,
+    {
+      error: {
+        code: 'unavailable',
+        message: `Airlock could not process this MCP request and refused it. Try again; if it persists, report request ${requestId} to your Airlock operators.`,
+        requestId,
+      },
+    },
+    { 'retry-after': '5' },
+  );
+}
+
+function toWebRequest(event: APIGatewayProxyEvent): Request {
+  const headers = new Headers();
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (HOP_HEADERS.has(name.toLowerCase())) continue;
+    for (const value of values ?? []) headers.append(name, value);
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (HOP_HEADERS.has(name.toLowerCase()) || value === undefined || headers.has(name)) continue;
+    headers.set(name, value);
+  }
+  const raw = event.body ?? '';
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : raw;
+  const host = event.requestContext?.domainName ?? 'localhost';
+  return new Request(`https://${host}${event.path || '/v1/mcp'}`, { method: 'POST', headers, body });
+}
+
+async function toProxyResult(response: Response): Promise<APIGatewayProxyResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return {
+    statusCode: response.status,
+    headers: { ...headers, ...SECURITY_HEADERS },
+    body: await response.text(),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,499 @@
+import { join } from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createMcpHandler, type McpConnectorProxy } from '../../../lambdas/connector/mcp-endpoint';
+import { toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
+import type {
+  AvailableOperation,
+  Caller,
+  ConnectorCall,
+  ConnectorOutcome,
+} from '../../../lambdas/core/connector-proxy';
+import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
+import { KillSwitchEngagedError } from '../../../lambdas/core/kill-switch';
+import { loadConfig } from '../../../lib/config/load-config';
+
+const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
+const CERTIFICATE_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+/**
+ * Has the ConnectorProxy's shape and its rules for listing: a token names its scopes, and an operation
+ * is offered when the workflow includes it and the token holds `<connector>:<access>`. Calls answer
+ * with what the test scripts (or throw it), and are recorded.
+ */
+class ScriptedProxy implements McpConnectorProxy {
+  readonly calls: ConnectorCall[] = [];
+  authenticateError?: unknown;
+  outcome: ConnectorOutcome | Error = { status: 'completed', result: { ok: true }, redactions: 0 };
+
+  constructor(private readonly tokens: Record<string, readonly string[]>) {}
+
+  async authenticate(certificatePem: string, token: string): Promise<Caller> {
+    if (this.authenticateError) throw this.authenticateError;
+    const scopes = this.tokens[token];
+    if (!certificatePem || !scopes) {
+      throw new AirlockError('unauthenticated', 'The access token is invalid or expired; request a new one.');
+    }
+    return {
+      claims: { sub: 'alice', workflow: 'expense-summary', scope: scopes.join(' ') } as Caller['claims'],
+      principal: 'alice',
+      workflow: 'expense-summary',
+      scopes: new Set(scopes),
+    };
+  }
+
+  availableOperations(caller: Caller): AvailableOperation[] {
+    const workflow = config.workflows[caller.workflow];
+    return Object.entries(workflow.connectors).flatMap(([connector, operations]) =>
+      operations.flatMap((operation) => {
+        const op = config.connectors[connector].operations[operation];
+        if (!caller.scopes.has(`${connector}:${op.access}`)) return [];
+        return [{ connector, operation, config: op, inputSchema: toJsonSchema(op.parameters) }];
+      }),
+    );
+  }
+
+  async call(_caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
+    this.calls.push(call);
+    if (this.outcome instanceof Error) throw this.outcome;
+    return this.outcome;
+  }
+}
+
+const ALL_SCOPES = ['receipts:read', 'erp:read', 'erp:write'];
+
+function mcpEvent(
+  message: unknown,
+  options: { token?: string; method?: string; certificate?: boolean } = {},
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+    'Mcp-Protocol-Version': '2025-06-18',
+  };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  return {
+    httpMethod: options.method ?? 'POST',
+    resource: '/v1/mcp',
+    path: '/v1/mcp',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    body: JSON.stringify(message),
+    isBase64Encoded: false,
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {
+      requestId: 'req-1',
+      domainName: 'airlock.example.com',
+      identity: options.certificate === false ? {} : { clientCert: { clientCertPem: CERTIFICATE_PEM } },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+function rpc(method: string, params: unknown = {}, id = 1) {
+  return { jsonrpc: '2.0', id, method, params };
+}
+
+interface ToolResultBody {
+  result: {
+    content: { type: string; text: string }[];
+    structuredContent?: Record<string, unknown>;
+    isError?: boolean;
+  };
+}
+
+function bodyOf<T>(response: APIGatewayProxyResult): T {
+  return JSON.parse(response.body) as T;
+}
+
+function textOf(response: APIGatewayProxyResult): string {
+  return bodyOf<ToolResultBody>(response)
+    .result.content.map((c) => c.text)
+    .join('\n');
+}
+
+describe('Function: createMcpHandler', () => {
+  describe('Method: authentication before MCP', () => {
+    it('answers 401 with WWW-Authenticate: Bearer when no token is sent, without reading the MCP message', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list')));
+
+      // Assess
+      expect(response.statusCode).toBe(401);
+      expect(response.headers?.['www-authenticate']).toMatch(/^Bearer/);
+      expect(bodyOf<{ error: { code: string; message: string } }>(response).error).toMatchObject({
+        code: 'unauthenticated',
+        message: expect.stringMatching(/Authorization: Bearer/),
+      });
+    });
+
+    it('answers 401 when the proxy refuses the token, and 401 without a client certificate', async () => {
+      // Prepare
+      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+
+      // Act
+      const badToken = await handler(mcpEvent(rpc('tools/list'), { token: 'forged' }));
+      const noCertificate = await handler(mcpEvent(rpc('tools/list'), { token: 'good', certificate: false }));
+
+      // Assess
+      expect(badToken.statusCode).toBe(401);
+      expect(badToken.headers?.['www-authenticate']).toMatch(/^Bearer/);
+      expect(noCertificate.statusCode).toBe(401);
+      expect(bodyOf<{ error: { message: string } }>(noCertificate).error.message).toMatch(
+        /client certificate/,
+      );
+    });
+
+    it('answers 503 kill_switch_engaged with the reason when the kill switch is engaged', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      proxy.authenticateError = new KillSwitchEngagedError({
+        engaged: true,
+        scope: 'global',
+        reason: 'suspected prompt injection',
+        revokeIssuedBefore: null,
+      } as never);
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
+
+      // Assess
+      expect(response.statusCode).toBe(503);
+      expect(bodyOf<{ error: { code: string; message: string } }>(response).error).toMatchObject({
+        code: 'kill_switch_engaged',
+        message: expect.stringContaining('suspected prompt injection'),
+      });
+    });
+
+    it('refuses with 503, never 500, when authentication fails in a way nobody classified, and logs it', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      proxy.authenticateError = new TypeError('cannot read properties of undefined');
+      const logged: string[] = [];
+      const handler = createMcpHandler({ proxy, logUnexpected: (message) => logged.push(message) });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
+
+      // Assess
+      expect(response.statusCode).toBe(503);
+      expect(response.body).not.toMatch(/cannot read properties/);
+      expect(logged).toHaveLength(1);
+    });
+
+    it('answers 405 to a GET: the stateless endpoint offers no event stream', async () => {
+      // Prepare
+      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+
+      // Act
+      const response = await handler(mcpEvent(undefined, { token: 'good', method: 'GET' }));
+
+      // Assess
+      expect(response.statusCode).toBe(405);
+      expect(response.headers?.allow).toBe('POST');
+    });
+  });
+
+  describe('Method: initialize', () => {
+    it('introduces Airlock as a tools server and tells the model how approvals work, without a session id', async () => {
+      // Prepare
+      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+
+      // Act
+      const response = await handler(
+        mcpEvent(
+          rpc('initialize', {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'test', version: '1' },
+          }),
+          { token: 'good' },
+        ),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.['mcp-session-id']).toBeUndefined();
+      expect(response.headers?.['cache-control']).toBe('no-store');
+      const { result } = bodyOf<{
+        result: { serverInfo: { name: string }; capabilities: object; instructions: string };
+      }>(response);
+      expect(result.serverInfo.name).toBe('airlock');
+      expect(result.capabilities).toHaveProperty('tools');
+      expect(result.instructions).toMatch(/approvalId/);
+    });
+  });
+
+  describe('Method: tools/list', () => {
+    it("lists one tool per operation the caller's scopes allow, named <connector>_<operation>", async () => {
+      // Prepare
+      const handler = createMcpHandler({
+        proxy: new ScriptedProxy({ all: ALL_SCOPES, receipts: ['receipts:read'] }),
+      });
+
+      // Act
+      const all = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+      const receiptsOnly = await handler(mcpEvent(rpc('tools/list'), { token: 'receipts' }));
+
+      // Assess
+      const names = (r: APIGatewayProxyResult) =>
+        bodyOf<{ result: { tools: { name: string }[] } }>(r).result.tools.map((t) => t.name);
+      expect(names(all)).toEqual([
+        'receipts_list',
+        'receipts_read',
+        'erp_lookupGlCode',
+        'erp_createJournalEntry',
+      ]);
+      expect(names(receiptsOnly)).toEqual(['receipts_list', 'receipts_read']);
+    });
+
+    it('gives each tool its input schema plus intent and approvalId, and says when a person must approve', async () => {
+      // Prepare
+      const handler = createMcpHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+
+      // Assess
+      const { tools } = bodyOf<{
+        result: {
+          tools: {
+            name: string;
+            description: string;
+            inputSchema: { properties: Record<string, { type: string }>; required: string[] };
+            annotations: { readOnlyHint: boolean };
+          }[];
+        };
+      }>(response).result;
+      const journal = tools.find((t) => t.name === 'erp_createJournalEntry');
+      const read = tools.find((t) => t.name === 'receipts_read');
+      expect(journal?.inputSchema.required).toEqual(['glCode', 'amount', 'currency', 'memo']);
+      expect(Object.keys(journal?.inputSchema.properties ?? {})).toEqual(
+        expect.arrayContaining(['glCode', 'amount', 'intent', 'approvalId']),
+      );
+      expect(journal?.description).toMatch(/approval when amount is above 1000/);
+      expect(journal?.description).toMatch(/approvalId/);
+      expect(journal?.annotations.readOnlyHint).toBe(false);
+      expect(read?.inputSchema.required).toEqual(['key']);
+      expect(read?.description).toMatch(/^Read one receipt by key.*Reads data; changes nothing\./);
+      expect(read?.description).not.toMatch(/approval/);
+    });
+  });
+
+  describe('Method: tools/call', () => {
+    const callJournal = (args: Record<string, unknown>) =>
+      mcpEvent(rpc('tools/call', { name: 'erp_createJournalEntry', arguments: args }), { token: 'all' });
+    const journalArgs = { glCode: '6100', amount: 5000, currency: 'EUR', memo: 'Q3 travel' };
+
+    it('runs the call through the proxy and returns the result as JSON text and structured content', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = {
+        status: 'completed',
+        result: { matches: [{ code: '6100', name: 'Travel' }] },
+        redactions: 0,
+      };
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(
+          rpc('tools/call', {
+            name: 'erp_lookupGlCode',
+            arguments: { query: 'travel', intent: 'find the GL code' },
+          }),
+          { token: 'all' },
+        ),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const { result } = bodyOf<ToolResultBody>(response);
+      expect(result.isError).toBeUndefined();
+      expect(JSON.parse(result.content[0].text)).toEqual({ matches: [{ code: '6100', name: 'Travel' }] });
+      expect(result.structuredContent).toEqual({ matches: [{ code: '6100', name: 'Travel' }] });
+      expect(proxy.calls).toEqual([
+        {
+          connector: 'erp',
+          operation: 'lookupGlCode',
+          params: { query: 'travel' },
+          intent: 'find the GL code',
+          requestId: 'req-1',
+        },
+      ]);
+    });
+
+    it('says how many values were redacted', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = { status: 'completed', result: { content: 'Guest: [REDACTED]' }, redactions: 3 };
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_read', arguments: { key: 'a.txt' } }), { token: 'all' }),
+      );
+
+      // Assess
+      expect(textOf(response)).toMatch(/redacted 3 values of personal data/);
+    });
+
+    it('tells the model and the user what is pending, who approves, and how to re-send with approvalId', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = {
+        status: 'pending_approval',
+        approval: {
+          id: 'apr_0123456789abcdef0123456789abcdef',
+          status: 'pending',
+          approverGroup: 'managers',
+          expiresAt: '2026-12-01T10:00:00.000Z',
+          preview: {
+            call: { method: 'POST', url: 'https://erp.example.com/api/journal-entries' },
+            sha256: 'ab'.repeat(32),
+          },
+        },
+      };
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(callJournal(journalArgs));
+
+      // Assess
+      const { result } = bodyOf<ToolResultBody>(response);
+      expect(result.isError).toBeUndefined();
+      const text = textOf(response);
+      expect(text).toMatch(/nothing has run yet/);
+      expect(text).toMatch(/"managers" must approve/);
+      expect(text).toContain('apr_0123456789abcdef0123456789abcdef');
+      expect(text).toContain('2026-12-01T10:00:00.000Z');
+      expect(text).toContain('https://erp.example.com/api/journal-entries');
+      expect(text).toMatch(
+        /call erp_createJournalEntry again with exactly the same arguments plus "approvalId"/,
+      );
+      expect(result.structuredContent).toMatchObject({ status: 'pending_approval' });
+    });
+
+    it('re-sends an approved call with its approvalId, and never passes approvalId on as a parameter', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = { status: 'completed', result: { entryId: 'JE-1' }, redactions: 0 };
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      await handler(callJournal({ ...journalArgs, approvalId: ' apr_0123456789abcdef0123456789abcdef ' }));
+
+      // Assess
+      expect(proxy.calls[0].params).toEqual(journalArgs);
+      expect(proxy.calls[0].approvalId).toBe('apr_0123456789abcdef0123456789abcdef');
+    });
+
+    it('returns a denial as an error result naming the code, the message and the policies', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = new AirlockError(
+        'forbidden',
+        'Policy does not allow erp/createJournalEntry for alice.',
+        {
+          reasons: ['no-weekend-journal-entries'],
+        },
+      );
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(callJournal(journalArgs));
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const { result } = bodyOf<ToolResultBody>(response);
+      expect(result.isError).toBe(true);
+      expect(textOf(response)).toMatch(/Refused by Airlock \(forbidden\): Policy does not allow/);
+      expect(textOf(response)).toContain('no-weekend-journal-entries');
+      expect(result.structuredContent).toMatchObject({
+        error: { code: 'forbidden', reasons: ['no-weekend-journal-entries'] },
+      });
+    });
+
+    it('refuses as an error result when a dependency is down, and when the proxy fails unexpectedly', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const logged: string[] = [];
+      const handler = createMcpHandler({ proxy, logUnexpected: (message) => logged.push(message) });
+
+      // Act
+      proxy.outcome = new DependencyError('audit ledger', 'timeout');
+      const dependency = await handler(callJournal(journalArgs));
+      proxy.outcome = new RangeError('bug');
+      const bug = await handler(callJournal(journalArgs));
+
+      // Assess
+      expect(dependency.statusCode).toBe(200);
+      expect(bodyOf<ToolResultBody>(dependency).result.isError).toBe(true);
+      expect(textOf(dependency)).toMatch(/\(unavailable\).*audit ledger/);
+      expect(bug.statusCode).toBe(200);
+      expect(bodyOf<ToolResultBody>(bug).result.isError).toBe(true);
+      expect(textOf(bug)).toMatch(/\(internal_error\)/);
+      expect(textOf(bug)).not.toMatch(/bug/);
+      expect(logged).toEqual(['unexpected error in an MCP tool call']);
+    });
+
+    it('refuses a malformed intent without calling the proxy', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(callJournal({ ...journalArgs, intent: 42 }));
+
+      // Assess
+      expect(bodyOf<ToolResultBody>(response).result.isError).toBe(true);
+      expect(textOf(response)).toMatch(/invalid_request.*intent/);
+      expect(proxy.calls).toHaveLength(0);
+    });
+
+    it('cuts a result longer than maxResultChars and says how much was cut', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const result = { content: 'x'.repeat(5000) };
+      proxy.outcome = { status: 'completed', result, redactions: 0 };
+      const handler = createMcpHandler({ proxy, maxResultChars: 1000 });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_read', arguments: { key: 'a.txt' } }), { token: 'all' }),
+      );
+
+      // Assess
+      const body = bodyOf<ToolResultBody>(response);
+      const total = JSON.stringify(result).length;
+      expect(body.result.content[0].text.startsWith(JSON.stringify(result).slice(0, 1000))).toBe(true);
+      expect(body.result.content[0].text).toContain(`${total - 1000} of ${total} characters were cut`);
+      expect(body.result.content[0].text.length).toBeLessThan(1200);
+      expect(body.result.structuredContent).toBeUndefined();
+    });
+
+    it('answers an MCP error for a tool it does not offer, naming the tools the caller has', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ receipts: ['receipts:read'] });
+      const handler = createMcpHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'erp_createJournalEntry', arguments: {} }), { token: 'receipts' }),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const { error } = bodyOf<{ error: { code: number; message: string } }>(response);
+      expect(error.code).toBe(-32602);
+      expect(error.message).toMatch(/Unknown tool "erp_createJournalEntry".*receipts_list, receipts_read/);
+      expect(proxy.calls).toHaveLength(0);
+    });
+  });
+});
