@@ -1,6 +1,13 @@
 /**
  * Per-request metering: what finance reads on the per-workflow cost dashboard. Core decides the
  * figures; a {@link MetricsSink} writes them as CloudWatch EMF (stdout in Lambda, a file locally).
+ *
+ * A **run** is one access token's work for a workflow: every request made with the same token
+ * (its `jti`) belongs to the same run, so runs = distinct token ids. The meter carries the id as
+ * `runId` (an EMF property, never a dimension: a dimension per token would create a metric per
+ * token) and flags the first request of a run it has seen as `firstOfRun` (the `Runs` metric).
+ * The local report counts distinct `runId`s exactly; CloudWatch only sums `Runs`, which counts a
+ * run once per process that served it (in Lambda: at most once per execution environment).
  */
 import type { Prices } from '../../lib/config/schema';
 import { type CostBreakdown, estimateCost, type ResourceUsage } from './cost-estimate';
@@ -25,6 +32,57 @@ export interface UsagePoint {
   readonly llmInputTokens?: number;
   readonly llmOutputTokens?: number;
   readonly timestamp: Date;
+  /** The run the request belongs to: the access token's `jti`. */
+  readonly runId?: string;
+  /** True for the first request of `runId` this meter has seen (counted in the `Runs` metric). */
+  readonly firstOfRun?: boolean;
+}
+
+/** The metrics every usage point is published as (namespace `Airlock`), in publishing order. */
+export const USAGE_METRIC_NAMES = [
+  'Invocations',
+  'Runs',
+  'Denials',
+  'ApprovalsRequested',
+  'Failures',
+  'BytesOut',
+  'Duration',
+  'EstimatedCostUsd',
+  'CostLambdaUsd',
+  'CostApiGatewayUsd',
+  'CostKmsUsd',
+  'CostSecretsManagerUsd',
+  'CostDynamoDbUsd',
+  'CostLlmUsd',
+  'LlmInputTokens',
+  'LlmOutputTokens',
+] as const;
+
+export type UsageMetricName = (typeof USAGE_METRIC_NAMES)[number];
+
+/**
+ * The metric values of one usage point. LLM token counts appear only on points that report LLM
+ * usage, so a request without them does not publish a zero that would dilute averages.
+ */
+export function usageMetricValues(point: UsagePoint): Partial<Record<UsageMetricName, number>> {
+  return {
+    Invocations: point.outcome === 'usage_reported' ? 0 : 1,
+    Runs: point.firstOfRun ? 1 : 0,
+    Denials: point.outcome === 'denied' ? 1 : 0,
+    ApprovalsRequested: point.outcome === 'approval_requested' ? 1 : 0,
+    Failures: point.outcome === 'failed' ? 1 : 0,
+    BytesOut: point.bytesOut,
+    Duration: point.durationMs,
+    EstimatedCostUsd: point.cost.total,
+    CostLambdaUsd: point.cost.lambda,
+    CostApiGatewayUsd: point.cost.apiGateway,
+    CostKmsUsd: point.cost.kms,
+    CostSecretsManagerUsd: point.cost.secretsManager,
+    CostDynamoDbUsd: point.cost.dynamodb,
+    CostLlmUsd: point.cost.llm,
+    ...(point.llmInputTokens !== undefined ? { LlmInputTokens: point.llmInputTokens } : {}),
+    ...(point.llmOutputTokens !== undefined ? { LlmOutputTokens: point.llmOutputTokens } : {}),
+  };
 }
 
 /** Writes usage points as CloudWatch EMF (namespace `Airlock`). Never throws into a request. */
@@ -32,8 +90,13 @@ export interface MetricsSink {
   record(point: UsagePoint): void;
 }
 
+/** How many run ids the meter remembers; older ones are forgotten first (a long-lived process stays bounded). */
+const REMEMBERED_RUNS = 10_000;
+
 /** Turns what a request used into a {@link UsagePoint} and hands it to the sink. */
 export class UsageMeter {
+  private readonly seenRuns = new Set<string>();
+
   constructor(
     private readonly prices: Prices,
     private readonly sink: MetricsSink,
@@ -49,6 +112,8 @@ export class UsageMeter {
     durationMs: number;
     usage: Omit<ResourceUsage, 'lambdaMemoryMb' | 'lambdaMs'>;
     timestamp: Date;
+    /** The access token's `jti`: requests with the same id make one run. */
+    runId?: string;
   }): UsagePoint {
     const cost = estimateCost(this.prices, {
       ...input.usage,
@@ -66,8 +131,20 @@ export class UsageMeter {
       llmInputTokens: input.usage.llm?.inputTokens,
       llmOutputTokens: input.usage.llm?.outputTokens,
       timestamp: input.timestamp,
+      ...(input.runId !== undefined ? { runId: input.runId, firstOfRun: this.rememberRun(input.runId) } : {}),
     };
     this.sink.record(point);
     return point;
+  }
+
+  /** True when the run is new to this meter. */
+  private rememberRun(runId: string): boolean {
+    if (this.seenRuns.has(runId)) return false;
+    if (this.seenRuns.size >= REMEMBERED_RUNS) {
+      const oldest = this.seenRuns.values().next().value;
+      if (oldest !== undefined) this.seenRuns.delete(oldest);
+    }
+    this.seenRuns.add(runId);
+    return true;
   }
 }

@@ -2,11 +2,36 @@
  * Writes usage points as CloudWatch EMF with Powertools Metrics (namespace `Airlock`), under two
  * dimension sets: `workflow`, and `workflow, connector, operation`. In Lambda the lines go to
  * stdout, where CloudWatch turns them into metrics; the local pilot appends the same lines to a file.
+ * The run id (the token's `jti`) travels as the EMF property `runId`.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricsSink, UsagePoint } from '../../core/usage-meter';
+import {
+  type MetricsSink,
+  type UsageMetricName,
+  type UsagePoint,
+  usageMetricValues,
+} from '../../core/usage-meter';
 
 export const METRICS_NAMESPACE = 'Airlock';
+
+const METRIC_UNITS: Record<UsageMetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Invocations: MetricUnit.Count,
+  Runs: MetricUnit.Count,
+  Denials: MetricUnit.Count,
+  ApprovalsRequested: MetricUnit.Count,
+  Failures: MetricUnit.Count,
+  BytesOut: MetricUnit.Bytes,
+  Duration: MetricUnit.Milliseconds,
+  EstimatedCostUsd: MetricUnit.NoUnit,
+  CostLambdaUsd: MetricUnit.NoUnit,
+  CostApiGatewayUsd: MetricUnit.NoUnit,
+  CostKmsUsd: MetricUnit.NoUnit,
+  CostSecretsManagerUsd: MetricUnit.NoUnit,
+  CostDynamoDbUsd: MetricUnit.NoUnit,
+  CostLlmUsd: MetricUnit.NoUnit,
+  LlmInputTokens: MetricUnit.Count,
+  LlmOutputTokens: MetricUnit.Count,
+};
 
 export interface EmfMetricsSinkOptions {
   /** Where a serialized EMF line goes; default: Powertools' own stdout publishing (Lambda). */
@@ -36,6 +61,7 @@ export class EmfMetricsSink implements MetricsSink {
     } catch (error) {
       this.metrics.clearMetrics();
       this.metrics.clearDimensions();
+      this.metrics.clearMetadata();
       this.options.onError?.(error);
     }
   }
@@ -44,27 +70,16 @@ export class EmfMetricsSink implements MetricsSink {
     const m = this.metrics;
     m.addDimensions(dimensions);
     m.setTimestamp(point.timestamp);
-    m.addMetric('Invocations', MetricUnit.Count, point.outcome === 'usage_reported' ? 0 : 1);
-    m.addMetric('Denials', MetricUnit.Count, point.outcome === 'denied' ? 1 : 0);
-    m.addMetric('ApprovalsRequested', MetricUnit.Count, point.outcome === 'approval_requested' ? 1 : 0);
-    m.addMetric('Failures', MetricUnit.Count, point.outcome === 'failed' ? 1 : 0);
-    m.addMetric('BytesOut', MetricUnit.Bytes, point.bytesOut);
-    m.addMetric('Duration', MetricUnit.Milliseconds, point.durationMs);
-    m.addMetric('EstimatedCostUsd', MetricUnit.NoUnit, point.cost.total);
-    m.addMetric('CostLambdaUsd', MetricUnit.NoUnit, point.cost.lambda);
-    m.addMetric('CostApiGatewayUsd', MetricUnit.NoUnit, point.cost.apiGateway);
-    m.addMetric('CostKmsUsd', MetricUnit.NoUnit, point.cost.kms);
-    m.addMetric('CostSecretsManagerUsd', MetricUnit.NoUnit, point.cost.secretsManager);
-    m.addMetric('CostDynamoDbUsd', MetricUnit.NoUnit, point.cost.dynamodb);
-    m.addMetric('CostLlmUsd', MetricUnit.NoUnit, point.cost.llm);
-    if (point.llmInputTokens !== undefined)
-      m.addMetric('LlmInputTokens', MetricUnit.Count, point.llmInputTokens);
-    if (point.llmOutputTokens !== undefined)
-      m.addMetric('LlmOutputTokens', MetricUnit.Count, point.llmOutputTokens);
+    for (const [name, value] of Object.entries(usageMetricValues(point))) {
+      m.addMetric(name, METRIC_UNITS[name as UsageMetricName], value);
+    }
+    // The run id is a property, not a dimension: one metric per token would be unbounded.
+    if (point.runId !== undefined) m.addMetadata('runId', point.runId);
     if (this.options.emit) {
       const line = JSON.stringify(m.serializeMetrics());
       m.clearMetrics();
       m.clearDimensions();
+      m.clearMetadata();
       this.options.emit(line);
     } else {
       m.publishStoredMetrics();

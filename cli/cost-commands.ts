@@ -1,0 +1,338 @@
+/**
+ * `airlock cost report`: what each workflow cost per UTC day, by component, against the value of
+ * the time it saved. Reads the local pilot's metrics log (`--local`) or CloudWatch with the
+ * operator's AWS credentials (`cloudwatch:GetMetricData`), and prints a table, CSV (RFC 4180), a
+ * self-contained HTML report, or JSON (`--json`).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { type Command, Option } from 'commander';
+import { CloudWatchCostSource } from '../lambdas/adapters/aws/cloudwatch-cost-source';
+import { MetricsLogCostSource } from '../lambdas/adapters/local/metrics-log-cost-source';
+import {
+  buildCostReport,
+  COST_COMPONENTS,
+  type CostReport,
+  type CostSource,
+  formatRoi,
+  formatUsd,
+  reportRange,
+} from '../lambdas/core/cost-report';
+import { AirlockError } from '../lambdas/core/errors';
+import { renderCostReportHtml } from '../local/cost-report-html';
+import { type CliContext, CliError, EXIT } from './cli-context';
+
+/** The local pilot's metrics log, below its home (the pilot appends EMF lines to it). */
+export const METRICS_LOG_FILE = 'metrics.log';
+
+export const COST_REPORT_FORMATS = ['table', 'csv', 'html'] as const;
+export type CostReportFormat = (typeof COST_REPORT_FORMATS)[number];
+
+interface ReportOptions {
+  readonly local?: boolean;
+  readonly from?: string;
+  readonly to?: string;
+  readonly format: CostReportFormat;
+  readonly out?: string;
+  readonly top: string;
+  readonly region?: string;
+}
+
+/** Registers `airlock cost report`. */
+export function registerCostCommands(
+  program: Command,
+  context: CliContext,
+  now: () => Date = () => new Date(),
+): void {
+  const cost = program.command('cost').description('Per-workflow cost reporting for finance.');
+  cost
+    .command('report')
+    .description(
+      'Cost per workflow per UTC day by component, cost per run, value of time saved and ROI, and the operations that cost most.',
+    )
+    .option('--local', 'read the local pilot’s metrics log in AIRLOCK_HOME instead of CloudWatch')
+    .option('--from <YYYY-MM-DD>', 'first UTC day (default: 29 days before --to)')
+    .option('--to <YYYY-MM-DD>', 'last UTC day (default: today, UTC)')
+    .addOption(
+      new Option('--format <format>', 'output format').choices([...COST_REPORT_FORMATS]).default('table'),
+    )
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .option('--top <n>', 'how many operations the top-operations table lists', '10')
+    .option('--region <region>', 'AWS region of the deployment (default: your AWS profile’s)')
+    .action((options: ReportOptions) => runReport(context, options, now()));
+}
+
+async function runReport(context: CliContext, options: ReportOptions, now: Date): Promise<void> {
+  const top = Number(options.top);
+  if (!Number.isInteger(top) || top < 1 || top > 1000) {
+    throw new CliError(`--top: expected a whole number from 1 to 1000, got "${options.top}"`, EXIT.usage);
+  }
+  const range = usage(() => reportRange({ from: options.from, to: options.to }, now));
+  const config = context.loadConfig();
+  const { source, label } = costSourceFor(context, options, config);
+  context.progress(`Reading ${label} for ${range.from}..${range.to} ...`);
+  let result: Awaited<ReturnType<CostSource['dailyTotals']>>;
+  try {
+    result = await source.dailyTotals(range);
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.failed, { cause: error });
+  }
+  if (result.skippedRecords > 0) {
+    context.notice(
+      `airlock: skipped ${result.skippedRecords} malformed line(s) in ${label}; they are not counted in the report.`,
+    );
+  }
+  const report = buildCostReport(config, result.totals, range, { topOperations: top });
+  for (const note of report.notes) context.notice(`airlock: ${note}`);
+
+  const rendered = render(report, options.format, {
+    source: label,
+    now,
+    skippedRecords: result.skippedRecords,
+  });
+  const data = { source: label, skippedRecords: result.skippedRecords, ...report };
+  if (options.out) {
+    try {
+      await writeFile(options.out, rendered, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `--out: cannot write ${options.out} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the folder exists and is writable.`,
+        EXIT.usage,
+        { cause: error },
+      );
+    }
+    context.result(
+      `Wrote the ${options.format} cost report for ${range.from}..${range.to} to ${options.out}.`,
+      {
+        out: options.out,
+        format: options.format,
+        ...data,
+      },
+    );
+    return;
+  }
+  if (context.json) context.result('', data);
+  else context.io.stdout.write(rendered);
+}
+
+function costSourceFor(
+  context: CliContext,
+  options: ReportOptions,
+  config: ReturnType<CliContext['loadConfig']>,
+): { source: CostSource; label: string } {
+  if (options.local) {
+    const file = join(context.home, METRICS_LOG_FILE);
+    return { source: new MetricsLogCostSource(file), label: `local pilot metrics log ${file}` };
+  }
+  const client = new CloudWatchClient(options.region ? { region: options.region } : {});
+  return {
+    source: new CloudWatchCostSource({ client, config }),
+    label: `CloudWatch${options.region ? ` (${options.region})` : ''}`,
+  };
+}
+
+function usage<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof AirlockError) throw new CliError(error.message, EXIT.usage, { cause: error });
+    throw error;
+  }
+}
+
+/** Renders the report in one of the text formats. */
+export function render(
+  report: CostReport,
+  format: CostReportFormat,
+  meta: { source: string; now: Date; skippedRecords: number },
+): string {
+  switch (format) {
+    case 'csv':
+      return formatCostCsv(report);
+    case 'html':
+      return renderCostReportHtml(report, {
+        generatedAt: meta.now,
+        source: meta.source,
+        skippedRecords: meta.skippedRecords,
+      });
+    default:
+      return formatCostTable(report, meta.source);
+  }
+}
+
+/** The report as aligned plain-text tables: per workflow per day, per workflow, top operations. */
+export function formatCostTable(report: CostReport, source: string): string {
+  const lines = [
+    `Airlock cost report ${report.range.from}..${report.range.to} (UTC days) from ${source}`,
+    '',
+  ];
+  lines.push('Per workflow per day');
+  lines.push(
+    ...alignedTable(
+      [
+        'Day',
+        'Workflow',
+        'Runs',
+        'Calls',
+        'Denied',
+        'Approvals',
+        'Bytes out',
+        ...COST_COMPONENTS.map((c) => c.label),
+        'Cost',
+        'Cost/run',
+        'Value',
+        'ROI',
+      ],
+      report.days.map((d) => [
+        d.day,
+        d.workflow,
+        count(d.runs),
+        count(d.invocations),
+        count(d.denials),
+        count(d.approvalsRequested),
+        count(d.bytesOut),
+        ...COST_COMPONENTS.map((c) => formatUsd(d.cost[c.key])),
+        formatUsd(d.cost.total),
+        d.costPerRunUsd === null ? 'n/a' : formatUsd(d.costPerRunUsd),
+        formatUsd(d.valueUsd),
+        formatRoi(d.roi),
+      ]),
+      2,
+    ),
+  );
+  lines.push('', 'Per workflow');
+  lines.push(
+    ...alignedTable(
+      [
+        'Workflow',
+        'Cost centre',
+        'Runs',
+        'Calls',
+        'Cost',
+        'Cost/run',
+        'Minutes saved',
+        'Value',
+        'ROI',
+        'Budget/month',
+      ],
+      report.workflows.map((w) => [
+        w.workflow,
+        w.costCentre ?? '(not in config)',
+        count(w.runs),
+        count(w.invocations),
+        formatUsd(w.cost.total),
+        w.costPerRunUsd === null ? 'n/a' : formatUsd(w.costPerRunUsd),
+        count(w.minutesSaved),
+        formatUsd(w.valueUsd),
+        formatRoi(w.roi),
+        w.monthlyBudgetUsd === undefined ? 'n/a' : formatUsd(w.monthlyBudgetUsd),
+      ]),
+      2,
+    ),
+  );
+  lines.push('', 'Top operations by cost');
+  lines.push(
+    ...alignedTable(
+      ['Workflow', 'Operation', 'Calls', 'Denied', 'Bytes out', 'Cost', 'Share'],
+      report.topOperations.map((o) => [
+        o.workflow,
+        `${o.connector}/${o.operation}`,
+        count(o.invocations),
+        count(o.denials),
+        count(o.bytesOut),
+        formatUsd(o.costUsd),
+        `${(o.shareOfWorkflowCost * 100).toFixed(1)}%`,
+      ]),
+      2,
+    ),
+  );
+  lines.push(
+    '',
+    `Total: cost ${formatUsd(report.totalCostUsd)}, value ${formatUsd(report.totalValueUsd)}.`,
+    'A run is one access token’s work for a workflow; value = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd.',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Columns padded to their widest cell; columns from `firstNumeric` on are right-aligned. */
+function alignedTable(head: readonly string[], rows: readonly string[][], firstNumeric: number): string[] {
+  if (rows.length === 0) return ['  (no usage recorded in this range)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= firstNumeric ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+/** CSV column names, one row per workflow per day. */
+export const COST_CSV_COLUMNS = [
+  'day',
+  'workflow',
+  'runs',
+  'invocations',
+  'denials',
+  'approvals_requested',
+  'failures',
+  'bytes_out',
+  'llm_input_tokens',
+  'llm_output_tokens',
+  'cost_lambda_usd',
+  'cost_api_gateway_usd',
+  'cost_kms_usd',
+  'cost_secrets_manager_usd',
+  'cost_dynamodb_usd',
+  'cost_llm_usd',
+  'cost_total_usd',
+  'cost_per_run_usd',
+  'minutes_saved',
+  'value_usd',
+  'roi_ratio',
+] as const;
+
+/**
+ * The per-workflow-per-day rows as RFC 4180 CSV (CRLF line ends, a header row). Amounts are plain
+ * decimals (never exponent notation) so spreadsheets read them as numbers; an empty cell is "not
+ * defined" (cost per run without runs, ROI without cost). `roi_ratio` is
+ * (value − cost) / cost: 2.5 means +250%.
+ */
+export function formatCostCsv(report: CostReport): string {
+  const rows = report.days.map((d) => [
+    text(d.day),
+    text(d.workflow),
+    decimal(d.runs),
+    decimal(d.invocations),
+    decimal(d.denials),
+    decimal(d.approvalsRequested),
+    decimal(d.failures),
+    decimal(d.bytesOut),
+    decimal(d.llmInputTokens),
+    decimal(d.llmOutputTokens),
+    ...COST_COMPONENTS.map((c) => decimal(d.cost[c.key])),
+    decimal(d.cost.total),
+    d.costPerRunUsd === null ? '' : decimal(d.costPerRunUsd),
+    decimal(d.minutesSaved),
+    decimal(d.valueUsd),
+    d.roi === null ? '' : decimal(d.roi),
+  ]);
+  return `${[[...COST_CSV_COLUMNS], ...rows].map((r) => r.join(',')).join('\r\n')}\r\n`;
+}
+
+/** A CSV text field: quoted when it must be (RFC 4180), and defused when a spreadsheet would run it as a formula. */
+function text(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** A number with up to 12 decimals, trailing zeros dropped, no exponent. */
+function decimal(n: number): string {
+  const fixed = n.toFixed(12);
+  const trimmed = fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
