@@ -117,6 +117,7 @@ async function reportUsage(deps: ConnectorHandlerDeps, event: APIGatewayProxyEve
     details: { model: usage.model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
   });
   const point = deps.meter.record({
+    runId: caller.claims.jti,
     workflow: caller.workflow,
     outcome: 'usage_reported',
     bytesOut: 0,

@@ -32,6 +32,7 @@ import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
 import { systemClock } from '../core/ports';
 import { RateLimiter } from '../core/rate-limiter';
+import { SpendCap } from '../core/spend-cap';
 import { UsageMeter } from '../core/usage-meter';
 import { createConnectorHandler } from './connector-handler';
 import { createMcpHandler } from './mcp-endpoint';
@@ -60,9 +61,17 @@ const registry = createConnectors(config, {
     ),
   }),
 });
+const emf = new EmfMetricsSink({ onError: (error) => logger.warn('metrics not recorded', error as Error) });
+// Per execution environment: see spend-cap.ts for the bound this gives in AWS.
+const spendCap = new SpendCap(config.workflows, systemClock);
 const meter = new UsageMeter(
   config.prices,
-  new EmfMetricsSink({ onError: (error) => logger.warn('metrics not recorded', error as Error) }),
+  {
+    record: (point) => {
+      emf.record(point);
+      spendCap.record(point);
+    },
+  },
   Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 512),
 );
 const proxy = new ConnectorProxy({
@@ -92,6 +101,7 @@ const proxy = new ConnectorProxy({
   }),
   rateLimiter: new RateLimiter(systemClock),
   meter,
+  spendCap,
   clock: systemClock,
 });
 const route = createConnectorHandler({

@@ -26,6 +26,7 @@ import { redactPii } from './pii-redactor';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock, RevocationStore } from './ports';
 import type { RateLimiter } from './rate-limiter';
+import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
 
 export interface ConnectorProxyDeps {
@@ -39,6 +40,8 @@ export interface ConnectorProxyDeps {
   readonly approvals: ApprovalDesk;
   readonly rateLimiter: RateLimiter;
   readonly meter: UsageMeter;
+  /** Daily spend cap per workflow (large-batch throttling). @default - no cap */
+  readonly spendCap?: SpendCap;
   readonly clock: Clock;
 }
 
@@ -165,6 +168,7 @@ export class ConnectorProxy {
         workflow.rateLimits.perWorkflowPerMinute,
         `workflow "${caller.workflow}"`,
       );
+      this.deps.spendCap?.check(caller.workflow);
 
       const argumentsHash = sha256Hex(
         canonicalJson({ connector: call.connector, operation: call.operation, params }),
@@ -359,6 +363,7 @@ export class ConnectorProxy {
   ): void {
     const connectorConfig = this.deps.config.connectors[call.connector];
     this.deps.meter.record({
+      runId: caller.claims.jti,
       workflow: caller.workflow,
       connector: call.connector,
       operation: call.operation,
