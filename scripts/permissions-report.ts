@@ -40,7 +40,7 @@ export function synthesizeTemplates(config: AirlockConfig): Record<string, CfnTe
   const stacks = createAirlockStacks(app, config);
   const assembly = app.synth();
   const templates: Record<string, CfnTemplate> = {};
-  for (const stack of [stacks.foundation, stacks.api]) {
+  for (const stack of [stacks.foundation, stacks.api, stacks.monitoring]) {
     templates[stack.stackName] = assembly.getStackByName(stack.stackName).template as CfnTemplate;
   }
   return templates;
@@ -148,7 +148,71 @@ export function renderPermissionsReport(templates: Record<string, CfnTemplate>):
       lines.push(...rows.sort(), '');
     }
   }
+  lines.push(...renderServicePrincipals(templates, nameOf, render));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Resource policies whose statements may name AWS services, and where their document and targets are. */
+const RESOURCE_POLICIES: Record<string, { document: string; targets?: string }> = {
+  'AWS::KMS::Key': { document: 'KeyPolicy' },
+  'AWS::SNS::TopicPolicy': { document: 'PolicyDocument', targets: 'Topics' },
+  'AWS::SQS::QueuePolicy': { document: 'PolicyDocument', targets: 'Queues' },
+  'AWS::S3::BucketPolicy': { document: 'PolicyDocument', targets: 'Bucket' },
+};
+
+/**
+ * What AWS services (not roles) may do with Airlock's keys, topics, queues and buckets: the Allow
+ * statements of resource policies whose principal is a service, e.g. Budgets publishing to the alerts topic.
+ */
+function renderServicePrincipals(
+  templates: Record<string, CfnTemplate>,
+  nameOf: (stack: string, logicalId: string) => string,
+  render: (stack: string, value: unknown, home: string) => string,
+): string[] {
+  const lines: string[] = [];
+  for (const [stack, template] of Object.entries(templates)) {
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+      const where = RESOURCE_POLICIES[resource.Type];
+      if (!where) continue;
+      const document = resource.Properties?.[where.document] as {
+        Statement: (Statement & { Principal?: unknown })[];
+      };
+      const rows: string[] = [];
+      for (const statement of document?.Statement ?? []) {
+        const service = (statement.Principal as { Service?: unknown } | undefined)?.Service;
+        if (statement.Effect !== 'Allow' || service === undefined) continue;
+        const condition = statement.Condition
+          ? renderCondition(statement.Condition, (v) => render(stack, v, stack))
+          : '';
+        for (const action of [statement.Action].flat()) {
+          for (const who of [service].flat()) {
+            rows.push(`| \`${render(stack, who, stack)}\` | \`${action}\` | ${condition} |`);
+          }
+        }
+      }
+      if (rows.length === 0) continue;
+      if (lines.length === 0) {
+        lines.push(
+          '# AWS services in resource policies',
+          '',
+          "What AWS services (rather than Airlock's roles) may do with its keys, topics, queues and buckets.",
+          '',
+        );
+      }
+      const targets = where.targets
+        ? [resource.Properties?.[where.targets]].flat().map((t) => render(stack, t, stack))
+        : [nameOf(stack, logicalId)];
+      lines.push(
+        `## ${shortStackName(stack)}: ${targets.join(', ')} (${resource.Type})`,
+        '',
+        '| service | action | condition |',
+        '|---|---|---|',
+        ...rows.sort(),
+        '',
+      );
+    }
+  }
+  return lines;
 }
 
 function shortStackName(stack: string): string {

@@ -47,10 +47,37 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   return `${pathOf(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}${got}`;
 }
 
+/** A name-keyed map with no prototype: `map['__proto__']` or `'toString' in map` finds nothing. */
+function ownKeysOnly<T>(record: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, record);
+}
+
+/**
+ * Every map of the config is keyed by names that requests carry (workflow, connector, operation,
+ * principal, model). Without a prototype, a request naming `constructor` or `__proto__` finds no
+ * entry, instead of an inherited function.
+ */
+function withoutPrototypes(config: AirlockConfig): AirlockConfig {
+  for (const connector of Object.values(config.connectors)) {
+    const operations: Record<string, { parameters: Record<string, unknown> }> = connector.operations;
+    for (const operation of Object.values(operations))
+      operation.parameters = ownKeysOnly(operation.parameters);
+    Object.assign(connector, { operations: ownKeysOnly(operations) });
+  }
+  for (const workflow of Object.values(config.workflows))
+    workflow.connectors = ownKeysOnly(workflow.connectors);
+  config.prices.models = ownKeysOnly(config.prices.models);
+  config.principals = ownKeysOnly(config.principals);
+  config.groups = ownKeysOnly(config.groups);
+  config.connectors = ownKeysOnly(config.connectors);
+  config.workflows = ownKeysOnly(config.workflows);
+  return config;
+}
+
 /** Validates an already-parsed config object. Throws {@link ConfigError}. */
 export function parseConfig(input: unknown, source = 'config'): AirlockConfig {
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) return withoutPrototypes(result.data);
   const issues = result.error.issues.map((issue) => describeIssue(issue, input));
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';

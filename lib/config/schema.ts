@@ -240,6 +240,27 @@ export const configSchema = z
         logRetentionDays: 365,
       }),
     alerts: z.strictObject({ email: z.email().optional() }).default({}),
+    monitoring: z
+      .strictObject({
+        /**
+         * The account's KMS request quota for ECC cryptographic operations (Sign with the token key),
+         * per second. 300 is the default for ECC_NIST_P256 keys in many regions; check Service Quotas
+         * ("Cryptographic operations (ECC) request rate") for yours and put the real figure here.
+         */
+        kmsSignQuotaPerSecond: z
+          .number()
+          .positive('expected a request rate per second greater than 0')
+          .default(300),
+        /** Share of that quota at which the signing-rate alarm fires, so there is time to ask for more. */
+        kmsSignAlarmShare: z
+          .number()
+          .gt(0, 'expected a share greater than 0')
+          .max(1, 'expected a share of at most 1 (the whole quota)')
+          .default(0.8),
+        /** Width of the anomaly band (standard deviations) of the BytesOut and Denials alarms. */
+        anomalyBandWidth: z.number().positive('expected a band width greater than 0').max(10).default(2),
+      })
+      .default({ kmsSignQuotaPerSecond: 300, kmsSignAlarmShare: 0.8, anomalyBandWidth: 2 }),
     principals: z.record(name, principalSchema),
     groups: z.record(name, z.strictObject({ description: z.string().min(1) })),
     connectors: z.record(name, connectorSchema),
@@ -339,4 +360,5 @@ export type ParameterConfig = z.infer<typeof parameterSchema>;
 export type WorkflowConfig = z.infer<typeof workflowSchema>;
 export type PrincipalConfig = z.infer<typeof principalSchema>;
 export type Prices = z.infer<typeof pricesSchema>;
+export type MonitoringConfig = AirlockConfig['monitoring'];
 export type Access = OperationConfig['access'];

@@ -51,14 +51,37 @@ export class AirlockKeys extends Construct {
         },
       }),
     );
-    // EventBridge delivers kill-switch alerts to the encrypted SNS topic; SNS needs a data key for that.
+    // AWS services that publish to the encrypted SNS topics: SNS asks KMS for a data key on their behalf.
+    // What they may publish to is decided by each topic's policy (NotificationTopic), which names the
+    // source account and ARNs; the key only lets those deliveries be encrypted.
+    // EventBridge (kill-switch alerts): its KMS requests carry no aws:SourceAccount / aws:SourceArn,
+    // so a condition on them here would drop every notification silently.
     this.dataKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowEventBridgeToPublishToEncryptedTopics',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+      }),
+    );
+    // CloudWatch alarms (anomaly and signing-rate alarms): limited to alarms of this account.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    // AWS Budgets (per-workflow budgets): Budgets cannot publish to a topic encrypted with the
+    // AWS-managed SNS key, only to one under a customer managed key whose policy allows it, like this.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgetsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
       }),
     );
 

@@ -1,15 +1,17 @@
-import { Tags } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, type IAspect, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
 import type { NotificationTopic } from './notification-topic';
 
 /**
- * The value every kill-switch parameter starts with. The date is fixed so templates are stable;
- * CloudFormation writes it only when it creates (or replaces) the parameter.
+ * The value every kill-switch parameter starts with. Never change it: CloudFormation writes the
+ * template's value whenever it updates the parameter, so a different value here would release every
+ * engaged switch (and forget its `revokeIssuedBefore`) on the next deploy. The date is fixed for the
+ * same reason. See "Deployments" in docs/runbooks/kill-switch.md.
  */
 export const INITIAL_KILL_SWITCH_STATE = {
   engaged: false,
@@ -62,6 +64,7 @@ export class KillSwitch extends Construct {
       stringValue: initialValue,
       tier: ssm.ParameterTier.STANDARD,
     });
+    pinTags(this.globalParameter, { 'airlock:stage': props.stage });
     const workflowParameters = new Map<string, ssm.StringParameter>();
     for (const workflow of props.workflows) {
       const parameter = new ssm.StringParameter(this, `Workflow-${workflow}`, {
@@ -71,6 +74,7 @@ export class KillSwitch extends Construct {
         tier: ssm.ParameterTier.STANDARD,
       });
       Tags.of(parameter).add('airlock:workflow', workflow);
+      pinTags(parameter, { 'airlock:stage': props.stage, 'airlock:workflow': workflow });
       workflowParameters.set(workflow, parameter);
     }
     this.workflowParameters = workflowParameters;
@@ -135,5 +139,32 @@ export class KillSwitch extends Construct {
       }),
     );
     return rule;
+  }
+}
+
+/**
+ * Fixes a kill-switch parameter's tags to exactly `tags`, whatever tags an app, stage or stack adds
+ * later. Any change to a parameter's properties, tags included, makes CloudFormation update it, and
+ * an update writes the template's value over the operator's: an engaged switch would be released by
+ * someone adding a cost tag to the app. So every property of these parameters stays constant.
+ */
+function pinTags(parameter: ssm.StringParameter, tags: Record<string, string>): void {
+  const resource = parameter.node.defaultChild as ssm.CfnParameter;
+  resource.addPropertyOverride('Tags', tags);
+  // The override sets these tags; the aspect removes any other, after every tagging aspect has run.
+  Aspects.of(resource).add(new OnlyTheseTags(tags), { priority: AspectPriority.READONLY });
+}
+
+/** Removes every tag but the given ones from an SSM parameter, outranking any `Tags.of(...).add`. */
+class OnlyTheseTags implements IAspect {
+  private static readonly PRIORITY = 1_000_000;
+
+  constructor(private readonly tags: Record<string, string>) {}
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof ssm.CfnParameter)) return;
+    for (const key of Object.keys(node.tags.tagValues())) {
+      if (!(key in this.tags)) node.tags.removeTag(key, OnlyTheseTags.PRIORITY);
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -445,9 +446,41 @@ function validate(
         `MutualTlsApi: truststore file "${props.truststore.file}" is larger than API Gateway's 1 MB limit`,
       );
     }
+    validateTruststorePem(readFileSync(file, 'utf8'), props.truststore.file);
   } else {
     parseS3Uri(props.truststore.uri);
   }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/g;
+
+/**
+ * A truststore API Gateway accepts: PEM certificates and nothing else (text around them, such as a
+ * comment before the first one, can make API Gateway reject the domain at deploy time), each one
+ * a certificate, at most 1,000 of them.
+ */
+function validateTruststorePem(pem: string, file: string): void {
+  const certificates = pem.match(PEM_CERTIFICATE) ?? [];
+  const rest = pem.replace(PEM_CERTIFICATE, '').trim();
+  if (certificates.length === 0 || rest !== '') {
+    throw new Error(
+      `MutualTlsApi: truststore file "${file}" must hold only PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); remove any other text, such as comments before the first certificate`,
+    );
+  }
+  if (certificates.length > 1000) {
+    throw new Error(
+      `MutualTlsApi: truststore file "${file}" holds ${certificates.length} certificates; API Gateway accepts at most 1,000`,
+    );
+  }
+  certificates.forEach((certificate, i) => {
+    try {
+      new X509Certificate(certificate);
+    } catch {
+      throw new Error(
+        `MutualTlsApi: certificate ${i + 1} in truststore file "${file}" is not a readable X.509 certificate`,
+      );
+    }
+  });
 }
 
 function parseS3Uri(uri: string): { bucket: string; key: string } {

@@ -1,3 +1,4 @@
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -56,6 +57,46 @@ export class NotificationTopic extends Construct {
     });
     this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
     return grant;
+  }
+
+  /**
+   * Lets CloudWatch alarms of this account and region publish to the topic (alarm actions). The
+   * data key's policy allows CloudWatch to encrypt the messages (AirlockKeys).
+   */
+  public allowCloudWatchAlarms(): void {
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+  }
+
+  /**
+   * Lets AWS Budgets of this account publish budget notifications to the topic. Budgets needs a
+   * topic in the same account, and (the topic being encrypted) the data key's policy to allow it.
+   */
+  public allowBudgets(): void {
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgetsOfThisAccount',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:*` },
+        },
+      }),
+    );
   }
 
   /** Binds a publisher: the environment variable `envName` (the topic ARN) with `sns:Publish`. */

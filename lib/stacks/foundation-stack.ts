@@ -29,7 +29,10 @@ export class FoundationStack extends Stack {
   public readonly connectorData: ConnectorData;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
-  /** Operator alerts (kill switch changes, anchor failures); email subscription when `alerts.email` is set. */
+  /**
+   * Operator alerts (kill switch changes, anchor failures, alarms, budgets); email subscription when
+   * `alerts.email` is set.
+   */
   public readonly alertsTopic: NotificationTopic;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
@@ -64,5 +67,8 @@ export class FoundationStack extends Stack {
       encryptionKey: this.keys.dataKey,
       email: config.alerts.email,
     });
+    // The Monitoring stack's alarms and per-workflow budgets notify the alerts topic.
+    this.alertsTopic.allowCloudWatchAlarms();
+    this.alertsTopic.allowBudgets();
   }
 }

@@ -22,21 +22,29 @@ export interface AirlockTestApp extends AirlockStacks {
   readonly app: App;
   readonly foundationTemplate: Template;
   readonly apiTemplate: Template;
+  readonly monitoringTemplate: Template;
 }
 
 /** Creates the stacks for a config (default: the example pilot) and synthesizes them. */
 export function synthesizeAirlock(
   config: AirlockConfig = exampleConfig(),
-  options: { bundle?: boolean } = {},
+  options: {
+    /** Bundle the functions' code, as `cdk synth` does. */
+    bundle?: boolean;
+    /** Changes the app before it is synthesized (e.g. adds tags). */
+    beforeSynth?: (app: App, stacks: AirlockStacks) => void;
+  } = {},
 ): AirlockTestApp {
   const app = new App({
     context: { ...cdkContext, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
   const stacks = createAirlockStacks(app, config);
+  options.beforeSynth?.(app, stacks);
   return {
     app,
     ...stacks,
     foundationTemplate: Template.fromStack(stacks.foundation),
     apiTemplate: Template.fromStack(stacks.api),
+    monitoringTemplate: Template.fromStack(stacks.monitoring),
   };
 }

@@ -1,4 +1,7 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,7 +15,7 @@ import { ConnectorSecrets } from '../../lib/constructs/connector-secrets';
 import { KillSwitch } from '../../lib/constructs/kill-switch';
 import { MutualTlsApi, type MutualTlsApiProps } from '../../lib/constructs/mutual-tls-api';
 import { OperatorRole } from '../../lib/constructs/operator-role';
-import { exampleConfig } from './airlock-test-app';
+import { exampleConfig, REPO_ROOT } from './airlock-test-app';
 
 function newStack(): Stack {
   return new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
@@ -60,6 +63,58 @@ describe('Class: MutualTlsApi', () => {
 
       // Act & Assess
       expect(() => new MutualTlsApi(stack, 'Api', apiProps(stack, overrides))).toThrow(message);
+    });
+  });
+});
+
+describe('Class: MutualTlsApi (truststore file)', () => {
+  describe('Method: constructor', () => {
+    const examplePem = () => readFileSync(path.join(REPO_ROOT, 'config', 'example-truststore.pem'), 'utf8');
+    let dir: string;
+
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'airlock-truststore-'));
+    });
+    afterEach(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const apiWithTruststore = (pem: string) => {
+      writeFileSync(path.join(dir, 'truststore.pem'), pem);
+      const stack = newStack();
+      return () =>
+        new MutualTlsApi(
+          stack,
+          'Api',
+          apiProps(stack, { truststore: { file: 'truststore.pem' }, baseDirectory: dir }),
+        );
+    };
+
+    it('accepts the example truststore, which holds only a PEM certificate', () => {
+      // Assess
+      expect(examplePem().startsWith('-----BEGIN CERTIFICATE-----')).toBe(true);
+      expect(apiWithTruststore(examplePem())).not.toThrow();
+      expect(apiWithTruststore(`${examplePem()}\n${examplePem()}`)).not.toThrow();
+    });
+
+    it.each([
+      ['text before the first certificate', (pem: string) => `Our device CAs\n${pem}`],
+      ['text after the last certificate', (pem: string) => `${pem}# end\n`],
+      ['no certificate at all', () => 'nothing here\n'],
+    ])('refuses a truststore with %s', (_name, edit) => {
+      // Act & Assess
+      expect(apiWithTruststore(edit(examplePem()))).toThrow(
+        /truststore file "truststore.pem" must hold only PEM certificates .* remove any other text/,
+      );
+    });
+
+    it('refuses a PEM block that is not a certificate', () => {
+      // Act & Assess
+      expect(
+        apiWithTruststore(
+          `${examplePem()}-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`,
+        ),
+      ).toThrow(/certificate 2 in truststore file "truststore.pem" is not a readable X.509 certificate/);
     });
   });
 });

@@ -20,7 +20,7 @@ describe('Function: acknowledgeNagFindings', () => {
         ),
     );
 
-  it.each(['foundation', 'api'] as const)(
+  it.each(['foundation', 'api', 'monitoring'] as const)(
     'leaves no unacknowledged AwsSolutions, Serverless or NIST 800-53 R5 finding in the %s stack',
     (name) => {
       // Act

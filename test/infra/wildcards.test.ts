@@ -64,7 +64,7 @@ describe('Function: findWildcards', () => {
     airlock = synthesizeAirlock();
   });
 
-  it.each(['foundationTemplate', 'apiTemplate'] as const)(
+  it.each(['foundationTemplate', 'apiTemplate', 'monitoringTemplate'] as const)(
     'finds no wildcard action or "*" resource in %s outside the allowlist',
     (name) => {
       // Act

@@ -1,0 +1,191 @@
+/**
+ * Airlock's CloudWatch metrics, defined once and apart from the dashboards and alarms built on them
+ * (as cdk-monitoring-constructs keeps its metric factories apart from its widgets).
+ *
+ * The functions write these metrics as CloudWatch EMF (lambdas/adapters/aws/emf-metrics-sink.ts):
+ * namespace `Airlock`, dimension sets `[workflow]` and `[workflow, connector, operation]`. The names
+ * here must match the names written there (`USAGE_METRIC_NAMES` in lambdas/core/usage-meter.ts);
+ * test/infra/monitoring-stack.test.ts checks that they do.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+/** The namespace the EMF metrics sink writes to. */
+export const AIRLOCK_NAMESPACE = 'Airlock';
+
+/** Estimated cost components, each a metric `Cost<Component>Usd` written per usage point. */
+export const COST_COMPONENTS = {
+  CostLambdaUsd: 'Lambda',
+  CostApiGatewayUsd: 'API Gateway',
+  CostKmsUsd: 'KMS',
+  CostSecretsManagerUsd: 'Secrets Manager',
+  CostDynamoDbUsd: 'DynamoDB',
+  CostLlmUsd: 'LLM tokens',
+} as const;
+
+/** Name of one cost component metric. */
+export type CostComponentMetric = keyof typeof COST_COMPONENTS;
+
+/** Every metric name the EMF sink writes. */
+export type AirlockMetricName =
+  | 'Invocations'
+  | 'Runs'
+  | 'Denials'
+  | 'ApprovalsRequested'
+  | 'Failures'
+  | 'BytesOut'
+  | 'Duration'
+  | 'EstimatedCostUsd'
+  | CostComponentMetric
+  | 'LlmInputTokens'
+  | 'LlmOutputTokens';
+
+/** Options every metric method accepts. */
+export interface AirlockMetricOptions {
+  /**
+   * Aggregation period.
+   * @default Duration.days(1) - the finance dashboard reads costs per day
+   */
+  readonly period?: Duration;
+  /**
+   * Label in graphs and alarm descriptions.
+   * @default - the metric name
+   */
+  readonly label?: string;
+}
+
+/** An operation of a connector, as the `[workflow, connector, operation]` dimensions name it. */
+export interface OperationRef {
+  readonly connector: string;
+  readonly operation: string;
+}
+
+/**
+ * Metric definitions for Airlock's own EMF metrics and the KMS usage metric the signing-rate
+ * alarm watches. Every method returns a new metric; none creates a resource.
+ */
+export class AirlockMetrics {
+  /** Builds one metric of the `[workflow]` dimension set. */
+  public metric(
+    name: AirlockMetricName,
+    workflow: string,
+    statistic: string,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: AIRLOCK_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { workflow },
+      statistic,
+      period: options.period ?? Duration.days(1),
+      label: options.label,
+    });
+  }
+
+  /**
+   * Runs of a workflow, summed. A run is one access token's work: every request made with the same
+   * token. The functions count a run once per execution environment that served it, so a run spread
+   * over several environments counts slightly more than once.
+   */
+  public metricRuns(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('Runs', workflow, cloudwatch.Stats.SUM, { label: 'Runs', ...options });
+  }
+
+  /** Requests of a workflow through the connector (the `Invocations` metric), summed. */
+  public metricCalls(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('Invocations', workflow, cloudwatch.Stats.SUM, { label: 'Calls', ...options });
+  }
+
+  /** Estimated cost in USD of a workflow (all components), summed. */
+  public metricEstimatedCost(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('EstimatedCostUsd', workflow, cloudwatch.Stats.SUM, {
+      label: 'Estimated cost (USD)',
+      ...options,
+    });
+  }
+
+  /** One component of the estimated cost of a workflow, summed. */
+  public metricCostComponent(
+    workflow: string,
+    component: CostComponentMetric,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.Metric {
+    return this.metric(component, workflow, cloudwatch.Stats.SUM, {
+      label: COST_COMPONENTS[component],
+      ...options,
+    });
+  }
+
+  /** Every cost component of a workflow, in the order the dashboard stacks them. */
+  public metricCostComponents(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric[] {
+    return (Object.keys(COST_COMPONENTS) as CostComponentMetric[]).map((component) =>
+      this.metricCostComponent(workflow, component, options),
+    );
+  }
+
+  /** Calls refused by policy, the kill switch or a limit, summed. */
+  public metricDenials(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('Denials', workflow, cloudwatch.Stats.SUM, { label: 'Denials', ...options });
+  }
+
+  /** Calls held for a human's approval, summed. */
+  public metricApprovalsRequested(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('ApprovalsRequested', workflow, cloudwatch.Stats.SUM, {
+      label: 'Approvals requested',
+      ...options,
+    });
+  }
+
+  /** Calls that failed (upstream or internal errors), summed. */
+  public metricFailures(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('Failures', workflow, cloudwatch.Stats.SUM, { label: 'Failures', ...options });
+  }
+
+  /** Bytes returned to the agent, summed: what could leave the enterprise. */
+  public metricBytesOut(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric('BytesOut', workflow, cloudwatch.Stats.SUM, { label: 'Bytes out', ...options });
+  }
+
+  /** Estimated cost in USD of one operation of a workflow (`[workflow, connector, operation]`), summed. */
+  public metricOperationCost(
+    workflow: string,
+    { connector, operation }: OperationRef,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: AIRLOCK_NAMESPACE,
+      metricName: 'EstimatedCostUsd',
+      dimensionsMap: { workflow, connector, operation },
+      statistic: cloudwatch.Stats.SUM,
+      period: options.period ?? Duration.days(1),
+      label: options.label ?? `${connector}/${operation}`,
+    });
+  }
+
+  /**
+   * KMS calls counted against the account's "Cryptographic operations (ECC) request rate" quota, per
+   * minute (the `AWS/Usage` metric Service Quotas reads). It counts every ECC call of the account in
+   * the region, not only Airlock's: the quota is shared the same way.
+   */
+  public metricKmsEccCalls(options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Usage',
+      metricName: 'CallCount',
+      dimensionsMap: { Service: 'KMS', Type: 'API', Resource: 'CryptographicOperationsEcc', Class: 'None' },
+      statistic: cloudwatch.Stats.SUM,
+      period: options.period ?? Duration.minutes(1),
+      label: options.label ?? 'KMS ECC calls',
+    });
+  }
+
+  /** ECC signing calls per second, averaged over each period: {@link metricKmsEccCalls} / period. */
+  public metricKmsEccCallsPerSecond(options: AirlockMetricOptions = {}): cloudwatch.MathExpression {
+    const period = options.period ?? Duration.minutes(1);
+    return new cloudwatch.MathExpression({
+      expression: 'calls / PERIOD(calls)',
+      usingMetrics: { calls: this.metricKmsEccCalls({ period }) },
+      period,
+      label: options.label ?? 'KMS ECC calls per second',
+    });
+  }
+}

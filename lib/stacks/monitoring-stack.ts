@@ -1,0 +1,108 @@
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { AirlockConfig } from '../config/schema';
+import { AnomalyAlarm } from '../constructs/anomaly-alarm';
+import { CostDashboard } from '../constructs/cost-dashboard';
+import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
+import { WorkflowBudget } from '../constructs/workflow-budget';
+import { AirlockMetrics } from '../metrics/airlock-metrics';
+import type { FoundationStack } from './foundation-stack';
+
+export interface MonitoringStackProps extends StackProps {
+  /** The validated pilot config. */
+  readonly config: AirlockConfig;
+  /** Holds the alerts topic every alarm and budget notifies. */
+  readonly foundation: FoundationStack;
+}
+
+/** The anomaly alarms of one workflow. */
+export interface WorkflowAlarms {
+  /** Bytes returned to agents far above the usual: possible exfiltration. */
+  readonly bytesOut: AnomalyAlarm;
+  /** Denials far above the usual: an agent probing what it may not do, or a broken policy. */
+  readonly denials: AnomalyAlarm;
+}
+
+/**
+ * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, anomaly alarms
+ * on bytes out and denials per workflow, and the KMS signing-rate alarm; all notify the alerts topic.
+ *
+ * A stack of its own rather than part of Api: it reads only metrics (by name) and the alerts topic,
+ * so it depends on Foundation alone, can be deployed, changed or removed without touching the
+ * functions, and a finance-only change (a budget) never shows up in the Api stack's diff.
+ */
+export class MonitoringStack extends Stack {
+  public readonly metrics: AirlockMetrics;
+  public readonly dashboard: CostDashboard;
+  /** Workflow name → its budget. */
+  public readonly budgets: ReadonlyMap<string, WorkflowBudget>;
+  /** Workflow name → its anomaly alarms. */
+  public readonly workflowAlarms: ReadonlyMap<string, WorkflowAlarms>;
+  public readonly signingRateAlarm: SigningRateAlarm;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id, props);
+    const { config, foundation } = props;
+    this.addStackDependency(foundation);
+    Tags.of(this).add('airlock:stage', config.stage);
+    const topic = foundation.alertsTopic.topic;
+    this.metrics = new AirlockMetrics();
+
+    const budgets = new Map<string, WorkflowBudget>();
+    const workflowAlarms = new Map<string, WorkflowAlarms>();
+    for (const [workflow, w] of Object.entries(config.workflows)) {
+      budgets.set(
+        workflow,
+        new WorkflowBudget(this, `Budget-${workflow}`, {
+          stage: config.stage,
+          workflow,
+          monthlyLimitUsd: w.monthlyBudgetUsd,
+          topic,
+        }),
+      );
+      const period = AnomalyAlarm.DEFAULT_PERIOD;
+      workflowAlarms.set(workflow, {
+        bytesOut: new AnomalyAlarm(this, `BytesOutAnomaly-${workflow}`, {
+          metric: this.metrics.metricBytesOut(workflow, { period }),
+          bandWidth: config.monitoring.anomalyBandWidth,
+          topic,
+          workflow,
+          description: `Airlock ${config.stage}: the ${workflow} workflow returns far more data to agents than usual. Check the audit records for who reads what; engage its kill switch if nobody asked for it (docs/runbooks/kill-switch.md).`,
+        }),
+        denials: new AnomalyAlarm(this, `DenialsAnomaly-${workflow}`, {
+          metric: this.metrics.metricDenials(workflow, { period }),
+          bandWidth: config.monitoring.anomalyBandWidth,
+          topic,
+          workflow,
+          description: `Airlock ${config.stage}: the ${workflow} workflow gets far more denials than usual. An agent may be probing what it may not do, or a policy change went wrong; check the audit records' reasons.`,
+        }),
+      });
+    }
+    this.budgets = budgets;
+    this.workflowAlarms = workflowAlarms;
+
+    this.dashboard = new CostDashboard(this, 'FinanceDashboard', {
+      dashboardName: `Airlock-${config.stage}-finance`,
+      hourlyRateUsd: config.prices.hourlyRateUsd,
+      metrics: this.metrics,
+      workflows: Object.entries(config.workflows).map(([name, w]) => ({
+        name,
+        owner: w.owner,
+        costCentre: w.costCentre,
+        minutesSavedPerRun: w.minutesSavedPerRun,
+        monthlyBudgetUsd: w.monthlyBudgetUsd,
+        budgetName: budgets.get(name)?.budgetName ?? '',
+        operations: Object.entries(w.connectors).flatMap(([connector, operations]) =>
+          operations.map((operation) => ({ connector, operation })),
+        ),
+      })),
+    });
+
+    this.signingRateAlarm = new SigningRateAlarm(this, 'SigningRateAlarm', {
+      quotaPerSecond: config.monitoring.kmsSignQuotaPerSecond,
+      alarmShare: config.monitoring.kmsSignAlarmShare,
+      topic,
+      metrics: this.metrics,
+    });
+  }
+}

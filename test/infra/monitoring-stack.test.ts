@@ -1,0 +1,578 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { USAGE_METRIC_NAMES } from '../../lambdas/core/usage-meter';
+import { ConfigError, parseConfig } from '../../lib/config/load-config';
+import type { AirlockConfig } from '../../lib/config/schema';
+import { AnomalyAlarm } from '../../lib/constructs/anomaly-alarm';
+import { CostDashboard } from '../../lib/constructs/cost-dashboard';
+import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
+import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
+import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
+import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
+
+/** The example pilot plus a second workflow and non-default monitoring settings. */
+function twoWorkflowConfig(): AirlockConfig {
+  const config = exampleConfig();
+  return {
+    ...config,
+    monitoring: { kmsSignQuotaPerSecond: 1000, kmsSignAlarmShare: 0.5, anomalyBandWidth: 3 },
+    prices: { ...config.prices, hourlyRateUsd: 90 },
+    workflows: {
+      ...config.workflows,
+      'travel-review': {
+        ...config.workflows['expense-summary'],
+        description: 'Reviews travel receipts',
+        owner: 'alice',
+        costCentre: 'FIN-077',
+        monthlyBudgetUsd: 50,
+        minutesSavedPerRun: 10,
+        connectors: { receipts: ['list'] },
+      },
+    },
+  };
+}
+
+type MetricRow = (string | Record<string, unknown>)[];
+interface Widget {
+  type: string;
+  properties: {
+    title?: string;
+    markdown?: string;
+    view?: string;
+    stacked?: boolean;
+    setPeriodToTimeRange?: boolean;
+    metrics?: MetricRow[];
+  };
+}
+
+/** The dashboard's widgets, with the region token CloudFormation fills in replaced by a placeholder. */
+function dashboardWidgets(template: Template): Widget[] {
+  const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+  expect(Object.keys(dashboards)).toHaveLength(1);
+  const body = Object.values(dashboards)[0].Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REGION')).join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
+/** A metric row as `{namespace, name, dimensions, options}`, or `{expression, options}` for metric math. */
+function parseRow(row: MetricRow): {
+  namespace?: string;
+  name?: string;
+  dimensions: Record<string, string>;
+  options: Record<string, unknown>;
+} {
+  const last = row.at(-1);
+  const options = typeof last === 'object' ? last : {};
+  const plain = row.filter((part): part is string => typeof part === 'string');
+  const dimensions: Record<string, string> = {};
+  for (let i = 2; i + 1 < plain.length; i += 2) dimensions[plain[i]] = plain[i + 1];
+  return { namespace: plain[0], name: plain[1], dimensions, options };
+}
+
+function widgetTitled(widgets: Widget[], title: string): Widget {
+  const found = widgets.filter((w) => w.properties.title === title);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('Class: MonitoringStack', () => {
+  let airlock: AirlockTestApp;
+  let t: Template;
+  let alertsTopicImport: unknown;
+
+  beforeAll(() => {
+    airlock = synthesizeAirlock(twoWorkflowConfig());
+    t = airlock.monitoringTemplate;
+    alertsTopicImport = Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('AlertsTopic') });
+  });
+
+  describe('Method: constructor', () => {
+    it('matches the snapshot for the example pilot', () => {
+      // Act
+      const example = synthesizeAirlock();
+
+      // Assess
+      expect(example.monitoring.stackName).toBe('Airlock-pilot-Monitoring');
+      expect(example.monitoringTemplate.toJSON()).toMatchSnapshot();
+    });
+
+    it('shows, for each workflow, its estimated cost per day stacked by component', () => {
+      // Prepare
+      const widgets = dashboardWidgets(t);
+
+      for (const workflow of ['expense-summary', 'travel-review']) {
+        // Act
+        const graph = widgetTitled(widgets, `${workflow}: estimated cost per day by component (USD)`);
+        const rows = graph.properties.metrics?.map(parseRow) ?? [];
+
+        // Assess
+        expect(graph.properties.stacked).toBe(true);
+        expect(rows.map((r) => r.name)).toEqual([
+          'CostLambdaUsd',
+          'CostApiGatewayUsd',
+          'CostKmsUsd',
+          'CostSecretsManagerUsd',
+          'CostDynamoDbUsd',
+          'CostLlmUsd',
+        ]);
+        for (const row of rows) {
+          expect(row.namespace).toBe('Airlock');
+          expect(row.dimensions).toEqual({ workflow });
+          expect(row.options).toMatchObject({ stat: 'Sum', period: 86_400 });
+        }
+      }
+    });
+
+    it('computes cost per run, value and ROI with metric math from the workflow’s minutes saved and the hourly rate', () => {
+      // Prepare
+      const widgets = dashboardWidgets(t);
+      const cases = [
+        // 45 minutes × 90 USD an hour / 60 = 67.5 USD per run
+        { workflow: 'expense-summary', valuePerRun: '67.5' },
+        // 10 minutes × 90 USD an hour / 60 = 15 USD per run
+        { workflow: 'travel-review', valuePerRun: '15' },
+      ];
+
+      for (const { workflow, valuePerRun } of cases) {
+        // Act
+        const expressionsOf = (title: string) =>
+          (widgetTitled(widgets, title).properties.metrics ?? [])
+            .map(parseRow)
+            .map((r) => r.options.expression)
+            .filter(Boolean);
+        const runs = widgetTitled(widgets, `${workflow}: runs and calls per day`).properties.metrics?.map(
+          parseRow,
+        );
+
+        // Assess
+        expect(runs).toEqual([
+          expect.objectContaining({ name: 'Runs', dimensions: { workflow } }),
+          expect.objectContaining({ name: 'Invocations', dimensions: { workflow } }),
+        ]);
+        expect(expressionsOf(`${workflow}: estimated cost per run (USD)`)).toEqual([
+          'IF(runs > 0, cost / runs)',
+        ]);
+        expect(expressionsOf(`${workflow}: value against estimated cost per day (USD)`)).toEqual([
+          `runs * ${valuePerRun}`,
+          'cost',
+        ]);
+        expect(expressionsOf(`${workflow}: ROI per day`)).toEqual([
+          `IF(cost > 0, (runs * ${valuePerRun} - cost) / cost)`,
+        ]);
+        const inputs = (widgetTitled(widgets, `${workflow}: ROI per day`).properties.metrics ?? [])
+          .map(parseRow)
+          .filter((r) => r.name);
+        expect(inputs.map((r) => [r.options.id, r.name, r.dimensions.workflow, r.options.period])).toEqual([
+          ['runs', 'Runs', workflow, 86_400],
+          ['cost', 'EstimatedCostUsd', workflow, 86_400],
+        ]);
+      }
+    });
+
+    it('shows the cost of every configured operation of each workflow, and only those', () => {
+      // Prepare
+      const widgets = dashboardWidgets(t);
+      const expected = {
+        'expense-summary': ['receipts/list', 'receipts/read', 'erp/lookupGlCode', 'erp/createJournalEntry'],
+        'travel-review': ['receipts/list'],
+      };
+
+      for (const [workflow, operations] of Object.entries(expected)) {
+        // Act
+        const widget = widgetTitled(
+          widgets,
+          `${workflow}: estimated cost by operation over the time range (USD)`,
+        );
+        const rows = widget.properties.metrics?.map(parseRow) ?? [];
+
+        // Assess
+        expect(widget.properties.view).toBe('bar');
+        expect(widget.properties.setPeriodToTimeRange).toBe(true);
+        expect(rows.map((r) => `${r.dimensions.connector}/${r.dimensions.operation}`)).toEqual(operations);
+        for (const row of rows) {
+          expect(row.name).toBe('EstimatedCostUsd');
+          expect(row.dimensions.workflow).toBe(workflow);
+        }
+      }
+    });
+
+    it('explains the figures of each workflow in a text widget', () => {
+      // Prepare
+      const texts = dashboardWidgets(t)
+        .filter((w) => w.type === 'text')
+        .map((w) => w.properties.markdown ?? '');
+
+      // Assess
+      expect(texts).toHaveLength(2);
+      expect(texts[0]).toContain('## Workflow `expense-summary`');
+      expect(texts[0]).toContain('**67.50 USD per run**');
+      expect(texts[0]).toContain('**Run**: one access token’s work for the workflow');
+      expect(texts[0]).toContain('`airlock-pilot-expense-summary`');
+      expect(texts[1]).toContain('## Workflow `travel-review`');
+      expect(texts[1]).toContain('cost centre **FIN-077**, budget **50.00 USD** a month');
+    });
+
+    it('uses only metric names the functions publish, in their namespace', () => {
+      // Prepare
+      const written = new Set<string>(USAGE_METRIC_NAMES);
+
+      // Act
+      const used = dashboardWidgets(t)
+        .flatMap((w) => w.properties.metrics ?? [])
+        .map(parseRow)
+        .filter((r) => r.name);
+
+      // Assess
+      expect(used.length).toBeGreaterThan(10);
+      for (const row of used) {
+        expect(row.namespace).toBe('Airlock');
+        expect(written).toContain(row.name);
+      }
+    });
+
+    it('creates one monthly cost budget per workflow, filtered by its cost allocation tag, alerting at 80 % actual and 100 % forecast', () => {
+      // Prepare
+      const cases = [
+        { workflow: 'expense-summary', limit: 200 },
+        { workflow: 'travel-review', limit: 50 },
+      ];
+
+      // Assess
+      t.resourceCountIs('AWS::Budgets::Budget', 2);
+      for (const { workflow, limit } of cases) {
+        const subscribers = [{ SubscriptionType: 'SNS', Address: alertsTopicImport }];
+        t.hasResourceProperties('AWS::Budgets::Budget', {
+          Budget: {
+            BudgetName: `airlock-pilot-${workflow}`,
+            BudgetType: 'COST',
+            TimeUnit: 'MONTHLY',
+            BudgetLimit: { Amount: limit, Unit: 'USD' },
+            CostFilters: { TagKeyValue: [`user:airlock:workflow$${workflow}`] },
+          },
+          NotificationsWithSubscribers: [
+            {
+              Notification: {
+                NotificationType: 'ACTUAL',
+                ComparisonOperator: 'GREATER_THAN',
+                Threshold: 80,
+                ThresholdType: 'PERCENTAGE',
+              },
+              Subscribers: subscribers,
+            },
+            {
+              Notification: {
+                NotificationType: 'FORECASTED',
+                ComparisonOperator: 'GREATER_THAN',
+                Threshold: 100,
+                ThresholdType: 'PERCENTAGE',
+              },
+              Subscribers: subscribers,
+            },
+          ],
+          ResourceTags: Match.arrayWith([{ Key: 'airlock:workflow', Value: workflow }]),
+        });
+      }
+    });
+
+    it.each([
+      ['expense-summary', 'BytesOut'],
+      ['expense-summary', 'Denials'],
+      ['travel-review', 'BytesOut'],
+      ['travel-review', 'Denials'],
+    ])(
+      'alarms on the %s workflow’s %s above its anomaly band of the configured width',
+      (workflow, metricName) => {
+        // Prepare
+        const dimensions = [{ Name: 'workflow', Value: workflow }];
+
+        // Assess
+        t.hasResourceProperties('AWS::CloudWatch::AnomalyDetector', {
+          SingleMetricAnomalyDetector: {
+            Namespace: 'Airlock',
+            MetricName: metricName,
+            Dimensions: dimensions,
+            Stat: 'Sum',
+          },
+        });
+        t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ComparisonOperator: 'GreaterThanUpperThreshold',
+          ThresholdMetricId: 'expr_1',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 2,
+          TreatMissingData: 'notBreaching',
+          Metrics: Match.arrayWith([
+            Match.objectLike({ Id: 'expr_1', Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),
+            Match.objectLike({
+              Id: 'm0',
+              MetricStat: {
+                Metric: { Namespace: 'Airlock', MetricName: metricName, Dimensions: dimensions },
+                Period: 300,
+                Stat: 'Sum',
+              },
+            }),
+          ]),
+          AlarmActions: [alertsTopicImport],
+          OKActions: [alertsTopicImport],
+          Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: workflow }]),
+        });
+      },
+    );
+
+    it('creates each anomaly detector before its alarm', () => {
+      // Prepare
+      const detectors = Object.keys(t.findResources('AWS::CloudWatch::AnomalyDetector'));
+      const anomalyAlarms = Object.values(
+        t.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { ComparisonOperator: 'GreaterThanUpperThreshold' },
+        }),
+      );
+
+      // Assess
+      expect(detectors).toHaveLength(4);
+      expect(anomalyAlarms).toHaveLength(4);
+      for (const alarm of anomalyAlarms) {
+        expect(alarm.DependsOn).toHaveLength(1);
+        expect(detectors).toContain(alarm.DependsOn[0]);
+      }
+    });
+
+    it('alarms when KMS ECC calls per second exceed the configured share of the configured quota', () => {
+      // Assess: 1000/s × 0.5
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 500,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'calls / PERIOD(calls)', ReturnData: true }),
+          Match.objectLike({
+            Id: 'calls',
+            ReturnData: false,
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/Usage',
+                MetricName: 'CallCount',
+                Dimensions: [
+                  { Name: 'Class', Value: 'None' },
+                  { Name: 'Resource', Value: 'CryptographicOperationsEcc' },
+                  { Name: 'Service', Value: 'KMS' },
+                  { Name: 'Type', Value: 'API' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          }),
+        ]),
+        AlarmActions: [alertsTopicImport],
+      });
+    });
+
+    it('defaults the signing-rate alarm to 80 % of a 300 per second quota', () => {
+      // Act
+      const example = synthesizeAirlock();
+
+      // Assess
+      expect(example.monitoring.signingRateAlarm.thresholdPerSecond).toBe(240);
+      example.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 240 });
+    });
+
+    it('depends on the foundation stack only', () => {
+      // Assess
+      expect(airlock.monitoring.dependencies.map((s) => s.stackName)).toEqual(['Airlock-pilot-Foundation']);
+    });
+  });
+});
+
+describe('Class: FoundationStack', () => {
+  describe('Method: constructor', () => {
+    let foundation: Template;
+
+    beforeAll(() => {
+      foundation = synthesizeAirlock().foundationTemplate;
+    });
+
+    it.each([
+      ['budgets.amazonaws.com', 'budgets::'],
+      ['cloudwatch.amazonaws.com', 'cloudwatch:'],
+    ])('lets %s publish to the alerts topic for this account only', (service, arnPart) => {
+      // Prepare
+      const policies = Object.values(foundation.findResources('AWS::SNS::TopicPolicy'));
+
+      // Act
+      const statements = policies
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+        .filter((st) => (st.Principal as { Service?: string } | undefined)?.Service === service);
+
+      // Assess
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', expect.arrayContaining([`:${arnPart}`])] } },
+        },
+      });
+    });
+
+    it('lets Budgets, CloudWatch and EventBridge use the data key for the encrypted topics, nothing more', () => {
+      // Assess
+      for (const service of ['budgets.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+        foundation.hasResourceProperties('AWS::KMS::Key', {
+          KeyPolicy: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Allow',
+                Principal: { Service: service },
+                Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+              }),
+            ]),
+          },
+        });
+      }
+    });
+  });
+});
+
+describe('Class: WorkflowBudget', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ monthlyLimitUsd: 0 }, /monthlyLimitUsd of workflow "w" must be greater than 0 \(got 0\)/],
+      [{ workflow: 'w'.repeat(100) }, /longer than the 100 characters AWS Budgets allows/],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new WorkflowBudget(stack, 'Budget', {
+            stage: 'test',
+            workflow: 'w',
+            monthlyLimitUsd: 10,
+            topic,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+});
+
+describe('Class: SigningRateAlarm', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ quotaPerSecond: 0 }, /quotaPerSecond must be greater than 0 \(got 0\)/],
+      [{ alarmShare: 1.5 }, /alarmShare must be more than 0 and at most 1 \(got 1.5\)/],
+      [{ alarmShare: 0 }, /alarmShare must be more than 0 and at most 1 \(got 0\)/],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new SigningRateAlarm(stack, 'Alarm', { quotaPerSecond: 300, alarmShare: 0.8, topic, ...overrides }),
+      ).toThrow(message);
+    });
+  });
+});
+
+describe('Class: AnomalyAlarm', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ bandWidth: 0 }, /bandWidth must be greater than 0 standard deviations \(got 0\)/],
+      [
+        { evaluationPeriods: 2, datapointsToAlarm: 3 },
+        /datapointsToAlarm \(3\) cannot exceed evaluationPeriods \(2\)/,
+      ],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new AnomalyAlarm(stack, 'Alarm', {
+            metric: new AirlockMetrics().metricDenials('w'),
+            description: 'test',
+            topic,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+});
+
+describe('Class: CostDashboard', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [
+        { dashboardName: 'Airlock pilot' },
+        /dashboardName "Airlock pilot" may only contain letters, digits, - and _/,
+      ],
+      [{ hourlyRateUsd: -1 }, /hourlyRateUsd must be 0 or more \(got -1\)/],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+
+      // Act & Assess
+      expect(
+        () =>
+          new CostDashboard(stack, 'Dashboard', {
+            dashboardName: 'ok',
+            workflows: [],
+            hourlyRateUsd: 60,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+});
+
+describe('Function: parseConfig', () => {
+  const raw = () => {
+    const { parse } = require('yaml') as typeof import('yaml');
+    return parse(readFileSync(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+  };
+
+  it('fills in the monitoring defaults when the config leaves them out', () => {
+    // Prepare
+    const input = raw();
+    delete input.monitoring;
+
+    // Act
+    const config = parseConfig(input);
+
+    // Assess
+    expect(config.monitoring).toEqual({
+      kmsSignQuotaPerSecond: 300,
+      kmsSignAlarmShare: 0.8,
+      anomalyBandWidth: 2,
+    });
+  });
+
+  it.each([
+    [{ kmsSignAlarmShare: 1.2 }, /monitoring\.kmsSignAlarmShare: expected a share of at most 1/],
+    [
+      { kmsSignQuotaPerSecond: 0 },
+      /monitoring\.kmsSignQuotaPerSecond: expected a request rate per second greater than 0/,
+    ],
+    [{ kmsSignQuotaPerSecond: 300, alarmShare: 0.5 }, /monitoring\.alarmShare/],
+  ])('refuses monitoring %j naming the field', (monitoring, message) => {
+    // Prepare
+    const input = { ...raw(), monitoring };
+
+    // Act & Assess
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+});
