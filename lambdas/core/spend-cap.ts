@@ -32,6 +32,8 @@ export class SpendCap implements MetricsSink {
     const cap = this.capOf(workflow);
     const spent = this.spentToday(workflow);
     if (spent >= cap) {
+      const now = this.clock.now();
+      const resetsAt = nextUtcMidnight(now);
       throw new AirlockError(
         'rate_limited',
         `Workflow "${workflow}" reached its daily spend cap of ${formatUsd(cap)} (spent ${formatUsd(spent)} today, UTC). It resets at 00:00 UTC; ask the workflow owner to raise dailySpendCapUsd.`,
@@ -40,7 +42,9 @@ export class SpendCap implements MetricsSink {
           details: {
             dailySpendCapUsd: cap,
             spentTodayUsd: spent,
-            resetsAt: nextUtcMidnight(this.clock.now()),
+            resetsAt: resetsAt.toISOString(),
+            // The HTTP Retry-After: nothing changes before midnight, so a polite client waits for it.
+            retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)),
           },
         },
       );
@@ -83,15 +87,25 @@ export class SpendCap implements MetricsSink {
   }
 }
 
-function nextUtcMidnight(at: Date): string {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1)).toISOString();
+function nextUtcMidnight(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1));
 }
 
 function utcDayOf(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** Dollars with cents, rounding up so a spend just over the cap never reads as equal to it. */
+/**
+ * Dollars rounded up, so a spend just over the cap never reads as less than it: cents from one cent
+ * up (`$25.01`), two significant digits below (`$0.000021`), so a sub-cent cap reads as configured
+ * instead of as `$0.01`.
+ */
 function formatUsd(usd: number): string {
-  return `$${(Math.ceil(usd * 100 - 1e-9) / 100).toFixed(2)}`;
+  if (!(usd > 0)) return '$0.00';
+  if (usd >= 0.01) return `$${(Math.ceil(usd * 100 - 1e-9) / 100).toFixed(2)}`;
+  // The step is one unit in the second significant digit; the epsilon keeps 0.00002 from reading as 0.000021.
+  const decimals = 1 - Math.floor(Math.log10(usd));
+  const step = 10 ** -decimals;
+  const rounded = Math.ceil(usd / step - 1e-9) * step;
+  return `$${rounded.toFixed(decimals).replace(/0+$/, '')}`;
 }

@@ -56,7 +56,12 @@ describe('Class: SpendCap', () => {
       expect(refusal.message).toBe(
         'Workflow "expense-summary" reached its daily spend cap of $25.00 (spent $25.01 today, UTC). It resets at 00:00 UTC; ask the workflow owner to raise dailySpendCapUsd.',
       );
-      expect(refusal.details).toMatchObject({ dailySpendCapUsd: 25, resetsAt: '2026-10-02T00:00:00.000Z' });
+      expect(refusal.details).toMatchObject({
+        dailySpendCapUsd: 25,
+        resetsAt: '2026-10-02T00:00:00.000Z',
+        // 12:00 to midnight: what a client honouring Retry-After waits.
+        retryAfterSeconds: 12 * 3600,
+      });
     });
 
     it('refuses at exactly the cap', () => {
@@ -68,6 +73,22 @@ describe('Class: SpendCap', () => {
       expect(() => cap.check('month-end')).toThrow(
         /reached its daily spend cap of \$5\.00 \(spent \$5\.00 today/,
       );
+    });
+
+    it('names a cap below one cent as configured, not rounded up to a cent', () => {
+      // Prepare
+      const cap = new SpendCap(
+        { tiny: { dailySpendCapUsd: 0.00002 } },
+        new FakeClock(new Date('2026-10-01T12:00:00Z')),
+      );
+      cap.add('tiny', 0.0000123);
+      cap.add('tiny', 0.0000091);
+
+      // Act
+      const refusal = refusalOf(() => cap.check('tiny'));
+
+      // Assess
+      expect(refusal.message).toMatch(/daily spend cap of \$0\.00002 \(spent \$0\.000022 today, UTC\)/);
     });
 
     it('counts each workflow separately', () => {

@@ -1,0 +1,521 @@
+/**
+ * The cost issue's end-to-end proof: the seed's expense workflow runs against the local pilot over
+ * real mutual TLS, and `airlock cost report --local` then shows its runs and what they cost. The
+ * expected figures are computed here, independently of the metering code, from what the test did
+ * and the config's price table; the only measured input is each request's duration, which no test
+ * can know in advance, read from the raw EMF lines of the pilot's metrics.log.
+ *
+ * Also: the daily spend cap end to end, from the refusal an agent sees to the audit record it leaves.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../cli/program';
+import { FolderDigestStore } from '../../lambdas/adapters/local/folder-digest-store';
+import type { AuditRecord } from '../../lambdas/core/audit-record';
+import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier';
+import { loadConfig } from '../../lib/config/load-config';
+import type { AirlockConfig, Prices } from '../../lib/config/schema';
+import { type LocalPilot, type LocalPilotPorts, startLocalPilot } from '../../local/local-pilot';
+import { fakeCliIo } from '../cli/support/fake-cli-io';
+import { type E2eResponse, e2eClientFor } from './e2e-client';
+
+const WORKFLOW = 'expense-summary';
+const SCOPES = ['receipts:read', 'erp:read', 'erp:write'];
+/** The memory the local pilot meters its connector with (a 1 GB function, its Lambda sizing). */
+const LOCAL_CONNECTOR_MEMORY_MB = 1024;
+/** Float sums taken in another order differ in the last bits only: 12 decimals is far below a cent's share. */
+const DECIMALS = 12;
+
+/** What the agent reports it spent on the model in each run (POST /v1/usage). */
+const LLM_USAGE = [
+  { model: 'claude-sonnet-4-5', inputTokens: 12_000, outputTokens: 1_500 },
+  { model: 'claude-haiku-4-5', inputTokens: 20_000, outputTokens: 2_000 },
+] as const;
+
+type Component = 'lambda' | 'apiGateway' | 'kms' | 'secretsManager' | 'dynamodb' | 'llm';
+type Breakdown = Record<Component | 'total', number>;
+
+/** One request the test made that the pilot meters, with what it used by the pricing rules below. */
+interface MeteredRequest {
+  readonly requestId: string;
+  /** `connector/operation`; undefined for an LLM usage report. */
+  readonly operation?: string;
+  readonly outcome: 'allowed' | 'approval_requested' | 'usage_reported';
+  readonly runToken: string;
+  readonly secretsManagerCalls: number;
+  readonly dynamodbWrites: number;
+  readonly llm?: (typeof LLM_USAGE)[number];
+}
+
+/** One EMF line of metrics.log, as CloudWatch would read it. */
+interface EmfLine {
+  readonly dimensions: readonly string[];
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * How the cost of one metered request follows from the price table (the rules finance is told):
+ * - Lambda: the request's duration billed as Lambda bills it (rounded up to the next 1 ms, at
+ *   least 1 ms), in GB-seconds at the function's memory, plus one Lambda request.
+ * - API Gateway: one request (every metered request came through the API once).
+ * - KMS: none. The connector verifies tokens with the cached public key, never a KMS call per request.
+ * - Secrets Manager: one secret read per ERP call that reached the ERP (its OAuth2 client credentials).
+ * - DynamoDB: one write per audit record the request appended (cross-checked against the ledger below).
+ * - LLM: reported tokens × the model's price per million tokens.
+ */
+function expectedCost(request: MeteredRequest, durationMs: number, prices: Prices): Breakdown {
+  const billedMs = Math.max(1, Math.ceil(durationMs));
+  const lambda =
+    (billedMs / 1000) * (LOCAL_CONNECTOR_MEMORY_MB / 1024) * prices.lambdaGbSecond + prices.lambdaRequest;
+  const apiGateway = prices.apiGatewayRequest;
+  const kms = 0;
+  const secretsManager = request.secretsManagerCalls * prices.secretsManagerCall;
+  const dynamodb = request.dynamodbWrites * prices.dynamodbWrite;
+  const model = request.llm ? prices.models[request.llm.model] : undefined;
+  const llm =
+    request.llm && model
+      ? (request.llm.inputTokens * model.inputPerMillionTokens +
+          request.llm.outputTokens * model.outputPerMillionTokens) /
+        1e6
+      : 0;
+  return {
+    lambda,
+    apiGateway,
+    kms,
+    secretsManager,
+    dynamodb,
+    llm,
+    total: lambda + apiGateway + kms + secretsManager + dynamodb + llm,
+  };
+}
+
+function sumBreakdowns(items: readonly Breakdown[]): Breakdown {
+  const total: Breakdown = {
+    lambda: 0,
+    apiGateway: 0,
+    kms: 0,
+    secretsManager: 0,
+    dynamodb: 0,
+    llm: 0,
+    total: 0,
+  };
+  for (const item of items)
+    for (const key of Object.keys(total) as (keyof Breakdown)[]) total[key] += item[key];
+  return total;
+}
+
+async function readEmfLines(file: string): Promise<EmfLine[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const fields = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } };
+      return { dimensions: fields._aws.CloudWatchMetrics[0].Dimensions[0], fields };
+    });
+}
+
+/**
+ * One entry per metered request, in the order they were served: the `workflow` line carries the
+ * request's figures, the `workflow, connector, operation` line that follows it (connector calls
+ * only) names the operation.
+ */
+function requestsOf(lines: readonly EmfLine[]): { durationMs: number; operation?: string }[] {
+  const requests: { durationMs: number; operation?: string }[] = [];
+  for (const line of lines) {
+    if (line.dimensions.join(',') === 'workflow') {
+      requests.push({ durationMs: line.fields.Duration as number });
+    } else {
+      const last = requests[requests.length - 1];
+      if (last) last.operation = `${line.fields.connector}/${line.fields.operation}`;
+    }
+  }
+  return requests;
+}
+
+function requestIdOf(response: E2eResponse): string {
+  const requestId = response.json?.requestId ?? response.json?.error?.requestId;
+  if (typeof requestId !== 'string') throw new Error(`no requestId in ${response.status}: ${response.text}`);
+  return requestId;
+}
+
+async function auditRecordsOf(auditStore: LocalPilotPorts['auditStore']): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for (const chain of (await readLedger(auditStore)).values()) for await (const r of chain) records.push(r);
+  return records;
+}
+
+async function startPilot(
+  home: string,
+  config: AirlockConfig,
+): Promise<{ pilot: LocalPilot; ports: LocalPilotPorts }> {
+  let ports: LocalPilotPorts | undefined;
+  const pilot = await startLocalPilot({
+    home,
+    port: 0,
+    config,
+    wrapPorts: (built) => {
+      ports = built;
+      return built;
+    },
+  });
+  if (!ports) throw new Error('the pilot did not hand out its ports');
+  return { pilot, ports };
+}
+
+async function airlock(
+  home: string,
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = fakeCliIo({ env: { AIRLOCK_HOME: home } });
+  const code = await runCli(['node', 'airlock', ...args], io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+describe('Command: airlock cost report --local', () => {
+  describe('after two runs of the expense workflow against the local pilot', () => {
+    const config = loadConfig();
+    const prices = config.prices;
+    let home: string;
+    const made: MeteredRequest[] = [];
+    let malloryStatus = 0;
+    let audit: AuditRecord[] = [];
+    let verified: Awaited<ReturnType<typeof verifyAuditTrail>>;
+    let measured: { durationMs: number; operation?: string }[] = [];
+    let json: { code: number; stdout: string; stderr: string };
+    let table: { code: number; stdout: string; stderr: string };
+
+    beforeAll(async () => {
+      // Prepare
+      home = await mkdtemp(join(tmpdir(), 'airlock-e2e-cost-'));
+      const { pilot, ports } = await startPilot(home, config);
+      const alice = e2eClientFor(pilot, 'alice');
+      const mallory = e2eClientFor(pilot, 'mallory');
+      try {
+        // Act: the seed's workflow, twice; each run is one access token.
+        for (const usage of LLM_USAGE) {
+          const token = await alice.getToken(WORKFLOW, SCOPES, 30);
+          const call = async (operation: string, body: unknown, expected: number) => {
+            const response = await alice.request('POST', `/v1/connectors/${operation}`, { token, body });
+            if (response.status !== expected)
+              throw new Error(
+                `${operation} answered ${response.status}, expected ${expected}: ${response.text}`,
+              );
+            return response;
+          };
+          const record = (response: E2eResponse, request: Omit<MeteredRequest, 'requestId' | 'runToken'>) =>
+            made.push({ ...request, requestId: requestIdOf(response), runToken: token });
+
+          const list = await call('receipts/list', {}, 200);
+          record(list, {
+            operation: 'receipts/list',
+            outcome: 'allowed',
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+          });
+          for (const item of list.json.result.items.slice(0, 2) as { key: string }[]) {
+            const read = await call('receipts/read', { key: item.key, intent: 'Q3 expense summary' }, 200);
+            record(read, {
+              operation: 'receipts/read',
+              outcome: 'allowed',
+              secretsManagerCalls: 0,
+              dynamodbWrites: 1,
+            });
+          }
+          const lookup = await call('erp/lookupGlCode', { query: 'travel' }, 200);
+          record(lookup, {
+            operation: 'erp/lookupGlCode',
+            outcome: 'allowed',
+            secretsManagerCalls: 1,
+            dynamodbWrites: 1,
+          });
+          const below = await call(
+            'erp/createJournalEntry',
+            { glCode: '6400', amount: 250, currency: 'EUR', memo: 'Team lunch Q3' },
+            200,
+          );
+          // A write is audited before it runs upstream and again when it completed: two records.
+          record(below, {
+            operation: 'erp/createJournalEntry',
+            outcome: 'allowed',
+            secretsManagerCalls: 1,
+            dynamodbWrites: 2,
+          });
+          const above = await call(
+            'erp/createJournalEntry',
+            { glCode: '6400', amount: 2500, currency: 'EUR', memo: 'Conference travel Q3' },
+            202,
+          );
+          // Held for a manager: nothing reaches the ERP; one connector_pending record.
+          record(above, {
+            operation: 'erp/createJournalEntry',
+            outcome: 'approval_requested',
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+          });
+          const reported = await alice.request('POST', '/v1/usage', {
+            token,
+            body: { workflow: WORKFLOW, ...usage },
+          });
+          if (reported.status !== 202)
+            throw new Error(`POST /v1/usage answered ${reported.status}: ${reported.text}`);
+          record(reported, {
+            outcome: 'usage_reported',
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+            llm: usage,
+          });
+        }
+        // Mallory is in no group of the workflow: the broker refuses her a token.
+        malloryStatus = (
+          await mallory.request('POST', '/v1/credentials', {
+            body: { workflow: WORKFLOW, scopes: ['receipts:read'], durationMinutes: 5 },
+          })
+        ).status;
+
+        await pilot.anchor();
+        audit = await auditRecordsOf(ports.auditStore);
+        verified = await verifyAuditTrail({
+          store: ports.auditStore,
+          digests: new FolderDigestStore(home),
+          publicKey: await ports.signer.getPublicKey(),
+        });
+      } finally {
+        alice.close();
+        mallory.close();
+        // Closing flushes metrics.log.
+        await pilot.close();
+      }
+      measured = requestsOf(await readEmfLines(join(home, 'metrics.log')));
+      json = await airlock(home, ['--json', 'cost', 'report', '--local']);
+      table = await airlock(home, ['cost', 'report', '--local']);
+    }, 60_000);
+
+    afterAll(async () => {
+      if (home) await rm(home, { recursive: true, force: true });
+    });
+
+    /** The expected cost of every metered request, paired with its measured duration in order. */
+    const expectedCosts = () =>
+      made.map((request, i) => expectedCost(request, measured[i].durationMs, prices));
+    const workflowOf = () =>
+      JSON.parse(json.stdout).workflows.find((w: { workflow: string }) => w.workflow === WORKFLOW);
+
+    it('meters every request the workflow made, in order, and the audit trail holds', () => {
+      // Assess: 2 runs × (list, 2 reads, lookup, 2 journal entries, usage report) = 14 metered requests.
+      expect(made).toHaveLength(14);
+      expect(measured.map((m) => m.operation ?? 'usage')).toEqual(made.map((r) => r.operation ?? 'usage'));
+      expect(malloryStatus).toBe(403);
+      expect(verified).toMatchObject({ ok: true });
+      expect(audit).toContainEqual(
+        expect.objectContaining({ type: 'credential_denied', principal: 'mallory', workflow: WORKFLOW }),
+      );
+    });
+
+    it('prices one DynamoDB write per audit record each request appended', () => {
+      // Assess: the write counts the expected cost uses are the records the ledger really holds.
+      const recordsPerRequest = made.map((r) => audit.filter((a) => a.requestId === r.requestId).length);
+      expect(recordsPerRequest).toEqual(made.map((r) => r.dynamodbWrites));
+    });
+
+    it('shows the runs, calls, refusals, approval holds and LLM tokens the workflow made', () => {
+      // Assess
+      expect(json.code).toBe(0);
+      const report = JSON.parse(json.stdout);
+      expect(report.skippedRecords).toBe(0);
+      const calls = made.filter((r) => r.outcome !== 'usage_reported');
+      expect(workflowOf()).toMatchObject({
+        inConfig: true,
+        costCentre: config.workflows[WORKFLOW].costCentre,
+        // One run per access token.
+        runs: new Set(made.map((r) => r.runToken)).size,
+        // Connector calls; an LLM usage report is not a call.
+        invocations: calls.length,
+        // Mallory was refused at the broker, before any connector call: no connector call was denied.
+        denials: 0,
+        approvalsRequested: made.filter((r) => r.outcome === 'approval_requested').length,
+        failures: 0,
+        llmInputTokens: LLM_USAGE.reduce((n, u) => n + u.inputTokens, 0),
+        llmOutputTokens: LLM_USAGE.reduce((n, u) => n + u.outputTokens, 0),
+        // runs × minutesSavedPerRun: 2 × 45.
+        minutesSaved: 2 * config.workflows[WORKFLOW].minutesSavedPerRun,
+      });
+      expect(workflowOf().runs).toBe(2);
+      expect(workflowOf().invocations).toBe(12);
+    });
+
+    it('prices every cost component as the price table gives for the recorded requests', () => {
+      // Prepare
+      const expected = sumBreakdowns(expectedCosts());
+      const shown = workflowOf();
+
+      // Assess
+      for (const component of ['lambda', 'apiGateway', 'kms', 'secretsManager', 'dynamodb', 'llm'] as const) {
+        expect({ component, usd: shown.cost[component] }).toEqual({
+          component,
+          usd: expect.closeTo(expected[component], DECIMALS),
+        });
+      }
+      expect(shown.cost.total).toBeCloseTo(expected.total, DECIMALS);
+      expect(shown.costPerRunUsd).toBeCloseTo(expected.total / 2, DECIMALS);
+      // value = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd
+      const value = (2 * config.workflows[WORKFLOW].minutesSavedPerRun * prices.hourlyRateUsd) / 60;
+      expect(shown.valueUsd).toBeCloseTo(value, DECIMALS);
+      expect(shown.roi).toBeCloseTo((value - expected.total) / expected.total, 6);
+      expect(JSON.parse(json.stdout).totalCostUsd).toBeCloseTo(expected.total, DECIMALS);
+    });
+
+    it('attributes the cost to the operations that spent it', () => {
+      // Prepare
+      const costs = expectedCosts();
+      const byOperation = new Map<string, { invocations: number; costUsd: number }>();
+      made.forEach((request, i) => {
+        if (!request.operation) return;
+        const entry = byOperation.get(request.operation) ?? { invocations: 0, costUsd: 0 };
+        byOperation.set(request.operation, {
+          invocations: entry.invocations + 1,
+          costUsd: entry.costUsd + costs[i].total,
+        });
+      });
+
+      // Act
+      const shown = new Map<string, { invocations: number; costUsd: number }>(
+        JSON.parse(json.stdout).topOperations.map(
+          (o: { connector: string; operation: string; invocations: number; costUsd: number }) => [
+            `${o.connector}/${o.operation}`,
+            { invocations: o.invocations, costUsd: o.costUsd },
+          ],
+        ),
+      );
+
+      // Assess
+      expect([...shown.keys()].sort()).toEqual([...byOperation.keys()].sort());
+      for (const [operation, expected] of byOperation) {
+        expect({ operation, ...shown.get(operation) }).toEqual({
+          operation,
+          invocations: expected.invocations,
+          costUsd: expect.closeTo(expected.costUsd, DECIMALS),
+        });
+      }
+    });
+
+    it('prints the same figures in the text table', () => {
+      // Prepare
+      const total = sumBreakdowns(expectedCosts()).total;
+      const usd = (n: number) => `$${n.toFixed(2)}`;
+
+      // Assess: total and cost per run are above a cent, so the table shows them in cents.
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(new RegExp(`\\d{4}-\\d{2}-\\d{2}\\s+${WORKFLOW}\\s+2\\s+12\\s+0\\s+2\\s`));
+      expect(table.stdout).toMatch(
+        new RegExp(
+          `${WORKFLOW}\\s+FIN-042\\s+2\\s+12\\s+\\${usd(total)}\\s+\\${usd(total / 2)}\\s+90\\s+\\$90\\.00\\s`,
+        ),
+      );
+    });
+  });
+});
+
+describe('Class: SpendCap, through the local pilot', () => {
+  describe('Method: check', () => {
+    const DAILY_CAP_USD = 0.00002;
+    let home: string;
+
+    afterAll(async () => {
+      if (home) await rm(home, { recursive: true, force: true });
+    });
+
+    it('refuses the call after the day’s estimated spend reached the cap, 429 rate_limited naming the cap, and audits the refusal', async () => {
+      // Prepare: a cap a handful of receipt listings exceed.
+      const base = loadConfig();
+      const config: AirlockConfig = {
+        ...base,
+        workflows: {
+          ...base.workflows,
+          [WORKFLOW]: { ...base.workflows[WORKFLOW], dailySpendCapUsd: DAILY_CAP_USD },
+        },
+      };
+      home = await mkdtemp(join(tmpdir(), 'airlock-e2e-spend-cap-'));
+      const { pilot, ports } = await startPilot(home, config);
+      const alice = e2eClientFor(pilot, 'alice');
+      const statuses: number[] = [];
+      let refused: E2eResponse | undefined;
+      let refusedAgain: E2eResponse | undefined;
+      let audit: AuditRecord[] = [];
+      let verified: Awaited<ReturnType<typeof verifyAuditTrail>>;
+      try {
+        const token = await alice.getToken(WORKFLOW, ['receipts:read'], 15);
+
+        // Act: list receipts until refused (each listing costs ~$0.0000043, so about five pass).
+        for (let i = 0; i < 20 && !refused; i++) {
+          const response = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
+          statuses.push(response.status);
+          if (response.status !== 200) refused = response;
+        }
+        refusedAgain = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
+        await pilot.anchor();
+        audit = await auditRecordsOf(ports.auditStore);
+        verified = await verifyAuditTrail({
+          store: ports.auditStore,
+          digests: new FolderDigestStore(home),
+          publicKey: await ports.signer.getPublicKey(),
+        });
+      } finally {
+        alice.close();
+        await pilot.close();
+      }
+      const durations = requestsOf(await readEmfLines(join(home, 'metrics.log'))).map((r) => r.durationMs);
+
+      // Assess: the refusal an agent sees.
+      if (!refused) throw new Error(`never refused: ${statuses.join(', ')}`);
+      const allowed = statuses.length - 1;
+      expect(allowed).toBeGreaterThanOrEqual(2);
+      expect(statuses.slice(0, allowed).every((s) => s === 200)).toBe(true);
+      expect(refused.status).toBe(429);
+      expect(refused.json.error).toMatchObject({
+        code: 'rate_limited',
+        message: expect.stringContaining(`daily spend cap of $${DAILY_CAP_USD}`),
+        reasons: ['daily-spend-cap'],
+      });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Date.parse(refused.json.error.resetsAt)).toBeGreaterThan(Date.now());
+      expect(refusedAgain?.status).toBe(429);
+
+      // Assess: it was refused exactly when the spend, priced independently, reached the cap. A
+      // listing is one API request, one audit write and its Lambda time; the token request is not metered.
+      const listing = (durationMs: number): number =>
+        expectedCost(
+          {
+            requestId: '',
+            runToken: '',
+            operation: 'receipts/list',
+            outcome: 'allowed',
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+          },
+          durationMs,
+          config.prices,
+        ).total;
+      const spentBefore = (n: number) => durations.slice(0, n).reduce((usd, d) => usd + listing(d), 0);
+      expect(durations.length).toBe(allowed + 2);
+      expect(spentBefore(allowed - 1)).toBeLessThan(DAILY_CAP_USD);
+      expect(spentBefore(allowed)).toBeGreaterThanOrEqual(DAILY_CAP_USD);
+
+      // Assess: the refusal is in the audit trail, and the trail verifies.
+      expect(verified).toMatchObject({ ok: true });
+      expect(audit).toContainEqual(
+        expect.objectContaining({
+          type: 'connector_denied',
+          decision: 'deny',
+          requestId: refused.json.error.requestId,
+          principal: 'alice',
+          workflow: WORKFLOW,
+          connector: 'receipts',
+          operation: 'list',
+          reasons: ['rate_limited', 'daily-spend-cap'],
+        }),
+      );
+    }, 60_000);
+  });
+});
