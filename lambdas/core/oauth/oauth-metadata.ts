@@ -1,0 +1,95 @@
+/**
+ * Discovery documents of the certificate-less entry point: OAuth 2.0 Protected Resource Metadata
+ * (RFC 9728) for the MCP resource and Authorization Server Metadata (RFC 8414) for the broker, as the
+ * MCP authorization spec asks.
+ */
+
+/** Every URL of the entry point, derived from its public origin. */
+export interface OAuthEndpoints {
+  /** The authorization server's issuer: the public origin, without a trailing slash. */
+  readonly issuer: string;
+  /** The MCP resource (RFC 8707 resource indicator; the `aud` of its access tokens). */
+  readonly resource: string;
+  readonly resourceMetadata: string;
+  readonly authorizationServerMetadata: string;
+  readonly authorization: string;
+  readonly token: string;
+  readonly registration: string;
+  readonly revocation: string;
+  /** Where the corporate IdP sends the user back. */
+  readonly idpCallback: string;
+}
+
+/** Paths the entry point serves (API Gateway resources and local routes). */
+export const OAUTH_PATHS = {
+  mcp: '/v1/mcp',
+  resourceMetadata: '/.well-known/oauth-protected-resource/v1/mcp',
+  resourceMetadataRoot: '/.well-known/oauth-protected-resource',
+  authorizationServerMetadata: '/.well-known/oauth-authorization-server',
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  registration: '/oauth/register',
+  revocation: '/oauth/revoke',
+  idpCallback: '/oauth/callback',
+} as const;
+
+/** The endpoints of an entry point published at `publicUrl` (an origin such as `https://mcp.example.com`). */
+export function oauthEndpoints(publicUrl: string): OAuthEndpoints {
+  const origin = new URL(publicUrl).origin;
+  return {
+    issuer: origin,
+    resource: `${origin}${OAUTH_PATHS.mcp}`,
+    resourceMetadata: `${origin}${OAUTH_PATHS.resourceMetadata}`,
+    authorizationServerMetadata: `${origin}${OAUTH_PATHS.authorizationServerMetadata}`,
+    authorization: `${origin}${OAUTH_PATHS.authorization}`,
+    token: `${origin}${OAUTH_PATHS.token}`,
+    registration: `${origin}${OAUTH_PATHS.registration}`,
+    revocation: `${origin}${OAUTH_PATHS.revocation}`,
+    idpCallback: `${origin}${OAUTH_PATHS.idpCallback}`,
+  };
+}
+
+/** RFC 9728 §2: what a client fetches after a 401 to learn who protects the MCP resource. */
+export function protectedResourceMetadata(
+  endpoints: OAuthEndpoints,
+  scopes: readonly string[],
+): Record<string, unknown> {
+  return {
+    resource: endpoints.resource,
+    authorization_servers: [endpoints.issuer],
+    scopes_supported: [...scopes],
+    bearer_methods_supported: ['header'],
+    resource_name: 'Airlock',
+  };
+}
+
+/** RFC 8414 §2, with the MCP spec's PKCE and Client ID Metadata Document flags. */
+export function authorizationServerMetadata(
+  endpoints: OAuthEndpoints,
+  options: { scopes: readonly string[]; dynamicRegistration: boolean; clientIdMetadataDocuments: boolean },
+): Record<string, unknown> {
+  return {
+    issuer: endpoints.issuer,
+    authorization_endpoint: endpoints.authorization,
+    token_endpoint: endpoints.token,
+    ...(options.dynamicRegistration ? { registration_endpoint: endpoints.registration } : {}),
+    revocation_endpoint: endpoints.revocation,
+    scopes_supported: [...options.scopes],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: options.clientIdMetadataDocuments,
+  };
+}
+
+/**
+ * The `WWW-Authenticate` value of a 401 from the MCP resource (RFC 6750 §3, RFC 9728 §5.1): it points
+ * the client at the resource metadata, which is how an MCP client starts the whole flow.
+ */
+export function bearerChallenge(endpoints: OAuthEndpoints, error?: 'invalid_token'): string {
+  return `Bearer ${error ? `error="${error}", ` : ''}resource_metadata="${endpoints.resourceMetadata}"`;
+}

@@ -1,0 +1,96 @@
+/**
+ * The OAuth entry point's state: clients, sign-ins waiting at the IdP, authorization codes, and
+ * refresh-token families. The port is here; adapters: DynamoDB (AWS and the local pilot's dynalite)
+ * and an in-memory store for tests. Codes and refresh tokens are kept only as SHA-256 hashes.
+ *
+ * Single use is the store's job: {@link OAuthStore.redeemCode} and {@link OAuthStore.useRefreshToken}
+ * must be atomic (a conditional write), so two concurrent redemptions cannot both be the first.
+ */
+import { createHash } from 'node:crypto';
+import type { RegisteredClient } from './oauth-client';
+
+/** An authorization request parked while the user signs in at the corporate IdP. */
+export interface PendingAuthorization {
+  /** Random id, sent to the IdP as `state`. */
+  readonly id: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scope: readonly string[];
+  /** The client's own `state`, returned to it unchanged. */
+  readonly clientState?: string;
+  readonly idpNonce: string;
+  readonly idpCodeVerifier: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  readonly codeHash: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scope: readonly string[];
+  readonly principal: string;
+  readonly workflow: string;
+  /** The family the code's tokens will belong to, fixed now so a replayed code can revoke them. */
+  readonly familyId: string;
+  readonly expiresAt: number;
+}
+
+/** One sign-in: every refresh token rotated from it and every access token issued under it. */
+export interface TokenFamily {
+  readonly familyId: string;
+  readonly clientId: string;
+  readonly principal: string;
+  readonly workflow: string;
+  readonly scope: readonly string[];
+  readonly resource: string;
+  /** ISO 8601; compared with the kill switch's revokeIssuedBefore. */
+  readonly createdAt: string;
+  /** Epoch seconds: the absolute end of the sign-in, never extended by rotation. */
+  readonly expiresAt: number;
+  readonly revokedAt?: string;
+  readonly revokedReason?: string;
+}
+
+export interface RefreshTokenRecord {
+  readonly tokenHash: string;
+  readonly familyId: string;
+  readonly clientId: string;
+  readonly expiresAt: number;
+  /** True once it has been exchanged; a second exchange is a replay. */
+  readonly used: boolean;
+}
+
+/** The outcome of a single-use redemption: the record, and whether this call was the first. */
+export interface Redemption<T> {
+  readonly record: T;
+  readonly firstUse: boolean;
+}
+
+export interface OAuthStore {
+  putClient(client: RegisteredClient, expiresAt?: number): Promise<void>;
+  getClient(clientId: string): Promise<RegisteredClient | undefined>;
+  putPendingAuthorization(pending: PendingAuthorization): Promise<void>;
+  /** Returns and deletes it: a sign-in completes once. */
+  takePendingAuthorization(id: string): Promise<PendingAuthorization | undefined>;
+  putCode(code: AuthorizationCodeRecord): Promise<void>;
+  /** Marks the code used, atomically; `undefined` when no such code exists. */
+  redeemCode(codeHash: string): Promise<Redemption<AuthorizationCodeRecord> | undefined>;
+  putFamily(family: TokenFamily): Promise<void>;
+  getFamily(familyId: string): Promise<TokenFamily | undefined>;
+  /** Marks the family revoked (creating a tombstone when it does not exist yet). */
+  revokeFamily(familyId: string, reason: string, at: Date): Promise<void>;
+  putRefreshToken(token: Omit<RefreshTokenRecord, 'used'>): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks the refresh token used, atomically; `undefined` when no such token exists. */
+  useRefreshToken(tokenHash: string): Promise<Redemption<RefreshTokenRecord> | undefined>;
+}
+
+/** How codes and refresh tokens are keyed: base64url SHA-256, so a store leak yields no usable token. */
+export function opaqueTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
