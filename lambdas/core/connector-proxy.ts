@@ -17,7 +17,7 @@ import type { ParameterValues } from '../connectors/operation-parameters';
 import { type AccessTokenClaims, type AccessTokenVerifier, assertNotRevoked } from './access-token';
 import type { ApprovalDesk, PendingApproval } from './approval-desk';
 import type { AuditLedger } from './audit-ledger';
-import type { AuditEvent } from './audit-record';
+import { type AuditEvent, assertValidAuditEvent } from './audit-record';
 import { canonicalJson } from './canonical-json';
 import { certificateThumbprint } from './certificate-thumbprint';
 import { AirlockError } from './errors';
@@ -144,17 +144,21 @@ export class ConnectorProxy {
   /** Runs one call for an authenticated caller. Throws {@link AirlockError} for every refusal, after recording it. */
   async call(caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
     const started = performance.now();
-    const { connector, op } = this.resolve(caller, call);
+    const known = this.isKnownOperation(call);
+    // Only configured names reach the audit record and the metric dimensions: a caller cannot mint
+    // new dimensions or put arbitrary text in the ledger by naming operations that do not exist.
     const base = {
       principal: caller.principal,
       workflow: caller.workflow,
-      connector: call.connector,
-      operation: call.operation,
+      ...(known ? { connector: call.connector, operation: call.operation } : {}),
       requestId: call.requestId,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
     };
     let upstreamCall: UpstreamCall | undefined;
+    let approvalWrites = 0;
     try {
+      assertRecordableIntent(base);
+      const { connector, op } = this.resolve(caller, call);
       const params = connector.parseParameters(call.operation, call.params);
       upstreamCall = connector.describe(call.operation, params);
       const workflow = this.deps.config.workflows[caller.workflow];
@@ -204,7 +208,8 @@ export class ConnectorProxy {
           docHashes: [],
           details: { approvalId: approval.id, argumentsHash, approverGroup: approval.approverGroup },
         });
-        this.meter(caller, call, 'approval_requested', 0, started, 1);
+        // The approval item and the audit record.
+        this.meter(caller, base, 'approval_requested', 0, started, 2);
         return { status: 'pending_approval', approval };
       }
       if (call.approvalId) {
@@ -217,6 +222,7 @@ export class ConnectorProxy {
           argumentsHash,
           policyVersion: this.deps.policy.versionHash,
         });
+        approvalWrites = 1;
       }
 
       const isWrite = op.access !== 'read';
@@ -246,7 +252,7 @@ export class ConnectorProxy {
           docHashes: [],
           details: { argumentsHash },
         });
-        this.meter(caller, call, 'failed', 0, started, isWrite ? 2 : 1);
+        this.meter(caller, base, 'failed', 0, started, (isWrite ? 2 : 1) + approvalWrites);
         throw error;
       }
       const cleared = this.deps.config.principals[caller.principal]?.clearances.includes('pii') ?? false;
@@ -259,12 +265,19 @@ export class ConnectorProxy {
         docHashes: upstream.documents.map((d) => sha256Hex(d.bytes)),
         details: { argumentsHash, redactions: filtered.redactions, bytesOut: upstream.bytesOut },
       });
-      this.meter(caller, call, 'allowed', upstream.bytesOut, started, isWrite ? 2 : 1);
+      this.meter(caller, base, 'allowed', upstream.bytesOut, started, (isWrite ? 2 : 1) + approvalWrites);
       return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
     } catch (error) {
       if (error instanceof AirlockError && error.code !== 'upstream_error') {
-        await this.recordRefusal(base, error);
-        this.meter(caller, call, error.code === 'forbidden' ? 'denied' : 'refused', 0, started, 1);
+        const recorded = await this.recordRefusal(base, error);
+        this.meter(
+          caller,
+          base,
+          error.code === 'forbidden' ? 'denied' : 'refused',
+          0,
+          started,
+          recorded ? 1 : 0,
+        );
       }
       throw error;
     }
@@ -339,34 +352,45 @@ export class ConnectorProxy {
   private async recordRefusal(
     base: Omit<AuditEvent, 'type' | 'decision' | 'reasons' | 'docHashes'>,
     error: AirlockError,
-  ) {
+  ): Promise<boolean> {
+    const { intent, ...rest } = base;
+    const event = recordableIntent(intent) ? base : rest;
     try {
       await this.deps.ledger.append({
-        ...base,
+        ...event,
         type: 'connector_denied',
         decision: 'deny',
         reasons: [error.code, ...(error.reasons ?? [])],
         docHashes: [],
       });
+      return true;
     } catch {
       // Refused either way.
+      return false;
     }
+  }
+
+  private isKnownOperation(call: ConnectorCall): boolean {
+    const connector = Object.hasOwn(this.deps.config.connectors, call.connector)
+      ? this.deps.config.connectors[call.connector]
+      : undefined;
+    return connector !== undefined && Object.hasOwn(connector.operations, call.operation);
   }
 
   private meter(
     caller: Caller,
-    call: ConnectorCall,
+    names: { connector?: string; operation?: string },
     outcome: 'allowed' | 'denied' | 'approval_requested' | 'failed' | 'refused',
     bytesOut: number,
     started: number,
     dynamodbWrites: number,
   ): void {
-    const connectorConfig = this.deps.config.connectors[call.connector];
+    const connectorConfig = names.connector ? this.deps.config.connectors[names.connector] : undefined;
     this.deps.meter.record({
       runId: caller.claims.jti,
       workflow: caller.workflow,
-      connector: call.connector,
-      operation: call.operation,
+      connector: names.connector,
+      operation: names.operation,
       outcome,
       bytesOut,
       durationMs: performance.now() - started,
@@ -383,4 +407,33 @@ export class ConnectorProxy {
 
 function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** An intent the audit ledger would refuse (it looks like a token or a key) is refused up front, with a reason. */
+function recordableIntent(intent: string | undefined): boolean {
+  if (intent === undefined) return true;
+  try {
+    assertValidAuditEvent({
+      type: 'connector_allowed',
+      principal: 'probe',
+      workflow: 'probe',
+      decision: 'allow',
+      reasons: [],
+      requestId: 'probe',
+      docHashes: [],
+      intent,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function assertRecordableIntent(base: { intent?: string }): void {
+  if (!recordableIntent(base.intent)) {
+    throw new AirlockError(
+      'invalid_request',
+      'intent: it looks like it contains a token or a private key; describe the purpose of the call in words instead.',
+    );
+  }
 }
