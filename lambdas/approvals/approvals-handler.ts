@@ -108,7 +108,7 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
 
 function principalOf(config: AirlockConfig, event: APIGatewayProxyEvent): string {
   const { commonName } = certificateSubject(clientCertificateOf(event));
-  if (!(commonName in config.principals)) {
+  if (!Object.hasOwn(config.principals, commonName)) {
     throw new AirlockError('forbidden', `"${commonName}" is not a principal of this Airlock pilot.`, {
       reasons: ['unknown-principal'],
     });

@@ -100,7 +100,7 @@ async function reportUsage(deps: ConnectorHandlerDeps, event: APIGatewayProxyEve
       },
     );
   }
-  if (!(usage.model in deps.config.prices.models)) {
+  if (!Object.hasOwn(deps.config.prices.models, usage.model)) {
     throw new AirlockError(
       'invalid_request',
       `model: no price for "${usage.model}"; known models: ${Object.keys(deps.config.prices.models).join(', ')}.`,

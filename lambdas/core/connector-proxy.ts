@@ -284,16 +284,18 @@ export class ConnectorProxy {
   }
 
   private resolve(caller: Caller, call: ConnectorCall): { connector: Connector; op: OperationConfig } {
-    const connectorConfig = this.deps.config.connectors[call.connector];
     const connector = this.deps.connectors.get(call.connector);
-    const op: OperationConfig | undefined = connectorConfig?.operations[call.operation];
-    if (!connectorConfig || !connector || !op) {
+    if (!this.isKnownOperation(call) || !connector) {
       throw new AirlockError(
         'not_found',
-        `Unknown operation ${call.connector}/${call.operation}. Operations of your workflow: ${this.operationsOf(caller.workflow).join(', ')}.`,
+        `Unknown operation ${call.connector.slice(0, 64)}/${call.operation.slice(0, 64)}. Operations of your workflow: ${this.operationsOf(caller.workflow).join(', ')}.`,
       );
     }
-    const allowed = this.deps.config.workflows[caller.workflow]?.connectors[call.connector] ?? [];
+    const op: OperationConfig = this.deps.config.connectors[call.connector].operations[call.operation];
+    const workflowConnectors = this.deps.config.workflows[caller.workflow]?.connectors ?? {};
+    const allowed = Object.hasOwn(workflowConnectors, call.connector)
+      ? workflowConnectors[call.connector]
+      : [];
     if (!allowed.includes(call.operation)) {
       throw new AirlockError(
         'forbidden',

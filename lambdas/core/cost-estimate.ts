@@ -39,7 +39,7 @@ export function estimateCost(prices: Prices, usage: ResourceUsage): CostBreakdow
   const dynamodb = usage.dynamodbWrites * prices.dynamodbWrite;
   let llm = 0;
   if (usage.llm) {
-    const price = prices.models[usage.llm.model];
+    const price = Object.hasOwn(prices.models, usage.llm.model) ? prices.models[usage.llm.model] : undefined;
     if (!price) throw new RangeError(`no price for model "${usage.llm.model}"`);
     llm =
       (usage.llm.inputTokens / 1e6) * price.inputPerMillionTokens +

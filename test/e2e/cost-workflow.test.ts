@@ -45,6 +45,8 @@ interface MeteredRequest {
   readonly runToken: string;
   readonly secretsManagerCalls: number;
   readonly dynamodbWrites: number;
+  /** Of those, writes to the approvals table (the rest are audit records). */
+  readonly approvalWrites?: number;
   readonly llm?: (typeof LLM_USAGE)[number];
 }
 
@@ -247,12 +249,14 @@ describe('Command: airlock cost report --local', () => {
             { glCode: '6400', amount: 2500, currency: 'EUR', memo: 'Conference travel Q3' },
             202,
           );
-          // Held for a manager: nothing reaches the ERP; one connector_pending record.
+          // Held for a manager: nothing reaches the ERP; the pending approval item and one
+          // connector_pending record.
           record(above, {
             operation: 'erp/createJournalEntry',
             outcome: 'approval_requested',
             secretsManagerCalls: 0,
-            dynamodbWrites: 1,
+            dynamodbWrites: 2,
+            approvalWrites: 1,
           });
           const reported = await alice.request('POST', '/v1/usage', {
             token,
@@ -313,10 +317,10 @@ describe('Command: airlock cost report --local', () => {
       );
     });
 
-    it('prices one DynamoDB write per audit record each request appended', () => {
+    it('prices one DynamoDB write per audit record each request appended, plus its approval item', () => {
       // Assess: the write counts the expected cost uses are the records the ledger really holds.
       const recordsPerRequest = made.map((r) => audit.filter((a) => a.requestId === r.requestId).length);
-      expect(recordsPerRequest).toEqual(made.map((r) => r.dynamodbWrites));
+      expect(recordsPerRequest).toEqual(made.map((r) => r.dynamodbWrites - (r.approvalWrites ?? 0)));
     });
 
     it('shows the runs, calls, refusals, approval holds and LLM tokens the workflow made', () => {
