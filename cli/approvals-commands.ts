@@ -15,7 +15,7 @@ import type { ApprovalRecord, ApprovalStatus } from '../lambdas/core/approval-de
 import { canonicalJson } from '../lambdas/core/canonical-json';
 import { readPilotState } from '../local/local-state';
 import { createMtlsFetch, type MtlsFetch } from '../local/mtls-fetch';
-import { type CliContext, CliError, type CliIo, EXIT } from './cli-context';
+import { type CliContext, CliError, EXIT } from './cli-context';
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'executed'];
 
@@ -37,14 +37,6 @@ const UNREACHABLE = new Set([
   'ECONNRESET',
   'EHOSTUNREACH',
 ]);
-
-/**
- * The CLI's I/O, plus the standard input the confirmation prompt reads.
- * @default stdin - the process's standard input (a prompt is only shown when stdin and stderr are terminals)
- */
-export interface ApprovalsIo extends CliIo {
-  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-}
 
 interface TargetOptions {
   readonly local?: boolean;
@@ -78,83 +70,91 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
         '(--local --as <principal>, or --server URL --cert FILE --key FILE).',
     );
 
-  withTarget(approvals.command('list'))
-    .description('List the approvals you may decide (and your own requests).')
-    .option('--status <status>', `one of ${STATUSES.join(', ')}`, 'pending')
-    .action(async (options: TargetOptions & { status: string }) => {
-      const status = parseStatus(options.status);
-      await withApi(context, options, async (target) => {
-        const { approvals: list } = await callApi<{ approvals: ApprovalRecord[] }>(
-          target,
-          'GET',
-          `/v1/approvals?status=${encodeURIComponent(status)}`,
-        );
-        const who = target.principal ? ` (as ${target.principal})` : '';
-        context.result(
-          list.length === 0
-            ? `No ${status} approvals you may see${who}.`
-            : [
-                `${list.length} ${status} approval${list.length === 1 ? '' : 's'}${who}:`,
-                ...list.map(summaryLine),
-              ],
-          { approvals: list },
-        );
-      });
+  withTarget(
+    approvals
+      .command('list')
+      .description('List the approvals you may decide (and your own requests).')
+      .option('--status <status>', `one of ${STATUSES.join(', ')}`, 'pending'),
+  ).action(async (options: TargetOptions & { status: string }) => {
+    const status = parseStatus(options.status);
+    await withApi(context, options, async (target) => {
+      const { approvals: list } = await callApi<{ approvals: ApprovalRecord[] }>(
+        target,
+        'GET',
+        `/v1/approvals?status=${encodeURIComponent(status)}`,
+      );
+      const who = target.principal ? ` (as ${target.principal})` : '';
+      context.result(
+        list.length === 0
+          ? `No ${status} approvals you may see${who}.`
+          : [
+              `${list.length} ${status} approval${list.length === 1 ? '' : 's'}${who}:`,
+              ...list.map(summaryLine),
+            ],
+        { approvals: list },
+      );
     });
+  });
 
-  withTarget(approvals.command('show <id>'))
-    .description('Show one approval: who asks, the exact call that will run, and its sha256.')
-    .action(async (id: string, options: TargetOptions) => {
-      await withApi(context, options, async (target) => {
-        const approval = await fetchApproval(target, id);
-        context.result(describeApproval(approval), { approval });
-      });
+  withTarget(
+    approvals
+      .command('show <id>')
+      .description('Show one approval: who asks, the exact call that will run, and its sha256.'),
+  ).action(async (id: string, options: TargetOptions) => {
+    await withApi(context, options, async (target) => {
+      const approval = await fetchApproval(target, id);
+      context.result(describeApproval(approval), { approval });
     });
+  });
 
-  withTarget(approvals.command('approve <id>'))
-    .description('Approve a held call after reading its full preview; the requester may then run it once.')
-    .option('--reason <text>', 'why it is fine (required): the requester and the auditors read it')
-    .option('--yes', 'approve without asking (required when not on a terminal)')
-    .action(async (id: string, options: DecisionOptions) => {
-      const reason = parseReason(options.reason);
-      const io = context.io as ApprovalsIo;
-      const stdin = io.stdin ?? process.stdin;
-      const interactive = Boolean(stdin.isTTY && io.stderr.isTTY) && !context.json;
-      if (!options.yes && !interactive) {
-        throw new CliError(
-          `approve: ${context.json ? 'with --json' : 'not on a terminal, so'} nobody can confirm; read the preview with \`airlock approvals show ${id}\` and pass --yes to approve`,
-          EXIT.usage,
-        );
+  withTarget(
+    approvals
+      .command('approve <id>')
+      .description('Approve a held call after reading its full preview; the requester may then run it once.')
+      .option('--reason <text>', 'why it is fine (required): the requester and the auditors read it')
+      .option('--yes', 'approve without asking (required when not on a terminal)'),
+  ).action(async (id: string, options: DecisionOptions) => {
+    const reason = parseReason(options.reason);
+    // A prompt is only shown to a person: stdin and stderr both terminals, and no --json.
+    const stdin = context.stdin;
+    const interactive = Boolean(stdin.isTTY && context.io.stderr.isTTY) && !context.json;
+    if (!options.yes && !interactive) {
+      throw new CliError(
+        `approve: ${context.json ? 'with --json' : 'not on a terminal, so'} nobody can confirm; read the preview with \`airlock approvals show ${id}\` and pass --yes to approve`,
+        EXIT.usage,
+      );
+    }
+    await withApi(context, options, async (target) => {
+      const approval = await fetchApproval(target, id);
+      assertPreviewHash(approval);
+      // The approver sees the full call before deciding, on stderr so stdout keeps only the result.
+      if (!context.json) context.notice(describeApproval(approval).join('\n'));
+      if (!options.yes && approval.status === 'pending') {
+        await confirm(stdin, context.io.stderr, id, target.principal);
       }
-      await withApi(context, options, async (target) => {
-        const approval = await fetchApproval(target, id);
-        assertPreviewHash(approval);
-        // The approver sees the full call before deciding, on stderr so stdout keeps only the result.
-        if (!context.json) context.notice(describeApproval(approval).join('\n'));
-        if (!options.yes && approval.status === 'pending') {
-          await confirm(stdin, io.stderr, id, target.principal);
-        }
-        const decided = await decide(target, id, 'approve', reason);
-        context.result(
-          `Approved ${decided.id}${by(target)}: ${decided.principal} may now re-send the call once, before ${decided.expiresAt}.`,
-          { approval: decided },
-        );
-      });
+      const decided = await decide(target, id, 'approve', reason);
+      context.result(
+        `Approved ${decided.id}${by(target)}: ${decided.principal} may now re-send the call once, before ${decided.expiresAt}.`,
+        { approval: decided },
+      );
     });
+  });
 
-  withTarget(approvals.command('reject <id>'))
-    .description('Reject a held call; the requester is told your reason and must not retry it.')
-    .option('--reason <text>', 'why not (required): the requester and the auditors read it')
-    .action(async (id: string, options: DecisionOptions) => {
-      const reason = parseReason(options.reason);
-      await withApi(context, options, async (target) => {
-        const decided = await decide(target, id, 'reject', reason);
-        context.result(
-          `Rejected ${decided.id}${by(target)} (${decided.connector}/${decided.operation} requested by ${decided.principal}): "${reason}".`,
-          { approval: decided },
-        );
-      });
+  withTarget(
+    approvals
+      .command('reject <id>')
+      .description('Reject a held call; the requester is told your reason and must not retry it.')
+      .option('--reason <text>', 'why not (required): the requester and the auditors read it'),
+  ).action(async (id: string, options: DecisionOptions) => {
+    const reason = parseReason(options.reason);
+    await withApi(context, options, async (target) => {
+      const decided = await decide(target, id, 'reject', reason);
+      context.result(
+        `Rejected ${decided.id}${by(target)} (${decided.connector}/${decided.operation} requested by ${decided.principal}): "${reason}".`,
+        { approval: decided },
+      );
     });
+  });
 }
 
 /** The options every approvals command takes to say where the API is and who the approver is. */
@@ -213,7 +213,12 @@ async function localTarget(context: CliContext, options: TargetOptions): Promise
   }
   const home = context.home;
   const pilot = await readPilotState(home);
-  if (!pilot) throw new CliError('the local pilot is not running: npm start', EXIT.failed);
+  if (!pilot) {
+    throw new CliError(
+      `the local pilot in ${home} is not running: start it with \`npm start\` (or set AIRLOCK_HOME to its folder)`,
+      EXIT.failed,
+    );
+  }
   const certs = join(home, 'certs');
   const [cert, key, ca] = await Promise.all([
     readPem(join(certs, `${principal}.pem`), `--as ${principal}`, principal),

@@ -66,7 +66,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .command('audit')
     .description('Verify, export and anchor the tamper-evident audit trail.');
 
-  withAwsOptions(
+  withTrailOptions(
     withWindowOptions(
       audit
         .command('verify')
@@ -74,21 +74,24 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
           'Recompute every record hash, link and digest signature; exit 1 naming the first record or digest that does not hold.',
         ),
     ),
+    { digests: true },
   ).action((options: WindowOptions) => verify(context, options));
 
-  withAwsOptions(
+  withTrailOptions(
     withWindowOptions(
       audit
         .command('export')
         .description('Write the records in a time range as JSON Lines (canonical JSON, hashes kept).')
         .option('--out <file>', 'write to this new file (never overwritten) instead of stdout'),
     ),
+    { digests: false },
   ).action((options: ExportOptions) => exportTrail(context, options));
 
-  withAwsOptions(
+  withTrailOptions(
     audit
       .command('anchor')
       .description('Sign the chain heads now and store the digests (normally the schedule does).'),
+    { digests: true },
   ).action((options: AuditOptions) => anchor(context, options));
 }
 
@@ -98,10 +101,13 @@ function withWindowOptions(command: Command): Command {
     .option('--to <time>', 'end of the time range, ISO 8601 (a date alone means the end of that day, UTC)');
 }
 
-function withAwsOptions(command: Command): Command {
-  return command
+/** Where the trail is: the local pilot, or the deployment's table (and, with digests, its bucket and key). */
+function withTrailOptions(command: Command, needs: { digests: boolean }): Command {
+  command
     .option('--local', 'use the local pilot under AIRLOCK_HOME instead of AWS')
-    .option('--table <name>', 'audit table (default: $AIRLOCK_AUDIT_TABLE)')
+    .option('--table <name>', 'audit table (default: $AIRLOCK_AUDIT_TABLE)');
+  if (!needs.digests) return command;
+  return command
     .option('--bucket <name>', 'digest bucket (default: $AIRLOCK_DIGEST_BUCKET)')
     .option('--key-id <arn>', 'signing key ARN (default: $AIRLOCK_SIGNING_KEY_ID)');
 }

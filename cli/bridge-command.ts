@@ -61,11 +61,7 @@ interface BridgeCommandFlags {
 }
 
 /** Registers `airlock bridge`. */
-export function registerBridgeCommand(
-  program: Command,
-  context: CliContext,
-  stdin: Readable = process.stdin,
-): void {
+export function registerBridgeCommand(program: Command, context: CliContext): void {
   program
     .command('bridge')
     .description(
@@ -91,7 +87,11 @@ export function registerBridgeCommand(
     .option('--duration-minutes <n>', "token lifetime (default: the workflow's maximum)", parseMinutes)
     .action(async (flags: BridgeCommandFlags) => {
       const options = resolveBridgeOptions(flags, context);
-      await runBridge(options, { stdin, stdout: context.io.stdout, stderr: context.io.stderr });
+      await runBridge(options, {
+        stdin: context.stdin,
+        stdout: context.io.stdout,
+        stderr: context.io.stderr,
+      });
     });
 }
 

@@ -2,7 +2,9 @@
  * What every `airlock` command shares: where the config and the local state live, how results are
  * printed (human text or `--json`), and the exit codes scripts rely on.
  */
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AirlockError } from '../lambdas/core/errors';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 
@@ -30,9 +32,15 @@ export interface GlobalOptions {
   readonly json?: boolean;
 }
 
+/** Where a command reads and writes: the process's own streams, or a test's. */
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * What a prompt reads (`approvals approve`) and the desktop's MCP channel (`bridge`).
+   * @default process.stdin
+   */
+  readonly stdin?: Readable & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
 }
@@ -40,6 +48,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
 };
@@ -57,6 +66,11 @@ export class CliContext {
   /** The config file path: `--config`, else `AIRLOCK_CONFIG`, else the kit's example pilot. */
   get configPath(): string {
     return resolve(this.io.cwd, this.globals().config ?? this.io.env.AIRLOCK_CONFIG ?? DEFAULT_CONFIG_PATH);
+  }
+
+  /** Standard input: the test's, else the process's. */
+  get stdin(): Readable & { isTTY?: boolean } {
+    return this.io.stdin ?? process.stdin;
   }
 
   /** The local pilot's state folder: `AIRLOCK_HOME`, else `.airlock/` in the current folder. */
@@ -94,4 +108,31 @@ export class CliContext {
   notice(message: string): void {
     this.io.stderr.write(`${message}\n`);
   }
+
+  /** A path as the operator would type it: relative to the current folder when inside it. */
+  displayPath(path: string): string {
+    const rel = relative(this.io.cwd, path);
+    return rel.startsWith('..') ? path : rel;
+  }
+}
+
+/**
+ * Runs a domain call and turns its typed failures into CLI errors: a refused input is a usage error
+ * (exit 2), a dependency failure (AWS permission, missing credentials, unreadable file) exit 1.
+ */
+export async function withCliErrors<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (error instanceof AirlockError && error.code === 'invalid_request') {
+      throw new CliError(error.message, EXIT.usage, { cause: error });
+    }
+    throw new CliError(describeFailure(error), EXIT.failed, { cause: error });
+  }
+}
+
+/** One sentence for a failure (the adapters already phrase AWS errors for the operator). */
+export function describeFailure(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,26 +1,18 @@
 /**
  * `airlock kill-switch engage|release|status`: the operator's side of the kill switch, over SSM with the
  * operator's own AWS credentials, or over the local pilot's parameter files with `--local`.
- * Also exports what `airlock revoke` shares with it: who is acting, the local audit record, and how
- * domain errors become CLI errors.
  */
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
-import { relative } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
 import {
   type ConcurrencyChange,
   LambdaConcurrencyController,
 } from '../lambdas/adapters/aws/lambda-concurrency-controller';
 import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch-parameters';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
-import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
-import type { AuditEvent, AuditRecord } from '../lambdas/core/audit-record';
-import { AirlockError } from '../lambdas/core/errors';
+import type { AuditEvent } from '../lambdas/core/audit-record';
 import { killSwitchPrefix } from '../lambdas/core/kill-switch';
 import {
   engageKillSwitch,
@@ -30,14 +22,17 @@ import {
   killSwitchStatus,
   releaseKillSwitch,
 } from '../lambdas/core/kill-switch-operator';
-import {
-  type KillSwitchParameterSource,
-  type KillSwitchParameterWriter,
-  systemClock,
-} from '../lambdas/core/ports';
+import type { KillSwitchParameterSource, KillSwitchParameterWriter } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
-import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
-import { type CliContext, CliError, EXIT } from './cli-context';
+import { type CliContext, CliError, describeFailure, EXIT, withCliErrors } from './cli-context';
+import {
+  type AuditOutcome,
+  appendOrFail,
+  type LocalLedger,
+  notRecorded,
+  openLocalLedger,
+  operatorIdentity,
+} from './operator-audit';
 
 /** What the anchor function does with a kill-switch change in AWS; printed so the operator knows where to look. */
 const AWS_AUDIT_NOTE =
@@ -70,27 +65,17 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
     .command('kill-switch')
     .description('Seal Airlock (globally or for one workflow), release it, or show its state.');
 
-  killSwitch
+  const engage = killSwitch
     .command('engage')
     .description(
       'Engage the kill switch: every function refuses within killSwitch.cacheSeconds, and tokens issued before now stay revoked after release.',
     )
     .option('--reason <text>', 'why (required): the on-call and the auditors read it later')
     .option('--workflow <name>', 'seal only this workflow of the config (default: the global switch)')
-    .option('--hard', 'also set the broker and connector functions to reserved concurrency 0 (AWS only)')
-    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
-    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
-    .option(
-      '--broker-function <name>',
-      'deployed broker function, for --hard (default: $AIRLOCK_BROKER_FUNCTION)',
-    )
-    .option(
-      '--connector-function <name>',
-      'deployed connector function, for --hard (default: $AIRLOCK_CONNECTOR_FUNCTION)',
-    )
-    .action((options: ChangeOptions) => runEngage(context, options));
+    .option('--hard', 'also set the broker and connector functions to reserved concurrency 0 (AWS only)');
+  withChangeOptions(engage).action((options: ChangeOptions) => runEngage(context, options));
 
-  killSwitch
+  const release = killSwitch
     .command('release')
     .description(
       'Release the kill switch; with --hard first restore the functions’ configured reserved concurrency.',
@@ -100,18 +85,8 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
     .option(
       '--hard',
       'first restore reserved concurrency from config functions.reservedConcurrency (AWS only)',
-    )
-    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
-    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
-    .option(
-      '--broker-function <name>',
-      'deployed broker function, for --hard (default: $AIRLOCK_BROKER_FUNCTION)',
-    )
-    .option(
-      '--connector-function <name>',
-      'deployed connector function, for --hard (default: $AIRLOCK_CONNECTOR_FUNCTION)',
-    )
-    .action((options: ChangeOptions) => runRelease(context, options));
+    );
+  withChangeOptions(release).action((options: ChangeOptions) => runRelease(context, options));
 
   killSwitch
     .command('status')
@@ -121,6 +96,21 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
     .option('--workflow <name>', 'report on this workflow only (default: every workflow of the config)')
     .option('--local', 'read the local pilot in AIRLOCK_HOME instead of AWS')
     .action((options: TargetOptions) => runStatus(context, options));
+}
+
+/** The options engage and release share: where, who, and the functions hard mode acts on. */
+function withChangeOptions(command: Command): Command {
+  return command
+    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
+    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
+    .option(
+      '--broker-function <name>',
+      'deployed broker function, for --hard (default: $AIRLOCK_BROKER_FUNCTION)',
+    )
+    .option(
+      '--connector-function <name>',
+      'deployed connector function, for --hard (default: $AIRLOCK_CONNECTOR_FUNCTION)',
+    );
 }
 
 async function runEngage(context: CliContext, options: ChangeOptions): Promise<void> {
@@ -263,11 +253,6 @@ function parameterLine(status: KillSwitchParameterStatus): string {
   return `${status.engaged ? 'ENGAGED' : 'released'} by ${status.changedBy} at ${status.changedAt}: "${status.reason}"${sealed}`;
 }
 
-/** Where the record of a change went: the local ledger (chain and seq), or who records it in AWS. */
-export type AuditOutcome =
-  | { readonly recorded: true; readonly chainId: string; readonly seq: number; readonly hash: string }
-  | { readonly recordedBy: string };
-
 function printChange(
   context: CliContext,
   backend: ParameterBackend,
@@ -278,7 +263,7 @@ function printChange(
   const file = backend.fileOf?.(change.parameter);
   const lines = [
     change.summary,
-    `  parameter:  ${change.parameter}${file ? ` (${displayPath(context, file)})` : ''}`,
+    `  parameter:  ${change.parameter}${file ? ` (${context.displayPath(file)})` : ''}`,
     `  reason:     ${change.value.reason}`,
     `  changed by: ${change.value.changedBy}`,
     `  effective:  by ${change.effectiveBy.toISOString()} (killSwitch.cacheSeconds after the change)`,
@@ -352,107 +337,6 @@ function killSwitchEvent(change: KillSwitchChange, hard: boolean): AuditEvent {
   };
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Shared with `airlock revoke`.
-
-/** An audit ledger over the local pilot's DynamoDB (the running pilot's, or one opened for this run). */
-export interface LocalLedger {
-  readonly ledger: AuditLedger;
-  close(): Promise<void>;
-}
-
-/**
- * A ledger with a chain of its own for this CLI run (chains are per writer, so a CLI run never races a
- * function or the local pilot for a position).
- */
-export function cliAuditLedger(client: DynamoDBDocumentClient, tableName: string): AuditLedger {
-  return new AuditLedger({
-    store: new DynamoDbAuditStore({ client, tableName }),
-    chainId: newChainId('cli', randomUUID()),
-    clock: systemClock,
-  });
-}
-
-/** Opens the local pilot's audit table (see {@link openLocalDynamo}); throws when it cannot be opened. */
-export async function openLocalLedger(home: string): Promise<LocalLedger> {
-  const dynamo = await openLocalDynamo(home);
-  return { ledger: cliAuditLedger(dynamo.doc, LOCAL_TABLES.audit), close: () => dynamo.close() };
-}
-
-/**
- * Appends the record of a change that already happened.
- * @throws CliError (exit 1) saying the change is in effect but not recorded, when the append fails.
- */
-export async function appendOrFail(
-  ledger: LocalLedger | AuditLedger,
-  event: AuditEvent,
-  whatHappened: string,
-): Promise<AuditOutcome & { recorded: true }> {
-  const target = ledger instanceof AuditLedger ? ledger : ledger.ledger;
-  let record: AuditRecord;
-  try {
-    record = await target.append(event);
-  } catch (error) {
-    throw notRecorded(whatHappened, error);
-  }
-  return { recorded: true, chainId: record.chainId, seq: record.seq, hash: record.hash };
-}
-
-function notRecorded(whatHappened: string, error: unknown): CliError {
-  return new CliError(
-    `${whatHappened} But its audit record could not be written (${describeFailure(error)}): note the change in the incident ticket.`,
-    EXIT.failed,
-    { cause: error },
-  );
-}
-
-/**
- * Who is acting, for the parameter value, the revocation item and the audit record:
- * `--changed-by`, else `AIRLOCK_OPERATOR`, else the OS user name.
- * @throws CliError (usage) when none of them names anyone.
- */
-export function operatorIdentity(context: CliContext, flag: string | undefined): string {
-  const candidates = [flag, context.io.env.AIRLOCK_OPERATOR, osUserName()];
-  const found = candidates.map((c) => c?.trim()).find((c) => c !== undefined && c !== '');
-  if (found === undefined) {
-    throw new CliError(
-      'who is acting is unknown: pass --changed-by <who> or set AIRLOCK_OPERATOR',
-      EXIT.usage,
-    );
-  }
-  return found;
-}
-
-function osUserName(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    // No passwd entry (some containers): the operator must say who they are.
-    return undefined;
-  }
-}
-
-/**
- * Runs a domain call and turns its typed failures into CLI errors: a refused input is a usage error
- * (exit 2), a dependency failure (AWS permission, missing credentials, unreadable file) exit 1.
- */
-export async function withCliErrors<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (error instanceof AirlockError && error.code === 'invalid_request') {
-      throw new CliError(error.message, EXIT.usage, { cause: error });
-    }
-    throw new CliError(describeFailure(error), EXIT.failed, { cause: error });
-  }
-}
-
-/** One sentence for a failure (the adapters already phrase AWS errors for the operator). */
-export function describeFailure(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * The workflow named by `--workflow`, checked against the config.
  * @throws CliError (usage) naming the known workflows.
@@ -516,9 +400,4 @@ function hardModeFunctions(
 
 function scopeName(workflow: string | undefined): string {
   return workflow === undefined ? 'global' : `workflow "${workflow}"`;
-}
-
-function displayPath(context: CliContext, path: string): string {
-  const rel = relative(context.io.cwd, path);
-  return rel.startsWith('..') ? path : rel;
 }

@@ -1,4 +1,3 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { PolicyValidationError } from '../lambdas/core/policy-engine';
 import { ConfigError } from '../lib/config/load-config';
@@ -27,10 +26,7 @@ export function registerLocalCommands(program: Command, context: CliContext): vo
       } catch (error) {
         throw startFailure(error, port);
       }
-      const display = (path: string) => {
-        const rel = relative(context.io.cwd, path);
-        return rel.startsWith('..') ? path : rel;
-      };
+      const display = (path: string) => context.displayPath(path);
       const alice = Object.keys(config.principals)[0];
       const workflow = Object.keys(config.workflows)[0];
       const files = alice ? pilot.certificates.client(alice) : undefined;

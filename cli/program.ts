@@ -6,7 +6,15 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovalsCommands } from './approvals-commands';
 import { registerAuditCommands } from './audit-commands';
 import { registerBridgeCommand } from './bridge-command';
-import { CliContext, CliError, type CliIo, EXIT, type GlobalOptions, processIo } from './cli-context';
+import {
+  CliContext,
+  CliError,
+  type CliIo,
+  describeFailure,
+  EXIT,
+  type GlobalOptions,
+  processIo,
+} from './cli-context';
 import { registerConfigCommands } from './config-commands';
 import { registerCostCommands } from './cost-commands';
 import { registerKillSwitchCommands } from './kill-switch-commands';
@@ -24,6 +32,8 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // One prefix for every failure, commander's usage errors included.
+      outputError: (text, write) => write(text.replace(/^error: /, 'airlock: ')),
     });
   const context = new CliContext(io, () => program.opts<GlobalOptions>());
   registerConfigCommands(program, context);
@@ -37,7 +47,11 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   return { program, context };
 }
 
-/** Runs the CLI and returns the exit code (never throws, never prints a stack trace). */
+/**
+ * Runs the CLI and returns the exit code (never throws, never prints a stack trace). Every failure is one
+ * line on stderr, `airlock: ...`; with `--json` stdout also gets `{"error":{"message","exitCode"}}`
+ * unless the command already printed its result there.
+ */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const { program, context } = buildProgram(io);
   try {
@@ -52,18 +66,29 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       ) {
         return EXIT.ok;
       }
+      // Commander already wrote its message (or the help) to stderr; a script reading --json gets it too.
+      if (context.json) printJsonError(io, usageMessage(error), EXIT.usage);
       return EXIT.usage;
     }
     if (error instanceof CliError) {
-      if (context.json && !error.resultPrinted) {
-        io.stdout.write(
-          `${JSON.stringify({ error: { message: error.message, exitCode: error.exitCode } })}\n`,
-        );
-      }
+      if (context.json && !error.resultPrinted) printJsonError(io, error.message, error.exitCode);
       io.stderr.write(`airlock: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`airlock: unexpected failure: ${(error as Error)?.message ?? String(error)}\n`);
+    // Anything else is a bug in Airlock, not the operator's mistake: say so, in one line.
+    const message = `unexpected failure (a bug in Airlock; please report it with the command you ran): ${describeFailure(error)}`;
+    if (context.json) printJsonError(io, message, EXIT.failed);
+    io.stderr.write(`airlock: ${message}\n`);
     return EXIT.failed;
   }
+}
+
+function printJsonError(io: CliIo, message: string, exitCode: number): void {
+  io.stdout.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
+}
+
+/** Commander's message without its `error: ` prefix; a command group run without a command has none. */
+function usageMessage(error: CommanderError): string {
+  if (error.code === 'commander.help') return 'a command is required (run with --help for usage)';
+  return error.message.replace(/^error: /, '');
 }

@@ -11,15 +11,8 @@ import type { AuditEvent } from '../lambdas/core/audit-record';
 import { systemClock } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
 import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
-import { type CliContext, CliError, EXIT } from './cli-context';
-import {
-  type AuditOutcome,
-  appendOrFail,
-  cliAuditLedger,
-  describeFailure,
-  operatorIdentity,
-  withCliErrors,
-} from './kill-switch-commands';
+import { type CliContext, CliError, describeFailure, EXIT, withCliErrors } from './cli-context';
+import { type AuditOutcome, appendOrFail, cliAuditLedger, operatorIdentity } from './operator-audit';
 
 /** A jti as Airlock issues it (a UUID), with room for other issuers' ids; nothing that could smuggle markup. */
 const JTI = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -52,6 +52,7 @@ import {
   type TokenSigner,
 } from '../lambdas/core/ports';
 import { RateLimiter } from '../lambdas/core/rate-limiter';
+import { SpendCap } from '../lambdas/core/spend-cap';
 import { UsageMeter } from '../lambdas/core/usage-meter';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
@@ -110,6 +111,9 @@ export interface LocalPilot {
   close(): Promise<void>;
 }
 
+/** Local requests are priced as the deployed functions run them (the house function's default memory). */
+export const LOCAL_FUNCTION_MEMORY_MB = 512;
+
 /** The issuer and audience of local tokens. */
 export const LOCAL_ISSUER = 'https://localhost';
 export const LOCAL_AUDIENCE = 'https://localhost/v1';
@@ -149,7 +153,8 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     }
 
     // State: dynalite on a LevelDB folder, with the same tables as in AWS.
-    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0 });
+    // Its own thread: the audit writes are serialized, so their latency bounds the pilot's throughput.
+    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0, thread: 'worker' });
     closers.push(() => dynalite.close());
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
     closers.push(() => dynamo.destroy());
@@ -185,10 +190,17 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
 
     const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
+    const emf = new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) });
+    const spendCap = new SpendCap(config.workflows, clock);
     const meter = new UsageMeter(
       config.prices,
-      new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
-      1024,
+      {
+        record: (point) => {
+          emf.record(point);
+          spendCap.record(point);
+        },
+      },
+      LOCAL_FUNCTION_MEMORY_MB,
     );
 
     const registry = createConnectors(config, {
@@ -221,6 +233,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       approvals,
       rateLimiter: new RateLimiter(clock),
       meter,
+      spendCap,
       clock,
     });
     const broker = new CredentialBroker({
@@ -232,6 +245,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       clock,
       issuer: LOCAL_ISSUER,
       audience: LOCAL_AUDIENCE,
+      meter,
     });
 
     const logUnexpected = (message: string, error: unknown) =>
@@ -320,14 +334,14 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
  * (and may reach only it), so the seed's workflow runs end to end without any real system.
  */
 export function localizeConfig(config: AirlockConfig, sampleErpUrl: string): AirlockConfig {
-  const connectors = Object.fromEntries(
-    Object.entries(config.connectors).map(([name, connector]) => [
-      name,
+  // Keep the config's prototype-less maps: requests name connectors, and `__proto__` must name none.
+  const connectors: AirlockConfig['connectors'] = Object.create(null);
+  for (const [name, connector] of Object.entries(config.connectors)) {
+    connectors[name] =
       connector.kind === 'http-api'
         ? { ...connector, baseUrl: sampleErpUrl, allowedHosts: [new URL(sampleErpUrl).hostname] }
-        : connector,
-    ]),
-  );
+        : connector;
+  }
   return { ...config, connectors };
 }
 

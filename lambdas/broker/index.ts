@@ -4,6 +4,7 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { EmfMetricsSink } from '../adapters/aws/emf-metrics-sink';
 import { KmsTokenSigner } from '../adapters/aws/kms-token-signer';
 import {
   createDocumentClient,
@@ -11,12 +12,14 @@ import {
   createLedger,
   loadBundledConfig,
   loadBundledPolicyEngine,
+  logger,
   logUnexpected,
   requiredEnv,
   tokenIdentifiers,
 } from '../adapters/aws/lambda-runtime';
 import { CredentialBroker } from '../core/credential-broker';
 import { systemClock } from '../core/ports';
+import { UsageMeter } from '../core/usage-meter';
 import { createBrokerHandler } from './broker-handler';
 
 const config = loadBundledConfig();
@@ -29,6 +32,11 @@ const broker = new CredentialBroker({
   ledger: createLedger(createDocumentClient()),
   clock: systemClock,
   ...tokenIdentifiers(config),
+  meter: new UsageMeter(
+    config.prices,
+    new EmfMetricsSink({ onError: (error) => logger.warn('metrics not recorded', error as Error) }),
+    Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 512),
+  ),
 });
 const route = createBrokerHandler({
   broker,

@@ -31,56 +31,92 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * @throws CanonicalJsonError naming the path of the first value that has no canonical form.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$', new Set());
+  return write(value, { segments: [], ancestors: new Set() });
 }
 
-function write(value: unknown, path: string, ancestors: Set<object>): string {
+/**
+ * Where the writer is. The path of a value is kept as segments and turned into text only for an
+ * error: the ledger canonicalizes several records per request, and building every member's path
+ * string up front was most of this function's allocations.
+ */
+interface WriteState {
+  /** Member names and array indexes from the root to the value being written. */
+  readonly segments: Array<string | number>;
+  readonly ancestors: Set<object>;
+}
+
+function pathOf(state: WriteState): string {
+  let path = '$';
+  for (const segment of state.segments) path += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  return path;
+}
+
+function write(value: unknown, state: WriteState): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path, `${value} is not a finite number`);
+      if (!Number.isFinite(value))
+        throw new CanonicalJsonError(pathOf(state), `${value} is not a finite number`);
       return JSON.stringify(value);
     case 'string':
-      if (LONE_SURROGATE.test(value))
-        throw new CanonicalJsonError(path, 'string holds a lone UTF-16 surrogate');
-      return JSON.stringify(value);
+      return writeString(value, state);
     case 'object':
-      return writeObject(value, path, ancestors);
+      return writeObject(value, state);
     default:
-      throw new CanonicalJsonError(path, `a ${typeof value} has no JSON form`);
+      throw new CanonicalJsonError(pathOf(state), `a ${typeof value} has no JSON form`);
   }
 }
 
-function writeObject(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw new CanonicalJsonError(path, 'value refers to itself (cycle)');
+function writeString(value: string, state: WriteState): string {
+  if (LONE_SURROGATE.test(value))
+    throw new CanonicalJsonError(pathOf(state), 'string holds a lone UTF-16 surrogate');
+  return JSON.stringify(value);
+}
+
+// An error ends the whole canonicalJson call, so the state is only restored on success.
+function writeObject(value: object, state: WriteState): string {
+  const { segments, ancestors } = state;
+  if (ancestors.has(value)) throw new CanonicalJsonError(pathOf(state), 'value refers to itself (cycle)');
   ancestors.add(value);
-  try {
-    if (Array.isArray(value)) {
-      const items = value.map((item, index) => {
-        const itemPath = `${path}[${index}]`;
-        if (item === undefined)
-          throw new CanonicalJsonError(itemPath, 'undefined is not allowed in an array');
-        return write(item, itemPath, ancestors);
-      });
-      return `[${items.join(',')}]`;
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let index = 0; index < value.length; index++) {
+      segments.push(index);
+      const item: unknown = value[index];
+      if (item === undefined)
+        throw new CanonicalJsonError(pathOf(state), 'undefined is not allowed in an array');
+      out += index === 0 ? write(item, state) : `,${write(item, state)}`;
+      segments.pop();
     }
+    out += ']';
+  } else {
     const prototype = Object.getPrototypeOf(value);
     // Object.prototype of any realm (jest, vm, structuredClone) has a null prototype itself.
     if (prototype !== null && Object.getPrototypeOf(prototype) !== null) {
       const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      throw new CanonicalJsonError(path, `a ${kind} is not a plain object; convert it to JSON data first`);
+      throw new CanonicalJsonError(
+        pathOf(state),
+        `a ${kind} is not a plain object; convert it to JSON data first`,
+      );
     }
-    const members: string[] = [];
+    out = '{';
+    let first = true;
     // Default sort compares UTF-16 code units, which is exactly RFC 8785's key order.
     for (const key of Object.keys(value).sort()) {
       const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
-      members.push(`${write(key, path, ancestors)}:${write(member, `${path}.${key}`, ancestors)}`);
+      // A bad key is reported at its object's path, the member's value at the member's.
+      out += first ? writeString(key, state) : `,${writeString(key, state)}`;
+      first = false;
+      segments.push(key);
+      out += `:${write(member, state)}`;
+      segments.pop();
     }
-    return `{${members.join(',')}}`;
-  } finally {
-    ancestors.delete(value);
+    out += '}';
   }
+  ancestors.delete(value);
+  return out;
 }

@@ -16,6 +16,7 @@ import { AirlockError } from './errors';
 import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
 import type { Clock, TokenSigner } from './ports';
+import type { UsageMeter } from './usage-meter';
 
 export interface CredentialBrokerDeps {
   readonly config: AirlockConfig;
@@ -28,6 +29,8 @@ export interface CredentialBrokerDeps {
   readonly issuer: string;
   /** `aud` of every token: the connector API, e.g. `https://airlock.example.com/v1`. */
   readonly audience: string;
+  /** Prices token requests for the workflow (the KMS signature is the broker's own cost). @default - not metered */
+  readonly meter?: UsageMeter;
 }
 
 /** The 201 body of `POST /v1/credentials`. */
@@ -51,6 +54,7 @@ export class CredentialBroker {
     requestId: string;
   }): Promise<IssuedCredential> {
     const { config, clock } = this.deps;
+    const started = performance.now();
     const subject = certificateSubject(input.certificatePem);
     const principal = subject.commonName;
     const requestedWorkflow = workflowNameOf(input.body);
@@ -92,6 +96,7 @@ export class CredentialBroker {
       await this.deps.ledger.append(
         issuedEvent(issued.claims, input.requestId, decision.reasons, subject.serialNumber),
       );
+      this.meter(grant.workflow, 'credential_issued', started, 1);
       return {
         accessToken: issued.token,
         tokenType: 'Bearer',
@@ -101,9 +106,28 @@ export class CredentialBroker {
     } catch (error) {
       if (error instanceof AirlockError || error instanceof KillSwitchEngagedError) {
         await this.recordRefusal(principal, requestedWorkflow, input.requestId, error);
+        this.meter(requestedWorkflow, 'credential_denied', started, 0);
       }
       throw error;
     }
+  }
+
+  /** Only configured workflows become metric dimensions; a made-up name is not metered. */
+  private meter(
+    workflow: string,
+    outcome: 'credential_issued' | 'credential_denied',
+    started: number,
+    kms: number,
+  ) {
+    if (!this.deps.meter || !Object.hasOwn(this.deps.config.workflows, workflow)) return;
+    this.deps.meter.record({
+      workflow,
+      outcome,
+      bytesOut: 0,
+      durationMs: performance.now() - started,
+      usage: { apiRequests: 1, kmsRequests: kms, secretsManagerCalls: 0, dynamodbWrites: 1 },
+      timestamp: this.deps.clock.now(),
+    });
   }
 
   private async recordRefusal(

@@ -18,7 +18,9 @@ export type RequestOutcome =
   | 'approval_requested'
   | 'failed'
   | 'refused'
-  | 'usage_reported';
+  | 'usage_reported'
+  | 'credential_issued'
+  | 'credential_denied';
 
 /** One request's figures, with the dimensions they are reported under. */
 export interface UsagePoint {
@@ -60,15 +62,22 @@ export const USAGE_METRIC_NAMES = [
 
 export type UsageMetricName = (typeof USAGE_METRIC_NAMES)[number];
 
+const NOT_CALLS: ReadonlySet<RequestOutcome> = new Set([
+  'usage_reported',
+  'credential_issued',
+  'credential_denied',
+]);
+
 /**
  * The metric values of one usage point. LLM token counts appear only on points that report LLM
  * usage, so a request without them does not publish a zero that would dilute averages.
  */
 export function usageMetricValues(point: UsagePoint): Partial<Record<UsageMetricName, number>> {
   return {
-    Invocations: point.outcome === 'usage_reported' ? 0 : 1,
+    // Connector calls; token requests and usage reports are priced but are not calls.
+    Invocations: NOT_CALLS.has(point.outcome) ? 0 : 1,
     Runs: point.firstOfRun ? 1 : 0,
-    Denials: point.outcome === 'denied' ? 1 : 0,
+    Denials: point.outcome === 'denied' || point.outcome === 'credential_denied' ? 1 : 0,
     ApprovalsRequested: point.outcome === 'approval_requested' ? 1 : 0,
     Failures: point.outcome === 'failed' ? 1 : 0,
     BytesOut: point.bytesOut,

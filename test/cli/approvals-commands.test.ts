@@ -6,31 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalsIo } from '../../cli/approvals-commands';
-import { runCli } from '../../cli/program';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
 import { type E2eClient, e2eClientFor } from '../e2e/e2e-client';
-
-class CapturedStream extends Writable {
-  text = '';
-  constructor(public isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { type CliRun, runAirlock } from './support/fake-cli-io';
 
 interface RunOptions {
   readonly home?: string;
@@ -59,28 +40,15 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function airlock(args: string[], options: RunOptions = {}): Promise<Run> {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream(options.typed !== undefined);
-  const io: ApprovalsIo = {
-    stdout,
-    stderr,
-    env: { AIRLOCK_HOME: options.home ?? home },
-    cwd: options.home ?? home,
-    ...(options.typed !== undefined ? { stdin: terminalInput(options.typed) } : { stdin: pipedInput() }),
-  };
-  const code = await runCli(['node', 'airlock', ...args], io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+/** `airlock <args>` run by an approver in the pilot's folder, as a script unless `typed` is given. */
+function airlock(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const where = options.home ?? home;
+  return runAirlock(args, { env: { AIRLOCK_HOME: where }, cwd: where, typed: options.typed });
 }
 
-function terminalInput(typed: string): PassThrough & { isTTY: boolean } {
-  const input = Object.assign(new PassThrough(), { isTTY: true });
-  input.end(typed);
-  return input;
-}
-
-function pipedInput(): PassThrough & { isTTY: boolean } {
-  return Object.assign(new PassThrough(), { isTTY: false });
+/** `airlock approvals <args> --local --as <principal>`: an approver acting on the local pilot, from a script. */
+function approvalsAs(principal: string, ...args: string[]): Promise<CliRun> {
+  return airlock(['approvals', ...args, '--local', '--as', principal]);
 }
 
 let memoCounter = 0;
@@ -122,7 +90,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock(['approvals', 'list', '--local', '--as', 'bob']);
+      const run = await approvalsAs('bob', 'list');
 
       // Assess
       expect(run.code).toBe(0);
@@ -160,7 +128,7 @@ describe('Function: registerApprovalsCommands', () => {
       await heldEntry();
 
       // Act
-      const run = await airlock(['approvals', 'list', '--local', '--as', 'mallory']);
+      const run = await approvalsAs('mallory', 'list');
 
       // Assess
       expect(run.code).toBe(0);
@@ -194,7 +162,7 @@ describe('Function: registerApprovalsCommands', () => {
 
     it('refuses an unknown --status (exit 2)', async () => {
       // Act
-      const run = await airlock(['approvals', 'list', '--local', '--as', 'bob', '--status', 'done']);
+      const run = await approvalsAs('bob', 'list', '--status', 'done');
 
       // Assess
       expect(run.code).toBe(2);
@@ -223,7 +191,9 @@ describe('Function: registerApprovalsCommands', () => {
 
         // Assess
         expect(run.code).toBe(1);
-        expect(run.stderr).toBe('airlock: the local pilot is not running: npm start\n');
+        expect(run.stderr).toBe(
+          `airlock: the local pilot in ${elsewhere} is not running: start it with \`npm start\` (or set AIRLOCK_HOME to its folder)\n`,
+        );
       } finally {
         await rm(elsewhere, { recursive: true, force: true });
       }
@@ -250,7 +220,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval, body } = await heldEntry(2750);
 
       // Act
-      const run = await airlock(['approvals', 'show', approval.id, '--local', '--as', 'bob']);
+      const run = await approvalsAs('bob', 'show', approval.id);
 
       // Assess
       expect(run.code).toBe(0);
@@ -286,7 +256,7 @@ describe('Function: registerApprovalsCommands', () => {
       const unknown = `apr_${'f'.repeat(32)}`;
 
       // Act
-      const run = await airlock(['approvals', 'show', unknown, '--local', '--as', 'bob']);
+      const run = await approvalsAs('bob', 'show', unknown);
 
       // Assess
       expect(run.code).toBe(1);
@@ -298,7 +268,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock(['approvals', 'show', approval.id, '--local', '--as', 'mallory']);
+      const run = await approvalsAs('mallory', 'show', approval.id);
 
       // Assess
       expect(run.code).toBe(1);
@@ -313,17 +283,14 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval, body } = await heldEntry();
 
       // Act
-      const run = await airlock([
-        'approvals',
+      const run = await approvalsAs(
+        'bob',
         'approve',
         approval.id,
-        '--local',
-        '--as',
-        'bob',
         '--yes',
         '--reason',
         'Within the Q3 travel budget',
-      ]);
+      );
       const resent = await alice.request('POST', CREATE_ENTRY, {
         token: aliceToken,
         body,
@@ -412,16 +379,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'approve',
-        approval.id,
-        '--local',
-        '--as',
-        'bob',
-        '--reason',
-        'Ok',
-      ]);
+      const run = await approvalsAs('bob', 'approve', approval.id, '--reason', 'Ok');
 
       // Assess
       expect(run.code).toBe(2);
@@ -434,7 +392,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock(['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--yes']);
+      const run = await approvalsAs('bob', 'approve', approval.id, '--yes');
 
       // Assess
       expect(run.code).toBe(2);
@@ -447,17 +405,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'approve',
-        approval.id,
-        '--local',
-        '--as',
-        'alice',
-        '--yes',
-        '--reason',
-        'Mine, fine',
-      ]);
+      const run = await approvalsAs('alice', 'approve', approval.id, '--yes', '--reason', 'Mine, fine');
 
       // Assess
       expect(run.code).toBe(1);
@@ -511,17 +459,7 @@ describe('Function: registerApprovalsCommands', () => {
       }
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'approve',
-        approval.id,
-        '--local',
-        '--as',
-        'bob',
-        '--yes',
-        '--reason',
-        'Ok',
-      ]);
+      const run = await approvalsAs('bob', 'approve', approval.id, '--yes', '--reason', 'Ok');
 
       // Assess
       expect(run.code).toBe(1);
@@ -535,17 +473,7 @@ describe('Function: registerApprovalsCommands', () => {
       const unknown = `apr_${'0'.repeat(32)}`;
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'approve',
-        unknown,
-        '--local',
-        '--as',
-        'bob',
-        '--yes',
-        '--reason',
-        'Ok',
-      ]);
+      const run = await approvalsAs('bob', 'approve', unknown, '--yes', '--reason', 'Ok');
 
       // Assess
       expect(run.code).toBe(1);
@@ -557,17 +485,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'approve',
-        approval.id,
-        '--local',
-        '--as',
-        'zoe',
-        '--yes',
-        '--reason',
-        'Ok',
-      ]);
+      const run = await approvalsAs('zoe', 'approve', approval.id, '--yes', '--reason', 'Ok');
 
       // Assess
       expect(run.code).toBe(2);
@@ -582,16 +500,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval, body } = await heldEntry();
 
       // Act
-      const run = await airlock([
-        'approvals',
-        'reject',
-        approval.id,
-        '--local',
-        '--as',
-        'bob',
-        '--reason',
-        'Already booked in August',
-      ]);
+      const run = await approvalsAs('bob', 'reject', approval.id, '--reason', 'Already booked in August');
       const resent = await alice.request('POST', CREATE_ENTRY, {
         token: aliceToken,
         body,
@@ -611,7 +520,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock(['approvals', 'reject', approval.id, '--local', '--as', 'bob']);
+      const run = await approvalsAs('bob', 'reject', approval.id);
 
       // Assess
       expect(run.code).toBe(2);

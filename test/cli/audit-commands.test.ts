@@ -2,42 +2,22 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIo } from '../../cli/cli-context';
-import { runCli } from '../../cli/program';
 import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
 import { FolderDigestStore } from '../../lambdas/adapters/local/folder-digest-store';
 import { LocalTokenSigner } from '../../lambdas/adapters/local/local-token-signer';
 import { anchorChains } from '../../lambdas/core/audit-anchor';
 import { AuditLedger } from '../../lambdas/core/audit-ledger';
-import { type AuditRecord, computeRecordHash } from '../../lambdas/core/audit-record';
+import { type AuditRecord, computeRecordHash, hashDocument } from '../../lambdas/core/audit-record';
 import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
+import { receiptReadEvent } from '../lambdas/support/audit-fixtures';
+import { type CliRun, runAirlock } from './support/fake-cli-io';
 
-class CapturedStream extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function airlock(home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream();
-  const io: CliIo = { stdout, stderr, env: { AIRLOCK_HOME: home, ...env }, cwd: home };
-  const code = await runCli(['node', 'airlock', ...args], io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function airlock(home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runAirlock(args, { env: { AIRLOCK_HOME: home, ...env }, cwd: home });
 }
 
 /** A clock the test moves, so records land on known days. */
@@ -59,17 +39,12 @@ async function seedLedger(home: string, options: { anchor: boolean }): Promise<v
       const ledger = new AuditLedger({ store, chainId, clock });
       for (let index = 0; index < count; index += 1) {
         clock.at = new Date(Date.parse(day) + index * 60_000);
-        await ledger.append({
-          type: 'connector_allowed',
-          principal: 'alice',
-          workflow: 'expense-summary',
-          connector: 'receipts',
-          operation: 'read',
-          decision: 'allow',
-          reasons: ['finance-reads-receipts'],
-          requestId: `${chainId}-req-${index + 1}`,
-          docHashes: [createHash('sha256').update(`receipt ${index}`).digest('hex')],
-        });
+        await ledger.append(
+          receiptReadEvent({
+            requestId: `${chainId}-req-${index + 1}`,
+            docHashes: [hashDocument(`receipt ${index}`)],
+          }),
+        );
       }
     }
     const signer = await LocalTokenSigner.loadOrCreate(home);

@@ -20,8 +20,6 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse, stringify } from 'yaml';
-import { CliContext } from '../../cli/cli-context';
-import { runCli } from '../../cli/program';
 import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
 import { FileKillSwitchParameters } from '../../lambdas/adapters/local/file-kill-switch-parameters';
 import type { AuditRecord } from '../../lambdas/core/audit-record';
@@ -29,53 +27,13 @@ import { verifyLedger } from '../../lambdas/core/audit-verifier';
 import { readKillSwitchParameter } from '../../lambdas/core/kill-switch';
 import { loadConfig } from '../../lib/config/load-config';
 import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
+import { type FakeCli, fakeCli } from './support/fake-cli-io';
 
 const EXAMPLE_CONFIG = resolve(__dirname, '../../config/airlock.config.yaml');
 const config = loadConfig(EXAMPLE_CONFIG);
 const GLOBAL = `/airlock/${config.stage}/kill-switch`;
 const WORKFLOW = Object.keys(config.workflows)[0];
 const OPERATOR = 'oncall@example.com';
-
-interface FakeCli {
-  run(...args: string[]): Promise<number>;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-/** The CLI as a script sees it: argv in; stdout, stderr and the exit code out. */
-function fakeCli(env: Record<string, string>): FakeCli {
-  let out = '';
-  let err = '';
-  const stream = (append: (text: string) => void) =>
-    ({
-      isTTY: false,
-      write: (chunk: string | Uint8Array) => {
-        append(String(chunk));
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  const io = {
-    stdout: stream((text) => {
-      out += text;
-    }),
-    stderr: stream((text) => {
-      err += text;
-    }),
-    env,
-    cwd: process.cwd(),
-  };
-  return {
-    run: (...args) => {
-      out = '';
-      err = '';
-      return runCli(['node', 'airlock', ...args], io);
-    },
-    stdout: () => out,
-    stderr: () => err,
-    json: <T>() => JSON.parse(out) as T,
-  };
-}
 
 let home: string;
 let cli: FakeCli;
@@ -411,15 +369,7 @@ describe('Function: registerKillSwitchCommands', () => {
       // Prepare
       await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-9');
       writes = [];
-      const configured = new CliContext(
-        {
-          stdout: process.stdout,
-          stderr: process.stderr,
-          env: { AIRLOCK_CONFIG: configFile },
-          cwd: process.cwd(),
-        },
-        () => ({}),
-      ).loadConfig().functions.reservedConcurrency;
+      const configured = loadConfig(configFile).functions.reservedConcurrency;
 
       // Act
       const code = await awsCli.run('kill-switch', 'release', '--hard', '--reason', 'INC-9 closed');

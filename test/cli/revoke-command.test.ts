@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runCli } from '../../cli/program';
 import { revocationKeptUntil } from '../../cli/revoke-command';
 import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
 import { DynamoDbRevocationStore } from '../../lambdas/adapters/aws/dynamodb-revocation-store';
@@ -12,52 +11,12 @@ import type { AuditRecord } from '../../lambdas/core/audit-record';
 import { verifyLedger } from '../../lambdas/core/audit-verifier';
 import { loadConfig } from '../../lib/config/load-config';
 import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
+import { type FakeCli, fakeCli } from './support/fake-cli-io';
 
 const EXAMPLE_CONFIG = resolve(__dirname, '../../config/airlock.config.yaml');
 const config = loadConfig(EXAMPLE_CONFIG);
 const OPERATOR = 'oncall@example.com';
 const [ALICE, , MALLORY] = Object.keys(config.principals);
-
-interface FakeCli {
-  run(...args: string[]): Promise<number>;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-/** The CLI as a script sees it: argv in; stdout, stderr and the exit code out. */
-function fakeCli(env: Record<string, string>): FakeCli {
-  let out = '';
-  let err = '';
-  const stream = (append: (text: string) => void) =>
-    ({
-      isTTY: false,
-      write: (chunk: string | Uint8Array) => {
-        append(String(chunk));
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  const io = {
-    stdout: stream((text) => {
-      out += text;
-    }),
-    stderr: stream((text) => {
-      err += text;
-    }),
-    env,
-    cwd: process.cwd(),
-  };
-  return {
-    run: (...args) => {
-      out = '';
-      err = '';
-      return runCli(['node', 'airlock', ...args], io);
-    },
-    stdout: () => out,
-    stderr: () => err,
-    json: <T>() => JSON.parse(out) as T,
-  };
-}
 
 let home: string;
 let cli: FakeCli;

@@ -16,14 +16,19 @@ import type { AuditRecord } from '../../lambdas/core/audit-record';
 import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier';
 import { loadConfig } from '../../lib/config/load-config';
 import type { AirlockConfig, Prices } from '../../lib/config/schema';
-import { type LocalPilot, type LocalPilotPorts, startLocalPilot } from '../../local/local-pilot';
+import {
+  LOCAL_FUNCTION_MEMORY_MB,
+  type LocalPilot,
+  type LocalPilotPorts,
+  startLocalPilot,
+} from '../../local/local-pilot';
 import { fakeCliIo } from '../cli/support/fake-cli-io';
 import { type E2eResponse, e2eClientFor } from './e2e-client';
 
 const WORKFLOW = 'expense-summary';
 const SCOPES = ['receipts:read', 'erp:read', 'erp:write'];
 /** The memory the local pilot meters its connector with (a 1 GB function, its Lambda sizing). */
-const LOCAL_CONNECTOR_MEMORY_MB = 1024;
+const LOCAL_CONNECTOR_MEMORY_MB = LOCAL_FUNCTION_MEMORY_MB;
 /** Float sums taken in another order differ in the last bits only: 12 decimals is far below a cent's share. */
 const DECIMALS = 12;
 

@@ -3,18 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderDigestStore } from '../../../lambdas/adapters/local/folder-digest-store';
 import { type Digest, DigestConflictError } from '../../../lambdas/core/audit-anchor';
+import { storedDigest } from '../support/audit-fixtures';
 
 function digest(chainId: string, seq: number): Digest {
-  return {
-    digestId: `${chainId}/${String(seq).padStart(12, '0')}`,
-    chainId,
-    seq,
-    hash: 'a'.repeat(64),
-    ts: '2026-11-02T10:00:00.000Z',
-    previousDigestHash: '0'.repeat(64),
-    keyId: 'local-key',
-    signature: 'c2ln',
-  };
+  return storedDigest(chainId, seq, 'local-key');
 }
 
 let home: string;

@@ -3,21 +3,11 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
-import { AirlockError } from '../../../lambdas/core/errors';
 import { SAMPLE_RECEIPTS, seedSampleReceipts } from '../../../local/sample-receipts';
 import { TRAVERSAL_CORPUS } from '../connectors/traversal-corpus';
+import { refusalAsync } from '../support/refusal';
 
 const OUTSIDE_SECRET = 'outside the receipts folder: must never be returned';
-
-async function refusal(act: () => Promise<unknown>): Promise<AirlockError> {
-  try {
-    await act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 describe('Class: FolderFileStore', () => {
   let home: string;
@@ -91,7 +81,7 @@ describe('Class: FolderFileStore', () => {
       const store = new FolderFileStore(folder, { maxItems: 2 });
 
       // Act
-      const error = await refusal(() => store.list(''));
+      const error = await refusalAsync(() => store.list(''));
 
       // Assess
       expect(error.code).toBe('payload_too_large');
@@ -127,7 +117,7 @@ describe('Class: FolderFileStore', () => {
       'refuses %s, a symlink pointing outside the folder',
       async (key) => {
         // Act
-        const error = await refusal(() => new FolderFileStore(folder).read(key));
+        const error = await refusalAsync(() => new FolderFileStore(folder).read(key));
 
         // Assess
         expect(error.code).toBe('forbidden');
@@ -140,7 +130,7 @@ describe('Class: FolderFileStore', () => {
       'refuses %s even when called directly, bypassing the connector',
       async (_label, key) => {
         // Act
-        const error = await refusal(() => new FolderFileStore(folder).read(key));
+        const error = await refusalAsync(() => new FolderFileStore(folder).read(key));
 
         // Assess
         expect(error.code).toBe('forbidden');
@@ -149,7 +139,7 @@ describe('Class: FolderFileStore', () => {
 
     it('answers not_found for a receipt that does not exist', async () => {
       // Act
-      const error = await refusal(() => new FolderFileStore(folder).read('2026-q3/missing.txt'));
+      const error = await refusalAsync(() => new FolderFileStore(folder).read('2026-q3/missing.txt'));
 
       // Assess
       expect(error.code).toBe('not_found');
@@ -162,8 +152,8 @@ describe('Class: FolderFileStore', () => {
       const store = new FolderFileStore(folder);
 
       // Act
-      const directory = await refusal(() => store.read('2026-q3'));
-      const pipe = await refusal(() => store.read('pipe.txt'));
+      const directory = await refusalAsync(() => store.read('2026-q3'));
+      const pipe = await refusalAsync(() => store.read('pipe.txt'));
 
       // Assess
       expect(directory.code).toBe('invalid_request');
@@ -177,7 +167,7 @@ describe('Class: FolderFileStore', () => {
       const store = new FolderFileStore(folder, { maxBytes: 1024 });
 
       // Act
-      const error = await refusal(() => store.read('big.txt'));
+      const error = await refusalAsync(() => store.read('big.txt'));
 
       // Assess
       expect(error.code).toBe('payload_too_large');
@@ -186,7 +176,7 @@ describe('Class: FolderFileStore', () => {
 
     it('reports a missing folder as an upstream failure without its path', async () => {
       // Act
-      const error = await refusal(() => new FolderFileStore(join(home, 'nope')).read('a.txt'));
+      const error = await refusalAsync(() => new FolderFileStore(join(home, 'nope')).read('a.txt'));
 
       // Assess
       expect(error.code).toBe('upstream_error');

@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3DigestStore } from '../../../lambdas/adapters/aws/s3-digest-store';
 import { type Digest, DigestConflictError } from '../../../lambdas/core/audit-anchor';
+import { storedDigest } from '../support/audit-fixtures';
 
 const s3 = mockClient(S3Client);
 
@@ -52,16 +53,7 @@ function fakeBucket() {
 }
 
 function digest(chainId: string, seq: number): Digest {
-  return {
-    digestId: `${chainId}/${String(seq).padStart(12, '0')}`,
-    chainId,
-    seq,
-    hash: 'a'.repeat(64),
-    ts: '2026-11-02T10:00:00.000Z',
-    previousDigestHash: '0'.repeat(64),
-    keyId: 'arn:aws:kms:eu-west-1:111122223333:key/test',
-    signature: 'c2ln',
-  };
+  return storedDigest(chainId, seq, 'arn:aws:kms:eu-west-1:111122223333:key/test');
 }
 
 beforeEach(() => s3.reset());

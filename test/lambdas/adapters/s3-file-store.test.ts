@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3FileStore } from '../../../lambdas/adapters/aws/s3-file-store';
-import { AirlockError } from '../../../lambdas/core/errors';
 import { TRAVERSAL_CORPUS } from '../connectors/traversal-corpus';
+import { refusalAsync } from '../support/refusal';
 
 const s3 = mockClient(S3Client);
 const BUCKET = 'pilot-receipts';
@@ -19,16 +19,6 @@ const MODIFIED = new Date('2026-09-30T12:00:00.000Z');
 
 /** The bucket's objects; `hr/` lies outside the connector's prefix. */
 let objects: Map<string, { body: Buffer; contentType?: string }>;
-
-async function refusal(act: () => Promise<unknown>): Promise<AirlockError> {
-  try {
-    await act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 /** ListObjectsV2 as S3 answers it: sorted keys, Prefix, MaxKeys, continuation tokens. */
 function listObjects(input: ListObjectsV2CommandInput) {
@@ -118,7 +108,7 @@ describe('Class: S3FileStore', () => {
       for (let i = 0; i < 50; i++) objects.set(`receipts/bulk/${i}.txt`, { body: Buffer.from('x') });
 
       // Act
-      const error = await refusal(() => store({ maxItems: 10 }).list(''));
+      const error = await refusalAsync(() => store({ maxItems: 10 }).list(''));
 
       // Assess
       expect(error.code).toBe('payload_too_large');
@@ -154,7 +144,7 @@ describe('Class: S3FileStore', () => {
 
     it('answers not_found for a missing object', async () => {
       // Act
-      const error = await refusal(() => store().read('2026-q3/missing.txt'));
+      const error = await refusalAsync(() => store().read('2026-q3/missing.txt'));
 
       // Assess
       expect(error.code).toBe('not_found');
@@ -165,7 +155,7 @@ describe('Class: S3FileStore', () => {
       'refuses %s without calling S3',
       async (_label, key) => {
         // Act
-        const error = await refusal(() => store().read(key));
+        const error = await refusalAsync(() => store().read(key));
 
         // Assess
         expect(error.code).toBe('forbidden');
@@ -178,7 +168,7 @@ describe('Class: S3FileStore', () => {
       objects.set('receipts/big.pdf', { body: Buffer.alloc(4096) });
 
       // Act
-      const error = await refusal(() => store({ maxBytes: 1024 }).read('big.pdf'));
+      const error = await refusalAsync(() => store({ maxBytes: 1024 }).read('big.pdf'));
 
       // Assess
       expect(error.code).toBe('payload_too_large');
@@ -195,7 +185,7 @@ describe('Class: S3FileStore', () => {
       }));
 
       // Act
-      const error = await refusal(() => store({ maxBytes: 1024 }).read('stream.bin'));
+      const error = await refusalAsync(() => store({ maxBytes: 1024 }).read('stream.bin'));
 
       // Assess
       expect(error.code).toBe('payload_too_large');
@@ -212,7 +202,7 @@ describe('Class: S3FileStore', () => {
       );
 
       // Act
-      const error = await refusal(() => store().read('2026-q3/taxi.txt'));
+      const error = await refusalAsync(() => store().read('2026-q3/taxi.txt'));
 
       // Assess
       expect(error.code).toBe('upstream_error');

@@ -1,58 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { LocalTokenSigner } from '../../../lambdas/adapters/local/local-token-signer';
 import { type AnchorLogger, createAnchorHandler } from '../../../lambdas/anchor/anchor-handler';
-import { type Digest, DigestConflictError, type DigestStore } from '../../../lambdas/core/audit-anchor';
-import {
-  AuditConflictError,
-  AuditLedger,
-  type AuditStore,
-  type ChainHead,
-} from '../../../lambdas/core/audit-ledger';
-import type { AuditRecord } from '../../../lambdas/core/audit-record';
+import { AuditLedger, type AuditStore } from '../../../lambdas/core/audit-ledger';
 import { verifyLedger } from '../../../lambdas/core/audit-verifier';
 import { DependencyError } from '../../../lambdas/core/errors';
 import type { KillSwitchParameterSource } from '../../../lambdas/core/ports';
-
-/** Like DynamoDB with attribute_not_exists: a record is never overwritten. */
-class MemoryAuditStore implements AuditStore {
-  readonly items = new Map<string, AuditRecord>();
-  failAppends = false;
-  async append(record: AuditRecord) {
-    if (this.failAppends)
-      throw Object.assign(new Error('Service unavailable'), { name: 'InternalServerError' });
-    const key = `${record.chainId}#${record.seq}`;
-    if (this.items.has(key)) throw new AuditConflictError(record.chainId, record.seq);
-    this.items.set(key, record);
-  }
-  async listChainHeads(): Promise<ChainHead[]> {
-    const heads = new Map<string, ChainHead>();
-    for (const { chainId, seq, hash, ts } of this.items.values())
-      if ((heads.get(chainId)?.seq ?? 0) < seq) heads.set(chainId, { chainId, seq, hash, ts });
-    return [...heads.values()];
-  }
-  async *readChain(chainId: string) {
-    yield* this.records(chainId);
-  }
-  records(chainId?: string): AuditRecord[] {
-    return [...this.items.values()]
-      .filter((record) => chainId === undefined || record.chainId === chainId)
-      .sort((a, b) => a.seq - b.seq);
-  }
-}
-
-/** Like S3 with IfNoneMatch: a second digest with the same id is refused. */
-class MemoryDigestStore implements DigestStore {
-  readonly byId = new Map<string, Digest>();
-  failPuts = false;
-  async put(digest: Digest) {
-    if (this.failPuts) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
-    if (this.byId.has(digest.digestId)) throw new DigestConflictError(digest.digestId, 'memory');
-    this.byId.set(digest.digestId, digest);
-  }
-  async list() {
-    return [...this.byId.values()];
-  }
-}
+import { MemoryAuditStore, MemoryDigestStore } from '../support/audit-fixtures';
 
 class RecordingLogger implements AnchorLogger {
   readonly lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];

@@ -4,18 +4,8 @@ import {
   validateFileKey,
   validateFilePrefix,
 } from '../../../lambdas/connectors/file-key';
-import { AirlockError } from '../../../lambdas/core/errors';
+import { refusal } from '../support/refusal';
 import { TRAVERSAL_CORPUS } from './traversal-corpus';
-
-function refusal(act: () => unknown): AirlockError {
-  try {
-    act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the key to be refused');
-}
 
 describe('Function: validateFileKey', () => {
   it.each(TRAVERSAL_CORPUS.map((key) => [JSON.stringify(key), key]))(

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
 import type { FileStore } from '../../../lambdas/connectors/file-store';
 import { FileStoreConnector } from '../../../lambdas/connectors/file-store-connector';
-import { AirlockError } from '../../../lambdas/core/errors';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { FileStoreConnectorConfig } from '../../../lib/config/schema';
 import {
@@ -13,6 +12,7 @@ import {
   SAMPLE_RECEIPTS,
   seedSampleReceipts,
 } from '../../../local/sample-receipts';
+import { refusalAsync } from '../support/refusal';
 import { TRAVERSAL_CORPUS } from './traversal-corpus';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
@@ -31,16 +31,6 @@ class RecordingFileStore implements FileStore {
     this.calls.push(`read ${key}`);
     return this.inner.read(key);
   }
-}
-
-async function refusal(act: () => Promise<unknown> | unknown): Promise<AirlockError> {
-  try {
-    await act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
 }
 
 describe('Class: FileStoreConnector', () => {
@@ -134,7 +124,7 @@ describe('Class: FileStoreConnector', () => {
       'refuses to read %s before the store is touched',
       async (_label, key) => {
         // Act
-        const error = await refusal(() => connector.invoke('read', { key }, { requestId: 'r-5' }));
+        const error = await refusalAsync(() => connector.invoke('read', { key }, { requestId: 'r-5' }));
 
         // Assess
         expect(error.code).toBe('forbidden');
@@ -145,7 +135,9 @@ describe('Class: FileStoreConnector', () => {
 
     it('refuses to list above the folder before the store is touched', async () => {
       // Act
-      const error = await refusal(() => connector.invoke('list', { prefix: '../' }, { requestId: 'r-6' }));
+      const error = await refusalAsync(() =>
+        connector.invoke('list', { prefix: '../' }, { requestId: 'r-6' }),
+      );
 
       // Assess
       expect(error.code).toBe('forbidden');
@@ -154,7 +146,7 @@ describe('Class: FileStoreConnector', () => {
 
     it('refuses a symlink that leads outside the folder and returns nothing from there', async () => {
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         connector.invoke('read', { key: 'escape.txt' }, { requestId: 'r-7' }),
       );
 
@@ -166,7 +158,7 @@ describe('Class: FileStoreConnector', () => {
 
     it('refuses an over-long key as a bad request', async () => {
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         connector.invoke('read', { key: 'a'.repeat(600) }, { requestId: 'r-8' }),
       );
 
@@ -181,7 +173,7 @@ describe('Class: FileStoreConnector', () => {
       controller.abort();
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         connector.invoke('list', {}, { requestId: 'r-c', signal: controller.signal }),
       );
 
@@ -192,10 +184,10 @@ describe('Class: FileStoreConnector', () => {
 
     it('answers not_found for an unknown operation and a missing receipt', async () => {
       // Act
-      const operation = await refusal(() =>
+      const operation = await refusalAsync(() =>
         connector.invoke('delete', { key: 'a.txt' }, { requestId: 'r-9' }),
       );
-      const missing = await refusal(() =>
+      const missing = await refusalAsync(() =>
         connector.invoke('read', { key: '2026-q3/none.txt' }, { requestId: 'r-10' }),
       );
 

@@ -3,11 +3,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { HttpApiConnector } from '../../../lambdas/connectors/http-api-connector';
-import { AirlockError } from '../../../lambdas/core/errors';
 import type { SecretSource } from '../../../lambdas/core/ports';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { HttpApiConnectorConfig } from '../../../lib/config/schema';
 import { type SampleErp, startSampleErp } from '../../../local/sample-erp';
+import { refusalAsync } from '../support/refusal';
 import { createThrowawayTls, type ThrowawayTls } from './throwaway-tls';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
@@ -29,16 +29,6 @@ const secretSource = (
   };
   return source;
 };
-
-async function refusal(act: () => Promise<unknown> | unknown): Promise<AirlockError> {
-  try {
-    await act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 let tls: ThrowawayTls;
 const connectors: HttpApiConnector[] = [];
@@ -147,7 +137,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector({ baseUrl: erp.url, allowedHosts: ['erp.example.com'] });
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         erpConnector.invoke('lookupGlCode', { query: 'x' }, { requestId: 'req-3' }),
       );
 
@@ -162,7 +152,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector(local());
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         erpConnector.invoke(
           'createJournalEntry',
           { glCode: '6600', amount: -5, currency: 'EUR', memo: 'x' },
@@ -182,7 +172,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector(local(), secretSource({ clientId: CLIENT_ID, clientSecret: wrong }));
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         erpConnector.invoke('lookupGlCode', { query: 'x' }, { requestId: 'req-5' }),
       );
 
@@ -198,7 +188,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector(local(), secretSource({ clientId: CLIENT_ID }));
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         erpConnector.invoke('lookupGlCode', { query: 'x' }, { requestId: 'req-6' }),
       );
 
@@ -213,7 +203,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector(local(), secretSource(), createThrowawayTls('Some other CA').ca);
 
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         erpConnector.invoke('lookupGlCode', { query: 'x' }, { requestId: 'req-7' }),
       );
 
@@ -224,7 +214,7 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
 
     it('answers not_found for an operation the connector does not have', async () => {
       // Act
-      const error = await refusal(() =>
+      const error = await refusalAsync(() =>
         connector(local()).invoke('deleteLedger', {}, { requestId: 'req-8' }),
       );
 
@@ -421,7 +411,7 @@ describe('Class: HttpApiConnector (against a misbehaving upstream)', () => {
     const started = Date.now();
 
     // Act
-    const error = await refusal(() => upstream.invoke(operation, {}, { requestId: 'req-x' }));
+    const error = await refusalAsync(() => upstream.invoke(operation, {}, { requestId: 'req-x' }));
 
     // Assess
     expect(error.code).toBe('upstream_error');
@@ -437,7 +427,7 @@ describe('Class: HttpApiConnector (against a misbehaving upstream)', () => {
     const started = Date.now();
 
     // Act
-    const error = await refusal(() => upstream.invoke('slow', {}, { requestId: 'req-s' }));
+    const error = await refusalAsync(() => upstream.invoke('slow', {}, { requestId: 'req-s' }));
 
     // Assess
     expect(error.code).toBe('upstream_error');
@@ -453,7 +443,7 @@ describe('Class: HttpApiConnector (against a misbehaving upstream)', () => {
     setTimeout(() => controller.abort(), 50);
 
     // Act
-    const error = await refusal(() =>
+    const error = await refusalAsync(() =>
       upstream.invoke('slow', {}, { requestId: 'req-y', signal: controller.signal }),
     );
 
@@ -472,7 +462,9 @@ describe('Class: HttpApiConnector (against a misbehaving upstream)', () => {
       { segment: '../../admin?x=1#y' },
       { requestId: 'req-z' },
     );
-    const dots = await refusal(() => upstream.invoke('echo', { segment: '..' }, { requestId: 'req-z2' }));
+    const dots = await refusalAsync(() =>
+      upstream.invoke('echo', { segment: '..' }, { requestId: 'req-z2' }),
+    );
 
     // Assess
     expect(result).toMatchObject({ method: 'GET', url: '/api/echo/..%2F..%2Fadmin%3Fx%3D1%23y' });

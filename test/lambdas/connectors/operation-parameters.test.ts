@@ -1,22 +1,12 @@
 import { join } from 'node:path';
 import { createOperationParameters, toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
-import { AirlockError } from '../../../lambdas/core/errors';
 import { ConfigError, loadConfig } from '../../../lib/config/load-config';
 import type { ParameterConfig } from '../../../lib/config/schema';
+import { refusal } from '../support/refusal';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
 const erp = config.connectors['erp'];
 const receipts = config.connectors['receipts'];
-
-function refusal(act: () => unknown): AirlockError {
-  try {
-    act();
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 const param = (p: Partial<ParameterConfig> & Pick<ParameterConfig, 'type'>): ParameterConfig => ({
   description: 'a parameter',

@@ -9,9 +9,9 @@ import {
   type ApprovalStatus,
   type ApprovalStore,
 } from '../../../lambdas/core/approval-desk';
-import { AirlockError } from '../../../lambdas/core/errors';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { AirlockConfig } from '../../../lib/config/schema';
+import { refusalAsync } from '../support/refusal';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
 
@@ -133,16 +133,6 @@ function setup(
   return { desk, store, notifier, clock, request, approved };
 }
 
-async function refusal(attempt: Promise<unknown>): Promise<AirlockError> {
-  try {
-    await attempt;
-  } catch (error) {
-    if (error instanceof AirlockError) return error;
-    throw error;
-  }
-  throw new Error('expected the desk to refuse, but it did not');
-}
-
 describe('Class: ApprovalDesk', () => {
   describe('Method: create', () => {
     it('stores a pending approval bound to the call, with the sha256 of the canonical JSON of the preview', async () => {
@@ -244,7 +234,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await request('bob');
 
       // Act
-      const error = await refusal(
+      const error = await refusalAsync(
         desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'mine' }),
       );
 
@@ -263,7 +253,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await request('bob', 'managers');
 
       // Act
-      const error = await refusal(
+      const error = await refusalAsync(
         desk.decide({ id: pending.id, approver, decision: 'approve', reason: 'looks fine' }),
       );
 
@@ -278,7 +268,7 @@ describe('Class: ApprovalDesk', () => {
       const unknown = `apr_${'0'.repeat(32)}`;
 
       // Act
-      const error = await refusal(
+      const error = await refusalAsync(
         desk.decide({ id: unknown, approver: 'bob', decision: 'approve', reason: 'ok' }),
       );
 
@@ -294,7 +284,9 @@ describe('Class: ApprovalDesk', () => {
         const { desk } = setup();
 
         // Act
-        const error = await refusal(desk.decide({ id, approver: 'bob', decision: 'approve', reason: 'ok' }));
+        const error = await refusalAsync(
+          desk.decide({ id, approver: 'bob', decision: 'approve', reason: 'ok' }),
+        );
 
         // Assess
         expect(error).toMatchObject({ status: 404, code: 'not_found' });
@@ -309,7 +301,7 @@ describe('Class: ApprovalDesk', () => {
       await desk.decide({ id: pending.id, approver: 'bob', decision: 'reject', reason: 'wrong GL code' });
 
       // Act
-      const error = await refusal(
+      const error = await refusalAsync(
         desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'changed my mind' }),
       );
 
@@ -356,7 +348,7 @@ describe('Class: ApprovalDesk', () => {
       clock.advance(config.approvals.expiryHours * HOUR);
 
       // Act
-      const error = await refusal(
+      const error = await refusalAsync(
         desk.decide({ id: pending.id, approver: 'bob', decision: 'approve', reason: 'late' }),
       );
 
@@ -392,7 +384,7 @@ describe('Class: ApprovalDesk', () => {
       await desk.consume(pending.id, bindingFor('alice'));
 
       // Act
-      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+      const error = await refusalAsync(desk.consume(pending.id, bindingFor('alice')));
 
       // Assess
       expect(error).toMatchObject({ status: 409, code: 'conflict' });
@@ -451,7 +443,7 @@ describe('Class: ApprovalDesk', () => {
         const pending = await approved('alice');
 
         // Act
-        const error = await refusal(desk.consume(pending.id, bindingFor('alice', change)));
+        const error = await refusalAsync(desk.consume(pending.id, bindingFor('alice', change)));
 
         // Assess
         expect(error).toMatchObject({ status: 403, code: 'forbidden', reasons: [reason] });
@@ -466,7 +458,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await approved('alice');
 
       // Act
-      const error = await refusal(desk.consume(pending.id, bindingFor('mallory')));
+      const error = await refusalAsync(desk.consume(pending.id, bindingFor('mallory')));
 
       // Assess
       expect(error).toMatchObject({ status: 403, reasons: ['approval-mismatch:principal'] });
@@ -484,7 +476,7 @@ describe('Class: ApprovalDesk', () => {
       });
 
       // Act
-      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+      const error = await refusalAsync(desk.consume(pending.id, bindingFor('alice')));
 
       // Assess
       expect(error).toMatchObject({ status: 410, code: 'gone' });
@@ -498,7 +490,7 @@ describe('Class: ApprovalDesk', () => {
       clock.advance(config.approvals.expiryHours * HOUR + 1);
 
       // Act
-      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+      const error = await refusalAsync(desk.consume(pending.id, bindingFor('alice')));
 
       // Assess
       expect(error).toMatchObject({ status: 410, code: 'gone' });
@@ -511,7 +503,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await request('alice');
 
       // Act
-      const error = await refusal(desk.consume(pending.id, bindingFor('alice')));
+      const error = await refusalAsync(desk.consume(pending.id, bindingFor('alice')));
 
       // Assess
       expect(error).toMatchObject({ status: 409, code: 'conflict' });
@@ -524,7 +516,7 @@ describe('Class: ApprovalDesk', () => {
       const { desk } = setup();
 
       // Act
-      const error = await refusal(desk.consume(`apr_${'a'.repeat(32)}`, bindingFor('alice')));
+      const error = await refusalAsync(desk.consume(`apr_${'a'.repeat(32)}`, bindingFor('alice')));
 
       // Assess
       expect(error).toMatchObject({ status: 404 });
@@ -592,7 +584,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await request('alice');
 
       // Act
-      const error = await refusal(desk.show('mallory', pending.id));
+      const error = await refusalAsync(desk.show('mallory', pending.id));
 
       // Assess
       expect(error).toMatchObject({ status: 403, reasons: ['not-an-approver'] });

@@ -1,58 +1,12 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
-import {
-  anchorChains,
-  type Digest,
-  DigestConflictError,
-  type DigestStore,
-  digestHash,
-} from '../../../lambdas/core/audit-anchor';
-import {
-  AuditConflictError,
-  AuditLedger,
-  type AuditStore,
-  type ChainHead,
-} from '../../../lambdas/core/audit-ledger';
-import { type AuditRecord, GENESIS_HASH } from '../../../lambdas/core/audit-record';
+import { anchorChains, digestHash } from '../../../lambdas/core/audit-anchor';
+import { AuditLedger } from '../../../lambdas/core/audit-ledger';
+import { GENESIS_HASH } from '../../../lambdas/core/audit-record';
 import { verifyLedger } from '../../../lambdas/core/audit-verifier';
 import { DependencyError } from '../../../lambdas/core/errors';
 import type { TokenSigner } from '../../../lambdas/core/ports';
+import { MemoryAuditStore, MemoryDigestStore, p256Signer } from '../support/audit-fixtures';
 
-class MemoryAuditStore implements AuditStore {
-  readonly items = new Map<string, AuditRecord>();
-  async append(record: AuditRecord) {
-    const key = `${record.chainId}#${record.seq}`;
-    if (this.items.has(key)) throw new AuditConflictError(record.chainId, record.seq);
-    this.items.set(key, record);
-  }
-  async listChainHeads(): Promise<ChainHead[]> {
-    const heads = new Map<string, ChainHead>();
-    for (const { chainId, seq, hash, ts } of this.items.values())
-      if ((heads.get(chainId)?.seq ?? 0) < seq) heads.set(chainId, { chainId, seq, hash, ts });
-    return [...heads.values()];
-  }
-  async *readChain(chainId: string) {
-    yield* [...this.items.values()].filter((r) => r.chainId === chainId).sort((a, b) => a.seq - b.seq);
-  }
-}
-
-/** Like S3 with IfNoneMatch: a second digest with the same id is refused. */
-class MemoryDigestStore implements DigestStore {
-  readonly byId = new Map<string, Digest>();
-  async put(digest: Digest) {
-    if (this.byId.has(digest.digestId)) throw new DigestConflictError(digest.digestId, 'memory');
-    this.byId.set(digest.digestId, digest);
-  }
-  async list() {
-    return [...this.byId.values()];
-  }
-}
-
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer: TokenSigner = {
-  keyId: 'arn:aws:kms:eu-west-1:111122223333:key/test',
-  sign: async (data) => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
-  getPublicKey: async () => publicKey,
-};
+const signer = p256Signer('arn:aws:kms:eu-west-1:111122223333:key/test');
 const clock = { now: () => new Date('2026-11-02T10:00:00.000Z') };
 
 async function appendSome(ledger: AuditLedger, count: number) {
@@ -103,7 +57,7 @@ describe('Function: anchorChains', () => {
     const verdict = await verifyLedger({
       records: { 'broker-a': store.readChain('broker-a'), 'broker-b': store.readChain('broker-b') },
       digests: await digests.list(),
-      publicKey,
+      publicKey: signer.publicKey,
     });
     expect(verdict).toMatchObject({ ok: true, records: 7, digests: 3 });
   });

@@ -1,69 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import {
-  AuditConflictError,
-  AuditLedger,
-  type AuditStore,
-  type ChainHead,
-  newChainId,
-} from '../../../lambdas/core/audit-ledger';
-import {
-  type AuditEvent,
-  AuditEventError,
-  type AuditRecord,
-  computeRecordHash,
-  GENESIS_HASH,
-  hashDocument,
-} from '../../../lambdas/core/audit-record';
+import { AuditLedger, newChainId } from '../../../lambdas/core/audit-ledger';
+import { AuditEventError, computeRecordHash, GENESIS_HASH } from '../../../lambdas/core/audit-record';
 import { verifyLedger } from '../../../lambdas/core/audit-verifier';
 import { DependencyError } from '../../../lambdas/core/errors';
-
-/** A store that behaves like the DynamoDB table: conditional put per (chainId, seq). */
-class MemoryAuditStore implements AuditStore {
-  readonly items = new Map<string, AuditRecord>();
-  /** When set, the next append fails with this error (after writing, when `landed`). */
-  failNext?: { error: Error; landed: boolean };
-
-  async append(record: AuditRecord): Promise<void> {
-    await Promise.resolve();
-    const key = `${record.chainId}#${record.seq}`;
-    const existing = this.items.get(key);
-    if (existing) throw new AuditConflictError(record.chainId, record.seq);
-    const failure = this.failNext;
-    this.failNext = undefined;
-    if (failure?.landed) this.items.set(key, structuredClone(record));
-    if (failure) throw failure.error;
-    this.items.set(key, structuredClone(record));
-  }
-  async readRecord(chainId: string, seq: number) {
-    return this.items.get(`${chainId}#${seq}`);
-  }
-  async listChainHeads(): Promise<ChainHead[]> {
-    const heads = new Map<string, ChainHead>();
-    for (const { chainId, seq, hash, ts } of this.items.values())
-      if ((heads.get(chainId)?.seq ?? 0) < seq) heads.set(chainId, { chainId, seq, hash, ts });
-    return [...heads.values()];
-  }
-  async *readChain(chainId: string) {
-    yield* [...this.items.values()].filter((r) => r.chainId === chainId).sort((a, b) => a.seq - b.seq);
-  }
-}
+import { receiptReadEvent as event, MemoryAuditStore } from '../support/audit-fixtures';
 
 const fixedClock = { now: () => new Date('2026-11-02T09:30:00.000Z') };
-
-function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    type: 'connector_allowed',
-    principal: 'alice',
-    workflow: 'expense-summary',
-    connector: 'receipts',
-    operation: 'read',
-    decision: 'allow',
-    reasons: ['finance-reads-receipts'],
-    requestId: 'req-1',
-    docHashes: [hashDocument('receipt 1')],
-    ...overrides,
-  };
-}
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 

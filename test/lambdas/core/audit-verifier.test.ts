@@ -1,17 +1,7 @@
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import fc from 'fast-check';
-import {
-  anchorChains,
-  type Digest,
-  type DigestStore,
-  digestSigningInput,
-} from '../../../lambdas/core/audit-anchor';
-import {
-  AuditConflictError,
-  AuditLedger,
-  type AuditStore,
-  type ChainHead,
-} from '../../../lambdas/core/audit-ledger';
+import { anchorChains, type Digest, digestSigningInput } from '../../../lambdas/core/audit-anchor';
+import { AuditLedger } from '../../../lambdas/core/audit-ledger';
 import {
   type AuditRecord,
   GENESIS_HASH,
@@ -19,48 +9,7 @@ import {
   sealAuditRecord,
 } from '../../../lambdas/core/audit-record';
 import { exportRecords, verifyAuditTrail, verifyLedger } from '../../../lambdas/core/audit-verifier';
-import type { TokenSigner } from '../../../lambdas/core/ports';
-
-class MemoryAuditStore implements AuditStore {
-  readonly items = new Map<string, AuditRecord>();
-  async append(record: AuditRecord) {
-    const key = `${record.chainId}#${record.seq}`;
-    if (this.items.has(key)) throw new AuditConflictError(record.chainId, record.seq);
-    this.items.set(key, record);
-  }
-  async listChainHeads(): Promise<ChainHead[]> {
-    const heads = new Map<string, ChainHead>();
-    for (const { chainId, seq, hash, ts } of this.items.values())
-      if ((heads.get(chainId)?.seq ?? 0) < seq) heads.set(chainId, { chainId, seq, hash, ts });
-    return [...heads.values()];
-  }
-  async *readChain(chainId: string) {
-    yield* this.chain(chainId);
-  }
-  chain(chainId: string): AuditRecord[] {
-    return [...this.items.values()].filter((r) => r.chainId === chainId).sort((a, b) => a.seq - b.seq);
-  }
-}
-
-class MemoryDigestStore implements DigestStore {
-  readonly digests: Digest[] = [];
-  async put(digest: Digest) {
-    this.digests.push(digest);
-  }
-  async list() {
-    return [...this.digests];
-  }
-}
-
-function p256Signer(keyId: string): TokenSigner & { publicKey: KeyObject } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    keyId,
-    publicKey,
-    sign: async (data) => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
-    getPublicKey: async () => publicKey,
-  };
-}
+import { MemoryAuditStore, MemoryDigestStore, p256Signer } from '../support/audit-fixtures';
 
 /** A clock that moves one second per reading, so records have distinct times. */
 function tickingClock(start = Date.parse('2026-11-02T09:00:00.000Z')) {
@@ -99,7 +48,7 @@ async function anchoredChain(length: number, anchorAfter: number[] = [], chainId
     });
     if (anchorAfter.includes(seq) || seq === length) await anchorChains({ store, digests, signer, clock });
   }
-  return { records: store.chain(chainId), digests: [...digests.digests], store, digestStore: digests };
+  return { records: store.records(chainId), digests: await digests.list(), store, digestStore: digests };
 }
 
 function verifyChain(records: AuditRecord[], digests: Digest[], chainId = 'broker-a') {

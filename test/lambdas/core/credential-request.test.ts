@@ -7,19 +7,10 @@ import {
 import { AirlockError } from '../../../lambdas/core/errors';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { AirlockConfig } from '../../../lib/config/schema';
+import { refusal } from '../support/refusal';
 
 const config = loadConfig('config/airlock.config.yaml');
 const MAX_MINUTES = config.workflows['expense-summary'].maxTokenLifetimeMinutes;
-
-function refusal(act: () => unknown): AirlockError {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AirlockError);
-    return error as AirlockError;
-  }
-  throw new Error('expected the request to be refused, but it was granted');
-}
 
 describe('Function: decideCredentialGrant', () => {
   it('grants what the workflow allows, for the minutes asked', () => {

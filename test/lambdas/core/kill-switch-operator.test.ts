@@ -10,21 +10,12 @@ import type {
   KillSwitchParameterSource,
   KillSwitchParameterWriter,
 } from '../../../lambdas/core/ports';
+import { FakeClock } from '../support/fake-clock';
 
 const PREFIX = '/airlock/pilot/kill-switch';
 const WORKFLOW = 'expense-summary';
 const WORKFLOW_PARAMETER = `${PREFIX}/${WORKFLOW}`;
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
-
-class FakeClock implements Clock {
-  constructor(public ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
 
 /** An in-memory parameter store, as both the functions (reading) and the CLI (writing) see it. */
 class InMemoryParameters implements KillSwitchParameterSource, KillSwitchParameterWriter {

@@ -13,23 +13,13 @@ import {
   releasedKillSwitchValue,
   serializeKillSwitchValue,
 } from '../../../lambdas/core/kill-switch';
-import type { Clock, KillSwitchParameterSource } from '../../../lambdas/core/ports';
+import type { KillSwitchParameterSource } from '../../../lambdas/core/ports';
+import { FakeClock } from '../support/fake-clock';
 
 const PREFIX = '/airlock/pilot/kill-switch';
 const WORKFLOW = 'expense-summary';
 const WORKFLOW_PARAMETER = `${PREFIX}/${WORKFLOW}`;
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
-
-/** A clock the test moves by hand. */
-class FakeClock implements Clock {
-  constructor(public ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
 
 /** An in-memory parameter store that records each read and can be made to fail or hang. */
 class FakeParameterSource implements KillSwitchParameterSource {
