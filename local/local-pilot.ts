@@ -35,6 +35,7 @@ import type { AuditStore } from '../lambdas/core/audit-ledger';
 import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
 import { ConnectorProxy } from '../lambdas/core/connector-proxy';
 import { CredentialBroker } from '../lambdas/core/credential-broker';
+import { type DependencyName, withDependencyDeadlines } from '../lambdas/core/dependency-deadline';
 import {
   KillSwitch,
   killSwitchParameterName,
@@ -83,6 +84,8 @@ export interface LocalPilotOptions {
    * @default - the ports as built
    */
   readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
+  /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
+  readonly deadlines?: Partial<Record<DependencyName, number>>;
 }
 
 /** The dependencies of the pilot that can fail: what fault injection and deadlines wrap. */
@@ -172,7 +175,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       approvalStore: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
       secretSource: new FileSecretSource(home),
     };
-    const ports = options.wrapPorts ? options.wrapPorts(built) : built;
+    // Deadlines go outside any wrapping, so even an injected hang is bounded by its budget.
+    const ports = withDependencyDeadlines(
+      options.wrapPorts ? options.wrapPorts(built) : built,
+      options.deadlines,
+    );
     const { signer, auditStore } = ports;
     const killSwitch = new KillSwitch({
       source: ports.killSwitchSource,

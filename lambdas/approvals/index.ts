@@ -9,13 +9,19 @@ import {
   requiredEnv,
 } from '../adapters/aws/lambda-runtime';
 import { ApprovalDesk } from '../core/approval-desk';
+import { withDependencyDeadlines } from '../core/dependency-deadline';
 import { systemClock } from '../core/ports';
 import { createApprovalsHandler } from './approvals-handler';
 
 const config = loadBundledConfig();
 const doc = createDocumentClient();
 const desk = new ApprovalDesk({
-  store: new DynamoDbApprovalStore({ client: doc, tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE') }),
+  store: withDependencyDeadlines({
+    approvalStore: new DynamoDbApprovalStore({
+      client: doc,
+      tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE'),
+    }),
+  }).approvalStore,
   // Deciding notifies nobody; creating (the connector) notifies the approver group.
   notifier: { notify: async () => undefined },
   config,

@@ -18,6 +18,7 @@ import {
   tokenIdentifiers,
 } from '../adapters/aws/lambda-runtime';
 import { CredentialBroker } from '../core/credential-broker';
+import { withDependencyDeadlines } from '../core/dependency-deadline';
 import { systemClock } from '../core/ports';
 import { UsageMeter } from '../core/usage-meter';
 import { createBrokerHandler } from './broker-handler';
@@ -26,7 +27,9 @@ const config = loadBundledConfig();
 const killSwitch = createKillSwitch(config);
 const broker = new CredentialBroker({
   config,
-  signer: new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') }),
+  signer: withDependencyDeadlines({
+    signer: new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') }),
+  }).signer,
   policy: loadBundledPolicyEngine(config),
   killSwitch,
   ledger: createLedger(createDocumentClient()),

@@ -30,6 +30,7 @@ import { createConnectors } from '../connectors/connector-registry';
 import { createAccessTokenVerifier } from '../core/access-token';
 import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
+import { withDependencyDeadlines } from '../core/dependency-deadline';
 import { systemClock } from '../core/ports';
 import { RateLimiter } from '../core/rate-limiter';
 import { SpendCap } from '../core/spend-cap';
@@ -40,18 +41,18 @@ import { createMcpHandler } from './mcp-endpoint';
 const config = loadBundledConfig();
 const doc = createDocumentClient();
 const ledger = createLedger(doc);
-// Verification needs only the public key (kms:GetPublicKey once per environment), never kms:Sign.
-const keys = new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') });
-const buckets = jsonEnv('AIRLOCK_CONNECTOR_BUCKETS');
 const secretArns = jsonEnv('AIRLOCK_CONNECTOR_SECRETS');
-const s3 = new S3Client({});
-const registry = createConnectors(config, {
-  fileStore: (name, connector) =>
-    new S3FileStore({
-      client: s3,
-      bucket: connector.aws.bucketName ?? buckets[name],
-      prefix: connector.aws.prefix,
-    }),
+// Verification needs only the public key (kms:GetPublicKey once per environment), never kms:Sign.
+const ports = withDependencyDeadlines({
+  signer: new KmsTokenSigner({ client: new KMSClient({}), keyId: requiredEnv('AIRLOCK_SIGNING_KEY_ID') }),
+  revocations: new DynamoDbRevocationStore({
+    client: doc,
+    tableName: requiredEnv('AIRLOCK_REVOCATIONS_TABLE'),
+  }),
+  approvalStore: new DynamoDbApprovalStore({
+    client: doc,
+    tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE'),
+  }),
   secretSource: new SecretsManagerSecretSource({
     client: new SecretsManagerClient({}),
     secretIds: Object.fromEntries(
@@ -60,6 +61,18 @@ const registry = createConnectors(config, {
       ),
     ),
   }),
+});
+const keys = ports.signer;
+const buckets = jsonEnv('AIRLOCK_CONNECTOR_BUCKETS');
+const s3 = new S3Client({});
+const registry = createConnectors(config, {
+  fileStore: (name, connector) =>
+    new S3FileStore({
+      client: s3,
+      bucket: connector.aws.bucketName ?? buckets[name],
+      prefix: connector.aws.prefix,
+    }),
+  secretSource: ports.secretSource,
 });
 const emf = new EmfMetricsSink({ onError: (error) => logger.warn('metrics not recorded', error as Error) });
 // Per execution environment: see spend-cap.ts for the bound this gives in AWS.
@@ -82,15 +95,12 @@ const proxy = new ConnectorProxy({
     keys: async (kid) => (kid === keys.keyId ? keys.getPublicKey() : undefined),
   }),
   killSwitch: createKillSwitch(config),
-  revocations: new DynamoDbRevocationStore({
-    client: doc,
-    tableName: requiredEnv('AIRLOCK_REVOCATIONS_TABLE'),
-  }),
+  revocations: ports.revocations,
   connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
   policy: loadBundledPolicyEngine(config),
   ledger,
   approvals: new ApprovalDesk({
-    store: new DynamoDbApprovalStore({ client: doc, tableName: requiredEnv('AIRLOCK_APPROVALS_TABLE') }),
+    store: ports.approvalStore,
     notifier: new SnsApprovalNotifier({
       client: new SNSClient({}),
       topicArn: requiredEnv('AIRLOCK_APPROVALS_TOPIC_ARN'),

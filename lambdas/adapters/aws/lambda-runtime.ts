@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseConfig } from '../../../lib/config/load-config';
 import type { AirlockConfig } from '../../../lib/config/schema';
 import { AuditLedger, newChainId } from '../../core/audit-ledger';
+import { withDependencyDeadlines } from '../../core/dependency-deadline';
 import { KillSwitch, killSwitchPrefix } from '../../core/kill-switch';
 import { PolicyEngine } from '../../core/policy-engine';
 import { buildEntities } from '../../core/policy-entities';
@@ -62,7 +63,9 @@ export function createDocumentClient(): DynamoDBDocumentClient {
 /** The kill switch over SSM, with the config's cache and staleness bound. */
 export function createKillSwitch(config: AirlockConfig): KillSwitch {
   return new KillSwitch({
-    source: new SsmKillSwitchParameters({ client: new SSMClient({}) }),
+    source: withDependencyDeadlines({
+      killSwitchSource: new SsmKillSwitchParameters({ client: new SSMClient({}) }),
+    }).killSwitchSource,
     prefix: process.env.AIRLOCK_KILL_SWITCH_PREFIX ?? killSwitchPrefix(config.stage),
     cacheMs: config.killSwitch.cacheSeconds * 1000,
     stalenessMs: config.killSwitch.stalenessSeconds * 1000,
@@ -72,7 +75,9 @@ export function createKillSwitch(config: AirlockConfig): KillSwitch {
 /** This execution environment's audit chain. */
 export function createLedger(doc: DynamoDBDocumentClient): AuditLedger {
   return new AuditLedger({
-    store: new DynamoDbAuditStore({ client: doc, tableName: requiredEnv('AIRLOCK_AUDIT_TABLE') }),
+    store: withDependencyDeadlines({
+      auditStore: new DynamoDbAuditStore({ client: doc, tableName: requiredEnv('AIRLOCK_AUDIT_TABLE') }),
+    }).auditStore,
     chainId: newChainId(process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'airlock', randomUUID()),
     clock: systemClock,
   });
