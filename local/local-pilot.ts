@@ -32,7 +32,7 @@ import type { ApprovalStore } from '../lambdas/core/approval-desk';
 import { ApprovalDesk } from '../lambdas/core/approval-desk';
 import { anchorChains } from '../lambdas/core/audit-anchor';
 import type { AuditStore } from '../lambdas/core/audit-ledger';
-import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
+import { AuditLedgerPool, newChainId } from '../lambdas/core/audit-ledger';
 import { ConnectorProxy } from '../lambdas/core/connector-proxy';
 import { CredentialBroker } from '../lambdas/core/credential-broker';
 import { type DependencyName, withDependencyDeadlines } from '../lambdas/core/dependency-deadline';
@@ -114,6 +114,9 @@ export interface LocalPilot {
   close(): Promise<void>;
 }
 
+/** Audit chains the local pilot appends to in parallel. */
+const LOCAL_AUDIT_CHAINS = 8;
+
 /** Local requests are priced as the deployed functions run them (the house function's default memory). */
 export const LOCAL_FUNCTION_MEMORY_MB = 512;
 
@@ -188,9 +191,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       stalenessMs: config.killSwitch.stalenessSeconds * 1000,
       clock,
     });
-    const ledger = new AuditLedger({
+    // One process serving many requests at once: a few chains, so audit appends run in parallel
+    // (each chain stays strictly sequential; a request's records share one chain).
+    const ledger = new AuditLedgerPool({
       store: auditStore,
-      chainId: newChainId('local-pilot', randomUUID()),
+      chainIds: Array.from({ length: LOCAL_AUDIT_CHAINS }, () => newChainId('local-pilot', randomUUID())),
       clock,
     });
     const policy = PolicyEngine.create({ ...policies, entities: buildEntities(config) });

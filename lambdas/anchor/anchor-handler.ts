@@ -9,7 +9,7 @@
  */
 import type { AnchorResult, DigestStore } from '../core/audit-anchor';
 import { anchorChains } from '../core/audit-anchor';
-import type { AuditLedger, AuditStore } from '../core/audit-ledger';
+import type { AuditAppender, AuditStore } from '../core/audit-ledger';
 import { type AuditDetails, type AuditEvent, AuditEventError } from '../core/audit-record';
 import { readKillSwitchParameter } from '../core/kill-switch';
 import type { Clock, KillSwitchParameterSource, TokenSigner } from '../core/ports';
@@ -25,7 +25,7 @@ export interface AnchorHandlerDeps {
   readonly digests: DigestStore;
   readonly signer: TokenSigner;
   /** This function's own chain, for `kill_switch_changed` records. */
-  readonly ledger: AuditLedger;
+  readonly ledger: AuditAppender;
   readonly clock: Clock;
   readonly logger: AnchorLogger;
   /**
@@ -137,7 +137,7 @@ async function recordKillSwitchChange(
   });
 
   const value = await valueDetails(deps, name);
-  let record: Awaited<ReturnType<AuditLedger['append']>>;
+  let record: Awaited<ReturnType<AuditAppender['append']>>;
   try {
     record = await deps.ledger.append(auditEvent({ ...base, ...value }));
   } catch (error) {

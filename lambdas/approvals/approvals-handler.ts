@@ -9,13 +9,13 @@ import type { ApiHandler } from '../broker/broker-handler';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { ApprovalDesk, ApprovalStatus } from '../core/approval-desk';
-import type { AuditLedger } from '../core/audit-ledger';
+import type { AuditAppender } from '../core/audit-ledger';
 import { certificateSubject } from '../core/certificate-thumbprint';
 import { AirlockError } from '../core/errors';
 
 export interface ApprovalsHandlerDeps {
   readonly desk: ApprovalDesk;
-  readonly ledger: AuditLedger;
+  readonly ledger: AuditAppender;
   readonly config: AirlockConfig;
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;

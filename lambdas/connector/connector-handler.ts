@@ -8,7 +8,7 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import type { ApiHandler } from '../broker/broker-handler';
 import { bearerTokenOf, clientCertificateOf, headerOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
-import type { AuditLedger } from '../core/audit-ledger';
+import type { AuditAppender } from '../core/audit-ledger';
 import type { ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError } from '../core/errors';
 import type { Clock } from '../core/ports';
@@ -17,7 +17,7 @@ import type { UsageMeter } from '../core/usage-meter';
 export interface ConnectorHandlerDeps {
   readonly proxy: ConnectorProxy;
   readonly config: AirlockConfig;
-  readonly ledger: AuditLedger;
+  readonly ledger: AuditAppender;
   readonly meter: UsageMeter;
   readonly clock: Clock;
   readonly maxBodyBytes: number;

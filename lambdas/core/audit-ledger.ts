@@ -208,3 +208,41 @@ export class AuditLedger {
     return sealAuditRecord(fields);
   }
 }
+
+/** What a writer needs of a ledger: append an event, get the committed record back. */
+export type AuditAppender = Pick<AuditLedger, 'append'>;
+
+/**
+ * Several chains for one process that serves requests concurrently (the local pilot). Each chain
+ * still takes its records strictly one at a time; the records of one request always go to the same
+ * chain (chosen by request id), so their order holds, while different requests append in parallel.
+ * A Lambda execution environment serves one request at a time and needs only one chain.
+ */
+export class AuditLedgerPool implements AuditAppender {
+  private readonly ledgers: readonly AuditLedger[];
+
+  constructor(props: {
+    readonly store: AuditStore;
+    readonly chainIds: readonly string[];
+    readonly clock: Clock;
+  }) {
+    if (props.chainIds.length === 0) throw new TypeError('AuditLedgerPool: at least one chain id is needed');
+    this.ledgers = props.chainIds.map(
+      (chainId) => new AuditLedger({ store: props.store, chainId, clock: props.clock }),
+    );
+  }
+
+  append(event: AuditEvent): Promise<AuditRecord> {
+    return this.ledgers[chainIndex(event.requestId, this.ledgers.length)].append(event);
+  }
+}
+
+/** FNV-1a of the request id: cheap, stable, and spreads ids evenly enough across a few chains. */
+function chainIndex(requestId: string, chains: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) {
+    hash ^= requestId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % chains;
+}

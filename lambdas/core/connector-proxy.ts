@@ -16,7 +16,7 @@ import type { Connector, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import { type AccessTokenClaims, type AccessTokenVerifier, assertNotRevoked } from './access-token';
 import type { ApprovalDesk, PendingApproval } from './approval-desk';
-import type { AuditLedger } from './audit-ledger';
+import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, assertValidAuditEvent } from './audit-record';
 import { canonicalJson } from './canonical-json';
 import { certificateThumbprint } from './certificate-thumbprint';
@@ -36,7 +36,7 @@ export interface ConnectorProxyDeps {
   readonly revocations: RevocationStore;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly policy: PolicyEngine;
-  readonly ledger: AuditLedger;
+  readonly ledger: AuditAppender;
   readonly approvals: ApprovalDesk;
   readonly rateLimiter: RateLimiter;
   readonly meter: UsageMeter;

@@ -8,7 +8,7 @@
  */
 import type { AirlockConfig } from '../../lib/config/schema';
 import { type AccessTokenClaims, issueAccessToken } from './access-token';
-import type { AuditLedger } from './audit-ledger';
+import type { AuditAppender } from './audit-ledger';
 import type { AuditEvent } from './audit-record';
 import { certificateSubject, certificateThumbprint } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
@@ -23,7 +23,7 @@ export interface CredentialBrokerDeps {
   readonly signer: TokenSigner;
   readonly policy: PolicyEngine;
   readonly killSwitch: KillSwitch;
-  readonly ledger: AuditLedger;
+  readonly ledger: AuditAppender;
   readonly clock: Clock;
   /** `iss` of every token, e.g. `https://airlock.example.com`. */
   readonly issuer: string;

@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { AuditLedger, newChainId } from '../../../lambdas/core/audit-ledger';
+import { AuditLedger, AuditLedgerPool, newChainId } from '../../../lambdas/core/audit-ledger';
 import { AuditEventError, computeRecordHash, GENESIS_HASH } from '../../../lambdas/core/audit-record';
 import { verifyLedger } from '../../../lambdas/core/audit-verifier';
 import { DependencyError } from '../../../lambdas/core/errors';
+import { systemClock } from '../../../lambdas/core/ports';
 import { receiptReadEvent as event, MemoryAuditStore } from '../support/audit-fixtures';
 
 const fixedClock = { now: () => new Date('2026-11-02T09:30:00.000Z') };
@@ -174,5 +175,50 @@ describe('Function: newChainId', () => {
     // Act & Assess
     expect(newChainId('airlock-dev-broker', '7d9f0c2e')).toBe('airlock-dev-broker-7d9f0c2e');
     expect(newChainId('/aws/lambda/x y', 'abc')).toBe('aws-lambda-x-y-abc');
+  });
+});
+
+describe('Class: AuditLedgerPool', () => {
+  describe('Method: append', () => {
+    it('spreads concurrent requests over its chains, keeps each request on one chain, and every chain verifies', async () => {
+      // Prepare
+      const store = new MemoryAuditStore();
+      const chainIds = Array.from({ length: 4 }, (_, i) => newChainId('pool', `chain-${i}`));
+      const pool = new AuditLedgerPool({ store, chainIds, clock: systemClock });
+      const requests = Array.from({ length: 40 }, (_, i) => `req-${i}`);
+
+      // Act: two records per request, all requests at once
+      const records = await Promise.all(
+        requests.flatMap((requestId) => [
+          pool.append(event({ requestId, type: 'connector_allowed' })),
+          pool.append(event({ requestId, type: 'connector_completed' })),
+        ]),
+      );
+
+      // Assess
+      expect(records).toHaveLength(80);
+      const chainsUsed = new Set(records.map((r) => r.chainId));
+      expect(chainsUsed.size).toBeGreaterThan(1);
+      for (const requestId of requests) {
+        const own = records.filter((r) => r.requestId === requestId);
+        expect(new Set(own.map((r) => r.chainId)).size).toBe(1);
+        expect(own[1].seq).toBeGreaterThan(own[0].seq);
+      }
+      const byChain = new Map(
+        chainIds.map((chainId) => [
+          chainId,
+          records.filter((r) => r.chainId === chainId).sort((a, b) => a.seq - b.seq),
+        ]),
+      );
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const result = await verifyLedger({ records: byChain, digests: [], publicKey });
+      expect(result).toMatchObject({ ok: true, records: 80 });
+    });
+
+    it('refuses to be built without a chain', () => {
+      expect(
+        () => new AuditLedgerPool({ store: new MemoryAuditStore(), chainIds: [], clock: systemClock }),
+      ).toThrow(/at least one chain/);
+    });
   });
 });
