@@ -13,6 +13,7 @@ import { MetricsLogCostSource } from '../lambdas/adapters/local/metrics-log-cost
 import {
   buildCostReport,
   COST_COMPONENTS,
+  COST_DEFINITIONS,
   type CostReport,
   type CostSource,
   formatRoi,
@@ -251,6 +252,7 @@ export function formatCostTable(report: CostReport, source: string): string {
     '',
     `Total: cost ${formatUsd(report.totalCostUsd)}, value ${formatUsd(report.totalValueUsd)}.`,
     'A run is one access token’s work for a workflow; value = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd.',
+    COST_DEFINITIONS,
   );
   return `${lines.join('\n')}\n`;
 }

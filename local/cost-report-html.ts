@@ -6,6 +6,7 @@
  */
 import {
   COST_COMPONENTS,
+  COST_DEFINITIONS,
   type CostReport,
   daysOf,
   formatRoi,
@@ -78,6 +79,7 @@ ${roiChart(report)}
 <section>
 <h2>Workflows</h2>
 ${workflowsTable(report)}
+<p class="explain">${escapeHtml(COST_DEFINITIONS)}</p>
 </section>
 <section>
 <h2>Cost by component</h2>

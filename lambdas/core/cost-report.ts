@@ -2,15 +2,20 @@
  * The per-workflow cost report finance reads: what each workflow cost per UTC day, by component,
  * against the value of the manual work it replaced.
  *
- * Figures come from the usage metrics the connector function publishes (see usage-meter.ts), either
- * as the EMF lines themselves (the local pilot's metrics.log) or as CloudWatch daily sums. Both
+ * Figures come from the usage metrics the broker and connector functions publish (see usage-meter.ts),
+ * either as the EMF lines themselves (the local pilot's metrics.log) or as CloudWatch daily sums. Both
  * arrive here as {@link DailyMetricTotals}, one per day and dimension set, so the report is computed
  * the same way from either source.
  *
  * Definitions (the numbers a finance reader will ask about):
  * - run: one access token's work for a workflow (requests with the same token `jti`); see usage-meter.ts.
+ *   The token request itself belongs to no run.
+ * - calls: connector calls. Token requests and LLM usage reports are priced, but are not calls.
+ * - denials: refused connector calls and refused token requests.
  * - cost: the estimate from the config's price table, summed over every request, refused ones included
- *   (a refused request still costs an API Gateway request and a Lambda invocation).
+ *   (a refused request still costs an API Gateway request and a Lambda invocation). Token requests
+ *   (with the KMS signature of each issued token), LLM usage reports and calls to operations that do
+ *   not exist are in the workflow's cost but in no operation's.
  * - value: runs × `minutesSavedPerRun` / 60 × `prices.hourlyRateUsd`.
  * - ROI: (value − cost) / cost; undefined (null) when nothing was spent.
  */
@@ -66,7 +71,9 @@ export interface CostSource {
 export interface WorkflowCostFigures {
   readonly workflow: string;
   readonly runs: number;
+  /** Connector calls (token requests and LLM usage reports are not calls). */
   readonly invocations: number;
+  /** Refused connector calls and refused token requests. */
   readonly denials: number;
   readonly approvalsRequested: number;
   readonly failures: number;
@@ -132,6 +139,13 @@ export const COST_COMPONENTS = [
   metric: UsageMetricName;
   label: string;
 }[];
+
+/**
+ * What the counts cover, and why the operations' costs add up to less than their workflow's: the
+ * sentence every rendering of the report prints under its tables.
+ */
+export const COST_DEFINITIONS =
+  'Calls are connector calls; Denied counts refused calls and refused token requests. A workflow’s cost also covers its token requests (KMS signing) and LLM usage reports, which no operation is charged for.';
 
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MS_PER_DAY = 86_400_000;

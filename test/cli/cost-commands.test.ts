@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { COST_CSV_COLUMNS, formatCostCsv } from '../../cli/cost-commands';
 import { runCli } from '../../cli/program';
 import { EmfMetricsSink } from '../../lambdas/adapters/aws/emf-metrics-sink';
-import { buildCostReport, dailyTotalsOf, formatUsd } from '../../lambdas/core/cost-report';
+import { buildCostReport, COST_DEFINITIONS, dailyTotalsOf, formatUsd } from '../../lambdas/core/cost-report';
 import { UsageMeter, type UsagePoint } from '../../lambdas/core/usage-meter';
 import { loadConfig } from '../../lib/config/load-config';
 import { FakeCloudWatchMetrics } from '../lambdas/adapters/fake-cloudwatch-metrics';
@@ -111,7 +111,25 @@ async function recordPilotUsage(): Promise<void> {
       timestamp: new Date(at),
       runId,
     });
+  // A token request as the broker meters it: no run yet, one KMS signature when a token is issued.
+  const tokenRequest = (at: string, outcome: 'credential_issued' | 'credential_denied', ms: number) =>
+    meter.record({
+      workflow: WORKFLOW,
+      outcome,
+      bytesOut: 0,
+      durationMs: ms,
+      usage: {
+        apiRequests: 1,
+        kmsRequests: outcome === 'credential_issued' ? 1 : 0,
+        secretsManagerCalls: 0,
+        dynamodbWrites: 1,
+      },
+      timestamp: new Date(at),
+    });
   call('2026-10-01T09:00:00Z', 'jti-1', 'receipts', 'list', 'allowed', 40);
+  // jti-1's token request, logged after its first call so that line stays the template below.
+  tokenRequest('2026-10-01T08:59:59Z', 'credential_issued', 12);
+  tokenRequest('2026-10-01T10:00:00Z', 'credential_denied', 5);
   call('2026-10-01T09:00:02Z', 'jti-1', 'receipts', 'read', 'allowed', 95);
   call('2026-10-01T09:00:03Z', 'jti-1', 'receipts', 'read', 'denied', 11);
   call('2026-10-01T09:01:00Z', 'jti-1', 'erp', 'lookupGlCode', 'allowed', 260);
@@ -130,8 +148,11 @@ async function recordPilotUsage(): Promise<void> {
     timestamp: new Date('2026-10-01T09:05:00Z'),
     runId: 'jti-1',
   });
+  tokenRequest('2026-10-02T14:59:58Z', 'credential_issued', 10);
   call('2026-10-02T15:00:00Z', 'jti-2', 'receipts', 'list', 'allowed', 38);
+  tokenRequest('2026-10-02T14:59:59Z', 'credential_issued', 11);
   call('2026-10-02T15:00:01Z', 'jti-3', 'erp', 'lookupGlCode', 'allowed', 240);
+  tokenRequest('2026-10-03T00:00:00Z', 'credential_issued', 10); // after --to
   call('2026-10-03T00:00:00Z', 'jti-4', 'receipts', 'list', 'allowed', 38); // after --to
   // A workflow since removed from the config, and a line no Airlock sink writes (a name a spreadsheet would run).
   const retired = JSON.parse(lines[0]) as Record<string, unknown>;
@@ -201,12 +222,30 @@ describe('Command: cost report --local', () => {
     const dayTable = lines.slice(start, lines.indexOf('', start));
     expect(dayTable).toHaveLength(2 + 3); // header, rule, 2 days of expense-summary, 1 of the retired workflow
     expect(new Set(dayTable.map((l) => l.length)).size).toBe(1);
-    const day1 = dayTable.find((l) => l.startsWith(`2026-10-01  ${WORKFLOW}`))!;
-    expect(day1).toContain(formatUsd(costOfDay('2026-10-01')));
-    expect(day1.split(/\s{2,}/).slice(2, 6)).toEqual(['1', '4', '1', '0']); // runs, calls, denied, approvals
+    const head = dayTable[0].split(/\s{2,}/);
+    const cellsOf = (day: string) =>
+      dayTable
+        .find((l) => l.startsWith(`${day}  ${WORKFLOW}`))!
+        .trim()
+        .split(/\s{2,}/);
+    const cell = (cells: string[], name: string) => cells[head.indexOf(name)];
+    const day1 = cellsOf('2026-10-01');
+    expect(cell(day1, 'Cost')).toBe(formatUsd(costOfDay('2026-10-01')));
+    // 1 run, 4 calls (the token requests are not calls), 2 denied (a read and a token request), 0 approvals.
+    expect(['Runs', 'Calls', 'Denied', 'Approvals'].map((name) => cell(day1, name))).toEqual([
+      '1',
+      '4',
+      '2',
+      '0',
+    ]);
+    // KMS: one signature per issued token, by the price table: 1 on day 1, 2 on day 2.
+    expect(cell(day1, 'KMS')).toBe(formatUsd(config.prices.kmsRequest));
+    expect(cell(cellsOf('2026-10-02'), 'KMS')).toBe(formatUsd(2 * config.prices.kmsRequest));
     expect(out).toMatch(new RegExp(`${WORKFLOW}\\s+FIN-042\\s+3\\s+6\\s+`)); // 3 runs, 6 calls over the range
     expect(out).toContain('$135.00'); // 3 runs × 45 min ÷ 60 × $60
     expect(out).toMatch(/Top operations by cost\n.*\n.*\nexpense-summary\s+erp\/lookupGlCode/);
+    // The reader is told what Calls and Denied cover, and why operations do not add up to the cost.
+    expect(out).toContain(COST_DEFINITIONS);
     expect(cli.stderr()).toContain(`Workflow "${RETIRED_WORKFLOW}" is in the metrics but not in the config`);
     expect(cli.stderr()).toMatch(/skipped 1 malformed line\(s\)/);
     expect(out).not.toContain(HOSTILE_WORKFLOW);
@@ -228,6 +267,9 @@ describe('Command: cost report --local', () => {
     const day1 = rows.find((r) => r[0] === '2026-10-01' && r[1] === WORKFLOW)!;
     expect(Number(column(day1, 'cost_total_usd'))).toBeCloseTo(costOfDay('2026-10-01'), 11);
     expect(column(day1, 'runs')).toBe('1');
+    expect(column(day1, 'invocations')).toBe('4');
+    expect(column(day1, 'denials')).toBe('2');
+    expect(Number(column(day1, 'cost_kms_usd'))).toBeCloseTo(config.prices.kmsRequest, 12);
     expect(column(day1, 'llm_input_tokens')).toBe('40000');
     expect(Number(column(day1, 'value_usd'))).toBeCloseTo(45, 9);
     for (const row of rows) {
@@ -247,7 +289,8 @@ describe('Command: cost report --local', () => {
     expect(report.range).toEqual({ from: '2026-10-01', to: '2026-10-02' });
     expect(report.skippedRecords).toBe(1);
     const summary = report.workflows.find((w: { workflow: string }) => w.workflow === WORKFLOW);
-    expect(summary.runs).toBe(3);
+    expect(summary).toMatchObject({ runs: 3, invocations: 6, denials: 2 });
+    expect(summary.cost.kms).toBeCloseTo(3 * config.prices.kmsRequest, 12);
     expect(summary.cost.total).toBeCloseTo(costOfDay('2026-10-01') + costOfDay('2026-10-02'), 11);
     expect(report.topOperations[0]).toMatchObject({
       connector: 'erp',
@@ -274,6 +317,7 @@ describe('Command: cost report --local', () => {
     expect(html).not.toMatch(/<script|<link|\ssrc=|\shref=|@import|url\(/i);
     expect(html).toContain(formatUsd(costOfDay('2026-10-01') + costOfDay('2026-10-02')));
     expect(html).toContain('1 malformed metric record(s) were skipped and are not counted.');
+    expect(html).toContain(COST_DEFINITIONS);
     expect(html).toContain(
       `Workflow &quot;${RETIRED_WORKFLOW}&quot; is in the metrics but not in the config`,
     );
@@ -366,8 +410,10 @@ describe('Command: cost report (CloudWatch)', () => {
         cloudwatch.put('Airlock', metric, dims, day, value);
       put('EstimatedCostUsd', { workflow: WORKFLOW }, p.cost.total);
       put('CostLlmUsd', { workflow: WORKFLOW }, p.cost.llm);
+      put('CostKmsUsd', { workflow: WORKFLOW }, p.cost.kms);
       put('Runs', { workflow: WORKFLOW }, p.firstOfRun ? 1 : 0);
-      put('Invocations', { workflow: WORKFLOW }, p.outcome === 'usage_reported' ? 0 : 1);
+      // Connector calls only: token requests and usage reports are not calls.
+      put('Invocations', { workflow: WORKFLOW }, p.connector ? 1 : 0);
       if (p.connector && p.operation) {
         put(
           'EstimatedCostUsd',
@@ -390,6 +436,11 @@ describe('Command: cost report (CloudWatch)', () => {
     ]);
     expect(report.days[0].cost.total).toBeCloseTo(costOfDay('2026-10-01'), 11);
     expect(report.days[0].cost.llm).toBeGreaterThan(0);
+    expect(report.days.map((d: { cost: { kms: number } }) => d.cost.kms)).toEqual([
+      expect.closeTo(config.prices.kmsRequest, 12),
+      expect.closeTo(2 * config.prices.kmsRequest, 12),
+    ]);
+    expect(report.days.map((d: { invocations: number }) => d.invocations)).toEqual([4, 2]);
     expect(report.topOperations[0]).toMatchObject({ connector: 'erp', operation: 'lookupGlCode' });
     expect(cloudwatch.calls.length).toBeGreaterThan(1); // paged
   });

@@ -2,8 +2,9 @@
  * The cost issue's end-to-end proof: the seed's expense workflow runs against the local pilot over
  * real mutual TLS, and `airlock cost report --local` then shows its runs and what they cost. The
  * expected figures are computed here, independently of the metering code, from what the test did
- * and the config's price table; the only measured input is each request's duration, which no test
- * can know in advance, read from the raw EMF lines of the pilot's metrics.log.
+ * (token requests to the broker, connector calls, LLM usage reports) and the config's price table;
+ * the only measured input is each request's duration, which no test can know in advance, read from
+ * the raw EMF lines of the pilot's metrics.log.
  *
  * Also: the daily spend cap end to end, from the refusal an agent sees to the audit record it leaves.
  */
@@ -14,6 +15,7 @@ import { runCli } from '../../cli/program';
 import { FolderDigestStore } from '../../lambdas/adapters/local/folder-digest-store';
 import type { AuditRecord } from '../../lambdas/core/audit-record';
 import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier';
+import { formatUsd } from '../../lambdas/core/cost-report';
 import { loadConfig } from '../../lib/config/load-config';
 import type { AirlockConfig, Prices } from '../../lib/config/schema';
 import {
@@ -27,8 +29,8 @@ import { type E2eResponse, e2eClientFor } from './e2e-client';
 
 const WORKFLOW = 'expense-summary';
 const SCOPES = ['receipts:read', 'erp:read', 'erp:write'];
-/** The memory the local pilot meters its connector with (a 1 GB function, its Lambda sizing). */
-const LOCAL_CONNECTOR_MEMORY_MB = LOCAL_FUNCTION_MEMORY_MB;
+/** The memory the local pilot prices every request at: the deployed functions' memory. */
+const PRICED_MEMORY_MB = LOCAL_FUNCTION_MEMORY_MB;
 /** Float sums taken in another order differ in the last bits only: 12 decimals is far below a cent's share. */
 const DECIMALS = 12;
 
@@ -44,10 +46,21 @@ type Breakdown = Record<Component | 'total', number>;
 /** One request the test made that the pilot meters, with what it used by the pricing rules below. */
 interface MeteredRequest {
   readonly requestId: string;
-  /** `connector/operation`; undefined for an LLM usage report. */
+  /** `connector/operation` of a connector call; undefined for a token request or an LLM usage report. */
   readonly operation?: string;
-  readonly outcome: 'allowed' | 'approval_requested' | 'usage_reported';
-  readonly runToken: string;
+  readonly outcome:
+    | 'credential_issued'
+    | 'credential_denied'
+    | 'allowed'
+    | 'approval_requested'
+    | 'usage_reported';
+  /**
+   * The access token whose run the request belongs to; undefined for a token request, which the
+   * broker meters before any run exists.
+   */
+  readonly runToken?: string;
+  /** KMS Sign calls: one per token the broker issued. */
+  readonly kmsRequests: number;
   readonly secretsManagerCalls: number;
   readonly dynamodbWrites: number;
   /** Of those, writes to the approvals table (the rest are audit records). */
@@ -66,17 +79,18 @@ interface EmfLine {
  * - Lambda: the request's duration billed as Lambda bills it (rounded up to the next 1 ms, at
  *   least 1 ms), in GB-seconds at the function's memory, plus one Lambda request.
  * - API Gateway: one request (every metered request came through the API once).
- * - KMS: none. The connector verifies tokens with the cached public key, never a KMS call per request.
+ * - KMS: one Sign per token the broker issued; a refused token request signs nothing, and the
+ *   connector verifies tokens with the cached public key, never a KMS call per request.
  * - Secrets Manager: one secret read per ERP call that reached the ERP (its OAuth2 client credentials).
- * - DynamoDB: one write per audit record the request appended (cross-checked against the ledger below).
+ * - DynamoDB: one write per audit record the request appended (cross-checked against the ledger
+ *   below), plus the approval item of a call held for approval.
  * - LLM: reported tokens × the model's price per million tokens.
  */
 function expectedCost(request: MeteredRequest, durationMs: number, prices: Prices): Breakdown {
   const billedMs = Math.max(1, Math.ceil(durationMs));
-  const lambda =
-    (billedMs / 1000) * (LOCAL_CONNECTOR_MEMORY_MB / 1024) * prices.lambdaGbSecond + prices.lambdaRequest;
+  const lambda = (billedMs / 1000) * (PRICED_MEMORY_MB / 1024) * prices.lambdaGbSecond + prices.lambdaRequest;
   const apiGateway = prices.apiGatewayRequest;
-  const kms = 0;
+  const kms = request.kmsRequests * prices.kmsRequest;
   const secretsManager = request.secretsManagerCalls * prices.secretsManagerCall;
   const dynamodb = request.dynamodbWrites * prices.dynamodbWrite;
   const model = request.llm ? prices.models[request.llm.model] : undefined;
@@ -123,16 +137,28 @@ async function readEmfLines(file: string): Promise<EmfLine[]> {
     });
 }
 
+/** A metered request as the pilot's metrics log shows it. */
+interface MeasuredRequest {
+  durationMs: number;
+  /** The run (token `jti`) the meter put the request in, if any. */
+  runId?: string;
+  operation?: string;
+}
+
 /**
  * One entry per metered request, in the order they were served: the `workflow` line carries the
  * request's figures, the `workflow, connector, operation` line that follows it (connector calls
  * only) names the operation.
  */
-function requestsOf(lines: readonly EmfLine[]): { durationMs: number; operation?: string }[] {
-  const requests: { durationMs: number; operation?: string }[] = [];
+function requestsOf(lines: readonly EmfLine[]): MeasuredRequest[] {
+  const requests: MeasuredRequest[] = [];
   for (const line of lines) {
     if (line.dimensions.join(',') === 'workflow') {
-      requests.push({ durationMs: line.fields.Duration as number });
+      const runId = line.fields.runId;
+      requests.push({
+        durationMs: line.fields.Duration as number,
+        ...(typeof runId === 'string' ? { runId } : {}),
+      });
     } else {
       const last = requests[requests.length - 1];
       if (last) last.operation = `${line.fields.connector}/${line.fields.operation}`;
@@ -141,8 +167,10 @@ function requestsOf(lines: readonly EmfLine[]): { durationMs: number; operation?
   return requests;
 }
 
+/** The request id a response names: in its body, or (a 201 token) in the `x-amzn-RequestId` header API Gateway sets. */
 function requestIdOf(response: E2eResponse): string {
-  const requestId = response.json?.requestId ?? response.json?.error?.requestId;
+  const requestId =
+    response.json?.requestId ?? response.json?.error?.requestId ?? response.headers['x-amzn-requestid'];
   if (typeof requestId !== 'string') throw new Error(`no requestId in ${response.status}: ${response.text}`);
   return requestId;
 }
@@ -189,7 +217,7 @@ describe('Command: airlock cost report --local', () => {
     let malloryStatus = 0;
     let audit: AuditRecord[] = [];
     let verified: Awaited<ReturnType<typeof verifyAuditTrail>>;
-    let measured: { durationMs: number; operation?: string }[] = [];
+    let measured: MeasuredRequest[] = [];
     let json: { code: number; stdout: string; stderr: string };
     let table: { code: number; stdout: string; stderr: string };
 
@@ -202,7 +230,20 @@ describe('Command: airlock cost report --local', () => {
       try {
         // Act: the seed's workflow, twice; each run is one access token.
         for (const usage of LLM_USAGE) {
-          const token = await alice.getToken(WORKFLOW, SCOPES, 30);
+          const issued = await alice.request('POST', '/v1/credentials', {
+            body: { workflow: WORKFLOW, scopes: SCOPES, durationMinutes: 30 },
+          });
+          if (issued.status !== 201)
+            throw new Error(`POST /v1/credentials answered ${issued.status}: ${issued.text}`);
+          const token = issued.json.accessToken as string;
+          // The broker signs the token with its key (one KMS Sign) and audits the issue.
+          made.push({
+            requestId: requestIdOf(issued),
+            outcome: 'credential_issued',
+            kmsRequests: 1,
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+          });
           const call = async (operation: string, body: unknown, expected: number) => {
             const response = await alice.request('POST', `/v1/connectors/${operation}`, { token, body });
             if (response.status !== expected)
@@ -211,8 +252,10 @@ describe('Command: airlock cost report --local', () => {
               );
             return response;
           };
-          const record = (response: E2eResponse, request: Omit<MeteredRequest, 'requestId' | 'runToken'>) =>
-            made.push({ ...request, requestId: requestIdOf(response), runToken: token });
+          const record = (
+            response: E2eResponse,
+            request: Omit<MeteredRequest, 'requestId' | 'runToken' | 'kmsRequests'>,
+          ) => made.push({ ...request, requestId: requestIdOf(response), runToken: token, kmsRequests: 0 });
 
           const list = await call('receipts/list', {}, 200);
           record(list, {
@@ -276,12 +319,19 @@ describe('Command: airlock cost report --local', () => {
             llm: usage,
           });
         }
-        // Mallory is in no group of the workflow: the broker refuses her a token.
-        malloryStatus = (
-          await mallory.request('POST', '/v1/credentials', {
-            body: { workflow: WORKFLOW, scopes: ['receipts:read'], durationMinutes: 5 },
-          })
-        ).status;
+        // Mallory is in no group of the workflow: the broker refuses her a token. Nothing is signed;
+        // the refusal is audited (one write) and metered against the workflow she asked for.
+        const refused = await mallory.request('POST', '/v1/credentials', {
+          body: { workflow: WORKFLOW, scopes: ['receipts:read'], durationMinutes: 5 },
+        });
+        malloryStatus = refused.status;
+        made.push({
+          requestId: requestIdOf(refused),
+          outcome: 'credential_denied',
+          kmsRequests: 0,
+          secretsManagerCalls: 0,
+          dynamodbWrites: 1,
+        });
 
         await pilot.anchor();
         audit = await auditRecordsOf(ports.auditStore);
@@ -310,11 +360,22 @@ describe('Command: airlock cost report --local', () => {
       made.map((request, i) => expectedCost(request, measured[i].durationMs, prices));
     const workflowOf = () =>
       JSON.parse(json.stdout).workflows.find((w: { workflow: string }) => w.workflow === WORKFLOW);
+    /** What finance is told the counts mean, applied to what the test did. */
+    const expectedCounts = () => ({
+      // One run per access token; a token request itself belongs to no run.
+      runs: new Set(made.flatMap((r) => (r.runToken ? [r.runToken] : []))).size,
+      // Connector calls only: token requests and LLM usage reports are priced, but are not calls.
+      invocations: made.filter((r) => r.operation !== undefined).length,
+      // Refused connector calls and refused token requests.
+      denials: made.filter((r) => r.outcome === 'credential_denied').length,
+      approvalsRequested: made.filter((r) => r.outcome === 'approval_requested').length,
+    });
 
     it('meters every request the workflow made, in order, and the audit trail holds', () => {
-      // Assess: 2 runs × (list, 2 reads, lookup, 2 journal entries, usage report) = 14 metered requests.
-      expect(made).toHaveLength(14);
-      expect(measured.map((m) => m.operation ?? 'usage')).toEqual(made.map((r) => r.operation ?? 'usage'));
+      // Assess: 2 runs × (token request, list, 2 reads, lookup, 2 journal entries, usage report)
+      // + Mallory's refused token request = 17 metered requests.
+      expect(made).toHaveLength(17);
+      expect(measured.map((m) => m.operation ?? '-')).toEqual(made.map((r) => r.operation ?? '-'));
       expect(malloryStatus).toBe(403);
       expect(verified).toMatchObject({ ok: true });
       expect(audit).toContainEqual(
@@ -322,10 +383,29 @@ describe('Command: airlock cost report --local', () => {
       );
     });
 
+    it('puts the requests made with one token in one run, and token requests in none', () => {
+      // Assess: requests share a run id exactly when the test made them with the same token.
+      expect(measured.map((m) => m.runId === undefined)).toEqual(made.map((r) => r.runToken === undefined));
+      const runIdOfToken = new Map<string, Set<string>>();
+      made.forEach((r, i) => {
+        if (!r.runToken) return;
+        const ids = runIdOfToken.get(r.runToken) ?? new Set<string>();
+        ids.add(measured[i].runId as string);
+        runIdOfToken.set(r.runToken, ids);
+      });
+      expect([...runIdOfToken.values()].map((ids) => ids.size)).toEqual([1, 1]);
+      expect(new Set([...runIdOfToken.values()].flatMap((ids) => [...ids])).size).toBe(2);
+    });
+
     it('prices one DynamoDB write per audit record each request appended, plus its approval item', () => {
-      // Assess: the write counts the expected cost uses are the records the ledger really holds.
+      // Assess: the write counts the expected cost uses are the records the ledger really holds,
+      // token requests (issued and refused) included.
       const recordsPerRequest = made.map((r) => audit.filter((a) => a.requestId === r.requestId).length);
       expect(recordsPerRequest).toEqual(made.map((r) => r.dynamodbWrites - (r.approvalWrites ?? 0)));
+      const tokenRecords = made
+        .filter((r) => r.operation === undefined && r.outcome !== 'usage_reported')
+        .map((r) => audit.find((a) => a.requestId === r.requestId)?.type);
+      expect(tokenRecords).toEqual(['credential_issued', 'credential_issued', 'credential_denied']);
     });
 
     it('shows the runs, calls, refusals, approval holds and LLM tokens the workflow made', () => {
@@ -333,25 +413,18 @@ describe('Command: airlock cost report --local', () => {
       expect(json.code).toBe(0);
       const report = JSON.parse(json.stdout);
       expect(report.skippedRecords).toBe(0);
-      const calls = made.filter((r) => r.outcome !== 'usage_reported');
       expect(workflowOf()).toMatchObject({
         inConfig: true,
         costCentre: config.workflows[WORKFLOW].costCentre,
-        // One run per access token.
-        runs: new Set(made.map((r) => r.runToken)).size,
-        // Connector calls; an LLM usage report is not a call.
-        invocations: calls.length,
-        // Mallory was refused at the broker, before any connector call: no connector call was denied.
-        denials: 0,
-        approvalsRequested: made.filter((r) => r.outcome === 'approval_requested').length,
+        ...expectedCounts(),
         failures: 0,
         llmInputTokens: LLM_USAGE.reduce((n, u) => n + u.inputTokens, 0),
         llmOutputTokens: LLM_USAGE.reduce((n, u) => n + u.outputTokens, 0),
         // runs × minutesSavedPerRun: 2 × 45.
         minutesSaved: 2 * config.workflows[WORKFLOW].minutesSavedPerRun,
       });
-      expect(workflowOf().runs).toBe(2);
-      expect(workflowOf().invocations).toBe(12);
+      // The same, as a reader counts them: 2 runs, 12 connector calls, Mallory's refused token.
+      expect(workflowOf()).toMatchObject({ runs: 2, invocations: 12, denials: 1 });
     });
 
     it('prices every cost component as the price table gives for the recorded requests', () => {
@@ -366,6 +439,9 @@ describe('Command: airlock cost report --local', () => {
           usd: expect.closeTo(expected[component], DECIMALS),
         });
       }
+      // KMS is the broker's cost: one signature per issued token, nothing for Mallory's refusal.
+      expect(shown.cost.kms).toBeGreaterThan(0);
+      expect(shown.cost.kms).toBeCloseTo(2 * prices.kmsRequest, DECIMALS);
       expect(shown.cost.total).toBeCloseTo(expected.total, DECIMALS);
       expect(shown.costPerRunUsd).toBeCloseTo(expected.total / 2, DECIMALS);
       // value = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd
@@ -375,51 +451,76 @@ describe('Command: airlock cost report --local', () => {
       expect(JSON.parse(json.stdout).totalCostUsd).toBeCloseTo(expected.total, DECIMALS);
     });
 
-    it('attributes the cost to the operations that spent it', () => {
+    it('attributes the cost to the operations that spent it, and token requests and usage reports to none', () => {
       // Prepare
       const costs = expectedCosts();
-      const byOperation = new Map<string, { invocations: number; costUsd: number }>();
+      const byOperation = new Map<string, { invocations: number; denials: number; costUsd: number }>();
+      let outsideOperations = 0;
       made.forEach((request, i) => {
-        if (!request.operation) return;
-        const entry = byOperation.get(request.operation) ?? { invocations: 0, costUsd: 0 };
+        if (!request.operation) {
+          outsideOperations += costs[i].total;
+          return;
+        }
+        const entry = byOperation.get(request.operation) ?? { invocations: 0, denials: 0, costUsd: 0 };
         byOperation.set(request.operation, {
           invocations: entry.invocations + 1,
+          denials: entry.denials,
           costUsd: entry.costUsd + costs[i].total,
         });
       });
 
       // Act
-      const shown = new Map<string, { invocations: number; costUsd: number }>(
-        JSON.parse(json.stdout).topOperations.map(
-          (o: { connector: string; operation: string; invocations: number; costUsd: number }) => [
+      const report = JSON.parse(json.stdout);
+      const shown = new Map<string, { invocations: number; denials: number; costUsd: number }>(
+        report.topOperations.map(
+          (o: {
+            connector: string;
+            operation: string;
+            invocations: number;
+            denials: number;
+            costUsd: number;
+          }) => [
             `${o.connector}/${o.operation}`,
-            { invocations: o.invocations, costUsd: o.costUsd },
+            { invocations: o.invocations, denials: o.denials, costUsd: o.costUsd },
           ],
         ),
       );
 
-      // Assess
+      // Assess: no connector call was denied (Mallory was refused at the broker).
       expect([...shown.keys()].sort()).toEqual([...byOperation.keys()].sort());
       for (const [operation, expected] of byOperation) {
         expect({ operation, ...shown.get(operation) }).toEqual({
           operation,
           invocations: expected.invocations,
+          denials: 0,
           costUsd: expect.closeTo(expected.costUsd, DECIMALS),
         });
       }
+      const operationsTotal = [...shown.values()].reduce((usd, o) => usd + o.costUsd, 0);
+      expect(workflowOf().cost.total - operationsTotal).toBeCloseTo(outsideOperations, DECIMALS);
     });
 
     it('prints the same figures in the text table', () => {
       // Prepare
-      const total = sumBreakdowns(expectedCosts()).total;
+      const expected = sumBreakdowns(expectedCosts());
+      const counts = expectedCounts();
       const usd = (n: number) => `$${n.toFixed(2)}`;
+      const lines = table.stdout.split('\n');
+      const head = lines[lines.indexOf('Per workflow per day') + 1].split(/\s{2,}/);
+      const row = lines.find((l) => new RegExp(`^\\d{4}-\\d{2}-\\d{2}\\s+${WORKFLOW}\\s`).test(l));
+      const cell = (name: string) => row?.trim().split(/\s{2,}/)[head.indexOf(name)];
 
-      // Assess: total and cost per run are above a cent, so the table shows them in cents.
+      // Assess: the day's counts, and the KMS component as the reader sees it.
       expect(table.code).toBe(0);
-      expect(table.stdout).toMatch(new RegExp(`\\d{4}-\\d{2}-\\d{2}\\s+${WORKFLOW}\\s+2\\s+12\\s+0\\s+2\\s`));
+      expect(['Runs', 'Calls', 'Denied', 'Approvals'].map(cell)).toEqual(
+        [counts.runs, counts.invocations, counts.denials, counts.approvalsRequested].map(String),
+      );
+      expect(cell('KMS')).toBe(formatUsd(expected.kms));
+      expect(cell('KMS')).not.toBe('$0.00');
+      // Total and cost per run are above a cent, so the table shows them in cents.
       expect(table.stdout).toMatch(
         new RegExp(
-          `${WORKFLOW}\\s+FIN-042\\s+2\\s+12\\s+\\${usd(total)}\\s+\\${usd(total / 2)}\\s+90\\s+\\$90\\.00\\s`,
+          `${WORKFLOW}\\s+FIN-042\\s+2\\s+12\\s+\\${usd(expected.total)}\\s+\\${usd(expected.total / 2)}\\s+90\\s+\\$90\\.00\\s`,
         ),
       );
     });
@@ -436,7 +537,7 @@ describe('Class: SpendCap, through the local pilot', () => {
     });
 
     it('refuses the call after the day’s estimated spend reached the cap, 429 rate_limited naming the cap, and audits the refusal', async () => {
-      // Prepare: a cap a handful of receipt listings exceed.
+      // Prepare: a cap the token request and a few receipt listings exceed.
       const base = loadConfig();
       const config: AirlockConfig = {
         ...base,
@@ -456,7 +557,8 @@ describe('Class: SpendCap, through the local pilot', () => {
       try {
         const token = await alice.getToken(WORKFLOW, ['receipts:read'], 15);
 
-        // Act: list receipts until refused (each listing costs ~$0.0000043, so about five pass).
+        // Act: list receipts until refused (the token cost ~$0.0000074, each listing ~$0.0000043, so
+        // about three pass).
         for (let i = 0; i < 20 && !refused; i++) {
           const response = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
           statuses.push(response.status);
@@ -474,7 +576,8 @@ describe('Class: SpendCap, through the local pilot', () => {
         alice.close();
         await pilot.close();
       }
-      const durations = requestsOf(await readEmfLines(join(home, 'metrics.log'))).map((r) => r.durationMs);
+      const measured = requestsOf(await readEmfLines(join(home, 'metrics.log')));
+      const durations = measured.map((r) => r.durationMs);
 
       // Assess: the refusal an agent sees.
       if (!refused) throw new Error(`never refused: ${statuses.join(', ')}`);
@@ -491,8 +594,21 @@ describe('Class: SpendCap, through the local pilot', () => {
       expect(Date.parse(refused.json.error.resetsAt)).toBeGreaterThan(Date.now());
       expect(refusedAgain?.status).toBe(429);
 
-      // Assess: it was refused exactly when the spend, priced independently, reached the cap. A
-      // listing is one API request, one audit write and its Lambda time; the token request is not metered.
+      // Assess: it was refused exactly when the spend, priced independently, reached the cap. The
+      // token request counts (one API request, one KMS signature, one audit write and its Lambda
+      // time); a listing is one API request, one audit write and its Lambda time.
+      const tokenRequest = (durationMs: number): number =>
+        expectedCost(
+          {
+            requestId: '',
+            outcome: 'credential_issued',
+            kmsRequests: 1,
+            secretsManagerCalls: 0,
+            dynamodbWrites: 1,
+          },
+          durationMs,
+          config.prices,
+        ).total;
       const listing = (durationMs: number): number =>
         expectedCost(
           {
@@ -500,16 +616,23 @@ describe('Class: SpendCap, through the local pilot', () => {
             runToken: '',
             operation: 'receipts/list',
             outcome: 'allowed',
+            kmsRequests: 0,
             secretsManagerCalls: 0,
             dynamodbWrites: 1,
           },
           durationMs,
           config.prices,
         ).total;
-      const spentBefore = (n: number) => durations.slice(0, n).reduce((usd, d) => usd + listing(d), 0);
-      expect(durations.length).toBe(allowed + 2);
-      expect(spentBefore(allowed - 1)).toBeLessThan(DAILY_CAP_USD);
-      expect(spentBefore(allowed)).toBeGreaterThanOrEqual(DAILY_CAP_USD);
+      // Metered in order: the token request, the allowed listings, the two refused ones.
+      expect(measured.map((m) => m.operation ?? '-')).toEqual([
+        '-',
+        ...Array.from({ length: allowed + 2 }, () => 'receipts/list'),
+      ]);
+      const [tokenMs, ...listingMs] = durations;
+      const spentAfter = (listings: number) =>
+        listingMs.slice(0, listings).reduce((usd, d) => usd + listing(d), tokenRequest(tokenMs));
+      expect(spentAfter(allowed - 1)).toBeLessThan(DAILY_CAP_USD);
+      expect(spentAfter(allowed)).toBeGreaterThanOrEqual(DAILY_CAP_USD);
 
       // Assess: the refusal is in the audit trail, and the trail verifies.
       expect(verified).toMatchObject({ ok: true });

@@ -18,22 +18,52 @@ const prices = config.prices;
 const MEMORY_MB = 512;
 const WORKFLOW = 'expense-summary';
 
-/** A request as the connector function saw it: what the test records and prices independently. */
+/** A request as the broker or connector function saw it: what the test records and prices independently. */
 interface RecordedRequest {
   readonly at: string;
-  readonly runId: string;
+  /** The token's run; a token request has none (the broker meters it before any run exists). */
+  readonly runId?: string;
   readonly connector?: string;
   readonly operation?: string;
-  readonly outcome: 'allowed' | 'denied' | 'approval_requested' | 'failed' | 'refused' | 'usage_reported';
+  readonly outcome:
+    | 'allowed'
+    | 'denied'
+    | 'approval_requested'
+    | 'failed'
+    | 'refused'
+    | 'usage_reported'
+    | 'credential_issued'
+    | 'credential_denied';
   readonly durationMs: number;
   readonly bytesOut: number;
+  /** KMS Sign calls: one per token the broker issued. @default 0 */
+  readonly kmsRequests?: number;
   readonly secretsManagerCalls: number;
   readonly dynamodbWrites: number;
   readonly llm?: { model: string; inputTokens: number; outputTokens: number };
 }
 
+/** What finance is told is not a call: token requests and LLM usage reports are priced, but are not calls. */
+const NOT_CALLS: ReadonlySet<RecordedRequest['outcome']> = new Set([
+  'usage_reported',
+  'credential_issued',
+  'credential_denied',
+]);
+/** Refused connector calls and refused token requests. */
+const DENIALS: ReadonlySet<RecordedRequest['outcome']> = new Set(['denied', 'credential_denied']);
+
 const REQUESTS: readonly RecordedRequest[] = [
-  // Day 1, run A: a list, two reads (one denied), a GL lookup, a journal entry held for approval, LLM usage.
+  // Day 1, run A: its token, a list, two reads (one denied), a GL lookup, a journal entry held for
+  // approval, LLM usage.
+  {
+    at: '2026-10-01T07:59:58Z',
+    outcome: 'credential_issued',
+    durationMs: 14.3,
+    bytesOut: 0,
+    kmsRequests: 1,
+    secretsManagerCalls: 0,
+    dynamodbWrites: 1,
+  },
   {
     at: '2026-10-01T08:00:00Z',
     runId: 'run-a',
@@ -87,7 +117,8 @@ const REQUESTS: readonly RecordedRequest[] = [
     durationMs: 55.5,
     bytesOut: 0,
     secretsManagerCalls: 0,
-    dynamodbWrites: 1,
+    // The approval item and the connector_pending record.
+    dynamodbWrites: 2,
   },
   {
     at: '2026-10-01T08:03:00Z',
@@ -99,7 +130,25 @@ const REQUESTS: readonly RecordedRequest[] = [
     dynamodbWrites: 1,
     llm: { model: 'claude-sonnet-4-5', inputTokens: 48_000, outputTokens: 3_200 },
   },
-  // Day 1, run B (late in the UTC day): an approved journal entry and a failed lookup.
+  // Day 1: a principal outside the workflow's groups is refused a token (nothing signed, one audit write).
+  {
+    at: '2026-10-01T12:00:00Z',
+    outcome: 'credential_denied',
+    durationMs: 6.2,
+    bytesOut: 0,
+    secretsManagerCalls: 0,
+    dynamodbWrites: 1,
+  },
+  // Day 1, run B (late in the UTC day): its token, an approved journal entry and a failed lookup.
+  {
+    at: '2026-10-01T23:59:58Z',
+    outcome: 'credential_issued',
+    durationMs: 9.8,
+    bytesOut: 0,
+    kmsRequests: 1,
+    secretsManagerCalls: 0,
+    dynamodbWrites: 1,
+  },
   {
     at: '2026-10-01T23:59:59.999Z',
     runId: 'run-b',
@@ -109,7 +158,8 @@ const REQUESTS: readonly RecordedRequest[] = [
     durationMs: 310.4,
     bytesOut: 64,
     secretsManagerCalls: 1,
-    dynamodbWrites: 2,
+    // The approval's transition, the record before the ERP call and the one after it.
+    dynamodbWrites: 3,
   },
   {
     at: '2026-10-01T23:59:59.000Z',
@@ -122,7 +172,8 @@ const REQUESTS: readonly RecordedRequest[] = [
     secretsManagerCalls: 0,
     dynamodbWrites: 1,
   },
-  // Day 2: run B continues past midnight (it is a run on both days), run C uses the cheaper model.
+  // Day 2: run B continues past midnight (it is a run on both days), run C uses the cheaper model
+  // and names an operation no connector has (refused, audited and metered without operation dimensions).
   {
     at: '2026-10-02T00:00:00.000Z',
     runId: 'run-b',
@@ -135,12 +186,30 @@ const REQUESTS: readonly RecordedRequest[] = [
     dynamodbWrites: 1,
   },
   {
+    at: '2026-10-02T14:29:59Z',
+    outcome: 'credential_issued',
+    durationMs: 11,
+    bytesOut: 0,
+    kmsRequests: 1,
+    secretsManagerCalls: 0,
+    dynamodbWrites: 1,
+  },
+  {
     at: '2026-10-02T14:30:00Z',
     runId: 'run-c',
     connector: 'receipts',
     operation: 'read',
     outcome: 'refused',
     durationMs: 3,
+    bytesOut: 0,
+    secretsManagerCalls: 0,
+    dynamodbWrites: 1,
+  },
+  {
+    at: '2026-10-02T14:30:30Z',
+    runId: 'run-c',
+    outcome: 'refused',
+    durationMs: 2.5,
     bytesOut: 0,
     secretsManagerCalls: 0,
     dynamodbWrites: 1,
@@ -187,6 +256,7 @@ function priced(request: RecordedRequest) {
   const billedMs = Math.max(1, Math.ceil(request.durationMs));
   const lambda = (billedMs / 1000) * (MEMORY_MB / 1024) * prices.lambdaGbSecond + prices.lambdaRequest;
   const apiGateway = prices.apiGatewayRequest;
+  const kms = (request.kmsRequests ?? 0) * prices.kmsRequest;
   const secretsManager = request.secretsManagerCalls * prices.secretsManagerCall;
   const dynamodb = request.dynamodbWrites * prices.dynamodbWrite;
   const model = request.llm ? prices.models[request.llm.model] : undefined;
@@ -199,10 +269,11 @@ function priced(request: RecordedRequest) {
   return {
     lambda,
     apiGateway,
+    kms,
     secretsManager,
     dynamodb,
     llm,
-    total: lambda + apiGateway + secretsManager + dynamodb + llm,
+    total: lambda + apiGateway + kms + secretsManager + dynamodb + llm,
   };
 }
 
@@ -219,13 +290,13 @@ function meterAll(requests: readonly RecordedRequest[]): UsagePoint[] {
       durationMs: r.durationMs,
       usage: {
         apiRequests: 1,
-        kmsRequests: 0,
+        kmsRequests: r.kmsRequests ?? 0,
         secretsManagerCalls: r.secretsManagerCalls,
         dynamodbWrites: r.dynamodbWrites,
         ...(r.llm ? { llm: r.llm } : {}),
       },
       timestamp: new Date(r.at),
-      runId: r.runId,
+      ...(r.runId !== undefined ? { runId: r.runId } : {}),
     });
   }
   return points;
@@ -241,7 +312,7 @@ describe('Function: buildCostReport', () => {
     // Prepare
     const expected = new Map<
       string,
-      ReturnType<typeof priced> & { runs: Set<string>; calls: number; bytes: number }
+      ReturnType<typeof priced> & { runs: Set<string>; calls: number; denials: number; bytes: number }
     >();
     for (const r of REQUESTS) {
       const day = r.at.slice(0, 10);
@@ -249,23 +320,27 @@ describe('Function: buildCostReport', () => {
       const e = expected.get(day) ?? {
         lambda: 0,
         apiGateway: 0,
+        kms: 0,
         secretsManager: 0,
         dynamodb: 0,
         llm: 0,
         total: 0,
         runs: new Set(),
         calls: 0,
+        denials: 0,
         bytes: 0,
       };
       const p = priced(r);
       e.lambda += p.lambda;
       e.apiGateway += p.apiGateway;
+      e.kms += p.kms;
       e.secretsManager += p.secretsManager;
       e.dynamodb += p.dynamodb;
       e.llm += p.llm;
       e.total += p.total;
-      e.runs.add(r.runId);
-      e.calls += r.outcome === 'usage_reported' ? 0 : 1;
+      if (r.runId !== undefined) e.runs.add(r.runId);
+      e.calls += NOT_CALLS.has(r.outcome) ? 0 : 1;
+      e.denials += DENIALS.has(r.outcome) ? 1 : 0;
       e.bytes += r.bytesOut;
       expected.set(day, e);
     }
@@ -280,13 +355,16 @@ describe('Function: buildCostReport', () => {
       expect(row.workflow).toBe(WORKFLOW);
       expect(row.cost.lambda).toBeCloseTo(e.lambda, 12);
       expect(row.cost.apiGateway).toBeCloseTo(e.apiGateway, 12);
-      expect(row.cost.kms).toBe(0);
+      // The broker's signatures: every day here issued a token.
+      expect(row.cost.kms).toBeGreaterThan(0);
+      expect(row.cost.kms).toBeCloseTo(e.kms, 12);
       expect(row.cost.secretsManager).toBeCloseTo(e.secretsManager, 12);
       expect(row.cost.dynamodb).toBeCloseTo(e.dynamodb, 12);
       expect(row.cost.llm).toBeCloseTo(e.llm, 12);
       expect(row.cost.total).toBeCloseTo(e.total, 12);
       expect(row.runs).toBe(e.runs.size);
       expect(row.invocations).toBe(e.calls);
+      expect(row.denials).toBe(e.denials);
       expect(row.bytesOut).toBe(e.bytes);
       expect(row.costPerRunUsd).toBeCloseTo(e.total / e.runs.size, 12);
       const value =
@@ -300,13 +378,20 @@ describe('Function: buildCostReport', () => {
     // Act
     const report = reportOf(REQUESTS);
 
-    // Assess
+    // Assess: day 1 has 7 connector calls (token requests and the usage report are not calls) and
+    // 2 denials (a read and a token request); day 2 has 3 calls (the unknown operation's among them).
     const [day1, day2] = report.days;
-    expect(day1).toMatchObject({ runs: 2, invocations: 7, denials: 1, approvalsRequested: 1, failures: 1 });
+    expect(day1).toMatchObject({ runs: 2, invocations: 7, denials: 2, approvalsRequested: 1, failures: 1 });
     expect(day1.llmInputTokens).toBe(48_000);
-    expect(day2).toMatchObject({ runs: 2, invocations: 2, denials: 0, llmInputTokens: 120_000 });
+    expect(day2).toMatchObject({ runs: 2, invocations: 3, denials: 0, llmInputTokens: 120_000 });
     const summary = report.workflows.find((w) => w.workflow === WORKFLOW)!;
-    expect(summary).toMatchObject({ runs: 4, invocations: 9, inConfig: true, costCentre: 'FIN-042' });
+    expect(summary).toMatchObject({
+      runs: 4,
+      invocations: 10,
+      denials: 2,
+      inConfig: true,
+      costCentre: 'FIN-042',
+    });
     expect(summary.minutesSaved).toBe(4 * 45);
     expect(summary.valueUsd).toBeCloseTo(180, 9);
     expect(summary.cost.total).toBeCloseTo(day1.cost.total + day2.cost.total, 12);
@@ -336,6 +421,24 @@ describe('Function: buildCostReport', () => {
     const read = report.topOperations.find((o) => o.operation === 'read')!;
     expect(read).toMatchObject({ invocations: 3, denials: 1, bytesOut: 20_480 });
     expect(read.shareOfWorkflowCost).toBeCloseTo(read.costUsd / report.totalCostUsd, 12);
+  });
+
+  it('charges token requests, usage reports and unknown operations to the workflow, and to no operation', () => {
+    // Prepare: what no operation is charged for, priced by hand.
+    const inRange = REQUESTS.filter((r) => r.at >= '2026-10-01' && r.at < '2026-10-03');
+    const outsideOperations = inRange
+      .filter((r) => r.connector === undefined)
+      .reduce((sum, r) => sum + priced(r).total, 0);
+
+    // Act
+    const report = reportOf(REQUESTS);
+
+    // Assess
+    const summary = report.workflows.find((w) => w.workflow === WORKFLOW)!;
+    const operationsTotal = report.topOperations.reduce((sum, o) => sum + o.costUsd, 0);
+    expect(outsideOperations).toBeGreaterThan(0);
+    expect(summary.cost.total - operationsTotal).toBeCloseTo(outsideOperations, 12);
+    expect(report.topOperations.reduce((n, o) => n + o.denials, 0)).toBe(1); // the read, not the token
   });
 
   it('lists a workflow found only in the metrics with its cost but no value, and says so', () => {
@@ -430,7 +533,10 @@ describe('Function: dailyTotalsOf', () => {
 describe('Function: metricRecordsOf', () => {
   it('publishes a connector call under the workflow and the operation, and LLM usage under the workflow only', () => {
     // Act
-    const [call, usage] = meterAll([REQUESTS[0], REQUESTS[5]]);
+    const [call, usage] = meterAll([
+      REQUESTS.find((r) => r.operation === 'list')!,
+      REQUESTS.find((r) => r.outcome === 'usage_reported')!,
+    ]);
 
     // Assess
     expect(metricRecordsOf(call).map((r) => [r.workflow, r.connector, r.operation])).toEqual([
@@ -445,9 +551,43 @@ describe('Function: metricRecordsOf', () => {
     });
   });
 
+  it('publishes a token request under the workflow only: priced with its signature, not a call, in no run', () => {
+    // Prepare
+    const [issuedRequest, deniedRequest] = REQUESTS.filter((r) => r.outcome.startsWith('credential_'));
+
+    // Act
+    const [issued, denied] = meterAll([issuedRequest, deniedRequest]);
+
+    // Assess
+    expect(metricRecordsOf(issued)).toHaveLength(1);
+    expect(metricRecordsOf(issued)[0].runId).toBeUndefined();
+    expect(metricRecordsOf(issued)[0].values).toMatchObject({
+      Invocations: 0,
+      Runs: 0,
+      Denials: 0,
+      CostKmsUsd: prices.kmsRequest,
+    });
+    expect(metricRecordsOf(denied)).toHaveLength(1);
+    expect(metricRecordsOf(denied)[0].values).toMatchObject({ Invocations: 0, Denials: 1, CostKmsUsd: 0 });
+  });
+
+  it('publishes a refused unknown operation under the workflow only, as a call', () => {
+    // Prepare
+    const unknown = REQUESTS.find((r) => r.outcome === 'refused' && r.connector === undefined)!;
+
+    // Act
+    const [point] = meterAll([unknown]);
+
+    // Assess
+    expect(metricRecordsOf(point).map((r) => [r.workflow, r.connector, r.operation])).toEqual([
+      [WORKFLOW, undefined, undefined],
+    ]);
+    expect(metricRecordsOf(point)[0].values).toMatchObject({ Invocations: 1, Denials: 0 });
+  });
+
   it('flags only the first request of a run as a new run', () => {
     // Act
-    const points = meterAll(REQUESTS.slice(0, 3));
+    const points = meterAll(REQUESTS.filter((r) => r.runId === 'run-a').slice(0, 3));
 
     // Assess
     expect(points.map((p) => p.firstOfRun)).toEqual([true, false, false]);
