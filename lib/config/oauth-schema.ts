@@ -3,6 +3,7 @@
  * remote MCP connectors (Claude Cowork, Claude Desktop, claude.ai), which call from the vendor's
  * cloud and so cannot present a device certificate. Users sign in at the corporate IdP (OIDC).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const httpsOrLoopbackUrl = z.url().refine(
@@ -13,6 +14,20 @@ const httpsOrLoopbackUrl = z.url().refine(
     return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   },
   { message: 'expected an https:// URL (http:// only for 127.0.0.1 or localhost)' },
+);
+
+/** An IPv4 or IPv6 CIDR as AWS WAF IP sets take it (a bad one would fail only at deploy time). */
+const sourceCidr = z.string().refine(
+  (value) => {
+    const match = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(value);
+    if (!match) return false;
+    const version = isIP(match[1]);
+    const bits = Number(match[2]);
+    return (version === 4 && bits >= 1 && bits <= 32) || (version === 6 && bits >= 1 && bits <= 128);
+  },
+  {
+    message: 'expected a CIDR such as 203.0.113.0/24 or 2001:db8::/32 (prefix 1-32 for IPv4, 1-128 for IPv6)',
+  },
 );
 
 const groupName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a lower-case name such as finance');
@@ -71,7 +86,23 @@ export const oauthConfigSchema = z.strictObject({
     .array(z.string().min(1))
     .default(['https://claude.ai/api/mcp/auth_callback', 'https://claude.com/api/mcp/auth_callback']),
   /** Vendor egress ranges for the WAF allowlist (CDK); empty means no allowlist. */
-  allowedSourceCidrs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR')).default([]),
+  allowedSourceCidrs: z.array(sourceCidr).default([]),
+  /**
+   * ACM certificate for `publicUrl`'s host name, in the deployment region: the second custom domain
+   * (without mutual TLS) in AWS. Not used by the local pilot; `cdk synth` asks for it.
+   */
+  certificateArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+      'expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:111111111111:certificate/...',
+    )
+    .optional(),
+  /**
+   * Reserved concurrency of the OAuth function in AWS (caps its cost; the kill switch's hard mode sets it to 0).
+   * @default 10 (applied by the CDK stack)
+   */
+  reservedConcurrency: z.number().int().min(1).optional(),
 });
 
 export type OAuthConfig = z.infer<typeof oauthConfigSchema>;

@@ -14,8 +14,8 @@ import type { AirlockConfig } from '../config/schema';
 /** Where the project root is: the CDK app always runs from it (cdk.json lives there). */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-/** The four Lambda functions of Airlock; each has an entry at `lambdas/<name>/index.ts`. */
-export type AirlockFunctionName = 'broker' | 'connector' | 'approvals' | 'anchor';
+/** The Lambda functions of Airlock; each has an entry at `lambdas/<name>/index.ts` (`oauth` only with the `oauth` config section). */
+export type AirlockFunctionName = 'broker' | 'connector' | 'approvals' | 'anchor' | 'oauth';
 
 /**
  * Defines `require`, `__filename` and `__dirname` in the ESM bundle: bundled CommonJS dependencies

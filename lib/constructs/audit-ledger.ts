@@ -80,7 +80,32 @@ export class AuditLedger extends Construct {
     return grant;
   }
 
-  /** Allows `s3:PutObject` on the digests only (no overwrite protection is needed: Object Lock keeps every version). */
+  /**
+   * Allows reading the digests: `s3:ListBucket` limited by `s3:prefix` to `digests/`, and
+   * `s3:GetObject` below it, with `kms:Decrypt` for the SSE-KMS objects.
+   */
+  public grantReadDigests(grantee: iam.IGrantable): iam.Grant {
+    // ListBucket is a bucket-level action: the prefix condition keeps the listing to the digests.
+    const list = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.digestBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${DIGEST_PREFIX}*`] } },
+    });
+    const read = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [this.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`)],
+    });
+    this.keys.grantDecrypt(grantee);
+    return list.combine(read);
+  }
+
+  /**
+   * Allows `s3:PutObject` on the digests only, with the data key's `kms:Encrypt`/`kms:GenerateDataKey`
+   * that SSE-KMS needs for a new object (no overwrite protection is needed here: the store writes
+   * with `If-None-Match` and Object Lock keeps every version).
+   */
   public grantPutDigests(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
@@ -99,12 +124,15 @@ export class AuditLedger extends Construct {
 
   /**
    * Binds the anchor: the ledger (append for `kill_switch_changed`, read for chain heads) and
-   * `AIRLOCK_DIGEST_BUCKET` with `s3:PutObject` on the digests.
+   * `AIRLOCK_DIGEST_BUCKET` with list, read and put on the digests. The anchor lists and reads the
+   * digests it wrote before (to anchor only chains that moved on and to detect a conflicting
+   * digest) before it puts new ones, so put alone would fail every run with AccessDenied.
    */
   public bindAnchor(fn: AirlockFunction): void {
     this.bindWriter(fn);
     this.grantReadRecords(fn);
     fn.addEnvironment('AIRLOCK_DIGEST_BUCKET', this.digestBucket.bucketName);
+    this.grantReadDigests(fn);
     this.grantPutDigests(fn);
   }
 }

@@ -139,6 +139,16 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
       'This queue is itself the dead-letter queue of the anchor function and its event rules; it is the end of the line.',
   });
   acknowledge(defaultPolicyOf(api.operatorRole.role), INLINE_POLICY);
+  acknowledge(defaultPolicyOf(api.auditorRole.role), INLINE_POLICY, {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only cloudwatch:GetMetricData (airlock cost report) uses Resource "*": CloudWatch has no resource-level permissions or narrowing condition key for it. It reads metric values only. test/infra/wildcards.test.ts fails if any other action gets "*".',
+  });
+  acknowledgeWildcardResource(
+    defaultPolicyOf(api.auditorRole.role),
+    foundation.auditLedger.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`),
+    'The auditor reads the signed digests below digests/ (s3:GetObject only) to verify the ledger; nothing else in the bucket.',
+  );
 
   for (const [connector, location] of foundation.connectorData.locations) {
     acknowledgeWildcardResource(
@@ -150,8 +160,9 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
   acknowledgeWildcardResource(
     defaultPolicyOf(api.anchor.role),
     foundation.auditLedger.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`),
-    'The anchor writes one new digest object per run below digests/ (s3:PutObject only); Object Lock keeps every version.',
+    'The anchor reads the digests below digests/ it wrote before and writes one new digest object per run there (s3:GetObject and s3:PutObject with If-None-Match); Object Lock keeps every version.',
   );
+  if (api.oauth && api.oauthApi) acknowledgeOAuth(foundation, api as OAuthApiStack);
 
   // Api: the REST API
   const authorization =
@@ -166,9 +177,65 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
       },
     );
   }
-  const stage = api.api.api.deploymentStage;
-  const executionLogging =
-    'Execution logging needs the account-wide API Gateway CloudWatch role, a shared account setting this kit does not take over; JSON access logs record every request (with the client certificate subject) and the functions log every decision.';
+  acknowledgeStage(
+    api.api.api.deploymentStage,
+    'Execution logging needs the account-wide API Gateway CloudWatch role, a shared account setting this kit does not take over; JSON access logs record every request (with the client certificate subject) and the functions log every decision.',
+    'The rule asks for a backend client certificate for HTTP integrations; every integration here is a Lambda proxy inside AWS. Client-side mutual TLS is enforced on the custom domain.',
+  );
+}
+
+/** An Api stack built with the `oauth` config section. */
+type OAuthApiStack = AirlockStacks['api'] & {
+  readonly oauth: AirlockFunction;
+  readonly oauthApi: NonNullable<AirlockStacks['api']['oauthApi']>;
+};
+
+/** The OAuth entry point's findings: its function, table, IdP secret and certificate-less API. */
+function acknowledgeOAuth(foundation: AirlockStacks['foundation'], api: OAuthApiStack): void {
+  acknowledgeFunction(api.oauth, true);
+  for (const [connector, location] of foundation.connectorData.locations) {
+    acknowledgeWildcardResource(
+      defaultPolicyOf(api.oauth.role),
+      location.bucket.arnForObjects(`${location.prefix}*`),
+      `The ${connector} connector (as an MCP tool of the OAuth entry point) reads any object below its configured prefix "${location.prefix}" and nothing else in the bucket.`,
+    );
+  }
+  if (foundation.identityProviderSecret) {
+    const reason =
+      'The OIDC client secret is issued by the corporate identity provider, so rotating it needs that IdP; its owner rotates it there and puts the new value into this secret (docs/oauth.md).';
+    acknowledge(
+      foundation.identityProviderSecret.secret,
+      { id: 'AwsSolutions-SMG4', reason },
+      { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason },
+    );
+  }
+  if (foundation.oauthState) {
+    acknowledge(foundation.oauthState.table, {
+      id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
+      reason:
+        'Point-in-time recovery and deletion protection are on; the items are short-lived sign-in state (codes, refresh-token families) that age out by TTL, and enrolling tables in AWS Backup is an organisation-wide policy.',
+    });
+  }
+  const authorization =
+    'The OAuth 2.1 authorization server endpoints and their discovery documents are public by the OAuth and MCP specifications (clients and browsers call them before they hold a token); POST /v1/mcp is authenticated in the function by an OAuth access token verified for issuer, audience (the MCP resource), client, family revocation, the revocation list and the kill switch, which an API Gateway authorizer could not check. The server-to-server routes are limited to the vendor egress ranges by WAF when oauth.allowedSourceCidrs is set.';
+  for (const method of api.oauthApi.methods) {
+    acknowledge(
+      method,
+      { id: 'AwsSolutions-APIG4', reason: authorization },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: `${authorization} Users sign in at the corporate IdP, not Cognito.`,
+      },
+    );
+  }
+  acknowledgeStage(
+    api.oauthApi.api.deploymentStage,
+    'Execution logging needs the account-wide API Gateway CloudWatch role, a shared account setting this kit does not take over; JSON access logs record every request and the function logs and audits every decision.',
+    'The rule asks for a backend client certificate for HTTP integrations; every integration here is a Lambda proxy inside AWS.',
+  );
+}
+
+function acknowledgeStage(stage: IConstruct, executionLogging: string, backendCertificate: string): void {
   acknowledge(
     stage,
     { id: 'AwsSolutions-APIG6', reason: executionLogging },
@@ -178,10 +245,6 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
       reason:
         'Caching is off on purpose: every response depends on the caller, the kill switch and the policy at that moment, and must never be served to another caller.',
     },
-    {
-      id: 'NIST.800.53.R5-APIGWSSLEnabled',
-      reason:
-        'The rule asks for a backend client certificate for HTTP integrations; every integration here is a Lambda proxy inside AWS. Client-side mutual TLS is enforced on the custom domain.',
-    },
+    { id: 'NIST.800.53.R5-APIGWSSLEnabled', reason: backendCertificate },
   );
 }

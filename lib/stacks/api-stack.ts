@@ -2,10 +2,13 @@ import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
+import { ConfigError } from '../config/load-config';
 import type { AirlockConfig } from '../config/schema';
 import { AirlockFunction } from '../constructs/airlock-function';
+import { AuditorRole } from '../constructs/auditor-role';
 import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
+import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import type { FoundationStack } from './foundation-stack';
 
@@ -16,9 +19,13 @@ export interface ApiStackProps extends StackProps {
   readonly foundation: FoundationStack;
 }
 
+/** Reserved concurrency of the OAuth function when `oauth.reservedConcurrency` is not set. */
+export const DEFAULT_OAUTH_CONCURRENCY = 10;
+
 /**
  * `Airlock-<stage>-Api`: the kill switch, the four functions with exactly the access they need,
- * the mutual-TLS API with its WAF, the anchor schedule and the operator role.
+ * the mutual-TLS API with its WAF, the anchor schedule, the operator and auditor roles, and, with
+ * the `oauth` config section, the OAuth function behind its own certificate-less API.
  */
 export class ApiStack extends Stack {
   public readonly killSwitch: KillSwitch;
@@ -28,6 +35,12 @@ export class ApiStack extends Stack {
   public readonly anchor: AirlockFunction;
   public readonly api: MutualTlsApi;
   public readonly operatorRole: OperatorRole;
+  /** Read-only role for `airlock audit verify|export` and `airlock cost report`. */
+  public readonly auditorRole: AuditorRole;
+  /** The OAuth function, when the config has an `oauth` section. */
+  public readonly oauth?: AirlockFunction;
+  /** The certificate-less entry point for remote MCP connectors, when the config has an `oauth` section. */
+  public readonly oauthApi?: OAuthApi;
   /** Runs the anchor every `audit.anchorEveryMinutes`. */
   public readonly anchorSchedule: events.Rule;
   /** Sends kill-switch changes to the alerts topic and the anchor. */
@@ -128,9 +141,57 @@ export class ApiStack extends Stack {
       recorder: this.anchor,
     });
 
+    if (config.oauth) {
+      const oauthDomain = oauthDomainOf(config);
+      const oauthState = foundation.oauthState;
+      const identityProviderSecret = foundation.identityProviderSecret;
+      if (!oauthState || !identityProviderSecret) {
+        throw new Error('ApiStack: the Foundation stack was built without the oauth section of this config');
+      }
+      const oauth = new AirlockFunction(this, 'OAuth', {
+        ...common,
+        name: 'oauth',
+        reservedConcurrency: config.oauth.reservedConcurrency ?? DEFAULT_OAUTH_CONCURRENCY,
+        // The IdP's token endpoint and the upstream connectors may each take seconds; API Gateway gives up at 29 s.
+        timeout: Duration.seconds(28),
+      });
+      // The authorization server: its table, the signing key (it issues tokens), the IdP client secret.
+      oauthState.bindServer(oauth);
+      foundation.keys.bindSigner(oauth);
+      identityProviderSecret.bindReader(oauth);
+      // What every entry point checks and records.
+      this.killSwitch.bindReader(oauth);
+      foundation.revocationList.bindChecker(oauth);
+      foundation.auditLedger.bindWriter(oauth);
+      // The MCP tools run through the same connector pipeline as the connector function's.
+      foundation.approvalStore.bindReadWrite(oauth);
+      foundation.approvalsTopic.bindPublisher(oauth, 'AIRLOCK_APPROVALS_TOPIC_ARN');
+      foundation.connectorData.bindConnector(oauth);
+      foundation.connectorSecrets.bindConnector(oauth);
+      this.oauth = oauth;
+      this.oauthApi = new OAuthApi(this, 'OAuthApi', {
+        domainName: oauthDomain.domainName,
+        certificateArn: oauthDomain.certificateArn,
+        hostedZone: oauthDomain.hostedZone,
+        handler: oauth.function,
+        encryptionKey: foundation.keys.dataKey,
+        allowedSourceCidrs: config.oauth.allowedSourceCidrs,
+        throttleRatePerSecond: config.api.throttleRatePerSecond,
+        throttleBurst: config.api.throttleBurst,
+        wafRateLimitPer5Minutes: config.api.wafRateLimitPer5Minutes,
+        maxBodyBytes: config.api.maxBodyBytes,
+        logRetentionDays: config.functions.logRetentionDays,
+      });
+    }
+
     this.operatorRole = new OperatorRole(this, 'OperatorRole', {
       killSwitch: this.killSwitch,
-      functions: [this.broker, this.connector],
+      // Every function that serves agents: the hard mode stops all of them.
+      functions: [this.broker, this.connector, ...(this.oauth ? [this.oauth] : [])],
+    });
+    this.auditorRole = new AuditorRole(this, 'AuditorRole', {
+      auditLedger: foundation.auditLedger,
+      keys: foundation.keys,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'The URL desktop agents use (mTLS)' });
@@ -142,5 +203,71 @@ export class ApiStack extends Stack {
       value: this.operatorRole.roleArn,
       description: 'Role IT assumes (with MFA) to flip the kill switch',
     });
+    new CfnOutput(this, 'AuditorRoleArn', {
+      value: this.auditorRole.roleArn,
+      description:
+        'Role IT/security assumes (with MFA) for airlock audit verify|export and airlock cost report',
+    });
+    // What the operator CLI reads from its environment (docs/runbooks): export each as the variable named.
+    const cliOutputs: [id: string, value: string, variable: string][] = [
+      ['AuditTableName', foundation.auditLedger.table.tableName, 'AIRLOCK_AUDIT_TABLE'],
+      ['DigestBucketName', foundation.auditLedger.digestBucket.bucketName, 'AIRLOCK_DIGEST_BUCKET'],
+      ['SigningKeyId', foundation.keys.signingKey.keyArn, 'AIRLOCK_SIGNING_KEY_ID'],
+      ['RevocationsTableName', foundation.revocationList.table.tableName, 'AIRLOCK_REVOCATIONS_TABLE'],
+      ['BrokerFunctionName', this.broker.function.functionName, 'AIRLOCK_BROKER_FUNCTION'],
+      ['ConnectorFunctionName', this.connector.function.functionName, 'AIRLOCK_CONNECTOR_FUNCTION'],
+    ];
+    for (const [outputId, value, variable] of cliOutputs) {
+      new CfnOutput(this, outputId, { value, description: `For the airlock CLI: export as ${variable}` });
+    }
+    if (this.oauth && this.oauthApi) {
+      new CfnOutput(this, 'OAuthUrl', {
+        value: this.oauthApi.url,
+        description: 'The URL of the MCP resource is this plus /v1/mcp; add it as a custom connector (OAuth)',
+      });
+      new CfnOutput(this, 'OAuthRegionalDomainName', {
+        value: this.oauthApi.domain.domainNameAliasDomainName,
+        description: 'Point the OAuth entry point’s DNS name at this when no hosted zone is configured',
+      });
+      new CfnOutput(this, 'OAuthFunctionName', {
+        value: this.oauth.function.functionName,
+        description: 'The OAuth function, whose concurrency the kill switch’s hard mode also sets to 0',
+      });
+    }
   }
+}
+
+/**
+ * Where the OAuth entry point is published: the host of `oauth.publicUrl`, its certificate and, when
+ * the host lies in the configured hosted zone, that zone.
+ * @throws ConfigError when the section cannot be deployed (names the field and what to put there)
+ */
+function oauthDomainOf(config: AirlockConfig): {
+  domainName: string;
+  certificateArn: string;
+  hostedZone?: { id: string; name: string };
+} {
+  const oauth = config.oauth;
+  if (!oauth) throw new Error('oauthDomainOf: the config has no oauth section');
+  const url = new URL(oauth.publicUrl);
+  if (url.protocol !== 'https:' || url.port !== '') {
+    throw new ConfigError(
+      `oauth.publicUrl: "${oauth.publicUrl}" is for the local pilot; in AWS it must be https on the default port, e.g. https://mcp.airlock.example.com`,
+    );
+  }
+  const domainName = url.hostname;
+  if (domainName === config.domain.name) {
+    throw new ConfigError(
+      `oauth.publicUrl: "${domainName}" is the mutual-TLS domain; the OAuth entry point needs a name of its own, e.g. mcp.${config.domain.name}`,
+    );
+  }
+  if (!oauth.certificateArn) {
+    throw new ConfigError(
+      `oauth.certificateArn: required to deploy the OAuth entry point; give an ACM certificate for ${domainName} in the deployment region`,
+    );
+  }
+  const zone = config.domain.hostedZone;
+  const zoneName = zone?.name.replace(/\.$/, '');
+  const inZone = zoneName !== undefined && (domainName === zoneName || domainName.endsWith(`.${zoneName}`));
+  return { domainName, certificateArn: oauth.certificateArn, hostedZone: inZone ? zone : undefined };
 }

@@ -1,5 +1,6 @@
 import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ConfigError } from '../config/load-config';
 import type { AirlockConfig } from '../config/schema';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket';
 import { AirlockKeys } from '../constructs/airlock-keys';
@@ -7,7 +8,9 @@ import { ApprovalStore } from '../constructs/approval-store';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectorData } from '../constructs/connector-data';
 import { ConnectorSecrets } from '../constructs/connector-secrets';
+import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
 import { NotificationTopic } from '../constructs/notification-topic';
+import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
 
 export interface FoundationStackProps extends StackProps {
@@ -17,7 +20,8 @@ export interface FoundationStackProps extends StackProps {
 
 /**
  * `Airlock-<stage>-Foundation`: what holds state and outlives deployments of the API: keys,
- * upstream secrets, the audit ledger, approvals, revocations, connector data and topics.
+ * upstream secrets, the audit ledger, approvals, revocations, connector data and topics; with the
+ * `oauth` config section also the OAuth table and the corporate IdP's client secret.
  */
 export class FoundationStack extends Stack {
   public readonly keys: AirlockKeys;
@@ -34,6 +38,10 @@ export class FoundationStack extends Stack {
    * `alerts.email` is set.
    */
   public readonly alertsTopic: NotificationTopic;
+  /** The OAuth entry point's table, when the config has an `oauth` section. */
+  public readonly oauthState?: OAuthState;
+  /** The corporate IdP's client secret, when the config has an `oauth` section. */
+  public readonly identityProviderSecret?: IdentityProviderSecret;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -70,5 +78,23 @@ export class FoundationStack extends Stack {
     // The Monitoring stack's alarms and per-workflow budgets notify the alerts topic.
     this.alertsTopic.allowCloudWatchAlarms();
     this.alertsTopic.allowBudgets();
+
+    if (config.oauth) {
+      const secretName = config.oauth.identityProvider.clientSecretName;
+      const taken = Object.entries(config.connectors).find(
+        ([, c]) => c.kind === 'http-api' && c.auth.secretName === secretName,
+      );
+      if (taken) {
+        throw new ConfigError(
+          `oauth.identityProvider.clientSecretName: "${secretName}" is the secret of connector ${taken[0]}; give the IdP client secret a name of its own`,
+        );
+      }
+      this.oauthState = new OAuthState(this, 'OAuthState', { keys: this.keys });
+      this.identityProviderSecret = new IdentityProviderSecret(this, 'IdentityProviderSecret', {
+        secretName: config.oauth.identityProvider.clientSecretName,
+        issuer: config.oauth.identityProvider.issuer,
+        encryptionKey: this.keys.dataKey,
+      });
+    }
   }
 }

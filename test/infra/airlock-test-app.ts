@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadConfig } from '../../lib/config/load-config';
+import { loadConfig, parseConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { type AirlockStacks, createAirlockStacks } from '../../lib/stacks/airlock-stacks';
 
@@ -16,6 +16,28 @@ const cdkContext = (require('../../cdk.json') as { context: Record<string, unkno
 /** The example pilot's config, as `cdk synth` loads it. */
 export function exampleConfig(): AirlockConfig {
   return loadConfig(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'));
+}
+
+/** The `oauth` section the OAuth tests deploy (the example pilot has none). */
+export const TEST_OAUTH_SECTION = {
+  publicUrl: 'https://mcp.airlock.example.com',
+  workflow: 'expense-summary',
+  certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/11111111-1111-1111-1111-111111111111',
+  identityProvider: {
+    issuer: 'https://login.example.com',
+    clientId: 'airlock',
+    clientSecretName: 'airlock/idp-client',
+    groupMapping: { 'Finance Team': 'finance', 'Finance Managers': 'managers' },
+  },
+  allowedSourceCidrs: ['160.79.104.0/23', '2607:6bc0::/48'],
+} as const;
+
+/** The example pilot plus an `oauth` section (edited by `edit`), validated like a config file. */
+export function oauthConfig(
+  edit: (section: Record<string, unknown>) => Record<string, unknown> = (s) => s,
+): AirlockConfig {
+  const example = loadConfig(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'));
+  return parseConfig({ ...example, oauth: edit(structuredClone({ ...TEST_OAUTH_SECTION })) }, 'test config');
 }
 
 export interface AirlockTestApp extends AirlockStacks {

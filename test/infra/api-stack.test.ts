@@ -1,31 +1,13 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { type AirlockTestApp, exampleConfig, synthesizeAirlock } from './airlock-test-app';
+import { permissionsOf } from './role-permissions';
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+/** A value imported from the Foundation stack whose export name contains `fragment`. */
+const imported = (fragment: string) => ({ 'Fn::ImportValue': expect.stringContaining(fragment) });
 
-/** Every statement of the policies attached to a role, flattened to one row per action. */
-function permissionsOf(
-  template: Template,
-  roleLogicalId: string,
-): { action: string; resource: unknown; condition?: unknown }[] {
-  const rows: { action: string; resource: unknown; condition?: unknown }[] = [];
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-    const roles = policy.Properties.Roles as { Ref: string }[];
-    if (!roles.some((r) => r.Ref === roleLogicalId)) continue;
-    for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
-      expect(statement.Effect).toBe('Allow');
-      for (const action of [statement.Action].flat()) {
-        rows.push({
-          action,
-          resource: statement.Resource,
-          ...(statement.Condition ? { condition: statement.Condition } : {}),
-        });
-      }
-    }
-  }
-  return rows;
-}
+/** Services the anchor may touch at all. */
+const KNOWN = new Set(['dynamodb', 'kms', 'logs', 's3', 'sqs', 'ssm', 'xray']);
 
 describe('Class: ApiStack', () => {
   let airlock: AirlockTestApp;
@@ -296,22 +278,94 @@ describe('Class: ApiStack', () => {
       expect(ledger(approvals).map((r) => r.action)).toEqual(['dynamodb:PutItem']);
     });
 
-    it('lets the anchor put digests only below digests/ and read the ledger', () => {
+    it('lets the anchor list and read the digests below digests/, put new ones there, and read the ledger', () => {
       // Act
       const anchor = permissionsOf(t, roleOf(airlock.api.anchor));
 
-      // Assess
-      const s3 = anchor.filter((r) => r.action.startsWith('s3:'));
-      expect(s3).toEqual([
+      // Assess: exactly what S3DigestStore calls (ListObjectsV2, GetObject, PutObject) with SSE-KMS.
+      const digestBucket = imported('DigestBucket');
+      const digests = { 'Fn::Join': ['', [digestBucket, '/digests/*']] };
+      const dataKey = imported('Keys6E9E5904Arn');
+      expect(anchor.filter((r) => /^(s3|kms):/.test(r.action))).toEqual([
+        { action: 'kms:Decrypt', resource: dataKey },
+        { action: 'kms:DescribeKey', resource: dataKey },
+        { action: 'kms:Encrypt', resource: dataKey },
+        { action: 'kms:GenerateDataKey', resource: dataKey },
+        { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
+        { action: 'kms:Sign', resource: imported('TokenSigningKey') },
+        { action: 's3:GetObject', resource: digests },
         {
-          action: 's3:PutObject',
-          resource: {
-            'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringContaining('DigestBucket') }, '/digests/*']],
-          },
+          action: 's3:ListBucket',
+          resource: digestBucket,
+          condition: { StringLike: { 's3:prefix': ['digests/*'] } },
+        },
+        { action: 's3:PutObject', resource: digests },
+      ]);
+      const dynamo = anchor.filter((r) => r.action.startsWith('dynamodb:'));
+      expect(dynamo).toEqual(
+        ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'].map((action) => ({
+          action,
+          resource: imported('AuditLedger54A6CC82Arn'),
+        })),
+      );
+      expect(anchor.map((r) => r.action.split(':')[0]).filter((service) => !KNOWN.has(service))).toEqual([]);
+    });
+
+    it('gives the auditor role exactly what audit verify/export and cost report read, with MFA', () => {
+      // Act
+      const rows = permissionsOf(t, roleOf({ role: airlock.api.auditorRole.role }));
+
+      // Assess
+      const digestBucket = imported('DigestBucket');
+      const dataKey = imported('Keys6E9E5904Arn');
+      const ledger = imported('AuditLedger54A6CC82Arn');
+      expect(rows).toEqual([
+        { action: 'cloudwatch:GetMetricData', resource: '*' },
+        { action: 'dynamodb:Query', resource: ledger },
+        { action: 'dynamodb:Scan', resource: ledger },
+        { action: 'kms:Decrypt', resource: dataKey },
+        { action: 'kms:DescribeKey', resource: dataKey },
+        { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
+        { action: 's3:GetObject', resource: { 'Fn::Join': ['', [digestBucket, '/digests/*']] } },
+        {
+          action: 's3:ListBucket',
+          resource: digestBucket,
+          condition: { StringLike: { 's3:prefix': ['digests/*'] } },
         },
       ]);
-      const dynamo = anchor.filter((r) => r.action.startsWith('dynamodb:')).map((r) => r.action);
-      expect(dynamo.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan']);
+      const role = t.toJSON().Resources[roleOf({ role: airlock.api.auditorRole.role })];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({
+          Action: 'sts:AssumeRole',
+          Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+          Principal: { AWS: expect.objectContaining({ 'Fn::Join': expect.anything() }) },
+        }),
+      ]);
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+    });
+
+    it('outputs the auditor role and every name the operator CLI reads from its environment', () => {
+      // Act
+      const outputs = t.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+
+      // Assess
+      expect(outputs.AuditorRoleArn.Value).toEqual({
+        'Fn::GetAtt': [roleOf({ role: airlock.api.auditorRole.role }), 'Arn'],
+      });
+      const cli: Record<string, [string, unknown]> = {
+        AuditTableName: ['AIRLOCK_AUDIT_TABLE', imported('ExportsOutputRefAuditLedger')],
+        DigestBucketName: ['AIRLOCK_DIGEST_BUCKET', imported('ExportsOutputRefAuditLedgerDigestBucket')],
+        SigningKeyId: ['AIRLOCK_SIGNING_KEY_ID', imported('TokenSigningKeyA3E51176Arn')],
+        RevocationsTableName: ['AIRLOCK_REVOCATIONS_TABLE', imported('ExportsOutputRefRevocations')],
+        BrokerFunctionName: ['AIRLOCK_BROKER_FUNCTION', { Ref: functionId(airlock.api.broker) }],
+        ConnectorFunctionName: ['AIRLOCK_CONNECTOR_FUNCTION', { Ref: functionId(airlock.api.connector) }],
+      };
+      for (const [id, [variable, value]] of Object.entries(cli)) {
+        expect({ id, value: outputs[id]?.Value }).toEqual({ id, value });
+        expect(outputs[id].Description).toContain(variable);
+      }
+      expect(Object.keys(outputs).some((id) => id.startsWith('OAuth'))).toBe(false);
     });
 
     it('gives the operator role only the kill switch and the concurrency of broker and connector, with MFA', () => {

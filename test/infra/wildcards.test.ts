@@ -1,6 +1,6 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { type AirlockTestApp, synthesizeAirlock } from './airlock-test-app';
+import { type AirlockTestApp, oauthConfig, synthesizeAirlock } from './airlock-test-app';
 import allowlist from './wildcard-allowlist.json';
 
 interface Statement {
@@ -59,9 +59,11 @@ function allowed(finding: { action: string; resource: string }): boolean {
 
 describe('Function: findWildcards', () => {
   let airlock: AirlockTestApp;
+  let withOAuth: AirlockTestApp;
 
   beforeAll(() => {
     airlock = synthesizeAirlock();
+    withOAuth = synthesizeAirlock(oauthConfig());
   });
 
   it.each(['foundationTemplate', 'apiTemplate', 'monitoringTemplate'] as const)(
@@ -74,6 +76,32 @@ describe('Function: findWildcards', () => {
       expect(unexplained).toEqual([]);
     },
   );
+
+  it.each(['foundationTemplate', 'apiTemplate'] as const)(
+    'finds no wildcard outside the allowlist in %s with the oauth section (OAuth function, table, IdP secret)',
+    (name) => {
+      // Act
+      const unexplained = findWildcards(withOAuth[name]).filter((f) => !allowed(f));
+
+      // Assess
+      expect(unexplained).toEqual([]);
+    },
+  );
+
+  it('allows cloudwatch:GetMetricData on "*" to the auditor role only', () => {
+    // Prepare
+    const auditorPolicy = airlock.api.getLogicalId(
+      airlock.api.auditorRole.role.node.findChild('DefaultPolicy').node.defaultChild as never,
+    );
+
+    // Act
+    const metricReads = findWildcards(airlock.apiTemplate).filter((f) => f.action.startsWith('cloudwatch:'));
+
+    // Assess
+    expect(metricReads).toEqual([
+      { where: auditorPolicy, action: 'cloudwatch:GetMetricData', resource: '*' },
+    ]);
+  });
 
   it('flags a wildcard action such as kms:ReEncrypt* that a broad grant would add', () => {
     // Prepare
