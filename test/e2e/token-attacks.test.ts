@@ -410,11 +410,13 @@ describe('Replay after the kill switch', () => {
     });
     await waitForKillSwitch(alice, true);
     const whileEngaged = await listReceipts(token);
-    await releaseKillSwitch({ ...operator, reason: 'incident closed' });
+    const released = await releaseKillSwitch({ ...operator, reason: 'incident closed' });
     await waitForKillSwitch(alice, false);
     const afterRelease = await listReceipts(token);
-    // A token issued in the same second as the cut-off counts as before it (iat has whole seconds).
-    const nextSecond = Math.ceil((engaged.revokeIssuedBefore!.getTime() + 1) / 1000) * 1000;
+    // Release moves the cut-off to its own time, and a token issued in the same second as the
+    // cut-off counts as before it (iat has whole seconds): wait for the next second.
+    const cutOff = released.revokeIssuedBefore ?? engaged.revokeIssuedBefore!;
+    const nextSecond = Math.ceil((cutOff.getTime() + 1) / 1000) * 1000;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextSecond - Date.now())));
     const fresh = await listReceipts(await alice.getToken(WORKFLOW, ['receipts:read'], 15));
 
