@@ -5,7 +5,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -32,14 +31,6 @@ export interface StartDynaliteOptions {
   readonly path?: string;
   /** TCP port on 127.0.0.1. @default 0 (a free port) */
   readonly port?: number;
-  /**
-   * Where dynalite runs. `'worker'`: a worker thread of this process, with its own event loop, so
-   * request parsing, validation and LevelDB calls do not queue behind the API server's work (the local
-   * pilot: its audit writes are serialized, so their latency bounds its throughput). `'main'`: this
-   * thread's event loop (short-lived CLI runs and tests, which gain nothing from a second thread).
-   * @default 'main'
-   */
-  readonly thread?: 'main' | 'worker';
 }
 
 export interface DynaliteServer {
@@ -52,7 +43,6 @@ export interface DynaliteServer {
 /** Starts dynalite on 127.0.0.1 (never on other interfaces: it has no authentication). */
 export async function startDynalite(options: StartDynaliteOptions = {}): Promise<DynaliteServer> {
   if (options.path) await mkdir(options.path, { recursive: true });
-  if (options.thread === 'worker') return startDynaliteWorker(options.path, options.port ?? 0);
   // Tables become ACTIVE at once: nothing in the pilot waits on table status.
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -71,104 +61,6 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
         server.closeIdleConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
-  };
-}
-
-/** What the dynalite worker tells the thread that started it. */
-type DynaliteWorkerMessage =
-  | { readonly type: 'listening'; readonly port: number }
-  | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'closed'; readonly message?: string };
-
-/**
- * The worker's code, evaluated as a CommonJS script so it runs the same under tsx, jest and compiled
- * JavaScript (a .ts worker file would need a loader in the worker). It mirrors the main-thread start
- * and close above: tables ACTIVE at once, idle keep-alive sockets closed so close() completes.
- */
-const DYNALITE_WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const dynalite = require(workerData.dynalite);
-const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.once('error', (error) => parentPort.postMessage({ type: 'error', message: error.message }));
-server.listen(workerData.port, '127.0.0.1', () => {
-  parentPort.postMessage({ type: 'listening', port: server.address().port });
-});
-parentPort.on('message', (message) => {
-  if (message !== 'close') return;
-  server.closeIdleConnections();
-  server.close((error) => {
-    parentPort.postMessage({ type: 'closed', message: error ? error.message : undefined });
-    parentPort.close();
-  });
-});
-`;
-
-/** How long close() waits for the worker to close LevelDB before it stops the thread. */
-const WORKER_CLOSE_TIMEOUT_MS = 35_000;
-
-async function startDynaliteWorker(path: string | undefined, port: number): Promise<DynaliteServer> {
-  const worker = new Worker(DYNALITE_WORKER_SOURCE, {
-    eval: true,
-    workerData: { dynalite: require.resolve('dynalite'), path, port },
-  });
-  // An exception inside the worker (e.g. LevelDB failing after start) ends the thread; requests to it
-  // then fail to connect and the DynamoDB adapters refuse them (fail closed). Without this listener the
-  // worker's error would be rethrown in this thread and end the whole process.
-  let failure: Error | undefined;
-  worker.on('error', (error) => {
-    failure = error;
-  });
-  const listening = await new Promise<number>((resolve, reject) => {
-    const onMessage = (message: DynaliteWorkerMessage) => {
-      if (message.type === 'listening') done(() => resolve(message.port));
-      else if (message.type === 'error')
-        done(() => reject(new Error(`dynalite could not listen on 127.0.0.1:${port}: ${message.message}`)));
-    };
-    const onExit = (code: number) =>
-      done(() =>
-        reject(
-          new Error(
-            `dynalite's worker thread stopped during start (exit code ${code})${failure ? `: ${failure.message}` : ''}`,
-          ),
-        ),
-      );
-    const done = (settle: () => void) => {
-      worker.off('message', onMessage);
-      worker.off('exit', onExit);
-      settle();
-    };
-    worker.on('message', onMessage);
-    worker.on('exit', onExit);
-  }).catch(async (error: unknown) => {
-    await worker.terminate();
-    throw error;
-  });
-
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${listening}`,
-    close: () => {
-      closing ??= new Promise<void>((resolve, reject) => {
-        let closeError: Error | undefined;
-        const timer = setTimeout(() => {
-          closeError = new Error(
-            `dynalite's worker thread did not close within ${WORKER_CLOSE_TIMEOUT_MS} ms`,
-          );
-          void worker.terminate();
-        }, WORKER_CLOSE_TIMEOUT_MS);
-        worker.on('message', (message: DynaliteWorkerMessage) => {
-          if (message.type === 'closed' && message.message) closeError = new Error(message.message);
-        });
-        // The thread ends once the server and LevelDB are closed: only then may another process open the folder.
-        worker.once('exit', () => {
-          clearTimeout(timer);
-          if (closeError) reject(closeError);
-          else resolve();
-        });
-        worker.postMessage('close');
-      });
-      return closing;
-    },
   };
 }
 

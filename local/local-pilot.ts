@@ -159,8 +159,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     }
 
     // State: dynalite on a LevelDB folder, with the same tables as in AWS.
-    // Its own thread: the audit writes are serialized, so their latency bounds the pilot's throughput.
-    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0, thread: 'worker' });
+    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0 });
     closers.push(() => dynalite.close());
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
     closers.push(() => dynamo.destroy());

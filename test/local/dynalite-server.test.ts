@@ -45,60 +45,6 @@ describe('Function: startDynalite', () => {
     expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Item).toEqual({ pk: 'jti#abc', ttl: 2000000000 });
   });
-
-  it('serves from a worker thread, keeps data in the folder, and releases it on close', async () => {
-    // Prepare
-    const path = join(home, 'dynamodb');
-    const inWorker = await startDynalite({ path, thread: 'worker' });
-    const workerClient = createLocalDynamoClient(inWorker.endpoint);
-    await ensureTables(workerClient, names);
-    await DynamoDBDocumentClient.from(workerClient).send(
-      new PutCommand({
-        TableName: names.audit,
-        Item: { chainId: 'c-1', seq: 1, hash: 'h1' },
-        ConditionExpression: 'attribute_not_exists(chainId)',
-      }),
-    );
-    const repeat = DynamoDBDocumentClient.from(workerClient).send(
-      new PutCommand({
-        TableName: names.audit,
-        Item: { chainId: 'c-1', seq: 1, hash: 'h2' },
-        ConditionExpression: 'attribute_not_exists(chainId)',
-      }),
-    );
-    await expect(repeat).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-    workerClient.destroy();
-
-    // Act: once closed, the folder opens again (here in the main thread): LevelDB's lock was released
-    await inWorker.close();
-    const reopened = await startDynalite({ path });
-    const client = createLocalDynamoClient(reopened.endpoint);
-    const { Item } = await DynamoDBDocumentClient.from(client).send(
-      new GetCommand({ TableName: names.audit, Key: { chainId: 'c-1', seq: 1 } }),
-    );
-    client.destroy();
-    await reopened.close();
-
-    // Assess
-    expect(inWorker.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(Item).toEqual({ chainId: 'c-1', seq: 1, hash: 'h1' });
-  });
-
-  it('refuses to start a worker on a port already in use, naming the port', async () => {
-    // Prepare
-    const first = await startDynalite({ thread: 'worker' });
-    const port = Number(new URL(first.endpoint).port);
-
-    try {
-      // Act
-      const second = startDynalite({ thread: 'worker', port });
-
-      // Assess
-      await expect(second).rejects.toThrow(`dynalite could not listen on 127.0.0.1:${port}`);
-    } finally {
-      await first.close();
-    }
-  });
 });
 
 describe('Function: ensureTables', () => {
