@@ -61,6 +61,7 @@ import { createLocalDynamoClient, ensureTables, startDynalite } from './dynalite
 import { type LocalApiRoute, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
+import { startOAuthEntryPoint } from './oauth-entry-point';
 import { type SampleErp, startSampleErp } from './sample-erp';
 import { seedSampleReceipts } from './sample-receipts';
 
@@ -84,6 +85,8 @@ export interface LocalPilotOptions {
    * @default - the ports as built
    */
   readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
+  /** Port of the OAuth entry point (only with an `oauth` config section); 0 picks a free port. @default 8444 */
+  readonly oauthPort?: number;
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
 }
@@ -107,6 +110,8 @@ export interface LocalPilot {
   readonly config: AirlockConfig;
   readonly ca: LocalCertificateAuthority;
   readonly sampleErp: SampleErp;
+  /** The OAuth entry point's URL, when the config has an `oauth` section. */
+  readonly oauthUrl?: string;
   /** Paths a client needs: CA and each principal's certificate and key. */
   readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
   /** Signs every chain head now (the anchor function's job in AWS). */
@@ -299,6 +304,29 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     });
     closers.push(() => server.close());
 
+    // The certificate-less entry point for remote MCP connectors, when the config has an oauth section.
+    let oauthUrl: string | undefined;
+    if (config.oauth) {
+      const oauthEntry = await startOAuthEntryPoint({
+        tls: ca.serverTls(),
+        port: options.oauthPort ?? 8444,
+        config,
+        oauth: config.oauth,
+        signer,
+        policy,
+        killSwitch,
+        revocations: ports.revocations,
+        ledger,
+        proxy,
+        dynamo,
+        secrets: ports.secretSource,
+        clock,
+        log,
+      });
+      closers.push(() => oauthEntry.close());
+      oauthUrl = oauthEntry.url;
+    }
+
     const digests = new FolderDigestStore(home);
     const anchor = async () =>
       (await anchorChains({ store: auditStore, digests, signer, clock })).anchored.length;
@@ -327,6 +355,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       ca,
       sampleErp,
+      oauthUrl,
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
       anchor,
       close: () => {

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ import { systemClock } from '../../lambdas/core/ports';
 import { RateLimiter } from '../../lambdas/core/rate-limiter';
 import { UsageMeter } from '../../lambdas/core/usage-meter';
 import { createOidcIdentityProvider } from '../../lambdas/oauth/oidc-identity-provider';
-import { loadConfig } from '../../lib/config/load-config';
+import { loadConfig, parseConfig } from '../../lib/config/load-config';
 import { oauthConfigSchema } from '../../lib/config/oauth-schema';
 import {
   createLocalDynamoClient,
@@ -50,6 +50,7 @@ import {
   startDynalite,
 } from '../../local/dynalite-server';
 import { LocalCertificateAuthority } from '../../local/local-certificate-authority';
+import { startLocalPilot } from '../../local/local-pilot';
 import { LOCAL_TABLES } from '../../local/local-state';
 import { type OAuthEntryPoint, startOAuthEntryPoint } from '../../local/oauth-entry-point';
 import { seedSampleReceipts } from '../../local/sample-receipts';
@@ -512,3 +513,69 @@ function lazyIdp(holder: { issuer: string }, secrets: FileSecretSource): Corpora
     signIn: (request) => get().signIn(request),
   };
 }
+
+describe('Local pilot: the OAuth entry point beside the mTLS API', () => {
+  it('serves the OAuth discovery documents and answers /v1/mcp without a token with 401 and resource_metadata', async () => {
+    // Prepare: the example pilot plus an oauth section (the IdP is only contacted at sign-in)
+    const home = await mkdtemp(join(tmpdir(), 'airlock-pilot-oauth-'));
+    const example = loadConfig();
+    const config = parseConfig(
+      {
+        ...JSON.parse(JSON.stringify(example)),
+        oauth: {
+          publicUrl: 'https://127.0.0.1',
+          workflow: 'expense-summary',
+          identityProvider: {
+            issuer: 'http://127.0.0.1:1',
+            clientId: 'airlock',
+            clientSecretName: 'airlock/idp-client',
+            groupMapping: { 'Finance Team': 'finance' },
+          },
+        },
+      },
+      'test config',
+    );
+    const pilot = await startLocalPilot({ home, port: 0, oauthPort: 0, config });
+    try {
+      expect(pilot.oauthUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const ca = await readFile(pilot.certificates.ca, 'utf8');
+      const get = (path: string, init: { method?: string; body?: string } = {}) =>
+        new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+          const req = httpsRequest(
+            `${pilot.oauthUrl}${path}`,
+            { ca, method: init.method ?? 'GET', headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+            },
+          );
+          req.on('error', reject);
+          req.end(init.body);
+        });
+
+      // Act
+      const resourceMetadata = await get('/.well-known/oauth-protected-resource');
+      const serverMetadata = await get('/.well-known/oauth-authorization-server');
+      const mcp = await get('/v1/mcp', {
+        method: 'POST',
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      });
+
+      // Assess: no client certificate was presented on any of these
+      expect(resourceMetadata.status).toBe(200);
+      expect(JSON.parse(resourceMetadata.body)).toMatchObject({
+        authorization_servers: [expect.any(String)],
+      });
+      expect(serverMetadata.status).toBe(200);
+      expect(JSON.parse(serverMetadata.body)).toMatchObject({ code_challenge_methods_supported: ['S256'] });
+      expect(mcp.status).toBe(401);
+      expect(String(mcp.headers['www-authenticate'])).toContain('resource_metadata=');
+    } finally {
+      await pilot.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
