@@ -218,17 +218,6 @@ export function isSealedByKillSwitch(state: KillSwitchState, issuedAt: Date): bo
   return state.revokeIssuedBefore !== null && issuedAt.getTime() < state.revokeIssuedBefore.getTime();
 }
 
-/** Throws `unauthenticated` when the token was issued before the kill switch's `revokeIssuedBefore`. */
-export function assertTokenNotSealed(state: KillSwitchState, issuedAt: Date): void {
-  if (isSealedByKillSwitch(state, issuedAt)) {
-    throw new AirlockError(
-      'unauthenticated',
-      `This token was issued before the kill switch sealed all tokens issued before ${state.revokeIssuedBefore!.toISOString()}; request a new token.`,
-      { reasons: ['kill_switch_revoke_issued_before'] },
-    );
-  }
-}
-
 export interface KillSwitchOptions {
   /** Where the raw parameter values come from (SSM in AWS, files in the local pilot). */
   readonly source: KillSwitchParameterSource;

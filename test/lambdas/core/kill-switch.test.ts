@@ -1,7 +1,6 @@
 import { AirlockError } from '../../../lambdas/core/errors';
 import {
   assertKillSwitchReleased,
-  assertTokenNotSealed,
   isSealedByKillSwitch,
   KillSwitch,
   KillSwitchEngagedError,
@@ -488,7 +487,7 @@ describe('Function: assertKillSwitchReleased', () => {
   });
 });
 
-describe('Function: assertTokenNotSealed', () => {
+describe('Function: isSealedByKillSwitch', () => {
   const state: KillSwitchState = {
     engaged: false,
     scope: null,
@@ -496,18 +495,13 @@ describe('Function: assertTokenNotSealed', () => {
     revokeIssuedBefore: new Date(T0),
   };
 
-  it('refuses a token issued before revokeIssuedBefore, even with the switch released', () => {
-    // Act & Assess
+  it('seals a token issued before revokeIssuedBefore, even with the switch released', () => {
     expect(isSealedByKillSwitch(state, new Date(T0 - 1))).toBe(true);
-    expect(() => assertTokenNotSealed(state, new Date(T0 - 1000))).toThrow(
-      /issued before the kill switch sealed all tokens issued before 2026-11-02T09:00:00.000Z; request a new token/,
-    );
   });
 
-  it('accepts a token issued at or after revokeIssuedBefore, or when nothing was ever revoked', () => {
-    // Act & Assess
-    expect(() => assertTokenNotSealed(state, new Date(T0))).not.toThrow();
-    expect(() => assertTokenNotSealed(state, new Date(T0 + 1000))).not.toThrow();
+  it('leaves a token issued at or after revokeIssuedBefore, or when nothing was ever revoked', () => {
+    expect(isSealedByKillSwitch(state, new Date(T0))).toBe(false);
+    expect(isSealedByKillSwitch(state, new Date(T0 + 1000))).toBe(false);
     expect(isSealedByKillSwitch({ ...state, revokeIssuedBefore: null }, new Date(0))).toBe(false);
   });
 });
