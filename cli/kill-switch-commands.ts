@@ -49,6 +49,7 @@ interface ChangeOptions extends TargetOptions {
   readonly changedBy?: string;
   readonly brokerFunction?: string;
   readonly connectorFunction?: string;
+  readonly oauthFunction?: string;
 }
 
 /** Where the parameters live: the local pilot's files, or SSM in the operator's account. */
@@ -110,6 +111,10 @@ function withChangeOptions(command: Command): Command {
     .option(
       '--connector-function <name>',
       'deployed connector function, for --hard (default: $AIRLOCK_CONNECTOR_FUNCTION)',
+    )
+    .option(
+      '--oauth-function <name>',
+      'deployed OAuth entry-point function, for --hard when the deployment has one (default: $AIRLOCK_OAUTH_FUNCTION)',
     );
 }
 
@@ -179,10 +184,11 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
     let restored: ConcurrencyChange[] | undefined;
     if (functions) {
       // Restored before the release, so the functions come back still sealed by the parameter.
-      const reserved = {
+      const reserved: Record<string, number> = {
         [functions.broker]: config.functions.reservedConcurrency.broker,
         [functions.connector]: config.functions.reservedConcurrency.connector,
       };
+      if (functions.oauth) reserved[functions.oauth] = config.oauth?.reservedConcurrency ?? 10;
       context.progress(`Restoring reserved concurrency of ${Object.keys(reserved).join(', ')} ...`);
       try {
         restored = await lambdaController().restore(reserved);
@@ -380,7 +386,7 @@ function lambdaController(): LambdaConcurrencyController {
 function hardModeFunctions(
   context: CliContext,
   options: ChangeOptions,
-): { broker: string; connector: string } {
+): { broker: string; connector: string; oauth?: string } {
   if (options.local) {
     throw new CliError(
       'hard mode needs AWS: it sets the reserved concurrency of the deployed functions, and the local pilot has none; drop --hard (the switch alone seals the local pilot) or drop --local',
@@ -395,7 +401,8 @@ function hardModeFunctions(
       EXIT.usage,
     );
   }
-  return { broker, connector };
+  const oauth = (options.oauthFunction ?? context.io.env.AIRLOCK_OAUTH_FUNCTION)?.trim();
+  return { broker, connector, ...(oauth ? { oauth } : {}) };
 }
 
 function scopeName(workflow: string | undefined): string {

@@ -365,6 +365,31 @@ describe('Function: registerKillSwitchCommands', () => {
       expect(existsSync(join(home, 'kill-switch'))).toBe(false);
     });
 
+    it('engage --hard --oauth-function also freezes the OAuth entry point, and release --hard restores it', async () => {
+      // Prepare
+      const OAUTH = 'airlock-pilot-oauth';
+      const before = writes.length;
+
+      // Act
+      const engaged = await awsCli.run(
+        'kill-switch',
+        'engage',
+        '--hard',
+        '--oauth-function',
+        OAUTH,
+        '--reason',
+        'INC-11',
+      );
+      const released = await awsCli.run('kill-switch', 'release', '--hard', '--oauth-function', OAUTH);
+
+      // Assess: frozen to 0 with the others, restored to the OAuth function's default of 10
+      expect(engaged).toBe(0);
+      expect(released).toBe(0);
+      expect(writes.slice(before)).toEqual(
+        expect.arrayContaining([`lambda ${OAUTH}=0`, `lambda ${OAUTH}=10`, `lambda ${BROKER}=3`]),
+      );
+    });
+
     it('release --hard restores the configured reserved concurrency first, then releases', async () => {
       // Prepare
       await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-9');
