@@ -13,4 +13,7 @@ module.exports = {
   snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
+  // A fresh worker process per test file: suites start local pilots, dynalite (LevelDB) and Cedar's
+  // wasm, whose memory outside the JS heap grows in a long-lived worker (a worker died with SIGTRAP).
+  workerIdleMemoryLimit: '1MB',
 };

@@ -53,7 +53,7 @@ export interface LocalDynamo {
 }
 
 export interface OpenLocalDynamoOptions {
-  /** How long the running pilot's endpoint has to answer a ListTables. @default 1000 */
+  /** How long the running pilot's endpoint has to answer a ListTables. @default 5000 */
   readonly probeTimeoutMs?: number;
 }
 
@@ -67,12 +67,19 @@ export async function openLocalDynamo(
   home: string,
   options: OpenLocalDynamoOptions = {},
 ): Promise<LocalDynamo> {
-  const probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5000;
   const pilot = await readPilotState(home);
   if (pilot && isProcessAlive(pilot.pid)) {
     const client = createLocalDynamoClient(pilot.dynamodbEndpoint);
     if (await answers(client, probeTimeoutMs)) return localDynamo(client, true, async () => {});
     client.destroy();
+    if (pilot.pid === process.pid) {
+      // This very process runs the pilot (tests, the bench): LevelDB's lock does not guard a folder
+      // against its own process, so opening it here could corrupt it. Report instead.
+      throw new Error(
+        `the local pilot in this process did not answer on ${pilot.dynamodbEndpoint} within ${probeTimeoutMs} ms; try again`,
+      );
+    }
   }
 
   const folder = join(home, LOCAL_DYNAMODB_FOLDER);

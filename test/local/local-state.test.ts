@@ -106,7 +106,7 @@ describe('Function: openLocalDynamo', () => {
 
       // Assess
       await expect(opening).rejects.toThrow(
-        new RegExp(`the local pilot \\(pid ${process.pid}\\) holds .*dynamodb but its DynamoDB endpoint`),
+        /the local pilot in this process did not answer on http:\/\/127\.0\.0\.1:9/,
       );
     } finally {
       await holder.close();
