@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
+import { secureTable } from './secure-table';
 
 /** Key schema of the audit table; the same names as lambdas/adapters/aws/table-schemas.ts (a test checks). */
 export const AUDIT_TABLE_KEYS = { partitionKey: 'chainId', sortKey: 'seq' } as const;
@@ -41,15 +42,10 @@ export class AuditLedger extends Construct {
       );
     }
     this.keys = props.keys;
-    this.table = new dynamodb.Table(this, 'Resource', {
+    this.table = secureTable(this, 'Resource', {
       partitionKey: { name: AUDIT_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: AUDIT_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.NUMBER },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.keys.dataKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.digestBucket = new s3.Bucket(this, 'DigestBucket', {
       objectLockEnabled: true,

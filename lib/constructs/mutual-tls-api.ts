@@ -1,19 +1,26 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { retentionFor } from './airlock-function';
+import {
+  addJsonGatewayResponses,
+  addRequestValidation,
+  apiLogGroup,
+  type RegionalApiProps,
+  rateAndBodySizeRules,
+  regionalApiLimits,
+  regionalCustomDomain,
+  regionalRestApi,
+  regionalWebAcl,
+  wafVisibility,
+} from './regional-api';
 
 /** Where the truststore (the PEM bundle of CAs that issue device certificates) comes from. */
 export type TruststoreSource =
@@ -30,47 +37,13 @@ export interface MutualTlsApiFunctions {
   readonly approvals: lambda.IFunction;
 }
 
-export interface MutualTlsApiProps {
+export interface MutualTlsApiProps extends RegionalApiProps {
   /** Regional custom domain name the devices reach, e.g. `airlock.example.com`. */
   readonly domainName: string;
-  /** ACM certificate for the domain name, in the stack's region. */
-  readonly certificateArn: string;
   /** PEM bundle of the CAs whose client certificates are accepted. */
   readonly truststore: TruststoreSource;
-  /**
-   * Route 53 hosted zone in which to create an alias A record for the domain.
-   * @default - no DNS record; point the name at the regional domain yourself
-   */
-  readonly hostedZone?: { readonly id: string; readonly name: string };
   /** The functions behind the routes. */
   readonly functions: MutualTlsApiFunctions;
-  /** Customer managed key that encrypts the access log group. */
-  readonly encryptionKey: kms.IKey;
-  /**
-   * Steady-state requests per second for the stage.
-   * @default 50
-   */
-  readonly throttleRatePerSecond?: number;
-  /**
-   * Burst of requests for the stage.
-   * @default 100
-   */
-  readonly throttleBurst?: number;
-  /**
-   * Requests per 5 minutes from one IP address before WAF blocks it (10 or more).
-   * @default 2000
-   */
-  readonly wafRateLimitPer5Minutes?: number;
-  /**
-   * Largest request body accepted, in bytes; WAF blocks larger ones (at most 65,536, WAF's inspection limit).
-   * @default 16384
-   */
-  readonly maxBodyBytes?: number;
-  /**
-   * Days access logs are kept.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
   /**
    * Folder that relative truststore file paths are resolved against.
    * @default - the current working directory (the project root when run by the CDK CLI)
@@ -169,73 +142,35 @@ export class MutualTlsApi extends Construct {
 
   constructor(scope: Construct, id: string, props: MutualTlsApiProps) {
     super(scope, id);
-    const rate = props.throttleRatePerSecond ?? 50;
-    const burst = props.throttleBurst ?? 100;
-    const wafLimit = props.wafRateLimitPer5Minutes ?? 2000;
-    const maxBodyBytes = props.maxBodyBytes ?? 16 * 1024;
-    validate(props, { rate, burst, wafLimit, maxBodyBytes });
+    const limits = regionalApiLimits('MutualTlsApi', 'airlock.example.com', props, () =>
+      validateTruststore(props),
+    );
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: retentionFor(props.logRetentionDays ?? 365),
+    this.accessLogGroup = apiLogGroup(this, 'AccessLogs', {
+      retention: limits.retention,
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
-
-    this.api = new apigateway.RestApi(this, 'Resource', {
+    this.api = regionalRestApi(this, {
       restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Airlock: the mutual-TLS gateway between desktop agents and enterprise systems',
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Only the mTLS custom domain answers; the default endpoint would skip the client certificate check.
-      disableExecuteApiEndpoint: true,
-      // No account-wide CloudWatch role: it is a shared account setting this kit does not take over.
-      cloudWatchRole: false,
-      deployOptions: {
-        stageName: 'live',
-        tracingEnabled: true,
-        metricsEnabled: true,
-        throttlingRateLimit: rate,
-        throttlingBurstLimit: burst,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigateway.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            extendedRequestId: '$context.extendedRequestId',
-            requestTime: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
-            clientCertSubject: '$context.identity.clientCert.subjectDN',
-            clientCertSerial: '$context.identity.clientCert.serialNumber',
-            httpMethod: '$context.httpMethod',
-            resourcePath: '$context.resourcePath',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            integrationLatency: '$context.integrationLatency',
-            wafStatus: '$context.waf.status',
-            error: '$context.error.message',
-          }),
-        ),
+      accessLogGroup: this.accessLogGroup,
+      limits,
+      callerLogFields: {
+        clientCertSubject: '$context.identity.clientCert.subjectDN',
+        clientCertSerial: '$context.identity.clientCert.serialNumber',
       },
     });
-
-    for (const response of GATEWAY_RESPONSES) {
-      this.api.addGatewayResponse(response.id, {
+    addJsonGatewayResponses(
+      this.api,
+      GATEWAY_RESPONSES.map((response) => ({
+        id: response.id,
         type: response.type,
-        statusCode: response.status,
-        responseHeaders: { 'Content-Type': "'application/json'" },
-        templates: { 'application/json': errorBody(response.code, response.message ?? GATEWAY_MESSAGE) },
-      });
-    }
+        status: response.status,
+        body: errorBody(response.code, response.message ?? GATEWAY_MESSAGE),
+      })),
+    );
 
-    const validator = this.api.addRequestValidator('RequestValidator', {
-      requestValidatorName: 'parameters-and-body',
-      validateRequestParameters: true,
-      validateRequestBody: true,
-    });
-    // JSON bodies must be objects; the handlers validate the fields with the shared schema.
-    const jsonObject = this.api.addModel('JsonObject', {
-      contentType: 'application/json',
-      modelName: 'JsonObject',
-      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
-    });
+    const { validator, jsonObject } = addRequestValidation(this.api);
     const methods: apigateway.Method[] = [];
     const route = (
       resource: apigateway.IResource,
@@ -286,71 +221,19 @@ export class MutualTlsApi extends Construct {
         version: props.truststore.version,
       };
     }
-    this.domain = new apigateway.DomainName(this, 'Domain', {
+    this.domain = regionalCustomDomain(this, {
+      api: this.api,
       domainName: props.domainName,
-      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
-      endpointType: apigateway.EndpointType.REGIONAL,
-      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+      certificateArn: props.certificateArn,
+      hostedZone: props.hostedZone,
       mtls,
     });
-    this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
 
-    if (props.hostedZone) {
-      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
-        hostedZoneId: props.hostedZone.id,
-        zoneName: props.hostedZone.name,
-      });
-      new route53.ARecord(this, 'AliasRecord', {
-        zone,
-        recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayDomain(this.domain)),
-      });
-    }
-
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: {
-        cloudWatchMetricsEnabled: true,
-        metricName: `${Stack.of(this).stackName}-waf`,
-        sampledRequestsEnabled: true,
-      },
-      // Inspect enough of the body to enforce maxBodyBytes.
-      associationConfig: {
-        requestBody: {
-          API_GATEWAY: { defaultSizeInspectionLimit: maxBodyBytes <= 16 * 1024 ? 'KB_16' : 'KB_64' },
-        },
-      },
+    ({ webAcl: this.webAcl, wafLogGroup: this.wafLogGroup } = regionalWebAcl(this, {
+      api: this.api,
+      metricName: `${Stack.of(this).stackName}-waf`,
       rules: [
-        {
-          name: 'RateLimitPerIp',
-          priority: 0,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: wafLimit, aggregateKeyType: 'IP' } },
-          visibilityConfig: {
-            cloudWatchMetricsEnabled: true,
-            metricName: 'RateLimitPerIp',
-            sampledRequestsEnabled: true,
-          },
-        },
-        {
-          name: 'BodyTooLarge',
-          priority: 1,
-          action: { block: {} },
-          statement: {
-            sizeConstraintStatement: {
-              fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-              comparisonOperator: 'GT',
-              size: maxBodyBytes,
-              textTransformations: [{ priority: 0, type: 'NONE' }],
-            },
-          },
-          visibilityConfig: {
-            cloudWatchMetricsEnabled: true,
-            metricName: 'BodyTooLarge',
-            sampledRequestsEnabled: true,
-          },
-        },
+        ...rateAndBodySizeRules(limits),
         {
           name: 'AWSManagedRulesCommonRuleSet',
           priority: 2,
@@ -363,38 +246,13 @@ export class MutualTlsApi extends Construct {
               ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
             },
           },
-          visibilityConfig: {
-            cloudWatchMetricsEnabled: true,
-            metricName: 'AWSManagedRulesCommonRuleSet',
-            sampledRequestsEnabled: true,
-          },
+          visibilityConfig: wafVisibility('AWSManagedRulesCommonRuleSet'),
         },
       ],
-    });
-    // WAF requires the log group name to start with aws-waf-logs-.
-    const wafLogGroupName = `aws-waf-logs-${Stack.of(this).stackName}`;
-    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: wafLogGroupName,
-      retention: retentionFor(props.logRetentionDays ?? 365),
+      logGroupSuffix: Stack.of(this).stackName,
+      limits,
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
-      resourceArn: this.webAcl.attrArn,
-      // WAF wants the log group ARN without the `:*` that the CloudFormation attribute carries.
-      logDestinationConfigs: [
-        Stack.of(this).formatArn({
-          service: 'logs',
-          resource: 'log-group',
-          resourceName: wafLogGroupName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: this.api.deploymentStage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
+    }));
   }
 
   /** The URL the devices use. */
@@ -403,37 +261,8 @@ export class MutualTlsApi extends Construct {
   }
 }
 
-function validate(
-  props: MutualTlsApiProps,
-  values: { rate: number; burst: number; wafLimit: number; maxBodyBytes: number },
-): void {
-  const { rate, burst, wafLimit, maxBodyBytes } = values;
-  if (!Token.isUnresolved(props.domainName) && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(props.domainName)) {
-    throw new Error(
-      `MutualTlsApi: domainName "${props.domainName}" is not a DNS name such as airlock.example.com`,
-    );
-  }
-  if (
-    !Token.isUnresolved(props.certificateArn) &&
-    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(props.certificateArn)
-  ) {
-    throw new Error(`MutualTlsApi: certificateArn "${props.certificateArn}" is not an ACM certificate ARN`);
-  }
-  if (!(rate > 0))
-    throw new Error(`MutualTlsApi: throttleRatePerSecond must be greater than 0 (got ${rate})`);
-  if (!Number.isInteger(burst) || burst < 1) {
-    throw new Error(`MutualTlsApi: throttleBurst must be a whole number of 1 or more (got ${burst})`);
-  }
-  if (!Number.isInteger(wafLimit) || wafLimit < 10 || wafLimit > 2_000_000_000) {
-    throw new Error(
-      `MutualTlsApi: wafRateLimitPer5Minutes must be a whole number from 10 to 2,000,000,000 (got ${wafLimit})`,
-    );
-  }
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 64 * 1024) {
-    throw new Error(
-      `MutualTlsApi: maxBodyBytes must be from 1 to 65536, the most WAF inspects (got ${maxBodyBytes})`,
-    );
-  }
+/** Checks the truststore: a readable PEM bundle within API Gateway's limits, or an S3 URI. */
+function validateTruststore(props: MutualTlsApiProps): void {
   if ('file' in props.truststore) {
     const file = path.resolve(props.baseDirectory ?? process.cwd(), props.truststore.file);
     if (!existsSync(file) || !statSync(file).isFile()) {

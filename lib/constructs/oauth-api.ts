@@ -1,15 +1,22 @@
 import { isIP } from 'node:net';
-import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { retentionFor } from './airlock-function';
+import {
+  addJsonGatewayResponses,
+  addRequestValidation,
+  apiLogGroup,
+  type RegionalApiProps,
+  rateAndBodySizeRules,
+  regionalApiLimits,
+  regionalCustomDomain,
+  regionalRestApi,
+  regionalWebAcl,
+  wafVisibility,
+} from './regional-api';
 
 /**
  * The routes of the certificate-less entry point, and nothing else: the same paths as OAUTH_PATHS
@@ -34,50 +41,16 @@ export const OAUTH_API_ROUTES = [
  */
 export const ALLOWLISTED_PATHS = ['/v1/mcp', '/oauth/token', '/oauth/register'] as const;
 
-export interface OAuthApiProps {
+export interface OAuthApiProps extends RegionalApiProps {
   /** Regional custom domain name of the entry point, e.g. `mcp.airlock.example.com` (the host of `oauth.publicUrl`). */
   readonly domainName: string;
-  /** ACM certificate for the domain name, in the stack's region. */
-  readonly certificateArn: string;
-  /**
-   * Route 53 hosted zone in which to create an alias A record for the domain.
-   * @default - no DNS record; point the name at the regional domain yourself
-   */
-  readonly hostedZone?: { readonly id: string; readonly name: string };
   /** The OAuth function behind every route. */
   readonly handler: lambda.IFunction;
-  /** Customer managed key that encrypts the access and WAF log groups. */
-  readonly encryptionKey: kms.IKey;
   /**
    * Source ranges (IPv4 and IPv6 CIDRs) allowed to call `/v1/mcp`, `/oauth/token` and `/oauth/register`.
    * @default [] - no allowlist: any source may call them
    */
   readonly allowedSourceCidrs?: readonly string[];
-  /**
-   * Steady-state requests per second for the stage.
-   * @default 50
-   */
-  readonly throttleRatePerSecond?: number;
-  /**
-   * Burst of requests for the stage.
-   * @default 100
-   */
-  readonly throttleBurst?: number;
-  /**
-   * Requests per 5 minutes from one IP address before WAF blocks it (10 or more).
-   * @default 2000
-   */
-  readonly wafRateLimitPer5Minutes?: number;
-  /**
-   * Largest request body accepted, in bytes; WAF blocks larger ones (at most 65,536, WAF's inspection limit).
-   * @default 16384
-   */
-  readonly maxBodyBytes?: number;
-  /**
-   * Days access and WAF logs are kept.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
 }
 
 /** OAuth error bodies (RFC 6749 §5.2) for gateway-generated responses: what OAuth and MCP clients parse. */
@@ -150,75 +123,37 @@ export class OAuthApi extends Construct {
 
   constructor(scope: Construct, id: string, props: OAuthApiProps) {
     super(scope, id);
-    const rate = props.throttleRatePerSecond ?? 50;
-    const burst = props.throttleBurst ?? 100;
-    const wafLimit = props.wafRateLimitPer5Minutes ?? 2000;
-    const maxBodyBytes = props.maxBodyBytes ?? 16 * 1024;
     const cidrs = props.allowedSourceCidrs ?? [];
-    validate(props, { rate, burst, wafLimit, maxBodyBytes, cidrs });
-    const retention = retentionFor(props.logRetentionDays ?? 365);
+    const limits = regionalApiLimits('OAuthApi', 'mcp.airlock.example.com', props, () =>
+      validateCidrs(cidrs),
+    );
     const stackName = Stack.of(this).stackName;
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention,
+    this.accessLogGroup = apiLogGroup(this, 'AccessLogs', {
+      retention: limits.retention,
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.api = new apigateway.RestApi(this, 'Resource', {
+    this.api = regionalRestApi(this, {
       restApiName: `${stackName}-oauth-api`,
       description: 'Airlock: the OAuth entry point for remote MCP connectors (no client certificates)',
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Only the custom domain answers, so the WAF association and the issuer URL are the one way in.
-      disableExecuteApiEndpoint: true,
-      cloudWatchRole: false,
-      deployOptions: {
-        stageName: 'live',
-        tracingEnabled: true,
-        metricsEnabled: true,
-        throttlingRateLimit: rate,
-        throttlingBurstLimit: burst,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigateway.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            extendedRequestId: '$context.extendedRequestId',
-            requestTime: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
-            userAgent: '$context.identity.userAgent',
-            httpMethod: '$context.httpMethod',
-            resourcePath: '$context.resourcePath',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            integrationLatency: '$context.integrationLatency',
-            wafStatus: '$context.waf.status',
-            error: '$context.error.message',
-          }),
-        ),
-      },
+      accessLogGroup: this.accessLogGroup,
+      limits,
+      callerLogFields: { userAgent: '$context.identity.userAgent' },
     });
-    for (const response of GATEWAY_RESPONSES) {
-      this.api.addGatewayResponse(response.id, {
+    addJsonGatewayResponses(
+      this.api,
+      GATEWAY_RESPONSES.map((response) => ({
+        id: response.id,
         type: response.type,
-        statusCode: response.status,
-        responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'" },
-        templates: {
-          'application/json': `{"error":"${response.error}","error_description":"${response.description}","request_id":"$context.requestId"}`,
-        },
-      });
-    }
+        status: response.status,
+        body: `{"error":"${response.error}","error_description":"${response.description}","request_id":"$context.requestId"}`,
+      })),
+      { 'Cache-Control': "'no-store'" },
+    );
 
-    const validator = this.api.addRequestValidator('RequestValidator', {
-      requestValidatorName: 'parameters-and-body',
-      validateRequestParameters: true,
-      validateRequestBody: true,
-    });
     // Registration metadata must be a JSON object; token and revocation are form-encoded and MCP is
     // JSON-RPC, both validated by the function.
-    const jsonObject = this.api.addModel('JsonObject', {
-      contentType: 'application/json',
-      modelName: 'JsonObject',
-      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
-    });
+    const { validator, jsonObject } = addRequestValidation(this.api);
     const integration = new apigateway.LambdaIntegration(props.handler);
     this.methods = OAUTH_API_ROUTES.map(({ method, path }) => {
       const resource = this.api.root.resourceForPath(path);
@@ -228,26 +163,14 @@ export class OAuthApi extends Construct {
       });
     });
 
-    this.domain = new apigateway.DomainName(this, 'Domain', {
+    // No mtls: remote MCP clients call from the vendor's cloud and cannot present a device
+    // certificate; the OAuth access token (audience-bound, family-checked) authenticates instead.
+    this.domain = regionalCustomDomain(this, {
+      api: this.api,
       domainName: props.domainName,
-      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
-      endpointType: apigateway.EndpointType.REGIONAL,
-      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
-      // No mtls: remote MCP clients call from the vendor's cloud and cannot present a device
-      // certificate; the OAuth access token (audience-bound, family-checked) authenticates instead.
+      certificateArn: props.certificateArn,
+      hostedZone: props.hostedZone,
     });
-    this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
-    if (props.hostedZone) {
-      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
-        hostedZoneId: props.hostedZone.id,
-        zoneName: props.hostedZone.name,
-      });
-      new route53.ARecord(this, 'AliasRecord', {
-        zone,
-        recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayDomain(this.domain)),
-      });
-    }
 
     this.ipSets = (['IPV4', 'IPV6'] as const).flatMap((family) => {
       const addresses = cidrs.filter((cidr) => isIP(cidr.split('/')[0]) === (family === 'IPV4' ? 4 : 6));
@@ -261,29 +184,7 @@ export class OAuthApi extends Construct {
         }),
       ];
     });
-    const rules: wafv2.CfnWebACL.RuleProperty[] = [
-      {
-        name: 'RateLimitPerIp',
-        priority: 0,
-        action: { block: {} },
-        statement: { rateBasedStatement: { limit: wafLimit, aggregateKeyType: 'IP' } },
-        visibilityConfig: visibility('RateLimitPerIp'),
-      },
-      {
-        name: 'BodyTooLarge',
-        priority: 1,
-        action: { block: {} },
-        statement: {
-          sizeConstraintStatement: {
-            fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-            comparisonOperator: 'GT',
-            size: maxBodyBytes,
-            textTransformations: [{ priority: 0, type: 'NONE' }],
-          },
-        },
-        visibilityConfig: visibility('BodyTooLarge'),
-      },
-    ];
+    const rules = rateAndBodySizeRules(limits);
     if (this.ipSets.length > 0) {
       rules.push({
         name: 'AllowlistedSourcesOnly',
@@ -297,55 +198,25 @@ export class OAuthApi extends Construct {
             ],
           },
         },
-        visibilityConfig: visibility('AllowlistedSourcesOnly'),
+        visibilityConfig: wafVisibility('AllowlistedSourcesOnly'),
       });
     }
     // No AWS common rule set here: its RFI rules block query strings carrying URLs, which is what
     // redirect_uri and URL client ids are on /oauth/authorize.
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`${stackName}-oauth-waf`),
-      associationConfig: {
-        requestBody: {
-          API_GATEWAY: { defaultSizeInspectionLimit: maxBodyBytes <= 16 * 1024 ? 'KB_16' : 'KB_64' },
-        },
-      },
+    ({ webAcl: this.webAcl, wafLogGroup: this.wafLogGroup } = regionalWebAcl(this, {
+      api: this.api,
+      metricName: `${stackName}-oauth-waf`,
       rules,
-    });
-    // WAF requires the log group name to start with aws-waf-logs-.
-    const wafLogGroupName = `aws-waf-logs-${stackName}-oauth`;
-    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: wafLogGroupName,
-      retention,
+      logGroupSuffix: `${stackName}-oauth`,
+      limits,
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
-      resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [
-        Stack.of(this).formatArn({
-          service: 'logs',
-          resource: 'log-group',
-          resourceName: wafLogGroupName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: this.api.deploymentStage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
+    }));
   }
 
   /** The entry point's public origin (the authorization server's issuer). */
   public get url(): string {
     return `https://${this.domain.domainName}`;
   }
-}
-
-function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty {
-  return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
 }
 
 /**
@@ -377,36 +248,8 @@ function anyOf(statements: wafv2.CfnWebACL.StatementProperty[]): wafv2.CfnWebACL
   return statements.length === 1 ? statements[0] : { orStatement: { statements } };
 }
 
-function validate(
-  props: OAuthApiProps,
-  values: { rate: number; burst: number; wafLimit: number; maxBodyBytes: number; cidrs: readonly string[] },
-): void {
-  const { rate, burst, wafLimit, maxBodyBytes, cidrs } = values;
-  if (!Token.isUnresolved(props.domainName) && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(props.domainName)) {
-    throw new Error(
-      `OAuthApi: domainName "${props.domainName}" is not a DNS name such as mcp.airlock.example.com`,
-    );
-  }
-  if (
-    !Token.isUnresolved(props.certificateArn) &&
-    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(props.certificateArn)
-  ) {
-    throw new Error(`OAuthApi: certificateArn "${props.certificateArn}" is not an ACM certificate ARN`);
-  }
-  if (!(rate > 0)) throw new Error(`OAuthApi: throttleRatePerSecond must be greater than 0 (got ${rate})`);
-  if (!Number.isInteger(burst) || burst < 1) {
-    throw new Error(`OAuthApi: throttleBurst must be a whole number of 1 or more (got ${burst})`);
-  }
-  if (!Number.isInteger(wafLimit) || wafLimit < 10 || wafLimit > 2_000_000_000) {
-    throw new Error(
-      `OAuthApi: wafRateLimitPer5Minutes must be a whole number from 10 to 2,000,000,000 (got ${wafLimit})`,
-    );
-  }
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 64 * 1024) {
-    throw new Error(
-      `OAuthApi: maxBodyBytes must be from 1 to 65536, the most WAF inspects (got ${maxBodyBytes})`,
-    );
-  }
+/** Checks each allowlist entry is an IPv4 or IPv6 CIDR. */
+function validateCidrs(cidrs: readonly string[]): void {
   for (const cidr of cidrs) {
     const [address, bits, ...rest] = cidr.split('/');
     const version = isIP(address ?? '');

@@ -1,9 +1,9 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
+import { secureTable } from './secure-table';
 
 /** Key schema of the revocations table; the same names as lambdas/adapters/aws/table-schemas.ts (a test checks). */
 export const REVOCATIONS_TABLE_KEYS = { partitionKey: 'pk', ttlAttribute: 'ttl' } as const;
@@ -22,15 +22,10 @@ export class RevocationList extends Construct {
   constructor(scope: Construct, id: string, props: RevocationListProps) {
     super(scope, id);
     this.keys = props.keys;
-    this.table = new dynamodb.Table(this, 'Resource', {
+    this.table = secureTable(this, 'Resource', {
       partitionKey: { name: REVOCATIONS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: REVOCATIONS_TABLE_KEYS.ttlAttribute,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.keys.dataKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 
