@@ -305,8 +305,8 @@ describe('Class: PolicyEngine', () => {
 
       // Assess
       expect(result.decision).toBe('deny');
-      expect(result.reasons).toEqual(['evaluation-error']);
-      expect(result.errors?.length).toBeGreaterThan(0);
+      expect(result.reasons).toEqual(['invalid-request']);
+      expect(result.errors?.join(' ')).toMatch(/RequestCredential applies to a workflow, not a resource/);
     });
 
     it.each([
