@@ -25,6 +25,7 @@ import type {
   RefreshTokenRecord,
   TokenFamily,
 } from '../../core/oauth/oauth-store';
+import { familyTombstone } from '../../core/oauth/oauth-store';
 import { type Clock, systemClock } from '../../core/ports';
 import { describeAwsError } from './aws-permission-error';
 
@@ -117,7 +118,7 @@ export class DynamoDbOAuthStore implements OAuthStore {
   async getFamily(familyId: string): Promise<TokenFamily | undefined> {
     const item = await this.get(`family#${familyId}`, { ignoreTtl: true });
     if (!item) return undefined;
-    const family = (item.family as TokenFamily | undefined) ?? tombstone(familyId);
+    const family = (item.family as TokenFamily | undefined) ?? familyTombstone(familyId);
     return item.revokedAt === undefined
       ? family
       : { ...family, revokedAt: item.revokedAt as string, revokedReason: item.revokedReason as string };
@@ -211,17 +212,4 @@ export class DynamoDbOAuthStore implements OAuthStore {
       { cause: error },
     );
   }
-}
-
-function tombstone(familyId: string): TokenFamily {
-  return {
-    familyId,
-    clientId: '',
-    principal: '(unknown)',
-    workflow: '(unknown)',
-    scope: [],
-    resource: '',
-    createdAt: new Date(0).toISOString(),
-    expiresAt: 0,
-  };
 }

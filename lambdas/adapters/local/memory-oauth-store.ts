@@ -11,6 +11,7 @@ import type {
   RefreshTokenRecord,
   TokenFamily,
 } from '../../core/oauth/oauth-store';
+import { familyTombstone } from '../../core/oauth/oauth-store';
 
 export class MemoryOAuthStore implements OAuthStore {
   private readonly clients = new Map<string, RegisteredClient>();
@@ -63,7 +64,7 @@ export class MemoryOAuthStore implements OAuthStore {
     const existing = this.families.get(familyId);
     if (existing?.revokedAt) return;
     this.families.set(familyId, {
-      ...(existing ?? tombstone(familyId)),
+      ...(existing ?? familyTombstone(familyId)),
       revokedAt: at.toISOString(),
       revokedReason: reason,
     });
@@ -87,17 +88,4 @@ export class MemoryOAuthStore implements OAuthStore {
 
 function pick(family: TokenFamily): Pick<TokenFamily, 'revokedAt' | 'revokedReason'> {
   return { revokedAt: family.revokedAt, revokedReason: family.revokedReason };
-}
-
-function tombstone(familyId: string): TokenFamily {
-  return {
-    familyId,
-    clientId: '',
-    principal: '(unknown)',
-    workflow: '(unknown)',
-    scope: [],
-    resource: '',
-    createdAt: new Date(0).toISOString(),
-    expiresAt: 0,
-  };
 }

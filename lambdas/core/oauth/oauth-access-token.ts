@@ -14,21 +14,19 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { ACCESS_SCOPE_PATTERN, MAX_ACCESS_TOKEN_LIFETIME_SECONDS, TokenRejectedError } from '../access-token';
+import {
+  ACCESS_SCOPE_PATTERN,
+  type AccessTokenClaims,
+  MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
+  TokenRejectedError,
+} from '../access-token';
 import { DependencyError } from '../errors';
 import type { Clock, TokenSigner } from '../ports';
 
-export interface OAuthAccessTokenClaims {
-  readonly iss: string;
-  readonly sub: string;
+/** An Airlock access token's claims without the certificate binding, plus the OAuth client and sign-in. */
+export interface OAuthAccessTokenClaims extends Omit<AccessTokenClaims, 'cnf' | 'resource'> {
   /** The MCP resource URL. */
   readonly aud: string;
-  readonly iat: number;
-  readonly nbf: number;
-  readonly exp: number;
-  readonly jti: string;
-  readonly scope: string;
-  readonly workflow: string;
   readonly client_id: string;
   /** The refresh-token family (sign-in) the token belongs to. */
   readonly fam: string;

@@ -56,6 +56,23 @@ export interface TokenFamily {
   readonly revokedReason?: string;
 }
 
+/**
+ * The record a revocation leaves for a family the store has not seen (yet): revoked, owned by
+ * nobody, so a later put of the same family cannot bring it back to life.
+ */
+export function familyTombstone(familyId: string): TokenFamily {
+  return {
+    familyId,
+    clientId: '',
+    principal: '(unknown)',
+    workflow: '(unknown)',
+    scope: [],
+    resource: '',
+    createdAt: new Date(0).toISOString(),
+    expiresAt: 0,
+  };
+}
+
 export interface RefreshTokenRecord {
   readonly tokenHash: string;
   readonly familyId: string;
