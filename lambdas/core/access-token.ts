@@ -96,6 +96,8 @@ const ES256_SIGNATURE_LENGTH = 86;
 const MAX_TOKEN_LENGTH = 8192;
 /** The only protected-header parameters our tokens carry. Anything else (jwk, jku, x5u, x5c, crit, b64, ...) is refused. */
 const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid']);
+/** Enough for every token a busy connector function sees within their lifetime; ≤ 8 MB at MAX_TOKEN_LENGTH. */
+const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 1000;
 const TOKEN_TYPE = 'at+jwt';
 
 const REQUEST_AGAIN = 'Request a new token from POST /v1/credentials.';
@@ -203,6 +205,15 @@ export interface AccessTokenVerifierOptions {
   readonly clockSkewSeconds?: number;
   /** @default systemClock */
   readonly clock?: Clock;
+  /**
+   * How many verified tokens to remember, so that a token presented again skips the ES256 signature
+   * check (the largest part of verifying). A remembered token is still checked on every call for
+   * `exp`/`nbf`/`iat` against the clock, for its certificate binding and for revocation; only the work
+   * that depends on nothing but the token's own bytes (signature, header, claim shapes) is not redone,
+   * the way API Gateway caches an authorizer's answer per token. 0 turns the cache off.
+   * @default 1000
+   */
+  readonly verifiedTokenCacheSize?: number;
 }
 
 /** Revocation state the caller already holds (the kill switch's `revokeIssuedBefore`) or can ask for. */
@@ -462,11 +473,32 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
   const clock = options.clock ?? systemClock;
   const lookup = keyLookup(options.keys);
+  const cacheSize = options.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    throw new RangeError('verifiedTokenCacheSize must be an integer of 0 or more');
+  }
+  const verified = new VerifiedTokens(cacheSize);
 
   return {
     async verify(token, verifyOptions) {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
         throw malformed();
+      }
+      const known = verified.get(token);
+      if (known) {
+        const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+        // The same checks jose makes of the time claims; a token that fails one is dropped and verified
+        // in full below, so it gets exactly the answer an unseen token would.
+        if (
+          nowSeconds - skew < known.exp &&
+          known.nbf <= nowSeconds + skew &&
+          known.iat <= nowSeconds + skew
+        ) {
+          assertBoundTo(known, verifyOptions.certificateThumbprint);
+          await assertNotRevoked(known, verifyOptions);
+          return known;
+        }
+        verified.delete(token);
       }
       const segments = token.split('.');
       if (segments.length !== 3) throw malformed();
@@ -528,10 +560,49 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw fromJoseError(cause);
       }
 
-      const claims = assertClaims(payload, Math.floor(now.getTime() / 1000), skew);
+      const claims = deepFreeze(assertClaims(payload, Math.floor(now.getTime() / 1000), skew));
+      // Signature, header and claims hold for these exact bytes: remembered before the checks that
+      // depend on the call (certificate, revocation), which every presentation repeats.
+      verified.set(token, claims);
       assertBoundTo(claims, verifyOptions.certificateThumbprint);
       await assertNotRevoked(claims, verifyOptions);
       return claims;
     },
   };
+}
+
+/**
+ * Tokens whose signature, header and claims were verified, by their exact compact serialization. Bounded:
+ * the oldest entry goes first. Only tokens that passed verification get in, so an attacker cannot fill it
+ * without valid signatures.
+ */
+class VerifiedTokens {
+  private readonly claims = new Map<string, AccessTokenClaims>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(token: string): AccessTokenClaims | undefined {
+    return this.claims.get(token);
+  }
+
+  set(token: string, claims: AccessTokenClaims): void {
+    if (this.capacity === 0) return;
+    if (this.claims.size >= this.capacity) {
+      const oldest = this.claims.keys().next().value;
+      if (oldest !== undefined) this.claims.delete(oldest);
+    }
+    this.claims.set(token, claims);
+  }
+
+  delete(token: string): void {
+    this.claims.delete(token);
+  }
+}
+
+/** Claims handed to several callers must not be changeable by one of them. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child);
+  }
+  return Object.freeze(value);
 }
