@@ -22,6 +22,7 @@ import {
   type Classification,
   type ConnectorResource,
   type PolicyEntities,
+  pruneEntities,
   resourceEntityId,
   selectRequestEntities,
 } from './policy-entities';
@@ -159,6 +160,8 @@ function issuesOf(fileName: string, text: string, errors: readonly DetailedError
 
 interface ParsedPolicy extends PolicyInfo {
   readonly text: string;
+  /** Every attribute name the policy reads (`x.attr`, `x has attr`), on any entity or record. */
+  readonly attributes: readonly string[];
 }
 
 /** One policy as split from its file, before its annotations are checked. */
@@ -234,8 +237,28 @@ function describePolicy(part: PolicyPart, issues: PolicyIssue[]): ParsedPolicy |
     fileName: file.fileName,
     line,
     text,
+    attributes: [...namedAttributes(json.json)],
     ...(approverGroup ? { approverGroup } : {}),
   };
+}
+
+/**
+ * The attribute names a policy's JSON form reads: the `attr` of every `.` and `has` node. Cedar has no
+ * computed attribute names, so an attribute named by no policy cannot change any decision.
+ */
+function namedAttributes(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) {
+    for (const item of node) namedAttributes(item, found);
+  } else if (node !== null && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === '.' || key === 'has') && value !== null && typeof value === 'object') {
+        const { attr } = value as { attr?: unknown };
+        if (typeof attr === 'string') found.add(attr);
+      }
+      namedAttributes(value, found);
+    }
+  }
+  return found;
 }
 
 function hashSources(sources: PolicySources): string {
@@ -374,12 +397,17 @@ export class PolicyEngine {
   private readonly policySetId: string;
   private readonly byId: ReadonlyMap<string, PolicyInfo>;
   private readonly entities: PolicyEntities;
+  /** The entities as decisions get them: without the attributes no policy reads (see {@link pruneEntities}). */
+  private readonly decisionEntities: PolicyEntities;
+  private readonly readAttributes: ReadonlySet<string>;
 
   private constructor(versionHash: string, policies: readonly ParsedPolicy[], entities: PolicyEntities) {
     this.versionHash = versionHash;
-    this.policies = policies.map(({ text: _text, ...info }) => info);
+    this.policies = policies.map(({ text: _text, attributes: _attributes, ...info }) => info);
     this.byId = new Map(this.policies.map((p) => [p.id, p]));
     this.entities = entities;
+    this.readAttributes = new Set(policies.flatMap((p) => p.attributes));
+    this.decisionEntities = pruneEntities(entities, this.readAttributes);
     // The wasm module caches preparsed sets by name per process; a counter keeps two engines apart.
     engineCount += 1;
     this.policySetId = `airlock-${engineCount}-${versionHash.slice(0, 16)}`;
@@ -511,11 +539,15 @@ export class PolicyEngine {
       resource.kind === 'workflow'
         ? workflowUid
         : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
-    const entities = selectRequestEntities(this.entities, {
-      principal: request.principal,
-      workflow: request.workflow,
-      ...(resource.kind === 'resource' ? { resource } : {}),
-    });
+    const entities = selectRequestEntities(
+      this.decisionEntities,
+      {
+        principal: request.principal,
+        workflow: request.workflow,
+        ...(resource.kind === 'resource' ? { resource } : {}),
+      },
+      this.readAttributes,
+    );
 
     let answer: AuthorizationAnswer;
     try {

@@ -128,42 +128,73 @@ export function indexEntities(entities: readonly EntityJson[]): ReadonlyMap<stri
 }
 
 /**
- * The entities one request needs: the principal and its groups, the workflow, its owner and its
- * connectors, and the resource. Cedar is handed these rather than the whole directory, so a
- * decision costs the same with ten principals or ten thousand.
+ * The entities one request needs: the principal, the workflow, the resource and its connector, every
+ * entity their attributes refer to, and the ancestors of all of them (so `in` sees the whole group
+ * hierarchy). Cedar is handed these rather than the whole directory, so a decision costs the same with
+ * ten principals or ten thousand. An entity a policy could reach is never left out: references are
+ * followed through every attribute the entities carry (after {@link pruneEntities}, the ones policies read).
  */
 export function selectRequestEntities(
   entities: PolicyEntities,
   request: { readonly principal: string; readonly workflow: string; readonly resource?: ConnectorResource },
+  readAttributes?: ReadonlySet<string>,
 ): EntityJson[] {
   const selected = new Map<string, EntityJson>();
-  const add = (type: string, id: string): EntityJson | undefined => {
-    const key = keyOf(type, id);
+  const pending: Array<{ type: string; id: string }> = [
+    { type: CEDAR_TYPES.user, id: request.principal },
+    { type: CEDAR_TYPES.workflow, id: request.workflow },
+  ];
+  const resource = request.resource
+    ? pruneAttributes(buildResourceEntity(request.resource), readAttributes)
+    : undefined;
+  if (resource) collectReferences(resource, pending);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const key = keyOf(next.type, next.id);
+    if (selected.has(key)) continue;
     const entity = entities.index.get(key);
-    if (entity && !selected.has(key)) selected.set(key, entity);
-    return entity;
-  };
-  const addWithParents = (type: string, id: string): void => {
-    const entity = add(type, id);
-    for (const p of entity?.parents ?? []) {
-      const uid = '__entity' in p ? p.__entity : p;
-      add(uid.type, uid.id);
-    }
-  };
-  addWithParents(CEDAR_TYPES.user, request.principal);
-  const workflow = add(CEDAR_TYPES.workflow, request.workflow);
-  if (workflow) {
-    const { owner, connectors } = workflow.attrs as {
-      owner?: { __entity: { id: string } };
-      connectors?: { __entity: { id: string } }[];
-    };
-    if (owner) addWithParents(CEDAR_TYPES.user, owner.__entity.id);
-    for (const connector of connectors ?? []) add(CEDAR_TYPES.connector, connector.__entity.id);
+    if (!entity) continue;
+    selected.set(key, entity);
+    collectReferences(entity, pending);
   }
-  if (request.resource) add(CEDAR_TYPES.connector, request.resource.connector);
   const list = [...selected.values()];
-  if (request.resource) list.push(buildResourceEntity(request.resource));
+  if (resource) list.push(resource);
   return list;
+}
+
+/** Queues the parents of an entity and every entity its attribute values refer to. */
+function collectReferences(entity: EntityJson, pending: Array<{ type: string; id: string }>): void {
+  for (const p of entity.parents) pending.push('__entity' in p ? p.__entity : p);
+  collectValueReferences(entity.attrs, pending);
+}
+
+function collectValueReferences(value: unknown, pending: Array<{ type: string; id: string }>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectValueReferences(item, pending);
+  } else if (value !== null && typeof value === 'object') {
+    const ref = (value as { __entity?: { type?: unknown; id?: unknown } }).__entity;
+    if (ref && typeof ref.type === 'string' && typeof ref.id === 'string') {
+      pending.push({ type: ref.type, id: ref.id });
+      return;
+    }
+    for (const child of Object.values(value)) collectValueReferences(child, pending);
+  }
+}
+
+/**
+ * The same entities without the attributes no policy reads. Cedar parses every attribute of every
+ * entity it is handed on every decision; attributes no policy names (Cedar has no computed attribute
+ * names) cannot change a decision, so leaving them out changes no answer and makes each one cheaper.
+ * Entities reachable only through a dropped attribute then drop out of {@link selectRequestEntities}.
+ */
+export function pruneEntities(entities: PolicyEntities, readAttributes: ReadonlySet<string>): PolicyEntities {
+  const pruned = entities.entities.map((entity) => pruneAttributes(entity, readAttributes));
+  return { ...entities, entities: pruned, index: indexEntities(pruned) };
+}
+
+function pruneAttributes(entity: EntityJson, readAttributes: ReadonlySet<string> | undefined): EntityJson {
+  if (!readAttributes) return entity;
+  const attrs = Object.fromEntries(Object.entries(entity.attrs).filter(([name]) => readAttributes.has(name)));
+  return { ...entity, attrs };
 }
 
 /** The Cedar id of a connector resource: `<connector>/<id>`, so ids of different connectors never collide. */

@@ -5,7 +5,12 @@ import {
   type PolicySources,
   PolicyValidationError,
 } from '../../../lambdas/core/policy-engine';
-import { buildEntities, buildResourceEntity } from '../../../lambdas/core/policy-entities';
+import {
+  buildEntities,
+  buildResourceEntity,
+  pruneEntities,
+  selectRequestEntities,
+} from '../../../lambdas/core/policy-entities';
 import { loadConfig } from '../../../lib/config/load-config';
 
 const shipped = readPolicyFiles();
@@ -359,5 +364,76 @@ describe('Class: PolicyEngine', () => {
         errors: ['workflow "expense-summary" is not in the pilot config'],
       });
     });
+
+    it("follows an attribute a policy reads to the entity it names, with that entity's groups", () => {
+      // Prepare: bob owns expense-summary and is a manager; only this policy reads `owner`.
+      const engine = PolicyEngine.create({
+        ...shipped,
+        policies: [
+          ...shipped.policies,
+          {
+            fileName: 'policies/owner-is-manager.cedar',
+            text: `@id("workflows-owned-by-managers-only")
+forbid (principal, action, resource)
+when { context.workflow.owner in Airlock::Group::"managers" };`,
+          },
+        ],
+        entities,
+      });
+
+      // Act
+      const result = engine.decide(readReceipt('alice'));
+
+      // Assess
+      expect(result).toEqual({ decision: 'deny', reasons: ['workflows-owned-by-managers-only'] });
+    });
+  });
+});
+
+describe('Function: pruneEntities', () => {
+  it('hands Cedar only the attributes policies read, and only the entities reachable through them', () => {
+    // Prepare
+    const read = new Set(['groups', 'approvalThresholdCents', 'classification', 'connector', 'allowedHosts']);
+
+    // Act
+    const selected = selectRequestEntities(
+      pruneEntities(entities, read),
+      {
+        principal: 'alice',
+        workflow: 'expense-summary',
+        resource: { connector: 'receipts', id: 'a.pdf', classification: 'internal' },
+      },
+      read,
+    );
+
+    // Assess
+    const byUid = new Map(
+      selected.map((e) => [`${(e.uid as { type: string }).type}::${(e.uid as { id: string }).id}`, e]),
+    );
+    expect([...byUid.keys()].sort()).toEqual([
+      'Airlock::Connector::receipts',
+      'Airlock::Group::finance',
+      'Airlock::Resource::receipts/a.pdf',
+      'Airlock::User::alice',
+      'Airlock::Workflow::expense-summary',
+    ]);
+    expect(byUid.get('Airlock::User::alice')?.attrs).toEqual({});
+    expect(byUid.get('Airlock::Workflow::expense-summary')?.attrs).toEqual({
+      approvalThresholdCents: 100000,
+      groups: [{ __entity: { type: 'Airlock::Group', id: 'finance' } }],
+    });
+  });
+
+  it('keeps an attribute a policy reads, and the entities it refers to', () => {
+    // Act
+    const selected = selectRequestEntities(
+      pruneEntities(entities, new Set(['owner'])),
+      { principal: 'alice', workflow: 'expense-summary' },
+      new Set(['owner']),
+    );
+
+    // Assess
+    const ids = selected.map((e) => (e.uid as { id: string }).id).sort();
+    expect(ids).toEqual(['alice', 'bob', 'expense-summary', 'finance', 'managers']);
   });
 });
