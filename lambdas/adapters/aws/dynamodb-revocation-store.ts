@@ -18,6 +18,18 @@ import { REVOCATIONS_TABLE } from './table-schemas';
 /** BatchGetItem may leave keys unprocessed under load; retried this often before the check fails closed. */
 const MAX_BATCH_ATTEMPTS = 3;
 
+/** DynamoDB's limit of keys in one BatchGetItem; larger lookups are split into requests sent in parallel. */
+const MAX_KEYS_PER_BATCH = 100;
+
+/** The stored items of one read, by key (only the keys that have an item). */
+type RevocationItems = ReadonlyMap<string, Record<string, unknown>>;
+
+/** The lookups of one event-loop turn, not yet sent: the keys they need and the promise they share. */
+interface PendingBatch {
+  readonly keys: Set<string>;
+  readonly items: Promise<RevocationItems>;
+}
+
 export interface DynamoDbRevocationStoreProps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -56,11 +68,30 @@ export function principalRevocationKey(principal: string): string {
   return `principal#${principal}`;
 }
 
+/**
+ * Revocations in DynamoDB (or dynalite locally).
+ *
+ * `isRevoked` coalesces concurrent lookups: the calls made in one event-loop turn share one consistent
+ * BatchGetItem, sent on `setImmediate`, with each key asked once. A long-lived process (the local pilot, a
+ * container) serving many requests of the same agent then pays one DynamoDB call per turn instead of one per
+ * request; in Lambda (one request per environment at a time) every batch holds one lookup, as before.
+ * - Fresh: a call only joins a batch that has not been sent yet, so its read starts after the call did and
+ *   sees every revocation completed before it. Results are never kept: a later call gets a new read.
+ * - Bounded: a batch waits at most until the end of the current turn, and holds at most 100 keys per request
+ *   (larger batches are split and sent in parallel).
+ * - Fails closed together: when any part of a batch cannot be read, every call in it rejects with the same error.
+ *
+ * `setImmediate` rather than `queueMicrotask`: concurrent requests reach the check in separate callbacks of the
+ * same I/O phase (socket reads, crypto completions), and a microtask would flush after the first of them alone.
+ * `setImmediate` runs right after that phase, so the added wait is the rest of the current turn.
+ */
 export class DynamoDbRevocationStore implements RevocationStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly ttlMarginSeconds: number;
   private readonly clock: Clock;
+  /** The batch that the calls of the current turn join; cleared when it is sent. */
+  private pendingBatch: PendingBatch | undefined;
 
   constructor(props: DynamoDbRevocationStoreProps) {
     this.client = props.client;
@@ -125,11 +156,62 @@ export class DynamoDbRevocationStore implements RevocationStore {
     }
   }
 
-  /** One consistent BatchGetItem for the token's and the principal's item. Throws when unreadable. */
+  /**
+   * Reads the token's and the principal's item with a consistent BatchGetItem, shared with the other calls of
+   * the same event-loop turn (see the class). Throws when unreadable.
+   */
   async isRevoked(token: { jti: string; principal: string; issuedAt: Date }): Promise<boolean> {
-    const keys = [{ pk: tokenRevocationKey(token.jti) }, { pk: principalRevocationKey(token.principal) }];
+    const tokenKey = tokenRevocationKey(token.jti);
+    const principalKey = principalRevocationKey(token.principal);
+    // The batch may hold other callers' items: decide on this token's two keys only.
+    const items = await this.lookUp([tokenKey, principalKey]);
+    if (items.has(tokenKey)) return true;
+    const principalItem = items.get(principalKey);
+    if (principalItem === undefined) return false;
+    // A principal item without a usable time cannot be decided: the token counts as revoked.
+    const issuedBeforeMs = principalItem.issuedBeforeMs;
+    return typeof issuedBeforeMs !== 'number' || token.issuedAt.getTime() < issuedBeforeMs;
+  }
+
+  /** Adds the keys to the batch of this turn and waits for its items. */
+  private lookUp(keys: readonly string[]): Promise<RevocationItems> {
+    const batch = this.pendingBatch ?? this.openBatch();
+    for (const key of keys) batch.keys.add(key);
+    return batch.items;
+  }
+
+  /** A batch that collects keys for the rest of this turn, then reads them once. */
+  private openBatch(): PendingBatch {
+    const keys = new Set<string>();
+    const items = new Promise<RevocationItems>((resolve, reject) => {
+      setImmediate(() => {
+        // Closed before the read starts: a call from now on opens a new batch, never joins one in flight.
+        this.pendingBatch = undefined;
+        this.readItems([...keys]).then(resolve, reject);
+      });
+    });
+    this.pendingBatch = { keys, items };
+    return this.pendingBatch;
+  }
+
+  /** The items of `keys` (distinct), in requests of at most 100 keys sent in parallel; fails if any fails. */
+  private async readItems(keys: readonly string[]): Promise<RevocationItems> {
+    const chunks: string[][] = [];
+    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_BATCH) {
+      chunks.push(keys.slice(start, start + MAX_KEYS_PER_BATCH));
+    }
+    const found = await Promise.all(chunks.map((chunk) => this.readChunk(chunk)));
+    const items = new Map<string, Record<string, unknown>>();
+    for (const item of found.flat()) {
+      if (typeof item.pk === 'string') items.set(item.pk, item);
+    }
+    return items;
+  }
+
+  /** One BatchGetItem of at most 100 keys, retrying the keys DynamoDB left unprocessed. */
+  private async readChunk(keys: readonly string[]): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
-    let pending: Record<string, unknown>[] = keys;
+    let pending: Record<string, unknown>[] = keys.map((pk) => ({ pk }));
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_BATCH_ATTEMPTS) {
         throw new DependencyError(
@@ -153,12 +235,7 @@ export class DynamoDbRevocationStore implements RevocationStore {
       found.push(...(output.Responses?.[this.tableName] ?? []));
       pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
-    return found.some((item) => {
-      if (item.pk === keys[0].pk) return true;
-      // A principal item without a usable time cannot be decided: the token counts as revoked.
-      const issuedBeforeMs = item.issuedBeforeMs;
-      return typeof issuedBeforeMs !== 'number' || token.issuedAt.getTime() < issuedBeforeMs;
-    });
+    return found;
   }
 
   private async extendKeep(item: RevocationItem): Promise<void> {

@@ -51,6 +51,19 @@ async function itemOf(pk: string): Promise<Record<string, unknown> | undefined> 
   return (await client.send(new GetCommand({ TableName: TABLE, Key: { pk }, ConsistentRead: true }))).Item;
 }
 
+/** The keys of each BatchGetItem among the commands a client was sent (e.g. `jest.spyOn(client, 'send')`). */
+function batchGetKeysOf(calls: readonly (readonly unknown[])[]): string[][] {
+  return calls
+    .map(([command]) => command)
+    .filter((command): command is BatchGetCommand => command instanceof BatchGetCommand)
+    .map((command) => (command.input.RequestItems?.[TABLE]?.Keys ?? []).map((key) => String(key.pk)));
+}
+
+/** Resolves after the calls of the current event-loop turn were batched and their BatchGetItem sent. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('Class: DynamoDbRevocationStore', () => {
   describe('Method: revokeToken', () => {
     it('revokes exactly that token, kept until it expires plus the clock-skew margin', async () => {
@@ -202,6 +215,112 @@ describe('Class: DynamoDbRevocationStore', () => {
         /dynamodb:BatchGetItem on table no-such-table failed \(ResourceNotFoundException/,
       );
     });
+
+    describe('concurrent lookups', () => {
+      afterEach(() => {
+        jest.restoreAllMocks();
+      });
+
+      it('asks once for 20 concurrent checks of the same token, each key once', async () => {
+        // Prepare
+        const revocations = store();
+        await revocations.revokeToken('i1', new Date('2026-11-02T10:00:00Z'), 'security');
+        const send = jest.spyOn(client, 'send');
+
+        // Act
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            revocations.isRevoked({ jti: 'i1', principal: 'ivan', issuedAt: NOW }),
+          ),
+        );
+
+        // Assess
+        expect(answers).toEqual(Array(20).fill(true));
+        expect(send).toHaveBeenCalledTimes(1);
+        expect(batchGetKeysOf(send.mock.calls)).toEqual([['jti#i1', 'principal#ivan']]);
+      });
+
+      it('answers each of concurrent checks of different tokens and principals from one read', async () => {
+        // Prepare
+        const revocations = store();
+        const issuedBefore = new Date('2026-11-02T09:00:00Z');
+        await revocations.revokePrincipal('kim', issuedBefore, new Date('2026-11-02T10:00:00Z'), 'security');
+        await revocations.revokeToken('k2', new Date('2026-11-02T10:00:00Z'), 'security');
+        const before = new Date('2026-11-02T08:59:59Z');
+        const after = new Date('2026-11-02T09:00:01Z');
+        const send = jest.spyOn(client, 'send');
+
+        // Act
+        const answers = await Promise.all([
+          revocations.isRevoked({ jti: 'k1', principal: 'kim', issuedAt: before }),
+          revocations.isRevoked({ jti: 'k2', principal: 'lee', issuedAt: NOW }),
+          revocations.isRevoked({ jti: 'k3', principal: 'kim', issuedAt: after }),
+          revocations.isRevoked({ jti: 'k4', principal: 'lee', issuedAt: NOW }),
+          revocations.isRevoked({ jti: 'k5', principal: 'mia', issuedAt: before }),
+        ]);
+
+        // Assess
+        expect(answers).toEqual([true, true, false, false, false]);
+        expect(batchGetKeysOf(send.mock.calls)).toEqual([
+          [
+            'jti#k1',
+            'principal#kim',
+            'jti#k2',
+            'principal#lee',
+            'jti#k3',
+            'jti#k4',
+            'jti#k5',
+            'principal#mia',
+          ],
+        ]);
+      });
+
+      it('reads again for a check made after the previous read: a revocation in between is seen', async () => {
+        // Prepare
+        const revocations = store();
+        const token = { jti: 'l1', principal: 'liam', issuedAt: NOW };
+        const first = await revocations.isRevoked(token);
+        await revocations.revokeToken('l1', new Date('2026-11-02T10:00:00Z'), 'security');
+
+        // Act
+        const second = await revocations.isRevoked(token);
+
+        // Assess
+        expect(first).toBe(false);
+        expect(second).toBe(true);
+      });
+
+      it('splits more than 100 keys of one turn into reads of at most 100 keys, and answers all', async () => {
+        // Prepare
+        const revocations = store();
+        // Keys are asked in call order (jti, principal, jti, ...): key 7 is principal#np3, key 110 is jti#n55.
+        await revocations.revokePrincipal(
+          'np3',
+          new Date('2026-11-02T09:00:01Z'),
+          new Date('2026-11-02T10:00:00Z'),
+          'security',
+        );
+        await revocations.revokeToken('n55', new Date('2026-11-02T10:00:00Z'), 'security');
+        const send = jest.spyOn(client, 'send');
+
+        // Act
+        const answers = await Promise.all(
+          Array.from({ length: 60 }, (_, i) =>
+            revocations.isRevoked({ jti: `n${i}`, principal: `np${i}`, issuedAt: NOW }),
+          ),
+        );
+
+        // Assess
+        expect(answers.flatMap((revoked, i) => (revoked ? [i] : []))).toEqual([3, 55]);
+        const reads = batchGetKeysOf(send.mock.calls);
+        expect(reads.map((keys) => keys.length)).toEqual([100, 20]);
+        const asked = reads.flat();
+        expect(new Set(asked).size).toBe(120);
+        expect(asked).toEqual(
+          expect.arrayContaining(['principal#np3', 'jti#n55', 'jti#n59', 'principal#np59']),
+        );
+      });
+    });
   });
 });
 
@@ -272,6 +391,126 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
 
       // Assess
       await expect(checking).rejects.toThrow(`not allowed to dynamodb:BatchGetItem on table ${TABLE}`);
+    });
+
+    it('never lets a check join a read already sent: it waits for a read of its own', async () => {
+      // Prepare
+      let answerFirstRead: (output: object) => void = () => {};
+      documentMock
+        .on(BatchGetCommand)
+        .callsFakeOnce(() => new Promise((resolve) => (answerFirstRead = resolve)))
+        .resolvesOnce({ Responses: { [TABLE]: [{ pk: 'jti#m1' }] } });
+      const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
+      const token = { jti: 'm1', principal: 'max', issuedAt: NOW };
+      const early = revocations.isRevoked(token);
+      await nextTurn();
+      expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 1);
+
+      // Act
+      const late = revocations.isRevoked(token);
+      await nextTurn();
+      answerFirstRead({ Responses: { [TABLE]: [] } });
+
+      // Assess
+      expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+      expect(await early).toBe(false);
+      expect(await late).toBe(true);
+    });
+
+    it('fails every check of a failed read with the same error, and reads afresh on the next turn', async () => {
+      // Prepare
+      documentMock
+        .on(BatchGetCommand)
+        .rejectsOnce(
+          new DynamoDBServiceException({
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400, requestId: 'R2', attempts: 1 },
+            message: 'not authorized to perform: dynamodb:BatchGetItem',
+          }),
+        )
+        .resolves({ Responses: { [TABLE]: [{ pk: 'jti#o1' }] } });
+      const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
+
+      // Act
+      const failed = await Promise.allSettled(
+        ['o1', 'o2', 'o3', 'o4', 'o5'].map((jti) =>
+          revocations.isRevoked({ jti, principal: 'olga', issuedAt: NOW }),
+        ),
+      );
+      const afterwards = await revocations.isRevoked({ jti: 'o1', principal: 'olga', issuedAt: NOW });
+
+      // Assess
+      expect(failed.map(({ status }) => status)).toEqual(Array(5).fill('rejected'));
+      const reasons = failed.map((result) => (result as PromiseRejectedResult).reason);
+      expect(reasons[0]).toBeInstanceOf(DependencyError);
+      expect(reasons[0].message).toMatch(`not allowed to dynamodb:BatchGetItem on table ${TABLE}`);
+      for (const reason of reasons) expect(reason).toBe(reasons[0]);
+      expect(afterwards).toBe(true);
+      expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+    });
+
+    it('fails every check of a batch when one of its 100-key reads fails', async () => {
+      // Prepare
+      documentMock
+        .on(BatchGetCommand)
+        .resolvesOnce({ Responses: { [TABLE]: [] } })
+        .rejectsOnce(new Error('socket hang up'));
+      const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
+
+      // Act
+      const checks = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          revocations.isRevoked({ jti: `p${i}`, principal: `pp${i}`, issuedAt: NOW }),
+        ),
+      );
+
+      // Assess
+      expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+      expect(checks.filter(({ status }) => status === 'rejected')).toHaveLength(60);
+      expect((checks[0] as PromiseRejectedResult).reason).toBeInstanceOf(DependencyError);
+    });
+
+    it('retries the unprocessed keys of a batch shared by several checks', async () => {
+      // Prepare
+      const issuedBeforeMs = Date.parse('2026-11-02T09:30:00Z');
+      documentMock
+        .on(BatchGetCommand)
+        .resolvesOnce({
+          Responses: { [TABLE]: [{ pk: 'principal#quinn', issuedBeforeMs }] },
+          UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'jti#q1' }, { pk: 'principal#rosa' }] } },
+        })
+        .resolvesOnce({ Responses: { [TABLE]: [{ pk: 'jti#q1' }] } });
+      const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
+
+      // Act
+      const answers = await Promise.all([
+        revocations.isRevoked({ jti: 'q1', principal: 'rosa', issuedAt: NOW }),
+        revocations.isRevoked({ jti: 'q2', principal: 'quinn', issuedAt: NOW }),
+        revocations.isRevoked({ jti: 'q3', principal: 'rosa', issuedAt: NOW }),
+      ]);
+
+      // Assess
+      expect(answers).toEqual([true, true, false]);
+      expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+      expect(documentMock).toHaveReceivedNthCommandWith(1, BatchGetCommand, {
+        RequestItems: {
+          [TABLE]: expect.objectContaining({
+            Keys: [
+              { pk: 'jti#q1' },
+              { pk: 'principal#rosa' },
+              { pk: 'jti#q2' },
+              { pk: 'principal#quinn' },
+              { pk: 'jti#q3' },
+            ],
+          }),
+        },
+      });
+      expect(documentMock).toHaveReceivedNthCommandWith(2, BatchGetCommand, {
+        RequestItems: {
+          [TABLE]: expect.objectContaining({ Keys: [{ pk: 'jti#q1' }, { pk: 'principal#rosa' }] }),
+        },
+      });
     });
   });
 });
