@@ -27,7 +27,10 @@ import { USAGE_METRIC_NAMES, type UsageMetricName, type UsagePoint, usageMetricV
 /** Metric values by name. */
 export type MetricValues = Record<UsageMetricName, number>;
 
-/** One published metric record (one EMF line): a request's values under one dimension set. */
+/**
+ * One published metric record: a request's values under one dimension set. An EMF line holds one
+ * record per dimension set it names, so a connector call's line holds two.
+ */
 export interface MetricRecord {
   readonly timestamp: Date;
   readonly workflow: string;

@@ -70,7 +70,8 @@ interface MeteredRequest {
 
 /** One EMF line of metrics.log, as CloudWatch would read it. */
 interface EmfLine {
-  readonly dimensions: readonly string[];
+  /** Its dimension sets, each joined with commas, e.g. `workflow`. */
+  readonly dimensionSets: readonly string[];
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
@@ -133,7 +134,10 @@ async function readEmfLines(file: string): Promise<EmfLine[]> {
     .filter((line) => line.trim() !== '')
     .map((line) => {
       const fields = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } };
-      return { dimensions: fields._aws.CloudWatchMetrics[0].Dimensions[0], fields };
+      return {
+        dimensionSets: fields._aws.CloudWatchMetrics[0].Dimensions.map((set) => set.join(',')),
+        fields,
+      };
     });
 }
 
@@ -146,25 +150,24 @@ interface MeasuredRequest {
 }
 
 /**
- * One entry per metered request, in the order they were served: the `workflow` line carries the
- * request's figures, the `workflow, connector, operation` line that follows it (connector calls
- * only) names the operation.
+ * One entry per metered request, in the order they were served: each request is one line under
+ * the `workflow` dimension set, and a connector call's line also under `workflow, connector,
+ * operation`, which names the operation.
  */
 function requestsOf(lines: readonly EmfLine[]): MeasuredRequest[] {
-  const requests: MeasuredRequest[] = [];
-  for (const line of lines) {
-    if (line.dimensions.join(',') === 'workflow') {
-      const runId = line.fields.runId;
-      requests.push({
-        durationMs: line.fields.Duration as number,
-        ...(typeof runId === 'string' ? { runId } : {}),
-      });
-    } else {
-      const last = requests[requests.length - 1];
-      if (last) last.operation = `${line.fields.connector}/${line.fields.operation}`;
+  return lines.map(({ dimensionSets, fields }) => {
+    const expected =
+      fields.connector === undefined ? ['workflow'] : ['workflow', 'workflow,connector,operation'];
+    if (dimensionSets.join(' ') !== expected.join(' ')) {
+      throw new Error(`unexpected dimension sets ${JSON.stringify(dimensionSets)} in metrics.log`);
     }
-  }
-  return requests;
+    const runId = fields.runId;
+    return {
+      durationMs: fields.Duration as number,
+      ...(typeof runId === 'string' ? { runId } : {}),
+      ...(fields.connector === undefined ? {} : { operation: `${fields.connector}/${fields.operation}` }),
+    };
+  });
 }
 
 /** The request id a response names: in its body, or (a 201 token) in the `x-amzn-RequestId` header API Gateway sets. */

@@ -1,8 +1,9 @@
 /**
- * Writes usage points as CloudWatch EMF with Powertools Metrics (namespace `Airlock`), under two
- * dimension sets: `workflow`, and `workflow, connector, operation`. In Lambda the lines go to
- * stdout, where CloudWatch turns them into metrics; the local pilot appends the same lines to a file.
- * The run id (the token's `jti`) travels as the EMF property `runId`.
+ * Writes usage points as CloudWatch EMF with Powertools Metrics (namespace `Airlock`): one document per
+ * point, under the dimension set `workflow` and, for a point with an operation, also under
+ * `workflow, connector, operation` (both sets in the one directive, so CloudWatch files the values
+ * under each). In Lambda the lines go to stdout, where CloudWatch turns them into metrics; the local
+ * pilot appends the same lines to a file. The run id (the token's `jti`) travels as the EMF property `runId`.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
@@ -40,6 +41,7 @@ export interface EmfMetricsSinkOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** The {@link MetricsSink} of both the functions and the local pilot: one EMF document per usage point. */
 export class EmfMetricsSink implements MetricsSink {
   private readonly metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'airlock' });
 
@@ -49,40 +51,36 @@ export class EmfMetricsSink implements MetricsSink {
   }
 
   record(point: UsagePoint): void {
+    const m = this.metrics;
     try {
-      this.flush(point, { workflow: point.workflow });
+      // Every dimension set Powertools writes starts with the default dimensions, so `workflow` is
+      // the default and each set adds to it: an empty set is `[workflow]`, the operation's set
+      // `[workflow, connector, operation]`. Putting `workflow` itself into two sets instead makes
+      // Powertools warn of a key collision on stderr for every point (log bytes we would pay for).
+      m.setDefaultDimensions({ workflow: point.workflow });
       if (point.connector && point.operation) {
-        this.flush(point, {
-          workflow: point.workflow,
-          connector: point.connector,
-          operation: point.operation,
-        });
+        m.addDimensions({});
+        m.addDimensions({ connector: point.connector, operation: point.operation });
+      }
+      m.setTimestamp(point.timestamp);
+      for (const [name, value] of Object.entries(usageMetricValues(point))) {
+        m.addMetric(name, METRIC_UNITS[name as UsageMetricName], value);
+      }
+      // The run id is a property, not a dimension: one metric per token would be unbounded.
+      if (point.runId !== undefined) m.addMetadata('runId', point.runId);
+      if (this.options.emit) {
+        this.options.emit(JSON.stringify(m.serializeMetrics()));
+      } else {
+        m.publishStoredMetrics();
       }
     } catch (error) {
-      this.metrics.clearMetrics();
-      this.metrics.clearDimensions();
-      this.metrics.clearMetadata();
       this.options.onError?.(error);
-    }
-  }
-
-  private flush(point: UsagePoint, dimensions: Record<string, string>): void {
-    const m = this.metrics;
-    m.addDimensions(dimensions);
-    m.setTimestamp(point.timestamp);
-    for (const [name, value] of Object.entries(usageMetricValues(point))) {
-      m.addMetric(name, METRIC_UNITS[name as UsageMetricName], value);
-    }
-    // The run id is a property, not a dimension: one metric per token would be unbounded.
-    if (point.runId !== undefined) m.addMetadata('runId', point.runId);
-    if (this.options.emit) {
-      const line = JSON.stringify(m.serializeMetrics());
+    } finally {
+      // Nothing of this point may leak into the next one, whether it was written or not.
       m.clearMetrics();
       m.clearDimensions();
       m.clearMetadata();
-      this.options.emit(line);
-    } else {
-      m.publishStoredMetrics();
+      m.clearDefaultDimensions();
     }
   }
 }

@@ -30,15 +30,20 @@ const DIMENSION_PATTERNS: Readonly<Record<string, RegExp>> = {
 };
 const OPERATION_DIMENSIONS = 'workflow,connector,operation';
 
-/** The outcome of parsing one line: a record, a line of another namespace (ignored), or malformed. */
+/**
+ * The outcome of parsing one line: its records (one per dimension set), a line of another
+ * namespace (ignored), or malformed.
+ */
 export type MetricsLogLine =
-  | { readonly kind: 'record'; readonly record: MetricRecord }
+  | { readonly kind: 'records'; readonly records: readonly MetricRecord[] }
   | { readonly kind: 'other' }
   | { readonly kind: 'malformed'; readonly reason: string };
 
 /**
- * Parses one EMF line. Only Airlock records under the dimension sets the sink writes (`workflow`;
- * `workflow, connector, operation`) are records; lines of other namespaces are `other`.
+ * Parses one EMF line. Only Airlock lines under the dimension sets the sink writes are read: `workflow`,
+ * `workflow, connector, operation`, or both in one line (the sink's format since it writes one line per
+ * usage point; older logs hold one line per set). The line yields one record per set, as CloudWatch
+ * files its values once under each set; lines of other namespaces are `other`.
  */
 export function parseMetricsLogLine(line: string): MetricsLogLine {
   let parsed: unknown;
@@ -62,14 +67,28 @@ export function parseMetricsLogLine(line: string): MetricsLogLine {
     return { kind: 'malformed', reason: 'no numeric Timestamp' };
   }
   const dimensions = directive.Dimensions;
-  if (!Array.isArray(dimensions) || dimensions.length !== 1 || !Array.isArray(dimensions[0])) {
-    return { kind: 'malformed', reason: 'expected one dimension set' };
+  if (!Array.isArray(dimensions) || dimensions.length === 0) {
+    return { kind: 'malformed', reason: 'expected a list of dimension sets' };
   }
-  const dimensionSet = dimensions[0].join(',');
-  if (dimensionSet !== WORKFLOW_DIMENSIONS && dimensionSet !== OPERATION_DIMENSIONS) {
-    return { kind: 'malformed', reason: `unexpected dimension set [${dimensionSet}]` };
+  const dimensionSets: string[] = [];
+  for (const set of dimensions) {
+    if (!Array.isArray(set) || !set.every((name) => typeof name === 'string')) {
+      return { kind: 'malformed', reason: 'a dimension set is not a list of names' };
+    }
+    const dimensionSet = set.join(',');
+    if (dimensionSet !== WORKFLOW_DIMENSIONS && dimensionSet !== OPERATION_DIMENSIONS) {
+      return { kind: 'malformed', reason: `unexpected dimension set [${dimensionSet}]` };
+    }
+    // The sink never repeats a set; a repeated one would count the line's values twice.
+    if (dimensionSets.includes(dimensionSet)) {
+      return { kind: 'malformed', reason: `duplicate dimension set [${dimensionSet}]` };
+    }
+    dimensionSets.push(dimensionSet);
   }
-  for (const name of dimensions[0] as string[]) {
+  const names = dimensionSets.includes(OPERATION_DIMENSIONS)
+    ? OPERATION_DIMENSIONS.split(',')
+    : [WORKFLOW_DIMENSIONS];
+  for (const name of names) {
     const value = parsed[name];
     if (typeof value !== 'string' || !DIMENSION_PATTERNS[name].test(value)) {
       return { kind: 'malformed', reason: `dimension ${name} is not a valid ${name} name` };
@@ -92,17 +111,20 @@ export function parseMetricsLogLine(line: string): MetricsLogLine {
   if (runId !== undefined && (typeof runId !== 'string' || runId.length === 0)) {
     return { kind: 'malformed', reason: 'runId is not a non-empty string' };
   }
+  const timestamp = new Date(Timestamp);
   return {
-    kind: 'record',
-    record: {
-      timestamp: new Date(Timestamp),
-      workflow: parsed.workflow as string,
-      ...(dimensionSet === OPERATION_DIMENSIONS
-        ? { connector: parsed.connector as string, operation: parsed.operation as string }
-        : {}),
-      ...(typeof runId === 'string' ? { runId } : {}),
-      values,
-    },
+    kind: 'records',
+    records: dimensionSets.map(
+      (dimensionSet): MetricRecord => ({
+        timestamp,
+        workflow: parsed.workflow as string,
+        ...(dimensionSet === OPERATION_DIMENSIONS
+          ? { connector: parsed.connector as string, operation: parsed.operation as string }
+          : {}),
+        ...(typeof runId === 'string' ? { runId } : {}),
+        values: { ...values },
+      }),
+    ),
   };
 }
 
@@ -127,7 +149,7 @@ export class MetricsLogCostSource implements CostSource {
     for await (const line of lines) {
       if (line.trim() === '') continue;
       const parsed = parseMetricsLogLine(line);
-      if (parsed.kind === 'record') records.push(parsed.record);
+      if (parsed.kind === 'records') records.push(...parsed.records);
       else if (parsed.kind === 'malformed') skippedRecords += 1;
     }
     return { totals: dailyTotalsOf(records, range), skippedRecords };
