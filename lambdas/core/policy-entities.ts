@@ -156,7 +156,11 @@ export function selectRequestEntities(
     selected.set(key, entity);
     collectReferences(entity, pending);
   }
-  const list = [...selected.values()];
+  // An entity with neither attributes nor parents decides exactly as an absent one (`has` is false,
+  // `in` holds only for itself, reading an attribute is an error either way), and costs a parse.
+  const list = [...selected.values()].filter(
+    (entity) => entity.parents.length > 0 || Object.keys(entity.attrs).length > 0,
+  );
   if (resource) list.push(resource);
   return list;
 }

@@ -391,7 +391,7 @@ when { context.workflow.owner in Airlock::Group::"managers" };`,
 });
 
 describe('Function: pruneEntities', () => {
-  it('hands Cedar only the attributes policies read, and only the entities reachable through them', () => {
+  it('hands Cedar only the attributes policies read, and only the entities reachable through them that carry something', () => {
     // Prepare
     const read = new Set(['groups', 'approvalThresholdCents', 'classification', 'connector', 'allowedHosts']);
 
@@ -412,7 +412,6 @@ describe('Function: pruneEntities', () => {
     );
     expect([...byUid.keys()].sort()).toEqual([
       'Airlock::Connector::receipts',
-      'Airlock::Group::finance',
       'Airlock::Resource::receipts/a.pdf',
       'Airlock::User::alice',
       'Airlock::Workflow::expense-summary',
@@ -434,6 +433,10 @@ describe('Function: pruneEntities', () => {
 
     // Assess
     const ids = selected.map((e) => (e.uid as { id: string }).id).sort();
-    expect(ids).toEqual(['alice', 'bob', 'expense-summary', 'finance', 'managers']);
+    expect(ids).toEqual(['alice', 'bob', 'expense-summary']);
+    expect(selected.find((e) => (e.uid as { id: string }).id === 'bob')?.parents).toEqual([
+      { type: 'Airlock::Group', id: 'finance' },
+      { type: 'Airlock::Group', id: 'managers' },
+    ]);
   });
 });
