@@ -2,9 +2,10 @@
  * DynamoDB for the local pilot: dynalite (DynamoDB's API on LevelDB) on 127.0.0.1, so the local
  * pilot runs the same DynamoDB adapters as AWS.
  */
+import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -16,52 +17,176 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../lambdas/adapters/aws/table-schemas';
 
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}
-
-// dynalite ships no type declarations; this is the part of its API used here.
-const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
-
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
   readonly path?: string;
   /** TCP port on 127.0.0.1. @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Receives dynalite's stderr, a line at a time prefixed `dynalite: `, and one line when its process
+   * exits while it should be serving.
+   * @default - this process's stderr
+   */
+  readonly log?: (line: string) => void;
 }
 
 export interface DynaliteServer {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
-  /** Stops the server and closes the database. */
+  /** Id of the child process that serves the endpoint. */
+  readonly pid: number;
+  /** Stops the server, closes the database and waits until the child process has exited. */
   close(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1 (never on other interfaces: it has no authentication). */
+/** The child's entry: plain CommonJS, so it runs without the TypeScript loader of tsx or jest. */
+const DYNALITE_PROCESS = join(__dirname, 'dynalite-process.cjs');
+
+/** How long the child has to open the database and listen (node's start and dynalite's load take ~0.2 s). */
+const START_TIMEOUT_MS = 30_000;
+
+/** How long close() waits for the child to exit: dynalite gives pending LevelDB operations 30 s. */
+const CLOSE_TIMEOUT_MS = 35_000;
+
+/** What dynalite-process.cjs tells its parent, once. */
+type DynaliteProcessMessage =
+  | { readonly type: 'listening'; readonly port: number }
+  | {
+      readonly type: 'failed';
+      readonly stage: 'open' | 'listen';
+      readonly code?: string;
+      readonly message: string;
+    };
+
+interface ProcessEnd {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * Starts dynalite on 127.0.0.1 (never on other interfaces: it has no authentication), in a child
+ * process: every pilot request makes DynamoDB calls whose server side (~1.2 ms of CPU each) would
+ * otherwise share one thread with TLS, the SDK and the request pipeline. The child exits when this
+ * process does, even when killed. Once started, a child that dies is reported on `log` and requests
+ * to the endpoint fail to connect, so the DynamoDB adapters refuse them (fail closed).
+ * @throws Error naming the folder and what to do when the database cannot be opened (e.g. another
+ *   local pilot holds it), or the port when it cannot listen.
+ */
 export async function startDynalite(options: StartDynaliteOptions = {}): Promise<DynaliteServer> {
-  if (options.path) await mkdir(options.path, { recursive: true });
-  // Tables become ACTIVE at once: nothing in the pilot waits on table status.
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const { path } = options;
+  const port = options.port ?? 0;
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (path) await mkdir(path, { recursive: true });
+
+  const child = fork(DYNALITE_PROCESS, [JSON.stringify({ path, port })], {
+    // The parent's flags (tsx's loader, jest's) are for TypeScript; the child is plain JavaScript.
+    execArgv: [],
+    // dynalite writes nothing useful to stdout; stderr (warnings, a crash) is forwarded line by line.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  const { port } = server.address() as AddressInfo;
+  const stderr = createInterface({ input: child.stderr! });
+  stderr.on('line', (line) => log(`dynalite: ${line}`));
+  // The end counts once the child has exited and its last stderr lines are logged. (Not the child's
+  // 'close' event: it never comes once the IPC channel was disconnected.)
+  const ended = Promise.all([
+    new Promise<ProcessEnd>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    new Promise<void>((resolve) => stderr.once('close', resolve)),
+  ]).then(([end]) => end);
+  let started = false;
+  let closing = false;
+  child.on('error', (error) => {
+    // Before the start settles, the start's own listener reports it.
+    if (started) log(`dynalite: process ${child.pid}: ${error.message}`);
+  });
+
+  let listeningPort: number;
+  try {
+    listeningPort = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`dynalite did not start within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        outcome();
+      };
+      child.once('message', (message: DynaliteProcessMessage) =>
+        settle(() =>
+          message.type === 'listening' ? resolve(message.port) : reject(startFailure(message, path, port)),
+        ),
+      );
+      child.once('error', (error) =>
+        settle(() => reject(new Error(`dynalite's process could not start: ${error.message}`))),
+      );
+      void ended.then((end) =>
+        settle(() =>
+          reject(
+            new Error(
+              `dynalite's process exited while starting (${describeEnd(end)}); see the lines starting with "dynalite: "`,
+            ),
+          ),
+        ),
+      );
+    });
+  } catch (error) {
+    // Without a pid the process never started, and no exit will come.
+    if (child.pid !== undefined) {
+      child.kill('SIGKILL');
+      await ended;
+    }
+    throw error;
+  }
+  started = true;
+
+  const endpoint = `http://127.0.0.1:${listeningPort}`;
+  void ended.then((end) => {
+    if (!closing) {
+      log(
+        `dynalite: its process (pid ${child.pid}) exited unexpectedly (${describeEnd(end)}); DynamoDB requests to ${endpoint} now fail; restart the local pilot (or the command that started it)`,
+      );
+    }
+  });
+  let closed: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Idle keep-alive sockets of SDK clients would otherwise hold the server open.
-        server.closeIdleConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    endpoint,
+    pid: child.pid!,
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        // A child that already exited was reported when it did; there is nothing left to stop.
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        // Disconnecting is the child's signal to close the server and the database, then exit.
+        if (child.connected) child.disconnect();
+        else child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+        const end = await ended;
+        clearTimeout(timer);
+        if (end.code !== 0) throw new Error(`dynalite's process did not close cleanly (${describeEnd(end)})`);
+      })();
+      return closed;
+    },
   };
+}
+
+function startFailure(
+  failure: Extract<DynaliteProcessMessage, { type: 'failed' }>,
+  path: string | undefined,
+  port: number,
+): Error {
+  if (failure.stage === 'listen') {
+    return new Error(`dynalite could not listen on 127.0.0.1:${port}: ${failure.message}`);
+  }
+  const database = path ? `the DynamoDB folder ${path}` : 'an in-memory DynamoDB';
+  if (failure.code === 'LEVEL_LOCKED') {
+    return new Error(
+      `cannot open ${database}: another process holds its lock (another local pilot may be running on this AIRLOCK_HOME); stop it, or use another AIRLOCK_HOME, and try again`,
+    );
+  }
+  return new Error(`cannot open ${database}: ${failure.message}`);
+}
+
+function describeEnd({ code, signal }: ProcessEnd): string {
+  return signal ? `signal ${signal}` : `exit code ${code}`;
 }
 
 /**

@@ -1,0 +1,84 @@
+'use strict';
+/**
+ * dynalite in a process of its own, started by `startDynalite` (dynalite-server.ts) with
+ * `child_process.fork`, so its request parsing and LevelDB work run on another core than the local
+ * pilot's TLS, SDK and request pipeline. Plain CommonJS, so the child needs no TypeScript loader.
+ *
+ * argv[2]: JSON `{ path?: string, port: number }`.
+ * IPC to the parent: one message, `{ type: 'listening', port }` once the database is open and the
+ * server listens, or `{ type: 'failed', stage: 'open' | 'listen', code?, message }` before exiting.
+ * The parent stops it by disconnecting; a parent that dies (even by SIGKILL) disconnects too, so this
+ * process never outlives the pilot and never keeps the LevelDB folder locked for nobody.
+ */
+const dynaliteDb = require('dynalite/db');
+
+const { path, port } = JSON.parse(process.argv[2] ?? '{}');
+
+// dynalite opens LevelDB in the background, and a failed open (the folder locked by another pilot)
+// surfaces only as an uncaught exception on the first request. Capturing its store lets this process
+// open the database first and report why it cannot, before it says it is listening.
+let store;
+const createStore = dynaliteDb.create;
+dynaliteDb.create = (options) => {
+  store = createStore(options);
+  return store;
+};
+const dynalite = require('dynalite');
+// Tables become ACTIVE at once: nothing in the pilot waits on table status.
+const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+dynaliteDb.create = createStore;
+
+/** Grace for requests in flight when the parent stops this process, before their sockets are cut. */
+const CLOSE_GRACE_MS = 2000;
+
+let stopping = false;
+
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  // Idle keep-alive sockets of the parent's SDK clients would otherwise hold the server open.
+  server.closeIdleConnections();
+  setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+  // dynalite's close() also waits for pending LevelDB operations and closes the database.
+  server.close((error) => {
+    if (error) process.stderr.write(`closing failed: ${error.message}\n`);
+    process.exit(error ? 1 : 0);
+  });
+}
+
+function fail(stage, error) {
+  const cause = error.cause ?? {};
+  const message = {
+    type: 'failed',
+    stage,
+    code: cause.code ?? error.code,
+    message: cause.message ?? error.message,
+  };
+  if (process.connected) process.send(message, () => process.exit(1));
+  else process.exit(1);
+}
+
+process.on('disconnect', () => {
+  if (server.listening) stop();
+  else process.exit(0);
+});
+// Ctrl-C reaches the whole process group: the pilot decides when this process stops (it disconnects).
+process.on('SIGINT', () => undefined);
+
+async function start() {
+  try {
+    if (!store)
+      throw new Error('dynalite did not create its store through dynalite/db (a changed dynalite?)');
+    await store.db.open();
+  } catch (error) {
+    fail('open', error);
+    return;
+  }
+  server.once('error', (error) => fail('listen', error));
+  server.listen(port, '127.0.0.1', () => {
+    if (!process.connected) return stop();
+    process.send({ type: 'listening', port: server.address().port });
+  });
+}
+
+start();
