@@ -149,6 +149,16 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const baseConfig = options.config ?? loadConfig(options.configPath);
     const policies = readPolicyFiles(options.policyDirectory);
 
+    // State: dynalite on a LevelDB folder, with the same tables as in AWS. Its process starts (~0.2 s)
+    // while the certificates and the sample ERP are prepared; it is closed on every path.
+    const dynaliteStarting = startDynalite({ path: join(home, 'dynamodb'), port: 0 });
+    // Its failure is reported where it is awaited; until then it must not count as unhandled.
+    dynaliteStarting.catch(() => undefined);
+    closers.push(async () => {
+      const started = await dynaliteStarting.catch(() => undefined);
+      await started?.close();
+    });
+
     // Identity: the local CA, the server certificate and one device certificate per principal.
     const ca = await LocalCertificateAuthority.loadOrCreate(home);
     const certs = await ca.ensureClientCertificates(Object.keys(baseConfig.principals));
@@ -163,9 +173,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       if (connector.kind === 'file-store') await seedSampleReceipts(join(home, connector.local.folder));
     }
 
-    // State: dynalite on a LevelDB folder, with the same tables as in AWS.
-    const dynalite = await startDynalite({ path: join(home, 'dynamodb'), port: 0 });
-    closers.push(() => dynalite.close());
+    const dynalite = await dynaliteStarting;
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
     closers.push(() => dynamo.destroy());
     await ensureTables(dynamo, LOCAL_TABLES);

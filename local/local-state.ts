@@ -83,8 +83,8 @@ export async function openLocalDynamo(
   }
 
   const folder = join(home, LOCAL_DYNAMODB_FOLDER);
-  // dynalite opens LevelDB in the background and crashes the process on the first request when the
-  // folder is locked, so the lock is checked first, where it can still be reported as a sentence.
+  // The lock is checked before anything starts, so a second pilot on this home is told which pilot
+  // holds it (startDynalite would refuse too, but cannot name the holder).
   const holder = await lockProblem(folder);
   if (holder) {
     throw new Error(
