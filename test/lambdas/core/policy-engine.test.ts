@@ -1,3 +1,4 @@
+import { isAuthorized, policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { readPolicyFiles } from '../../../lambdas/adapters/policy-files';
 import {
   PolicyEngine,
@@ -438,5 +439,111 @@ describe('Function: pruneEntities', () => {
       { type: 'Airlock::Group', id: 'finance' },
       { type: 'Airlock::Group', id: 'managers' },
     ]);
+  });
+});
+
+describe('Class: PolicyEngine (what Cedar is handed)', () => {
+  /**
+   * The engine hands Cedar, per action, only the policies whose scope can match it and only the entity
+   * attributes those policies read. The answer must be the one the whole policy set would give over the
+   * whole directory: this compares every evaluation of a grid of requests with a plain `isAuthorized`
+   * over all policies and all entities.
+   */
+  it('decides every request of a grid exactly as all policies over all entities would', () => {
+    // Prepare
+    const engine = PolicyEngine.create({ ...shipped, entities });
+    const evaluate = (
+      engine as unknown as {
+        evaluate(
+          request: PolicyRequest,
+          approval: 'none' | 'approved',
+        ): { decision: string; reasons: string[] };
+      }
+    ).evaluate.bind(engine);
+    // Every shipped policy under its @id, as the engine names them.
+    const staticPolicies = Object.fromEntries(
+      shipped.policies.flatMap((file) => {
+        const parts = policySetTextToParts(file.text);
+        if (parts.type !== 'success') throw new Error(`${file.fileName} does not parse`);
+        return parts.policies.map((text) => {
+          const json = policyToJson(text);
+          if (json.type !== 'success') throw new Error(`${file.fileName}: a policy does not parse`);
+          return [json.json.annotations?.id ?? '', text];
+        });
+      }),
+    );
+    expect(Object.keys(staticPolicies)).toHaveLength(engine.policies.length);
+    const resources = [
+      { kind: 'workflow' as const, id: 'expense-summary' },
+      ...(['receipts', 'erp'] as const).flatMap((connector) =>
+        (['public', 'internal', 'confidential', 'pii'] as const).map((classification) => ({
+          kind: 'resource' as const,
+          connector,
+          id: 'some/object',
+          classification,
+        })),
+      ),
+    ];
+    const contexts: PolicyRequest['context'][] = [
+      { approval: 'none', scope: ['receipts:read'] },
+      { approval: 'none', scope: ['erp:write'], amountCents: 50_000 },
+      { approval: 'none', scope: ['erp:write'], amountCents: 500_000 },
+      { approval: 'none', format: 'csv', scope: ['receipts:export'] },
+      { approval: 'none', destinationHost: 'erp.example.com' },
+      { approval: 'none', destinationHost: 'evil.example.net' },
+      { approval: 'none', durationMinutes: 30, scope: ['receipts:read', 'erp:read'] },
+      { approval: 'none', durationMinutes: 600, scope: ['receipts:read'] },
+      { approval: 'none', durationMinutes: 30, scope: ['erp:export'] },
+    ];
+    let compared = 0;
+
+    // Act / Assess
+    for (const principal of ['alice', 'bob', 'mallory']) {
+      for (const action of ['RequestCredential', 'List', 'Read', 'Write', 'Export'] as const) {
+        for (const resource of resources) {
+          for (const context of contexts) {
+            for (const approval of ['none', 'approved'] as const) {
+              const request: PolicyRequest = {
+                principal,
+                action,
+                resource,
+                workflow: 'expense-summary',
+                context,
+              };
+              const resourceEntity = resource.kind === 'resource' ? [buildResourceEntity(resource)] : [];
+              const reference = isAuthorized({
+                principal: { type: 'Airlock::User', id: principal },
+                action: { type: 'Airlock::Action', id: action },
+                resource:
+                  resource.kind === 'resource'
+                    ? { type: 'Airlock::Resource', id: `${resource.connector}/${resource.id}` }
+                    : { type: 'Airlock::Workflow', id: 'expense-summary' },
+                context: {
+                  ...context,
+                  approval,
+                  scope: [...(context.scope ?? [])],
+                  workflow: { __entity: { type: 'Airlock::Workflow', id: 'expense-summary' } },
+                },
+                policies: { staticPolicies },
+                entities: [...entities.entities, ...resourceEntity],
+              });
+              if (reference.type !== 'success') throw new Error(JSON.stringify(reference.errors));
+              const expected = {
+                decision: reference.response.decision,
+                reasons: [...reference.response.diagnostics.reason].sort(),
+              };
+              expect(reference.response.diagnostics.errors).toEqual([]);
+              expect({ request, approval, ...evaluate(request, approval) }).toEqual({
+                request,
+                approval,
+                ...expected,
+              });
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBe(3 * 5 * 9 * 9 * 2);
   });
 });
