@@ -11,6 +11,7 @@
  * - Kill switch: engage → first refused call, over several flips, with the default 5 s cache.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -278,7 +279,7 @@ export async function endToEnd(): Promise<BenchRow[]> {
     });
     try {
       const targets = {
-        airlock: { url: pilot.url, agent },
+        airlock: { url: pilot.url, agent, otherCpuMicros: () => processCpuMicros(pilot.dynamodb.pid) },
         bare: { url: bare.url, agent: bareAgent },
       };
       const measured = await compareThroughput(targets, request, () => {
@@ -303,6 +304,18 @@ export async function endToEnd(): Promise<BenchRow[]> {
           note: `same client and run; p50 ${baseline.p50Ms.toFixed(1)} ms`,
         },
         {
+          name: 'end-to-end CPU per request, this process',
+          value: airlock.cpuMicrosPerRequest,
+          unit: 'µs',
+          note: `bench client + local pilot (TLS, handler, pipeline, SDK calls); the bare server's run: ${Math.round(baseline.cpuMicrosPerRequest)} µs (client + server)`,
+        },
+        {
+          name: 'end-to-end CPU per request, dynalite process',
+          value: airlock.otherCpuMicrosPerRequest,
+          unit: 'µs',
+          note: 'the local DynamoDB: the revocation read (shared by the calls of one turn) and the conditional audit PutItem',
+        },
+        {
           name: 'end-to-end / bare mTLS ratio',
           value: airlock.perSecond / baseline.perSecond,
           unit: '×',
@@ -318,8 +331,20 @@ export async function endToEnd(): Promise<BenchRow[]> {
   }
 }
 
+/** A server to load, and how to read the CPU time of processes it uses besides this one. */
+interface ThroughputTarget {
+  readonly url: string;
+  readonly agent: Agent;
+  /** Cumulative CPU time (µs) of the target's other processes (e.g. dynalite's). */
+  readonly otherCpuMicros?: () => number;
+}
+
 /** The figures of several load rounds against one server, added up. */
 interface RoundTotals {
+  /** This process's CPU time per answered request (µs): the client's share and an in-process server's. */
+  readonly cpuMicrosPerRequest: number;
+  /** The target's other processes' CPU time per answered request (µs). */
+  readonly otherCpuMicrosPerRequest: number;
   readonly perSecond: number;
   /** Median of the rounds' medians. */
   readonly p50Ms: number;
@@ -334,7 +359,7 @@ interface RoundTotals {
  * meaningful. `beforeMeasuring` runs after the warm-up.
  */
 async function compareThroughput<K extends string>(
-  targets: Record<K, { url: string; agent: Agent }>,
+  targets: Record<K, ThroughputTarget>,
   request: ThroughputRequest,
   beforeMeasuring: () => void,
 ): Promise<Record<K, RoundTotals>> {
@@ -342,20 +367,33 @@ async function compareThroughput<K extends string>(
   const roundMs = E2E_DURATION_MS / E2E_ROUNDS;
   const once = (name: K, durationMs: number) =>
     measureThroughput({
-      ...targets[name],
+      url: targets[name].url,
+      agent: targets[name].agent,
       concurrency: E2E_CONCURRENCY,
       durationMs,
       makeRequest: () => request,
     });
   for (const name of names) await once(name, E2E_WARM_UP_MS);
   beforeMeasuring();
-  const rounds = new Map<K, Array<{ throughput: Throughput; seconds: number }>>(names.map((n) => [n, []]));
+  const rounds = new Map<
+    K,
+    Array<{ throughput: Throughput; seconds: number; cpuMicros: number; otherCpuMicros: number }>
+  >(names.map((n) => [n, []]));
   for (let round = 0; round < E2E_ROUNDS; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
+      const otherCpu = targets[name].otherCpuMicros ?? (() => 0);
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      const otherStarted = otherCpu();
       const throughput = await once(name, roundMs);
-      rounds.get(name)?.push({ throughput, seconds: (performance.now() - started) / 1000 });
+      const cpu = process.cpuUsage(cpuStarted);
+      rounds.get(name)?.push({
+        throughput,
+        seconds: (performance.now() - started) / 1000,
+        cpuMicros: cpu.user + cpu.system,
+        otherCpuMicros: otherCpu() - otherStarted,
+      });
     }
   }
   const totals = {} as Record<K, RoundTotals>;
@@ -364,7 +402,10 @@ async function compareThroughput<K extends string>(
     const successes = measured.reduce((sum, r) => sum + r.throughput.requests - r.throughput.errors, 0);
     const seconds = measured.reduce((sum, r) => sum + r.seconds, 0);
     const medians = measured.map((r) => r.throughput.p50Ms).sort((a, b) => a - b);
+    const answered = Math.max(1, successes);
     totals[name] = {
+      cpuMicrosPerRequest: measured.reduce((sum, r) => sum + r.cpuMicros, 0) / answered,
+      otherCpuMicrosPerRequest: measured.reduce((sum, r) => sum + r.otherCpuMicros, 0) / answered,
       perSecond: successes / seconds,
       p50Ms: percentile(medians, 50),
       p99Ms: Math.max(...measured.map((r) => r.throughput.p99Ms)),
@@ -373,6 +414,22 @@ async function compareThroughput<K extends string>(
   }
   return totals;
 }
+
+/** User + system CPU time (µs) of another process so far, from /proc (Linux); 0 where /proc is missing. */
+function processCpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** The kernel's USER_HZ: /proc reports CPU time in these ticks (100 on Linux everywhere in practice). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The store, with the duration of every append pushed to `durations` (ms). Behaviour unchanged. */
 function timedAuditStore(store: AuditStore, durations: number[]): AuditStore {

@@ -112,6 +112,8 @@ export interface LocalPilot {
   readonly sampleErp: SampleErp;
   /** The OAuth entry point's URL, when the config has an `oauth` section. */
   readonly oauthUrl?: string;
+  /** The local DynamoDB (dynalite): its endpoint and the id of the process that serves it. */
+  readonly dynamodb: { readonly endpoint: string; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
   readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
   /** Signs every chain head now (the anchor function's job in AWS). */
@@ -364,6 +366,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       ca,
       sampleErp,
       oauthUrl,
+      dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
       anchor,
       close: () => {
