@@ -9,13 +9,13 @@
  * overwrite a record; it gets a conflict and its request is refused.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type AuditEvent,
   type AuditRecord,
   assertValidAuditEvent,
   CHAIN_ID_PATTERN,
   GENESIS_HASH,
-  sealAuditRecord,
 } from './audit-record';
 import { canonicalJson } from './canonical-json';
 import { DependencyError } from './errors';
@@ -185,27 +185,26 @@ export class AuditLedger {
 
   private chain(event: AuditEvent): AuditRecord {
     // Round-trip through canonical JSON so the stored record is exactly the hashed data
-    // (optional fields left out rather than `undefined`).
-    const fields = JSON.parse(
-      canonicalJson({
-        type: event.type,
-        principal: event.principal,
-        workflow: event.workflow,
-        connector: event.connector,
-        operation: event.operation,
-        decision: event.decision,
-        reasons: event.reasons,
-        requestId: event.requestId,
-        docHashes: event.docHashes,
-        intent: event.intent,
-        details: event.details,
-        chainId: this.chainId,
-        seq: this.head.seq + 1,
-        ts: this.clock.now().toISOString(),
-        prevHash: this.head.hash,
-      }),
-    ) as Omit<AuditRecord, 'hash'>;
-    return sealAuditRecord(fields);
+    // (optional fields left out rather than `undefined`); the hash is of that same text.
+    const text = canonicalJson({
+      type: event.type,
+      principal: event.principal,
+      workflow: event.workflow,
+      connector: event.connector,
+      operation: event.operation,
+      decision: event.decision,
+      reasons: event.reasons,
+      requestId: event.requestId,
+      docHashes: event.docHashes,
+      intent: event.intent,
+      details: event.details,
+      chainId: this.chainId,
+      seq: this.head.seq + 1,
+      ts: this.clock.now().toISOString(),
+      prevHash: this.head.hash,
+    });
+    const fields = JSON.parse(text) as Omit<AuditRecord, 'hash'>;
+    return { ...fields, hash: createHash('sha256').update(text, 'utf8').digest('hex') };
   }
 }
 
