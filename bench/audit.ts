@@ -122,13 +122,13 @@ export async function run(): Promise<BenchRow[]> {
         name: 'audit append, 1 writer',
         value: single,
         unit: 'records/s',
-        note: `${SINGLE_WRITER_RECORDS} conditional PutItems one after another, in-memory dynalite on loopback; bound by dynalite (a bare PutItem costs the same)`,
+        note: `${SINGLE_WRITER_RECORDS} conditional PutItems one after another, in-memory dynalite (its own process) on loopback; bound by the SDK call and dynalite (a bare PutItem costs the same)`,
       },
       {
         name: `audit append, ${WRITERS} writers`,
         value: many,
         unit: 'records/s',
-        note: `${WRITERS} chains × ${RECORDS_PER_WRITER} records at once, in-memory dynalite (one Node process serves all)`,
+        note: `${WRITERS} chains × ${RECORDS_PER_WRITER} records at once, in-memory dynalite in its own process`,
       },
       {
         name: 'audit verify',
