@@ -62,8 +62,11 @@ process.on('disconnect', () => {
   if (server.listening) stop();
   else process.exit(0);
 });
-// Ctrl-C reaches the whole process group: the pilot decides when this process stops (it disconnects).
+// Ctrl-C, and a SIGTERM sent to the process group (npm, `timeout`, a service manager), reach this
+// process too: the pilot decides when it stops, and closes it by disconnecting. A pilot that dies
+// disconnects as well, so ignoring these never leaves this process behind (SIGKILL still ends it).
 process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 async function start() {
   try {

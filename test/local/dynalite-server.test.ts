@@ -195,6 +195,31 @@ describe('Function: startDynalite', () => {
   });
 });
 
+describe('Function: startDynalite (signals)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'keeps serving through a %s sent to the process group; the pilot closes it',
+    async (signal) => {
+      // Prepare
+      const lines: string[] = [];
+      const server = await startDynalite({ log: (line) => lines.push(line) });
+
+      try {
+        // Act
+        process.kill(server.pid, signal);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        // Assess
+        expect(isRunning(server.pid)).toBe(true);
+        expect(await listTables(server.endpoint)).toEqual([]);
+      } finally {
+        await server.close();
+      }
+      expect(isRunning(server.pid)).toBe(false);
+      expect(lines).toEqual([]);
+    },
+  );
+});
+
 describe('Function: ensureTables', () => {
   it('creates the three tables with the shared key schemas, and is idempotent', async () => {
     // Prepare
