@@ -10,6 +10,7 @@ import {
   checkParseEntities,
   checkParseSchema,
   type DetailedError,
+  type EntityJson,
   type EntityUidJson,
   policySetTextToParts,
   policyToJson,
@@ -22,6 +23,7 @@ import {
   CEDAR_TYPES,
   type Classification,
   type ConnectorResource,
+  indexEntities,
   type PolicyEntities,
   pruneEntities,
   resourceEntityId,
@@ -161,8 +163,13 @@ function issuesOf(fileName: string, text: string, errors: readonly DetailedError
 
 interface ParsedPolicy extends PolicyInfo {
   readonly text: string;
-  /** Every attribute name the policy reads (`x.attr`, `x has attr`), on any entity or record. */
-  readonly attributes: readonly string[];
+  /**
+   * Every attribute name the policy reads (`x.attr`, `x has a.b`), on any entity or record; `undefined`
+   * when a read could not be understood, so that nothing is left out of its decisions.
+   */
+  readonly attributes: readonly string[] | undefined;
+  /** The entities the policy names literally (`Airlock::Connector::"erp"`), which its decisions need. */
+  readonly entityLiterals: readonly CedarUid[];
   /** What the policy's scope says of the action. */
   readonly actionScope: ActionScope;
 }
@@ -266,29 +273,47 @@ function describePolicy(part: PolicyPart, issues: PolicyIssue[]): ParsedPolicy |
     fileName: file.fileName,
     line,
     text,
-    attributes: [...namedAttributes(json.json)],
+    ...policyReferences(json.json),
     actionScope: actionScopeOf(json.json.action),
     ...(approverGroup ? { approverGroup } : {}),
   };
 }
 
 /**
- * The attribute names a policy's JSON form reads: the `attr` of every `.` and `has` node. Cedar has no
- * computed attribute names, so an attribute named by no policy cannot change any decision.
+ * What a policy's JSON form refers to: the attribute names it reads (the `attr` of every `.` and `has`
+ * node; a dotted `has a.b` lists every step) and the entities it names literally. Cedar has no computed
+ * attribute names, so an attribute named by no policy cannot change a decision. A read of a shape this
+ * does not know makes `attributes` undefined: then nothing is pruned.
  */
-function namedAttributes(node: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) namedAttributes(item, found);
-  } else if (node !== null && typeof node === 'object') {
+function policyReferences(policy: unknown): { attributes: string[] | undefined; entityLiterals: CedarUid[] } {
+  const attributes = new Set<string>();
+  const literals = new Map<string, CedarUid>();
+  let understood = true;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node)) {
       if ((key === '.' || key === 'has') && value !== null && typeof value === 'object') {
         const { attr } = value as { attr?: unknown };
-        if (typeof attr === 'string') found.add(attr);
+        const names = Array.isArray(attr) ? attr : [attr];
+        if (names.length > 0 && names.every((name) => typeof name === 'string')) {
+          for (const name of names) attributes.add(name);
+        } else {
+          understood = false;
+        }
       }
-      namedAttributes(value, found);
+      if (key === '__entity' && value !== null && typeof value === 'object') {
+        const { type, id } = value as { type?: unknown; id?: unknown };
+        if (typeof type === 'string' && typeof id === 'string') literals.set(`${type}::${id}`, { type, id });
+      }
+      visit(value);
     }
-  }
-  return found;
+  };
+  visit(policy);
+  return { attributes: understood ? [...attributes] : undefined, entityLiterals: [...literals.values()] };
 }
 
 /**
@@ -300,8 +325,11 @@ function namedAttributes(node: unknown, found = new Set<string>()): Set<string> 
  */
 interface ActionView {
   readonly policySetId: string;
-  readonly readAttributes: ReadonlySet<string>;
+  /** `undefined`: some policy's reads were not understood, so every attribute is handed over. */
+  readonly readAttributes: ReadonlySet<string> | undefined;
   readonly entities: PolicyEntities;
+  /** Entities the view's policies name literally: handed over with every decision (with what they reach). */
+  readonly entityLiterals: readonly CedarUid[];
 }
 
 function actionView(
@@ -317,29 +345,52 @@ function actionView(
       answer.errors.map((e) => ({ fileName: 'policies', message: describeCedarError(e) })),
     );
   }
-  const readAttributes = new Set(policies.flatMap((p) => p.attributes));
-  return { policySetId, readAttributes, entities: pruneEntities(entities, readAttributes) };
+  const readAttributes = policies.every((p) => p.attributes !== undefined)
+    ? new Set(policies.flatMap((p) => p.attributes ?? []))
+    : undefined;
+  return {
+    policySetId,
+    readAttributes,
+    entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
+    entityLiterals: policies.flatMap((p) => p.entityLiterals),
+  };
 }
 
 /** The actions the schema declares, and whether any of them is a member of another (an action group). */
 interface SchemaActions {
   readonly names: readonly string[];
   readonly grouped: boolean;
+  /**
+   * The actions that are members of groups, as entities with their groups as parents: Cedar is given no
+   * schema per request, so `action in <group>` holds only with these in the entities.
+   */
+  readonly entities: readonly EntityJson[];
 }
 
 function schemaActionsOf(schemaText: string): SchemaActions {
   const answer = schemaToJson(schemaText);
-  if (answer.type === 'failure') return { names: [], grouped: true };
+  if (answer.type === 'failure') return { names: [], grouped: true, entities: [] };
   const names: string[] = [];
+  const entities: EntityJson[] = [];
   let grouped = false;
   const ours = CEDAR_TYPES.action.slice(0, -'::Action'.length);
   for (const [namespaceName, namespace] of Object.entries(answer.json)) {
     for (const [name, action] of Object.entries(namespace.actions ?? {})) {
       if (namespaceName === ours) names.push(name);
-      if ((action.memberOf ?? []).length > 0) grouped = true;
+      const memberOf = action.memberOf ?? [];
+      if (memberOf.length === 0) continue;
+      grouped = true;
+      entities.push({
+        uid: { type: `${namespaceName}::Action`, id: name },
+        attrs: {},
+        parents: memberOf.map((group) => ({
+          type: group.type?.includes('::') ? group.type : `${namespaceName}::Action`,
+          id: group.id,
+        })),
+      });
     }
   }
-  return { names, grouped };
+  return { names, grouped, entities };
 }
 
 /** Whether a policy with this action scope can apply to `action`; with action groups, `in` always may. */
@@ -497,18 +548,27 @@ export class PolicyEngine {
   ) {
     this.versionHash = versionHash;
     this.policies = policies.map(
-      ({ text: _text, attributes: _attributes, actionScope: _scope, ...info }) => info,
+      ({ text: _text, attributes: _attributes, entityLiterals: _literals, actionScope: _scope, ...info }) =>
+        info,
     );
     this.byId = new Map(this.policies.map((p) => [p.id, p]));
     this.entities = entities;
     // The wasm module caches preparsed sets by name per process; a counter keeps two engines apart.
     engineCount += 1;
     const setPrefix = `airlock-${engineCount}-${versionHash.slice(0, 16)}`;
-    this.fallbackView = actionView(`${setPrefix}-all`, policies, entities);
+    const withActions: PolicyEntities =
+      schemaActions.entities.length === 0
+        ? entities
+        : {
+            ...entities,
+            entities: [...entities.entities, ...schemaActions.entities],
+            index: indexEntities([...entities.entities, ...schemaActions.entities]),
+          };
+    this.fallbackView = actionView(`${setPrefix}-all`, policies, withActions);
     this.views = new Map(
       schemaActions.names.map((action) => {
         const applicable = policies.filter((p) => appliesTo(p.actionScope, action, schemaActions.grouped));
-        return [action, actionView(`${setPrefix}-${action}`, applicable, entities)];
+        return [action, actionView(`${setPrefix}-${action}`, applicable, withActions)];
       }),
     );
   }
@@ -644,6 +704,8 @@ export class PolicyEngine {
         principal: request.principal,
         workflow: request.workflow,
         ...(resource.kind === 'resource' ? { resource } : {}),
+        action: request.action,
+        named: view.entityLiterals,
       },
       view.readAttributes,
     );

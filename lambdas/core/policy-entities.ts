@@ -128,21 +128,32 @@ export function indexEntities(entities: readonly EntityJson[]): ReadonlyMap<stri
 }
 
 /**
- * The entities one request needs: the principal, the workflow, the resource and its connector, every
- * entity their attributes refer to, and the ancestors of all of them (so `in` sees the whole group
+ * The entities one request needs: the principal, the workflow, the resource and its connector, the
+ * action, the entities policies name literally, every entity their attributes refer to, and the
+ * ancestors of all of them (so `in` sees the whole group
  * hierarchy). Cedar is handed these rather than the whole directory, so a decision costs the same with
  * ten principals or ten thousand. An entity a policy could reach is never left out: references are
  * followed through every attribute the entities carry (after {@link pruneEntities}, the ones policies read).
  */
 export function selectRequestEntities(
   entities: PolicyEntities,
-  request: { readonly principal: string; readonly workflow: string; readonly resource?: ConnectorResource },
+  request: {
+    readonly principal: string;
+    readonly workflow: string;
+    readonly resource?: ConnectorResource;
+    /** The action, whose entity carries its action groups (when the schema has any). */
+    readonly action?: string;
+    /** Entities the policies name literally. */
+    readonly named?: ReadonlyArray<{ readonly type: string; readonly id: string }>;
+  },
   readAttributes?: ReadonlySet<string>,
 ): EntityJson[] {
   const selected = new Map<string, EntityJson>();
   const pending: Array<{ type: string; id: string }> = [
     { type: CEDAR_TYPES.user, id: request.principal },
     { type: CEDAR_TYPES.workflow, id: request.workflow },
+    ...(request.action === undefined ? [] : [{ type: CEDAR_TYPES.action, id: request.action }]),
+    ...(request.named ?? []),
   ];
   const resource = request.resource
     ? pruneAttributes(buildResourceEntity(request.resource), readAttributes)
@@ -156,10 +167,13 @@ export function selectRequestEntities(
     selected.set(key, entity);
     collectReferences(entity, pending);
   }
-  // An entity with neither attributes nor parents decides exactly as an absent one (`has` is false,
+  // An entity with neither attributes, tags nor parents decides exactly as an absent one (`has` is false,
   // `in` holds only for itself, reading an attribute is an error either way), and costs a parse.
   const list = [...selected.values()].filter(
-    (entity) => entity.parents.length > 0 || Object.keys(entity.attrs).length > 0,
+    (entity) =>
+      entity.parents.length > 0 ||
+      Object.keys(entity.attrs).length > 0 ||
+      Object.keys(entity.tags ?? {}).length > 0,
   );
   if (resource) list.push(resource);
   return list;
