@@ -573,7 +573,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
 /**
  * Tokens whose signature, header and claims were verified, by their exact compact serialization. Bounded:
- * the oldest entry goes first. Only tokens that passed verification get in, so an attacker cannot fill it
+ * the least recently used entry goes first. Only tokens that passed verification get in, so an attacker cannot fill it
  * without valid signatures.
  */
 class VerifiedTokens {
@@ -581,8 +581,14 @@ class VerifiedTokens {
 
   constructor(private readonly capacity: number) {}
 
+  /** The claims of a remembered token, which becomes the most recently used. */
   get(token: string): AccessTokenClaims | undefined {
-    return this.claims.get(token);
+    const claims = this.claims.get(token);
+    if (claims !== undefined) {
+      this.claims.delete(token);
+      this.claims.set(token, claims);
+    }
+    return claims;
   }
 
   set(token: string, claims: AccessTokenClaims): void {

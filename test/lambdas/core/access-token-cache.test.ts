@@ -183,12 +183,12 @@ describe('Function: createAccessTokenVerifier', () => {
       const { verifier } = verifierWithClock();
       const { token } = await issue();
       await verifier.verify(token, { certificateThumbprint: device });
-      const last = token.at(-1) === 'A' ? 'B' : 'A';
+      // A character inside the signature (the last one also carries unused padding bits).
+      const at = token.length - 10;
+      const changed = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
 
       // Act
-      const reason = await rejectionOf(
-        verifier.verify(`${token.slice(0, -1)}${last}`, { certificateThumbprint: device }),
-      );
+      const reason = await rejectionOf(verifier.verify(changed, { certificateThumbprint: device }));
 
       // Assess
       expect(reason).toBe('bad_signature');
@@ -199,7 +199,8 @@ describe('Function: createAccessTokenVerifier', () => {
       // Prepare
       const { verifier } = verifierWithClock();
       const { token } = await issue();
-      const tampered = `${token.slice(0, -2)}AA`;
+      const at = token.length - 10;
+      const tampered = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
 
       // Act
       for (let i = 0; i < 3; i++)
@@ -209,7 +210,7 @@ describe('Function: createAccessTokenVerifier', () => {
       expect(signatureChecks).toHaveBeenCalledTimes(3);
     });
 
-    it('forgets the oldest token beyond its capacity', async () => {
+    it('forgets the least recently used token beyond its capacity', async () => {
       // Prepare
       const { verifier } = verifierWithClock({ verifiedTokenCacheSize: 2 });
       const [first, second, third] = await Promise.all([issue('alice'), issue('bob'), issue('carol')]);
@@ -226,6 +227,26 @@ describe('Function: createAccessTokenVerifier', () => {
 
       // Assess
       expect(afterRecent).toBe(0);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps a token in use over one that was not presented again', async () => {
+      // Prepare: capacity 2; the first token is presented again before a third arrives.
+      const { verifier } = verifierWithClock({ verifiedTokenCacheSize: 2 });
+      const [inUse, idle, newcomer] = await Promise.all([issue('alice'), issue('bob'), issue('carol')]);
+      await verifier.verify(inUse.token, { certificateThumbprint: device });
+      await verifier.verify(idle.token, { certificateThumbprint: device });
+      await verifier.verify(inUse.token, { certificateThumbprint: device });
+      await verifier.verify(newcomer.token, { certificateThumbprint: device });
+      signatureChecks.mockClear();
+
+      // Act
+      await verifier.verify(inUse.token, { certificateThumbprint: device });
+      const afterInUse = signatureChecks.mock.calls.length;
+      await verifier.verify(idle.token, { certificateThumbprint: device });
+
+      // Assess
+      expect(afterInUse).toBe(0);
       expect(signatureChecks).toHaveBeenCalledTimes(1);
     });
 
