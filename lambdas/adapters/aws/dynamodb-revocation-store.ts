@@ -18,6 +18,13 @@ import { REVOCATIONS_TABLE } from './table-schemas';
 /** BatchGetItem may leave keys unprocessed under load; retried this often before the check fails closed. */
 const MAX_BATCH_ATTEMPTS = 3;
 
+/** The first retry of unprocessed keys waits up to this long; each further one up to twice as long. */
+const RETRY_BASE_DELAY_MS = 25;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** DynamoDB's limit of keys in one BatchGetItem; larger lookups are split into requests sent in parallel. */
 const MAX_KEYS_PER_BATCH = 100;
 
@@ -219,6 +226,8 @@ export class DynamoDbRevocationStore implements RevocationStore {
           `the revocation check of ${this.tableName} stayed unprocessed after ${MAX_BATCH_ATTEMPTS} attempts (throttled)`,
         );
       }
+      // Unprocessed keys mean throttling: back off (exponentially, with full jitter) before asking again.
+      if (attempt > 1) await sleep(Math.random() * RETRY_BASE_DELAY_MS * 2 ** (attempt - 2));
       const output = await this.call('dynamodb:BatchGetItem', () =>
         this.client.send(
           new BatchGetCommand({
