@@ -37,6 +37,11 @@ export interface ConnectorResult {
   readonly documents: readonly ConnectorDocument[];
   /** Bytes that came from the enterprise system (the cost metric `bytes out`). */
   readonly bytesOut: number;
+  /**
+   * Reads of the connector's upstream credentials this call caused (priced as Secrets Manager calls;
+   * an upper bound, since the secret source caches). @default 0
+   */
+  readonly secretReads?: number;
 }
 
 export interface InvokeOptions {

@@ -140,12 +140,13 @@ export class HttpApiConnector implements Connector {
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {
     const call = this.plan(operation, params);
     this.assertAllowedHost(this.tokenUrl.hostname);
-    let token = await this.tokens.getToken();
+    const usage = { secretReads: 0 };
+    let token = await this.tokens.getToken(usage);
     let response = await this.sendCall(call, token, options);
     if (response.status === 401) {
       // The token may have been revoked or expired early upstream: one retry with a fresh one.
       this.tokens.invalidate(token);
-      token = await this.tokens.getToken();
+      token = await this.tokens.getToken(usage);
       response = await this.sendCall(call, token, options);
     }
     if (response.status < 200 || response.status > 299) {
@@ -159,7 +160,7 @@ export class HttpApiConnector implements Connector {
     }
     const document = { id: `${call.method} ${call.url.pathname}`, bytes: response.body };
     if (response.status === 204 || response.body.length === 0) {
-      return { result: null, documents: [document], bytesOut: 0 };
+      return { result: null, documents: [document], bytesOut: 0, secretReads: usage.secretReads };
     }
     if (!isJson(response.headers['content-type'])) {
       throw new AirlockError('upstream_error', `${this.label}: the upstream did not answer with JSON.`);
@@ -170,7 +171,7 @@ export class HttpApiConnector implements Connector {
     } catch {
       throw new AirlockError('upstream_error', `${this.label}: the upstream answered malformed JSON.`);
     }
-    return { result, documents: [document], bytesOut: response.body.length };
+    return { result, documents: [document], bytesOut: response.body.length, secretReads: usage.secretReads };
   }
 
   /** Closes kept-alive connections (tests, and the local pilot on shutdown). */

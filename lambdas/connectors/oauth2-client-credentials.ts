@@ -49,14 +49,19 @@ export class OAuth2ClientCredentials {
   /**
    * A valid access token. Concurrent callers share one token request, which runs without their
    * cancellation signals so one caller giving up does not fail the others.
+   * @param usage counts the secret reads this caller caused (the one that starts a token request;
+   *   callers sharing it or served from the cache cause none), so the read is priced once, to that call
    * @throws AirlockError `upstream_error` when the credentials cannot be read or are refused
    */
-  getToken(): Promise<string> {
+  getToken(usage?: { secretReads: number }): Promise<string> {
     const now = this.props.clock.now().getTime();
     if (this.cached && now < this.cached.renewAt) return Promise.resolve(this.cached.accessToken);
-    this.inFlight ??= this.fetchToken().finally(() => {
-      this.inFlight = undefined;
-    });
+    if (!this.inFlight) {
+      if (usage) usage.secretReads += 1;
+      this.inFlight = this.fetchToken().finally(() => {
+        this.inFlight = undefined;
+      });
+    }
     return this.inFlight;
   }
 

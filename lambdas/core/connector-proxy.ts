@@ -265,7 +265,9 @@ export class ConnectorProxy {
         docHashes: upstream.documents.map((d) => sha256Hex(d.bytes)),
         details: { argumentsHash, redactions: filtered.redactions, bytesOut: upstream.bytesOut },
       });
-      this.meter(caller, base, 'allowed', upstream.bytesOut, started, (isWrite ? 2 : 1) + approvalWrites);
+      this.meter(caller, base, 'allowed', upstream.bytesOut, started, (isWrite ? 2 : 1) + approvalWrites, {
+        secretReads: upstream.secretReads ?? 0,
+      });
       return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
     } catch (error) {
       if (error instanceof AirlockError && error.code !== 'upstream_error') {
@@ -386,8 +388,8 @@ export class ConnectorProxy {
     bytesOut: number,
     started: number,
     dynamodbWrites: number,
+    upstream: { readonly secretReads: number } = { secretReads: 0 },
   ): void {
-    const connectorConfig = names.connector ? this.deps.config.connectors[names.connector] : undefined;
     this.deps.meter.record({
       runId: caller.claims.jti,
       workflow: caller.workflow,
@@ -399,7 +401,8 @@ export class ConnectorProxy {
       usage: {
         apiRequests: 1,
         kmsRequests: 0,
-        secretsManagerCalls: connectorConfig?.kind === 'http-api' && outcome === 'allowed' ? 1 : 0,
+        // What the connector read (its token request's secret), not a guess per call: the value is cached.
+        secretsManagerCalls: upstream.secretReads,
         dynamodbWrites,
       },
       timestamp: this.deps.clock.now(),

@@ -106,16 +106,19 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       const erpConnector = connector(local(), source);
 
       // Act
-      await Promise.all(
+      const concurrent = await Promise.all(
         ['taxi', 'lodging', 'meals'].map((query) =>
           erpConnector.invoke('lookupGlCode', { query }, { requestId: `req-${query}` }),
         ),
       );
-      await erpConnector.invoke('lookupGlCode', { query: 'rent' }, { requestId: 'req-rent' });
+      const later = await erpConnector.invoke('lookupGlCode', { query: 'rent' }, { requestId: 'req-rent' });
 
       // Assess
       expect(erp.calls()).toMatchObject({ token: 1, glCodes: 4 });
       expect(source.reads).toEqual([erpConfig.auth.secretName]);
+      // The one secret read is priced once, to the call that caused it.
+      expect(concurrent.map((r) => r.secretReads)).toEqual([1, 0, 0]);
+      expect(later.secretReads).toBe(0);
     });
 
     it('fetches a fresh token once when the ERP answers 401', async () => {
@@ -125,11 +128,16 @@ describe('Class: HttpApiConnector (against the sample ERP over HTTPS)', () => {
       erp.revokeTokens();
 
       // Act
-      const { result } = await erpConnector.invoke('lookupGlCode', { query: 'rent' }, { requestId: 'req-b' });
+      const { result, secretReads } = await erpConnector.invoke(
+        'lookupGlCode',
+        { query: 'rent' },
+        { requestId: 'req-b' },
+      );
 
       // Assess
       expect(result).toEqual({ matches: [{ code: '6100', name: 'Rent' }] });
       expect(erp.calls()).toMatchObject({ token: 2, glCodes: 3 });
+      expect(secretReads).toBe(1);
     });
 
     it('refuses a destination outside allowedHosts before any connection', async () => {

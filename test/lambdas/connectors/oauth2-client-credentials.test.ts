@@ -75,6 +75,23 @@ describe('Class: OAuth2ClientCredentials', () => {
       expect(endpoint.requests[0].body).toBe('grant_type=client_credentials&scope=gl.read+gl.write');
     });
 
+    it('counts the secret read for the caller that starts a token request only', async () => {
+      // Prepare
+      const endpoint = tokenEndpoint(3600);
+      const tokens = credentials(endpoint.send, new MovableClock());
+      const usages = [{ secretReads: 0 }, { secretReads: 0 }, { secretReads: 0 }];
+
+      // Act
+      await Promise.all(usages.map((usage) => tokens.getToken(usage)));
+      const cached = { secretReads: 0 };
+      await tokens.getToken(cached);
+
+      // Assess
+      expect(usages.map((u) => u.secretReads)).toEqual([1, 0, 0]);
+      expect(cached.secretReads).toBe(0);
+      expect(endpoint.requests).toHaveLength(1);
+    });
+
     it('does not keep a token that came without expires_in', async () => {
       // Prepare
       const endpoint = tokenEndpoint(undefined);
