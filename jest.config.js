@@ -13,7 +13,12 @@ module.exports = {
   snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
-  // A fresh worker process per test file: suites start local pilots, dynalite (LevelDB) and Cedar's
-  // wasm, whose memory outside the JS heap grows in a long-lived worker (a worker died with SIGTRAP).
+  // A fresh worker process per test file: suites start local pilots, dynalite and Cedar's wasm, and
+  // none of that should outlive its file.
+  // `npm test` runs jest as `node --max-opt=2` (workers inherit it): no TurboFan. Node 20's V8 (11.3)
+  // killed a worker under the kill-switch suite's sustained load, about one fresh-clone run in four:
+  // "Fatal error ... unreachable code" in Deoptimizer::DoComputeBuiltinContinuation, a crash inside
+  // V8's deoptimizer, not in our code. Without TurboFan nothing deoptimizes, and the suite takes as
+  // long as before (it waits on I/O, wasm and native crypto). `npm run bench` keeps TurboFan.
   workerIdleMemoryLimit: '1MB',
 };
