@@ -9,13 +9,13 @@
  * overwrite a record; it gets a conflict and its request is refused.
  */
 
-import { createHash } from 'node:crypto';
 import {
   type AuditEvent,
   type AuditRecord,
   assertValidAuditEvent,
   CHAIN_ID_PATTERN,
   GENESIS_HASH,
+  hashCanonicalRecord,
 } from './audit-record';
 import { canonicalJson } from './canonical-json';
 import { DependencyError } from './errors';
@@ -204,7 +204,7 @@ export class AuditLedger {
       prevHash: this.head.hash,
     });
     const fields = JSON.parse(text) as Omit<AuditRecord, 'hash'>;
-    return { ...fields, hash: createHash('sha256').update(text, 'utf8').digest('hex') };
+    return { ...fields, hash: hashCanonicalRecord(text) };
   }
 }
 

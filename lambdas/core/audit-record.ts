@@ -107,7 +107,12 @@ export function hashDocument(content: string | Uint8Array): string {
 /** The hash a record must carry: SHA-256 of the canonical JSON of every field but `hash`. */
 export function computeRecordHash(record: Omit<AuditRecord, 'hash'> | AuditRecord): string {
   const { hash: _ignored, ...covered } = record as AuditRecord;
-  return createHash('sha256').update(canonicalJson(covered), 'utf8').digest('hex');
+  return hashCanonicalRecord(canonicalJson(covered));
+}
+
+/** The `hash` of a record whose other fields are already in canonical JSON (`text`). */
+export function hashCanonicalRecord(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Adds `hash` to a record. */

@@ -130,10 +130,10 @@ export function indexEntities(entities: readonly EntityJson[]): ReadonlyMap<stri
 /**
  * The entities one request needs: the principal, the workflow, the resource and its connector, the
  * action, the entities policies name literally, every entity their attributes refer to, and the
- * ancestors of all of them (so `in` sees the whole group
- * hierarchy). Cedar is handed these rather than the whole directory, so a decision costs the same with
- * ten principals or ten thousand. An entity a policy could reach is never left out: references are
- * followed through every attribute the entities carry (after {@link pruneEntities}, the ones policies read).
+ * ancestors of all of them (so `in` sees the whole group hierarchy). Cedar is handed these rather than
+ * the whole directory, so a decision costs the same with ten principals or ten thousand. References
+ * are followed through every attribute the entities carry (after {@link pruneEntities}, the ones
+ * policies read), so no entity a policy can reach is left out.
  */
 export function selectRequestEntities(
   entities: PolicyEntities,
