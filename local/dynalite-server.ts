@@ -15,7 +15,7 @@ import {
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../lambdas/adapters/aws/table-schemas';
+import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
 
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
@@ -231,7 +231,7 @@ export interface AirlockTableNames {
 }
 
 /**
- * Creates Airlock's three tables with the key schemas of table-schemas.ts, when missing, and enables
+ * Creates Airlock's three tables with the key schemas of lib/contracts/tables.ts, when missing, and enables
  * TTL where the schema names a TTL attribute. Safe to call on every start.
  */
 export async function ensureTables(client: DynamoDBClient, names: AirlockTableNames): Promise<void> {

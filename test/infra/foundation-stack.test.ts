@@ -1,6 +1,6 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
-import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../../lambdas/adapters/aws/table-schemas';
+import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../../lib/contracts/tables';
 import { type AirlockTestApp, synthesizeAirlock } from './airlock-test-app';
 
 describe('Class: FoundationStack', () => {

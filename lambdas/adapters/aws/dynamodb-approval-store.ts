@@ -11,10 +11,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../core/approval-desk';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
-import { APPROVALS_TABLE } from './table-schemas';
 
 export interface DynamoDbApprovalStoreProps {
   readonly client: DynamoDBDocumentClient;

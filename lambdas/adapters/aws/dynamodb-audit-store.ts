@@ -10,6 +10,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
+import { AUDIT_TABLE } from '../../../lib/contracts/tables';
 import {
   AuditConflictError,
   type AuditStore,
@@ -17,7 +18,6 @@ import {
   type ReadChainOptions,
 } from '../../core/audit-ledger';
 import type { AuditRecord } from '../../core/audit-record';
-import { AUDIT_TABLE } from './table-schemas';
 
 export interface DynamoDbAuditStoreProps {
   readonly client: DynamoDBDocumentClient;

@@ -1,5 +1,5 @@
 /**
- * Revoked tokens and principals in the revocations table (key schema in table-schemas.ts):
+ * Revoked tokens and principals in the revocations table (key schema in lib/contracts/tables.ts):
  * - `jti#<jti>`: one token, kept until it would have expired anyway;
  * - `principal#<name>`: every token of the principal issued before `issuedBefore`, kept until `keepUntil`.
  * DynamoDB's TTL deletes items after `ttl` (epoch seconds). The same code runs against dynalite locally.
@@ -10,10 +10,10 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { REVOCATIONS_TABLE } from '../../../lib/contracts/tables';
 import { AirlockError, DependencyError } from '../../core/errors';
 import { type Clock, type RevocationStore, systemClock } from '../../core/ports';
 import { describeAwsError } from './aws-permission-error';
-import { REVOCATIONS_TABLE } from './table-schemas';
 
 /** BatchGetItem may leave keys unprocessed under load; retried this often before the check fails closed. */
 const MAX_BATCH_ATTEMPTS = 3;

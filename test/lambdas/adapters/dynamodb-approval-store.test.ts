@@ -7,10 +7,10 @@ import {
   APPROVAL_RETENTION_SECONDS,
   DynamoDbApprovalStore,
 } from '../../../lambdas/adapters/aws/dynamodb-approval-store';
-import { APPROVALS_TABLE } from '../../../lambdas/adapters/aws/table-schemas';
 import { type ApprovalBinding, ApprovalDesk, type ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
 import { loadConfig } from '../../../lib/config/load-config';
+import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
 
 // dynalite ships no type declarations.
 const dynalite = require('dynalite') as (options: {

@@ -4,8 +4,8 @@ import { CreateTableCommand, DynamoDBClient, DynamoDBServiceException } from '@a
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
-import { REVOCATIONS_TABLE } from '../../../lambdas/adapters/aws/table-schemas';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
+import { REVOCATIONS_TABLE } from '../../../lib/contracts/tables';
 
 // dynalite ships no types: it is a function returning an http.Server that speaks the DynamoDB API.
 const dynalite: (options: { createTableMs: number }) => Server = require('dynalite');

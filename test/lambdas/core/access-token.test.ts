@@ -9,10 +9,14 @@ import {
 } from 'node:crypto';
 import {
   type AccessTokenClaims,
+  type AccessTokenProfile,
   type AccessTokenVerifier,
   assertNotRevoked,
+  type BaseAccessTokenClaims,
   createAccessTokenVerifier,
+  DEVICE_TOKEN_PROFILE,
   issueAccessToken,
+  OAUTH_TOKEN_PROFILE,
   TokenRejectedError,
   type TokenRejectionReason,
 } from '../../../lambdas/core/access-token';
@@ -51,6 +55,19 @@ function verifierAt(date: Date = NOW, keys = new Map([[KID, publicKey]])): Acces
   });
 }
 
+function deviceRequest() {
+  return {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    subject: 'alice',
+    workflow: 'expense-summary',
+    scope: ['receipts:read', 'erp:read'],
+    lifetimeSeconds: 900,
+    certificateThumbprint: thumbprint,
+    now: NOW,
+  };
+}
+
 function issue(overrides: Partial<Parameters<typeof issueAccessToken>[1]> = {}) {
   return issueAccessToken(signer, {
     issuer: ISSUER,
@@ -67,7 +84,7 @@ function issue(overrides: Partial<Parameters<typeof issueAccessToken>[1]> = {}) 
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function validClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function deviceClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     iss: ISSUER,
     sub: 'alice',
@@ -218,7 +235,55 @@ describe('Function: issueAccessToken', () => {
   });
 });
 
-describe('Function: createAccessTokenVerifier', () => {
+/** The two profiles of the codec: every attack below runs against both. */
+const PROFILES = [
+  {
+    name: 'device',
+    profile: DEVICE_TOKEN_PROFILE as AccessTokenProfile<BaseAccessTokenClaims>,
+    binding: { certificateThumbprint: thumbprint },
+    bindingClaims: { cnf: { 'x5t#S256': thumbprint } } as Record<string, unknown>,
+    requestAgain: /POST \/v1\/credentials/,
+  },
+  {
+    name: 'oauth',
+    profile: OAUTH_TOKEN_PROFILE as AccessTokenProfile<BaseAccessTokenClaims>,
+    binding: { clientId: 'mcp-client-1', familyId: 'sign-in-1' },
+    bindingClaims: { client_id: 'mcp-client-1', fam: 'sign-in-1' } as Record<string, unknown>,
+    requestAgain: /Sign in again/,
+  },
+] as const;
+
+describe.each(PROFILES)('Function: createAccessTokenVerifier ($name profile)', (P) => {
+  /** Claims of a valid token of this profile. */
+  function validClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const { cnf: _cnf, ...common } = deviceClaims();
+    return { ...common, ...P.bindingClaims, ...overrides };
+  }
+
+  function verifierAt(date: Date = NOW, keys = new Map([[KID, publicKey]])) {
+    return createAccessTokenVerifier({
+      profile: P.profile,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys,
+      clockSkewSeconds: 30,
+      clock: fixedClock(date),
+    });
+  }
+
+  function issue(overrides: Record<string, unknown> = {}) {
+    const { certificateThumbprint: _t, ...common } = deviceRequest();
+    return issueAccessToken(signer, { ...common, ...P.binding, ...overrides } as never) as Promise<{
+      token: string;
+      claims: BaseAccessTokenClaims;
+      expiresAt: Date;
+    }>;
+  }
+
+  function createVerifier(options: Omit<Parameters<typeof createAccessTokenVerifier>[0], 'profile'>) {
+    return createAccessTokenVerifier({ ...options, profile: P.profile });
+  }
+
   describe('Method: verify', () => {
     it('accepts a token it issued, over the certificate it was issued to', async () => {
       // Prepare
@@ -481,42 +546,6 @@ describe('Function: createAccessTokenVerifier', () => {
       );
     });
 
-    it('rejects a stolen token presented over another client certificate', async () => {
-      // Prepare
-      const { token } = await issue();
-      const otherCertificate = randomBytes(32).toString('base64url');
-
-      // Act
-      const error = await expectRejected(
-        verifierAt().verify(token, { certificateThumbprint: otherCertificate }),
-        'certificate_mismatch',
-      );
-
-      // Assess
-      expect(error.message).toMatch(/different client certificate/);
-    });
-
-    it('rejects a bearer token that is not bound to any certificate (cnf missing)', async () => {
-      // Prepare
-      const claims = validClaims();
-      delete claims.cnf;
-      const token = forgeEs256(ES256_HEADER, claims);
-
-      // Act / Assess
-      await expectRejected(
-        verifierAt().verify(token, { certificateThumbprint: thumbprint }),
-        'certificate_mismatch',
-      );
-    });
-
-    it('rejects a token when no certificate thumbprint is presented', async () => {
-      // Prepare
-      const { token } = await issue();
-
-      // Act / Assess
-      await expectRejected(verifierAt().verify(token, { certificateThumbprint: '' }), 'certificate_mismatch');
-    });
-
     it.each([
       ['an empty string', ''],
       ['one segment', 'abc'],
@@ -542,13 +571,13 @@ describe('Function: createAccessTokenVerifier', () => {
 
       // Assess
       for (const segment of token.split('.')) expect(error.message).not.toContain(segment);
-      expect(error.message).toMatch(/POST \/v1\/credentials/);
+      expect(error.message).toMatch(P.requestAgain);
     });
 
     it('resolves each key once and caches it, without caching unknown kids', async () => {
       // Prepare
       const resolve = jest.fn(async (kid: string) => (kid === KID ? publicKey : undefined));
-      const verifier = createAccessTokenVerifier({
+      const verifier = createVerifier({
         issuer: ISSUER,
         audience: AUDIENCE,
         keys: resolve,
@@ -569,7 +598,7 @@ describe('Function: createAccessTokenVerifier', () => {
 
     it('refuses the token when the key resolver fails (fail closed)', async () => {
       // Prepare
-      const verifier = createAccessTokenVerifier({
+      const verifier = createVerifier({
         issuer: ISSUER,
         audience: AUDIENCE,
         keys: async () => Promise.reject(new Error('KMS unreachable')),
@@ -589,7 +618,7 @@ describe('Function: createAccessTokenVerifier', () => {
 
       // Act / Assess
       expect(() =>
-        createAccessTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: new Map([[KID, p384]]) }),
+        createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: new Map([[KID, p384]]) }),
       ).toThrow(/not a P-256 public key/);
     });
 
@@ -610,8 +639,102 @@ describe('Function: createAccessTokenVerifier', () => {
   });
 });
 
+describe('Function: createAccessTokenVerifier (device profile binding)', () => {
+  describe('Method: verify', () => {
+    it('rejects a stolen token presented over another client certificate', async () => {
+      // Prepare
+      const { token } = await issue();
+      const otherCertificate = randomBytes(32).toString('base64url');
+
+      // Act
+      const error = await expectRejected(
+        verifierAt().verify(token, { certificateThumbprint: otherCertificate }),
+        'certificate_mismatch',
+      );
+
+      // Assess
+      expect(error.message).toMatch(/different client certificate/);
+    });
+
+    it('rejects a bearer token that is not bound to any certificate (cnf missing)', async () => {
+      // Prepare
+      const claims = deviceClaims();
+      delete claims.cnf;
+      const token = forgeEs256(ES256_HEADER, claims);
+
+      // Act / Assess
+      await expectRejected(
+        verifierAt().verify(token, { certificateThumbprint: thumbprint }),
+        'certificate_mismatch',
+      );
+    });
+
+    it('rejects a token when no certificate thumbprint is presented', async () => {
+      // Prepare
+      const { token } = await issue();
+
+      // Act / Assess
+      await expectRejected(verifierAt().verify(token, { certificateThumbprint: '' }), 'certificate_mismatch');
+    });
+  });
+});
+
+describe('Function: createAccessTokenVerifier (OAuth profile binding)', () => {
+  const oauthVerifier = () =>
+    createAccessTokenVerifier({
+      profile: OAUTH_TOKEN_PROFILE,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: new Map([[KID, publicKey]]),
+      clock: fixedClock(NOW),
+    });
+  const oauthClaims = (overrides: Record<string, unknown> = {}) => {
+    const { cnf: _cnf, ...common } = deviceClaims();
+    return { ...common, client_id: 'mcp-client-1', fam: 'sign-in-1', ...overrides };
+  };
+
+  describe('Method: verify', () => {
+    it('rejects a certificate-bound device token presented at the OAuth entry point', async () => {
+      // Prepare
+      const { token } = await issue();
+
+      // Act / Assess
+      await expectRejected(oauthVerifier().verify(token), 'certificate_mismatch');
+    });
+
+    it.each(['client_id', 'fam'])('rejects an OAuth token missing its "%s" claim', async (claim) => {
+      // Prepare
+      const claims: Record<string, unknown> = oauthClaims();
+      delete claims[claim];
+      const token = forgeEs256(ES256_HEADER, claims);
+
+      // Act / Assess
+      await expectRejected(oauthVerifier().verify(token), 'malformed');
+    });
+
+    it('rejects an OAuth token carrying a cnf claim as well (a forged double binding)', async () => {
+      // Prepare
+      const token = forgeEs256(ES256_HEADER, oauthClaims({ cnf: { 'x5t#S256': thumbprint } }));
+
+      // Act / Assess
+      await expectRejected(oauthVerifier().verify(token), 'certificate_mismatch');
+    });
+
+    it('rejects an OAuth token presented at a device route (no certificate binding)', async () => {
+      // Prepare
+      const token = forgeEs256(ES256_HEADER, oauthClaims());
+
+      // Act / Assess
+      await expectRejected(
+        verifierAt().verify(token, { certificateThumbprint: thumbprint }),
+        'certificate_mismatch',
+      );
+    });
+  });
+});
+
 describe('Function: assertNotRevoked', () => {
-  const claims = validClaims() as unknown as AccessTokenClaims;
+  const claims = deviceClaims() as unknown as AccessTokenClaims;
 
   it('rejects a token whose jti is revoked', async () => {
     // Act / Assess
