@@ -60,6 +60,7 @@ export async function run(): Promise<BenchRow[]> {
       audit: tableName,
       approvals: 'airlock-bench-approvals',
       revocations: 'airlock-bench-revocations',
+      oauth: 'airlock-bench-oauth',
     });
     const store = new DynamoDbAuditStore({ client: DynamoDBDocumentClient.from(client), tableName });
 
@@ -73,6 +74,7 @@ export async function run(): Promise<BenchRow[]> {
       audit: verifyTable,
       approvals: 'airlock-bench-approvals',
       revocations: 'airlock-bench-revocations',
+      oauth: 'airlock-bench-oauth',
     });
     const verifyStore = new DynamoDbAuditStore({
       client: DynamoDBDocumentClient.from(client),

@@ -2,7 +2,7 @@
  * The connector pipeline's own cost, end-to-end throughput against a bare mTLS server, and the kill
  * switch's propagation time, all measured in this run on this machine.
  *
- * - Own overhead: ConnectorProxy.authenticate + call in-process (token verify, kill switch, revocation
+ * - Own overhead: the device authenticator + ConnectorProxy.call in-process, composed as the functions are (token verify, kill switch, revocation
  *   check, scope, parameters, rate limits, Cedar, DLP, audit append with hash chaining, metrics), with
  *   an in-memory upstream and an in-memory conditional audit store: the upstream and the database are
  *   excluded, so the figure is Airlock's own work per request.
@@ -21,24 +21,21 @@ import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
-import type { Connector } from '../lambdas/connectors/connector';
-import { createAccessTokenVerifier, issueAccessToken } from '../lambdas/core/access-token';
-import { ApprovalDesk } from '../lambdas/core/approval-desk';
-import { AuditConflictError, AuditLedger, type AuditStore } from '../lambdas/core/audit-ledger';
+import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
+import { composeConnector } from '../lambdas/composition/compose-connector';
+import { SharedServices } from '../lambdas/composition/shared-services';
+import type { FileStore } from '../lambdas/connectors/file-store';
+import { issueAccessToken } from '../lambdas/core/access-token';
+import { AuditConflictError, type AuditStore } from '../lambdas/core/audit-ledger';
+import type { AuthenticationRequest } from '../lambdas/core/caller';
 import { certificateThumbprint } from '../lambdas/core/certificate-thumbprint';
-import { ConnectorProxy } from '../lambdas/core/connector-proxy';
 import {
-  KillSwitch,
   killSwitchParameterName,
   killSwitchPrefix,
   releasedKillSwitchValue,
 } from '../lambdas/core/kill-switch';
 import { engageKillSwitch, releaseKillSwitch } from '../lambdas/core/kill-switch-operator';
-import { PolicyEngine } from '../lambdas/core/policy-engine';
-import { buildEntities } from '../lambdas/core/policy-entities';
 import { systemClock } from '../lambdas/core/ports';
-import { RateLimiter } from '../lambdas/core/rate-limiter';
-import { UsageMeter } from '../lambdas/core/usage-meter';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { LocalCertificateAuthority } from '../local/local-certificate-authority';
@@ -97,6 +94,54 @@ function memoryAuditStore(): AuditStore {
   };
 }
 
+/** Ports of the own-overhead bench: nothing leaves the process, nothing is slower than memory. */
+function benchPorts(options: {
+  signer: LocalTokenSigner;
+  killSwitchValues: Record<string, string>;
+  fileStore: FileStore;
+}): AirlockPorts {
+  const unused = (port: string) => () => {
+    throw new Error(`the pipeline bench does not use ${port}`);
+  };
+  return {
+    clock: systemClock,
+    tokenSigner: options.signer,
+    tokenVerificationKey: options.signer,
+    digestSigner: options.signer,
+    killSwitchSource: { read: async () => options.killSwitchValues },
+    revocations: {
+      isRevoked: async () => false,
+      revokeToken: async () => undefined,
+      revokePrincipal: async () => undefined,
+    },
+    auditStore: memoryAuditStore(),
+    approvalStore: {
+      create: async () => undefined,
+      get: async () => undefined,
+      listByStatus: async () => [],
+      transition: async () => false,
+    },
+    approvalNotifier: { notify: async () => undefined },
+    metricsSink: new EmfMetricsSink({ emit: () => undefined }),
+    connectorAdapters: {
+      fileStore: () => options.fileStore,
+      secretSource: { getJson: unused('secrets') as never },
+    },
+    get digestStore(): never {
+      return unused('a digest store')();
+    },
+    get oauthStore(): never {
+      return unused('an OAuth store')();
+    },
+    get identityProvider(): never {
+      return unused('an identity provider')();
+    },
+    get fetchClientMetadata(): never {
+      return unused('client metadata')();
+    },
+  };
+}
+
 export async function ownOverhead(): Promise<BenchRow[]> {
   const config = benchConfig();
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -110,51 +155,28 @@ export async function ownOverhead(): Promise<BenchRow[]> {
     killSwitchValues[killSwitchParameterName(prefix, workflow)] = released;
   }
   const receipt = `HOTEL\nGuest: Alice Martin\nE-mail: alice.martin@example.com\nPhone: +44 20 7946 0958\n${'Room 412 GBP 165.00\n'.repeat(30)}`;
-  const upstream: Connector = {
-    name: 'receipts',
-    kind: 'file-store',
-    operations: ['list', 'read'],
-    inputSchema: () => ({ type: 'object', properties: {}, required: [], additionalProperties: false }),
-    parseParameters: (_operation, params) => params as Record<string, string>,
-    describe: (_operation, params) => ({ method: 'READ', path: String((params as { key: string }).key) }),
-    invoke: async (_operation, params) => ({
-      result: { key: (params as { key: string }).key, contentType: 'text/plain', content: receipt },
-      documents: [{ id: (params as { key: string }).key, bytes: receipt }],
-      bytesOut: receipt.length,
-    }),
-  };
-  const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) });
-  const proxy = new ConnectorProxy({
-    config,
-    verifier: createAccessTokenVerifier({
-      issuer: 'https://bench',
-      audience: 'https://bench/v1',
-      keys: async (kid) => (kid === signer.keyId ? signer.getPublicKey() : undefined),
-    }),
-    killSwitch: new KillSwitch({ source: { read: async () => killSwitchValues }, prefix }),
-    revocations: {
-      isRevoked: async () => false,
-      revokeToken: async () => undefined,
-      revokePrincipal: async () => undefined,
-    },
-    connectors: new Map([['receipts', upstream]]),
-    policy,
-    ledger: new AuditLedger({ store: memoryAuditStore(), chainId: 'bench-1', clock: systemClock }),
-    approvals: new ApprovalDesk({
-      store: {
-        create: async () => undefined,
-        get: async () => undefined,
-        listByStatus: async () => [],
-        transition: async () => false,
-      },
-      notifier: { notify: async () => undefined },
+  // The connector pipeline exactly as the functions compose it, over in-memory ports: an in-memory
+  // receipts folder, a conditional in-memory audit store, no revocations, a released kill switch.
+  const services = new SharedServices(
+    {
       config,
-      clock: systemClock,
+      policies: readPolicyFiles(),
+      tokens: { issuer: 'https://bench', audience: 'https://bench/v1' },
+      auditChainIds: ['bench-1'],
+      functionMemoryMb: 1024,
+      killSwitchPrefix: prefix,
+      log: { warn: () => undefined, unexpected: () => undefined },
+    },
+    benchPorts({
+      signer,
+      killSwitchValues,
+      fileStore: {
+        list: async () => [],
+        read: async (key) => ({ key, contentType: 'text/plain', content: Buffer.from(receipt) }),
+      },
     }),
-    rateLimiter: new RateLimiter(systemClock),
-    meter: new UsageMeter(config.prices, new EmfMetricsSink({ emit: () => undefined }), 1024),
-    clock: systemClock,
-  });
+  );
+  const { authenticator, proxy } = composeConnector(services);
   const { token } = await issueAccessToken(signer, {
     issuer: 'https://bench',
     audience: 'https://bench/v1',
@@ -165,8 +187,12 @@ export async function ownOverhead(): Promise<BenchRow[]> {
     certificateThumbprint: certificateThumbprint(device.cert),
     now: new Date(),
   });
+  const request = {
+    headers: { authorization: `Bearer ${token}` },
+    requestContext: { identity: { clientCert: { clientCertPem: device.cert } } },
+  } as unknown as AuthenticationRequest;
   const once = async (i: number) => {
-    const caller = await proxy.authenticate(device.cert, token);
+    const caller = await authenticator.authenticate(request);
     await proxy.call(caller, {
       connector: 'receipts',
       operation: 'read',

@@ -15,7 +15,7 @@ import {
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
+import { APPROVALS_TABLE, AUDIT_TABLE, OAUTH_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
 
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
@@ -228,10 +228,11 @@ export interface AirlockTableNames {
   readonly audit: string;
   readonly approvals: string;
   readonly revocations: string;
+  readonly oauth: string;
 }
 
 /**
- * Creates Airlock's three tables with the key schemas of lib/contracts/tables.ts, when missing, and enables
+ * Creates Airlock's tables with the key schemas of lib/contracts/tables.ts, when missing, and enables
  * TTL where the schema names a TTL attribute. Safe to call on every start.
  */
 export async function ensureTables(client: DynamoDBClient, names: AirlockTableNames): Promise<void> {
@@ -278,6 +279,16 @@ export async function ensureTables(client: DynamoDBClient, names: AirlockTableNa
       KeySchema: [{ AttributeName: REVOCATIONS_TABLE.partitionKey, KeyType: 'HASH' }],
     },
     REVOCATIONS_TABLE.ttlAttribute,
+  );
+  await ensureTable(
+    client,
+    {
+      TableName: names.oauth,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [attribute(OAUTH_TABLE.partitionKey, 'S')],
+      KeySchema: [{ AttributeName: OAUTH_TABLE.partitionKey, KeyType: 'HASH' }],
+    },
+    OAUTH_TABLE.ttlAttribute,
   );
 }
 

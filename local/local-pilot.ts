@@ -11,55 +11,32 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
-import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
-import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
-import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
-import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
-import { FolderFileStore } from '../lambdas/adapters/local/folder-file-store';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
-import { createApprovalsHandler } from '../lambdas/approvals/approvals-handler';
-import { createBrokerHandler } from '../lambdas/broker/broker-handler';
-import { createConnectorHandler } from '../lambdas/connector/connector-handler';
-import { createMcpHandler } from '../lambdas/connector/mcp-endpoint';
-import { createConnectors } from '../lambdas/connectors/connector-registry';
-import { createAccessTokenVerifier } from '../lambdas/core/access-token';
-import type { ApprovalStore } from '../lambdas/core/approval-desk';
-import { ApprovalDesk } from '../lambdas/core/approval-desk';
-import { anchorChains } from '../lambdas/core/audit-anchor';
-import type { AuditStore } from '../lambdas/core/audit-ledger';
-import { AuditLedgerPool, newChainId } from '../lambdas/core/audit-ledger';
-import { ConnectorProxy } from '../lambdas/core/connector-proxy';
-import { CredentialBroker } from '../lambdas/core/credential-broker';
-import { type DependencyName, withDependencyDeadlines } from '../lambdas/core/dependency-deadline';
+import type { AirlockSettings } from '../lambdas/composition/airlock-ports';
+import { composeAnchor } from '../lambdas/composition/compose-anchor';
+import { composeApprovals } from '../lambdas/composition/compose-approvals';
+import { composeBroker } from '../lambdas/composition/compose-broker';
+import { composeConnector } from '../lambdas/composition/compose-connector';
+import { SharedServices } from '../lambdas/composition/shared-services';
+import { newChainId } from '../lambdas/core/audit-ledger';
+import type { DependencyName } from '../lambdas/core/dependency-deadline';
 import {
-  KillSwitch,
   killSwitchParameterName,
   killSwitchPrefix,
   releasedKillSwitchValue,
 } from '../lambdas/core/kill-switch';
-import { PolicyEngine } from '../lambdas/core/policy-engine';
-import { buildEntities } from '../lambdas/core/policy-entities';
-import {
-  type Clock,
-  type KillSwitchParameterSource,
-  type RevocationStore,
-  type SecretSource,
-  systemClock,
-  type TokenSigner,
-} from '../lambdas/core/ports';
-import { RateLimiter } from '../lambdas/core/rate-limiter';
-import { SpendCap } from '../lambdas/core/spend-cap';
-import { UsageMeter } from '../lambdas/core/usage-meter';
+import { type Clock, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
+import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
 import { createLocalDynamoClient, ensureTables, startDynalite } from './dynalite-server';
-import { type LocalApiRoute, startLocalApiServer } from './local-api-server';
+import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
+import { createLocalPorts, type LocalPilotPorts } from './local-ports';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
 import { startOAuthEntryPoint } from './oauth-entry-point';
 import { type SampleErp, startSampleErp } from './sample-erp';
@@ -89,16 +66,6 @@ export interface LocalPilotOptions {
   readonly oauthPort?: number;
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
-}
-
-/** The dependencies of the pilot that can fail: what fault injection and deadlines wrap. */
-export interface LocalPilotPorts {
-  readonly signer: TokenSigner;
-  readonly killSwitchSource: KillSwitchParameterSource;
-  readonly revocations: RevocationStore;
-  readonly auditStore: AuditStore;
-  readonly approvalStore: ApprovalStore;
-  readonly secretSource: SecretSource;
 }
 
 export interface LocalPilot {
@@ -184,131 +151,50 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const killSwitchParameters = new FileKillSwitchParameters(home);
     const prefix = killSwitchPrefix(config.stage);
     await ensureKillSwitchParameters(killSwitchParameters, prefix, config, clock);
-    const built: LocalPilotPorts = {
-      signer: await LocalTokenSigner.loadOrCreate(home),
-      killSwitchSource: killSwitchParameters,
-      revocations: new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
-      auditStore: new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit }),
-      approvalStore: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
-      secretSource: new FileSecretSource(home),
-    };
-    // Deadlines go outside any wrapping, so even an injected hang is bounded by its budget.
-    const ports = withDependencyDeadlines(
-      options.wrapPorts ? options.wrapPorts(built) : built,
-      options.deadlines,
-    );
-    const { signer, auditStore } = ports;
-    const killSwitch = new KillSwitch({
-      source: ports.killSwitchSource,
-      prefix,
-      cacheMs: config.killSwitch.cacheSeconds * 1000,
-      stalenessMs: config.killSwitch.stalenessSeconds * 1000,
-      clock,
-    });
-    // One process serving many requests at once: a few chains, so audit appends run in parallel
-    // (each chain stays strictly sequential; a request's records share one chain).
-    const ledger = new AuditLedgerPool({
-      store: auditStore,
-      chainIds: Array.from({ length: LOCAL_AUDIT_CHAINS }, () => newChainId('local-pilot', randomUUID())),
-      clock,
-    });
-    const policy = PolicyEngine.create({ ...policies, entities: buildEntities(config) });
-
     const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
-    const emf = new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) });
-    const spendCap = new SpendCap(config.workflows, clock);
-    const meter = new UsageMeter(
-      config.prices,
-      {
-        record: (point) => {
-          emf.record(point);
-          spendCap.record(point);
-        },
-      },
-      LOCAL_FUNCTION_MEMORY_MB,
-    );
-
-    const registry = createConnectors(config, {
-      fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
-      secretSource: ports.secretSource,
-      ca: ca.caCertificatePem,
-      clock,
-    });
-    closers.push(() => registry.close());
-    const approvals = new ApprovalDesk({
-      store: ports.approvalStore,
-      notifier: new ConsoleApprovalNotifier({ write: (text) => log(text) }),
-      config,
-      clock,
-    });
-    const proxy = new ConnectorProxy({
-      config,
-      verifier: createAccessTokenVerifier({
-        issuer: LOCAL_ISSUER,
-        audience: LOCAL_AUDIENCE,
-        clockSkewSeconds: config.tokens.clockSkewSeconds,
-        clock,
-        keys: async (kid) => (kid === signer.keyId ? signer.getPublicKey() : undefined),
-      }),
-      killSwitch,
-      revocations: ports.revocations,
-      connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
-      policy,
-      ledger,
-      approvals,
-      rateLimiter: new RateLimiter(clock),
-      meter,
-      spendCap,
-      clock,
-    });
-    const broker = new CredentialBroker({
-      config,
-      signer,
-      policy,
-      killSwitch,
-      ledger,
-      clock,
-      issuer: LOCAL_ISSUER,
-      audience: LOCAL_AUDIENCE,
-      meter,
-    });
 
     const logUnexpected = (message: string, error: unknown) =>
       log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
-    const maxBodyBytes = config.api.maxBodyBytes;
-    const brokerHandler = createBrokerHandler({ broker, killSwitch, maxBodyBytes, logUnexpected });
-    const connectorHandler = createConnectorHandler({
-      proxy,
+    const settings: AirlockSettings = {
       config,
-      ledger,
-      meter,
+      policies,
+      tokens: { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE },
+      // One process serving many requests at once: a few chains, so audit appends run in parallel
+      // (each chain stays strictly sequential; a request's records share one chain).
+      auditChainIds: Array.from({ length: LOCAL_AUDIT_CHAINS }, () =>
+        newChainId('local-pilot', randomUUID()),
+      ),
+      functionMemoryMb: LOCAL_FUNCTION_MEMORY_MB,
+      killSwitchPrefix: prefix,
+      deadlines: options.deadlines,
+      log: { warn: (message, error) => logUnexpected(message, error), unexpected: logUnexpected },
+    };
+    const ports = createLocalPorts({
+      home,
+      config,
+      doc,
+      signer: await LocalTokenSigner.loadOrCreate(home),
+      killSwitchSource: killSwitchParameters,
+      metrics: new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
+      ca: ca.caCertificatePem,
       clock,
-      maxBodyBytes,
-      mcp: createMcpHandler({ proxy, config, logUnexpected }),
-      logUnexpected,
+      notice: (text) => log(text),
+      wrapPorts: options.wrapPorts,
     });
-    const approvalsHandler = createApprovalsHandler({
-      desk: approvals,
-      ledger,
-      config,
-      maxBodyBytes,
-      logUnexpected,
-    });
-    const routes: LocalApiRoute[] = [
-      { method: 'POST', resource: '/v1/credentials', handler: brokerHandler },
-      { method: 'GET', resource: '/v1/health', handler: brokerHandler },
-      { method: 'POST', resource: '/v1/connectors/{connector}/{operation}', handler: connectorHandler },
-      { method: 'POST', resource: '/v1/mcp', handler: connectorHandler },
-      { method: 'POST', resource: '/v1/usage', handler: connectorHandler },
-      { method: 'GET', resource: '/v1/approvals', handler: approvalsHandler },
-      { method: 'GET', resource: '/v1/approvals/{id}', handler: approvalsHandler },
-      { method: 'POST', resource: '/v1/approvals/{id}/decision', handler: approvalsHandler },
-    ];
+    const services = new SharedServices(settings, ports);
+    const connector = composeConnector(services);
+    closers.push(() => connector.close());
+    const handlers: Record<Exclude<RouteFunction, 'oauth'>, LocalApiHandler> = {
+      broker: composeBroker(services).handler,
+      connector: connector.handler,
+      approvals: composeApprovals(services).handler,
+    };
+    const maxBodyBytes = config.api.maxBodyBytes;
     const server = await startLocalApiServer({
       tls: ca.serverTls(),
       port: options.port ?? 8443,
-      routes,
+      routes: MTLS_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] })),
       maxBodyBytes,
       log,
     });
@@ -322,14 +208,14 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
         port: options.oauthPort ?? 8444,
         config,
         oauth: config.oauth,
-        signer,
-        policy,
-        killSwitch,
-        revocations: ports.revocations,
-        ledger,
-        proxy,
+        signer: services.bounded('signer', () => ports.tokenSigner),
+        policy: services.policy,
+        killSwitch: services.killSwitch,
+        revocations: services.bounded('revocations', () => ports.revocations),
+        ledger: services.ledger,
+        proxy: connector.proxy,
         dynamo,
-        secrets: ports.secretSource,
+        secrets: ports.connectorAdapters.secretSource,
         clock,
         log,
       });
@@ -337,9 +223,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       oauthUrl = oauthEntry.url;
     }
 
-    const digests = new FolderDigestStore(home);
-    const anchor = async () =>
-      (await anchorChains({ store: auditStore, digests, signer, clock })).anchored.length;
+    const { anchor } = composeAnchor(services, {
+      info: () => undefined,
+      warn: (message) => log(message),
+    });
     const anchorTimer = setInterval(() => {
       anchor().catch((error) => log(`anchoring failed: ${(error as Error).message}`));
     }, config.audit.anchorEveryMinutes * 60_000);

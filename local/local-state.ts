@@ -21,6 +21,7 @@ export const LOCAL_TABLES = {
   audit: 'airlock-audit',
   approvals: 'airlock-approvals',
   revocations: 'airlock-revocations',
+  oauth: 'airlock-oauth',
 } as const satisfies AirlockTableNames;
 
 /** The file the running pilot announces itself in, below its home. */

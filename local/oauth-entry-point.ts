@@ -26,7 +26,7 @@ import { OAUTH_PATHS } from '../lambdas/core/oauth/oauth-metadata';
 import type { PolicyEngine } from '../lambdas/core/policy-engine';
 import type { Clock, RevocationStore, SecretSource, TokenSigner } from '../lambdas/core/ports';
 import { createClientMetadataFetcher } from '../lambdas/oauth/client-metadata-fetcher';
-import { createOAuthHandler, oauthMcpProxy } from '../lambdas/oauth/oauth-handler';
+import { createOAuthHandler, oauthAuthenticator } from '../lambdas/oauth/oauth-handler';
 import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
 import type { OAuthConfig } from '../lib/config/oauth-schema';
 import type { AirlockConfig } from '../lib/config/schema';
@@ -135,7 +135,8 @@ export async function startOAuthEntryPoint(options: OAuthEntryPointOptions): Pro
   handle = createOAuthHandler({
     server,
     mcp: createMcpHandler({
-      proxy: oauthMcpProxy(server, options.proxy),
+      authenticator: oauthAuthenticator(server),
+      proxy: options.proxy,
       config: options.config,
       logUnexpected,
     }),

@@ -6,15 +6,18 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { ApiHandler } from '../broker/broker-handler';
-import { bearerTokenOf, clientCertificateOf, headerOf, jsonBodyOf, requestIdOf } from '../core/api-request';
+import { headerOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { AuditAppender } from '../core/audit-ledger';
+import type { Authenticator } from '../core/caller';
 import type { ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError } from '../core/errors';
 import type { Clock } from '../core/ports';
 import type { UsageMeter } from '../core/usage-meter';
 
 export interface ConnectorHandlerDeps {
+  /** Proves the caller (the device certificate and its bound token). */
+  readonly authenticator: Authenticator;
   readonly proxy: ConnectorProxy;
   readonly config: AirlockConfig;
   readonly ledger: AuditAppender;
@@ -50,10 +53,8 @@ export function createConnectorHandler(deps: ConnectorHandlerDeps): ApiHandler {
 }
 
 async function connectorCall(deps: ConnectorHandlerDeps, event: APIGatewayProxyEvent, requestId: string) {
-  const certificatePem = clientCertificateOf(event);
-  const token = bearerTokenOf(event);
   const body = jsonBodyOf(event, deps.maxBodyBytes, { allowEmpty: true });
-  const caller = await deps.proxy.authenticate(certificatePem, token);
+  const caller = await deps.authenticator.authenticate(event);
   const { intent, ...params } = body;
   if (intent !== undefined && (typeof intent !== 'string' || intent.length > 1000)) {
     throw new AirlockError('invalid_request', 'intent: expected a string of at most 1000 characters.');
@@ -77,10 +78,8 @@ async function connectorCall(deps: ConnectorHandlerDeps, event: APIGatewayProxyE
 }
 
 async function reportUsage(deps: ConnectorHandlerDeps, event: APIGatewayProxyEvent, requestId: string) {
-  const certificatePem = clientCertificateOf(event);
-  const token = bearerTokenOf(event);
   const body = jsonBodyOf(event, deps.maxBodyBytes);
-  const caller = await deps.proxy.authenticate(certificatePem, token);
+  const caller = await deps.authenticator.authenticate(event);
   const parsed = usageSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -117,7 +116,7 @@ async function reportUsage(deps: ConnectorHandlerDeps, event: APIGatewayProxyEve
     details: { model: usage.model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
   });
   const point = deps.meter.record({
-    runId: caller.claims.jti,
+    runId: caller.tokenId,
     workflow: caller.workflow,
     outcome: 'usage_reported',
     bytesOut: 0,

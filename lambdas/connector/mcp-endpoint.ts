@@ -19,15 +19,18 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { bearerTokenOf, clientCertificateOf, requestIdOf } from '../core/api-request';
+import { requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
-import type { AvailableOperation, Caller, ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
+import type { Authenticator, Caller } from '../core/caller';
+import type { AvailableOperation, ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError, DependencyError } from '../core/errors';
 
 /** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
-export type McpConnectorProxy = Pick<ConnectorProxy, 'authenticate' | 'availableOperations' | 'call'>;
+export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'>;
 
 export interface McpHandlerOptions {
+  /** Proves the caller before any MCP message is read (the device channel's, or the OAuth entry point's). */
+  readonly authenticator: Authenticator;
   readonly proxy: McpConnectorProxy;
   /**
    * A tool result's text longer than this is cut, with a notice saying how much was cut: a model's
@@ -102,7 +105,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
     let caller: Caller;
     try {
-      caller = await options.proxy.authenticate(clientCertificateOf(event), bearerTokenOf(event));
+      caller = await options.authenticator.authenticate(event);
     } catch (error) {
       return refusal(error, requestId, options.logUnexpected);
     }

@@ -1,8 +1,8 @@
 /**
  * The connector proxy: every call an agent makes to an enterprise system goes through here.
  *
- * verify token (bound to the presented certificate) → kill switch (global and workflow, and its
- * revokeIssuedBefore) → revocations → connector and operation known and in the workflow → scope →
+ * The caller arrives proven by its entry point's Authenticator (token, binding, revocation, kill
+ * switch). Then: connector and operation known and in the workflow → scope →
  * parameters → rate limits → Cedar (allow / deny / approval required) → upstream → DLP → audit →
  * metrics. The REST route and the MCP endpoint both call {@link ConnectorProxy.call}: one code path.
  *
@@ -14,26 +14,21 @@ import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
 import type { Connector, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
-import { type AccessTokenClaims, type AccessTokenVerifier, assertNotRevoked } from './access-token';
 import type { ApprovalDesk, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, assertValidAuditEvent } from './audit-record';
+import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
-import { certificateThumbprint } from './certificate-thumbprint';
 import { AirlockError } from './errors';
-import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
 import { redactPii } from './pii-redactor';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
-import type { Clock, RevocationStore } from './ports';
+import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
 import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
 
 export interface ConnectorProxyDeps {
   readonly config: AirlockConfig;
-  readonly verifier: AccessTokenVerifier;
-  readonly killSwitch: KillSwitch;
-  readonly revocations: RevocationStore;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly policy: PolicyEngine;
   readonly ledger: AuditAppender;
@@ -43,14 +38,6 @@ export interface ConnectorProxyDeps {
   /** Daily spend cap per workflow (large-batch throttling). @default - no cap */
   readonly spendCap?: SpendCap;
   readonly clock: Clock;
-}
-
-/** A caller proven by its certificate and its token. */
-export interface Caller {
-  readonly claims: AccessTokenClaims;
-  readonly principal: string;
-  readonly workflow: string;
-  readonly scopes: ReadonlySet<string>;
 }
 
 export interface ConnectorCall {
@@ -81,29 +68,6 @@ const MAX_INTENT_LENGTH = 1000;
 
 export class ConnectorProxy {
   constructor(private readonly deps: ConnectorProxyDeps) {}
-
-  /**
-   * Proves the caller: a valid token bound to the presented certificate, not revoked, kill switch
-   * released for its workflow. Throws 401 / 503 (`kill_switch_engaged`) otherwise.
-   */
-  async authenticate(certificatePem: string, token: string): Promise<Caller> {
-    const thumbprint = certificateThumbprint(certificatePem);
-    const claims = await this.deps.verifier.verify(token, {
-      certificateThumbprint: thumbprint,
-      isRevoked: (t) => this.deps.revocations.isRevoked(t),
-    });
-    // The kill switch is read for the token's own workflow; its revokeIssuedBefore keeps tokens
-    // issued before an incident dead after the switch is released.
-    const killSwitch = await this.deps.killSwitch.check(claims.workflow);
-    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
-    await assertNotRevoked(claims, { revokeIssuedBefore: killSwitch.revokeIssuedBefore });
-    return {
-      claims,
-      principal: claims.sub,
-      workflow: claims.workflow,
-      scopes: new Set(claims.scope.split(' ').filter(Boolean)),
-    };
-  }
 
   /** The operations the caller's scopes, its workflow and the policy allow (approval-gated ones included). */
   availableOperations(caller: Caller): AvailableOperation[] {
@@ -163,7 +127,7 @@ export class ConnectorProxy {
       upstreamCall = connector.describe(call.operation, params);
       const workflow = this.deps.config.workflows[caller.workflow];
       this.deps.rateLimiter.take(
-        `token:${caller.claims.jti}`,
+        `token:${caller.tokenId}`,
         workflow.rateLimits.perTokenPerMinute,
         'this token',
       );
@@ -391,7 +355,7 @@ export class ConnectorProxy {
     upstream: { readonly secretReads: number } = { secretReads: 0 },
   ): void {
     this.deps.meter.record({
-      runId: caller.claims.jti,
+      runId: caller.tokenId,
       workflow: caller.workflow,
       connector: names.connector,
       operation: names.operation,

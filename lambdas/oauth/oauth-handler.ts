@@ -7,8 +7,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { McpHandler } from '../connector/mcp-endpoint';
-import { headerOf, requestIdOf } from '../core/api-request';
+import { bearerTokenOf, headerOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
+import type { Authenticator } from '../core/caller';
 import { DependencyError } from '../core/errors';
 import type {
   ClientCredentials,
@@ -21,8 +22,8 @@ import { bearerChallenge, OAUTH_PATHS } from '../core/oauth/oauth-metadata';
 export interface OAuthHandlerDeps {
   readonly server: OAuthAuthorizationServer;
   /**
-   * The MCP endpoint built with {@link oauthMcpProxy} as its proxy, so it authenticates callers by
-   * OAuth access token instead of by client certificate.
+   * The MCP endpoint built with {@link oauthAuthenticator}, so it authenticates callers by OAuth
+   * access token instead of by client certificate.
    */
   readonly mcp: McpHandler;
   /** @default 16_384 */
@@ -32,31 +33,14 @@ export interface OAuthHandlerDeps {
 
 export type OAuthHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-/**
- * Stands in for the client certificate that `createMcpHandler` reads before it authenticates. The
- * proxy from {@link oauthMcpProxy} never looks at it: identity on this entry point comes only from
- * the OAuth access token. It is set by this handler, never taken from the request.
- */
-const NO_CERTIFICATE = 'oauth-entry-point: identity comes from the OAuth access token';
-
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
 /**
- * An MCP proxy for the OAuth entry point: the connector pipeline's own `availableOperations` and
- * `call`, with callers authenticated by {@link OAuthAuthorizationServer.authenticate}.
+ * The OAuth entry point's authenticator: identity comes only from the OAuth access token (there is
+ * no client certificate on this entry point), checked by {@link OAuthAuthorizationServer.authenticate}.
  */
-export function oauthMcpProxy<P extends { availableOperations: unknown; call: unknown }>(
-  server: OAuthAuthorizationServer,
-  proxy: P,
-): P & {
-  authenticate(certificatePem: string, token: string): ReturnType<OAuthAuthorizationServer['authenticate']>;
-} {
-  return {
-    ...proxy,
-    availableOperations: (proxy.availableOperations as (...a: unknown[]) => unknown).bind(proxy),
-    call: (proxy.call as (...a: unknown[]) => unknown).bind(proxy),
-    authenticate: (_certificatePem: string, token: string) => server.authenticate(token),
-  } as never;
+export function oauthAuthenticator(server: Pick<OAuthAuthorizationServer, 'authenticate'>): Authenticator {
+  return { authenticate: (request) => server.authenticate(bearerTokenOf(request)) };
 }
 
 /** Creates the OAuth entry point's handler. */
@@ -108,14 +92,7 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
 }
 
 async function mcp(deps: OAuthHandlerDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const identity = {
-    ...(event.requestContext?.identity ?? {}),
-    clientCert: { clientCertPem: NO_CERTIFICATE },
-  };
-  const result = await deps.mcp({
-    ...event,
-    requestContext: { ...event.requestContext, identity } as APIGatewayProxyEvent['requestContext'],
-  });
+  const result = await deps.mcp(event);
   if (result.statusCode !== 401) return result;
   // RFC 9728 §5.1: the 401 tells the client where to learn how to get a token.
   const headers = Object.fromEntries(

@@ -18,12 +18,8 @@ import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier'
 import { formatUsd } from '../../lambdas/core/cost-report';
 import { loadConfig } from '../../lib/config/load-config';
 import type { AirlockConfig, Prices } from '../../lib/config/schema';
-import {
-  LOCAL_FUNCTION_MEMORY_MB,
-  type LocalPilot,
-  type LocalPilotPorts,
-  startLocalPilot,
-} from '../../local/local-pilot';
+import { LOCAL_FUNCTION_MEMORY_MB, type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import type { LocalPilotPorts } from '../../local/local-ports';
 import { fakeCliIo } from '../cli/support/fake-cli-io';
 import { type E2eResponse, e2eClientFor } from './e2e-client';
 

@@ -16,7 +16,8 @@ import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier'
 import { type DependencyName, withDependencyDeadlines } from '../../lambdas/core/dependency-deadline';
 import { loadConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { type LocalPilot, type LocalPilotPorts, startLocalPilot } from '../../local/local-pilot';
+import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import type { LocalPilotPorts } from '../../local/local-ports';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../../local/sample-receipts';
 import { type E2eClient, type E2eResponse, e2eClientFor } from './e2e-client';
 import { expectErrorContract } from './support/error-contract';

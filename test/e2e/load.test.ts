@@ -12,7 +12,8 @@ import { FolderDigestStore } from '../../lambdas/adapters/local/folder-digest-st
 import { readLedger, verifyAuditTrail } from '../../lambdas/core/audit-verifier';
 import { loadConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { type LocalPilot, type LocalPilotPorts, startLocalPilot } from '../../local/local-pilot';
+import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import type { LocalPilotPorts } from '../../local/local-ports';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../../local/sample-receipts';
 import { type E2eClient, e2eClientFor } from './e2e-client';
 

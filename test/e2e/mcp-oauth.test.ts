@@ -29,7 +29,6 @@ import { FolderFileStore } from '../../lambdas/adapters/local/folder-file-store'
 import { LocalTokenSigner } from '../../lambdas/adapters/local/local-token-signer';
 import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
 import { createConnectors } from '../../lambdas/connectors/connector-registry';
-import { createAccessTokenVerifier } from '../../lambdas/core/access-token';
 import { ApprovalDesk } from '../../lambdas/core/approval-desk';
 import { AuditLedger, newChainId } from '../../lambdas/core/audit-ledger';
 import { ConnectorProxy } from '../../lambdas/core/connector-proxy';
@@ -294,14 +293,6 @@ describe('Class: OAuthEntryPoint (end to end with the MCP SDK)', () => {
     closers.push(() => registry.close());
     const proxy = new ConnectorProxy({
       config,
-      // The mTLS verifier is never reached on this entry point; it is here because the proxy needs one.
-      verifier: createAccessTokenVerifier({
-        issuer: 'https://localhost',
-        audience: 'https://localhost/v1',
-        keys: new Map(),
-      }),
-      killSwitch: sealed,
-      revocations,
       connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
       policy,
       ledger,

@@ -14,6 +14,7 @@ const names = {
   audit: 'airlock-local-audit',
   approvals: 'airlock-local-approvals',
   revocations: 'airlock-local-revocations',
+  oauth: 'airlock-oauth',
 };
 
 /** True while `pid` runs (an exited process that nobody reaped yet, a zombie, does not count). */

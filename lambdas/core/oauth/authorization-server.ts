@@ -12,7 +12,7 @@ import type { OAuthConfig } from '../../../lib/config/oauth-schema';
 import type { AirlockConfig } from '../../../lib/config/schema';
 import { type AccessTokenClaims, assertNotRevoked, TokenRejectedError } from '../access-token';
 import type { AuditEvent } from '../audit-record';
-import type { Caller } from '../connector-proxy';
+import { type Caller, scopesOf } from '../caller';
 import { workflowScopes } from '../credential-request';
 import { DependencyError } from '../errors';
 import { type KillSwitch, KillSwitchEngagedError } from '../kill-switch';
@@ -361,10 +361,13 @@ export class OAuthAuthorizationServer {
       revokeIssuedBefore: killSwitch.revokeIssuedBefore,
     });
     return {
-      claims: asAirlockClaims,
       principal: claims.sub,
       workflow: claims.workflow,
-      scopes: new Set(claims.scope.split(' ').filter(Boolean)),
+      scopes: scopesOf(claims.scope),
+      tokenId: claims.jti,
+      channel: 'oauth',
+      clientId: claims.client_id,
+      issuedAt: new Date(claims.iat * 1000),
     };
   }
 

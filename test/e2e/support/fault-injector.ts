@@ -10,7 +10,7 @@
  */
 
 import { DependencyError } from '../../../lambdas/core/errors';
-import type { LocalPilotPorts } from '../../../local/local-pilot';
+import type { LocalPilotPorts } from '../../../local/local-ports';
 
 export type PortName = keyof LocalPilotPorts;
 

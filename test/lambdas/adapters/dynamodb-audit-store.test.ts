@@ -21,6 +21,7 @@ const tables = {
   audit: 'airlock-test-audit',
   approvals: 'airlock-test-approvals',
   revocations: 'airlock-test-revocations',
+  oauth: 'airlock-oauth',
 };
 const clock = { now: () => new Date() };
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

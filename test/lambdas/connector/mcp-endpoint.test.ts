@@ -1,10 +1,15 @@
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createMcpHandler, type McpConnectorProxy } from '../../../lambdas/connector/mcp-endpoint';
+import {
+  createMcpHandler,
+  type McpConnectorProxy,
+  type McpHandlerOptions,
+} from '../../../lambdas/connector/mcp-endpoint';
 import { toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
+import { bearerTokenOf, clientCertificateOf } from '../../../lambdas/core/api-request';
+import type { AuthenticationRequest, Authenticator, Caller } from '../../../lambdas/core/caller';
 import type {
   AvailableOperation,
-  Caller,
   ConnectorCall,
   ConnectorOutcome,
 } from '../../../lambdas/core/connector-proxy';
@@ -20,24 +25,28 @@ const CERTIFICATE_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE
  * is offered when the workflow includes it and the token holds `<connector>:<access>`. Calls answer
  * with what the test scripts (or throw it), and are recorded.
  */
-class ScriptedProxy implements McpConnectorProxy {
+class ScriptedProxy implements McpConnectorProxy, Authenticator {
   readonly calls: ConnectorCall[] = [];
   authenticateError?: unknown;
   outcome: ConnectorOutcome | Error = { status: 'completed', result: { ok: true }, redactions: 0 };
 
   constructor(private readonly tokens: Record<string, readonly string[]>) {}
 
-  async authenticate(certificatePem: string, token: string): Promise<Caller> {
+  async authenticate(request: AuthenticationRequest): Promise<Caller> {
     if (this.authenticateError) throw this.authenticateError;
+    const certificatePem = clientCertificateOf(request);
+    const token = bearerTokenOf(request);
     const scopes = this.tokens[token];
     if (!certificatePem || !scopes) {
       throw new AirlockError('unauthenticated', 'The access token is invalid or expired; request a new one.');
     }
     return {
-      claims: { sub: 'alice', workflow: 'expense-summary', scope: scopes.join(' ') } as Caller['claims'],
       principal: 'alice',
       workflow: 'expense-summary',
       scopes: new Set(scopes),
+      tokenId: `jti-${token}`,
+      channel: 'device',
+      issuedAt: new Date('2026-11-02T10:00:00Z'),
     };
   }
 
@@ -60,6 +69,13 @@ class ScriptedProxy implements McpConnectorProxy {
 }
 
 const ALL_SCOPES = ['receipts:read', 'erp:read', 'erp:write'];
+
+/** The MCP endpoint over a scripted proxy that authenticates its own tokens. */
+function scriptedHandler(
+  options: Omit<McpHandlerOptions, 'authenticator' | 'proxy'> & { proxy: ScriptedProxy },
+) {
+  return createMcpHandler({ ...options, authenticator: options.proxy });
+}
 
 function mcpEvent(
   message: unknown,
@@ -118,7 +134,7 @@ describe('Function: createMcpHandler', () => {
     it('answers 401 with WWW-Authenticate: Bearer when no token is sent, without reading the MCP message', async () => {
       // Prepare
       const proxy = new ScriptedProxy({ good: ALL_SCOPES });
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(mcpEvent(rpc('tools/list')));
@@ -134,7 +150,7 @@ describe('Function: createMcpHandler', () => {
 
     it('answers 401 when the proxy refuses the token, and 401 without a client certificate', async () => {
       // Prepare
-      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
 
       // Act
       const badToken = await handler(mcpEvent(rpc('tools/list'), { token: 'forged' }));
@@ -158,7 +174,7 @@ describe('Function: createMcpHandler', () => {
         reason: 'suspected prompt injection',
         revokeIssuedBefore: null,
       } as never);
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
@@ -176,7 +192,7 @@ describe('Function: createMcpHandler', () => {
       const proxy = new ScriptedProxy({ good: ALL_SCOPES });
       proxy.authenticateError = new TypeError('cannot read properties of undefined');
       const logged: string[] = [];
-      const handler = createMcpHandler({ proxy, logUnexpected: (message) => logged.push(message) });
+      const handler = scriptedHandler({ proxy, logUnexpected: (message) => logged.push(message) });
 
       // Act
       const response = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
@@ -189,7 +205,7 @@ describe('Function: createMcpHandler', () => {
 
     it('answers 405 to a GET: the stateless endpoint offers no event stream', async () => {
       // Prepare
-      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
 
       // Act
       const response = await handler(mcpEvent(undefined, { token: 'good', method: 'GET' }));
@@ -203,7 +219,7 @@ describe('Function: createMcpHandler', () => {
   describe('Method: initialize', () => {
     it('introduces Airlock as a tools server and tells the model how approvals work, without a session id', async () => {
       // Prepare
-      const handler = createMcpHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
 
       // Act
       const response = await handler(
@@ -233,7 +249,7 @@ describe('Function: createMcpHandler', () => {
   describe('Method: tools/list', () => {
     it("lists one tool per operation the caller's scopes allow, named <connector>_<operation>", async () => {
       // Prepare
-      const handler = createMcpHandler({
+      const handler = scriptedHandler({
         proxy: new ScriptedProxy({ all: ALL_SCOPES, receipts: ['receipts:read'] }),
       });
 
@@ -255,7 +271,7 @@ describe('Function: createMcpHandler', () => {
 
     it('gives each tool its input schema plus intent and approvalId, and says when a person must approve', async () => {
       // Prepare
-      const handler = createMcpHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
 
       // Act
       const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
@@ -299,7 +315,7 @@ describe('Function: createMcpHandler', () => {
         result: { matches: [{ code: '6100', name: 'Travel' }] },
         redactions: 0,
       };
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(
@@ -333,7 +349,7 @@ describe('Function: createMcpHandler', () => {
       // Prepare
       const proxy = new ScriptedProxy({ all: ALL_SCOPES });
       proxy.outcome = { status: 'completed', result: { content: 'Guest: [REDACTED]' }, redactions: 3 };
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(
@@ -360,7 +376,7 @@ describe('Function: createMcpHandler', () => {
           },
         },
       };
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(callJournal(journalArgs));
@@ -384,7 +400,7 @@ describe('Function: createMcpHandler', () => {
       // Prepare
       const proxy = new ScriptedProxy({ all: ALL_SCOPES });
       proxy.outcome = { status: 'completed', result: { entryId: 'JE-1' }, redactions: 0 };
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       await handler(callJournal({ ...journalArgs, approvalId: ' apr_0123456789abcdef0123456789abcdef ' }));
@@ -404,7 +420,7 @@ describe('Function: createMcpHandler', () => {
           reasons: ['no-weekend-journal-entries'],
         },
       );
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(callJournal(journalArgs));
@@ -424,7 +440,7 @@ describe('Function: createMcpHandler', () => {
       // Prepare
       const proxy = new ScriptedProxy({ all: ALL_SCOPES });
       const logged: string[] = [];
-      const handler = createMcpHandler({ proxy, logUnexpected: (message) => logged.push(message) });
+      const handler = scriptedHandler({ proxy, logUnexpected: (message) => logged.push(message) });
 
       // Act
       proxy.outcome = new DependencyError('audit ledger', 'timeout');
@@ -446,7 +462,7 @@ describe('Function: createMcpHandler', () => {
     it('refuses a malformed intent without calling the proxy', async () => {
       // Prepare
       const proxy = new ScriptedProxy({ all: ALL_SCOPES });
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(callJournal({ ...journalArgs, intent: 42 }));
@@ -462,7 +478,7 @@ describe('Function: createMcpHandler', () => {
       const proxy = new ScriptedProxy({ all: ALL_SCOPES });
       const result = { content: 'x'.repeat(5000) };
       proxy.outcome = { status: 'completed', result, redactions: 0 };
-      const handler = createMcpHandler({ proxy, maxResultChars: 1000 });
+      const handler = scriptedHandler({ proxy, maxResultChars: 1000 });
 
       // Act
       const response = await handler(
@@ -481,7 +497,7 @@ describe('Function: createMcpHandler', () => {
     it('answers an MCP error for a tool it does not offer, naming the tools the caller has', async () => {
       // Prepare
       const proxy = new ScriptedProxy({ receipts: ['receipts:read'] });
-      const handler = createMcpHandler({ proxy });
+      const handler = scriptedHandler({ proxy });
 
       // Act
       const response = await handler(

@@ -1,0 +1,79 @@
+/**
+ * What a deployment target supplies to the composition: the adapters behind core's ports
+ * ({@link AirlockPorts}) and the facts of the place it runs in ({@link AirlockSettings}).
+ *
+ * Lambda supplies AWS SDK adapters (built lazily: a function builds only the ports its composition
+ * reads), the local pilot supplies local adapters over `.airlock/`, tests supply fakes. Nothing else
+ * differs between them: the composition in this folder builds the same object graph from both.
+ */
+import type { AirlockConfig } from '../../lib/config/schema';
+import type { ConnectorDependencies } from '../connectors/connector-registry';
+import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
+import type { DigestStore } from '../core/audit-anchor';
+import type { AuditStore } from '../core/audit-ledger';
+import type { DependencyName } from '../core/dependency-deadline';
+import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
+import type { OAuthStore } from '../core/oauth/oauth-store';
+import type { PolicySources } from '../core/policy-engine';
+import type { Clock, KillSwitchParameterSource, RevocationStore, TokenSigner } from '../core/ports';
+import type { MetricsSink } from '../core/usage-meter';
+
+/**
+ * The adapters behind core's ports. A composition function declares the ports it reads with
+ * `Pick<AirlockPorts, ...>` and reads each of them once, while it builds: what a function's
+ * composition reads is exactly what that function needs (and what the permission proof checks its
+ * role allows).
+ */
+export interface AirlockPorts {
+  readonly clock: Clock;
+  /** Signs access tokens (broker, OAuth server) and gives the public key that verifies them. */
+  readonly tokenSigner: TokenSigner;
+  /** The token key's public half only: what a function that verifies but never issues is given. */
+  readonly tokenVerificationKey: Pick<TokenSigner, 'keyId' | 'getPublicKey'>;
+  readonly killSwitchSource: KillSwitchParameterSource;
+  readonly revocations: RevocationStore;
+  readonly auditStore: AuditStore;
+  readonly approvalStore: ApprovalStore;
+  readonly approvalNotifier: ApprovalNotifier;
+  /** Where usage points go (CloudWatch EMF in AWS, the metrics log locally). */
+  readonly metricsSink: MetricsSink;
+  /** What the connector kinds need to reach their upstreams. */
+  readonly connectorAdapters: ConnectorDependencies;
+  /** Where signed audit digests are stored (S3 Object Lock in AWS, a folder locally). */
+  readonly digestStore: DigestStore;
+  /** Signs audit digests. */
+  readonly digestSigner: TokenSigner;
+  /** State of the OAuth authorization server. */
+  readonly oauthStore: OAuthStore;
+  /** The corporate IdP the OAuth entry point signs users in with. */
+  readonly identityProvider: CorporateIdentityProvider;
+  /** Fetches OAuth Client ID Metadata Documents. */
+  readonly fetchClientMetadata: ClientMetadataFetcher;
+}
+
+/** How the composition reports what it cannot return to a caller. */
+export interface CompositionLog {
+  /** Something degraded but the request went on (a metric or a notice not delivered). */
+  warn(message: string, error?: unknown): void;
+  /** A bug: an error no contract covers (the caller got a generic refusal). */
+  unexpected(message: string, error: unknown): void;
+}
+
+/** The facts of the place Airlock runs in. */
+export interface AirlockSettings {
+  /** The validated pilot config, as this target runs it. */
+  readonly config: AirlockConfig;
+  /** The Cedar schema and policies. */
+  readonly policies: PolicySources;
+  /** `iss` and `aud` of the device channel's access tokens. */
+  readonly tokens: { readonly issuer: string; readonly audience: string };
+  /** The audit chains this process appends to: one per Lambda execution environment, a few locally. */
+  readonly auditChainIds: readonly string[];
+  /** Memory of the function that serves the requests, for the Lambda part of the cost estimate. */
+  readonly functionMemoryMb: number;
+  /** SSM path of the global kill-switch parameter. */
+  readonly killSwitchPrefix: string;
+  /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
+  readonly deadlines?: Partial<Record<DependencyName, number>>;
+  readonly log: CompositionLog;
+}

@@ -1,0 +1,100 @@
+/**
+ * The connector pipeline, and the connector function around it: `POST /v1/connectors/{c}/{o}`,
+ * `POST /v1/mcp` and `POST /v1/usage`, callers proven by their device certificate and a token bound
+ * to it. The OAuth function serves the same pipeline to callers of its own entry point.
+ */
+
+import type { ApiHandler } from '../broker/broker-handler';
+import { createConnectorHandler } from '../connector/connector-handler';
+import { createMcpHandler } from '../connector/mcp-endpoint';
+import { createConnectors } from '../connectors/connector-registry';
+import { createAccessTokenVerifier } from '../core/access-token';
+import { ApprovalDesk } from '../core/approval-desk';
+import { ConnectorProxy } from '../core/connector-proxy';
+import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
+import { RateLimiter } from '../core/rate-limiter';
+import type { SharedServices } from './shared-services';
+
+export interface ConnectorPipeline {
+  readonly proxy: ConnectorProxy;
+  readonly approvals: ApprovalDesk;
+  /** Closes what the connectors keep open (kept-alive upstream connections). */
+  close(): void;
+}
+
+export interface ConnectorComposition extends ConnectorPipeline {
+  readonly authenticator: DeviceTokenAuthenticator;
+  readonly handler: ApiHandler;
+}
+
+/** The connector pipeline: connectors, approvals, rate limits, spend cap, Cedar, audit, metering. */
+export function composeConnectorPipeline(services: SharedServices): ConnectorPipeline {
+  return services.once('connectorPipeline', () => {
+    const { config, ports, settings } = services;
+    const adapters = ports.connectorAdapters;
+    const registry = createConnectors(config, {
+      ...adapters,
+      secretSource: services.bounded('secretSource', () => adapters.secretSource),
+      clock: services.clock,
+    });
+    const approvals = new ApprovalDesk({
+      store: services.bounded('approvalStore', () => ports.approvalStore),
+      notifier: ports.approvalNotifier,
+      config,
+      clock: services.clock,
+      onNotifyError: (error) => settings.log.warn('approval notification failed', error),
+    });
+    const proxy = new ConnectorProxy({
+      config,
+      connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
+      policy: services.policy,
+      ledger: services.ledger,
+      approvals,
+      rateLimiter: new RateLimiter(services.clock),
+      meter: services.meter,
+      spendCap: services.spendCap,
+      clock: services.clock,
+    });
+    return { proxy, approvals, close: () => registry.close() };
+  });
+}
+
+/** The connector function: the pipeline behind the device channel. */
+export function composeConnector(services: SharedServices): ConnectorComposition {
+  const { config, ports, settings } = services;
+  const pipeline = composeConnectorPipeline(services);
+  const verificationKey = services.bounded(
+    'signer',
+    () => ports.tokenVerificationKey as never,
+    'verificationKey',
+  );
+  const authenticator = new DeviceTokenAuthenticator({
+    // Verification needs only the public key, fetched once per environment: never a KMS call per request.
+    verifier: createAccessTokenVerifier({
+      ...settings.tokens,
+      clockSkewSeconds: config.tokens.clockSkewSeconds,
+      clock: services.clock,
+      keys: async (kid) => (kid === verificationKey.keyId ? verificationKey.getPublicKey() : undefined),
+    }),
+    killSwitch: services.killSwitch,
+    revocations: services.bounded('revocations', () => ports.revocations),
+  });
+  const handler = createConnectorHandler({
+    authenticator,
+    proxy: pipeline.proxy,
+    config,
+    ledger: services.ledger,
+    meter: services.meter,
+    clock: services.clock,
+    maxBodyBytes: config.api.maxBodyBytes,
+    mcp: createMcpHandler({
+      authenticator,
+      proxy: pipeline.proxy,
+      config,
+      maxBodyBytes: config.api.maxBodyBytes,
+      logUnexpected: settings.log.unexpected,
+    }),
+    logUnexpected: settings.log.unexpected,
+  });
+  return { ...pipeline, authenticator, handler };
+}

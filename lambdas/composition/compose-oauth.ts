@@ -1,0 +1,53 @@
+/**
+ * The OAuth function: the certificate-less entry point for remote MCP connectors (docs/oauth.md).
+ * Its authorization server signs users in at the corporate IdP and issues OAuth-profile tokens; its
+ * `POST /v1/mcp` serves the same connector pipeline as the connector function, to callers proven by
+ * those tokens.
+ */
+import { createMcpHandler } from '../connector/mcp-endpoint';
+import { OAuthAuthorizationServer } from '../core/oauth/authorization-server';
+import { createOAuthHandler, type OAuthHandler, oauthAuthenticator } from '../oauth/oauth-handler';
+import { composeConnectorPipeline } from './compose-connector';
+import type { SharedServices } from './shared-services';
+
+export interface OAuthComposition {
+  readonly server: OAuthAuthorizationServer;
+  readonly handler: OAuthHandler;
+}
+
+export function composeOAuth(services: SharedServices): OAuthComposition {
+  const { config, ports, settings } = services;
+  const oauth = config.oauth;
+  if (!oauth) {
+    // The stack deploys this function only with the oauth section; without it there is nothing to serve.
+    throw new Error('the config has no oauth section; the OAuth entry point is served only with one');
+  }
+  const pipeline = composeConnectorPipeline(services);
+  const server = new OAuthAuthorizationServer({
+    config,
+    oauth,
+    store: ports.oauthStore,
+    identityProvider: ports.identityProvider,
+    fetchClientMetadata: ports.fetchClientMetadata,
+    signer: services.bounded('signer', () => ports.tokenSigner),
+    policy: services.policy,
+    killSwitch: services.killSwitch,
+    revocations: services.bounded('revocations', () => ports.revocations),
+    ledger: services.ledger,
+    clock: services.clock,
+    clockSkewSeconds: config.tokens.clockSkewSeconds,
+  });
+  const handler = createOAuthHandler({
+    server,
+    mcp: createMcpHandler({
+      authenticator: oauthAuthenticator(server),
+      proxy: pipeline.proxy,
+      config,
+      maxBodyBytes: config.api.maxBodyBytes,
+      logUnexpected: settings.log.unexpected,
+    }),
+    maxBodyBytes: config.api.maxBodyBytes,
+    logUnexpected: settings.log.unexpected,
+  });
+  return { server, handler };
+}

@@ -1,0 +1,116 @@
+/**
+ * The pieces every Airlock function is built from: the kill switch, the audit ledger, the policy
+ * engine, the usage meter with the daily spend cap, and the ports under their dependency deadlines.
+ * Each is built on first use and then shared, so a Lambda function builds only what its composition
+ * reads, and the local pilot, which serves every route in one process, builds each once.
+ */
+import { AuditLedgerPool } from '../core/audit-ledger';
+import {
+  type DependencyName,
+  type DependencyPorts,
+  withDependencyDeadlines,
+} from '../core/dependency-deadline';
+import { KillSwitch } from '../core/kill-switch';
+import { PolicyEngine } from '../core/policy-engine';
+import { buildEntities } from '../core/policy-entities';
+import { SpendCap } from '../core/spend-cap';
+import { UsageMeter } from '../core/usage-meter';
+import type { AirlockPorts, AirlockSettings } from './airlock-ports';
+
+export class SharedServices {
+  private readonly memo = new Map<string, unknown>();
+
+  constructor(
+    public readonly settings: AirlockSettings,
+    /** The raw ports; use {@link SharedServices.bounded} for the ones a deadline covers. */
+    public readonly ports: AirlockPorts,
+  ) {}
+
+  /** The pilot config as this target runs it. */
+  get config() {
+    return this.settings.config;
+  }
+
+  get clock() {
+    return this.once('clock', () => this.ports.clock);
+  }
+
+  /**
+   * A port under its dependency deadline (`settings.deadlines`, else the defaults), built once per
+   * `key` (@default the dependency's name).
+   */
+  bounded<N extends DependencyName>(
+    name: N,
+    port: () => DependencyPorts[N],
+    key: string = name,
+  ): DependencyPorts[N] {
+    return this.once(`bounded:${key}`, () => {
+      const single = { [name]: port() } as unknown as Pick<DependencyPorts, N>;
+      return withDependencyDeadlines(single, this.settings.deadlines)[name];
+    });
+  }
+
+  /** The kill switch, with the config's cache and staleness bound. */
+  get killSwitch(): KillSwitch {
+    return this.once(
+      'killSwitch',
+      () =>
+        new KillSwitch({
+          source: this.bounded('killSwitchSource', () => this.ports.killSwitchSource),
+          prefix: this.settings.killSwitchPrefix,
+          cacheMs: this.config.killSwitch.cacheSeconds * 1000,
+          stalenessMs: this.config.killSwitch.stalenessSeconds * 1000,
+          clock: this.clock,
+        }),
+    );
+  }
+
+  /** The audit chains this process appends to (each chain strictly sequential). */
+  get ledger(): AuditLedgerPool {
+    return this.once(
+      'ledger',
+      () =>
+        new AuditLedgerPool({
+          store: this.bounded('auditStore', () => this.ports.auditStore),
+          chainIds: this.settings.auditChainIds,
+          clock: this.clock,
+        }),
+    );
+  }
+
+  /** The Cedar policies, validated against the schema and preparsed once. */
+  get policy(): PolicyEngine {
+    return this.once('policy', () =>
+      PolicyEngine.create({ ...this.settings.policies, entities: buildEntities(this.config) }),
+    );
+  }
+
+  /** The daily spend cap; counts what the meter records. */
+  get spendCap(): SpendCap {
+    return this.once('spendCap', () => new SpendCap(this.config.workflows, this.clock));
+  }
+
+  /** Prices what requests use and writes it to the metrics sink and the spend cap. */
+  get meter(): UsageMeter {
+    return this.once('meter', () => {
+      const sink = this.ports.metricsSink;
+      const spendCap = this.spendCap;
+      return new UsageMeter(
+        this.config.prices,
+        {
+          record: (point) => {
+            sink.record(point);
+            spendCap.record(point);
+          },
+        },
+        this.settings.functionMemoryMb,
+      );
+    });
+  }
+
+  /** Builds `key` on first use and shares it afterwards (what several functions' compositions share). */
+  once<T>(key: string, build: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, build());
+    return this.memo.get(key) as T;
+  }
+}

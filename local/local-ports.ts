@@ -1,0 +1,116 @@
+/**
+ * Airlock's ports for the local pilot: a P-256 key under AIRLOCK_HOME instead of KMS, kill-switch
+ * parameters as files, the DynamoDB tables in dynalite (the same DynamoDB adapters as in AWS), folders
+ * instead of S3, secret files instead of Secrets Manager, the console instead of SNS, and the metrics
+ * log instead of CloudWatch. The composition in lambdas/composition builds the same graph over them as
+ * over the AWS ports.
+ */
+import { join } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
+import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbOAuthStore } from '../lambdas/adapters/aws/dynamodb-oauth-store';
+import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
+import type { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
+import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
+import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
+import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
+import { FolderFileStore } from '../lambdas/adapters/local/folder-file-store';
+import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
+import type { ApprovalStore } from '../lambdas/core/approval-desk';
+import type { AuditStore } from '../lambdas/core/audit-ledger';
+import type {
+  ClientMetadataFetcher,
+  CorporateIdentityProvider,
+} from '../lambdas/core/oauth/authorization-server';
+import type {
+  Clock,
+  KillSwitchParameterSource,
+  RevocationStore,
+  SecretSource,
+  TokenSigner,
+} from '../lambdas/core/ports';
+import { createClientMetadataFetcher } from '../lambdas/oauth/client-metadata-fetcher';
+import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
+import type { AirlockConfig } from '../lib/config/schema';
+import { LOCAL_TABLES } from './local-state';
+
+/** The local pilot's dependencies that can fail: what fault injection wraps (`wrapPorts`). */
+export interface LocalPilotPorts {
+  readonly signer: TokenSigner;
+  readonly killSwitchSource: KillSwitchParameterSource;
+  readonly revocations: RevocationStore;
+  readonly auditStore: AuditStore;
+  readonly approvalStore: ApprovalStore;
+  readonly secretSource: SecretSource;
+}
+
+export interface LocalPortsOptions {
+  readonly home: string;
+  readonly config: AirlockConfig;
+  readonly doc: DynamoDBDocumentClient;
+  readonly signer: TokenSigner;
+  readonly killSwitchSource: KillSwitchParameterSource;
+  readonly metrics: EmfMetricsSink;
+  /** The local CA (PEM) HTTP connectors trust: the sample ERP's certificate is issued by it. */
+  readonly ca: string;
+  readonly clock: Clock;
+  /** Where approval notices are written. */
+  readonly notice: (text: string) => void;
+  /** Replaces or decorates the failing dependencies (fault-injection tests). */
+  readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
+  /** @default the OIDC relying party for `oauth.identityProvider` */
+  readonly identityProvider?: CorporateIdentityProvider;
+  /** @default https fetch of the document */
+  readonly fetchClientMetadata?: ClientMetadataFetcher;
+}
+
+/** The local pilot's ports. */
+export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
+  const { home, config, doc, clock } = options;
+  const built: LocalPilotPorts = {
+    signer: options.signer,
+    killSwitchSource: options.killSwitchSource,
+    revocations: new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
+    auditStore: new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit }),
+    approvalStore: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
+    secretSource: new FileSecretSource(home),
+  };
+  const failing = options.wrapPorts ? options.wrapPorts(built) : built;
+  let identityProvider = options.identityProvider;
+  let fetchClientMetadata = options.fetchClientMetadata;
+  return {
+    clock,
+    tokenSigner: failing.signer,
+    tokenVerificationKey: failing.signer,
+    digestSigner: failing.signer,
+    killSwitchSource: failing.killSwitchSource,
+    revocations: failing.revocations,
+    auditStore: failing.auditStore,
+    approvalStore: failing.approvalStore,
+    approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
+    metricsSink: options.metrics,
+    connectorAdapters: {
+      fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
+      secretSource: failing.secretSource,
+      ca: options.ca,
+      clock,
+    },
+    digestStore: new FolderDigestStore(home),
+    oauthStore: new DynamoDbOAuthStore({ client: doc, tableName: LOCAL_TABLES.oauth, clock }),
+    get identityProvider() {
+      const oauth = config.oauth;
+      if (!oauth)
+        throw new Error('the config has no oauth section; there is no identity provider to sign in with');
+      identityProvider ??= createOidcIdentityProvider({
+        config: oauth.identityProvider,
+        secrets: failing.secretSource,
+      });
+      return identityProvider;
+    },
+    get fetchClientMetadata() {
+      fetchClientMetadata ??= createClientMetadataFetcher();
+      return fetchClientMetadata;
+    },
+  };
+}
