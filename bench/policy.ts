@@ -5,8 +5,9 @@
 
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import { redactPii } from '../lambdas/core/pii-redactor';
-import { PolicyEngine, type PolicyRequest } from '../lambdas/core/policy-engine';
+import { PolicyEngine } from '../lambdas/core/policy-engine';
 import { buildEntities } from '../lambdas/core/policy-entities';
+import type { PolicyRequest } from '../lambdas/core/policy-request';
 import { loadConfig } from '../lib/config/load-config';
 import type { BenchRow } from './bench-row';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PolicyValidationError } from '../lambdas/core/policy-engine';
+import { PolicyValidationError } from '../lambdas/core/policy-validation-error';
 import { ConfigError } from '../lib/config/load-config';
 import { CertificateAuthorityError, LocalCertificateAuthority } from '../local/local-certificate-authority';
 import { type LocalPilot, startLocalPilot } from '../local/local-pilot';

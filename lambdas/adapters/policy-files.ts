@@ -4,7 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type PolicySources, PolicyValidationError } from '../core/policy-engine';
+import type { PolicySources } from '../core/policy-validation';
+import { PolicyValidationError } from '../core/policy-validation-error';
 
 /** The policies shipped with the kit, relative to the working directory (the repository root). */
 export const DEFAULT_POLICY_DIRECTORY = 'policies';

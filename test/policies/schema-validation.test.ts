@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
-import { PolicyEngine, type PolicySources, PolicyValidationError } from '../../lambdas/core/policy-engine';
+import { PolicyEngine } from '../../lambdas/core/policy-engine';
+import type { PolicySources } from '../../lambdas/core/policy-validation';
+import { PolicyValidationError } from '../../lambdas/core/policy-validation-error';
 
 const shipped = readPolicyFiles();
 

@@ -1,0 +1,21 @@
+/**
+ * What `airlock bridge` runs with, once the command line is resolved. Its own file because the
+ * command produces it and the server, the token source and the upstream client each read part of
+ * it: none of them depends on another for it.
+ */
+
+/** Everything the bridge runs with, resolved from the command line, the environment and the config. */
+export interface BridgeOptions {
+  readonly workflow: string;
+  /** Airlock's base URL, e.g. `https://127.0.0.1:8443` or `https://airlock.example.com`. */
+  readonly server: string;
+  /** Device certificate and key (PEM text), and the server's CA (PEM text; none = Node's trusted roots). */
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  readonly scopes: readonly string[];
+  readonly durationMinutes: number;
+}
+
+/** The bridge's version, announced to the desktop (as an MCP server) and to Airlock (as an MCP client). */
+export const BRIDGE_VERSION = '1.0.0';

@@ -1,0 +1,120 @@
+/**
+ * The server side of the bridge: the stdio MCP server a desktop assistant starts as a local command.
+ * It answers `tools/list` and `tools/call` by relaying them to Airlock through {@link UpstreamMcp},
+ * keeps serving through refusals, and reports on stderr. The desktop never sees the certificate's key
+ * or the token.
+ *
+ * stdout is the MCP channel and nothing else; everything meant for a person goes to stderr, in words
+ * that say what to do, and never a token or a key.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import { createMtlsFetch } from '../../local/mtls-fetch';
+import { describeBridgeFailure } from './bridge-error';
+import { BRIDGE_VERSION, type BridgeOptions } from './bridge-options';
+import { BridgeTokenSource } from './bridge-token-source';
+import { createAuthorizedFetch, UpstreamMcp } from './upstream-mcp';
+
+export interface BridgeStreams {
+  readonly stdin: Readable;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Runs the bridge until the desktop closes stdin. Refusals (no token for this principal, kill switch,
+ * server down) do not stop it: it keeps serving MCP with no tools or with error results, says why on
+ * stderr, and tries again on the next request, so it recovers by itself once the cause is gone.
+ */
+export async function runBridge(options: BridgeOptions, streams: BridgeStreams): Promise<void> {
+  // Loaded here, not at the top: every other `airlock` command would otherwise pay for the MCP SDK.
+  const { Server } = await import('@modelcontextprotocol/sdk/server/index.js');
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { CallToolRequestSchema, ListToolsRequestSchema, McpError } = await import(
+    '@modelcontextprotocol/sdk/types.js'
+  );
+  const report = createReporter(streams.stderr);
+  const fetch = createMtlsFetch({
+    cert: options.cert,
+    key: options.key,
+    ...(options.ca ? { ca: options.ca } : {}),
+  });
+  const tokens = new BridgeTokenSource(fetch, options);
+  const upstream = new UpstreamMcp(`${options.server}/v1/mcp`, createAuthorizedFetch(fetch, tokens));
+
+  const server = new Server(
+    { name: 'airlock', version: BRIDGE_VERSION },
+    {
+      capabilities: { tools: { listChanged: false } },
+      instructions: `Airlock tools for workflow "${options.workflow}". Every call is checked by policy and recorded; some calls wait for a person's approval (the result says who, and how to re-send with approvalId).`,
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, async (request): Promise<ListToolsResult> => {
+    try {
+      const client = await upstream.client();
+      return await client.listTools(request.params);
+    } catch (error) {
+      if (error instanceof McpError) throw error;
+      report('no tools available', describeBridgeFailure(error, options.server));
+      return { tools: [] };
+    }
+  });
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    try {
+      const client = await upstream.client();
+      return (await client.callTool({
+        name: request.params.name,
+        arguments: request.params.arguments,
+      })) as CallToolResult;
+    } catch (error) {
+      if (error instanceof McpError) throw error;
+      const message = describeBridgeFailure(error, options.server);
+      report(`${request.params.name} failed`, message);
+      return {
+        content: [{ type: 'text', text: `Airlock could not run ${request.params.name}: ${message}` }],
+        isError: true,
+      };
+    }
+  });
+
+  // The SDK types stdout as a stream.Writable; it only calls write() and waits for 'drain'.
+  const stdio = new StdioServerTransport(streams.stdin, streams.stdout as Writable);
+  const closed = new Promise<void>((done) => {
+    stdio.onclose = done;
+    streams.stdin.once('end', done);
+    streams.stdin.once('close', done);
+  });
+  await server.connect(stdio);
+  report(
+    `serving workflow "${options.workflow}" from ${options.server} (scopes: ${options.scopes.join(', ') || 'none'}).`,
+  );
+
+  // Ask for a token and the tool list right away, so a refusal shows up when the desktop starts the
+  // bridge rather than at the first question.
+  void upstream
+    .client()
+    .then((client) => client.listTools())
+    .then(({ tools }) =>
+      report(`${tools.length} tools available: ${tools.map((t) => t.name).join(', ') || 'none'}.`),
+    )
+    .catch((error) => report('no tools available', describeBridgeFailure(error, options.server)));
+
+  await closed;
+  await upstream.close();
+  await server.close().catch(() => undefined);
+  fetch.close();
+}
+
+/**
+ * Writes a line to stderr. A failure whose cause was just reported is not repeated (request ids
+ * aside), so a desktop that retries does not flood its log with the same explanation.
+ */
+function createReporter(stderr: NodeJS.WritableStream): (message: string, cause?: string) => void {
+  let lastCause: string | undefined;
+  return (message, cause) => {
+    const key = cause?.replace(/ \(request [^)]*\)/g, '');
+    if (key !== undefined && key === lastCause) return;
+    lastCause = key;
+    stderr.write(`airlock bridge: ${message}${cause === undefined ? '' : `: ${cause}`}\n`);
+  };
+}

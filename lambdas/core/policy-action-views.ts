@@ -1,0 +1,232 @@
+/**
+ * What Cedar is handed per action: for each action of the schema, only the policies whose scope can
+ * match it, preparsed once as their own set, and the entities with only the attributes those policies
+ * read. Apart from the decisions because it is an optimisation with its own proof obligation (the
+ * answer must be the one the whole set gives over every entity, see the engine's tests), and apart
+ * from the validation because it reads what a valid policy refers to, not whether it is valid.
+ */
+import {
+  type EntityJson,
+  preparsePolicySet,
+  schemaToJson,
+  type TypeAndId,
+} from '@cedar-policy/cedar-wasm/nodejs';
+import { CEDAR_TYPES, indexEntities, type PolicyEntities, pruneEntities } from './policy-entities';
+import type { ValidatedPolicy } from './policy-validation';
+import { describeCedarError, PolicyValidationError } from './policy-validation-error';
+
+/** A policy's action scope: any action, exactly one, or `in` a list (which, with action groups, reaches their members). */
+type ActionScope =
+  | { readonly kind: 'any' }
+  | { readonly kind: 'eq'; readonly id: string }
+  | { readonly kind: 'in'; readonly ids: readonly string[] };
+
+/** A policy with what it refers to, read once from its JSON form. */
+interface PolicyReach {
+  readonly policy: ValidatedPolicy;
+  /**
+   * Every attribute name the policy reads (`x.attr`, `x has a.b`), on any entity or record; `undefined`
+   * when a read could not be understood, so that nothing is left out of its decisions.
+   */
+  readonly attributes: readonly string[] | undefined;
+  /** The entities the policy names literally (`Airlock::Connector::"erp"`), which its decisions need. */
+  readonly entityLiterals: readonly TypeAndId[];
+  /** What the policy's scope says of the action. */
+  readonly actionScope: ActionScope;
+}
+
+/**
+ * The action scope of a policy's JSON form. Anything this does not recognise counts as `any`, which
+ * only ever keeps a policy in more decisions than it applies to.
+ */
+function actionScopeOf(scope: unknown): ActionScope {
+  const { op, entity, entities } = (scope ?? {}) as {
+    op?: unknown;
+    entity?: { type?: unknown; id?: unknown };
+    entities?: Array<{ type?: unknown; id?: unknown }>;
+  };
+  const isAction = (uid: { type?: unknown; id?: unknown } | undefined): uid is { type: string; id: string } =>
+    typeof uid?.id === 'string' && uid.type === CEDAR_TYPES.action;
+  if (op === '==' && isAction(entity)) return { kind: 'eq', id: entity.id };
+  if (op === 'in') {
+    const listed = entities ?? (entity ? [entity] : []);
+    if (listed.length > 0 && listed.every(isAction)) return { kind: 'in', ids: listed.map((uid) => uid.id) };
+  }
+  return { kind: 'any' };
+}
+
+/**
+ * What a policy's JSON form refers to: the attribute names it reads (the `attr` of every `.` and `has`
+ * node; a dotted `has a.b` lists every step) and the entities it names literally. Cedar has no computed
+ * attribute names, so an attribute named by no policy cannot change a decision. A read of a shape this
+ * does not know makes `attributes` undefined: then nothing is pruned.
+ */
+function policyReferences(policy: unknown): {
+  attributes: string[] | undefined;
+  entityLiterals: TypeAndId[];
+} {
+  const attributes = new Set<string>();
+  const literals = new Map<string, TypeAndId>();
+  let understood = true;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === '.' || key === 'has') && value !== null && typeof value === 'object') {
+        const { attr } = value as { attr?: unknown };
+        const names = Array.isArray(attr) ? attr : [attr];
+        if (names.length > 0 && names.every((name) => typeof name === 'string')) {
+          for (const name of names) attributes.add(name);
+        } else {
+          understood = false;
+        }
+      }
+      if (key === '__entity' && value !== null && typeof value === 'object') {
+        const { type, id } = value as { type?: unknown; id?: unknown };
+        if (typeof type === 'string' && typeof id === 'string') literals.set(`${type}::${id}`, { type, id });
+      }
+      visit(value);
+    }
+  };
+  visit(policy);
+  return { attributes: understood ? [...attributes] : undefined, entityLiterals: [...literals.values()] };
+}
+
+function reachOf(policy: ValidatedPolicy): PolicyReach {
+  return { policy, ...policyReferences(policy.json), actionScope: actionScopeOf(policy.json.action) };
+}
+
+/**
+ * What the decisions of one action are asked with: only the policies whose scope can match the action,
+ * and the entities with only the attributes those policies read. A policy whose action scope does not
+ * match is never satisfied and never errors (Cedar checks the scope before any condition), and an
+ * attribute no applicable policy names cannot change the answer: the decision is the one the whole set
+ * would give, for less of Cedar's per-call parsing (each attribute value costs ~10–35 µs in the wasm).
+ */
+export interface ActionView {
+  readonly policySetId: string;
+  /** `undefined`: some policy's reads were not understood, so every attribute is handed over. */
+  readonly readAttributes: ReadonlySet<string> | undefined;
+  readonly entities: PolicyEntities;
+  /** Entities the view's policies name literally: handed over with every decision (with what they reach). */
+  readonly entityLiterals: readonly TypeAndId[];
+}
+
+function actionView(
+  policySetId: string,
+  policies: readonly PolicyReach[],
+  entities: PolicyEntities,
+): ActionView {
+  const answer = preparsePolicySet(policySetId, {
+    staticPolicies: Object.fromEntries(policies.map((p) => [p.policy.id, p.policy.text])),
+  });
+  if (answer.type === 'failure') {
+    throw new PolicyValidationError(
+      answer.errors.map((e) => ({ fileName: 'policies', message: describeCedarError(e) })),
+    );
+  }
+  const readAttributes = policies.every((p) => p.attributes !== undefined)
+    ? new Set(policies.flatMap((p) => p.attributes ?? []))
+    : undefined;
+  return {
+    policySetId,
+    readAttributes,
+    entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
+    entityLiterals: policies.flatMap((p) => p.entityLiterals),
+  };
+}
+
+/** The actions the schema declares, and whether any of them is a member of another (an action group). */
+interface SchemaActions {
+  readonly names: readonly string[];
+  readonly grouped: boolean;
+  /**
+   * The actions that are members of groups, as entities with their groups as parents: Cedar is given no
+   * schema per request, so `action in <group>` holds only with these in the entities.
+   */
+  readonly entities: readonly EntityJson[];
+}
+
+function schemaActionsOf(schemaText: string): SchemaActions {
+  const answer = schemaToJson(schemaText);
+  if (answer.type === 'failure') return { names: [], grouped: true, entities: [] };
+  const names: string[] = [];
+  const entities: EntityJson[] = [];
+  let grouped = false;
+  const ours = CEDAR_TYPES.action.slice(0, -'::Action'.length);
+  for (const [namespaceName, namespace] of Object.entries(answer.json)) {
+    for (const [name, action] of Object.entries(namespace.actions ?? {})) {
+      if (namespaceName === ours) names.push(name);
+      const memberOf = action.memberOf ?? [];
+      if (memberOf.length === 0) continue;
+      grouped = true;
+      entities.push({
+        uid: { type: `${namespaceName}::Action`, id: name },
+        attrs: {},
+        parents: memberOf.map((group) => ({
+          type: group.type?.includes('::') ? group.type : `${namespaceName}::Action`,
+          id: group.id,
+        })),
+      });
+    }
+  }
+  return { names, grouped, entities };
+}
+
+/** Whether a policy with this action scope can apply to `action`; with action groups, `in` always may. */
+function appliesTo(scope: ActionScope, action: string, grouped: boolean): boolean {
+  if (scope.kind === 'any') return true;
+  if (scope.kind === 'eq') return scope.id === action;
+  return grouped || scope.ids.includes(action);
+}
+
+/** One {@link ActionView} per action of the schema, and one over every policy for any other action. */
+export class PolicyActionViews {
+  /** What a decision of each action of the schema is asked with. */
+  private readonly views: ReadonlyMap<string, ActionView>;
+  /** Every policy, every attribute policies read: for an action the schema does not declare. */
+  private readonly fallbackView: ActionView;
+
+  /**
+   * Preparses one policy set per action, named `<setPrefix>-<action>` (and `<setPrefix>-all`): the
+   * wasm module caches preparsed sets by name per process, so the prefix must be unique to the engine.
+   * @throws PolicyValidationError when Cedar refuses a set.
+   */
+  constructor(
+    setPrefix: string,
+    policies: readonly ValidatedPolicy[],
+    entities: PolicyEntities,
+    schemaText: string,
+  ) {
+    const schemaActions = schemaActionsOf(schemaText);
+    const reaches = policies.map(reachOf);
+    const withActions: PolicyEntities =
+      schemaActions.entities.length === 0
+        ? entities
+        : {
+            ...entities,
+            entities: [...entities.entities, ...schemaActions.entities],
+            index: indexEntities([...entities.entities, ...schemaActions.entities]),
+          };
+    this.fallbackView = actionView(`${setPrefix}-all`, reaches, withActions);
+    this.views = new Map(
+      schemaActions.names.map((action) => {
+        const applicable = reaches.filter((p) => appliesTo(p.actionScope, action, schemaActions.grouped));
+        return [action, actionView(`${setPrefix}-${action}`, applicable, withActions)];
+      }),
+    );
+  }
+
+  /** The actions the schema declares, in its order. */
+  get actions(): readonly string[] {
+    return [...this.views.keys()];
+  }
+
+  /** The view a decision of `action` is asked with. */
+  of(action: string): ActionView {
+    return this.views.get(action) ?? this.fallbackView;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * What the policy engine is asked: who does what to which resource, for which workflow, in what
+ * circumstances, and the check that a request has that shape. Apart from the engine because callers
+ * build requests without needing Cedar, and because Cedar is handed requests without a schema: this
+ * check is what stands in for the schema's request validation.
+ */
+import type { Classification, ConnectorResource } from './policy-entities';
+
+export const POLICY_ACTIONS = ['RequestCredential', 'List', 'Read', 'Write', 'Export'] as const;
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+export const APPROVAL_STATES = ['none', 'pending', 'approved', 'rejected'] as const;
+/** State of the human approval bound to the request (`none` when there is none). */
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+const CLASSIFICATIONS: readonly Classification[] = ['public', 'internal', 'confidential', 'pii'];
+
+export type PolicyResource =
+  | { readonly kind: 'workflow'; readonly id: string }
+  | ({ readonly kind: 'resource' } & ConnectorResource);
+
+/** What is asked: who does what to which resource, for which workflow, in what circumstances. */
+export interface PolicyRequest {
+  /** Principal name (the client certificate's CN). */
+  readonly principal: string;
+  readonly action: PolicyAction;
+  readonly resource: PolicyResource;
+  readonly workflow: string;
+  readonly context: {
+    readonly approval: ApprovalState;
+    /** Integer amount in cents (a write's amount). */
+    readonly amountCents?: number;
+    /** Output format of an export, e.g. `csv` (compared case-insensitively). */
+    readonly format?: string;
+    /** Host the request would reach (compared case-insensitively). */
+    readonly destinationHost?: string;
+    readonly durationMinutes?: number;
+    /** Scopes requested (credentials) or carried by the token (connector calls). @default [] */
+    readonly scope?: readonly string[];
+  };
+}
+
+/**
+ * What is wrong with a request that may not have the type it claims (it can come from untyped code).
+ * @returns the problem in words, or `undefined` when the request is well-formed.
+ */
+export function invalidRequest(request: PolicyRequest): string | undefined {
+  if (request === null || typeof request !== 'object') return 'the request must be an object';
+  if (typeof request.principal !== 'string' || request.principal === '') return 'principal must be a name';
+  if (!POLICY_ACTIONS.includes(request.action)) {
+    return `action must be one of ${POLICY_ACTIONS.join(', ')} (got ${JSON.stringify(request.action)})`;
+  }
+  if (typeof request.workflow !== 'string' || request.workflow === '') return 'workflow must be a name';
+  const resource = request.resource;
+  // The schema's appliesTo: RequestCredential is on a workflow, every data action on a resource.
+  const expectedKind = request.action === 'RequestCredential' ? 'workflow' : 'resource';
+  if (resource?.kind !== undefined && resource.kind !== expectedKind) {
+    return `${request.action} applies to a ${expectedKind}, not a ${resource.kind}`;
+  }
+  if (resource?.kind === 'workflow') {
+    if (resource.id !== request.workflow) return 'a workflow resource must be the request workflow';
+  } else if (resource?.kind === 'resource') {
+    if (typeof resource.connector !== 'string' || typeof resource.id !== 'string' || resource.id === '') {
+      return 'a connector resource needs a connector and an id';
+    }
+    if (!CLASSIFICATIONS.includes(resource.classification)) {
+      return `classification must be one of ${CLASSIFICATIONS.join(', ')}`;
+    }
+  } else {
+    return 'resource.kind must be "workflow" or "resource"';
+  }
+  const context = request.context;
+  if (context === null || typeof context !== 'object') return 'context must be an object';
+  if (!APPROVAL_STATES.includes(context.approval)) {
+    return `context.approval must be one of ${APPROVAL_STATES.join(', ')}`;
+  }
+  for (const key of ['amountCents', 'durationMinutes'] as const) {
+    const value = context[key];
+    if (value !== undefined && !Number.isSafeInteger(value)) return `context.${key} must be an integer`;
+  }
+  for (const key of ['format', 'destinationHost'] as const) {
+    const value = context[key];
+    if (value !== undefined && typeof value !== 'string') return `context.${key} must be a string`;
+  }
+  if (
+    context.scope !== undefined &&
+    !(Array.isArray(context.scope) && context.scope.every((s) => typeof s === 'string'))
+  ) {
+    return 'context.scope must be a list of strings';
+  }
+  return undefined;
+}
