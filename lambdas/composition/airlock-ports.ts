@@ -14,7 +14,7 @@ import type { AuditStore } from '../core/audit-ledger';
 import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { OAuthStore } from '../core/oauth/oauth-store';
-import type { PolicySources } from '../core/policy-engine';
+import type { PolicySources } from '../core/policy-validation';
 import type { Clock, KillSwitchParameterSource, RevocationStore, TokenSigner } from '../core/ports';
 import type { MetricsSink } from '../core/usage-meter';
 
