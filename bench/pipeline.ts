@@ -24,7 +24,7 @@ import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import { composeConnector } from '../lambdas/composition/compose-connector';
 import { SharedServices } from '../lambdas/composition/shared-services';
-import type { FileStore } from '../lambdas/connectors/file-store';
+import type { FileStore } from '../lambdas/connectors/file-store/file-store';
 import { issueAccessToken } from '../lambdas/core/access-token';
 import { AuditConflictError, type AuditStore } from '../lambdas/core/audit-ledger';
 import type { AuthenticationRequest } from '../lambdas/core/caller';
@@ -124,7 +124,8 @@ function benchPorts(options: {
     approvalNotifier: { notify: async () => undefined },
     metricsSink: new EmfMetricsSink({ emit: () => undefined }),
     connectorAdapters: {
-      fileStore: () => options.fileStore,
+      // The receipts connector reads the in-memory folder; the ERP is never called.
+      adaptersFor: (kind) => (kind.kind === 'file-store' ? options.fileStore : undefined),
       secretSource: { getJson: unused('secrets') as never },
     },
     get digestStore(): never {

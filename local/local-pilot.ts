@@ -22,6 +22,8 @@ import { composeApprovals } from '../lambdas/composition/compose-approvals';
 import { composeBroker } from '../lambdas/composition/compose-broker';
 import { composeConnector } from '../lambdas/composition/compose-connector';
 import { SharedServices } from '../lambdas/composition/shared-services';
+import type { LocalUpstreams } from '../lambdas/connectors/connector-kind';
+import { connectorKindOf } from '../lambdas/connectors/connector-kinds';
 import { newChainId } from '../lambdas/core/audit-ledger';
 import type { DependencyName } from '../lambdas/core/dependency-deadline';
 import {
@@ -137,10 +139,12 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const erpClient = await ensureSampleErpSecrets(home, baseConfig);
     const sampleErp = await startSampleErp({ tls: ca.serverTls(), port: 0, ...erpClient });
     closers.push(() => sampleErp.close());
-    const config = localizeConfig(baseConfig, sampleErp.url);
-    for (const connector of Object.values(config.connectors)) {
-      if (connector.kind === 'file-store') await seedSampleReceipts(join(home, connector.local.folder));
-    }
+    const config = await prepareLocalConnectors(baseConfig, home, {
+      sampleErpUrl: sampleErp.url,
+      seedDocuments: async (folder) => {
+        await seedSampleReceipts(folder);
+      },
+    });
 
     const dynalite = await dynaliteStarting;
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
@@ -268,17 +272,22 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
 }
 
 /**
- * The config as the local pilot runs it: HTTP connectors point at the local sample ERP on loopback
- * (and may reach only it), so the seed's workflow runs end to end without any real system.
+ * The config as the local pilot runs it: each connector prepared by its kind (sample documents seeded,
+ * HTTP connectors pointed at the local sample ERP on loopback and allowed only it), so the seed's
+ * workflow runs end to end without any real system.
  */
-export function localizeConfig(config: AirlockConfig, sampleErpUrl: string): AirlockConfig {
+export async function prepareLocalConnectors(
+  config: AirlockConfig,
+  home: string,
+  upstreams: LocalUpstreams,
+): Promise<AirlockConfig> {
   // Keep the config's prototype-less maps: requests name connectors, and `__proto__` must name none.
   const connectors: AirlockConfig['connectors'] = Object.create(null);
   for (const [name, connector] of Object.entries(config.connectors)) {
-    connectors[name] =
-      connector.kind === 'http-api'
-        ? { ...connector, baseUrl: sampleErpUrl, allowedHosts: [new URL(sampleErpUrl).hostname] }
-        : connector;
+    const kind = connectorKindOf(connector.kind);
+    connectors[name] = kind.local.prepare
+      ? await kind.local.prepare({ name, config: connector, home }, upstreams)
+      : connector;
   }
   return { ...config, connectors };
 }

@@ -5,7 +5,6 @@
  * log instead of CloudWatch. The composition in lambdas/composition builds the same graph over them as
  * over the AWS ports.
  */
-import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
@@ -15,7 +14,6 @@ import type { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
 import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
 import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
-import { FolderFileStore } from '../lambdas/adapters/local/folder-file-store';
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import type { ApprovalStore } from '../lambdas/core/approval-desk';
 import type { AuditStore } from '../lambdas/core/audit-ledger';
@@ -91,7 +89,8 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
     metricsSink: options.metrics,
     connectorAdapters: {
-      fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
+      adaptersFor: (kind, name, connectorConfig) =>
+        kind.local.adapters({ name, config: connectorConfig, home }),
       secretSource: failing.secretSource,
       ca: options.ca,
       clock,

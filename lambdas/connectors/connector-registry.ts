@@ -2,24 +2,24 @@
  * The configured connectors by name. Handlers build one registry at module scope (AWS: S3 file
  * stores and Secrets Manager; local pilot: folders and secret files) and look connectors up per call.
  */
-import type { AirlockConfig, FileStoreConnectorConfig } from '../../lib/config/schema';
+import type { AirlockConfig, ConnectorConfig } from '../../lib/config/schema';
 import { AirlockError } from '../core/errors';
-import type { Clock, SecretSource } from '../core/ports';
+import { type Clock, type SecretSource, systemClock } from '../core/ports';
 import type { Connector } from './connector';
-import type { FileStore } from './file-store';
-import { FileStoreConnector } from './file-store-connector';
-import { HttpApiConnector } from './http-api-connector';
+import type { AnyConnectorKind } from './connector-kind';
+import { CONNECTOR_KINDS, connectorKindOf } from './connector-kinds';
 
+/** What the connectors of a target are built over. */
 export interface ConnectorDependencies {
   /**
-   * The store behind a file-store connector: `new S3FileStore({client, bucket, prefix: config.aws.prefix})`
-   * in AWS, `new FolderFileStore(join(home, config.local.folder))` locally.
+   * The kind-specific adapters of one connector on this target: `kind.aws.adapters(...)` in AWS,
+   * `kind.local.adapters(...)` in the local pilot.
    */
-  readonly fileStore: (name: string, config: FileStoreConnectorConfig) => FileStore;
-  /** Upstream credentials of HTTP connectors. */
+  readonly adaptersFor: (kind: AnyConnectorKind, name: string, config: ConnectorConfig) => unknown;
+  /** Upstream credentials. */
   readonly secretSource: SecretSource;
   /**
-   * PEM of the CA(s) HTTP connectors trust instead of the system's roots (the local sample ERP).
+   * PEM of the CA(s) HTTP upstreams are verified with instead of the system's roots (the local pilot).
    * @default - the system's root CAs
    */
   readonly ca?: string;
@@ -48,36 +48,33 @@ export class ConnectorRegistry {
     return connector;
   }
 
-  /** Closes kept-alive upstream connections. */
+  /** Closes what the connectors keep open (kept-alive upstream connections). */
   close(): void {
-    for (const connector of this.connectors.values()) {
-      if (connector instanceof HttpApiConnector) connector.close();
-    }
+    for (const connector of this.connectors.values()) connector.close?.();
   }
 }
 
 /**
- * Builds every connector of the pilot config.
+ * Builds every connector of the pilot config, each by its kind.
  * @throws ConfigError when an operation's declaration cannot be enforced
  */
-export function createConnectors(config: AirlockConfig, deps: ConnectorDependencies): ConnectorRegistry {
+export function createConnectors(
+  config: AirlockConfig,
+  deps: ConnectorDependencies,
+  kinds: readonly AnyConnectorKind[] = CONNECTOR_KINDS,
+): ConnectorRegistry {
   const connectors = new Map<string, Connector>();
   for (const [name, connector] of Object.entries(config.connectors)) {
-    switch (connector.kind) {
-      case 'file-store':
-        connectors.set(name, new FileStoreConnector(name, connector, deps.fileStore(name, connector)));
-        break;
-      case 'http-api':
-        connectors.set(
-          name,
-          new HttpApiConnector(name, connector, {
-            secretSource: deps.secretSource,
-            ca: deps.ca,
-            clock: deps.clock,
-          }),
-        );
-        break;
-    }
+    const kind = connectorKindOf(connector.kind, kinds);
+    connectors.set(
+      name,
+      kind.createConnector(name, connector, {
+        adapters: deps.adaptersFor(kind, name, connector),
+        secretSource: deps.secretSource,
+        ca: deps.ca,
+        clock: deps.clock ?? systemClock,
+      }),
+    );
   }
   return new ConnectorRegistry(connectors);
 }

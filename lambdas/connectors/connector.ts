@@ -4,6 +4,7 @@
  * upstream is ever reached with input its config does not allow.
  */
 import type { OperationInputSchema, ParameterValues } from './operation-parameters';
+import type { ConnectorPolicyContext } from './policy-context';
 
 /**
  * The exact upstream call an operation would make, without secrets. Approval previews show it to
@@ -60,7 +61,8 @@ export interface InvokeOptions {
  */
 export interface Connector {
   readonly name: string;
-  readonly kind: 'file-store' | 'http-api';
+  /** The connector kind (the config's `kind`). */
+  readonly kind: string;
   /** Operation names, in config order. */
   readonly operations: readonly string[];
   /** JSON Schema of an operation's parameters (MCP `tools/list`). */
@@ -69,6 +71,10 @@ export interface Connector {
   parseParameters(operation: string, params: unknown): ParameterValues;
   /** The upstream call `invoke` would make; touches nothing. */
   describe(operation: string, params: unknown): UpstreamCall;
+  /** What Cedar decides this call on (resource, amount, format), from its validated parameters. */
+  policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext;
   /** Makes the call. */
   invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult>;
+  /** Releases what the connector keeps open (kept-alive upstream connections). @default - nothing to release */
+  close?(): void;
 }

@@ -4,7 +4,7 @@
  * same declaration, so what an agent is told it may send is exactly what is accepted.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../lib/config/load-config';
+import { ConfigError } from '../../lib/config/config-error';
 import type { ParameterConfig } from '../../lib/config/schema';
 import { AirlockError } from '../core/errors';
 

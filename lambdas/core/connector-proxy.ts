@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
 import type { Connector, UpstreamCall } from '../connectors/connector';
-import type { ParameterValues } from '../connectors/operation-parameters';
+import type { ConnectorPolicyContext } from '../connectors/policy-context';
 import type { ApprovalDesk, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, assertValidAuditEvent } from './audit-record';
@@ -142,7 +142,14 @@ export class ConnectorProxy {
         canonicalJson({ connector: call.connector, operation: call.operation, params }),
       );
       const approvalState = call.approvalId ? 'approved' : 'none';
-      const decision = this.decide(caller, call, op, params, upstreamCall, approvalState);
+      const decision = this.decide(
+        caller,
+        call,
+        op,
+        connector.policyContext(call.operation, params),
+        upstreamCall,
+        approvalState,
+      );
 
       if (decision.decision === 'deny') {
         throw new AirlockError(
@@ -284,13 +291,11 @@ export class ConnectorProxy {
     caller: Caller,
     call: ConnectorCall,
     op: OperationConfig,
-    params: ParameterValues,
+    callContext: ConnectorPolicyContext,
     upstreamCall: UpstreamCall,
     approval: 'none' | 'approved',
   ): PolicyDecision {
-    const amount = typeof params.amount === 'number' ? params.amount : undefined;
-    const format = typeof params.format === 'string' ? params.format : undefined;
-    const resourceId = typeof params.key === 'string' ? params.key : call.operation;
+    const { resourceId, amountCents, format } = callContext;
     return this.deps.policy.decide({
       principal: caller.principal,
       action: op.action,
@@ -304,7 +309,7 @@ export class ConnectorProxy {
       context: {
         approval,
         scope: [...caller.scopes],
-        ...(amount !== undefined ? { amountCents: Math.round(amount * 100) } : {}),
+        ...(amountCents !== undefined ? { amountCents } : {}),
         ...(format ? { format } : {}),
         ...(upstreamCall.destinationHost ? { destinationHost: upstreamCall.destinationHost } : {}),
       },

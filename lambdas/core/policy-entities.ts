@@ -76,9 +76,14 @@ export function buildEntities(config: AirlockConfig): PolicyEntities {
   }
 
   for (const [name, connector] of Object.entries(config.connectors)) {
-    const allowedHosts =
-      connector.kind === 'http-api' ? connector.allowedHosts.map((h) => h.toLowerCase()) : [];
-    entities.push({ uid: parent(CEDAR_TYPES.connector, name), attrs: { allowedHosts }, parents: [] });
+    // Hosts a connector may reach are in its config when its kind reaches hosts (an HTTP API, a server).
+    const hosts: unknown = (connector as { allowedHosts?: unknown }).allowedHosts;
+    const allowedHosts = Array.isArray(hosts) ? hosts.map((host) => String(host).toLowerCase()) : [];
+    entities.push({
+      uid: parent(CEDAR_TYPES.connector, name),
+      attrs: { allowedHosts: [...allowedHosts] },
+      parents: [],
+    });
   }
 
   for (const [name, workflow] of Object.entries(config.workflows)) {

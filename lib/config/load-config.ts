@@ -1,22 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './config-error';
 import { type AirlockConfig, configSchema } from './schema';
 
 /** The pilot config shipped with the kit; `AIRLOCK_CONFIG` or the CDK context `config` point elsewhere. */
 export const DEFAULT_CONFIG_PATH = 'config/airlock.config.yaml';
 
-/** A config that cannot be used. `message` is one line naming the file, the field path and what was expected. */
-export class ConfigError extends Error {
-  public readonly name = 'ConfigError';
-  constructor(
-    message: string,
-    public readonly issues: readonly string[] = [message],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// ConfigError lives in its own module so the config schema's parts (the connector kinds) can throw it
+// without importing this loader; importers of the loader keep getting it from here.
+export { ConfigError } from './config-error';
 
 function pathOf(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';

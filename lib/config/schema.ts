@@ -5,106 +5,26 @@
  * all validate the same file with it, so a config that synthesizes is a config the functions accept.
  */
 import { z } from 'zod';
+import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
+import { CONNECTOR_KINDS, connectorKindOf } from '../../lambdas/connectors/connector-kinds';
 import { oauthConfigSchema } from './oauth-schema';
+import { nameSchema, operationNameSchema } from './operation-schema';
 
-/** Names that become URL path segments, Cedar entity ids, SSM parameter names and tag values. */
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes, starting with a letter');
-
-const operationName = z
-  .string()
-  .regex(
-    /^[a-zA-Z][a-zA-Z0-9]{0,62}$/,
-    'expected letters and digits, starting with a letter (e.g. lookupGlCode)',
-  );
+const name = nameSchema;
 
 const usd = z.number().nonnegative('expected an amount in USD of 0 or more');
 
-/** One parameter of a connector operation: a small JSON-schema subset that maps to zod and to MCP tool schemas. */
-export const parameterSchema = z.strictObject({
-  type: z.enum(['string', 'number', 'integer', 'boolean']),
-  description: z.string().min(1),
-  required: z.boolean().default(true),
-  maxLength: z.number().int().positive().optional(),
-  pattern: z.string().optional(),
-  enum: z.array(z.string()).min(1).optional(),
-  minimum: z.number().optional(),
-  maximum: z.number().optional(),
-});
+/**
+ * A connector's config: one of the kinds in the registry (lambdas/connectors/connector-kinds.ts),
+ * chosen by its `kind` field.
+ */
+export const connectorSchema = z.discriminatedUnion(
+  'kind',
+  CONNECTOR_KINDS.map((kind) => kind.configSchema) as never,
+) as unknown as z.ZodType<ConnectorConfig>;
 
-const operationBase = {
-  description: z.string().min(1),
-  /** What the operation does to the enterprise system; maps to the scope `<connector>:<access>`. */
-  access: z.enum(['read', 'write', 'export']),
-  /** Cedar action the operation is authorized as. */
-  action: z.enum(['List', 'Read', 'Write', 'Export']),
-  /** Classification of the data the operation returns or changes. */
-  classification: z.enum(['public', 'internal', 'confidential', 'pii']),
-  parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), parameterSchema).default({}),
-};
-
-export const fileStoreOperationSchema = z.strictObject({
-  ...operationBase,
-  /** Which file-store primitive the operation runs. */
-  fileOperation: z.enum(['list', 'read']),
-});
-
-export const httpOperationSchema = z.strictObject({
-  ...operationBase,
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
-  /** Path template below the connector's base URL; `{param}` is replaced by the URL-encoded parameter. */
-  path: z.string().startsWith('/', 'expected a path starting with /'),
-  /** Parameters sent as the JSON body (the rest fill the path template or the query string). */
-  bodyParameters: z.array(z.string()).default([]),
-});
-
-export const fileStoreConnectorSchema = z.strictObject({
-  kind: z.literal('file-store'),
-  description: z.string().min(1),
-  /** In AWS: an S3 bucket and a key prefix the connector may read (and nothing else). */
-  aws: z.strictObject({
-    /** Existing bucket name; when omitted the stack creates an encrypted bucket for the connector. */
-    bucketName: z.string().optional(),
-    prefix: z
-      .string()
-      .regex(/^[A-Za-z0-9!_.*'()/-]*\/$/, 'expected an S3 key prefix ending with /')
-      .refine((p) => !p.startsWith('/') && !p.includes('..'), 'expected a relative prefix without ..'),
-  }),
-  /** In the local pilot: a folder under AIRLOCK_HOME. */
-  local: z.strictObject({
-    folder: name,
-  }),
-  operations: z.record(operationName, fileStoreOperationSchema),
-});
-
-export const httpApiConnectorSchema = z.strictObject({
-  kind: z.literal('http-api'),
-  description: z.string().min(1),
-  baseUrl: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }),
-  auth: z.strictObject({
-    type: z.literal('oauth2-client-credentials'),
-    tokenPath: z.string().startsWith('/', 'expected a path starting with /'),
-    /** Name of the Secrets Manager secret holding `{clientId, clientSecret}` (created by the stack). */
-    secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a Secrets Manager secret name'),
-    scope: z.string().optional(),
-  }),
-  /** Hosts the connector may reach; the base URL's host must be among them. */
-  allowedHosts: z.array(z.string().min(1)).min(1),
-  timeoutMs: z.number().int().positive().max(30_000).default(5_000),
-  maxResponseBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(6 * 1024 * 1024)
-    .default(1024 * 1024),
-  operations: z.record(operationName, httpOperationSchema),
-});
-
-export const connectorSchema = z.discriminatedUnion('kind', [
-  fileStoreConnectorSchema,
-  httpApiConnectorSchema,
-]);
+/** The config of a connector of any registered kind. */
+export type ConnectorConfig = ConfigOfKind<(typeof CONNECTOR_KINDS)[number]>;
 
 export const principalSchema = z.strictObject({
   /** Groups the principal belongs to; identity itself comes only from the client certificate's CN. */
@@ -136,7 +56,7 @@ export const workflowSchema = z.strictObject({
   /** Groups whose members may run the workflow. */
   groups: z.array(name).min(1),
   /** Connector name → operations the workflow may call. */
-  connectors: z.record(name, z.array(operationName).min(1)),
+  connectors: z.record(name, z.array(operationNameSchema).min(1)),
   rateLimits: z
     .strictObject({
       perTokenPerMinute: z.number().int().positive().default(120),
@@ -301,36 +221,9 @@ export const configSchema = z
       });
     }
     for (const [connectorName, c] of Object.entries(config.connectors)) {
-      if (c.kind === 'http-api') {
-        const host = new URL(c.baseUrl).hostname;
-        if (!c.allowedHosts.includes(host)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['connectors', connectorName, 'allowedHosts'],
-            message: `the base URL's host "${host}" must be in allowedHosts`,
-          });
-        }
-        for (const [opName, op] of Object.entries(c.operations)) {
-          for (const placeholder of op.path.matchAll(/\{([^}]+)\}/g)) {
-            if (!(placeholder[1] in op.parameters)) {
-              ctx.addIssue({
-                code: 'custom',
-                path: ['connectors', connectorName, 'operations', opName, 'path'],
-                message: `path placeholder {${placeholder[1]}} is not a declared parameter`,
-              });
-            }
-          }
-          op.bodyParameters.forEach((param, i) => {
-            if (!(param in op.parameters)) {
-              ctx.addIssue({
-                code: 'custom',
-                path: ['connectors', connectorName, 'operations', opName, 'bodyParameters', i],
-                message: `"${param}" is not a declared parameter`,
-              });
-            }
-          });
-        }
-      }
+      connectorKindOf(c.kind).checkConfig?.(c, (path, message) =>
+        ctx.addIssue({ code: 'custom', path: ['connectors', connectorName, ...path], message }),
+      );
     }
     for (const [workflowName, w] of Object.entries(config.workflows)) {
       if (!(w.owner in config.principals)) {
@@ -373,11 +266,11 @@ export const configSchema = z
   });
 
 export type AirlockConfig = z.infer<typeof configSchema>;
-export type ConnectorConfig = z.infer<typeof connectorSchema>;
-export type FileStoreConnectorConfig = z.infer<typeof fileStoreConnectorSchema>;
-export type HttpApiConnectorConfig = z.infer<typeof httpApiConnectorSchema>;
-export type OperationConfig = z.infer<typeof fileStoreOperationSchema> | z.infer<typeof httpOperationSchema>;
-export type ParameterConfig = z.infer<typeof parameterSchema>;
+export type { FileStoreConnectorConfig } from '../../lambdas/connectors/file-store/file-store-config';
+export type { HttpApiConnectorConfig } from '../../lambdas/connectors/http-api/http-api-config';
+export type { ParameterConfig } from './operation-schema';
+/** What every operation of every kind declares (its kind-specific fields aside). */
+export type OperationConfig = ConnectorConfig['operations'][string];
 export type WorkflowConfig = z.infer<typeof workflowSchema>;
 export type PrincipalConfig = z.infer<typeof principalSchema>;
 export type Prices = z.infer<typeof pricesSchema>;

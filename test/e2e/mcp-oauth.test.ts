@@ -25,7 +25,6 @@ import { DynamoDbRevocationStore } from '../../lambdas/adapters/aws/dynamodb-rev
 import { EmfMetricsSink } from '../../lambdas/adapters/aws/emf-metrics-sink';
 import { ConsoleApprovalNotifier } from '../../lambdas/adapters/local/console-approval-notifier';
 import { FileSecretSource, secretFileName } from '../../lambdas/adapters/local/file-secret-source';
-import { FolderFileStore } from '../../lambdas/adapters/local/folder-file-store';
 import { LocalTokenSigner } from '../../lambdas/adapters/local/local-token-signer';
 import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
 import { createConnectors } from '../../lambdas/connectors/connector-registry';
@@ -285,7 +284,7 @@ describe('Class: OAuthEntryPoint (end to end with the MCP SDK)', () => {
     });
     const secrets = new FileSecretSource(home);
     const registry = createConnectors(config, {
-      fileStore: (_name, connector) => new FolderFileStore(join(home, connector.local.folder)),
+      adaptersFor: (kind, name, connector) => kind.local.adapters({ name, config: connector, home }),
       secretSource: secrets,
       ca: ca.caCertificatePem,
       clock: systemClock,

@@ -20,6 +20,7 @@ import type { AirlockConfig } from '../../../lib/config/schema';
 import { FUNCTION_ENV, type FunctionEnvName } from '../../../lib/contracts/environment';
 import type { AirlockPorts } from '../../composition/airlock-ports';
 import type { ConnectorDependencies } from '../../connectors/connector-registry';
+import { FILE_STORE_BUCKET_RESOURCE } from '../../connectors/file-store/file-store-kind';
 import { systemClock } from '../../core/ports';
 import type { MetricsSink } from '../../core/usage-meter';
 import { createClientMetadataFetcher } from '../../oauth/client-metadata-fetcher';
@@ -31,7 +32,6 @@ import { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import { EmfMetricsSink } from './emf-metrics-sink';
 import { KmsTokenSigner } from './kms-token-signer';
 import { S3DigestStore } from './s3-digest-store';
-import { S3FileStore } from './s3-file-store';
 import { SecretsManagerSecretSource } from './secrets-manager-secret-source';
 import { SnsApprovalNotifier } from './sns-approval-notifier';
 import { SsmKillSwitchParameters } from './ssm-kill-switch-parameters';
@@ -140,13 +140,13 @@ export class AwsPorts implements AirlockPorts {
     return this.port('connectorAdapters', () => {
       const buckets = this.jsonObject(FUNCTION_ENV.connectorBuckets);
       const secretArns = this.jsonObject(FUNCTION_ENV.connectorSecrets);
-      const s3 = this.client('s3', () => new S3Client({}));
       return {
-        fileStore: (name, connector) =>
-          new S3FileStore({
-            client: s3,
-            bucket: connector.aws.bucketName ?? buckets[name],
-            prefix: connector.aws.prefix,
+        adaptersFor: (kind, name, config) =>
+          kind.aws.adapters({
+            name,
+            config,
+            resources: buckets[name] ? { [FILE_STORE_BUCKET_RESOURCE]: buckets[name] } : {},
+            client: (service, create) => this.client(service, create),
           }),
         secretSource: new SecretsManagerSecretSource({
           client: this.secretsClient,

@@ -10,8 +10,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { contentTypeOf } from '../../connectors/content-type';
-import { validateFileKey, validateFilePrefix } from '../../connectors/file-key';
-import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store';
+import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
+import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
 import { AirlockError } from '../../core/errors';
 
 export interface S3FileStoreProps {

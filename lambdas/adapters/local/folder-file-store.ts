@@ -8,8 +8,8 @@ import { constants, type Dirent } from 'node:fs';
 import { open, opendir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { contentTypeOf } from '../../connectors/content-type';
-import { validateFileKey, validateFilePrefix } from '../../connectors/file-key';
-import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store';
+import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
+import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
 import { AirlockError } from '../../core/errors';
 
 export interface FolderFileStoreOptions {

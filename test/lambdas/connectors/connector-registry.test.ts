@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
 import { createConnectors } from '../../../lambdas/connectors/connector-registry';
 import { AirlockError } from '../../../lambdas/core/errors';
 import { loadConfig } from '../../../lib/config/load-config';
@@ -14,9 +13,9 @@ describe('Function: createConnectors', () => {
 
     // Act
     const registry = createConnectors(config, {
-      fileStore: (_name, connector) => {
-        folders.push(connector.local.folder);
-        return new FolderFileStore(join('unused-home', connector.local.folder));
+      adaptersFor: (kind, name, connector) => {
+        if (connector.kind === 'file-store') folders.push(connector.local.folder);
+        return kind.local.adapters({ name, config: connector, home: 'unused-home' });
       },
       secretSource,
     });
@@ -41,7 +40,8 @@ describe('Function: createConnectors', () => {
   it('answers not_found naming the connectors that exist', () => {
     // Prepare
     const registry = createConnectors(config, {
-      fileStore: () => new FolderFileStore('unused'),
+      adaptersFor: (kind, name, connector) =>
+        kind.local.adapters({ name, config: connector, home: 'unused' }),
       secretSource: { getJson: async () => ({}) },
     });
 

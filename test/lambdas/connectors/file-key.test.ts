@@ -3,7 +3,7 @@ import {
   MAX_FILE_KEY_LENGTH,
   validateFileKey,
   validateFilePrefix,
-} from '../../../lambdas/connectors/file-key';
+} from '../../../lambdas/connectors/file-store/file-key';
 import { refusal } from '../support/refusal';
 import { TRAVERSAL_CORPUS } from './traversal-corpus';
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
-import type { FileStore } from '../../../lambdas/connectors/file-store';
-import { FileStoreConnector } from '../../../lambdas/connectors/file-store-connector';
+import type { FileStore } from '../../../lambdas/connectors/file-store/file-store';
+import { FileStoreConnector } from '../../../lambdas/connectors/file-store/file-store-connector';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { FileStoreConnectorConfig } from '../../../lib/config/schema';
 import {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { HttpApiConnector } from '../../../lambdas/connectors/http-api-connector';
+import { HttpApiConnector } from '../../../lambdas/connectors/http-api/http-api-connector';
 import type { SecretSource } from '../../../lambdas/core/ports';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { HttpApiConnectorConfig } from '../../../lib/config/schema';

@@ -1,8 +1,11 @@
 import {
   OAuth2ClientCredentials,
   TOKEN_RENEWAL_MARGIN_MS,
-} from '../../../lambdas/connectors/oauth2-client-credentials';
-import type { UpstreamRequest, UpstreamResponse } from '../../../lambdas/connectors/upstream-request';
+} from '../../../lambdas/connectors/http-api/oauth2-client-credentials';
+import type {
+  UpstreamRequest,
+  UpstreamResponse,
+} from '../../../lambdas/connectors/http-api/upstream-request';
 import { AirlockError } from '../../../lambdas/core/errors';
 import type { Clock } from '../../../lambdas/core/ports';
 

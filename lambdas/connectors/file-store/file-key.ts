@@ -4,7 +4,7 @@
  * spelled: `..` segments, absolute paths, backslashes, control characters and percent-encoded
  * variants of those (decoded until stable, so `%252e%252e` is caught too) are all refused.
  */
-import { AirlockError } from '../core/errors';
+import { AirlockError } from '../../core/errors';
 
 /** Longest key accepted, in characters; S3 allows 1,024 bytes including the connector's prefix. */
 export const MAX_FILE_KEY_LENGTH = 512;

@@ -4,21 +4,20 @@
  * base URL, method and path is ever called, and only on a host in `allowedHosts`.
  */
 import { Agent } from 'node:https';
-import { ConfigError } from '../../lib/config/load-config';
-import type { HttpApiConnectorConfig } from '../../lib/config/schema';
-import { AirlockError } from '../core/errors';
-import { type Clock, type SecretSource, systemClock } from '../core/ports';
-import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from './connector';
-import { OAuth2ClientCredentials } from './oauth2-client-credentials';
+import { ConfigError } from '../../../lib/config/config-error';
+import { AirlockError } from '../../core/errors';
+import { type Clock, type SecretSource, systemClock } from '../../core/ports';
+import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
 import {
   createOperationParameters,
   type OperationInputSchema,
   type OperationParameters,
   type ParameterValues,
-} from './operation-parameters';
+} from '../operation-parameters';
+import { amountAndFormatOf, type ConnectorPolicyContext } from '../policy-context';
+import type { HttpApiConnectorConfig, HttpOperationConfig } from './http-api-config';
+import { OAuth2ClientCredentials } from './oauth2-client-credentials';
 import { sendUpstreamRequest, type UpstreamRequest, type UpstreamResponse } from './upstream-request';
-
-type HttpOperationConfig = HttpApiConnectorConfig['operations'][string];
 
 export interface HttpApiConnectorOptions {
   /** Where the OAuth2 client id and secret come from (`auth.secretName`). */
@@ -58,7 +57,7 @@ function isJson(contentType: string | undefined): boolean {
 
 /** A configured HTTP API connector (see the config's `kind: http-api`). */
 export class HttpApiConnector implements Connector {
-  public readonly kind = 'http-api' as const;
+  public readonly kind = 'http-api';
   public readonly operations: readonly string[];
   private readonly prepared: ReadonlyMap<string, PreparedOperation>;
   private readonly baseUrl: URL;
@@ -135,6 +134,11 @@ export class HttpApiConnector implements Connector {
       ...(call.body && { body: call.body }),
       destinationHost: call.url.hostname,
     };
+  }
+
+  /** The resource is the operation; a parameter named `amount` or `format` is what policies read. */
+  policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext {
+    return { resourceId: operation, ...amountAndFormatOf(params) };
   }
 
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {

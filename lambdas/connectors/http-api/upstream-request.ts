@@ -5,7 +5,7 @@
  */
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { type Agent, request } from 'node:https';
-import { AirlockError } from '../core/errors';
+import { AirlockError } from '../../core/errors';
 
 export interface UpstreamRequest {
   readonly url: URL;

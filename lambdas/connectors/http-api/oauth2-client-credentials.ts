@@ -4,8 +4,8 @@
  * access token is reused until shortly before it expires. Neither the secret nor the token ever
  * appears in an error message.
  */
-import { AirlockError, DependencyError } from '../core/errors';
-import type { Clock, SecretSource } from '../core/ports';
+import { AirlockError, DependencyError } from '../../core/errors';
+import type { Clock, SecretSource } from '../../core/ports';
 import type { UpstreamRequest, UpstreamResponse } from './upstream-request';
 
 /** A token is renewed this long before it expires, so it never expires in flight. */

@@ -3,19 +3,20 @@
  * (an S3 prefix in AWS, a folder locally). Keys are checked before the store is touched.
  */
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../../lib/config/load-config';
-import type { FileStoreConnectorConfig } from '../../lib/config/schema';
-import { AirlockError } from '../core/errors';
-import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from './connector';
-import { BINARY_CONTENT_TYPE, isTextContentType } from './content-type';
-import { validateFileKey, validateFilePrefix } from './file-key';
-import type { FileStore } from './file-store';
+import { ConfigError } from '../../../lib/config/config-error';
+import { AirlockError } from '../../core/errors';
+import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
+import { BINARY_CONTENT_TYPE, isTextContentType } from '../content-type';
 import {
   createOperationParameters,
   type OperationInputSchema,
   type OperationParameters,
   type ParameterValues,
-} from './operation-parameters';
+} from '../operation-parameters';
+import { amountAndFormatOf, type ConnectorPolicyContext } from '../policy-context';
+import { validateFileKey, validateFilePrefix } from './file-key';
+import type { FileStore } from './file-store';
+import type { FileStoreConnectorConfig } from './file-store-config';
 
 type FileOperation = FileStoreConnectorConfig['operations'][string]['fileOperation'];
 
@@ -64,7 +65,7 @@ function assertFileParameters(label: string, op: FileStoreConnectorConfig['opera
 
 /** A configured file-store connector (see the config's `kind: file-store`). */
 export class FileStoreConnector implements Connector {
-  public readonly kind = 'file-store' as const;
+  public readonly kind = 'file-store';
   public readonly operations: readonly string[];
   private readonly prepared: ReadonlyMap<string, PreparedOperation>;
 
@@ -101,6 +102,14 @@ export class FileStoreConnector implements Connector {
   describe(operation: string, params: unknown): UpstreamCall {
     const { fileOperation, path } = this.plan(operation, params);
     return { method: fileOperation === 'list' ? 'LIST' : 'READ', path };
+  }
+
+  /** The resource is the file's key (a listing acts on the operation); amount and format by name. */
+  policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext {
+    return {
+      resourceId: typeof params.key === 'string' ? params.key : operation,
+      ...amountAndFormatOf(params),
+    };
   }
 
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {

@@ -1,0 +1,41 @@
+/**
+ * The `file-store` kind: documents in a folder, listed and read by key. In AWS an S3 bucket and a key
+ * prefix (nothing outside it is reachable); in the local pilot a folder under AIRLOCK_HOME, seeded
+ * with the pilot's sample documents.
+ */
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3FileStore } from '../../adapters/aws/s3-file-store';
+import { FolderFileStore } from '../../adapters/local/folder-file-store';
+import type { ConnectorKind } from '../connector-kind';
+import type { FileStore } from './file-store';
+import { type FileStoreConnectorConfig, fileStoreConnectorSchema } from './file-store-config';
+import { FileStoreConnector } from './file-store-connector';
+
+/** The resource key the infrastructure binds: the bucket the stack created (when `aws.bucketName` is not set). */
+export const FILE_STORE_BUCKET_RESOURCE = 'bucket';
+
+export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> = {
+  kind: 'file-store',
+  configSchema: fileStoreConnectorSchema,
+  createConnector: (name, config, runtime) => new FileStoreConnector(name, config, runtime.adapters),
+  aws: {
+    adapters: ({ name, config, resources, client }) => {
+      const bucket = config.aws.bucketName ?? resources[FILE_STORE_BUCKET_RESOURCE];
+      if (!bucket)
+        throw new Error(`connector ${name}: the function has no bucket for it; the stack binds one`);
+      return new S3FileStore({
+        client: client('s3', () => new S3Client({})),
+        bucket,
+        prefix: config.aws.prefix,
+      });
+    },
+  },
+  local: {
+    adapters: ({ config, home }) => new FolderFileStore(join(home, config.local.folder)),
+    prepare: async ({ config, home }, { seedDocuments }) => {
+      await seedDocuments(join(home, config.local.folder));
+      return config;
+    },
+  },
+};

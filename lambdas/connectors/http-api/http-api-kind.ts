@@ -1,0 +1,29 @@
+/**
+ * The `http-api` kind: configured methods and path templates below one HTTPS base URL, authorized
+ * with OAuth 2.0 client credentials whose secret the connector reads (Secrets Manager in AWS). In the
+ * local pilot the connector points at the sample ERP on loopback, and may reach only it.
+ */
+import type { ConnectorKind } from '../connector-kind';
+import { checkHttpApiConfig, type HttpApiConnectorConfig, httpApiConnectorSchema } from './http-api-config';
+import { HttpApiConnector } from './http-api-connector';
+
+export const httpApiKind: ConnectorKind<HttpApiConnectorConfig, undefined> = {
+  kind: 'http-api',
+  configSchema: httpApiConnectorSchema,
+  checkConfig: checkHttpApiConfig,
+  createConnector: (name, config, runtime) =>
+    new HttpApiConnector(name, config, {
+      secretSource: runtime.secretSource,
+      ca: runtime.ca,
+      clock: runtime.clock,
+    }),
+  aws: { adapters: () => undefined },
+  local: {
+    adapters: () => undefined,
+    prepare: async ({ config }, { sampleErpUrl }) => ({
+      ...config,
+      baseUrl: sampleErpUrl,
+      allowedHosts: [new URL(sampleErpUrl).hostname],
+    }),
+  },
+};
