@@ -23,7 +23,7 @@ import { composeBroker } from '../lambdas/composition/compose-broker';
 import { composeConnector } from '../lambdas/composition/compose-connector';
 import { SharedServices } from '../lambdas/composition/shared-services';
 import type { LocalUpstreams } from '../lambdas/connectors/connector-kind';
-import { connectorKindOf } from '../lambdas/connectors/connector-kinds';
+import { connectorKindOf } from '../lambdas/connectors/connector-kind-lookup';
 import { newChainId } from '../lambdas/core/audit-ledger';
 import type { DependencyName } from '../lambdas/core/dependency-deadline';
 import {

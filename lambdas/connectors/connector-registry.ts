@@ -7,7 +7,8 @@ import { AirlockError } from '../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../core/ports';
 import type { Connector } from './connector';
 import type { AnyConnectorKind } from './connector-kind';
-import { CONNECTOR_KINDS, connectorKindOf } from './connector-kinds';
+import { connectorKindOf } from './connector-kind-lookup';
+import { CONNECTOR_KINDS } from './connector-kinds';
 
 /** What the connectors of a target are built over. */
 export interface ConnectorDependencies {

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
-import { CONNECTOR_KINDS, connectorKindOf } from '../../lambdas/connectors/connector-kinds';
+import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
+import { CONNECTOR_KINDS } from '../../lambdas/connectors/connector-kinds';
 import { oauthConfigSchema } from './oauth-schema';
 import { nameSchema, operationNameSchema } from './operation-schema';
 
