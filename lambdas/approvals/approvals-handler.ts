@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
@@ -21,6 +22,9 @@ export interface ApprovalsHandlerDeps {
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
 
+/** The routes of the approvals function (lib/contracts/routes.ts). */
+export const APPROVALS_ROUTES = routesOf(MTLS_ROUTES, 'approvals');
+
 const decisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   reason: z.string().trim().min(1).max(1000),
@@ -32,21 +36,28 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
   return async (event) => {
     const requestId = requestIdOf(event);
     try {
+      const route = matchRoute(APPROVALS_ROUTES, event);
+      if (!route) {
+        throw new AirlockError(
+          'not_found',
+          `No route ${event.httpMethod} ${event.path} on the approvals API.`,
+        );
+      }
       const principal = principalOf(deps.config, event);
-      switch (`${event.httpMethod} ${event.resource}`) {
-        case 'GET /v1/approvals': {
+      switch (route.id) {
+        case 'listApprovals': {
           const status = (event.queryStringParameters?.status ?? 'pending') as ApprovalStatus;
           if (!STATUSES.includes(status)) {
             throw new AirlockError('invalid_request', `status: expected one of ${STATUSES.join(', ')}.`);
           }
           return jsonResponse(200, { approvals: await deps.desk.listFor(principal, status), requestId });
         }
-        case 'GET /v1/approvals/{id}':
+        case 'showApproval':
           return jsonResponse(200, {
             approval: await deps.desk.show(principal, event.pathParameters?.id ?? ''),
             requestId,
           });
-        case 'POST /v1/approvals/{id}/decision': {
+        case 'decideApproval': {
           const parsed = decisionSchema.safeParse(jsonBodyOf(event, deps.maxBodyBytes));
           if (!parsed.success) {
             throw new AirlockError(
@@ -94,11 +105,6 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
           });
           return jsonResponse(200, { approval: decided, requestId });
         }
-        default:
-          throw new AirlockError(
-            'not_found',
-            `No route ${event.httpMethod} ${event.path} on the approvals API.`,
-          );
       }
     } catch (error) {
       return errorResponse(error, requestId, deps.logUnexpected);

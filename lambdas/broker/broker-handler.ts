@@ -3,6 +3,7 @@
  * call core, map typed errors to the contract. The same handler runs in Lambda and in the local pilot.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { CredentialBroker } from '../core/credential-broker';
@@ -18,17 +19,20 @@ export interface BrokerHandlerDeps {
 
 export type ApiHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
+/** The routes of the broker function (lib/contracts/routes.ts). */
+export const BROKER_ROUTES = routesOf(MTLS_ROUTES, 'broker');
+
 export function createBrokerHandler(deps: BrokerHandlerDeps): ApiHandler {
   return async (event) => {
     const requestId = requestIdOf(event);
     try {
-      switch (`${event.httpMethod} ${event.resource}`) {
-        case 'POST /v1/credentials': {
+      switch (matchRoute(BROKER_ROUTES, event)?.id) {
+        case 'issueCredential': {
           const certificatePem = clientCertificateOf(event);
           const body = jsonBodyOf(event, deps.maxBodyBytes);
           return jsonResponse(201, await deps.broker.issue({ certificatePem, body, requestId }));
         }
-        case 'GET /v1/health': {
+        case 'health': {
           clientCertificateOf(event);
           const workflow = event.queryStringParameters?.workflow;
           const state = await deps.killSwitch.check(workflow);

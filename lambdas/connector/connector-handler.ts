@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';
 import { headerOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
@@ -29,6 +30,9 @@ export interface ConnectorHandlerDeps {
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
 
+/** The routes of the connector function (lib/contracts/routes.ts). */
+export const CONNECTOR_ROUTES = routesOf(MTLS_ROUTES, 'connector');
+
 const usageSchema = z.strictObject({
   workflow: z.string().min(1).max(64),
   model: z.string().min(1).max(128),
@@ -40,11 +44,10 @@ export function createConnectorHandler(deps: ConnectorHandlerDeps): ApiHandler {
   return async (event) => {
     const requestId = requestIdOf(event);
     try {
-      const route = `${event.httpMethod} ${event.resource}`;
-      if (route === 'POST /v1/mcp' && deps.mcp) return await deps.mcp(event);
-      if (route === 'POST /v1/connectors/{connector}/{operation}')
-        return await connectorCall(deps, event, requestId);
-      if (route === 'POST /v1/usage') return await reportUsage(deps, event, requestId);
+      const route = matchRoute(CONNECTOR_ROUTES, event)?.id;
+      if (route === 'mcp' && deps.mcp) return await deps.mcp(event);
+      if (route === 'callOperation') return await connectorCall(deps, event, requestId);
+      if (route === 'reportUsage') return await reportUsage(deps, event, requestId);
       throw new AirlockError('not_found', `No route ${event.httpMethod} ${event.path} on the connector.`);
     } catch (error) {
       return errorResponse(error, requestId, deps.logUnexpected);

@@ -87,8 +87,11 @@ export const MTLS_ROUTES = [
 export type MtlsRouteId = (typeof MTLS_ROUTES)[number]['id'];
 
 /** The routes one function serves. */
-export function routesOf<R extends RouteContract>(routes: readonly R[], fn: RouteFunction): R[] {
-  return routes.filter((route) => route.function === fn);
+export function routesOf<R extends RouteContract, F extends RouteFunction>(
+  routes: readonly R[],
+  fn: F,
+): Extract<R, { readonly function: F }>[] {
+  return routes.filter((route): route is Extract<R, { readonly function: F }> => route.function === fn);
 }
 
 /** The path parameters of a resource template, e.g. `['connector', 'operation']`. */
