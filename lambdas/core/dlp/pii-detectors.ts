@@ -59,7 +59,20 @@ export const DEFAULT_PHONE_REGIONS: readonly string[] = [
 // ---------------------------------------------------------------------------------------------- e-mail
 
 /** Top-level "domains" that are file extensions, not TLDs: `logo@2x.png` is an image, not an address. */
-const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'pdf', 'txt', 'csv', 'json']);
+const FILE_EXTENSIONS = new Set([
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'svg',
+  'webp',
+  'pdf',
+  'txt',
+  'csv',
+  'json',
+  'eml',
+  'msg',
+]);
 
 const AT = String.raw`(?:@|%40|\s?[\[(]\s?[aA][tT]\s?[\])]\s?)`;
 const DOT = String.raw`(?:\.|\s?[\[(]\s?[dD][oO][tT]\s?[\])]\s?)`;
@@ -69,18 +82,28 @@ const EMAIL = new RegExp(
   'gu',
 );
 
-function validEmailDomain(domain: string): boolean {
+/** The length of the address's domain to redact: all of it, less a trailing file extension, or 0 when it is no domain. */
+function measureEmailDomain(domain: string): number {
   const plain = domain.replace(new RegExp(DOT, 'g'), '.');
-  const tld = plain.slice(plain.lastIndexOf('.') + 1).toLowerCase();
-  if (FILE_EXTENSIONS.has(tld)) return false;
-  return plain.length <= 253 && domainToASCII(plain) !== '';
+  const lastDot = plain.lastIndexOf('.');
+  if (FILE_EXTENSIONS.has(plain.slice(lastDot + 1).toLowerCase())) {
+    // `alice@example.com.pdf` is an address in a file name; `logo@2x.png` is no address at all.
+    const rest = plain.slice(0, lastDot);
+    return rest.includes('.') && /\p{L}$/u.test(rest) && domainToASCII(rest) !== ''
+      ? domain.length - (plain.length - lastDot)
+      : 0;
+  }
+  return plain.length <= 253 && domainToASCII(plain) !== '' ? domain.length : 0;
 }
 
 function findEmails(text: string, found: PiiMatch[]): void {
   if (!/@|%40|[[(]\s?at\s?[\])]/i.test(text)) return;
   for (const match of text.matchAll(EMAIL)) {
-    if (validEmailDomain(match[1]!)) {
-      found.push({ kind: 'email', start: match.index, end: match.index + match[0].length });
+    const domain = match[1]!;
+    const length = measureEmailDomain(domain);
+    if (length > 0) {
+      const end = match.index + match[0].length - (domain.length - length);
+      found.push({ kind: 'email', start: match.index, end });
     }
   }
 }
