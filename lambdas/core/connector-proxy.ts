@@ -20,9 +20,10 @@ import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, assertValidAuditEvent } from './audit-record';
 import { canonicalJson } from './canonical-json';
 import { certificateThumbprint } from './certificate-thumbprint';
+import { deriveDataPolicyContext } from './dlp/data-policy-context';
+import { scanConnectorResult } from './dlp/result-scanner';
 import { AirlockError } from './errors';
 import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
-import { redactPii } from './pii-redactor';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock, RevocationStore } from './ports';
 import type { RateLimiter } from './rate-limiter';
@@ -256,14 +257,23 @@ export class ConnectorProxy {
         throw error;
       }
       const cleared = this.deps.config.principals[caller.principal]?.clearances.includes('pii') ?? false;
-      const filtered = cleared ? { value: upstream.result, redactions: 0 } : redactPii(upstream.result);
+      const filtered = cleared
+        ? { value: upstream.result, redactions: 0, withheld: 0 }
+        : await scanConnectorResult(upstream.result, {
+            phoneRegions: this.deps.config.dataProtection.phoneRegions,
+          });
       await this.deps.ledger.append({
         ...base,
         type: isWrite ? 'connector_completed' : 'connector_allowed',
         decision: 'allow',
         reasons: [...decision.reasons],
         docHashes: upstream.documents.map((d) => sha256Hex(d.bytes)),
-        details: { argumentsHash, redactions: filtered.redactions, bytesOut: upstream.bytesOut },
+        details: {
+          argumentsHash,
+          redactions: filtered.redactions,
+          withheld: filtered.withheld,
+          bytesOut: upstream.bytesOut,
+        },
       });
       this.meter(caller, base, 'allowed', upstream.bytesOut, started, (isWrite ? 2 : 1) + approvalWrites, {
         secretReads: upstream.secretReads ?? 0,
@@ -324,8 +334,15 @@ export class ConnectorProxy {
     upstreamCall: UpstreamCall,
     approval: 'none' | 'approved',
   ): PolicyDecision {
-    const amount = typeof params.amount === 'number' ? params.amount : undefined;
-    const format = typeof params.format === 'string' ? params.format : undefined;
+    const dataContext = deriveDataPolicyContext(
+      {
+        amount: params.amount,
+        currency: params.currency,
+        format: params.format,
+        destinationHost: upstreamCall.destinationHost,
+      },
+      this.deps.config.workflows[caller.workflow],
+    );
     const resourceId = typeof params.key === 'string' ? params.key : call.operation;
     return this.deps.policy.decide({
       principal: caller.principal,
@@ -340,9 +357,7 @@ export class ConnectorProxy {
       context: {
         approval,
         scope: [...caller.scopes],
-        ...(amount !== undefined ? { amountCents: Math.round(amount * 100) } : {}),
-        ...(format ? { format } : {}),
-        ...(upstreamCall.destinationHost ? { destinationHost: upstreamCall.destinationHost } : {}),
+        ...dataContext,
       },
     });
   }
