@@ -247,23 +247,29 @@ function phoneIsValid(candidate: string, region: string | undefined, labelled: b
   return number !== undefined && (number.isValid() || (labelled && number.isPossible()));
 }
 
-function isPhoneNumber(candidate: string, labelled: boolean, regions: readonly string[]): boolean {
+/** 2026-09-14, 2026/09/14, 20260914: ISO dates, never phone numbers. */
+const ISO_DATE = /^(?:19|20)\d{2}([-/.]?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])$/;
+
+function isPhoneNumber(text: string, start: number, candidate: string, regions: readonly string[]): boolean {
   const digits = candidate.replace(/\D/g, '');
   if (digits.length < 7 || digits.length > 17) return false;
+  // The label is looked for only when the spelling alone does not decide.
+  const labelled = () => hasLabel(text, start);
   const trimmed = candidate.replace(/^\((?=\+)|\)$/g, '');
-  if (trimmed.startsWith('+') || trimmed.startsWith('(+')) return phoneIsValid(trimmed, undefined, labelled);
-  if (digits.startsWith('00')) return phoneIsValid(`+${digits.slice(2)}`, undefined, labelled);
-  if (DATE_LIKE.test(candidate)) return false;
-  if (NANP.test(candidate) && phoneIsValid(candidate, 'US', labelled)) return true;
+  if (trimmed.startsWith('+') || trimmed.startsWith('(+'))
+    return phoneIsValid(trimmed, undefined, labelled());
+  if (digits.startsWith('00')) return phoneIsValid(`+${digits.slice(2)}`, undefined, labelled());
+  if (DATE_LIKE.test(candidate) || ISO_DATE.test(candidate)) return false;
+  const isLabelled = labelled();
+  if (NANP.test(candidate) && phoneIsValid(candidate, 'US', isLabelled)) return true;
   // A national number needs its trunk prefix 0, or a label: bare digit runs are mostly amounts and ids.
-  if (!digits.startsWith('0') && !labelled) return false;
-  return regions.some((region) => phoneIsValid(candidate, region, labelled));
+  if (!digits.startsWith('0') && !isLabelled) return false;
+  return regions.some((region) => phoneIsValid(candidate, region, isLabelled));
 }
 
 function findPhones(text: string, found: PiiMatch[], regions: readonly string[]): void {
   for (const match of text.matchAll(PHONE_CANDIDATE)) {
-    const labelled = hasLabel(text, match.index);
-    if (isPhoneNumber(match[0], labelled, regions)) {
+    if (isPhoneNumber(text, match.index, match[0], regions)) {
       found.push({ kind: 'phone', start: match.index, end: match.index + match[0].length });
     }
   }

@@ -50,6 +50,27 @@ const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,8}));/y;
 /** Plain printable ASCII (and line breaks) without `&`: nothing to fold. */
 const PLAIN = /^[\t\n\r\x20-\x25\x27-\x7e]*$/;
 
+/** The characters that may fold: everything else is kept as it is. */
+const FOLDABLE = /[^\t\n\r\x20-\x25\x27-\x7e]/g;
+
+/** True when no character of `text` folds (e.g. `·`, `é` or `€` in otherwise plain text). */
+function foldsToItself(text: string): boolean {
+  FOLDABLE.lastIndex = 0;
+  for (let match = FOLDABLE.exec(text); match; match = FOLDABLE.exec(text)) {
+    const i = match.index;
+    if (text.charCodeAt(i) === 0x26) {
+      ENTITY.lastIndex = i;
+      const entity = ENTITY.exec(text);
+      if (entity && decodeEntity(entity) !== undefined) return false;
+      continue;
+    }
+    const cp = text.codePointAt(i)!;
+    if (foldCodePoint(cp) !== null) return false;
+    if (cp > 0xffff) FOLDABLE.lastIndex = i + 2;
+  }
+  return true;
+}
+
 const cache = new Map<number, string | null>();
 
 /** The folded form of one code point: one ASCII character, '' to drop it, or null to keep it as it is. */
@@ -90,7 +111,7 @@ function decodeEntity(match: RegExpExecArray): string | undefined {
 
 /** Folds `text` for detection. Plain ASCII text folds to itself at no cost. */
 export function foldText(text: string): FoldedText {
-  if (PLAIN.test(text)) return { text };
+  if (PLAIN.test(text) || foldsToItself(text)) return { text };
   let out = '';
   const starts: number[] = [];
   const ends: number[] = [];
