@@ -18,6 +18,8 @@ export type ExtractedContent =
       readonly text: string;
       /** What the text was read from, e.g. `PDF`, `e-mail message`, `text (windows-1252)`. */
       readonly source: string;
+      /** The format the bytes were recognised as. */
+      readonly format: 'pdf' | 'email' | 'text';
     }
   | { readonly scannable: false; readonly reason: string };
 
@@ -43,7 +45,7 @@ const MAX_MESSAGE_DEPTH = 3;
 export type SniffedFormat =
   | { readonly kind: 'pdf' }
   | { readonly kind: 'email' }
-  | { readonly kind: 'text' }
+  | { readonly kind: 'text'; readonly decoded: { readonly text: string; readonly encoding: string } }
   | { readonly kind: 'binary'; readonly name: string }
   | { readonly kind: 'unknown' };
 
@@ -204,7 +206,7 @@ export function sniffFormat(bytes: Uint8Array, declaredType = ''): SniffedFormat
   const decoded = decodeText(bytes);
   if (!decoded) return { kind: 'unknown' };
   if (mediaType(declaredType) === 'message/rfc822' || looksLikeEmail(decoded.text)) return { kind: 'email' };
-  return { kind: 'text' };
+  return { kind: 'text', decoded };
 }
 
 function mediaType(contentType: string): string {
@@ -316,7 +318,7 @@ async function extractPdf(
         reason: 'the PDF has no text layer (a scanned image?), so there is no text to scan',
       };
     }
-    return { scannable: true, text, source: 'PDF' };
+    return { scannable: true, text, source: 'PDF', format: 'pdf' };
   } finally {
     await document.destroy();
   }
@@ -383,7 +385,7 @@ async function extractEmail(
     lines.push('', `--- attachment: ${name} (${type}) ---`);
     lines.push(inner.scannable ? inner.text : `[withheld: ${inner.reason}]`);
   }
-  return { scannable: true, text: lines.join('\n'), source: 'e-mail message' };
+  return { scannable: true, text: lines.join('\n'), source: 'e-mail message', format: 'email' };
 }
 
 // ----------------------------------------------------------------------------------------------- entry
@@ -394,20 +396,21 @@ async function extractWithin(
   limits: ExtractionLimits,
   signal: AbortSignal,
   depth: number,
+  sniffed?: SniffedFormat,
 ): Promise<ExtractedContent> {
-  const format = sniffFormat(bytes, declaredType);
+  const format = sniffed ?? sniffFormat(bytes, declaredType);
   switch (format.kind) {
     case 'pdf':
       return extractPdf(bytes, limits, signal);
     case 'email':
       return extractEmail(bytes, limits, signal, depth);
     case 'text': {
-      const decoded = decodeText(bytes)!;
+      const { decoded } = format;
       if (decoded.text.length > limits.maxTextChars) {
         return { scannable: false, reason: `the text is longer than ${limits.maxTextChars} characters` };
       }
       const text = mediaType(declaredType) === 'text/html' ? htmlToText(decoded.text) : decoded.text;
-      return { scannable: true, text, source: `text (${decoded.encoding})` };
+      return { scannable: true, text, source: `text (${decoded.encoding})`, format: 'text' };
     }
     case 'binary':
       return { scannable: false, reason: `it is a ${format.name}; only text, PDF and e-mail can be scanned` };
@@ -422,11 +425,13 @@ async function extractWithin(
 /**
  * Extracts the text of a file's bytes for scanning, whatever the format and encoding; never throws.
  * @param declaredType the content type the store reported (a hint only: the bytes decide)
+ * @param sniffed what {@link sniffFormat} already said about these bytes, to save a second look
  */
 export async function extractContentText(
   bytes: Uint8Array,
   declaredType: string,
   limits: ExtractionLimits = DEFAULT_EXTRACTION_LIMITS,
+  sniffed?: SniffedFormat,
 ): Promise<ExtractedContent> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -438,7 +443,7 @@ export async function extractContentText(
   });
   try {
     return await Promise.race([
-      extractWithin(bytes, declaredType, limits, controller.signal, 0).catch(
+      extractWithin(bytes, declaredType, limits, controller.signal, 0, sniffed).catch(
         (): ExtractedContent => ({ scannable: false, reason: 'reading it failed' }),
       ),
       timeout,

@@ -16,6 +16,7 @@ import {
   DEFAULT_EXTRACTION_LIMITS,
   type ExtractionLimits,
   extractContentText,
+  type SniffedFormat,
   sniffFormat,
 } from './content-extractor';
 
@@ -136,7 +137,10 @@ class ResultScanner {
       if (bytes) return this.scanLooseBytes(bytes, dataUrl[1] ?? '', value);
     }
     const bytes = strictBase64(value, 48);
-    if (bytes && sniffFormat(bytes).kind !== 'unknown') return this.scanLooseBytes(bytes, '', value);
+    if (bytes) {
+      const sniffed = sniffFormat(bytes);
+      if (sniffed.kind !== 'unknown') return this.scanLooseBytes(bytes, '', value, sniffed);
+    }
     return this.tally.redactString(value);
   }
 
@@ -144,10 +148,14 @@ class ResultScanner {
    * Bytes with no place for extracted text: kept (as they came) only when they are text without
    * personal data; anything else is replaced by a `[withheld: ...]` note.
    */
-  private async scanLooseBytes(bytes: Uint8Array, declaredType: string, original?: string): Promise<string> {
-    const format = sniffFormat(bytes, declaredType);
-    const extracted = await extractContentText(bytes, declaredType, this.limits);
-    if (extracted.scannable && (format.kind === 'text' || format.kind === 'email')) {
+  private async scanLooseBytes(
+    bytes: Uint8Array,
+    declaredType: string,
+    original?: string,
+    sniffed?: SniffedFormat,
+  ): Promise<string> {
+    const extracted = await extractContentText(bytes, declaredType, this.limits, sniffed);
+    if (extracted.scannable && extracted.format !== 'pdf') {
       const before = this.tally.redactions;
       this.tally.redactString(extracted.text);
       if (this.tally.redactions === before && original !== undefined) return original;
