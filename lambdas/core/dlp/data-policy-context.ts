@@ -97,7 +97,7 @@ export function deriveDataPolicyContext(
     context.approvalThresholdCents = Number(thresholdCents(workflow, currency));
     if (input.amountEarlierTodayCents !== undefined) {
       const total = input.amountEarlierTodayCents + cents;
-      context.dailyAmountCents = Number(total > MAX_CENTS ? MAX_CENTS : total);
+      context.dailyAmountCents = Math.min(Number(total), Number(MAX_CENTS));
     }
   }
   if (input.format !== undefined) {
