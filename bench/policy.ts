@@ -4,11 +4,13 @@
  */
 
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
+import { scanConnectorResult } from '../lambdas/core/dlp/result-scanner';
 import { redactPii } from '../lambdas/core/pii-redactor';
 import { PolicyEngine } from '../lambdas/core/policy-engine';
 import { buildEntities } from '../lambdas/core/policy-entities';
 import type { PolicyRequest } from '../lambdas/core/policy-request';
 import { loadConfig } from '../lib/config/load-config';
+import { tinyPdf } from '../test/lambdas/support/tiny-pdf';
 import type { BenchRow } from './bench-row';
 
 const WARM_UP = 300;
@@ -29,6 +31,23 @@ function measure(fn: () => unknown): { p50: number; p99: number } {
   }
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/** Like {@link measure}, for an asynchronous call, with fewer samples (a PDF takes milliseconds). */
+async function measureAsync(
+  fn: () => Promise<unknown>,
+  warmUp = 20,
+  samples = 200,
+): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < warmUp; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
 /** A scanned hotel receipt of about 4 KB with the personal data such receipts carry. */
@@ -95,6 +114,22 @@ export async function run(): Promise<BenchRow[]> {
   const redaction = measure(() => redactPii(document));
   const redactions = redactPii(document).redactions;
 
+  // What the proxy runs per result: the same receipt as a PDF file (base64, as the file store returns it).
+  const pdf = tinyPdf({ pages: [text.split('\n').slice(0, 60)] });
+  const pdfFile = {
+    key: 'receipts/2026-q3/hotel-adler.pdf',
+    contentType: 'application/pdf',
+    content: pdf.toString('base64'),
+  };
+  const latin1File = {
+    key: 'receipts/2026-q3/hotel-adler.txt',
+    contentType: 'application/octet-stream',
+    content: Buffer.from(`${text}\nCafé Müller`, 'latin1').toString('base64'),
+  };
+  const pdfScan = await measureAsync(() => scanConnectorResult(pdfFile));
+  const pdfRedactions = (await scanConnectorResult(pdfFile)).redactions;
+  const latin1Scan = await measureAsync(() => scanConnectorResult(latin1File), 100, 1000);
+
   return [
     {
       name: 'policy engine create',
@@ -123,6 +158,20 @@ export async function run(): Promise<BenchRow[]> {
       note: `${Math.round(text.length / 1024)} KB, ${redactions} redactions`,
     },
     { name: 'PII redaction 4 KB receipt p99', value: round(redaction.p99), unit: 'µs' },
+    {
+      name: 'DLP scan 4 KB Latin-1 receipt p50',
+      value: round(latin1Scan.p50),
+      unit: 'µs',
+      note: 'base64 decode, encoding sniff, Windows-1252 decode, redaction',
+    },
+    { name: 'DLP scan 4 KB Latin-1 receipt p99', value: round(latin1Scan.p99), unit: 'µs' },
+    {
+      name: 'DLP scan 1-page PDF receipt p50',
+      value: round(pdfScan.p50),
+      unit: 'µs',
+      note: `${Math.round(pdf.length / 1024)} KB PDF, PDF.js text + metadata + annotations, ${pdfRedactions} redactions`,
+    },
+    { name: 'DLP scan 1-page PDF receipt p99', value: round(pdfScan.p99), unit: 'µs' },
   ];
 }
 

@@ -10,6 +10,7 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
   xml: 'application/xml',
   html: 'text/html; charset=utf-8',
   pdf: 'application/pdf',
+  eml: 'message/rfc822',
   png: 'image/png',
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',

@@ -9,20 +9,19 @@ import type { ParameterValues } from './operation-parameters';
 export interface ConnectorPolicyContext {
   /** The Cedar resource id: a file key, or the operation for kinds without finer resources. */
   readonly resourceId: string;
-  /** The call's amount in cents, when the operation carries one. */
-  readonly amountCents?: number;
-  /** The format data leaves in, when the operation exports. */
-  readonly format?: string;
+  /**
+   * The call's amount, currency and export format as the caller gave them; the proxy turns them into
+   * exact cents, an ISO currency and a normalised format (`deriveDataPolicyContext`), refusing what it
+   * cannot read.
+   */
+  readonly amount?: unknown;
+  readonly currency?: unknown;
+  readonly format?: unknown;
 }
 
-/** The amount and format of an operation that declares parameters named `amount` and `format`. */
-export function amountAndFormatOf(
+/** The amount, currency and format of an operation that declares parameters with those names. */
+export function dataParametersOf(
   params: ParameterValues,
-): Pick<ConnectorPolicyContext, 'amountCents' | 'format'> {
-  const amount = typeof params.amount === 'number' ? params.amount : undefined;
-  const format = typeof params.format === 'string' ? params.format : undefined;
-  return {
-    ...(amount !== undefined ? { amountCents: Math.round(amount * 100) } : {}),
-    ...(format ? { format } : {}),
-  };
+): Pick<ConnectorPolicyContext, 'amount' | 'currency' | 'format'> {
+  return { amount: params.amount, currency: params.currency, format: params.format };
 }

@@ -19,8 +19,9 @@ import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, assertValidAuditEvent } from './audit-record';
 import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
+import { deriveDataPolicyContext } from './dlp/data-policy-context';
+import { scanConnectorResult } from './dlp/result-scanner';
 import { AirlockError } from './errors';
-import { redactPii } from './pii-redactor';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
@@ -227,14 +228,23 @@ export class ConnectorProxy {
         throw error;
       }
       const cleared = this.deps.config.principals[caller.principal]?.clearances.includes('pii') ?? false;
-      const filtered = cleared ? { value: upstream.result, redactions: 0 } : redactPii(upstream.result);
+      const filtered = cleared
+        ? { value: upstream.result, redactions: 0, withheld: 0 }
+        : await scanConnectorResult(upstream.result, {
+            phoneRegions: this.deps.config.dataProtection.phoneRegions,
+          });
       await this.deps.ledger.append({
         ...base,
         type: isWrite ? 'connector_completed' : 'connector_allowed',
         decision: 'allow',
         reasons: [...decision.reasons],
         docHashes: upstream.documents.map((d) => sha256Hex(d.bytes)),
-        details: { argumentsHash, redactions: filtered.redactions, bytesOut: upstream.bytesOut },
+        details: {
+          argumentsHash,
+          redactions: filtered.redactions,
+          withheld: filtered.withheld,
+          bytesOut: upstream.bytesOut,
+        },
       });
       this.meter(caller, base, 'allowed', upstream.bytesOut, started, (isWrite ? 2 : 1) + approvalWrites, {
         secretReads: upstream.secretReads ?? 0,
@@ -295,7 +305,11 @@ export class ConnectorProxy {
     upstreamCall: UpstreamCall,
     approval: 'none' | 'approved',
   ): PolicyDecision {
-    const { resourceId, amountCents, format } = callContext;
+    const { resourceId, amount, currency, format } = callContext;
+    const dataContext = deriveDataPolicyContext(
+      { amount, currency, format, destinationHost: upstreamCall.destinationHost },
+      this.deps.config.workflows[caller.workflow],
+    );
     return this.deps.policy.decide({
       principal: caller.principal,
       action: op.action,
@@ -309,9 +323,7 @@ export class ConnectorProxy {
       context: {
         approval,
         scope: [...caller.scopes],
-        ...(amountCents !== undefined ? { amountCents } : {}),
-        ...(format ? { format } : {}),
-        ...(upstreamCall.destinationHost ? { destinationHost: upstreamCall.destinationHost } : {}),
+        ...dataContext,
       },
     });
   }

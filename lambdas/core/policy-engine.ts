@@ -189,6 +189,10 @@ export class PolicyEngine {
       scope: [...(input.scope ?? [])],
     };
     if (input.amountCents !== undefined) context.amountCents = input.amountCents;
+    if (input.currency !== undefined) context.currency = input.currency;
+    if (input.approvalThresholdCents !== undefined)
+      context.approvalThresholdCents = input.approvalThresholdCents;
+    if (input.dailyAmountCents !== undefined) context.dailyAmountCents = input.dailyAmountCents;
     if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
     if (input.format !== undefined) context.format = input.format.toLowerCase();
     if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();

@@ -5,6 +5,8 @@
  */
 import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { amountInCents } from './dlp/exact-amount';
+import { normalizeExportFormat } from './dlp/export-format';
 
 /** Cedar entity type names of `policies/airlock.cedarschema`. */
 export const CEDAR_TYPES = {
@@ -13,11 +15,14 @@ export const CEDAR_TYPES = {
   workflow: 'Airlock::Workflow',
   connector: 'Airlock::Connector',
   resource: 'Airlock::Resource',
+  classification: 'Airlock::Classification',
   action: 'Airlock::Action',
 } as const;
 
 /** Data classifications a resource can carry, least to most sensitive. */
 export type Classification = 'public' | 'internal' | 'confidential' | 'pii';
+
+const CLASSIFICATIONS: readonly Classification[] = ['public', 'internal', 'confidential', 'pii'];
 
 /** The entities decisions need, with the names known to exist (so a typo is refused by name). */
 export interface PolicyEntities {
@@ -46,14 +51,14 @@ function parent(type: string, id: string): EntityUidJson {
   return { type, id };
 }
 
-/** Amounts in the config are in currency units; Cedar has only integers, so thresholds are in cents. */
+/** Amounts in the config are in currency units; Cedar has only integers, so thresholds are in cents (exact, rounded down). */
 function toCents(amount: number): number {
-  return Math.round(amount * 100);
+  return Number(amountInCents(amount, 'down').cents);
 }
 
 /**
  * Builds the Cedar entities of a validated pilot config: users (in their groups, with clearances),
- * groups, workflows (owner, approval threshold in cents, groups, connectors, the scopes their
+ * groups, classifications (the export formats and egress hosts `dataProtection` allows), workflows (owner, approval threshold in cents, groups, connectors, the scopes their
  * operations need, maximum token lifetime) and connectors (an http-api's allowed hosts; a file
  * store reaches no host).
  */
@@ -82,6 +87,27 @@ export function buildEntities(config: AirlockConfig): PolicyEntities {
     entities.push({
       uid: parent(CEDAR_TYPES.connector, name),
       attrs: { allowedHosts: [...allowedHosts] },
+      parents: [],
+    });
+  }
+
+  // How each classification's data may leave (config: dataProtection); formats in one spelling.
+  const { exportFormats, egressHosts } = config.dataProtection;
+  for (const classification of CLASSIFICATIONS) {
+    const formats = exportFormats[classification];
+    const hosts = egressHosts[classification];
+    entities.push({
+      uid: parent(CEDAR_TYPES.classification, classification),
+      attrs: {
+        ...(formats === undefined
+          ? {}
+          : {
+              exportFormats: [
+                ...new Set(formats.map(normalizeExportFormat).filter((f): f is string => f !== undefined)),
+              ],
+            }),
+        ...(hosts === undefined ? {} : { egressHosts: hosts.map((h) => h.toLowerCase()) }),
+      },
       parents: [],
     });
   }
@@ -225,13 +251,14 @@ export function resourceEntityId(resource: ConnectorResource): string {
   return `${resource.connector}/${resource.id}`;
 }
 
-/** Builds the per-request resource entity, a child of its connector. */
+/** Builds the per-request resource entity, a child of its connector, handled as its classification says. */
 export function buildResourceEntity(resource: ConnectorResource): EntityJson {
   return {
     uid: parent(CEDAR_TYPES.resource, resourceEntityId(resource)),
     attrs: {
       classification: resource.classification,
       connector: uid(CEDAR_TYPES.connector, resource.connector),
+      handling: uid(CEDAR_TYPES.classification, resource.classification),
     },
     parents: [parent(CEDAR_TYPES.connector, resource.connector)],
   };

@@ -28,8 +28,14 @@ export interface PolicyRequest {
   readonly workflow: string;
   readonly context: {
     readonly approval: ApprovalState;
-    /** Integer amount in cents (a write's amount). */
+    /** Integer amount in cents (a write's amount; see `deriveDataPolicyContext`). */
     readonly amountCents?: number;
+    /** Upper-case ISO 4217 code of the amount. */
+    readonly currency?: string;
+    /** The workflow's approval threshold for that currency, in cents. */
+    readonly approvalThresholdCents?: number;
+    /** The principal's total today in that currency, this call included, in cents. */
+    readonly dailyAmountCents?: number;
     /** Output format of an export, e.g. `csv` (compared case-insensitively). */
     readonly format?: string;
     /** Host the request would reach (compared case-insensitively). */
@@ -74,11 +80,16 @@ export function invalidRequest(request: PolicyRequest): string | undefined {
   if (!APPROVAL_STATES.includes(context.approval)) {
     return `context.approval must be one of ${APPROVAL_STATES.join(', ')}`;
   }
-  for (const key of ['amountCents', 'durationMinutes'] as const) {
+  for (const key of [
+    'amountCents',
+    'approvalThresholdCents',
+    'dailyAmountCents',
+    'durationMinutes',
+  ] as const) {
     const value = context[key];
     if (value !== undefined && !Number.isSafeInteger(value)) return `context.${key} must be an integer`;
   }
-  for (const key of ['format', 'destinationHost'] as const) {
+  for (const key of ['currency', 'format', 'destinationHost'] as const) {
     const value = context[key];
     if (value !== undefined && typeof value !== 'string') return `context.${key} must be a string`;
   }

@@ -4,6 +4,7 @@
  * This module is pure (zod only): the CDK app, the Lambda handlers, the local pilot and the CLI
  * all validate the same file with it, so a config that synthesizes is a config the functions accept.
  */
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
@@ -54,6 +55,19 @@ export const workflowSchema = z.strictObject({
    * `approvalThresholdCents`; the rule itself lives in the policy files.
    */
   approvalAmountAbove: z.number().nonnegative().default(1000),
+  /**
+   * Per-currency thresholds (ISO 4217 code → amount), e.g. `{EUR: 1000, JPY: 150000}`. When set, it
+   * is the whole list: an amount in any other currency waits for approval whatever its size, and
+   * `approvalAmountAbove` applies only where a caller gives Cedar no threshold. Given to Cedar as
+   * `context.approvalThresholdCents`.
+   * @default - `approvalAmountAbove` for every currency
+   */
+  approvalAmountAboveByCurrency: z
+    .record(
+      z.string().regex(/^[A-Z]{3}$/, 'expected an upper-case ISO 4217 currency code such as EUR'),
+      z.number().nonnegative('expected an amount of 0 or more'),
+    )
+    .optional(),
   /** Groups whose members may run the workflow. */
   groups: z.array(name).min(1),
   /** Connector name → operations the workflow may call. */
@@ -64,6 +78,42 @@ export const workflowSchema = z.strictObject({
       perWorkflowPerMinute: z.number().int().positive().default(1200),
     })
     .default({ perTokenPerMinute: 120, perWorkflowPerMinute: 1200 }),
+});
+
+const classificationSchema = z.enum(['public', 'internal', 'confidential', 'pii']);
+
+/** How data of each classification may leave. Given to Cedar as the `Classification` entities. */
+export const dataProtectionSchema = z.strictObject({
+  /**
+   * Per classification, the formats an export may use (`pdf`, `csv`, `text/csv`: spellings are
+   * normalised on both sides). A classification listed here refuses every other format and an
+   * export that names none; one not listed is not limited by format.
+   */
+  exportFormats: z
+    .partialRecord(
+      classificationSchema,
+      z.array(z.string().regex(/^[\w.+/-]{1,100}$/, 'expected a format such as pdf or text/csv')),
+    )
+    .default({}),
+  /**
+   * Per classification, the hosts a write or an export may send its data to, on top of the
+   * connector's own `allowedHosts`. An empty list keeps the data from leaving by any connector.
+   */
+  egressHosts: z.partialRecord(classificationSchema, z.array(z.string().min(1))).default({}),
+  /**
+   * Regions (ISO 3166-1 alpha-2) whose national phone spellings (e.g. `089/12345678` in DE) the
+   * personal-data scanner recognises without a country code. @default - 26 regions across Europe,
+   * the Americas, Asia-Pacific and South Africa
+   */
+  phoneRegions: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Z]{2}$/, 'expected an upper-case ISO 3166-1 region code such as DE')
+        .refine((region) => isSupportedCountry(region), 'not a region with known phone numbering'),
+    )
+    .min(1)
+    .optional(),
 });
 
 export const pricesSchema = z.strictObject({
@@ -188,6 +238,8 @@ export const configSchema = z
     connectors: z.record(name, connectorSchema),
     workflows: z.record(name, workflowSchema),
     prices: pricesSchema,
+    /** How data of each classification may leave, and what the personal-data scanner recognises. */
+    dataProtection: dataProtectionSchema.default({ exportFormats: {}, egressHosts: {} }),
     /** The certificate-less entry point for remote MCP connectors (OAuth 2.1). @default - none */
     oauth: oauthConfigSchema.optional(),
   })
@@ -277,3 +329,4 @@ export type PrincipalConfig = z.infer<typeof principalSchema>;
 export type Prices = z.infer<typeof pricesSchema>;
 export type MonitoringConfig = AirlockConfig['monitoring'];
 export type Access = OperationConfig['access'];
+export type DataProtectionConfig = AirlockConfig['dataProtection'];

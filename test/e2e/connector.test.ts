@@ -2,11 +2,12 @@
  * The seed's expense workflow end to end over real mutual TLS against the local pilot: every call
  * goes through token verification, the kill switch, scopes, Cedar, the connector, DLP and the audit.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../../local/sample-receipts';
+import { tinyPdf } from '../lambdas/support/tiny-pdf';
 import { type E2eClient, e2eClientFor } from './e2e-client';
 
 describe('Local pilot: the expense-summary workflow through the connector proxy', () => {
@@ -57,6 +58,63 @@ describe('Local pilot: the expense-summary workflow through the connector proxy'
     expect(content).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.]+/);
     expect(content).toContain('GBP  365.00');
     expect(response.json.redactions).toBeGreaterThanOrEqual(2);
+  });
+
+  describe('attack: a receipt that is not UTF-8 text used to come back as base64, personal data unscanned', () => {
+    beforeAll(async () => {
+      const folder = join(home, 'receipts', '2026-q4');
+      await mkdir(folder, { recursive: true });
+      await writeFile(
+        join(folder, 'hotel-adler.pdf'),
+        tinyPdf({
+          pages: [
+            [
+              'HOTEL ADLER, Berlin',
+              'Guest: Jörg Müller <jorg.muller@example.de>, Tel. 089/12345678',
+              'Paid by Visa 4111.1111.1111.1111',
+              'TOTAL EUR 378.00',
+            ],
+          ],
+        }),
+      );
+      await writeFile(
+        join(folder, 'cafe-latin1.txt'),
+        Buffer.from(
+          'CAFÉ MÜLLER\nGast: _alice@example.com, Tél 0044 20 7946 0958\nSumme EUR 12,50\n',
+          'latin1',
+        ),
+      );
+    });
+
+    it.each([
+      ['a PDF receipt', '2026-q4/hotel-adler.pdf', 'application/pdf (PDF)', 'TOTAL EUR 378.00'],
+      [
+        'a Latin-1 text receipt',
+        '2026-q4/cafe-latin1.txt',
+        'application/octet-stream (text (windows-1252))',
+        'CAFÉ MÜLLER',
+      ],
+    ])(
+      'reads %s as text with the personal data redacted and counted',
+      async (_label, key, extractedFrom, kept) => {
+        // Act
+        const response = await alice.request('POST', '/v1/connectors/receipts/read', {
+          token,
+          body: { key },
+        });
+
+        // Assess
+        expect(response.status).toBe(200);
+        const { result } = response.json;
+        expect(result.contentType).toBe('text/plain; charset=utf-8');
+        expect(result.extractedFrom).toBe(extractedFrom);
+        expect(result.content).toContain(kept);
+        expect(result.content).toContain('[redacted:email]');
+        expect(result.content).toContain('[redacted:phone]');
+        expect(result.content).not.toMatch(/@example|12345678|7946|4111/);
+        expect(response.json.redactions).toBeGreaterThanOrEqual(2);
+      },
+    );
   });
 
   it('lets alice look up a GL code in the ERP', async () => {

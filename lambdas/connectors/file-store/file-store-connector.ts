@@ -13,7 +13,7 @@ import {
   type OperationParameters,
   type ParameterValues,
 } from '../operation-parameters';
-import { amountAndFormatOf, type ConnectorPolicyContext } from '../policy-context';
+import { type ConnectorPolicyContext, dataParametersOf } from '../policy-context';
 import { validateFileKey, validateFilePrefix } from './file-key';
 import type { FileStore } from './file-store';
 import type { FileStoreConnectorConfig } from './file-store-config';
@@ -108,7 +108,7 @@ export class FileStoreConnector implements Connector {
   policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext {
     return {
       resourceId: typeof params.key === 'string' ? params.key : operation,
-      ...amountAndFormatOf(params),
+      ...dataParametersOf(params),
     };
   }
 

@@ -14,7 +14,7 @@ import {
   type OperationParameters,
   type ParameterValues,
 } from '../operation-parameters';
-import { amountAndFormatOf, type ConnectorPolicyContext } from '../policy-context';
+import { type ConnectorPolicyContext, dataParametersOf } from '../policy-context';
 import type { HttpApiConnectorConfig, HttpOperationConfig } from './http-api-config';
 import { OAuth2ClientCredentials } from './oauth2-client-credentials';
 import { sendUpstreamRequest, type UpstreamRequest, type UpstreamResponse } from './upstream-request';
@@ -138,7 +138,7 @@ export class HttpApiConnector implements Connector {
 
   /** The resource is the operation; a parameter named `amount` or `format` is what policies read. */
   policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext {
-    return { resourceId: operation, ...amountAndFormatOf(params) };
+    return { resourceId: operation, ...dataParametersOf(params) };
   }
 
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {

@@ -74,6 +74,7 @@ describe('Function: buildEntities', () => {
       attrs: {
         classification: 'pii',
         connector: { __entity: { type: 'Airlock::Connector', id: 'receipts' } },
+        handling: { __entity: { type: 'Airlock::Classification', id: 'pii' } },
       },
       parents: [{ type: 'Airlock::Connector', id: 'receipts' }],
     });
