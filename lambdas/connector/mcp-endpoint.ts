@@ -22,8 +22,9 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import { requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { Authenticator, Caller } from '../core/caller';
-import type { AvailableOperation, ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
+import type { ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError, DependencyError } from '../core/errors';
+import type { AvailableOperation } from '../core/operation-catalog';
 
 /** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
 export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'>;

@@ -8,13 +8,10 @@ import {
 import { toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
 import { bearerTokenOf, clientCertificateOf } from '../../../lambdas/core/api-request';
 import type { AuthenticationRequest, Authenticator, Caller } from '../../../lambdas/core/caller';
-import type {
-  AvailableOperation,
-  ConnectorCall,
-  ConnectorOutcome,
-} from '../../../lambdas/core/connector-proxy';
+import type { ConnectorCall, ConnectorOutcome } from '../../../lambdas/core/connector-proxy';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
 import { KillSwitchEngagedError } from '../../../lambdas/core/kill-switch';
+import type { AvailableOperation } from '../../../lambdas/core/operation-catalog';
 import { loadConfig } from '../../../lib/config/load-config';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));

@@ -1,0 +1,153 @@
+/**
+ * The audit trail of one connector call: every record the call writes, each with the same principal,
+ * workflow, operation, request id and intent. Only configured operation names reach a record (and the
+ * metric dimensions): a caller cannot put arbitrary text in the ledger by naming operations that do
+ * not exist. An intent the ledger would refuse (it looks like a token or a key) is refused up front.
+ */
+import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
+import type { AuditAppender } from './audit-ledger';
+import { type AuditEvent, assertValidAuditEvent } from './audit-record';
+import type { Caller } from './caller';
+import { AirlockError } from './errors';
+import type { PolicyDecision } from './policy-engine';
+
+type CallBase = Omit<AuditEvent, 'type' | 'decision' | 'reasons' | 'docHashes'>;
+
+export class CallRecord {
+  /** The fields every record of the call shares. */
+  readonly base: CallBase;
+
+  constructor(
+    private readonly ledger: AuditAppender,
+    caller: Caller,
+    call: {
+      readonly connector: string;
+      readonly operation: string;
+      readonly intent?: string;
+      readonly requestId: string;
+    },
+    /** Whether the config declares the operation the call names. */
+    known: boolean,
+  ) {
+    this.base = {
+      principal: caller.principal,
+      workflow: caller.workflow,
+      ...(known ? { connector: call.connector, operation: call.operation } : {}),
+      requestId: call.requestId,
+      ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
+    };
+  }
+
+  /** The configured names of the call (none for an unknown operation), for the metric dimensions. */
+  get names(): { connector?: string; operation?: string } {
+    return { connector: this.base.connector, operation: this.base.operation };
+  }
+
+  /** @throws AirlockError `invalid_request` when the intent could not be recorded */
+  assertRecordableIntent(): void {
+    if (!recordableIntent(this.base.intent)) {
+      throw new AirlockError(
+        'invalid_request',
+        'intent: it looks like it contains a token or a private key; describe the purpose of the call in words instead.',
+      );
+    }
+  }
+
+  /** A call held for approval. */
+  async held(
+    decision: PolicyDecision,
+    details: { approvalId: string; argumentsHash: string; approverGroup: string },
+  ) {
+    await this.ledger.append({
+      ...this.base,
+      type: 'connector_pending',
+      decision: 'pending',
+      reasons: [...decision.reasons],
+      docHashes: [],
+      details,
+    });
+  }
+
+  /** A write about to run upstream: recorded first, so nothing runs without a record. */
+  async beforeUpstream(decision: PolicyDecision, details: { argumentsHash: string; approvalId?: string }) {
+    await this.ledger.append({
+      ...this.base,
+      type: 'connector_allowed',
+      decision: 'allow',
+      reasons: [...decision.reasons],
+      docHashes: [],
+      details: {
+        argumentsHash: details.argumentsHash,
+        stage: 'before_upstream',
+        ...(details.approvalId ? { approvalId: details.approvalId } : {}),
+      },
+    });
+  }
+
+  /** The upstream failed. */
+  async failed(error: unknown, argumentsHash: string) {
+    await this.ledger.append({
+      ...this.base,
+      type: 'connector_failed',
+      decision: 'error',
+      reasons: [error instanceof AirlockError ? error.code : 'upstream_error'],
+      docHashes: [],
+      details: { argumentsHash },
+    });
+  }
+
+  /** A read answered, or a write completed: with the hash of every document returned, never the data. */
+  async completed(
+    write: boolean,
+    decision: PolicyDecision,
+    docHashes: string[],
+    details: { argumentsHash: string; redactions: number; withheld: number; bytesOut: number },
+  ) {
+    await this.ledger.append({
+      ...this.base,
+      type: write ? 'connector_completed' : 'connector_allowed',
+      decision: 'allow',
+      reasons: [...decision.reasons],
+      docHashes,
+      details,
+    });
+  }
+
+  /** A refusal. Resolves to whether it was recorded (the call is refused either way). */
+  async refused(error: AirlockError): Promise<boolean> {
+    const { intent, ...rest } = this.base;
+    const event = recordableIntent(intent) ? this.base : rest;
+    try {
+      await this.ledger.append({
+        ...event,
+        type: 'connector_denied',
+        decision: 'deny',
+        reasons: [error.code, ...(error.reasons ?? [])],
+        docHashes: [],
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** An intent the audit ledger would refuse (it looks like a token or a key). */
+function recordableIntent(intent: string | undefined): boolean {
+  if (intent === undefined) return true;
+  try {
+    assertValidAuditEvent({
+      type: 'connector_allowed',
+      principal: 'probe',
+      workflow: 'probe',
+      decision: 'allow',
+      reasons: [],
+      requestId: 'probe',
+      docHashes: [],
+      intent,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
