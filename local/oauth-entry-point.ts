@@ -80,6 +80,8 @@ const ROUTES = new Set<string>([
   `POST ${OAUTH_PATHS.registration}`,
   `GET ${OAUTH_PATHS.authorization}`,
   `GET ${OAUTH_PATHS.idpCallback}`,
+  `POST ${OAUTH_PATHS.consent}`,
+  `GET ${OAUTH_PATHS.jwks}`,
   `POST ${OAUTH_PATHS.token}`,
   `POST ${OAUTH_PATHS.revocation}`,
   `POST ${OAUTH_PATHS.mcp}`,
@@ -285,8 +287,13 @@ function send(res: ServerResponse, result: APIGatewayProxyResult, requestId: str
   if (!Object.keys(headers).some((n) => n.toLowerCase() === 'content-type') && body.length > 0) {
     headers['content-type'] = 'application/json';
   }
+  const multi: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    multi[name] = (values ?? []).map(String);
+  }
   res.writeHead(result.statusCode, {
     ...headers,
+    ...multi,
     'content-length': String(body.length),
     'x-amzn-requestid': requestId,
   });

@@ -5,7 +5,7 @@
  * all validate the same file with it, so a config that synthesizes is a config the functions accept.
  */
 import { z } from 'zod';
-import { oauthConfigSchema } from './oauth-schema';
+import { checkOAuthConfig, oauthConfigSchema } from './oauth-schema';
 
 /** Names that become URL path segments, Cedar entity ids, SSM parameter names and tag values. */
 const name = z
@@ -271,24 +271,7 @@ export const configSchema = z
     oauth: oauthConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
-    if (config.oauth) {
-      if (!Object.hasOwn(config.workflows, config.oauth.workflow)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['oauth', 'workflow'],
-          message: `unknown workflow "${config.oauth.workflow}"; expected one of: ${Object.keys(config.workflows).join(', ')}`,
-        });
-      }
-      for (const [claim, group] of Object.entries(config.oauth.identityProvider.groupMapping)) {
-        if (!Object.hasOwn(config.groups, group)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['oauth', 'identityProvider', 'groupMapping', claim],
-            message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
-          });
-        }
-      }
-    }
+    checkOAuthConfig(config, ctx);
     for (const [principal, p] of Object.entries(config.principals)) {
       p.groups.forEach((group, i) => {
         if (!(group in config.groups)) {
