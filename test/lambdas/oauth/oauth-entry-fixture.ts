@@ -18,6 +18,7 @@ import {
 import { s256ChallengeOf } from '../../../lambdas/core/oauth/pkce';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../lambdas/core/policy-entities';
+import type { RevocationStore } from '../../../lambdas/core/ports';
 import { createOAuthHandler, oauthMcpProxy } from '../../../lambdas/oauth/oauth-handler';
 import { loadConfig } from '../../../lib/config/load-config';
 import { oauthConfigSchema } from '../../../lib/config/oauth-schema';
@@ -54,7 +55,15 @@ export class Browser {
   }
 }
 
-export function entryPoint(options: { oauth?: Record<string, unknown>; withPolicy?: typeof policy } = {}) {
+export function entryPoint(
+  options: {
+    oauth?: Record<string, unknown>;
+    withPolicy?: typeof policy;
+    /** @default a set of revoked principals the test fills (`revokedPrincipals`) */
+    revocations?: Pick<RevocationStore, 'isRevoked'>;
+    now?: { value: Date };
+  } = {},
+) {
   const store = new MemoryOAuthStore({ now: () => now.value });
   const audit: AuditEvent[] = [];
   const killSwitch = {
@@ -68,7 +77,7 @@ export function entryPoint(options: { oauth?: Record<string, unknown>; withPolic
   const idpUser = {
     value: { iss: IDP, sub: '00u-alice', groups: ['Finance Team'] } as Record<string, unknown>,
   };
-  const now = { value: new Date('2026-11-20T10:00:00Z') };
+  const now = options.now ?? { value: new Date('2026-11-20T10:00:00Z') };
   const revokedPrincipals = new Set<string>();
   const signer = LocalTokenSigner.fromPrivateKey(
     generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
@@ -107,7 +116,9 @@ export function entryPoint(options: { oauth?: Record<string, unknown>; withPolic
     signer,
     policy: options.withPolicy ?? policy,
     killSwitch: { check: async () => killSwitch.state },
-    revocations: { isRevoked: async ({ principal }) => revokedPrincipals.has(principal) },
+    revocations: options.revocations ?? {
+      isRevoked: async ({ principal }) => revokedPrincipals.has(principal),
+    },
     ledger: { append: async (event: AuditEvent) => audit.push(event) },
     clock: { now: () => now.value },
   });
