@@ -7,7 +7,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@modelcontextprotocol/sdk|pkce-challenge)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|@modelcontextprotocol/sdk|pkce-challenge|oauth4webapi)/)',
+  ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/jest.setup.ts'],
   snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],

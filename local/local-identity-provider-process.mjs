@@ -30,7 +30,7 @@ function loginPage(uid) {
   const buttons = Object.entries(users)
     .map(
       ([id, claims]) =>
-        `<button type="submit" name="account" value="${escapeHtml(id)}">${escapeHtml(id)}${claims.email ? ` (${escapeHtml(claims.email)})` : ''}</button>`,
+        `<button type="submit" name="account" value="${escapeHtml(id)}">${escapeHtml(claims.name ?? id)}${claims.email ? ` (${escapeHtml(claims.email)})` : ''}</button>`,
     )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Local IdP: sign in</title><style>${STYLE}</style></head>

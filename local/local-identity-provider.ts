@@ -66,8 +66,8 @@ export async function startLocalIdentityProvider(
   const clientId = options.identityProvider.clientId;
   const clientSecret = randomBytes(24).toString('base64url');
   const users = localIdentityProviderUsers(options.config, options.identityProvider);
-  // The user's id at the IdP is the principal's name: the login page lists principals.
-  const accounts = Object.fromEntries(Object.entries(users).map(([name, claims]) => [name, claims]));
+  // oidc-provider's account id is the ID token's `sub`; the login page shows each user's name.
+  const accounts = Object.fromEntries(Object.values(users).map((claims) => [String(claims.sub), claims]));
   const child = fork(
     PROCESS,
     [
