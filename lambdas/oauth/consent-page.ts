@@ -47,7 +47,9 @@ function pageHeaders(formTargets: readonly string[] = []): Record<string, string
     ].join('; '),
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the form's POST,
+    // and the consent answer checks the Origin. Other sites still get no referrer.
+    'referrer-policy': 'same-origin',
     'cross-origin-opener-policy': 'same-origin',
     'cache-control': 'no-store',
     pragma: 'no-cache',
