@@ -7,7 +7,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@modelcontextprotocol/sdk|pkce-challenge|unpdf)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|@modelcontextprotocol/sdk|pkce-challenge|unpdf|oauth4webapi)/)',
+  ],
   // unpdf exports its PDF.js build under the `import` condition only, which jest's resolver does not use.
   moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],

@@ -124,7 +124,7 @@ async function runEngage(context: CliContext, options: ChangeOptions): Promise<v
   if (options.reason === undefined || options.reason.trim() === '') {
     throw new CliError('a reason is required: --reason "..."', EXIT.usage);
   }
-  const functions = options.hard ? hardModeFunctions(context, options) : undefined;
+  const functions = options.hard ? hardModeFunctions(context, options, config) : undefined;
   const changedBy = operatorIdentity(context, options.changedBy);
   const backend = parameterBackend(context, options.local);
 
@@ -163,7 +163,7 @@ async function runEngage(context: CliContext, options: ChangeOptions): Promise<v
 async function runRelease(context: CliContext, options: ChangeOptions): Promise<void> {
   const config = context.loadConfig();
   const workflow = requireWorkflow(config, options.workflow);
-  const functions = options.hard ? hardModeFunctions(context, options) : undefined;
+  const functions = options.hard ? hardModeFunctions(context, options, config) : undefined;
   const changedBy = operatorIdentity(context, options.changedBy);
   const backend = parameterBackend(context, options.local);
 
@@ -386,6 +386,7 @@ function lambdaController(): LambdaConcurrencyController {
 function hardModeFunctions(
   context: CliContext,
   options: ChangeOptions,
+  config: AirlockConfig,
 ): { broker: string; connector: string; oauth?: string } {
   if (options.local) {
     throw new CliError(
@@ -402,6 +403,13 @@ function hardModeFunctions(
     );
   }
   const oauth = (options.oauthFunction ?? context.io.env.AIRLOCK_OAUTH_FUNCTION)?.trim();
+  if (config.oauth && !oauth) {
+    // The OAuth entry point serves agents too; freezing the others alone would leave it running.
+    throw new CliError(
+      'hard mode needs the OAuth function too (the config has an oauth section): pass --oauth-function (or set AIRLOCK_OAUTH_FUNCTION, the stack output OAuthFunctionName)',
+      EXIT.usage,
+    );
+  }
   return { broker, connector, ...(oauth ? { oauth } : {}) };
 }
 

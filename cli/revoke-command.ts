@@ -50,12 +50,14 @@ export interface RevocationResult {
 }
 
 /**
- * How long a revocation must be kept: the longest token lifetime any workflow allows, plus the clock
- * skew verifiers tolerate after `exp`. A token this revokes was issued at the latest now, so it cannot
+ * How long a revocation must be kept: the longest lifetime of any credential it revokes (a workflow's
+ * longest token, and an OAuth sign-in's refresh tokens, `oauth.refreshTokenHours`), plus the clock skew
+ * verifiers tolerate after `exp`. A credential this revokes was issued at the latest now, so it cannot
  * be valid after that.
  */
 export function revocationKeptUntil(config: AirlockConfig, now: Date): Date {
   const lifetimes = Object.values(config.workflows).map((w) => w.maxTokenLifetimeMinutes);
+  if (config.oauth) lifetimes.push(config.oauth.refreshTokenHours * 60);
   const longest = lifetimes.length > 0 ? Math.max(...lifetimes) : LONGEST_POSSIBLE_LIFETIME_MINUTES;
   return new Date(now.getTime() + longest * 60_000 + config.tokens.clockSkewSeconds * 1000);
 }

@@ -30,6 +30,7 @@ import { createOAuthHandler, oauthAuthenticator } from '../lambdas/oauth/oauth-h
 import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
 import type { OAuthConfig } from '../lib/config/oauth-schema';
 import type { AirlockConfig } from '../lib/config/schema';
+import { type LocalIdentityProvider, startLocalIdentityProvider } from './local-identity-provider';
 
 /** The local pilot's OAuth table (the lead's LOCAL_TABLES may adopt the name). */
 export const LOCAL_OAUTH_TABLE = 'airlock-oauth';
@@ -54,8 +55,13 @@ export interface OAuthEntryPointOptions {
   /** Where the IdP client secret is read (`oauth.identityProvider.clientSecretName`). */
   readonly secrets: SecretSource;
   readonly clock: Clock;
-  /** @default the OIDC relying party for `oauth.identityProvider` */
+  /**
+   * The corporate IdP. @default a local OIDC provider (local-identity-provider.ts) on loopback whose
+   * users are the config's principals, standing in for `oauth.identityProvider.issuer`
+   */
   readonly identityProvider?: CorporateIdentityProvider;
+  /** Port of the local IdP. @default 8445, or a free port when `port` is 0 */
+  readonly identityProviderPort?: number;
   /** @default https fetch of the document */
   readonly fetchClientMetadata?: ClientMetadataFetcher;
   /** @default 16_384 */
@@ -70,6 +76,8 @@ export interface OAuthEntryPoint {
   readonly mcpUrl: string;
   readonly port: number;
   readonly server: OAuthAuthorizationServer;
+  /** The local IdP, unless the caller gave an identity provider. */
+  readonly localIdentityProvider?: LocalIdentityProvider;
   close(): Promise<void>;
 }
 
@@ -80,6 +88,8 @@ const ROUTES = new Set<string>([
   `POST ${OAUTH_PATHS.registration}`,
   `GET ${OAUTH_PATHS.authorization}`,
   `GET ${OAUTH_PATHS.idpCallback}`,
+  `POST ${OAUTH_PATHS.consent}`,
+  `GET ${OAUTH_PATHS.jwks}`,
   `POST ${OAUTH_PATHS.token}`,
   `POST ${OAUTH_PATHS.revocation}`,
   `POST ${OAUTH_PATHS.mcp}`,
@@ -114,13 +124,39 @@ export async function startOAuthEntryPoint(options: OAuthEntryPointOptions): Pro
     });
   });
   const url = `https://127.0.0.1:${port}`;
+  let oauth: OAuthConfig = { ...options.oauth, publicUrl: url };
+  let identityProvider = options.identityProvider;
+  let localIdentityProvider: LocalIdentityProvider | undefined;
+  if (!identityProvider) {
+    // As the sample ERP stands in for the ERP, a local OIDC provider stands in for the corporate IdP.
+    try {
+      localIdentityProvider = await startLocalIdentityProvider({
+        config: options.config,
+        identityProvider: options.oauth.identityProvider,
+        redirectUri: `${url}${OAUTH_PATHS.idpCallback}`,
+        port: options.identityProviderPort ?? (options.port === 0 ? 0 : 8445),
+      });
+    } catch (error) {
+      https.closeAllConnections();
+      https.close();
+      doc.destroy();
+      throw error;
+    }
+    const local = localIdentityProvider;
+    oauth = { ...oauth, identityProvider: { ...oauth.identityProvider, issuer: local.issuer } };
+    identityProvider = createOidcIdentityProvider({
+      config: oauth.identityProvider,
+      secrets: { getJson: async () => ({ clientSecret: local.clientSecret }) },
+    });
+    log(
+      `Local identity provider (oidc-provider) on ${local.issuer}, standing in for ${options.oauth.identityProvider.issuer}; users: ${Object.keys(local.users).join(', ')}`,
+    );
+  }
   const server = new OAuthAuthorizationServer({
     config: options.config,
-    oauth: { ...options.oauth, publicUrl: url },
+    oauth,
     store: new DynamoDbOAuthStore({ client: doc, tableName: LOCAL_OAUTH_TABLE, clock: options.clock }),
-    identityProvider:
-      options.identityProvider ??
-      createOidcIdentityProvider({ config: options.oauth.identityProvider, secrets: options.secrets }),
+    identityProvider,
     fetchClientMetadata: options.fetchClientMetadata ?? createClientMetadataFetcher(),
     signer: options.signer,
     policy: options.policy,
@@ -149,14 +185,17 @@ export async function startOAuthEntryPoint(options: OAuthEntryPointOptions): Pro
     mcpUrl: `${url}${OAUTH_PATHS.mcp}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    localIdentityProvider,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         https.closeAllConnections();
         https.close(() => {
           doc.destroy();
           resolve();
         });
-      }),
+      });
+      await localIdentityProvider?.close();
+    },
   };
 }
 
@@ -286,8 +325,13 @@ function send(res: ServerResponse, result: APIGatewayProxyResult, requestId: str
   if (!Object.keys(headers).some((n) => n.toLowerCase() === 'content-type') && body.length > 0) {
     headers['content-type'] = 'application/json';
   }
+  const multi: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    multi[name] = (values ?? []).map(String);
+  }
   res.writeHead(result.statusCode, {
     ...headers,
+    ...multi,
     'content-length': String(body.length),
     'x-amzn-requestid': requestId,
   });

@@ -36,6 +36,7 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
     ledger: services.ledger,
     clock: services.clock,
     clockSkewSeconds: config.tokens.clockSkewSeconds,
+    meter: services.meter,
   });
   const handler = createOAuthHandler({
     server,

@@ -2,18 +2,19 @@
  * The credential broker: turns an enrolled device's request into a short-lived, scoped token bound
  * to that device's certificate, or a refusal. Identity comes only from the client certificate.
  *
- * Order of checks: identity → request shape and grant → kill switch → Cedar `RequestCredential` →
- * sign → audit. The token leaves only after its audit record is committed; every refusal is
- * recorded too (a refusal whose record fails is still a refusal).
+ * Order of checks: identity → request shape and grant → the issuance gate (kill switch, lifetime cap,
+ * Cedar `RequestCredential`; shared with the OAuth server) → sign → audit. The token leaves only after
+ * its audit record is committed; every refusal is recorded too (a refusal whose record fails is still
+ * a refusal).
  */
 import type { AirlockConfig } from '../../lib/config/schema';
-import { type AccessTokenClaims, issueAccessToken } from './access-token';
+import { issueAccessToken } from './access-token';
 import type { AuditAppender } from './audit-ledger';
-import type { AuditEvent } from './audit-record';
 import { certificateSubject, certificateThumbprint } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
 import { AirlockError } from './errors';
-import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
+import { IssuanceGate } from './issuance-gate';
+import type { KillSwitch } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
 import type { Clock, TokenSigner } from './ports';
 import type { UsageMeter } from './usage-meter';
@@ -42,7 +43,11 @@ export interface IssuedCredential {
 }
 
 export class CredentialBroker {
-  constructor(private readonly deps: CredentialBrokerDeps) {}
+  private readonly gate: IssuanceGate;
+
+  constructor(private readonly deps: CredentialBrokerDeps) {
+    this.gate = new IssuanceGate(deps);
+  }
 
   /**
    * Issues a token for the principal named by `certificatePem`'s CN, or throws an {@link AirlockError}
@@ -54,126 +59,50 @@ export class CredentialBroker {
     requestId: string;
   }): Promise<IssuedCredential> {
     const { config, clock } = this.deps;
-    const started = performance.now();
     const subject = certificateSubject(input.certificatePem);
     const principal = subject.commonName;
-    const requestedWorkflow = workflowNameOf(input.body);
+    let grant: ReturnType<typeof decideCredentialGrant>;
+    let reasons: readonly string[];
     try {
-      const grant = decideCredentialGrant(config, principal, input.body);
-      const killSwitch = await this.deps.killSwitch.check(grant.workflow);
-      if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
-
-      const decision = this.deps.policy.decide({
+      grant = decideCredentialGrant(config, principal, input.body);
+      reasons = await this.gate.admit({
         principal,
-        action: 'RequestCredential',
-        resource: { kind: 'workflow', id: grant.workflow },
         workflow: grant.workflow,
-        context: {
-          approval: 'none',
-          durationMinutes: Math.ceil(grant.lifetimeSeconds / 60),
-          scope: [...grant.scope],
-        },
-      });
-      if (decision.decision !== 'allow') {
-        throw new AirlockError(
-          'forbidden',
-          `Policy does not allow ${principal} to get credentials for workflow "${grant.workflow}".`,
-          { reasons: decision.reasons },
-        );
-      }
-
-      const issued = await issueAccessToken(this.deps.signer, {
-        issuer: this.deps.issuer,
-        audience: this.deps.audience,
-        subject: principal,
-        workflow: grant.workflow,
-        resource: grant.resource,
         scope: grant.scope,
         lifetimeSeconds: grant.lifetimeSeconds,
-        certificateThumbprint: certificateThumbprint(input.certificatePem),
-        now: clock.now(),
+        channel: 'device',
+        requestId: input.requestId,
       });
-      await this.deps.ledger.append(
-        issuedEvent(issued.claims, input.requestId, decision.reasons, subject.serialNumber),
-      );
-      this.meter(grant.workflow, 'credential_issued', started, 1);
-      return {
-        accessToken: issued.token,
-        tokenType: 'Bearer',
-        expiresAt: issued.expiresAt.toISOString(),
-        scope: issued.claims.scope,
-      };
     } catch (error) {
-      if (error instanceof AirlockError || error instanceof KillSwitchEngagedError) {
-        await this.recordRefusal(principal, requestedWorkflow, input.requestId, error);
-        this.meter(requestedWorkflow, 'credential_denied', started, 0);
+      if (error instanceof AirlockError) {
+        await this.gate.refused(
+          { principal, workflow: workflowNameOf(input.body), requestId: input.requestId },
+          IssuanceGate.reasonsOf(error),
+        );
       }
       throw error;
     }
-  }
-
-  /** Only configured workflows become metric dimensions; a made-up name is not metered. */
-  private meter(
-    workflow: string,
-    outcome: 'credential_issued' | 'credential_denied',
-    started: number,
-    kms: number,
-  ) {
-    if (!this.deps.meter || !Object.hasOwn(this.deps.config.workflows, workflow)) return;
-    this.deps.meter.record({
-      workflow,
-      outcome,
-      bytesOut: 0,
-      durationMs: performance.now() - started,
-      usage: { apiRequests: 1, kmsRequests: kms, secretsManagerCalls: 0, dynamodbWrites: 1 },
-      timestamp: this.deps.clock.now(),
+    const request = { channel: 'device', requestId: input.requestId } as const;
+    const issued = await issueAccessToken(this.deps.signer, {
+      issuer: this.deps.issuer,
+      audience: this.deps.audience,
+      subject: principal,
+      workflow: grant.workflow,
+      resource: grant.resource,
+      scope: grant.scope,
+      lifetimeSeconds: grant.lifetimeSeconds,
+      certificateThumbprint: certificateThumbprint(input.certificatePem),
+      now: clock.now(),
     });
+    // The token leaves only after its record is committed.
+    await this.gate.issued(request, issued.claims, reasons, { certificateSerial: subject.serialNumber });
+    return {
+      accessToken: issued.token,
+      tokenType: 'Bearer',
+      expiresAt: issued.expiresAt.toISOString(),
+      scope: issued.claims.scope,
+    };
   }
-
-  private async recordRefusal(
-    principal: string,
-    workflow: string,
-    requestId: string,
-    error: AirlockError,
-  ): Promise<void> {
-    try {
-      await this.deps.ledger.append({
-        type: 'credential_denied',
-        principal,
-        workflow,
-        decision: 'deny',
-        reasons: [error.code, ...(error.reasons ?? [])],
-        requestId,
-        docHashes: [],
-      });
-    } catch {
-      // The request is refused either way; the ledger's own failure surfaces on the next append.
-    }
-  }
-}
-
-function issuedEvent(
-  claims: AccessTokenClaims,
-  requestId: string,
-  reasons: readonly string[],
-  certificateSerial: string,
-): AuditEvent {
-  return {
-    type: 'credential_issued',
-    principal: claims.sub,
-    workflow: claims.workflow,
-    decision: 'allow',
-    reasons: [...reasons],
-    requestId,
-    docHashes: [],
-    details: {
-      jti: claims.jti,
-      scope: claims.scope,
-      exp: claims.exp,
-      certificateSerial,
-      ...(claims.resource ? { resource: claims.resource } : {}),
-    },
-  };
 }
 
 /** The workflow named in a (possibly invalid) body, for the refusal's audit record. */

@@ -1,7 +1,8 @@
 /**
  * The routes of the certificate-less OAuth entry point for remote MCP connectors: discovery
  * (RFC 9728, RFC 8414), registration (RFC 7591), authorization, the IdP callback, token, revocation
- * (RFC 7009), and `POST /v1/mcp` authenticated by an OAuth access token. Thin: read the event, call
+ * (RFC 7009), the consent page and its answer, the JWK set, and `POST /v1/mcp` authenticated by an
+ * OAuth access token. Thin: read the event, call
  * {@link OAuthAuthorizationServer}, map typed errors to OAuth error responses. The same handler runs
  * in Lambda (behind the second custom domain) and in the local pilot's OAuth entry point.
  */
@@ -12,12 +13,16 @@ import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core
 import type { Authenticator } from '../core/caller';
 import { DependencyError } from '../core/errors';
 import type {
+  BrowserCookie,
   ClientCredentials,
   OAuthAuthorizationServer,
   OAuthParameters,
+  RequestCookies,
 } from '../core/oauth/authorization-server';
 import { OAuthError } from '../core/oauth/oauth-error';
 import { bearerChallenge, OAUTH_PATHS } from '../core/oauth/oauth-metadata';
+import { RegistrationRefusedError } from '../core/oauth/registration-endpoint';
+import { consentPageResponse, errorPageResponse } from './consent-page';
 
 export interface OAuthHandlerDeps {
   readonly server: OAuthAuthorizationServer;
@@ -35,6 +40,9 @@ export type OAuthHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
+/** Browsers accept a `__Host-` cookie only when Secure, host-only and for path `/`. */
+const COOKIE_PREFIX = '__Host-';
+
 /**
  * The OAuth entry point's authenticator: identity comes only from the OAuth access token (there is
  * no client certificate on this entry point), checked by {@link OAuthAuthorizationServer.authenticate}.
@@ -42,6 +50,13 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 export function oauthAuthenticator(server: Pick<OAuthAuthorizationServer, 'authenticate'>): Authenticator {
   return { authenticate: (request) => server.authenticate(bearerTokenOf(request)) };
 }
+
+/** The browser-facing routes: their refusals are pages for a person, not JSON for a client. */
+const BROWSER_ROUTES = new Set<string>([
+  OAUTH_PATHS.authorization,
+  OAUTH_PATHS.idpCallback,
+  OAUTH_PATHS.consent,
+]);
 
 /** Creates the OAuth entry point's handler. */
 export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
@@ -53,16 +68,39 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
     try {
       switch (route) {
         case `GET ${OAUTH_PATHS.resourceMetadata}`:
+          return jsonResponse(200, server.resourceMetadata('mcp'), { 'cache-control': 'max-age=300' });
         case `GET ${OAUTH_PATHS.resourceMetadataRoot}`:
-          return jsonResponse(200, server.resourceMetadata(), { 'cache-control': 'max-age=300' });
+          return jsonResponse(200, server.resourceMetadata('root'), { 'cache-control': 'max-age=300' });
         case `GET ${OAUTH_PATHS.authorizationServerMetadata}`:
           return jsonResponse(200, server.serverMetadata(), { 'cache-control': 'max-age=300' });
+        case `GET ${OAUTH_PATHS.jwks}`:
+          return jsonResponse(200, await server.jwks(), { 'cache-control': 'max-age=300' });
         case `POST ${OAUTH_PATHS.registration}`:
-          return jsonResponse(201, await server.register(jsonOf(event, maxBodyBytes)), NO_STORE);
-        case `GET ${OAUTH_PATHS.authorization}`:
-          return redirect(await server.authorize(queryOf(event)));
-        case `GET ${OAUTH_PATHS.idpCallback}`:
-          return redirect(await server.completeSignIn(queryOf(event), requestId));
+          return jsonResponse(
+            201,
+            await server.register(jsonOf(event, maxBodyBytes), sourceIpOf(event), requestId),
+            NO_STORE,
+          );
+        case `GET ${OAUTH_PATHS.authorization}`: {
+          const next = await server.authorize(queryOf(event));
+          return redirect(302, next.location, next.cookies);
+        }
+        case `GET ${OAUTH_PATHS.idpCallback}`: {
+          const outcome = await server.completeSignIn(queryOf(event), cookiesOf(event), requestId);
+          if (outcome.kind === 'consent') return consentPageResponse(outcome.prompt);
+          return redirect(302, outcome.location, outcome.cookies);
+        }
+        case `POST ${OAUTH_PATHS.consent}`: {
+          const outcome = await server.consent(
+            {
+              form: formOf(event, maxBodyBytes),
+              cookies: cookiesOf(event),
+              origin: headerOf(event, 'origin'),
+            },
+            requestId,
+          );
+          return redirect(303, outcome.location, outcome.cookies);
+        }
         case `POST ${OAUTH_PATHS.token}`:
           return jsonResponse(
             200,
@@ -75,7 +113,7 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
         case `POST ${OAUTH_PATHS.mcp}`:
         case `GET ${OAUTH_PATHS.mcp}`:
         case `DELETE ${OAUTH_PATHS.mcp}`:
-          return await mcp(deps, event);
+          return await mcp(deps, event, requestId);
         default:
           return jsonResponse(404, {
             error: {
@@ -86,27 +124,113 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
           });
       }
     } catch (error) {
+      if (BROWSER_ROUTES.has(event.path)) return browserErrorResponse(error, requestId, deps.logUnexpected);
       return oauthErrorResponse(error, event, requestId, deps.logUnexpected);
     }
   };
 }
 
-async function mcp(deps: OAuthHandlerDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function mcp(
+  deps: OAuthHandlerDeps,
+  event: APIGatewayProxyEvent,
+  requestId: string,
+): Promise<APIGatewayProxyResult> {
+  const challenge = (error?: { description: string }) =>
+    bearerChallenge(deps.server.endpoints, error ? 'invalid_token' : undefined, error?.description);
+  const authorization = headerOf(event, 'authorization');
+  if (event.httpMethod === 'POST' && !/^Bearer +\S+$/i.test(authorization?.trim() ?? '')) {
+    // RFC 6750 §3.1: no token, no error code; a malformed header is an invalid token. Either way the
+    // only way to a token here is the OAuth flow the challenge points at.
+    const description = authorization
+      ? 'The Authorization header must be "Bearer <access token>".'
+      : 'This MCP server needs an OAuth access token; your MCP client gets one when you sign in.';
+    return {
+      ...jsonResponse(401, { error: { code: 'unauthenticated', message: description, requestId } }),
+      headers: {
+        'content-type': 'application/json',
+        ...NO_STORE,
+        'www-authenticate': challenge(authorization ? { description } : undefined),
+      },
+    };
+  }
   const result = await deps.mcp(event);
   if (result.statusCode !== 401) return result;
-  // RFC 9728 §5.1: the 401 tells the client where to learn how to get a token.
+  // RFC 9728 §5.1 and RFC 6750 §3.1: the 401 says the token is invalid and where to get another.
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'www-authenticate'),
   );
-  const error = headerOf(event, 'authorization') ? 'invalid_token' : undefined;
+  let description = 'The access token is not valid.';
+  try {
+    description = (JSON.parse(result.body) as { error?: { message?: string } }).error?.message ?? description;
+  } catch {
+    // keeps the generic description
+  }
+  return { ...result, headers: { ...headers, 'www-authenticate': challenge({ description }) } };
+}
+
+function redirect(
+  status: 302 | 303,
+  location: string,
+  cookies: readonly BrowserCookie[] = [],
+): APIGatewayProxyResult {
   return {
-    ...result,
-    headers: { ...headers, 'www-authenticate': bearerChallenge(deps.server.endpoints, error) },
+    statusCode: status,
+    headers: { location, ...NO_STORE, 'referrer-policy': 'no-referrer' },
+    ...(cookies.length > 0 ? { multiValueHeaders: { 'set-cookie': cookies.map(setCookieOf) } } : {}),
+    body: '',
   };
 }
 
-function redirect(location: string): APIGatewayProxyResult {
-  return { statusCode: 302, headers: { location, ...NO_STORE }, body: '' };
+/**
+ * `__Host-` cookies: Secure, for this host only, path `/`. HttpOnly (no script reads them) and
+ * SameSite=Lax: sent on the IdP's top-level redirect back, never on a cross-site POST.
+ */
+function setCookieOf(cookie: BrowserCookie): string {
+  return `${COOKIE_PREFIX}${cookie.name}=${cookie.value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${cookie.maxAgeSeconds}`;
+}
+
+/** The request's `__Host-` cookies by name (prefix removed); other cookies are not ours and are ignored. */
+function cookiesOf(event: APIGatewayProxyEvent): RequestCookies {
+  const cookies: Record<string, string> = {};
+  const headers = [
+    ...Object.entries(event.multiValueHeaders ?? {})
+      .filter(([name]) => name.toLowerCase() === 'cookie')
+      .flatMap(([, values]) => values ?? []),
+  ];
+  const single = headerOf(event, 'cookie');
+  if (headers.length === 0 && single) headers.push(single);
+  for (const header of headers) {
+    for (const pair of header.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      if (name.startsWith(COOKIE_PREFIX) && !Object.hasOwn(cookies, name.slice(COOKIE_PREFIX.length))) {
+        cookies[name.slice(COOKIE_PREFIX.length)] = pair.slice(eq + 1).trim();
+      }
+    }
+  }
+  return cookies;
+}
+
+function sourceIpOf(event: APIGatewayProxyEvent): string {
+  return event.requestContext?.identity?.sourceIp || 'unknown';
+}
+
+function browserErrorResponse(
+  error: unknown,
+  requestId: string,
+  logUnexpected?: UnexpectedErrorLogger,
+): APIGatewayProxyResult {
+  if (error instanceof OAuthError) return errorPageResponse(400, error.description, requestId);
+  if (error instanceof DependencyError) {
+    return errorPageResponse(
+      503,
+      `Airlock could not reach its ${error.dependency}; try again shortly.`,
+      requestId,
+    );
+  }
+  logUnexpected?.('unexpected error in the OAuth entry point', error);
+  return errorPageResponse(503, 'Airlock could not complete this step; try again shortly.', requestId);
 }
 
 function oauthErrorResponse(
@@ -118,7 +242,10 @@ function oauthErrorResponse(
   if (error instanceof OAuthError) {
     const headers: Record<string, string> = { ...NO_STORE };
     // RFC 6749 §5.2: a client that tried HTTP Basic is told so again with the 401.
-    if (error.status === 401) headers['www-authenticate'] = 'Basic realm="airlock"';
+    if (error.status === 401 && headerOf(event, 'authorization')) {
+      headers['www-authenticate'] = 'Basic realm="airlock"';
+    }
+    if (error instanceof RegistrationRefusedError) headers['retry-after'] = String(error.retryAfterSeconds);
     return jsonResponse(error.status, error.toJSON(), headers);
   }
   if (error instanceof DependencyError) {
@@ -133,9 +260,9 @@ function oauthErrorResponse(
   }
   if (event.path === OAUTH_PATHS.mcp) return errorResponse(error, requestId, logUnexpected);
   logUnexpected?.('unexpected error in the OAuth entry point', error);
-  return jsonResponse(500, {
-    error: 'server_error',
-    error_description: `Airlock failed unexpectedly (request ${requestId}).`,
+  return jsonResponse(503, {
+    error: 'temporarily_unavailable',
+    error_description: `Airlock could not complete the request; try again shortly (request ${requestId}).`,
   });
 }
 

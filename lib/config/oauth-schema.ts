@@ -32,6 +32,11 @@ const sourceCidr = z.string().refine(
 
 const groupName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a lower-case name such as finance');
 
+/** An ID-token claim name, as IdPs spell them (`sub`, `oid`, `email`, `https://example.com/groups`). */
+const claimName = z
+  .string()
+  .regex(/^[A-Za-z0-9_:/.#-]{1,128}$/, 'expected a claim name such as sub, oid or groups');
+
 export const identityProviderSchema = z.strictObject({
   /** The IdP's OIDC issuer; its `/.well-known/openid-configuration` is read at start. */
   issuer: httpsOrLoopbackUrl,
@@ -39,10 +44,26 @@ export const identityProviderSchema = z.strictObject({
   clientId: z.string().min(1),
   /** Secrets Manager secret (locally a file) holding `{"clientSecret": "..."}`; never the secret itself. */
   clientSecretName: z.string().min(1),
-  /** The ID-token claim naming the user: matched against a principal's name, then its email. */
-  principalClaim: z.string().min(1).default('email'),
+  /**
+   * The ID-token claim that identifies a user for good: `sub` (Okta, Auth0, Keycloak, Google) or `oid`
+   * (Microsoft Entra ID, where `sub` differs per application). Never a claim the user can edit, such as
+   * `email` or `preferred_username`. Together with `issuer` it is the user's identity.
+   */
+  subjectClaim: claimName.default('sub'),
+  /**
+   * Principal → the value of `subjectClaim` for that person at this issuer (e.g. Okta's `00u1a2b3c4...`,
+   * Entra's object id). Only the users listed here (and, with `matchVerifiedEmail`, principals with a
+   * verified `email`) can sign in.
+   */
+  subjects: z.record(z.string(), z.string().min(1).max(255)).default({}),
+  /**
+   * Also let a principal that has no entry in `subjects` sign in when the ID token carries
+   * `email_verified: true` and an `email` equal (ignoring case) to the principal's `email` in the config.
+   * Off by default: an e-mail address is an attribute the IdP may let users or admins change.
+   */
+  matchVerifiedEmail: z.boolean().default(false),
   /** The ID-token claim listing the user's IdP groups. */
-  groupsClaim: z.string().min(1).default('groups'),
+  groupsClaim: claimName.default('groups'),
   /**
    * IdP group → Airlock group. Only mapped groups count; a user none of whose mapped groups may run
    * the workflow is refused at sign-in.
@@ -52,6 +73,13 @@ export const identityProviderSchema = z.strictObject({
   }),
   /** Scopes asked of the IdP. */
   scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+  /** Gone: users were matched by a claim against principal names and e-mails, which users could spoof. */
+  principalClaim: z
+    .never({
+      error:
+        'principalClaim is no longer supported: list each user under subjects (principal: the IdP user id from subjectClaim), or set matchVerifiedEmail: true',
+    })
+    .optional(),
 });
 
 export const oauthConfigSchema = z.strictObject({
@@ -74,8 +102,29 @@ export const oauthConfigSchema = z.strictObject({
     .min(1)
     .max(24 * 30)
     .default(8),
+  /**
+   * How long a second use of the refresh token just rotated still works for the same client (two
+   * requests of one MCP host refreshing at once must not sign the user out); 0 turns the grace off.
+   */
+  refreshGraceSeconds: z.number().int().min(0).max(60).default(30),
+  /**
+   * How long a user's consent to a client is remembered (per user and client, for the client as it
+   * was shown); 0 asks on every sign-in. A changed client, new scopes or `prompt=consent` always ask.
+   */
+  consentDays: z.number().int().min(0).max(365).default(30),
   /** Allow RFC 7591 dynamic client registration at `/oauth/register`. */
   dynamicRegistration: z.boolean().default(true),
+  /** Registrations accepted per hour, from all sources together (beyond it: 429). */
+  registrationsPerHour: z.number().int().min(1).max(100_000).default(200),
+  /** Registrations accepted per hour from one source IP address (beyond it: 429). */
+  registrationsPerSourcePerHour: z.number().int().min(1).max(10_000).default(10),
+  /** A registered client that completes no sign-in within this many hours is deleted. */
+  unusedClientHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** Accept Client ID Metadata Documents (an https URL as client_id). */
   clientIdMetadataDocuments: z.boolean().default(true),
   /**
@@ -106,4 +155,75 @@ export const oauthConfigSchema = z.strictObject({
 });
 
 export type OAuthConfig = z.infer<typeof oauthConfigSchema>;
+
+/** What {@link checkOAuthConfig} reads of the whole config. */
+export interface OAuthConfigContext {
+  readonly oauth?: OAuthConfig;
+  readonly principals: Readonly<Record<string, { readonly email?: string }>>;
+  readonly groups: Readonly<Record<string, unknown>>;
+  readonly workflows: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The checks of the `oauth` section against the rest of the config (called from the config schema's
+ * superRefine): the workflow and groups exist, `subjects` names principals, no IdP user is two
+ * principals, and e-mail matching is unambiguous.
+ */
+export function checkOAuthConfig(config: OAuthConfigContext, ctx: z.RefinementCtx): void {
+  const { oauth } = config;
+  if (!oauth) return;
+  const idp = oauth.identityProvider;
+  const idpPath = ['oauth', 'identityProvider'];
+  if (!Object.hasOwn(config.workflows, oauth.workflow)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['oauth', 'workflow'],
+      message: `unknown workflow "${oauth.workflow}"; expected one of: ${Object.keys(config.workflows).join(', ')}`,
+    });
+  }
+  for (const [claim, group] of Object.entries(idp.groupMapping)) {
+    if (!Object.hasOwn(config.groups, group)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...idpPath, 'groupMapping', claim],
+        message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
+      });
+    }
+  }
+  const principalOf = new Map<string, string>();
+  for (const [principal, subject] of Object.entries(idp.subjects)) {
+    if (!Object.hasOwn(config.principals, principal)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...idpPath, 'subjects', principal],
+        message: `unknown principal "${principal}"; expected one of: ${Object.keys(config.principals).join(', ')}`,
+      });
+    }
+    const other = principalOf.get(subject);
+    if (other !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...idpPath, 'subjects', principal],
+        message: `the IdP user "${subject}" is already principal "${other}"; one IdP user is one principal`,
+      });
+    }
+    principalOf.set(subject, principal);
+  }
+  if (idp.matchVerifiedEmail) {
+    const byEmail = new Map<string, string>();
+    for (const [principal, p] of Object.entries(config.principals)) {
+      if (p.email === undefined || Object.hasOwn(idp.subjects, principal)) continue;
+      const email = p.email.toLowerCase();
+      const other = byEmail.get(email);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['principals', principal, 'email'],
+          message: `"${p.email}" is also the email of principal "${other}"; with oauth.identityProvider.matchVerifiedEmail every email must name one principal (or map them under subjects)`,
+        });
+      }
+      byEmail.set(email, principal);
+    }
+  }
+}
 export type IdentityProviderConfig = z.infer<typeof identityProviderSchema>;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { CONNECTOR_KINDS } from '../../lambdas/connectors/connector-kinds';
-import { oauthConfigSchema } from './oauth-schema';
+import { checkOAuthConfig, oauthConfigSchema } from './oauth-schema';
 import { nameSchema, operationNameSchema } from './operation-schema';
 
 const name = nameSchema;
@@ -244,24 +244,7 @@ export const configSchema = z
     oauth: oauthConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
-    if (config.oauth) {
-      if (!Object.hasOwn(config.workflows, config.oauth.workflow)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['oauth', 'workflow'],
-          message: `unknown workflow "${config.oauth.workflow}"; expected one of: ${Object.keys(config.workflows).join(', ')}`,
-        });
-      }
-      for (const [claim, group] of Object.entries(config.oauth.identityProvider.groupMapping)) {
-        if (!Object.hasOwn(config.groups, group)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['oauth', 'identityProvider', 'groupMapping', claim],
-            message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
-          });
-        }
-      }
-    }
+    checkOAuthConfig(config, ctx);
     for (const [principal, p] of Object.entries(config.principals)) {
       p.groups.forEach((group, i) => {
         if (!(group in config.groups)) {

@@ -30,6 +30,8 @@ export const OAUTH_API_ROUTES = [
   { method: 'POST', path: '/oauth/register' },
   { method: 'GET', path: '/oauth/authorize' },
   { method: 'GET', path: '/oauth/callback' },
+  { method: 'POST', path: '/oauth/consent' },
+  { method: 'GET', path: '/oauth/jwks' },
   { method: 'POST', path: '/oauth/token' },
   { method: 'POST', path: '/oauth/revoke' },
   { method: 'POST', path: '/v1/mcp' },

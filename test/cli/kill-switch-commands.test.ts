@@ -390,6 +390,39 @@ describe('Function: registerKillSwitchCommands', () => {
       );
     });
 
+    it('refuses engage --hard without the OAuth function when the config has an oauth section (it kept serving)', async () => {
+      // Prepare: the same pilot with the certificate-less entry point deployed
+      const document = parse(await readFile(configFile, 'utf8'));
+      document.oauth = {
+        publicUrl: 'https://mcp.airlock.example.com',
+        workflow: 'expense-summary',
+        identityProvider: {
+          issuer: 'https://login.example.com',
+          clientId: 'airlock',
+          clientSecretName: 'airlock/idp-client',
+          groupMapping: { 'Finance Team': 'finance' },
+        },
+      };
+      const withOAuth = join(home, 'airlock.oauth.yaml');
+      await writeFile(withOAuth, stringify(document));
+      const cli = fakeCli({
+        AIRLOCK_CONFIG: withOAuth,
+        AIRLOCK_HOME: home,
+        AIRLOCK_OPERATOR: OPERATOR,
+        AIRLOCK_BROKER_FUNCTION: BROKER,
+        AIRLOCK_CONNECTOR_FUNCTION: CONNECTOR,
+      });
+      const before = writes.length;
+
+      // Act
+      const code = await cli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-12');
+
+      // Assess: nothing changed, and the message names the flag and the variable
+      expect(code).toBe(2);
+      expect(cli.stderr()).toMatch(/--oauth-function \(or set AIRLOCK_OAUTH_FUNCTION/);
+      expect(writes.slice(before)).toEqual([]);
+    });
+
     it('release --hard restores the configured reserved concurrency first, then releases', async () => {
       // Prepare
       await awsCli.run('kill-switch', 'engage', '--hard', '--reason', 'INC-9');

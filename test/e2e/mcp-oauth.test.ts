@@ -1,16 +1,14 @@
 /**
- * The whole OAuth flow a spec-following remote MCP client performs against Airlock's certificate-less
- * entry point, with the MCP SDK's own client auth: 401 → protected resource metadata → authorization
- * server metadata → dynamic registration → authorization with PKCE → sign-in at a real OIDC provider
- * (oidc-provider on loopback, the "corporate IdP") → token → tools/list → tools/call → refresh.
+ * The whole OAuth flow of remote MCP connectors against the local pilot (`AIRLOCK_CONFIG=
+ * config/airlock.oauth.yaml npm start`) and its local IdP, with clients nobody here wrote: the MCP
+ * SDK's client auth and oauth4webapi (strict RFC 8414, 9728 and 9207 checks), the user signing in at
+ * the IdP and answering Airlock's consent page, driven as a browser would (form posts, cookies) and,
+ * once, in headless Chromium.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { auth, type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -19,82 +17,15 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { DynamoDbApprovalStore } from '../../lambdas/adapters/aws/dynamodb-approval-store';
-import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
-import { DynamoDbRevocationStore } from '../../lambdas/adapters/aws/dynamodb-revocation-store';
-import { EmfMetricsSink } from '../../lambdas/adapters/aws/emf-metrics-sink';
-import { ConsoleApprovalNotifier } from '../../lambdas/adapters/local/console-approval-notifier';
-import { FileSecretSource, secretFileName } from '../../lambdas/adapters/local/file-secret-source';
-import { LocalTokenSigner } from '../../lambdas/adapters/local/local-token-signer';
-import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
-import { createConnectors } from '../../lambdas/connectors/connector-registry';
-import { ApprovalDesk } from '../../lambdas/core/approval-desk';
-import { AuditLedger, newChainId } from '../../lambdas/core/audit-ledger';
-import { ConnectorProxy } from '../../lambdas/core/connector-proxy';
-import type { KillSwitch, KillSwitchState } from '../../lambdas/core/kill-switch';
-import type { CorporateIdentityProvider } from '../../lambdas/core/oauth/authorization-server';
-import { PolicyEngine } from '../../lambdas/core/policy-engine';
-import { buildEntities } from '../../lambdas/core/policy-entities';
-import { systemClock } from '../../lambdas/core/ports';
-import { RateLimiter } from '../../lambdas/core/rate-limiter';
-import { UsageMeter } from '../../lambdas/core/usage-meter';
-import { createOidcIdentityProvider } from '../../lambdas/oauth/oidc-identity-provider';
-import { loadConfig, parseConfig } from '../../lib/config/load-config';
-import { oauthConfigSchema } from '../../lib/config/oauth-schema';
-import {
-  createLocalDynamoClient,
-  type DynaliteServer,
-  ensureTables,
-  startDynalite,
-} from '../../local/dynalite-server';
-import { LocalCertificateAuthority } from '../../local/local-certificate-authority';
-import { startLocalPilot } from '../../local/local-pilot';
-import { LOCAL_TABLES } from '../../local/local-state';
-import { type OAuthEntryPoint, startOAuthEntryPoint } from '../../local/oauth-entry-point';
-import { seedSampleReceipts } from '../../local/sample-receipts';
+import * as oauth from 'oauth4webapi';
+import { chromium } from 'playwright-core';
+import { loadConfig } from '../../lib/config/load-config';
+import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 
-/** The corporate IdP: oidc-provider (ESM-only, so in its own Node process) with keys made now. */
-const IDP_SCRIPT = `
-import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import Provider from 'oidc-provider';
-const { clientId, clientSecret, redirectUri, accounts } = JSON.parse(process.env.IDP_CONFIG);
-const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-let handler = (_req, res) => { res.statusCode = 503; res.end(); };
-const server = createServer((req, res) => handler(req, res));
-server.listen(0, '127.0.0.1', () => {
-  const issuer = 'http://127.0.0.1:' + server.address().port;
-  const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri],
-      grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
-    jwks: { keys: [{ ...signingKey, kid: 'idp-signing-key', alg: 'RS256', use: 'sig' }] },
-    findAccount: async (_ctx, id) => accounts[id] && ({ accountId: id, claims: async () => ({ sub: id, ...accounts[id] }) }),
-    claims: { openid: ['sub'], email: ['email'], groups: ['groups'] },
-    scopes: ['openid', 'email', 'groups'],
-    conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
-    interactions: { url: (_ctx, interaction) => '/interaction/' + interaction.uid },
-    cookies: { keys: [randomBytes(32).toString('hex')] },
-  });
-  const callback = provider.callback();
-  handler = async (req, res) => {
-    if (!req.url.startsWith('/interaction/')) return callback(req, res);
-    try {
-      // The user "types" the password of the account named in the login_hint (or the first account).
-      const details = await provider.interactionDetails(req, res);
-      const accountId = details.params.login_hint ?? Object.keys(accounts)[0];
-      const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
-      grant.addOIDCScope(details.params.scope);
-      const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
-    } catch (error) { res.statusCode = 500; res.end(String(error)); }
-  };
-  process.stdout.write(issuer + '\\n');
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
+jest.setTimeout(90_000);
 
 const CLIENT_REDIRECT = 'http://127.0.0.1:33418/callback';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** A fetch over https that trusts the local CA (Node's own fetch cannot be given a CA without undici). */
 function fetchTrusting(ca: string): typeof fetch {
@@ -133,13 +64,82 @@ function fetchTrusting(ca: string): typeof fetch {
   };
 }
 
+/** What the user's browser saw on the way. */
+interface Journey {
+  readonly back: URL;
+  readonly pages: string[];
+}
+
+/**
+ * Plays the user's browser from the authorization URL to the client's redirect URI: follows
+ * redirects (keeping cookies), signs in at the local IdP as `user`, and answers Airlock's consent page.
+ */
+async function browse(
+  start: URL,
+  doFetch: typeof fetch,
+  user: string,
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<Journey> {
+  const cookies = new Map<string, string>();
+  const pages: string[] = [];
+  let url = start;
+  let init: RequestInit = {};
+  for (let hop = 0; hop < 20; hop++) {
+    if (url.href.startsWith(CLIENT_REDIRECT)) return { back: url, pages };
+    const headers = new Headers(init.headers);
+    if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const response = await doFetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
+    }
+    const location = response.headers.get('location');
+    if (location) {
+      url = new URL(location, url);
+      init = {};
+      continue;
+    }
+    const html = await response.text();
+    if (response.status !== 200)
+      throw new Error(`The browser stopped at ${url.pathname}: HTTP ${response.status} ${html}`);
+    const action = new URL(
+      /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replace(/&#38;/g, '&') ?? '',
+      url,
+    );
+    if (html.includes('Local identity provider')) {
+      pages.push('idp-login');
+      // The IdP's login page lists users by name; the button's value is their IdP user id.
+      const account = new RegExp(`value="([^"]+)">${user}\\b`).exec(html)?.[1] ?? user;
+      init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ account }).toString(),
+      };
+    } else {
+      pages.push('consent');
+      const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+      init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url.origin },
+        body: new URLSearchParams({
+          ticket: field('ticket'),
+          csrf_token: field('csrf_token'),
+          decision,
+        }).toString(),
+      };
+    }
+    url = action;
+  }
+  throw new Error('Too many steps');
+}
+
 /** What an MCP host keeps for one connector; the SDK drives it. */
 class ConnectorOAuthState implements OAuthClientProvider {
   authorizationUrl?: URL;
   private info?: OAuthClientInformationMixed;
   private saved?: OAuthTokens;
   private verifier = '';
-
   get redirectUrl() {
     return CLIENT_REDIRECT;
   }
@@ -175,397 +175,214 @@ class ConnectorOAuthState implements OAuthClientProvider {
   }
 }
 
-/** Plays the user's browser: follows redirects (keeping the IdP's cookies) until the client's redirect URI. */
-async function browse(start: URL, doFetch: typeof fetch): Promise<URL> {
-  const cookies = new Map<string, string>();
-  let url = start;
-  for (let hop = 0; hop < 15; hop++) {
-    if (url.href.startsWith(CLIENT_REDIRECT)) return url;
-    const response = await doFetch(url, {
-      redirect: 'manual',
-      headers: cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
-    }
-    const location = response.headers.get('location');
-    if (!location)
-      throw new Error(
-        `The browser stopped at ${url.pathname}: HTTP ${response.status} ${await response.text()}`,
-      );
-    url = new URL(location, url);
-  }
-  throw new Error('Too many redirects');
-}
+let home: string;
+let pilot: LocalPilot;
+let doFetch: typeof fetch;
+let mcpUrl: URL;
 
-async function startIdp(
-  redirectUri: string,
-  clientSecret: string,
-): Promise<{ issuer: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', IDP_SCRIPT], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      IDP_CONFIG: JSON.stringify({
-        clientId: 'airlock',
-        clientSecret,
-        redirectUri,
-        accounts: {
-          alice: { email: 'alice@example.com', groups: ['Finance Team'] },
-          // bob is enrolled, but the IdP puts him in no group mapped to the workflow's groups.
-          bob: { email: 'bob@example.com', groups: ['Contractors'] },
-        },
-      }),
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'airlock-oauth-e2e-'));
+  pilot = await startLocalPilot({
+    home,
+    port: 0,
+    oauthPort: 0,
+    config: loadConfig('config/airlock.oauth.yaml'),
   });
-  const issuer = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (data: Buffer) => resolve(data.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`The IdP exited (${code})`)));
-  });
-  return { issuer, process: child };
-}
+  doFetch = fetchTrusting(await readFile(pilot.certificates.ca, 'utf8'));
+  mcpUrl = new URL(`${pilot.oauthUrl}/v1/mcp`);
+});
 
-async function form(doFetch: typeof fetch, url: string, params: Record<string, string>) {
-  const response = await doFetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(params).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
+afterAll(async () => {
+  await pilot?.close();
+  await rm(home, { recursive: true, force: true });
+});
 
-describe('Class: OAuthEntryPoint (end to end with the MCP SDK)', () => {
-  let home: string;
-  let dynalite: DynaliteServer;
-  let entry: OAuthEntryPoint;
-  let idp: ChildProcess;
-  let doFetch: typeof fetch;
-  const killSwitch = {
-    state: {
-      engaged: false,
-      scope: null,
-      reason: 'not engaged',
-      revokeIssuedBefore: null,
-    } as KillSwitchState,
-  };
-  const closers: Array<() => unknown> = [];
-
-  beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'airlock-oauth-'));
-    const config = loadConfig('config/airlock.config.yaml');
-    const ca = await LocalCertificateAuthority.loadOrCreate(home);
-    doFetch = fetchTrusting(ca.caCertificatePem);
-    dynalite = await startDynalite({ port: 0 });
-    const dynamo = createLocalDynamoClient(dynalite.endpoint);
-    closers.push(() => dynamo.destroy());
-    await ensureTables(dynamo, LOCAL_TABLES);
-    const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-    await seedSampleReceipts(join(home, 'receipts'));
-    const clientSecret = randomBytes(24).toString('base64url');
-    await mkdir(join(home, 'secrets'), { recursive: true });
-    await writeFile(
-      join(home, 'secrets', secretFileName('airlock/idp-client')),
-      JSON.stringify({ clientSecret }),
-    );
-
-    const signer = LocalTokenSigner.fromPrivateKey(
-      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
-    );
-    const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) });
-    const sealed = { check: async () => killSwitch.state } as unknown as KillSwitch;
-    const revocations = new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations });
-    const ledger = new AuditLedger({
-      store: new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit }),
-      chainId: newChainId('oauth-e2e', randomUUID()),
-      clock: systemClock,
-    });
-    const secrets = new FileSecretSource(home);
-    const registry = createConnectors(config, {
-      adaptersFor: (kind, name, connector) => kind.local.adapters({ name, config: connector, home }),
-      secretSource: secrets,
-      ca: ca.caCertificatePem,
-      clock: systemClock,
-    });
-    closers.push(() => registry.close());
-    const proxy = new ConnectorProxy({
-      config,
-      connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
-      policy,
-      ledger,
-      approvals: new ApprovalDesk({
-        store: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
-        notifier: new ConsoleApprovalNotifier({ write: () => undefined }),
-        config,
-        clock: systemClock,
-      }),
-      rateLimiter: new RateLimiter(systemClock),
-      meter: new UsageMeter(config.prices, new EmfMetricsSink({ emit: () => undefined }), 1024),
-      clock: systemClock,
-    });
-
-    // The IdP needs Airlock's callback URL, and Airlock reads the IdP's discovery lazily: start Airlock first.
-    const issuerHolder = { issuer: 'http://127.0.0.1:1' };
-    entry = await startOAuthEntryPoint({
-      tls: ca.serverTls(),
-      port: 0,
-      config,
-      oauth: oauthConfigSchema.parse({
-        publicUrl: 'https://127.0.0.1',
-        workflow: 'expense-summary',
-        identityProvider: {
-          issuer: 'http://127.0.0.1:1',
-          clientId: 'airlock',
-          clientSecretName: 'airlock/idp-client',
-          groupMapping: { 'Finance Team': 'finance' },
-          scopes: ['openid', 'email', 'groups'],
-        },
-      }),
-      signer,
-      policy,
-      killSwitch: sealed,
-      revocations,
-      ledger,
-      proxy,
-      dynamo,
-      secrets,
-      clock: systemClock,
-      identityProvider: lazyIdp(issuerHolder, secrets),
-    });
-    const started = await startIdp(`${entry.url}/oauth/callback`, clientSecret);
-    idp = started.process;
-    issuerHolder.issuer = started.issuer;
-  });
-
-  afterAll(async () => {
-    idp?.kill('SIGTERM');
-    await entry?.close();
-    for (const close of closers.reverse()) await close();
-    await dynalite?.close();
-    await rm(home, { recursive: true, force: true });
-  });
-
-  it('performs the whole MCP authorization flow with the SDK, then lists and calls tools, then refreshes', async () => {
+describe('Local pilot: OAuth entry point with its local IdP', () => {
+  it('runs the MCP SDK’s whole authorization flow (register, sign in, consent), lists and calls tools, refreshes', async () => {
     // Prepare
     const state = new ConnectorOAuthState();
-    const serverUrl = new URL(entry.mcpUrl);
-    const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: state, fetch: doFetch });
+    const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: state, fetch: doFetch });
     const client = new Client({ name: 'e2e', version: '1.0.0' });
 
-    // Act 1: the first connect meets a 401, discovers, registers and sends the user to sign in.
+    // Act 1: the first connect meets a 401, discovers, registers and sends the user to sign in
     await expect(client.connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
-    const back = await browse(state.authorizationUrl as URL, doFetch);
-    await transport.finishAuth(back.searchParams.get('code') ?? '');
+    const journey = await browse(state.authorizationUrl as URL, doFetch, 'alice');
+    await transport.finishAuth(journey.back.searchParams.get('code') ?? '');
     const connected = new Client({ name: 'e2e', version: '1.0.0' });
     await connected.connect(
-      new StreamableHTTPClientTransport(serverUrl, { authProvider: state, fetch: doFetch }),
+      new StreamableHTTPClientTransport(mcpUrl, { authProvider: state, fetch: doFetch }),
     );
     const tools = await connected.listTools();
     const listed = await connected.callTool({ name: 'receipts_list', arguments: { intent: 'e2e check' } });
 
-    // Assess 1
+    // Assess 1: the user signed in and consented; the token is alice's, for the MCP resource
+    expect(journey.pages).toEqual(['idp-login', 'consent']);
     expect(state.authorizationUrl?.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(state.authorizationUrl?.searchParams.get('resource')).toBe(entry.mcpUrl);
-    expect(state.clientInformation()?.client_id).toMatch(/^mcp_/);
-    expect(back.searchParams.get('iss')).toBe(entry.url);
+    expect(journey.back.searchParams.get('iss')).toBe(pilot.oauthUrl);
     expect(tools.tools.map((t) => t.name)).toEqual(
       expect.arrayContaining(['receipts_list', 'receipts_read']),
     );
     expect(listed.isError).toBeFalsy();
-    expect(JSON.stringify(listed.structuredContent)).toContain('items');
     const first = state.tokens() as OAuthTokens;
     const claims = JSON.parse(Buffer.from(first.access_token.split('.')[1], 'base64url').toString());
-    expect(claims).toMatchObject({ sub: 'alice', aud: entry.mcpUrl, workflow: 'expense-summary' });
-    expect(claims.cnf).toBeUndefined();
+    expect(claims).toMatchObject({ sub: 'alice', aud: mcpUrl.href, workflow: 'expense-summary' });
 
-    // Act 2: refresh through the SDK, as a host does when the access token expires.
-    await expect(auth(state, { serverUrl, fetchFn: doFetch })).resolves.toBe('AUTHORIZED');
+    // Act 2: refresh through the SDK, as a host does when the access token expires
+    await expect(auth(state, { serverUrl: mcpUrl, fetchFn: doFetch })).resolves.toBe('AUTHORIZED');
     const second = state.tokens() as OAuthTokens;
-    const again = new Client({ name: 'e2e', version: '1.0.0' });
-    await again.connect(
-      new StreamableHTTPClientTransport(serverUrl, { authProvider: state, fetch: doFetch }),
-    );
 
-    // Assess 2: rotated, and the new token works.
+    // Act 3: a second sign-in of the same client skips the consent page (remembered per user and client)
+    const again = new ConnectorOAuthState();
+    again.saveClientInformation(state.clientInformation() as OAuthClientInformationMixed);
+    await auth(again, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const secondJourney = await browse(again.authorizationUrl as URL, doFetch, 'alice');
+
+    // Assess 2 and 3
     expect(second.refresh_token).not.toBe(first.refresh_token);
-    expect((await again.listTools()).tools.length).toBeGreaterThan(0);
+    expect(secondJourney.pages).toEqual(['idp-login']);
+    expect(secondJourney.back.searchParams.get('code')).toBeTruthy();
+    await Promise.all([client.close(), connected.close()]);
+  });
 
-    // Act 3: the old refresh token is replayed (a thief's copy).
-    const replay = await form(doFetch, `${entry.url}/oauth/token`, {
-      grant_type: 'refresh_token',
-      refresh_token: first.refresh_token as string,
-      client_id: state.clientInformation()?.client_id as string,
-    });
-    const afterReplay = await doFetch(entry.mcpUrl, {
+  it('completes the flow with oauth4webapi’s strict RFC 9728, 8414 and 9207 validation', async () => {
+    // Prepare: oauth4webapi over the pilot's CA
+    const options = { [oauth.customFetch]: doFetch } as const;
+    // Act: protected resource metadata (path-suffixed and root), then the authorization server's
+    const resource = await oauth.processResourceDiscoveryResponse(
+      mcpUrl,
+      await oauth.resourceDiscoveryRequest(mcpUrl, options),
+    );
+    const origin = new URL(pilot.oauthUrl as string);
+    const rootResource = await oauth.processResourceDiscoveryResponse(
+      origin,
+      await oauth.resourceDiscoveryRequest(origin, options),
+    );
+    const issuer = new URL(resource.authorization_servers?.[0] as string);
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }),
+    );
+    const registered = await oauth.processDynamicClientRegistrationResponse(
+      await oauth.dynamicClientRegistrationRequest(
+        as,
+        {
+          redirect_uris: [CLIENT_REDIRECT],
+          token_endpoint_auth_method: 'none',
+          client_name: 'oauth4webapi e2e',
+        },
+        options,
+      ),
+    );
+    const client: oauth.Client = { client_id: registered.client_id, token_endpoint_auth_method: 'none' };
+    const verifier = oauth.generateRandomCodeVerifier();
+    const stateParam = oauth.generateRandomState();
+    const authorizationUrl = new URL(as.authorization_endpoint as string);
+    authorizationUrl.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: CLIENT_REDIRECT,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: mcpUrl.href,
+      state: stateParam,
+    }).toString();
+    const journey = await browse(authorizationUrl, doFetch, 'bob');
+    const params = oauth.validateAuthResponse(as, client, journey.back, stateParam);
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, CLIENT_REDIRECT, verifier, {
+        ...options,
+        additionalParameters: { resource: mcpUrl.href },
+      }),
+    );
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token as string, options),
+    );
+    const mcp = await doFetch(mcpUrl, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${second.access_token}`,
+        authorization: `Bearer ${refreshed.access_token}`,
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-06-18',
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
 
-    // Assess 3: the replay is refused and the whole family, the current tokens included, is dead.
-    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    expect(afterReplay.status).toBe(401);
-    expect(afterReplay.headers.get('www-authenticate')).toContain('resource_metadata=');
-    await Promise.all([client.close(), connected.close(), again.close()]);
-  });
-
-  it('answers an unauthenticated MCP request with 401 and the resource metadata URL', async () => {
-    // Act
-    const response = await doFetch(entry.mcpUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
-    });
-    const metadata = await (await doFetch(`${entry.url}/.well-known/oauth-protected-resource/v1/mcp`)).json();
     // Assess
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${entry.url}/.well-known/oauth-protected-resource/v1/mcp"`,
-    );
-    expect(metadata).toMatchObject({ resource: entry.mcpUrl, authorization_servers: [entry.url] });
+    expect(resource.resource).toBe(mcpUrl.href);
+    expect(rootResource.resource).toBe(origin.href.replace(/\/$/, ''));
+    expect(as.jwks_uri).toBe(`${pilot.oauthUrl}/oauth/jwks`);
+    expect(journey.pages).toEqual(['idp-login', 'consent']);
+    expect(tokens.token_type).toBe('bearer');
+    expect(mcp.status).toBe(200);
+    expect(JSON.stringify(await mcp.json())).toContain('erp_lookupGlCode');
   });
 
-  it('serves nothing but the OAuth routes and /v1/mcp without a client certificate', async () => {
-    const response = await doFetch(`${entry.url}/v1/credentials`, { method: 'POST', body: '{}' });
-    expect(response.status).toBe(404);
-  });
-
-  it('refuses a token request in the wrong encoding, and an unknown grant type, as the RFCs say', async () => {
-    // Act
-    const json = await doFetch(`${entry.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"grant_type":"authorization_code"}',
-    });
-    const password = await form(doFetch, `${entry.url}/oauth/token`, { grant_type: 'password' });
-    // Assess
-    expect(json.status).toBe(400);
-    expect(await json.json()).toMatchObject({ error: 'invalid_request' });
-    expect(password).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
-  });
-
-  it('refuses a registration with a redirect URI the organisation does not allow', async () => {
-    const response = await doFetch(`${entry.url}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        redirect_uris: ['https://attacker.example.net/cb'],
-        token_endpoint_auth_method: 'none',
-      }),
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: 'invalid_redirect_uri' });
-  });
-
-  it('sends a user the IdP puts in no mapped group back to the client with access_denied', async () => {
-    // Prepare
+  it('refuses mallory, whom the IdP knows but the config maps to no IdP user, with access_denied', async () => {
     const state = new ConnectorOAuthState();
-    const serverUrl = new URL(entry.mcpUrl);
-    await auth(state, { serverUrl, fetchFn: doFetch });
-    const url = state.authorizationUrl as URL;
-    // Act: bob signs in (the IdP script takes the login_hint as the account).
-    const toIdp = new URL((await doFetch(url, { redirect: 'manual' })).headers.get('location') as string);
-    toIdp.searchParams.set('login_hint', 'bob');
-    const back = await browse(toIdp, doFetch);
-    // Assess
-    expect(back.searchParams.get('error')).toBe('access_denied');
-    expect(back.searchParams.get('error_description')).toMatch(/groups do not include/);
-    expect(back.searchParams.get('code')).toBeNull();
+    await auth(state, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const journey = await browse(state.authorizationUrl as URL, doFetch, 'mallory');
+    expect(journey.pages).toEqual(['idp-login']);
+    expect(journey.back.searchParams.get('error')).toBe('access_denied');
+    expect(journey.back.searchParams.get('code')).toBeNull();
   });
-});
 
-/** The OIDC relying party, created on first use, once the IdP's issuer URL is known. */
-function lazyIdp(holder: { issuer: string }, secrets: FileSecretSource): CorporateIdentityProvider {
-  let real: CorporateIdentityProvider | undefined;
-  const get = () => {
-    real ??= createOidcIdentityProvider({
-      config: {
-        issuer: holder.issuer,
-        clientId: 'airlock',
-        clientSecretName: 'airlock/idp-client',
-        principalClaim: 'email',
-        groupsClaim: 'groups',
-        groupMapping: { 'Finance Team': 'finance' },
-        scopes: ['openid', 'email', 'groups'],
-      },
-      secrets,
+  it('shows the consent page in Chromium: no console errors, nothing fetched elsewhere, Allow reaches the client', async () => {
+    // Prepare
+    await expect(stat(CHROMIUM)).resolves.toBeTruthy();
+    const state = new ConnectorOAuthState();
+    await auth(state, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
     });
-    return real;
-  };
-  return {
-    authorizationUrl: (request) => get().authorizationUrl(request),
-    signIn: (request) => get().signIn(request),
-  };
-}
-
-describe('Local pilot: the OAuth entry point beside the mTLS API', () => {
-  it('serves the OAuth discovery documents and answers /v1/mcp without a token with 401 and resource_metadata', async () => {
-    // Prepare: the example pilot plus an oauth section (the IdP is only contacted at sign-in)
-    const home = await mkdtemp(join(tmpdir(), 'airlock-pilot-oauth-'));
-    const example = loadConfig();
-    const config = parseConfig(
-      {
-        ...JSON.parse(JSON.stringify(example)),
-        oauth: {
-          publicUrl: 'https://127.0.0.1',
-          workflow: 'expense-summary',
-          identityProvider: {
-            issuer: 'http://127.0.0.1:1',
-            clientId: 'airlock',
-            clientSecretName: 'airlock/idp-client',
-            groupMapping: { 'Finance Team': 'finance' },
-          },
-        },
-      },
-      'test config',
-    );
-    const pilot = await startLocalPilot({ home, port: 0, oauthPort: 0, config });
     try {
-      expect(pilot.oauthUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const ca = await readFile(pilot.certificates.ca, 'utf8');
-      const get = (path: string, init: { method?: string; body?: string } = {}) =>
-        new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-          const req = httpsRequest(
-            `${pilot.oauthUrl}${path}`,
-            { ca, method: init.method ?? 'GET', headers: { 'content-type': 'application/json' } },
-            (res) => {
-              let body = '';
-              res.on('data', (chunk) => {
-                body += chunk;
-              });
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-            },
-          );
-          req.on('error', reject);
-          req.end(init.body);
-        });
-
-      // Act
-      const resourceMetadata = await get('/.well-known/oauth-protected-resource');
-      const serverMetadata = await get('/.well-known/oauth-authorization-server');
-      const mcp = await get('/v1/mcp', {
-        method: 'POST',
-        body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      const foreign: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(CLIENT_REDIRECT))
+          return route.fulfill({ status: 200, body: 'back at the client' });
+        if (!url.startsWith('https://127.0.0.1:') && !url.startsWith('http://127.0.0.1:')) {
+          foreign.push(url);
+          return route.abort();
+        }
+        return route.continue();
       });
 
-      // Assess: no client certificate was presented on any of these
-      expect(resourceMetadata.status).toBe(200);
-      expect(JSON.parse(resourceMetadata.body)).toMatchObject({
-        authorization_servers: [expect.any(String)],
-      });
-      expect(serverMetadata.status).toBe(200);
-      expect(JSON.parse(serverMetadata.body)).toMatchObject({ code_challenge_methods_supported: ['S256'] });
-      expect(mcp.status).toBe(401);
-      expect(String(mcp.headers['www-authenticate'])).toContain('resource_metadata=');
+      // Act: sign in at the IdP as alice, then look at the consent page and allow
+      await page.goto((state.authorizationUrl as URL).href);
+      await page.getByRole('button', { name: /^alice/ }).click();
+      await page
+        .getByRole('heading', { level: 1, name: /Allow Airlock e2e MCP host to use Airlock as alice\?/ })
+        .waitFor();
+      const redirectShown = await page.locator('.redirect-origin').textContent();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL((url) => url.href.startsWith(CLIENT_REDIRECT));
+
+      // Assess
+      expect(redirectShown).toBe('http://127.0.0.1:33418');
+      expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+      expect(foreign).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
-      await pilot.close();
-      await rm(home, { recursive: true, force: true });
+      await browser.close();
     }
   });
 });

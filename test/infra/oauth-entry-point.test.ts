@@ -113,6 +113,8 @@ describe('Class: ApiStack (with the oauth section)', () => {
           `POST ${OAUTH_PATHS.registration}`,
           `GET ${OAUTH_PATHS.authorization}`,
           `GET ${OAUTH_PATHS.idpCallback}`,
+          `POST ${OAUTH_PATHS.consent}`,
+          `GET ${OAUTH_PATHS.jwks}`,
           `POST ${OAUTH_PATHS.token}`,
           `POST ${OAUTH_PATHS.revocation}`,
           `POST ${OAUTH_PATHS.mcp}`,

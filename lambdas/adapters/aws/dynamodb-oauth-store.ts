@@ -4,7 +4,10 @@
  * - `pending#<id>`: an authorization request waiting for the IdP sign-in (deleted when taken);
  * - `code#<sha256>`: an authorization code, `used` flipped once by a conditional update;
  * - `family#<id>`: a sign-in (refresh-token family), with `revokedAt` once revoked;
- * - `refresh#<sha256>`: a refresh token, `used` flipped once by a conditional update.
+ * - `refresh#<sha256>`: a refresh token, `used` flipped once by a conditional update;
+ * - `ticket#<id>`: a consent form waiting for the user's answer (deleted when answered);
+ * - `consent#<principal>#<client_id>`: a user's remembered consent to a client;
+ * - `counter#<name>`: a registration counter of one hour, incremented atomically.
  * DynamoDB's TTL removes items lazily, so every read also checks expiry. The same code runs against
  * dynalite in the local pilot.
  */
@@ -19,6 +22,8 @@ import { DependencyError } from '../../core/errors';
 import type { RegisteredClient } from '../../core/oauth/oauth-client';
 import type {
   AuthorizationCodeRecord,
+  ConsentRecord,
+  ConsentTicket,
   OAuthStore,
   PendingAuthorization,
   Redemption,
@@ -69,22 +74,83 @@ export class DynamoDbOAuthStore implements OAuthStore {
     return item?.value as RegisteredClient | undefined;
   }
 
+  async touchClient(clientId: string, expiresAt: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `client#${clientId}` },
+          UpdateExpression: 'SET #ttl = :ttl',
+          // Only an expiring client, only later: a client without TTL stays without one.
+          ConditionExpression: 'attribute_exists(pk) AND #ttl < :ttl',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':ttl': expiresAt },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      throw this.dependencyError('UpdateItem', error);
+    }
+  }
+
+  async increment(counters: readonly string[], expiresAt: number): Promise<number[]> {
+    return Promise.all(
+      counters.map(async (name) => {
+        const result = await this.send('UpdateItem', () =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: `counter#${name}` },
+              UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+              ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl' },
+              ExpressionAttributeValues: { ':one': 1, ':ttl': expiresAt },
+              ReturnValues: 'UPDATED_NEW',
+            }),
+          ),
+        );
+        return Number(result.Attributes?.count ?? 0);
+      }),
+    );
+  }
+
   async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
     await this.put({ pk: `pending#${pending.id}`, value: pending, ttl: pending.expiresAt });
   }
 
   async takePendingAuthorization(id: string): Promise<PendingAuthorization | undefined> {
+    return this.take<PendingAuthorization>(`pending#${id}`);
+  }
+
+  async putConsentTicket(ticket: ConsentTicket): Promise<void> {
+    await this.put({ pk: `ticket#${ticket.id}`, value: ticket, ttl: ticket.expiresAt });
+  }
+
+  async takeConsentTicket(id: string): Promise<ConsentTicket | undefined> {
+    return this.take<ConsentTicket>(`ticket#${id}`);
+  }
+
+  async putConsent(consent: ConsentRecord): Promise<void> {
+    await this.put({
+      pk: `consent#${consent.principal}#${consent.clientId}`,
+      value: consent,
+      ttl: consent.expiresAt,
+    });
+  }
+
+  async getConsent(principal: string, clientId: string): Promise<ConsentRecord | undefined> {
+    const item = await this.get(`consent#${principal}#${clientId}`);
+    return item?.value as ConsentRecord | undefined;
+  }
+
+  /** Deletes an item and returns what it held (unless expired): single use by a delete. */
+  private async take<T>(pk: string): Promise<T | undefined> {
     const result = await this.send('DeleteItem', () =>
       this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `pending#${id}` },
-          ReturnValues: 'ALL_OLD',
-        }),
+        new DeleteCommand({ TableName: this.tableName, Key: { pk }, ReturnValues: 'ALL_OLD' }),
       ),
     );
     const item = result.Attributes;
-    return item && !this.expired(item) ? (item.value as PendingAuthorization) : undefined;
+    return item && !this.expired(item) ? (item.value as T) : undefined;
   }
 
   async putCode(code: AuthorizationCodeRecord): Promise<void> {
@@ -143,35 +209,77 @@ export class DynamoDbOAuthStore implements OAuthStore {
     );
   }
 
-  async putRefreshToken(token: Omit<RefreshTokenRecord, 'used'>): Promise<void> {
+  async putRefreshToken(token: Omit<RefreshTokenRecord, 'used' | 'usedAt' | 'successorHash'>): Promise<void> {
     await this.put({ pk: `refresh#${token.tokenHash}`, value: token, used: false, ttl: token.expiresAt });
   }
 
   async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     const item = await this.get(`refresh#${tokenHash}`);
-    return item ? { ...(item.value as RefreshTokenRecord), used: item.used === true } : undefined;
+    return item ? refreshTokenOf(item, item.used === true) : undefined;
   }
 
-  async useRefreshToken(tokenHash: string): Promise<Redemption<RefreshTokenRecord> | undefined> {
-    return this.markUsed<RefreshTokenRecord>(`refresh#${tokenHash}`);
+  async useRefreshToken(tokenHash: string, at: Date): Promise<Redemption<RefreshTokenRecord> | undefined> {
+    const redemption = await this.markUsed<RefreshTokenRecord>(`refresh#${tokenHash}`, at);
+    return redemption;
   }
 
-  /** Flips `used` in one conditional update; the old value tells whether this call was the first. */
-  private async markUsed<T>(pk: string): Promise<Redemption<T> | undefined> {
+  async setRefreshSuccessor(tokenHash: string, successorHash: string): Promise<void> {
+    await this.send('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `refresh#${tokenHash}` },
+          UpdateExpression: 'SET successorHash = :successor',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':successor': successorHash },
+        }),
+      ),
+    ).catch((error: unknown) => {
+      if ((error as { cause?: { name?: string } }).cause?.name !== 'ConditionalCheckFailedException')
+        throw error;
+    });
+  }
+
+  async takeRefreshGrace(tokenHash: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `refresh#${tokenHash}` },
+          UpdateExpression: 'SET graceTaken = :true',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(graceTaken)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw this.dependencyError('UpdateItem', error);
+    }
+  }
+
+  /**
+   * Flips `used` in one conditional update (stamping `usedAt` the first time); the old value tells
+   * whether this call was the first.
+   */
+  private async markUsed<T>(pk: string, at?: Date): Promise<Redemption<T> | undefined> {
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk },
-          UpdateExpression: 'SET used = :true',
+          UpdateExpression: at ? 'SET used = :true, usedAt = if_not_exists(usedAt, :at)' : 'SET used = :true',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':true': true },
+          ExpressionAttributeValues: { ':true': true, ...(at ? { ':at': at.toISOString() } : {}) },
           ReturnValues: 'ALL_OLD',
         }),
       );
       const old = result.Attributes;
       if (!old) return undefined;
-      return { record: { ...(old.value as T), used: true } as T, firstUse: old.used !== true };
+      const record = pk.startsWith('refresh#')
+        ? refreshTokenOf(old, true)
+        : { ...(old.value as object), used: true };
+      return { record: record as T, firstUse: old.used !== true };
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
       throw this.dependencyError('UpdateItem', error);
@@ -212,4 +320,14 @@ export class DynamoDbOAuthStore implements OAuthStore {
       { cause: error },
     );
   }
+}
+
+/** A refresh-token item as the port's record: the stored value plus the fields updates added. */
+function refreshTokenOf(item: Record<string, unknown>, used: boolean): RefreshTokenRecord {
+  return {
+    ...(item.value as RefreshTokenRecord),
+    used,
+    ...(typeof item.usedAt === 'string' ? { usedAt: item.usedAt } : {}),
+    ...(typeof item.successorHash === 'string' ? { successorHash: item.successorHash } : {}),
+  };
 }

@@ -22,6 +22,8 @@ export interface RegisteredClient {
   readonly clientId: string;
   readonly source: 'registration' | 'metadata_document';
   readonly clientName?: string;
+  /** The client's home page as it declares it (shown on the consent page as text, never followed). */
+  readonly clientUri?: string;
   readonly redirectUris: readonly string[];
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** base64url SHA-256 of the client secret (confidential clients only). */
@@ -142,6 +144,38 @@ function clientNameOf(value: unknown): string | undefined {
   return value;
 }
 
+function clientUriOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length <= MAX_URI_LENGTH) {
+    try {
+      if (new URL(value).protocol === 'https:') return value;
+    } catch {
+      // falls through to the refusal
+    }
+  }
+  throw new OAuthError(
+    'invalid_client_metadata',
+    'client_uri must be an https URL of at most 2000 characters.',
+  );
+}
+
+/**
+ * What the user consented to when they allowed a client: its identity as shown on the consent page.
+ * A client whose name, home page, redirect URIs or authentication changed is a changed client, and the
+ * user is asked again.
+ */
+export function clientFingerprint(client: RegisteredClient): string {
+  const shown = {
+    clientId: client.clientId,
+    source: client.source,
+    clientName: client.clientName ?? null,
+    clientUri: client.clientUri ?? null,
+    redirectUris: [...client.redirectUris].sort(),
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  };
+  return createHash('sha256').update(JSON.stringify(shown), 'utf8').digest('base64url');
+}
+
 function assertGrantAndResponseTypes(metadata: Record<string, unknown>): void {
   const grants = metadata.grant_types ?? ['authorization_code'];
   if (!Array.isArray(grants) || grants.some((g) => !GRANT_TYPES.includes(g as string))) {
@@ -189,6 +223,7 @@ export function registerClient(metadata: unknown, policy: RedirectUriPolicy, now
     );
   }
   const clientName = clientNameOf(body.client_name);
+  const clientUri = clientUriOf(body.client_uri);
   const clientId = `mcp_${randomBytes(16).toString('base64url')}`;
   const secret = method === 'none' ? undefined : randomBytes(32).toString('base64url');
   const issuedAt = Math.floor(now.getTime() / 1000);
@@ -199,6 +234,7 @@ export function registerClient(metadata: unknown, policy: RedirectUriPolicy, now
     tokenEndpointAuthMethod: method,
     createdAt: now.toISOString(),
     ...(clientName === undefined ? {} : { clientName }),
+    ...(clientUri === undefined ? {} : { clientUri }),
     ...(secret === undefined ? {} : { clientSecretHash: clientSecretHashOf(secret) }),
   };
   return {
@@ -212,6 +248,7 @@ export function registerClient(metadata: unknown, policy: RedirectUriPolicy, now
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       ...(clientName === undefined ? {} : { client_name: clientName }),
+      ...(clientUri === undefined ? {} : { client_uri: clientUri }),
     },
   };
 }
@@ -256,10 +293,12 @@ export function clientFromMetadataDocument(
   }
   let redirectUris: string[];
   let clientName: string | undefined;
+  let clientUri: string | undefined;
   try {
     redirectUris = redirectUrisOf(body.redirect_uris, policy, 'invalid_redirect_uri');
     assertGrantAndResponseTypes(body);
     clientName = clientNameOf(body.client_name);
+    clientUri = clientUriOf(body.client_uri);
   } catch (error) {
     throw error instanceof OAuthError
       ? new OAuthError(
@@ -275,5 +314,6 @@ export function clientFromMetadataDocument(
     tokenEndpointAuthMethod: 'none',
     createdAt: now.toISOString(),
     ...(clientName === undefined ? {} : { clientName }),
+    ...(clientUri === undefined ? {} : { clientUri }),
   };
 }

@@ -18,6 +18,10 @@ export interface OAuthEndpoints {
   readonly revocation: string;
   /** Where the corporate IdP sends the user back. */
   readonly idpCallback: string;
+  /** Where the consent form is answered. */
+  readonly consent: string;
+  /** The public keys that verify the access tokens (RFC 8414 `jwks_uri`). */
+  readonly jwks: string;
 }
 
 /** Paths the entry point serves (API Gateway resources and local routes). */
@@ -31,6 +35,8 @@ export const OAUTH_PATHS = {
   registration: '/oauth/register',
   revocation: '/oauth/revoke',
   idpCallback: '/oauth/callback',
+  consent: '/oauth/consent',
+  jwks: '/oauth/jwks',
 } as const;
 
 /** The endpoints of an entry point published at `publicUrl` (an origin such as `https://mcp.example.com`). */
@@ -46,16 +52,23 @@ export function oauthEndpoints(publicUrl: string): OAuthEndpoints {
     registration: `${origin}${OAUTH_PATHS.registration}`,
     revocation: `${origin}${OAUTH_PATHS.revocation}`,
     idpCallback: `${origin}${OAUTH_PATHS.idpCallback}`,
+    consent: `${origin}${OAUTH_PATHS.consent}`,
+    jwks: `${origin}${OAUTH_PATHS.jwks}`,
   };
 }
 
-/** RFC 9728 §2: what a client fetches after a 401 to learn who protects the MCP resource. */
+/**
+ * RFC 9728 §2: what a client fetches after a 401 to learn who protects the MCP resource. `resource` is
+ * the resource the document is served for (§3.3): the MCP resource at its path-suffixed well-known URL,
+ * the origin at the root one (which the authorization server accepts as naming the same resource).
+ */
 export function protectedResourceMetadata(
   endpoints: OAuthEndpoints,
   scopes: readonly string[],
+  servedFor: 'mcp' | 'root' = 'mcp',
 ): Record<string, unknown> {
   return {
-    resource: endpoints.resource,
+    resource: servedFor === 'mcp' ? endpoints.resource : endpoints.issuer,
     authorization_servers: [endpoints.issuer],
     scopes_supported: [...scopes],
     bearer_methods_supported: ['header'],
@@ -74,6 +87,7 @@ export function authorizationServerMetadata(
     token_endpoint: endpoints.token,
     ...(options.dynamicRegistration ? { registration_endpoint: endpoints.registration } : {}),
     revocation_endpoint: endpoints.revocation,
+    jwks_uri: endpoints.jwks,
     scopes_supported: [...options.scopes],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -81,6 +95,7 @@ export function authorizationServerMetadata(
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],
+    prompt_values_supported: ['consent', 'login'],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: options.clientIdMetadataDocuments,
   };
@@ -90,6 +105,17 @@ export function authorizationServerMetadata(
  * The `WWW-Authenticate` value of a 401 from the MCP resource (RFC 6750 §3, RFC 9728 §5.1): it points
  * the client at the resource metadata, which is how an MCP client starts the whole flow.
  */
-export function bearerChallenge(endpoints: OAuthEndpoints, error?: 'invalid_token'): string {
-  return `Bearer ${error ? `error="${error}", ` : ''}resource_metadata="${endpoints.resourceMetadata}"`;
+export function bearerChallenge(
+  endpoints: OAuthEndpoints,
+  error?: 'invalid_token',
+  description?: string,
+): string {
+  // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E, so no quote or backslash.
+  const text = description?.replace(/[^\x20-\x7e]|["\\]/g, '').slice(0, 200);
+  const parts = [
+    ...(error ? [`error="${error}"`] : []),
+    ...(error && text ? [`error_description="${text}"`] : []),
+    `resource_metadata="${endpoints.resourceMetadata}"`,
+  ];
+  return `Bearer ${parts.join(', ')}`;
 }

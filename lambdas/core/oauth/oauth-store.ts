@@ -20,8 +20,50 @@ export interface PendingAuthorization {
   readonly scope: readonly string[];
   /** The client's own `state`, returned to it unchanged. */
   readonly clientState?: string;
+  /** `prompt` values of the request that Airlock honours (`consent`, `login`). */
+  readonly prompt: readonly string[];
+  /** SHA-256 of the random value set as a cookie in the browser that started the sign-in. */
+  readonly browserBindingHash: string;
   readonly idpNonce: string;
   readonly idpCodeVerifier: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/**
+ * A sign-in waiting for the user's consent: everything needed to issue the code once they allow it.
+ * Taken (deleted) by the consent form's answer, so it is answered once.
+ */
+export interface ConsentTicket {
+  /** Random id, carried by the consent form. */
+  readonly id: string;
+  /** SHA-256 of the form's CSRF token. */
+  readonly csrfTokenHash: string;
+  /** The pending sign-in's binding: the same browser must answer. */
+  readonly pendingId: string;
+  readonly browserBindingHash: string;
+  readonly clientId: string;
+  /** {@link clientFingerprint} of the client as the page showed it. */
+  readonly clientFingerprint: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scope: readonly string[];
+  readonly clientState?: string;
+  readonly principal: string;
+  readonly workflow: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** A user's remembered consent to one client, for the client as it was shown and the scopes granted. */
+export interface ConsentRecord {
+  readonly principal: string;
+  readonly clientId: string;
+  readonly clientFingerprint: string;
+  readonly scope: readonly string[];
+  /** ISO 8601. */
+  readonly grantedAt: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
 }
@@ -78,8 +120,12 @@ export interface RefreshTokenRecord {
   readonly familyId: string;
   readonly clientId: string;
   readonly expiresAt: number;
-  /** True once it has been exchanged; a second exchange is a replay. */
+  /** True once it has been exchanged; a second exchange is a replay (unless within the grace). */
   readonly used: boolean;
+  /** ISO 8601: when it was first exchanged. */
+  readonly usedAt?: string;
+  /** The hash of the refresh token its exchange issued. */
+  readonly successorHash?: string;
 }
 
 /** The outcome of a single-use redemption: the record, and whether this call was the first. */
@@ -89,11 +135,24 @@ export interface Redemption<T> {
 }
 
 export interface OAuthStore {
+  /** Stores a client; it is forgotten after `expiresAt` (epoch seconds) unless touched. */
   putClient(client: RegisteredClient, expiresAt?: number): Promise<void>;
   getClient(clientId: string): Promise<RegisteredClient | undefined>;
+  /** Keeps a stored client until at least `expiresAt` (a client in use does not expire). */
+  touchClient(clientId: string, expiresAt: number): Promise<void>;
+  /**
+   * Adds one to each counter (created at 0, forgotten after `expiresAt`) atomically and returns the
+   * new values, in order.
+   */
+  increment(counters: readonly string[], expiresAt: number): Promise<number[]>;
   putPendingAuthorization(pending: PendingAuthorization): Promise<void>;
   /** Returns and deletes it: a sign-in completes once. */
   takePendingAuthorization(id: string): Promise<PendingAuthorization | undefined>;
+  putConsentTicket(ticket: ConsentTicket): Promise<void>;
+  /** Returns and deletes it: a consent form is answered once. */
+  takeConsentTicket(id: string): Promise<ConsentTicket | undefined>;
+  putConsent(consent: ConsentRecord): Promise<void>;
+  getConsent(principal: string, clientId: string): Promise<ConsentRecord | undefined>;
   putCode(code: AuthorizationCodeRecord): Promise<void>;
   /** Marks the code used, atomically; `undefined` when no such code exists. */
   redeemCode(codeHash: string): Promise<Redemption<AuthorizationCodeRecord> | undefined>;
@@ -101,10 +160,20 @@ export interface OAuthStore {
   getFamily(familyId: string): Promise<TokenFamily | undefined>;
   /** Marks the family revoked (creating a tombstone when it does not exist yet). */
   revokeFamily(familyId: string, reason: string, at: Date): Promise<void>;
-  putRefreshToken(token: Omit<RefreshTokenRecord, 'used'>): Promise<void>;
+  putRefreshToken(token: Omit<RefreshTokenRecord, 'used' | 'usedAt' | 'successorHash'>): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
-  /** Marks the refresh token used, atomically; `undefined` when no such token exists. */
-  useRefreshToken(tokenHash: string): Promise<Redemption<RefreshTokenRecord> | undefined>;
+  /**
+   * Marks the refresh token used at `at` (kept from the first use), atomically; the record returned is
+   * the one before this call. `undefined` when no such token exists.
+   */
+  useRefreshToken(tokenHash: string, at: Date): Promise<Redemption<RefreshTokenRecord> | undefined>;
+  /** Notes which refresh token the exchange of `tokenHash` issued. */
+  setRefreshSuccessor(tokenHash: string, successorHash: string): Promise<void>;
+  /**
+   * Claims the one grace exchange of a used refresh token, atomically: true for the first caller
+   * only.
+   */
+  takeRefreshGrace(tokenHash: string): Promise<boolean>;
 }
 
 /** How codes and refresh tokens are keyed: base64url SHA-256, so a store leak yields no usable token. */

@@ -33,7 +33,7 @@ interface Fixture {
 }
 
 function fixture(): Fixture {
-  const store = new MemoryOAuthStore();
+  const store = new MemoryOAuthStore({ now: () => now.value });
   const audit: AuditEvent[] = [];
   const killSwitch = {
     state: {
@@ -44,7 +44,7 @@ function fixture(): Fixture {
     } as KillSwitchState,
   };
   const idpClaims = {
-    value: { email: 'alice@example.com', groups: ['Finance Team'] } as Record<string, unknown>,
+    value: { iss: 'https://idp.test', sub: '00u-alice', groups: ['Finance Team'] } as Record<string, unknown>,
   };
   const revoked = new Set<string>();
   const now = { value: new Date('2026-11-20T10:00:00Z') };
@@ -68,7 +68,9 @@ function fixture(): Fixture {
         clientId: 'airlock',
         clientSecretName: 'airlock/idp',
         groupMapping: { 'Finance Team': 'finance' },
+        subjects: { alice: '00u-alice' },
       },
+      consentDays: 0,
     }),
     store,
     identityProvider,
@@ -84,7 +86,11 @@ function fixture(): Fixture {
 }
 
 async function register(server: OAuthAuthorizationServer): Promise<string> {
-  const response = await server.register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+  const response = await server.register(
+    { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' },
+    '198.51.100.7',
+    'req-0',
+  );
   return response.client_id as string;
 }
 
@@ -95,23 +101,33 @@ async function signIn(
   extra: Record<string, string> = {},
 ): Promise<{ back: URL; verifier: string }> {
   const verifier = randomBytes(32).toString('base64url');
-  const toIdp = new URL(
-    await server.authorize({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: s256ChallengeOf(verifier),
-      code_challenge_method: 'S256',
-      resource: RESOURCE,
-      state: 'client-state',
-      ...extra,
-    }),
-  );
+  const started = await server.authorize({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: s256ChallengeOf(verifier),
+    code_challenge_method: 'S256',
+    resource: RESOURCE,
+    state: 'client-state',
+    ...extra,
+  });
+  const toIdp = new URL(started.location);
   if (toIdp.origin !== 'https://idp.test') return { back: toIdp, verifier };
-  const back = new URL(
-    await server.completeSignIn({ state: toIdp.searchParams.get('state') ?? '', code: 'idp-code' }, 'req-1'),
+  const cookies = Object.fromEntries(started.cookies.map((c) => [c.name, c.value]));
+  const outcome = await server.completeSignIn(
+    { state: toIdp.searchParams.get('state') ?? '', code: 'idp-code' },
+    cookies,
+    'req-1',
   );
-  return { back, verifier };
+  if (outcome.kind === 'redirect') return { back: new URL(outcome.location), verifier };
+  const answer = await server.consent(
+    {
+      form: { ticket: outcome.prompt.ticketId, csrf_token: outcome.prompt.csrfToken, decision: 'allow' },
+      cookies,
+    },
+    'req-c',
+  );
+  return { back: new URL(answer.location), verifier };
 }
 
 async function tokens(f: Fixture) {
@@ -370,7 +386,7 @@ describe('Class: OAuthAuthorizationServer', () => {
     it('refuses a user whose IdP groups map to no group of the workflow', async () => {
       // Prepare
       const f = fixture();
-      f.idpClaims.value = { email: 'alice@example.com', groups: ['Sales'] };
+      f.idpClaims.value = { iss: 'https://idp.test', sub: '00u-alice', groups: ['Sales'] };
       const clientId = await register(f.server);
       // Act
       const { back } = await signIn(f.server, clientId);
@@ -405,6 +421,8 @@ describe('Class: OAuthAuthorizationServer', () => {
         {},
         'r',
       );
+      // A thief's copy, presented after the concurrent-refresh grace
+      f.now.value = new Date(f.now.value.getTime() + 31_000);
       // Act
       const error = await refusal(
         f.server.token(
@@ -462,7 +480,8 @@ describe('Class: OAuthAuthorizationServer', () => {
         ),
       );
       // Assess
-      expect(sealed.code).toBe('temporarily_unavailable');
+      expect(sealed.code).toBe('invalid_grant');
+      expect(sealed.description).toMatch(/incident 42/);
       expect(cutOff.code).toBe('invalid_grant');
     });
 

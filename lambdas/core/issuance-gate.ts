@@ -1,0 +1,162 @@
+/**
+ * What must hold before Airlock issues any credential, on either entry point: the kill switch
+ * released for the workflow, a lifetime within the workflow's cap, and Cedar's `RequestCredential`
+ * allowing the principal. The gate also writes the credential's audit record (before the token
+ * leaves) and every refusal's, and meters both, so the device broker and the OAuth server cannot
+ * drift apart in what they check, record or price.
+ */
+import type { AirlockConfig } from '../../lib/config/schema';
+import type { BaseAccessTokenClaims } from './access-token';
+import type { AuditDetails, AuditEvent } from './audit-record';
+import type { CallerChannel } from './caller';
+import { AirlockError } from './errors';
+import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
+import type { PolicyEngine } from './policy-engine';
+import type { Clock } from './ports';
+import type { UsageMeter } from './usage-meter';
+
+export interface IssuanceGateDeps {
+  readonly config: AirlockConfig;
+  readonly policy: Pick<PolicyEngine, 'decide'>;
+  readonly killSwitch: Pick<KillSwitch, 'check'>;
+  readonly ledger: { append(event: AuditEvent): Promise<unknown> };
+  readonly clock: Clock;
+  /** Prices each request for the workflow (the signature is the issuer's own cost). @default - not metered */
+  readonly meter?: UsageMeter;
+}
+
+/** A credential someone asks for. */
+export interface IssuanceRequest {
+  readonly principal: string;
+  readonly workflow: string;
+  readonly scope: readonly string[];
+  readonly lifetimeSeconds: number;
+  readonly channel: CallerChannel;
+  readonly requestId: string;
+}
+
+export class IssuanceGate {
+  constructor(private readonly deps: IssuanceGateDeps) {}
+
+  /**
+   * Admits a request or refuses it. The issuer records a refusal with {@link IssuanceGate.refused}
+   * (with what it knows besides: the device certificate, the OAuth client).
+   * @returns the policies that allowed it
+   * @throws KillSwitchEngagedError (503) while the workflow is sealed; AirlockError `forbidden` when
+   *   the workflow's lifetime cap or the policy refuses (with the deciding policies as reasons)
+   */
+  async admit(request: IssuanceRequest): Promise<readonly string[]> {
+    const killSwitch = await this.deps.killSwitch.check(request.workflow);
+    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
+    const cap = this.deps.config.workflows[request.workflow]?.maxTokenLifetimeMinutes;
+    if (cap === undefined || request.lifetimeSeconds > cap * 60) {
+      throw new AirlockError(
+        'forbidden',
+        `Workflow "${request.workflow}" allows credentials of at most ${cap ?? 0} minutes.`,
+        { reasons: ['lifetime-over-workflow-cap'] },
+      );
+    }
+    const decision = this.deps.policy.decide({
+      principal: request.principal,
+      action: 'RequestCredential',
+      resource: { kind: 'workflow', id: request.workflow },
+      workflow: request.workflow,
+      context: {
+        approval: 'none',
+        durationMinutes: Math.ceil(request.lifetimeSeconds / 60),
+        scope: [...request.scope],
+      },
+    });
+    if (decision.decision !== 'allow') {
+      throw new AirlockError(
+        'forbidden',
+        `Policy does not allow ${request.principal} to get credentials for workflow "${request.workflow}".`,
+        { reasons: decision.reasons },
+      );
+    }
+    return decision.reasons;
+  }
+
+  /** Records an issued credential (before it leaves) and meters it; a ledger failure refuses it. */
+  async issued(
+    request: Pick<IssuanceRequest, 'channel' | 'requestId'>,
+    claims: BaseAccessTokenClaims,
+    reasons: readonly string[],
+    details: AuditDetails = {},
+  ): Promise<void> {
+    const started = performance.now();
+    await this.deps.ledger.append({
+      type: 'credential_issued',
+      principal: claims.sub,
+      workflow: claims.workflow,
+      decision: 'allow',
+      reasons: [...reasons],
+      requestId: request.requestId,
+      docHashes: [],
+      details: {
+        channel: request.channel,
+        jti: claims.jti,
+        scope: claims.scope,
+        exp: claims.exp,
+        ...(claims.resource ? { resource: claims.resource } : {}),
+        ...details,
+      },
+    });
+    this.meter(claims.workflow, 'credential_issued', started, 1);
+  }
+
+  /**
+   * Records and meters a refused credential request, whoever refused it (the gate, the request's
+   * shape, the sign-in). Never throws: the request is refused either way.
+   * @param reasons - the error code first, then the deciding policies or causes
+   */
+  async refused(
+    request: Pick<IssuanceRequest, 'principal' | 'workflow' | 'requestId'> & {
+      readonly channel?: CallerChannel;
+    },
+    reasons: readonly string[],
+    details?: AuditDetails,
+  ): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.deps.ledger.append({
+        type: 'credential_denied',
+        principal: request.principal,
+        workflow: request.workflow,
+        decision: 'deny',
+        reasons: [...reasons],
+        requestId: request.requestId,
+        docHashes: [],
+        ...(details || request.channel
+          ? { details: { ...(request.channel ? { channel: request.channel } : {}), ...details } }
+          : {}),
+      });
+    } catch {
+      // The request is refused either way; the ledger's own failure surfaces on the next append.
+    }
+    this.meter(request.workflow, 'credential_denied', started, 0);
+  }
+
+  /** The reasons an error is recorded with: its code, then its own reasons. */
+  static reasonsOf(error: AirlockError): string[] {
+    return [error.code, ...(error.reasons ?? [])];
+  }
+
+  /** Only configured workflows become metric dimensions; a made-up name is not metered. */
+  private meter(
+    workflow: string,
+    outcome: 'credential_issued' | 'credential_denied',
+    started: number,
+    kms: number,
+  ): void {
+    if (!this.deps.meter || !Object.hasOwn(this.deps.config.workflows, workflow)) return;
+    this.deps.meter.record({
+      workflow,
+      outcome,
+      bytesOut: 0,
+      durationMs: performance.now() - started,
+      usage: { apiRequests: 1, kmsRequests: kms, secretsManagerCalls: 0, dynamodbWrites: 1 },
+      timestamp: this.deps.clock.now(),
+    });
+  }
+}

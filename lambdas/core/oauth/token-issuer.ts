@@ -1,0 +1,87 @@
+/**
+ * Issues the tokens of a sign-in (a refresh-token family) and ends families: an access token bound to
+ * the MCP resource and a rotating refresh token stored only as its hash, each issuance and revocation
+ * on the audit record before anything leaves.
+ */
+
+import { issueAccessToken } from '../access-token';
+import { type AuthorizationServerContext, randomToken } from './authorization-server-context';
+import { opaqueTokenHash, type TokenFamily } from './oauth-store';
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token: string;
+  readonly scope: string;
+}
+
+export class TokenIssuer {
+  constructor(private readonly context: AuthorizationServerContext) {}
+
+  /**
+   * Signs an access token and a new refresh token of `family`. `previous` is the refresh token whose
+   * exchange this is: it learns its successor, which the concurrent-refresh grace checks.
+   */
+  async issue(
+    family: TokenFamily,
+    scope: readonly string[],
+    requestId: string,
+    previous?: string,
+  ): Promise<TokenResponse> {
+    const { deps, endpoints } = this.context;
+    const lifetimeSeconds = this.context.accessTokenSeconds();
+    const { token, claims } = await issueAccessToken(deps.signer, {
+      issuer: endpoints.issuer,
+      audience: family.resource,
+      subject: family.principal,
+      workflow: family.workflow,
+      clientId: family.clientId,
+      familyId: family.familyId,
+      scope,
+      lifetimeSeconds,
+      now: this.context.now(),
+    });
+    const refreshToken = `rt_${randomToken()}`;
+    const refreshHash = opaqueTokenHash(refreshToken);
+    await deps.store.putRefreshToken({
+      tokenHash: refreshHash,
+      familyId: family.familyId,
+      clientId: family.clientId,
+      expiresAt: family.expiresAt,
+    });
+    if (previous !== undefined) await deps.store.setRefreshSuccessor(previous, refreshHash);
+    // The token leaves only after its record is committed, by the gate the broker uses too.
+    await this.context.gate.issued({ channel: 'oauth', requestId }, claims, [], {
+      clientId: family.clientId,
+      familyId: family.familyId,
+      resource: family.resource,
+    });
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: lifetimeSeconds,
+      refresh_token: refreshToken,
+      scope: claims.scope,
+    };
+  }
+
+  /** Ends a sign-in: every refresh and access token of the family stops working at once. */
+  async revokeFamily(familyId: string, reason: string, requestId: string): Promise<void> {
+    const { store } = this.context;
+    await store.revokeFamily(familyId, reason, this.context.now());
+    const family = await store.getFamily(familyId).catch(() => undefined);
+    await this.context
+      .record({
+        type: 'revocation',
+        principal: family?.principal ?? '(unknown)',
+        workflow: family?.workflow ?? this.context.oauth.workflow,
+        decision: 'recorded',
+        reasons: [reason],
+        requestId,
+        docHashes: [],
+        details: { channel: 'oauth', familyId },
+      })
+      .catch(() => undefined);
+  }
+}
