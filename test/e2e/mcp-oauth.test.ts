@@ -260,7 +260,7 @@ describe('Class: OAuthEntryPoint (end to end with the MCP SDK)', () => {
     const config = loadConfig('config/airlock.config.yaml');
     const ca = await LocalCertificateAuthority.loadOrCreate(home);
     doFetch = fetchTrusting(ca.caCertificatePem);
-    dynalite = await startDynalite({ port: 0 });
+    dynalite = await startDynalite();
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
     closers.push(() => dynamo.destroy());
     await ensureTables(dynamo, LOCAL_TABLES);
