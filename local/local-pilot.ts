@@ -282,7 +282,13 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const logUnexpected = (message: string, error: unknown) =>
       log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
     const maxBodyBytes = config.api.maxBodyBytes;
-    const brokerHandler = createBrokerHandler({ broker, killSwitch, maxBodyBytes, logUnexpected });
+    const brokerHandler = createBrokerHandler({
+      broker,
+      killSwitch,
+      workflows: config.workflows,
+      maxBodyBytes,
+      logUnexpected,
+    });
     const connectorHandler = createConnectorHandler({
       proxy,
       config,

@@ -44,6 +44,7 @@ const broker = new CredentialBroker({
 const route = createBrokerHandler({
   broker,
   killSwitch,
+  workflows: config.workflows,
   maxBodyBytes: config.api.maxBodyBytes,
   logUnexpected,
 });
