@@ -6,14 +6,14 @@
  * link at any step ({@link openBeneath}), so a directory swapped for a link after the check cannot lead
  * outside either. Only regular files are read; a listing reports only files opened that way.
  */
-import type { Dirent, Stats } from 'node:fs';
-import { opendir, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { contentTypeOf } from '../../connectors/content-type';
 import { validateFileKey, validateFilePrefix } from '../../connectors/file-key';
 import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store';
 import { AirlockError } from '../../core/errors';
-import { NoSafeOpenError, openBeneath } from './open-beneath';
+import { type BeneathDirectory, NoSafeOpenError, openBeneath, openBeneathDirectory } from './open-beneath';
 
 export interface FolderFileStoreOptions {
   /**
@@ -96,29 +96,32 @@ export class FolderFileStore implements FileStore {
     }
     if (!this.isInside(root, start)) throw outsideFolder(prefix);
 
-    // The walk reads directories by path, so a swapped directory could show it names from elsewhere;
-    // none is reported unless the same key opens, without following links, as a file inside the folder.
+    // The walk holds each directory open and opens what it lists relative to it (openBeneath), so a
+    // directory swapped for a link while it runs neither leads the walk outside nor names a file there.
     const items: FileStoreItem[] = [];
-    const walk = async (folder: string, depth: number): Promise<void> => {
-      const entries: Dirent[] = [];
-      try {
-        for await (const entry of await opendir(folder)) entries.push(entry);
-      } catch (error) {
-        // A folder removed or replaced since its parent was read has nothing to list.
-        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return;
-        throw error;
-      }
-      for (const entry of entries) {
+    const walk = async (directory: BeneathDirectory, folder: string, depth: number): Promise<void> => {
+      for (const entry of await directory.entries()) {
         const path = join(folder, entry.name);
         const key = relative(root, path).split(sep).join('/');
         if (!key.startsWith(prefix) && !(entry.isDirectory() && prefix.startsWith(`${key}/`))) continue;
         if (entry.isDirectory()) {
-          if (depth < this.maxDepth) await walk(path, depth + 1);
+          if (depth >= this.maxDepth) continue;
+          const child = await whileThere(directory.openDirectory(entry.name));
+          if (child === undefined) continue;
+          try {
+            await walk(child, path, depth + 1);
+          } finally {
+            await child.close();
+          }
           continue;
         }
         // Symlinked folders are not walked (they could loop); only regular files are listed.
-        if (!(entry.isFile() || entry.isSymbolicLink())) continue;
-        const info = await this.statInside(root, path);
+        let info: Stats | undefined;
+        if (entry.isFile()) {
+          info = await whileThere(directory.statEntry(entry.name));
+        } else if (entry.isSymbolicLink()) {
+          info = await this.statInside(root, path);
+        }
         if (info === undefined || !info.isFile()) continue;
         items.push({ key, size: info.size, modified: info.mtime.toISOString() });
         if (items.length > this.maxItems) {
@@ -130,7 +133,13 @@ export class FolderFileStore implements FileStore {
       }
     };
     try {
-      await walk(start, folderPart.split('/').length - 1);
+      const directory = await whileThere(openBeneathDirectory(root, segmentsOf(root, start)));
+      if (directory === undefined) return [];
+      try {
+        await walk(directory, start, folderPart.split('/').length - 1);
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
       throw this.failure(error, subject);
     }
@@ -155,7 +164,7 @@ export class FolderFileStore implements FileStore {
     let handle: Awaited<ReturnType<typeof openBeneath>> | undefined;
     try {
       // realpath resolved the links that stay inside; what it found is opened without following any
-      // link, so a directory turned into a link since then fails (ELOOP) instead of leading outside.
+      // link, so a directory turned into a link since then fails (ELOOP, ENOTDIR) instead of leading outside.
       handle = await openBeneath(root, segmentsOf(root, real));
       const info = await handle.stat();
       if (!info.isFile()) {
@@ -252,6 +261,20 @@ export class FolderFileStore implements FileStore {
     }
     // Only the error code: a message could carry the machine's absolute paths.
     return new AirlockError('upstream_error', `The ${LABEL} could not be read (${code ?? 'unknown error'}).`);
+  }
+}
+
+/**
+ * What `opening` opens, or `undefined` when it is no longer there as listed: removed (ENOENT), or
+ * replaced by a file or a link (ENOTDIR, ELOOP) since its directory was read.
+ */
+async function whileThere<T>(opening: Promise<T>): Promise<T | undefined> {
+  try {
+    return await opening;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+    throw error;
   }
 }
 

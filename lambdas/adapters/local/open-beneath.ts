@@ -13,8 +13,19 @@
  * - macOS 11 and later: one `open` with O_NOFOLLOW_ANY, which refuses a link anywhere in the path.
  * - anything else, or a mechanism that fails its check: nothing is opened (fail closed).
  */
-import { constants } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { constants, type Dirent, type Stats } from 'node:fs';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  opendir,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,67 +35,92 @@ export type BeneathStrategy = 'proc-fd' | 'nofollow-any' | 'none';
 /** `O_NOFOLLOW_ANY` of macOS 11+ (sys/fcntl.h); Node does not export it. */
 const O_NOFOLLOW_ANY = 0x20000000;
 
+const FILE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
 /** The platform cannot open a path without following links: nothing is opened. */
 export class NoSafeOpenError extends Error {
   public readonly name = 'NoSafeOpenError';
 }
 
-export interface OpenBeneathOptions {
-  /** Open a directory (O_DIRECTORY) instead of a file. @default false */
-  readonly directory?: boolean;
+/**
+ * A directory reached from the root without following links. Names opened in it are opened relative to
+ * it, never by re-reading the path that led there.
+ */
+export interface BeneathDirectory {
+  /**
+   * Opens the file `name` in this directory, O_RDONLY | O_NOFOLLOW | O_NONBLOCK (a FIFO must not hang).
+   * @throws the file system's error: `ELOOP` for a link, `ENOENT`, ...
+   */
+  openFile(name: string): Promise<FileHandle>;
+  /**
+   * What the file system says of `name` in this directory, without following it if it is a link (a link
+   * reads as a link, never as what it points to).
+   * @throws the file system's error: `ENOENT`, ...
+   */
+  statEntry(name: string): Promise<Stats>;
+  /**
+   * Opens the directory `name` in this directory.
+   * @throws the file system's error: `ENOTDIR` or `ELOOP` for a link or a file, `ENOENT`, ...
+   */
+  openDirectory(name: string): Promise<BeneathDirectory>;
+  /** What this directory holds (on macOS read by path: open what it names with {@link openFile}). */
+  entries(): Promise<Dirent[]>;
+  close(): Promise<void>;
 }
 
 /**
  * Opens `segments` (names, none empty, `.` or `..`, none containing `/`) below `root` without following
  * a link in any of them. `root` itself is opened by its path: it must be a real path (no links) whose
- * parents the attacker does not control. A file is opened O_RDONLY | O_NONBLOCK (a FIFO must not hang).
- * @throws the file system's error (`ELOOP` when a segment is a link, `ENOTDIR`, `ENOENT`, ...) or
- *   {@link NoSafeOpenError} when the platform has no sound mechanism
+ * parents the attacker does not control.
+ * @throws the file system's error (`ELOOP` or `ENOTDIR` when a segment is a link, `ENOENT`, `EISDIR`
+ *   for no segment at all, ...) or {@link NoSafeOpenError} when the platform has no sound mechanism
  */
-export async function openBeneath(
+export async function openBeneath(root: string, segments: readonly string[]): Promise<FileHandle> {
+  if (segments.length === 0) {
+    // The root itself is no file to read.
+    throw Object.assign(new Error(`${root} is a directory`), { code: 'EISDIR' });
+  }
+  const directory = await openBeneathDirectory(root, segments.slice(0, -1));
+  try {
+    return await directory.openFile(segments[segments.length - 1]);
+  } finally {
+    await directory.close();
+  }
+}
+
+/**
+ * Opens the directory `segments` below `root` the way {@link openBeneath} opens a file.
+ * @throws as {@link openBeneath}
+ */
+export async function openBeneathDirectory(
   root: string,
   segments: readonly string[],
-  options: OpenBeneathOptions = {},
-): Promise<FileHandle> {
-  for (const segment of segments) {
-    if (segment === '' || segment === '.' || segment === '..' || segment.includes('/')) {
-      throw new TypeError(`openBeneath: ${JSON.stringify(segment)} is not a single path segment`);
-    }
-  }
-  const last = options.directory
-    ? constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
-    : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+): Promise<BeneathDirectory> {
+  for (const segment of segments) checkName(segment);
   detected ??= detectStrategy(process.platform).catch((error: unknown) => {
     // The scratch directory could not be made: ask again next time rather than refuse forever.
     detected = undefined;
     throw error;
   });
   const strategy = await detected;
+  let current: BeneathDirectory;
   switch (strategy) {
     case 'proc-fd':
-      return openThroughProcFd(root, segments, last);
+      current = new ProcFdDirectory(await open(root, DIRECTORY_FLAGS));
+      break;
     case 'nofollow-any':
-      return open(join(root, ...segments), last | O_NOFOLLOW_ANY);
+      await (await open(root, DIRECTORY_FLAGS | O_NOFOLLOW_ANY)).close();
+      current = new NoFollowAnyDirectory(root);
+      break;
     default:
       throw new NoSafeOpenError(
         `cannot open files without following links on ${process.platform}: Airlock's folder store needs Linux (/proc) or macOS 11 or later`,
       );
   }
-}
-
-let detected: Promise<BeneathStrategy> | undefined;
-
-async function openThroughProcFd(
-  root: string,
-  segments: readonly string[],
-  last: number,
-): Promise<FileHandle> {
-  let current = await open(root, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    for (let i = 0; i < segments.length; i++) {
-      const flags =
-        i === segments.length - 1 ? last : constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-      const next = await open(`/proc/self/fd/${current.fd}/${segments[i]}`, flags);
+    for (const segment of segments) {
+      const next = await current.openDirectory(segment);
       await current.close();
       current = next;
     }
@@ -93,6 +129,85 @@ async function openThroughProcFd(
     await current.close();
     throw error;
   }
+}
+
+let detected: Promise<BeneathStrategy> | undefined;
+
+function checkName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+    throw new TypeError(`openBeneath: ${JSON.stringify(name)} is not a single path segment`);
+  }
+}
+
+async function entriesAt(path: string): Promise<Dirent[]> {
+  const entries: Dirent[] = [];
+  for await (const entry of await opendir(path)) entries.push(entry);
+  return entries;
+}
+
+/**
+ * Linux: `/proc/self/fd/<fd>/<name>` resolves `<name>` in the directory the descriptor holds open, as
+ * `openat(fd, name)` does, whatever has become of the path that led to it.
+ */
+class ProcFdDirectory implements BeneathDirectory {
+  constructor(private readonly handle: FileHandle) {}
+
+  openFile(name: string): Promise<FileHandle> {
+    checkName(name);
+    return open(`/proc/self/fd/${this.handle.fd}/${name}`, FILE_FLAGS);
+  }
+
+  statEntry(name: string): Promise<Stats> {
+    checkName(name);
+    // lstat does not follow the last name; the magic link before it is the held directory.
+    return lstat(`/proc/self/fd/${this.handle.fd}/${name}`);
+  }
+
+  async openDirectory(name: string): Promise<BeneathDirectory> {
+    checkName(name);
+    return new ProcFdDirectory(await open(`/proc/self/fd/${this.handle.fd}/${name}`, DIRECTORY_FLAGS));
+  }
+
+  entries(): Promise<Dirent[]> {
+    return entriesAt(`/proc/self/fd/${this.handle.fd}`);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/** macOS: every open names the whole path and O_NOFOLLOW_ANY refuses a link anywhere in it. */
+class NoFollowAnyDirectory implements BeneathDirectory {
+  constructor(private readonly path: string) {}
+
+  openFile(name: string): Promise<FileHandle> {
+    checkName(name);
+    return open(join(this.path, name), FILE_FLAGS | O_NOFOLLOW_ANY);
+  }
+
+  async statEntry(name: string): Promise<Stats> {
+    // Node has no fstatat(AT_SYMLINK_NOFOLLOW_ANY): open (which refuses a link) and ask the descriptor.
+    const handle = await this.openFile(name);
+    try {
+      return await handle.stat();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async openDirectory(name: string): Promise<BeneathDirectory> {
+    checkName(name);
+    const path = join(this.path, name);
+    await (await open(path, DIRECTORY_FLAGS | O_NOFOLLOW_ANY)).close();
+    return new NoFollowAnyDirectory(path);
+  }
+
+  entries(): Promise<Dirent[]> {
+    return entriesAt(this.path);
+  }
+
+  async close(): Promise<void> {}
 }
 
 /**

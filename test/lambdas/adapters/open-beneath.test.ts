@@ -1,7 +1,11 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectStrategy, openBeneath } from '../../../lambdas/adapters/local/open-beneath';
+import {
+  detectStrategy,
+  openBeneath,
+  openBeneathDirectory,
+} from '../../../lambdas/adapters/local/open-beneath';
 
 describe('Function: openBeneath', () => {
   let root: string;
@@ -61,6 +65,64 @@ describe('Function: openBeneath', () => {
       await expect(openBeneath(root, segments)).rejects.toThrow(/is not a single path segment/);
     },
   );
+});
+
+describe('Function: openBeneathDirectory', () => {
+  let root: string;
+  beforeEach(async () => {
+    // Prepare: <root>/real/file.txt and <root>/real/file-link -> file.txt
+    root = await mkdtemp(join(tmpdir(), 'airlock-open-beneath-directory-'));
+    await mkdir(join(root, 'real'));
+    await writeFile(join(root, 'real', 'file.txt'), 'inside');
+    await symlink('file.txt', join(root, 'real', 'file-link'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('lists a directory it holds and reads a link in it as a link, never as its target', async () => {
+    // Prepare
+    const directory = await openBeneathDirectory(root, ['real']);
+
+    try {
+      // Act
+      const names = (await directory.entries()).map((entry) => entry.name).sort();
+      const file = await directory.statEntry('file.txt');
+      const link = await directory.statEntry('file-link').then(
+        (stats) => stats,
+        (error: NodeJS.ErrnoException) => error,
+      );
+
+      // Assess
+      expect(names).toEqual(['file-link', 'file.txt']);
+      expect(file.isFile()).toBe(true);
+      // Linux reads the link itself (lstat); macOS refuses to open it (ELOOP): either way, not the file.
+      const seen = link instanceof Error ? link.code : link.isSymbolicLink() ? 'the link' : 'its target';
+      expect(['the link', 'ELOOP']).toContain(seen);
+    } finally {
+      await directory.close();
+    }
+  });
+
+  it('keeps reading the directory it opened after the path to it was turned into a link', async () => {
+    // Prepare: hold real/, then move it away and put a link to elsewhere in its place
+    const directory = await openBeneathDirectory(root, ['real']);
+    await rename(join(root, 'real'), join(root, 'moved'));
+    await mkdir(join(root, 'elsewhere'));
+    await writeFile(join(root, 'elsewhere', 'file.txt'), 'elsewhere');
+    await symlink(join(root, 'elsewhere'), join(root, 'real'));
+
+    try {
+      // Act
+      const handle = await directory.openFile('file.txt');
+      const text = await handle.readFile('utf8').finally(() => handle.close());
+
+      // Assess: the directory that was opened, never what its old name points to now
+      expect(text).toBe('inside');
+    } finally {
+      await directory.close();
+    }
+  });
 });
 
 describe('Function: detectStrategy', () => {
