@@ -1,7 +1,7 @@
 /**
  * The audit ledger: appends per second through the DynamoDB adapter against in-memory dynalite
  * (one writer, then 8 writers at once), and how fast the verifier checks records and digests.
- * dynalite on loopback is not DynamoDB: the append figures show the ledger's own overhead and
+ * dynalite over a Unix socket is not DynamoDB: the append figures show the ledger's own overhead and
  * that it scales across writers, not AWS latency (a PutItem there costs ~5–10 ms).
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
@@ -124,7 +124,7 @@ export async function run(): Promise<BenchRow[]> {
         name: 'audit append, 1 writer',
         value: single,
         unit: 'records/s',
-        note: `${SINGLE_WRITER_RECORDS} conditional PutItems one after another, in-memory dynalite (its own process) on loopback; bound by the SDK call and dynalite (a bare PutItem costs the same)`,
+        note: `${SINGLE_WRITER_RECORDS} conditional PutItems one after another, in-memory dynalite (its own process) over a Unix socket; bound by the SDK call and dynalite (a bare PutItem costs the same)`,
       },
       {
         name: `audit append, ${WRITERS} writers`,

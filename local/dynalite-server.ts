@@ -1,10 +1,14 @@
 /**
- * DynamoDB for the local pilot: dynalite (DynamoDB's API on LevelDB) on 127.0.0.1, so the local
- * pilot runs the same DynamoDB adapters as AWS.
+ * DynamoDB for the local pilot: dynalite (DynamoDB's API on LevelDB), so the local pilot runs the same
+ * DynamoDB adapters as AWS. dynalite authenticates nobody and answers browsers' CORS preflights with
+ * `Access-Control-Allow-Origin: *`, so it is never put on a TCP port: it listens on a Unix domain
+ * socket that only the pilot's own user can connect to, and refuses any request a browser could send.
  */
 import { fork } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { AgentOptions } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   type AttributeDefinition,
@@ -20,8 +24,6 @@ import { APPROVALS_TABLE, AUDIT_TABLE, OAUTH_TABLE, REVOCATIONS_TABLE } from '..
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
   readonly path?: string;
-  /** TCP port on 127.0.0.1. @default 0 (a free port) */
-  readonly port?: number;
   /**
    * Receives dynalite's stderr, a line at a time prefixed `dynalite: `, and one line when its process
    * exits while it should be serving.
@@ -30,9 +32,18 @@ export interface StartDynaliteOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * Where a local dynalite answers: a Unix domain socket (mode 0600) in a directory of its own (mode 0700,
+ * under the OS temporary folder, whose path stays short: socket paths are limited to about 100 bytes).
+ * Only the user who started it can connect; nothing on the network or in a browser can reach it.
+ */
+export interface LocalDynamoEndpoint {
+  /** Absolute path of the socket. */
+  readonly socketPath: string;
+}
+
 export interface DynaliteServer {
-  /** `http://127.0.0.1:<port>` */
-  readonly endpoint: string;
+  readonly endpoint: LocalDynamoEndpoint;
   /** Id of the child process that serves the endpoint. */
   readonly pid: number;
   /** Stops the server, closes the database and waits until the child process has exited. */
@@ -48,9 +59,12 @@ const START_TIMEOUT_MS = 30_000;
 /** How long close() waits for the child to exit: dynalite gives pending LevelDB operations 30 s. */
 const CLOSE_TIMEOUT_MS = 35_000;
 
+/** The socket's name inside its private directory. */
+const SOCKET_NAME = 'dynamodb.sock';
+
 /** What dynalite-process.cjs tells its parent, once. */
 type DynaliteProcessMessage =
-  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'listening' }
   | {
       readonly type: 'failed';
       readonly stage: 'open' | 'listen';
@@ -64,21 +78,26 @@ interface ProcessEnd {
 }
 
 /**
- * Starts dynalite on 127.0.0.1 (never on other interfaces: it has no authentication), in a child
- * process: every pilot request makes DynamoDB calls whose server side (~1.2 ms of CPU each) would
- * otherwise share one thread with TLS, the SDK and the request pipeline. The child exits when this
- * process does, even when killed. Once started, a child that dies is reported on `log` and requests
- * to the endpoint fail to connect, so the DynamoDB adapters refuse them (fail closed).
+ * Starts dynalite in a child process, listening on a Unix domain socket only this user can connect to
+ * (see {@link LocalDynamoEndpoint}): every pilot request makes DynamoDB calls whose server side (~1.2 ms
+ * of CPU each) would otherwise share one thread with TLS, the SDK and the request pipeline. The child
+ * refuses any request carrying an `Origin` or `Sec-Fetch-*` header and any method but POST, so even a
+ * browser that could reach the socket gets no CORS answer. The child exits when this process does, even
+ * when killed, and removes its socket directory. Once started, a child that dies is reported on `log`
+ * and requests to the endpoint fail to connect, so the DynamoDB adapters refuse them (fail closed).
  * @throws Error naming the folder and what to do when the database cannot be opened (e.g. another
- *   local pilot holds it), or the port when it cannot listen.
+ *   local pilot holds it), or the socket when it cannot listen.
  */
 export async function startDynalite(options: StartDynaliteOptions = {}): Promise<DynaliteServer> {
   const { path } = options;
-  const port = options.port ?? 0;
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (path) await mkdir(path, { recursive: true });
+  // mkdtemp creates the directory with mode 0700 under a name nobody else can predict or pre-create.
+  const socketDirectory = await mkdtemp(join(tmpdir(), 'airlock-dynamodb-'));
+  const socketPath = join(socketDirectory, SOCKET_NAME);
+  const removeSocketDirectory = () => rm(socketDirectory, { recursive: true, force: true });
 
-  const child = fork(DYNALITE_PROCESS, [JSON.stringify({ path, port })], {
+  const child = fork(DYNALITE_PROCESS, [JSON.stringify({ path, socketPath })], {
     // The parent's flags (tsx's loader, jest's) are for TypeScript; the child is plain JavaScript.
     execArgv: [],
     // dynalite writes nothing useful to stdout; stderr (warnings, a crash) is forwarded line by line.
@@ -87,11 +106,15 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
   const stderr = createInterface({ input: child.stderr! });
   stderr.on('line', (line) => log(`dynalite: ${line}`));
   // The end counts once the child has exited and its last stderr lines are logged. (Not the child's
-  // 'close' event: it never comes once the IPC channel was disconnected.)
+  // 'close' event: it never comes once the IPC channel was disconnected.) The child removes its socket
+  // directory when it stops; removing it here too covers a child that was killed.
   const ended = Promise.all([
     new Promise<ProcessEnd>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
     new Promise<void>((resolve) => stderr.once('close', resolve)),
-  ]).then(([end]) => end);
+  ]).then(async ([end]) => {
+    await removeSocketDirectory().catch(() => undefined);
+    return end;
+  });
   let started = false;
   let closing = false;
   child.on('error', (error) => {
@@ -99,9 +122,8 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
     if (started) log(`dynalite: process ${child.pid}: ${error.message}`);
   });
 
-  let listeningPort: number;
   try {
-    listeningPort = await new Promise<number>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`dynalite did not start within ${START_TIMEOUT_MS / 1000} s`)),
         START_TIMEOUT_MS,
@@ -112,7 +134,7 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
       };
       child.once('message', (message: DynaliteProcessMessage) =>
         settle(() =>
-          message.type === 'listening' ? resolve(message.port) : reject(startFailure(message, path, port)),
+          message.type === 'listening' ? resolve() : reject(startFailure(message, path, socketPath)),
         ),
       );
       child.once('error', (error) =>
@@ -133,28 +155,32 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
     if (child.pid !== undefined) {
       child.kill('SIGKILL');
       await ended;
+    } else {
+      await removeSocketDirectory();
     }
     throw error;
   }
   started = true;
 
-  const endpoint = `http://127.0.0.1:${listeningPort}`;
   void ended.then((end) => {
     if (!closing) {
       log(
-        `dynalite: its process (pid ${child.pid}) exited unexpectedly (${describeEnd(end)}); DynamoDB requests to ${endpoint} now fail; restart the local pilot (or the command that started it)`,
+        `dynalite: its process (pid ${child.pid}) exited unexpectedly (${describeEnd(end)}); DynamoDB requests to ${socketPath} now fail; restart the local pilot (or the command that started it)`,
       );
     }
   });
   let closed: Promise<void> | undefined;
   return {
-    endpoint,
+    endpoint: { socketPath },
     pid: child.pid!,
     close: () => {
       closed ??= (async () => {
         closing = true;
         // A child that already exited was reported when it did; there is nothing left to stop.
-        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          await ended;
+          return;
+        }
         // Disconnecting is the child's signal to close the server and the database, then exit.
         if (child.connected) child.disconnect();
         else child.kill('SIGTERM');
@@ -171,10 +197,10 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
 function startFailure(
   failure: Extract<DynaliteProcessMessage, { type: 'failed' }>,
   path: string | undefined,
-  port: number,
+  socketPath: string,
 ): Error {
   if (failure.stage === 'listen') {
-    return new Error(`dynalite could not listen on 127.0.0.1:${port}: ${failure.message}`);
+    return new Error(`dynalite could not listen on ${socketPath}: ${failure.message}`);
   }
   const database = path ? `the DynamoDB folder ${path}` : 'an in-memory DynamoDB';
   if (failure.code === 'LEVEL_LOCKED') {
@@ -187,6 +213,33 @@ function startFailure(
 
 function describeEnd({ code, signal }: ProcessEnd): string {
   return signal ? `signal ${signal}` : `exit code ${code}`;
+}
+
+/**
+ * Checks, before a client connects, that `endpoint` is what {@link startDynalite} makes: an absolute
+ * path to a socket owned by this user that nobody else may open, in a directory owned by this user that
+ * nobody else may enter. A socket named by a stale or edited `pilot.json` could otherwise belong to
+ * someone else, who would then see (and answer) this user's audit and approval requests.
+ * @throws Error naming the path and what is wrong with it (`ENOENT` when it does not exist)
+ */
+export async function assertPrivateEndpoint(endpoint: LocalDynamoEndpoint): Promise<void> {
+  const { socketPath } = endpoint;
+  if (typeof socketPath !== 'string' || !isAbsolute(socketPath)) {
+    throw new Error(`the DynamoDB socket ${JSON.stringify(socketPath)} is not an absolute path`);
+  }
+  const uid = process.getuid?.();
+  for (const [path, kind] of [
+    [dirname(socketPath), 'directory'],
+    [socketPath, 'socket'],
+  ] as const) {
+    const info = await lstat(path);
+    const isKind = kind === 'socket' ? info.isSocket() : info.isDirectory();
+    if (!isKind || info.uid !== uid || (info.mode & 0o077) !== 0) {
+      throw new Error(
+        `refusing the DynamoDB ${kind} ${path}: it must be a ${kind} owned by you (uid ${uid}) that nobody else may access (mode ${kind === 'socket' ? '0600' : '0700'}); it is ${isKind ? `owned by uid ${info.uid} with mode 0${(info.mode & 0o777).toString(8)}` : `not a ${kind}`}`,
+      );
+    }
+  }
 }
 
 /**
@@ -207,20 +260,27 @@ function stampLocalAuthorization<T extends { headers: Record<string, string> }>(
 const LOCAL_MAX_SOCKETS = 64;
 
 /**
- * A DynamoDB client for a local endpoint. dynalite checks neither signature nor region, but the SDK
- * insists on both, so they are fixed dummies (never real credentials). Requests carry a fixed,
- * well-formed Authorization header instead of a signature: SigV4 (canonical request, HMAC chain) is
- * about a quarter of the SDK's own cost per call, spent for a server that never checks it, and the
- * local pilot's audit writes are serialized, so each call's cost bounds its throughput. Connections
- * are kept alive, one per request in flight.
+ * A DynamoDB client for a local dynalite. Its requests go to the endpoint's Unix socket (the URL's
+ * host only names the Host header). dynalite checks neither signature nor region, but the SDK insists
+ * on both, so they are fixed dummies (never real credentials). Requests carry a fixed, well-formed
+ * Authorization header instead of a signature: SigV4 (canonical request, HMAC chain) is about a quarter
+ * of the SDK's own cost per call, spent for a server that never checks it, and the local pilot's audit
+ * writes are serialized, so each call's cost bounds its throughput. Connections are kept alive, one
+ * per request in flight.
  */
-export function createLocalDynamoClient(endpoint: string): DynamoDBClient {
+export function createLocalDynamoClient(endpoint: LocalDynamoEndpoint): DynamoDBClient {
+  // http.Agent passes its own options to every connection it makes: socketPath sends them to the socket.
+  const httpAgent: AgentOptions & { socketPath: string } = {
+    keepAlive: true,
+    maxSockets: LOCAL_MAX_SOCKETS,
+    socketPath: endpoint.socketPath,
+  };
   return new DynamoDBClient({
-    endpoint,
+    endpoint: 'http://localhost',
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     signer: { sign: async (request) => stampLocalAuthorization(request) },
-    requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } },
+    requestHandler: { httpAgent },
   });
 }
 

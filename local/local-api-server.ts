@@ -46,7 +46,61 @@ export interface LocalApiServerOptions {
   readonly log?: (line: string) => void;
   /** @default 'local' */
   readonly stage?: string;
+  /** How long a connection may take or stay idle, and how many may be open at once. */
+  readonly connections?: ConnectionLimits;
 }
+
+/**
+ * Bounds on connections, so that clients that connect and stall (before the TLS handshake, before or
+ * during a request, or by not reading the answer) cannot hold sockets and memory without limit. Every
+ * bound cuts the connection; the request, if any, was never passed to a handler or has been answered.
+ */
+export interface ConnectionLimits {
+  /**
+   * A TLS handshake not finished by then is cut (a client that connects and sends nothing).
+   * @default 10000
+   */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * The headers of a request must have arrived by then, counted from the end of the handshake or of the
+   * previous request (a client that sends nothing, or sends headers a byte at a time); 408 and cut.
+   * @default 10000
+   */
+  readonly headersTimeoutMs?: number;
+  /**
+   * The whole request, headers and body, must have arrived by then (a body that stops arriving); 408 and cut.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * A keep-alive connection idle that long after an answer is closed.
+   * @default 5000
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /**
+   * A connection with no traffic in either direction that long is cut (a client that stopped reading its
+   * answer, a peer that vanished without closing). Longer than any handler takes.
+   * @default 60000
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Connections open at once, TLS handshakes included; beyond it new connections are closed on arrival.
+   * @default 256
+   */
+  readonly maxConnections?: number;
+}
+
+const CONNECTION_DEFAULTS: Required<ConnectionLimits> = {
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 256,
+};
+
+/** At most one log line per this interval about connections refused over the limit. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** A running local API server. */
 export interface LocalApiServer {
@@ -86,7 +140,10 @@ const CLOSE_GRACE_MS = 5_000;
  * Starts the local pilot's HTTPS server with mutual TLS: only clients presenting a certificate issued
  * by `tls.ca` complete the handshake (no other trust anchor is used), so a request that reaches a
  * handler always carries a verified client certificate, exactly as behind API Gateway's mTLS domain.
- * Each request becomes an API Gateway REST proxy event; refusals follow the HTTP error contract.
+ * Each request becomes an API Gateway REST proxy event; refusals follow the HTTP error contract. Every
+ * route takes JSON, which is UTF-8 (RFC 8259 §8.1): a body that is not valid UTF-8 is refused with 400
+ * before any handler sees it, never passed on with replacement characters. Connections are bounded in
+ * time and number ({@link ConnectionLimits}).
  * @throws LocalApiServerError when the options are not usable (bad route, port, limit).
  */
 export async function startLocalApiServer(options: LocalApiServerOptions): Promise<LocalApiServer> {
@@ -103,6 +160,7 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) {
     throw new LocalApiServerError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}.`);
   }
+  const limits = connectionLimits(options.connections);
   const routes = compileRoutes(options.routes);
   // The described certificate is the same for every request of a keep-alive connection: describe it once.
   const peers = new WeakMap<TLSSocket, { clientCert: APIGatewayEventClientCertificate; principal: string }>();
@@ -116,15 +174,37 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
       keepAlive: true,
-      // Slow clients must not hold connections open forever.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
+      handshakeTimeout: limits.handshakeTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default, which would more than
+      // double them): a few times per timeout, at most once a second.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+      ),
     },
     (req, res) => {
       handleRequest(req, res).catch(() => res.destroy());
     },
   );
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // With no 'timeout' listener, Node destroys a socket idle for this long.
+  server.timeout = limits.idleTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  let lastDropLog = Number.NEGATIVE_INFINITY;
+  server.on('drop', () => {
+    dropped++;
+    const now = performance.now();
+    // A flood of connections must not become a flood of log lines.
+    if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    log?.(
+      `refused ${dropped} connection(s): ${limits.maxConnections} connections are open, the limit (connections.maxConnections)`,
+    );
+    lastDropLog = now;
+    dropped = 0;
+  });
 
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     // Node refuses an unverified certificate after the handshake by dropping the connection; the reason
@@ -185,6 +265,16 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
           requestId,
         );
         return finish(413);
+      }
+      if (body === 'not_utf8') {
+        sendError(
+          res,
+          400,
+          'invalid_request',
+          'The request body is not valid UTF-8; send JSON encoded in UTF-8.',
+          requestId,
+        );
+        return finish(400);
       }
 
       const event = toApiGatewayEvent(req, body, {
@@ -255,6 +345,28 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
       return closing;
     },
   };
+}
+
+function connectionLimits(given: ConnectionLimits = {}): Required<ConnectionLimits> {
+  const limits = { ...CONNECTION_DEFAULTS };
+  for (const [name, value] of Object.entries(given) as [keyof ConnectionLimits, number | undefined][]) {
+    if (!Object.hasOwn(CONNECTION_DEFAULTS, name)) {
+      throw new LocalApiServerError(
+        `connections.${name} is not a connection limit; use ${Object.keys(CONNECTION_DEFAULTS).join(', ')}.`,
+      );
+    }
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1) {
+      throw new LocalApiServerError(`connections.${name} must be a positive integer, got ${value}.`);
+    }
+    limits[name] = value;
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new LocalApiServerError(
+      `connections.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed connections.requestTimeoutMs (${limits.requestTimeoutMs}).`,
+    );
+  }
+  return limits;
 }
 
 function compileRoutes(routes: readonly LocalApiRoute[]): CompiledRoute[] {
@@ -363,15 +475,18 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
   return b.segments.length - a.segments.length;
 }
 
+/** Refuses bytes that are not UTF-8 instead of replacing them; keeps a byte order mark as the text's first character. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
- * The body as UTF-8, or `too_large` as soon as it is known to pass the limit (from Content-Length, or
- * while reading), without buffering the rest.
+ * The body decoded as UTF-8; `not_utf8` when it is not valid UTF-8; `too_large` as soon as it is known
+ * to pass the limit (from Content-Length, or while reading), without buffering the rest.
  */
 function readBody(
   req: IncomingMessage,
   res: ServerResponse,
   maxBodyBytes: number,
-): Promise<string | 'too_large'> {
+): Promise<string | 'too_large' | 'not_utf8'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBodyBytes) {
     discardRestOfBody(req, res, declared - maxBodyBytes);
@@ -391,7 +506,13 @@ function readBody(
       }
       chunks.push(chunk);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    const onEnd = () => {
+      try {
+        resolve(STRICT_UTF8.decode(Buffer.concat(chunks)));
+      } catch {
+        resolve('not_utf8');
+      }
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.once('error', reject);

@@ -35,7 +35,12 @@ import { type Clock, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
-import { createLocalDynamoClient, ensureTables, startDynalite } from './dynalite-server';
+import {
+  createLocalDynamoClient,
+  ensureTables,
+  type LocalDynamoEndpoint,
+  startDynalite,
+} from './dynalite-server';
 import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
 import { createLocalPorts, type LocalPilotPorts } from './local-ports';
@@ -82,7 +87,7 @@ export interface LocalPilot {
   /** The OAuth entry point's URL, when the config has an `oauth` section. */
   readonly oauthUrl?: string;
   /** The local DynamoDB (dynalite): its endpoint and the id of the process that serves it. */
-  readonly dynamodb: { readonly endpoint: string; readonly pid: number };
+  readonly dynamodb: { readonly endpoint: LocalDynamoEndpoint; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
   readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
   /** Signs every chain head now (the anchor function's job in AWS). */
@@ -122,7 +127,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
 
     // State: dynalite on a LevelDB folder, with the same tables as in AWS. Its process starts (~0.2 s)
     // while the certificates and the sample ERP are prepared; it is closed on every path.
-    const dynaliteStarting = startDynalite({ path: join(home, 'dynamodb'), port: 0 });
+    const dynaliteStarting = startDynalite({ path: join(home, 'dynamodb') });
     // Its failure is reported where it is awaited; until then it must not count as unhandled.
     dynaliteStarting.catch(() => undefined);
     closers.push(async () => {

@@ -1,18 +1,21 @@
 /**
  * The local pilot's DynamoDB state as the CLI sees it. dynalite keeps its tables in a LevelDB folder
  * (`<home>/dynamodb`) that only one process may hold open. While the local pilot runs, it holds the
- * folder and announces its dynalite endpoint in `<home>/pilot.json`; the CLI then talks to that
- * endpoint. When no pilot runs, the CLI opens the folder itself for the length of one command.
+ * folder and announces its dynalite endpoint (a Unix socket only its user may connect to) in
+ * `<home>/pilot.json`; the CLI then talks to that endpoint, after checking that the socket is this user's
+ * own. When no pilot runs, the CLI opens the folder itself for the length of one command.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type AirlockTableNames,
+  assertPrivateEndpoint,
   createLocalDynamoClient,
   ensureTables,
+  type LocalDynamoEndpoint,
   startDynalite,
 } from './dynalite-server';
 
@@ -36,8 +39,8 @@ export interface PilotState {
   readonly pid: number;
   /** Its HTTPS base URL, e.g. `https://127.0.0.1:8443`. */
   readonly url: string;
-  /** Its dynalite endpoint, e.g. `http://127.0.0.1:50123`. */
-  readonly dynamodbEndpoint: string;
+  /** Its dynalite endpoint, e.g. `{ "socketPath": "/tmp/airlock-dynamodb-Ab12Cd/dynamodb.sock" }`. */
+  readonly dynamodbEndpoint: LocalDynamoEndpoint;
   /** When it started (ISO 8601). */
   readonly startedAt: string;
 }
@@ -62,7 +65,8 @@ export interface OpenLocalDynamoOptions {
  * Opens the local pilot's tables: through the running pilot's dynalite when `<home>/pilot.json`
  * names a live process whose endpoint answers, else by starting dynalite on `<home>/dynamodb`
  * (creating the tables when missing).
- * @throws Error with a sentence naming what to do when another process holds the folder.
+ * @throws Error with a sentence naming what to do when another process holds the folder, or when the
+ *   announced socket is not this user's own (see {@link assertPrivateEndpoint}).
  */
 export async function openLocalDynamo(
   home: string,
@@ -70,7 +74,8 @@ export async function openLocalDynamo(
 ): Promise<LocalDynamo> {
   const probeTimeoutMs = options.probeTimeoutMs ?? 5000;
   const pilot = await readPilotState(home);
-  if (pilot && isProcessAlive(pilot.pid)) {
+  const socket = pilot?.dynamodbEndpoint.socketPath;
+  if (pilot && isProcessAlive(pilot.pid) && (await isPrivateEndpoint(pilot.dynamodbEndpoint))) {
     const client = createLocalDynamoClient(pilot.dynamodbEndpoint);
     if (await answers(client, probeTimeoutMs)) return localDynamo(client, true, async () => {});
     client.destroy();
@@ -78,7 +83,7 @@ export async function openLocalDynamo(
       // This very process runs the pilot (tests, the bench): LevelDB's lock does not guard a folder
       // against its own process, so opening it here could corrupt it. Report instead.
       throw new Error(
-        `the local pilot in this process did not answer on ${pilot.dynamodbEndpoint} within ${probeTimeoutMs} ms; try again`,
+        `the local pilot in this process did not answer on ${socket} within ${probeTimeoutMs} ms; try again`,
       );
     }
   }
@@ -90,7 +95,7 @@ export async function openLocalDynamo(
   if (holder) {
     throw new Error(
       pilot && isProcessAlive(pilot.pid)
-        ? `the local pilot (pid ${pilot.pid}) holds ${folder} but its DynamoDB endpoint ${pilot.dynamodbEndpoint} did not answer within ${probeTimeoutMs} ms; wait until it has started, or stop it, and try again`
+        ? `the local pilot (pid ${pilot.pid}) holds ${folder} but its DynamoDB socket ${socket} did not answer within ${probeTimeoutMs} ms; wait until it has started, or stop it, and try again`
         : `another process holds ${folder} (a local pilot that did not write ${PILOT_STATE_FILE}?); stop it and try again`,
     );
   }
@@ -122,6 +127,20 @@ function localDynamo(client: DynamoDBClient, shared: boolean, stop: () => Promis
       return closed;
     },
   };
+}
+
+/**
+ * False when the announced socket is gone (a stale pilot.json: the folder lock decides next).
+ * @throws Error when it exists but is not this user's own: never connected to, never silently skipped.
+ */
+async function isPrivateEndpoint(endpoint: LocalDynamoEndpoint): Promise<boolean> {
+  try {
+    await assertPrivateEndpoint(endpoint);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 async function answers(client: DynamoDBClient, timeoutMs: number): Promise<boolean> {
@@ -184,12 +203,15 @@ export async function readPilotState(home: string): Promise<PilotState | undefin
   }
   try {
     const value = JSON.parse(text) as Partial<PilotState>;
-    // Only a loopback http endpoint is trusted: dynalite has no authentication.
+    // Only a socket path is taken (never a network address: dynalite has no authentication); whose
+    // socket it is gets checked before connecting.
     if (
       Number.isSafeInteger(value.pid) &&
       (value.pid as number) > 0 &&
-      typeof value.dynamodbEndpoint === 'string' &&
-      /^http:\/\/127\.0\.0\.1:\d{1,5}$/.test(value.dynamodbEndpoint) &&
+      typeof value.dynamodbEndpoint === 'object' &&
+      value.dynamodbEndpoint !== null &&
+      typeof value.dynamodbEndpoint.socketPath === 'string' &&
+      isAbsolute(value.dynamodbEndpoint.socketPath) &&
       typeof value.url === 'string' &&
       typeof value.startedAt === 'string'
     )

@@ -3,6 +3,7 @@
  * call core, map typed errors to the contract. The same handler runs in Lambda and in the local pilot.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AirlockConfig } from '../../lib/config/schema';
 import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
@@ -13,6 +14,12 @@ import type { KillSwitch } from '../core/kill-switch';
 export interface BrokerHandlerDeps {
   readonly broker: CredentialBroker;
   readonly killSwitch: KillSwitch;
+  /**
+   * The config's workflows: `GET /v1/health?workflow=` answers for these only. Each workflow the kill
+   * switch is asked about costs a parameter read and stays in its cache, so a made-up name must never
+   * reach it.
+   */
+  readonly workflows: AirlockConfig['workflows'];
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
@@ -34,7 +41,7 @@ export function createBrokerHandler(deps: BrokerHandlerDeps): ApiHandler {
         }
         case 'health': {
           clientCertificateOf(event);
-          const workflow = event.queryStringParameters?.workflow;
+          const workflow = healthWorkflowOf(event, deps.workflows);
           const state = await deps.killSwitch.check(workflow);
           return jsonResponse(200, {
             status: state.engaged ? 'sealed' : 'ok',
@@ -55,4 +62,36 @@ export function createBrokerHandler(deps: BrokerHandlerDeps): ApiHandler {
       return errorResponse(error, requestId, deps.logUnexpected);
     }
   };
+}
+
+/** The same rule as the config's workflow names and the credential request's `workflow`. */
+const WORKFLOW_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * The `workflow` query parameter of `GET /v1/health`: absent (the global switch only), or one workflow of
+ * the config. Refused before the kill switch is read: malformed or repeated (400), unknown (404).
+ */
+function healthWorkflowOf(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>,
+  workflows: AirlockConfig['workflows'],
+): string | undefined {
+  const values = event.multiValueQueryStringParameters?.workflow;
+  const workflow = event.queryStringParameters?.workflow;
+  if (workflow === undefined) return undefined;
+  if (values !== undefined && values.length > 1) {
+    throw new AirlockError('invalid_request', 'workflow: give one workflow, or none for the global switch.');
+  }
+  if (!WORKFLOW_NAME.test(workflow)) {
+    throw new AirlockError(
+      'invalid_request',
+      `workflow: expected a workflow name (lower-case letters, digits and dashes), got ${JSON.stringify(workflow.slice(0, 64))}.`,
+    );
+  }
+  if (!Object.hasOwn(workflows, workflow)) {
+    throw new AirlockError(
+      'not_found',
+      `Unknown workflow "${workflow}"; check the workflow name with your Airlock administrator.`,
+    );
+  }
+  return workflow;
 }

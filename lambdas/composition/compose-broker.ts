@@ -26,6 +26,7 @@ export function composeBroker(services: SharedServices): BrokerComposition {
   const handler = createBrokerHandler({
     broker,
     killSwitch: services.killSwitch,
+    workflows: config.workflows,
     maxBodyBytes: config.api.maxBodyBytes,
     logUnexpected: settings.log.unexpected,
   });

@@ -48,9 +48,18 @@ export function bearerTokenOf(event: Pick<APIGatewayProxyEvent, 'headers'>): str
   return match[1];
 }
 
+/** Refuses bytes that are not UTF-8 instead of replacing them; keeps a byte order mark as a character. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A UTF-16 surrogate not in a pair (the `u` flag reads a pair as one code point, which does not match). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
  * The request body parsed as a JSON object, refusing (with the contract's codes) a body that is too
- * large (413), not declared as JSON, not JSON, or not an object (400).
+ * large (413), not declared as JSON, not UTF-8, not JSON, not an object, or holding a string or a name
+ * with an unpaired surrogate (400). JSON text is UTF-8 (RFC 8259 §8.1) and its strings Unicode (I-JSON,
+ * RFC 7493 §2.1): a body that is not would be read with replacement characters, or carry a string that
+ * has no UTF-8 form into the audit ledger, which refuses it only after the request was accepted.
  */
 export function jsonBodyOf(
   event: Pick<APIGatewayProxyEvent, 'headers' | 'body' | 'isBase64Encoded'>,
@@ -58,14 +67,16 @@ export function jsonBodyOf(
   { allowEmpty = false }: { allowEmpty?: boolean } = {},
 ): Record<string, unknown> {
   const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  const size = Buffer.byteLength(text, 'utf8');
+  // A base64 body is API Gateway's form for binary media types: its bytes must be UTF-8.
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : undefined;
+  const size = bytes ? bytes.length : Buffer.byteLength(raw, 'utf8');
   if (size > maxBytes) {
     throw new AirlockError(
       'payload_too_large',
       `The request body is ${size} bytes; the limit is ${maxBytes} bytes. Send less data per call.`,
     );
   }
+  const text = bytes ? utf8Of(bytes) : raw;
   if (text.trim() === '') {
     if (allowEmpty) return {};
     throw new AirlockError('invalid_request', 'The request body is empty; send a JSON object.');
@@ -86,7 +97,43 @@ export function jsonBodyOf(
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new AirlockError('invalid_request', 'The request body must be a JSON object.');
   }
+  // Only a raw lone surrogate in the text, or a \u escape, can put one into the parsed value.
+  if ((LONE_SURROGATE.test(text) || text.includes('\\u')) && holdsLoneSurrogate(parsed)) {
+    throw new AirlockError(
+      'invalid_request',
+      'The request body holds a string with an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), which is not Unicode text; send well-formed strings.',
+    );
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** The bytes as UTF-8 text; 400 when they are not UTF-8. */
+function utf8Of(bytes: Buffer): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw new AirlockError(
+      'invalid_request',
+      'The request body is not valid UTF-8; send JSON encoded in UTF-8.',
+    );
+  }
+}
+
+/** Whether any string or property name in `value` has a lone surrogate; iterative, so any depth is safe. */
+function holdsLoneSurrogate(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (typeof current === 'string') {
+      if (LONE_SURROGATE.test(current)) return true;
+    } else if (current !== null && typeof current === 'object') {
+      for (const [name, child] of Object.entries(current)) {
+        if (LONE_SURROGATE.test(name)) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
 }
 
 /** The API Gateway request id, the one id a user quotes in a support request. */

@@ -28,6 +28,15 @@ export class RateLimiter {
     let hits = this.windows.get(key);
     if (!hits) {
       if (this.windows.size >= this.maxKeys) this.evictIdle(since);
+      // Every window is in use: forgetting one would reset its count, so the new key is refused instead
+      // (it takes that many tokens in use within one minute, an abuse in itself).
+      if (this.windows.size >= this.maxKeys) {
+        throw new AirlockError(
+          'rate_limited',
+          `Rate limit reached: ${this.maxKeys} tokens and workflows were in use within the last minute. Retry in 60 s.`,
+          { details: { retryAfterSeconds: 60 } },
+        );
+      }
       hits = [];
       this.windows.set(key, hits);
     }

@@ -80,7 +80,7 @@ describe('Contract: the routes', () => {
     // Prepare: handlers whose dependencies are never reached (no certificate: refused at the door)
     const never = new Proxy({}, { get: () => () => Promise.reject(new Error('not reached')) }) as never;
     const handlers: Record<Exclude<RouteFunction, 'oauth'>, ApiHandler> = {
-      broker: createBrokerHandler({ broker: never, killSwitch: never, maxBodyBytes: 1024 }),
+      broker: createBrokerHandler({ broker: never, killSwitch: never, workflows: {}, maxBodyBytes: 1024 }),
       connector: createConnectorHandler({
         authenticator: never,
         proxy: never,

@@ -2,12 +2,14 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type SecureVersion } from 'node:tls';
+import { connect, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { describeClientCertificate } from '../../local/api-gateway-event';
 import {
+  type ConnectionLimits,
   type LocalApiRoute,
   type LocalApiServer,
   LocalApiServerError,
@@ -89,6 +91,45 @@ async function connectionFailure(sending: Promise<Reply>): Promise<NodeJS.ErrnoE
   }
 }
 
+interface RawConnection {
+  readonly socket: TLSSocket | Socket;
+  /** Undefined when the handshake succeeded; else how it failed. */
+  readonly failure?: Error;
+  /** Resolves when the server has closed the connection, with everything it sent. */
+  readonly ended: Promise<string>;
+}
+
+function secureOrFailure(socket: TLSSocket): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    socket.once('secureConnect', () => resolve(undefined));
+    socket.once('error', resolve);
+    socket.once('close', () => resolve(new Error('closed during the handshake')));
+  });
+}
+
+function rawConnection(socket: TLSSocket | Socket, failure?: Error): RawConnection {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.on('error', () => undefined);
+  const ended = new Promise<string>((resolve) =>
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))),
+  );
+  return { socket, failure, ended };
+}
+
+/** Whether `promise` settles within `ms` (a bound far above the configured timeout, never a speed check). */
+async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -110,15 +151,33 @@ describe('Function: startLocalApiServer', () => {
     return { statusCode: 200, body: JSON.stringify({ result: event.pathParameters }) };
   };
 
-  async function start(routes: readonly LocalApiRoute[], maxBodyBytes?: number): Promise<LocalApiServer> {
+  async function start(
+    routes: readonly LocalApiRoute[],
+    maxBodyBytes?: number,
+    connections?: ConnectionLimits,
+  ): Promise<LocalApiServer> {
     server = await startLocalApiServer({
       tls: authority.serverTls(),
       port: 0,
       routes,
       maxBodyBytes,
+      connections,
       log: (line) => logLines.push(line),
     });
     return server;
+  }
+
+  /** A raw TLS connection as alice, once its handshake is done; `ended` resolves with what the server sent. */
+  async function openConnection(running: LocalApiServer): Promise<RawConnection> {
+    const socket = connect({
+      host: '127.0.0.1',
+      port: running.port,
+      servername: 'localhost',
+      ca: authority.caCertificatePem,
+      cert: alice.cert,
+      key: alice.key,
+    });
+    return rawConnection(socket, await secureOrFailure(socket));
   }
 
   beforeAll(async () => {
@@ -558,6 +617,63 @@ describe('Function: startLocalApiServer', () => {
       expect(received).toHaveLength(0);
     });
 
+    it.each([
+      ['a byte that is never UTF-8 (0xff)', [0xff]],
+      ['an overlong encoding of "/" (0xc0 0xaf)', [0xc0, 0xaf]],
+      ['an encoded surrogate (0xed 0xa0 0x80)', [0xed, 0xa0, 0x80]],
+      ['a truncated sequence (0xe2 0x82)', [0xe2, 0x82]],
+    ])(
+      'refuses a body with %s with 400, never passing it on with replacement characters',
+      async (_label, bad) => {
+        // Prepare
+        const running = await start([{ method: 'POST', resource: '/v1/credentials', handler: echo }]);
+        const body = Buffer.concat([
+          Buffer.from('{"workflow":"expense-summary","resource":"'),
+          Buffer.from(bad),
+          Buffer.from('"}'),
+        ]);
+        const connection = await openConnection(running);
+
+        // Act
+        connection.socket.end(
+          Buffer.concat([
+            Buffer.from(
+              `POST /v1/credentials HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+            ),
+            body,
+          ]),
+        );
+        const answer = await connection.ended;
+
+        // Assess
+        expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error).toMatchObject({
+          code: 'invalid_request',
+          message: 'The request body is not valid UTF-8; send JSON encoded in UTF-8.',
+        });
+        expect(received).toEqual([]);
+      },
+    );
+
+    it('passes a UTF-8 body on unchanged, multi-byte characters and a byte order mark included', async () => {
+      // Prepare
+      const running = await start([{ method: 'POST', resource: '/v1/credentials', handler: echo }]);
+      const text = '\ufeff{"memo":"Zürich – 東京 🧾"}';
+
+      // Act
+      const reply = await send(running, authority.caCertificatePem, {
+        method: 'POST',
+        path: '/v1/credentials',
+        client: alice,
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(received[0].body).toBe(text);
+    });
+
     it('accepts a body exactly at the limit', async () => {
       // Prepare
       const running = await start([{ method: 'POST', resource: CONNECTOR_RESOURCE, handler: echo }], 1_024);
@@ -723,6 +839,166 @@ describe('Function: startLocalApiServer', () => {
       );
       expect(error.code).toBe('ECONNREFUSED');
       agent.destroy();
+    });
+
+    // The bounds below are set to a few hundred ms so the tests run fast; each waits far longer (5 s)
+    // before calling the connection held. Before these bounds, the same connections stayed open for
+    // 40 s (headers), 60 s (body), 120 s (handshake) or forever (a client not reading, no cap).
+    const SHORT: ConnectionLimits = {
+      handshakeTimeoutMs: 300,
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+      idleTimeoutMs: 600,
+    };
+    const HELD = 5_000;
+
+    it('cuts a connection that never starts the TLS handshake (a held socket before TLS)', async () => {
+      // Prepare
+      const running = await start(
+        [{ method: 'GET', resource: '/v1/health', handler: echo }],
+        undefined,
+        SHORT,
+      );
+
+      // Act
+      const socket = connectTcp(running.port, '127.0.0.1');
+      const connection = rawConnection(socket);
+
+      // Assess
+      expect(await settlesWithin(connection.ended, HELD)).toBe(true);
+    });
+
+    it('cuts a connection that completes the handshake and never sends a request, with 408', async () => {
+      // Prepare
+      const running = await start(
+        [{ method: 'GET', resource: '/v1/health', handler: echo }],
+        undefined,
+        SHORT,
+      );
+
+      // Act
+      const connection = await openConnection(running);
+
+      // Assess
+      expect(connection.failure).toBeUndefined();
+      expect(await settlesWithin(connection.ended, HELD)).toBe(true);
+      expect(await connection.ended).toMatch(/^HTTP\/1\.1 408 /);
+    });
+
+    it('cuts a request whose headers arrive a line at a time and never end (slowloris)', async () => {
+      // Prepare
+      const running = await start(
+        [{ method: 'GET', resource: '/v1/health', handler: echo }],
+        undefined,
+        SHORT,
+      );
+      const connection = await openConnection(running);
+
+      // Act
+      connection.socket.write('GET /v1/health HTTP/1.1\r\nHost: localhost\r\n');
+      const drip = setInterval(
+        () => connection.socket.writable && connection.socket.write('X-Slow: 1\r\n'),
+        50,
+      );
+      const cut = await settlesWithin(connection.ended, HELD);
+      clearInterval(drip);
+
+      // Assess
+      expect(cut).toBe(true);
+      expect(received).toEqual([]);
+    });
+
+    it('cuts a request whose body stops arriving, and never calls the handler', async () => {
+      // Prepare
+      const running = await start(
+        [{ method: 'POST', resource: '/v1/credentials', handler: echo }],
+        undefined,
+        SHORT,
+      );
+      const connection = await openConnection(running);
+
+      // Act: 100 bytes announced, 10 sent
+      connection.socket.write(
+        'POST /v1/credentials HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"workflow',
+      );
+
+      // Assess
+      expect(await settlesWithin(connection.ended, HELD)).toBe(true);
+      expect(received).toEqual([]);
+    });
+
+    it('cuts a connection whose client stopped reading its answer (the answer cannot be delivered)', async () => {
+      // Prepare: an answer far larger than the socket buffers
+      const big = Buffer.alloc(32 * 1024 * 1024, 0x61).toString('base64');
+      const running = await start(
+        [
+          {
+            method: 'GET',
+            resource: '/v1/health',
+            handler: async () => ({ statusCode: 200, body: big, isBase64Encoded: true }),
+          },
+        ],
+        undefined,
+        SHORT,
+      );
+      const connection = await openConnection(running);
+
+      // Act: ask, then stop reading; read again once the server had ample time to give up
+      connection.socket.pause();
+      connection.socket.write('GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      connection.socket.resume();
+
+      // Assess: the connection ends before the whole answer arrived
+      expect(await settlesWithin(connection.ended, HELD)).toBe(true);
+      expect((await connection.ended).length).toBeLessThan(32 * 1024 * 1024);
+    });
+
+    it('refuses connections over the cap, logs it once, and accepts again when one closes', async () => {
+      // Prepare: two connections hold both places
+      const running = await start([{ method: 'GET', resource: '/v1/health', handler: echo }], undefined, {
+        maxConnections: 2,
+      });
+      const first = await openConnection(running);
+      const second = await openConnection(running);
+
+      // Act
+      const third = await openConnection(running);
+      const fourth = await openConnection(running);
+      first.socket.destroy();
+      await eventually(() => first.socket.destroyed);
+      let fifth: RawConnection | undefined;
+      // The server counts the closed connection once it has seen it close.
+      for (let attempt = 0; attempt < 40 && !(fifth && !fifth.failure); attempt++) {
+        if (fifth) await new Promise((resolve) => setTimeout(resolve, 50));
+        fifth?.socket.destroy();
+        fifth = await openConnection(running);
+      }
+
+      // Assess
+      expect([first.failure, second.failure]).toEqual([undefined, undefined]);
+      expect(third.failure).toBeDefined();
+      expect(fourth.failure).toBeDefined();
+      expect(fifth?.failure).toBeUndefined();
+      expect(logLines.filter((line) => line.startsWith('refused'))).toEqual([
+        'refused 1 connection(s): 2 connections are open, the limit (connections.maxConnections)',
+      ]);
+      for (const connection of [second, fifth]) connection?.socket.destroy();
+    });
+
+    it('refuses connection limits it cannot apply, naming the field', async () => {
+      // Act / Assess
+      await expect(start([], undefined, { maxConnections: 0 })).rejects.toThrow(
+        'connections.maxConnections must be a positive integer, got 0.',
+      );
+      await expect(
+        start([], undefined, { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 }),
+      ).rejects.toThrow(
+        'connections.headersTimeoutMs (20000) must not exceed connections.requestTimeoutMs (10000).',
+      );
+      await expect(start([], undefined, { maxConnection: 1 } as ConnectionLimits)).rejects.toThrow(
+        /connections\.maxConnection is not a connection limit/,
+      );
     });
   });
 });

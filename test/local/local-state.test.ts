@@ -1,10 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createLocalDynamoClient, ensureTables, startDynalite } from '../../local/dynalite-server';
+import {
+  createLocalDynamoClient,
+  ensureTables,
+  type LocalDynamoEndpoint,
+  startDynalite,
+} from '../../local/dynalite-server';
 import {
   LOCAL_TABLES,
   openLocalDynamo,
@@ -14,8 +20,28 @@ import {
   writePilotState,
 } from '../../local/local-state';
 
-function pilotState(pid: number, dynamodbEndpoint: string): PilotState {
+function pilotState(pid: number, dynamodbEndpoint: LocalDynamoEndpoint): PilotState {
   return { pid, url: 'https://127.0.0.1:8443', dynamodbEndpoint, startedAt: new Date().toISOString() };
+}
+
+const GONE: LocalDynamoEndpoint = { socketPath: join(tmpdir(), 'airlock-dynamodb-gone', 'dynamodb.sock') };
+
+/** A Unix socket that accepts connections and never answers, in a fresh directory of the given mode. */
+async function silentSocket(
+  directoryMode: number,
+): Promise<{ endpoint: LocalDynamoEndpoint; server: Server }> {
+  const directory = await mkdtemp(join(tmpdir(), 'airlock-silent-'));
+  const socketPath = join(directory, 'dynamodb.sock');
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  await chmod(socketPath, 0o600);
+  await chmod(directory, directoryMode);
+  return { endpoint: { socketPath }, server };
+}
+
+async function closeSilent({ endpoint, server }: { endpoint: LocalDynamoEndpoint; server: Server }) {
+  server.close();
+  await rm(dirname(endpoint.socketPath), { recursive: true, force: true });
 }
 
 /** The id of a process that has exited (so `kill(pid, 0)` fails). */
@@ -83,7 +109,7 @@ describe('Function: openLocalDynamo', () => {
 
   it('opens the folder itself when pilot.json names a process that has exited', async () => {
     // Prepare
-    await writePilotState(home, pilotState(exitedPid(), 'http://127.0.0.1:9'));
+    await writePilotState(home, pilotState(exitedPid(), GONE));
 
     // Act
     const local = await openLocalDynamo(home);
@@ -96,9 +122,10 @@ describe('Function: openLocalDynamo', () => {
   });
 
   it('refuses with a sentence naming the pilot when it holds the folder but does not answer', async () => {
-    // Prepare: the folder is held, and pilot.json names a live pid with a dead endpoint
+    // Prepare: the folder is held, and pilot.json names a live pid whose socket never answers
     const holder = await startDynalite({ path: join(home, 'dynamodb') });
-    await writePilotState(home, pilotState(process.pid, 'http://127.0.0.1:9'));
+    const silent = await silentSocket(0o700);
+    await writePilotState(home, pilotState(process.pid, silent.endpoint));
 
     try {
       // Act
@@ -106,10 +133,50 @@ describe('Function: openLocalDynamo', () => {
 
       // Assess
       await expect(opening).rejects.toThrow(
-        /the local pilot in this process did not answer on http:\/\/127\.0\.0\.1:9/,
+        `the local pilot in this process did not answer on ${silent.endpoint.socketPath} within 300 ms; try again`,
+      );
+    } finally {
+      await closeSilent(silent);
+      await holder.close();
+    }
+  });
+
+  it('refuses with a sentence naming the socket when the pilot holds the folder and its socket is gone', async () => {
+    // Prepare
+    const holder = await startDynalite({ path: join(home, 'dynamodb') });
+    await writePilotState(home, pilotState(process.pid, GONE));
+
+    try {
+      // Act
+      const opening = openLocalDynamo(home, { probeTimeoutMs: 300 });
+
+      // Assess
+      await expect(opening).rejects.toThrow(
+        `the local pilot (pid ${process.pid}) holds ${join(home, 'dynamodb')} but its DynamoDB socket ${GONE.socketPath} did not answer within 300 ms`,
       );
     } finally {
       await holder.close();
+    }
+  });
+
+  it('never connects to an announced socket that others may reach (a planted socket in an open directory)', async () => {
+    // Prepare: pilot.json names a live process and a socket in a directory everyone may enter
+    const planted = await silentSocket(0o777);
+    let connections = 0;
+    planted.server.on('connection', () => connections++);
+    await writePilotState(home, pilotState(process.pid, planted.endpoint));
+
+    try {
+      // Act
+      const opening = openLocalDynamo(home, { probeTimeoutMs: 300 });
+
+      // Assess
+      await expect(opening).rejects.toThrow(
+        `refusing the DynamoDB directory ${dirname(planted.endpoint.socketPath)}: it must be a directory owned by you`,
+      );
+      expect(connections).toBe(0);
+    } finally {
+      await closeSilent(planted);
     }
   });
 
@@ -140,7 +207,7 @@ describe('Function: writePilotState', () => {
 
   it('writes pilot.json readable by its owner only, and readPilotState returns it', async () => {
     // Prepare
-    const state = pilotState(4242, 'http://127.0.0.1:50123');
+    const state = pilotState(4242, { socketPath: '/tmp/airlock-dynamodb-Ab12Cd/dynamodb.sock' });
 
     // Act
     await writePilotState(home, state);
@@ -152,11 +219,15 @@ describe('Function: writePilotState', () => {
     expect(await readPilotState(home)).toEqual(state);
   });
 
-  it('is not trusted when the endpoint is not a loopback http endpoint', async () => {
+  it.each([
+    ['a TCP endpoint (dynalite must never listen on one)', 'http://127.0.0.1:50123'],
+    ['a relative socket path', { socketPath: 'dynamodb.sock' }],
+    ['no socket path', {}],
+  ])('is not trusted when the endpoint is %s', async (_label, dynamodbEndpoint) => {
     // Prepare
     await writeFile(
       join(home, 'pilot.json'),
-      JSON.stringify(pilotState(4242, 'http://dynamodb.example.com:8000')),
+      JSON.stringify({ ...pilotState(4242, GONE), dynamodbEndpoint }),
     );
 
     // Act
@@ -178,7 +249,7 @@ describe('Function: removePilotState', () => {
 
   it("removes pilot.json, but not another pilot's when given a pid", async () => {
     // Prepare
-    await writePilotState(home, pilotState(1111, 'http://127.0.0.1:50123'));
+    await writePilotState(home, pilotState(1111, GONE));
 
     // Act
     await removePilotState(home, 2222);

@@ -37,6 +37,12 @@ const LABEL = 'file store';
 /** Bounds the number of ListObjectsV2 calls even if S3 were to answer with tiny pages. */
 const MAX_LIST_PAGES = 50;
 
+/** S3's limit on an object key, in UTF-8 bytes; the store's prefix counts. */
+const MAX_S3_KEY_BYTES = 1024;
+
+/** A UTF-16 surrogate not in a pair: it has no UTF-8 form, and the SDK throws URIError building the URL. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 function errorName(error: unknown): string {
   return (error as { name?: string } | undefined)?.name ?? 'unknown error';
 }
@@ -64,6 +70,7 @@ export class S3FileStore implements FileStore {
 
   async list(prefix: string): Promise<FileStoreItem[]> {
     validateFilePrefix(prefix, LABEL);
+    this.checkSendable('prefix', prefix);
     const items: FileStoreItem[] = [];
     let continuationToken: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
@@ -111,6 +118,7 @@ export class S3FileStore implements FileStore {
 
   async read(key: string): Promise<FileStoreObject> {
     validateFileKey(key, LABEL);
+    this.checkSendable('key', key);
     let output: GetObjectCommandOutput;
     try {
       output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
@@ -150,6 +158,24 @@ export class S3FileStore implements FileStore {
     return Buffer.concat(chunks, length);
   }
 
+  /** Refuses, as the caller's mistake (400), what S3 or the SDK would otherwise fail on (a 502). */
+  private checkSendable(kind: 'key' | 'prefix', value: string): void {
+    if (LONE_SURROGATE.test(value)) {
+      throw new AirlockError(
+        'invalid_request',
+        `The ${kind} contains an unpaired UTF-16 surrogate, which no S3 key can hold; send the ${kind} as list returns it.`,
+      );
+    }
+    const allowed = MAX_S3_KEY_BYTES - Buffer.byteLength(this.prefix, 'utf8');
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > allowed) {
+      throw new AirlockError(
+        'invalid_request',
+        `The ${kind} is ${bytes} bytes in UTF-8; this file store allows ${allowed} (S3 keys are at most ${MAX_S3_KEY_BYTES} bytes, the store's prefix included).`,
+      );
+    }
+  }
+
   private tooLarge(key: string): AirlockError {
     return new AirlockError(
       'payload_too_large',
@@ -162,6 +188,12 @@ export class S3FileStore implements FileStore {
     const name = errorName(error);
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound')) {
       return new AirlockError('not_found', `No file ${JSON.stringify(key)} in the ${LABEL}.`);
+    }
+    if (name === 'KeyTooLongError') {
+      return new AirlockError(
+        'invalid_request',
+        `The ${key === undefined ? 'prefix' : 'key'} is longer than S3 allows (${MAX_S3_KEY_BYTES} bytes in UTF-8, the store's prefix included).`,
+      );
     }
     if (name === 'AccessDenied') {
       return new AirlockError(

@@ -1,16 +1,19 @@
 /**
  * The file-store port over a local folder (the local pilot's receipts under AIRLOCK_HOME).
  * Keys arrive already checked by the connector; this adapter checks again against the file system
- * itself: every path is resolved with realpath and must stay inside the folder's own real path,
- * so a symlink pointing outside is refused, and only regular files are read.
+ * itself: every path is resolved with realpath and must stay inside the folder's own real path, so a
+ * symlink pointing outside is refused, and the resolved path is then opened without following any
+ * link at any step ({@link openBeneath}), so a directory swapped for a link after the check cannot lead
+ * outside either. Only regular files are read; a listing reports only files opened that way.
  */
-import { constants, type Dirent } from 'node:fs';
-import { open, opendir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { contentTypeOf } from '../../connectors/content-type';
 import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
 import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
 import { AirlockError } from '../../core/errors';
+import { type BeneathDirectory, NoSafeOpenError, openBeneath, openBeneathDirectory } from './open-beneath';
 
 export interface FolderFileStoreOptions {
   /**
@@ -34,6 +37,24 @@ const LABEL = 'file store';
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** A UTF-16 surrogate not in a pair: no file name (UTF-8 on disk) can hold it, Node would write U+FFFD. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** What a failure concerns: the key read or the prefix listed. */
+interface Subject {
+  readonly kind: 'key' | 'prefix';
+  readonly value: string;
+}
+
+function checkWellFormed({ kind, value }: Subject): void {
+  if (LONE_SURROGATE.test(value)) {
+    throw new AirlockError(
+      'invalid_request',
+      `The ${kind} contains an unpaired UTF-16 surrogate, which no file name can hold; send the ${kind} as list returns it.`,
+    );
+  }
 }
 
 function outsideFolder(key: string): AirlockError {
@@ -62,6 +83,8 @@ export class FolderFileStore implements FileStore {
 
   async list(prefix: string): Promise<FileStoreItem[]> {
     validateFilePrefix(prefix, LABEL);
+    const subject: Subject = { kind: 'prefix', value: prefix };
+    checkWellFormed(subject);
     const root = await this.resolveRoot();
     const folderPart = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     let start: string;
@@ -69,27 +92,37 @@ export class FolderFileStore implements FileStore {
       start = await realpath(resolve(root, folderPart));
     } catch (error) {
       if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
-      throw this.failure(error);
+      throw this.failure(error, subject);
     }
     if (!this.isInside(root, start)) throw outsideFolder(prefix);
 
+    // The walk holds each directory open and opens what it lists relative to it (openBeneath), so a
+    // directory swapped for a link while it runs neither leads the walk outside nor names a file there.
     const items: FileStoreItem[] = [];
-    const walk = async (folder: string, depth: number): Promise<void> => {
-      const entries: Dirent[] = [];
-      for await (const entry of await opendir(folder)) entries.push(entry);
-      for (const entry of entries) {
+    const walk = async (directory: BeneathDirectory, folder: string, depth: number): Promise<void> => {
+      for (const entry of await directory.entries()) {
         const path = join(folder, entry.name);
         const key = relative(root, path).split(sep).join('/');
         if (!key.startsWith(prefix) && !(entry.isDirectory() && prefix.startsWith(`${key}/`))) continue;
         if (entry.isDirectory()) {
-          if (depth < this.maxDepth) await walk(path, depth + 1);
+          if (depth >= this.maxDepth) continue;
+          const child = await whileThere(directory.openDirectory(entry.name));
+          if (child === undefined) continue;
+          try {
+            await walk(child, path, depth + 1);
+          } finally {
+            await child.close();
+          }
           continue;
         }
-        const file = entry.isSymbolicLink() ? await this.followInside(root, path) : path;
-        if (file === undefined || !(entry.isFile() || entry.isSymbolicLink())) continue;
-        const info = await stat(file);
         // Symlinked folders are not walked (they could loop); only regular files are listed.
-        if (!info.isFile()) continue;
+        let info: Stats | undefined;
+        if (entry.isFile()) {
+          info = await whileThere(directory.statEntry(entry.name));
+        } else if (entry.isSymbolicLink()) {
+          info = await this.statInside(root, path);
+        }
+        if (info === undefined || !info.isFile()) continue;
         items.push({ key, size: info.size, modified: info.mtime.toISOString() });
         if (items.length > this.maxItems) {
           throw new AirlockError(
@@ -100,15 +133,23 @@ export class FolderFileStore implements FileStore {
       }
     };
     try {
-      await walk(start, folderPart.split('/').length - 1);
+      const directory = await whileThere(openBeneathDirectory(root, segmentsOf(root, start)));
+      if (directory === undefined) return [];
+      try {
+        await walk(directory, start, folderPart.split('/').length - 1);
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
-      throw this.failure(error);
+      throw this.failure(error, subject);
     }
     return items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async read(key: string): Promise<FileStoreObject> {
     validateFileKey(key, LABEL);
+    const subject: Subject = { kind: 'key', value: key };
+    checkWellFormed(subject);
     const root = await this.resolveRoot();
     const candidate = resolve(root, key);
     if (!this.isInside(root, candidate)) throw outsideFolder(key);
@@ -116,15 +157,15 @@ export class FolderFileStore implements FileStore {
     try {
       real = await realpath(candidate);
     } catch (error) {
-      throw this.failure(error, key);
+      throw this.failure(error, subject);
     }
     if (!this.isInside(root, real)) throw outsideFolder(key);
 
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
+    let handle: Awaited<ReturnType<typeof openBeneath>> | undefined;
     try {
-      // O_NOFOLLOW: the checked path must not be swapped for a symlink before it is opened;
-      // O_NONBLOCK: opening a FIFO must not hang the function.
-      handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      // realpath resolved the links that stay inside; what it found is opened without following any
+      // link, so a directory turned into a link since then fails (ELOOP, ENOTDIR) instead of leading outside.
+      handle = await openBeneath(root, segmentsOf(root, real));
       const info = await handle.stat();
       if (!info.isFile()) {
         throw new AirlockError(
@@ -144,7 +185,7 @@ export class FolderFileStore implements FileStore {
       if (length > this.maxBytes) throw this.tooLarge(key);
       return { key, contentType: contentTypeOf(key), content: buffer.subarray(0, length) };
     } catch (error) {
-      throw this.failure(error, key);
+      throw this.failure(error, subject);
     } finally {
       await handle?.close();
     }
@@ -173,30 +214,72 @@ export class FolderFileStore implements FileStore {
     return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
   }
 
-  /** The target of a symlink found while listing, when it stays inside the folder. */
-  private async followInside(root: string, link: string): Promise<string | undefined> {
+  /**
+   * What a listed entry is, when its real path stays inside the folder and opens there without
+   * following a link; `undefined` otherwise (a link leading outside, a race, a file gone since).
+   */
+  private async statInside(root: string, path: string): Promise<Stats | undefined> {
+    let handle: Awaited<ReturnType<typeof openBeneath>> | undefined;
     try {
-      const target = await realpath(link);
-      return this.isInside(root, target) ? target : undefined;
-    } catch {
+      const real = await realpath(path);
+      if (!this.isInside(root, real)) return undefined;
+      handle = await openBeneath(root, segmentsOf(root, real));
+      return await handle.stat();
+    } catch (error) {
+      if (error instanceof NoSafeOpenError) throw error;
       return undefined;
+    } finally {
+      await handle?.close();
     }
   }
 
-  private failure(error: unknown, key?: string): AirlockError {
+  private failure(error: unknown, subject?: Subject): AirlockError {
     if (error instanceof AirlockError) return error;
-    const code = errorCode(error);
-    if (key !== undefined && (code === 'ENOENT' || code === 'ENOTDIR')) {
-      return new AirlockError('not_found', `No file ${JSON.stringify(key)} in the ${LABEL}.`);
+    if (error instanceof NoSafeOpenError) {
+      return new AirlockError('upstream_error', `The ${LABEL} cannot be read here: ${error.message}.`);
     }
-    if (key !== undefined && code === 'ELOOP') return outsideFolder(key);
-    if (key !== undefined && code === 'EISDIR') {
+    const code = errorCode(error);
+    if (subject !== undefined && code === 'ENAMETOOLONG') {
       return new AirlockError(
         'invalid_request',
-        `The key ${JSON.stringify(key)} is not a regular file; use a key as returned by list.`,
+        `The ${subject.kind} ${JSON.stringify(subject.value.slice(0, 80))} has a name longer than the file system allows (255 bytes per folder or file name); use a key as returned by list.`,
       );
+    }
+    if (subject?.kind === 'key') {
+      const key = subject.value;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        return new AirlockError('not_found', `No file ${JSON.stringify(key)} in the ${LABEL}.`);
+      }
+      // A link where realpath saw none: something changed the folder between the check and the open.
+      if (code === 'ELOOP') return outsideFolder(key);
+      if (code === 'EISDIR') {
+        return new AirlockError(
+          'invalid_request',
+          `The key ${JSON.stringify(key)} is not a regular file; use a key as returned by list.`,
+        );
+      }
     }
     // Only the error code: a message could carry the machine's absolute paths.
     return new AirlockError('upstream_error', `The ${LABEL} could not be read (${code ?? 'unknown error'}).`);
   }
+}
+
+/**
+ * What `opening` opens, or `undefined` when it is no longer there as listed: removed (ENOENT), or
+ * replaced by a file or a link (ENOTDIR, ELOOP) since its directory was read.
+ */
+async function whileThere<T>(opening: Promise<T>): Promise<T | undefined> {
+  try {
+    return await opening;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+    throw error;
+  }
+}
+
+/** The names from `root` down to `real` (a real path inside it); none when it is the root itself. */
+function segmentsOf(root: string, real: string): string[] {
+  const rel = relative(root, real);
+  return rel === '' ? [] : rel.split(sep);
 }

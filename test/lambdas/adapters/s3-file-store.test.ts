@@ -20,8 +20,25 @@ const MODIFIED = new Date('2026-09-30T12:00:00.000Z');
 /** The bucket's objects; `hr/` lies outside the connector's prefix. */
 let objects: Map<string, { body: Buffer; contentType?: string }>;
 
+/**
+ * What happens to a key before S3 answers: the SDK puts it in the URL (encodeURIComponent throws
+ * URIError on a lone surrogate), and S3 refuses a key longer than 1,024 UTF-8 bytes.
+ */
+function sendAsTheSdkWould(key: string): void {
+  encodeURIComponent(key);
+  if (Buffer.byteLength(key, 'utf8') > 1024) {
+    throw new S3ServiceException({
+      name: 'KeyTooLongError',
+      message: 'Your key is too long',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+  }
+}
+
 /** ListObjectsV2 as S3 answers it: sorted keys, Prefix, MaxKeys, continuation tokens. */
 function listObjects(input: ListObjectsV2CommandInput) {
+  sendAsTheSdkWould(input.Prefix ?? '');
   const keys = [...objects.keys()].filter((key) => key.startsWith(input.Prefix ?? '')).sort();
   const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
   const maxKeys = Math.min(input.MaxKeys ?? 1000, 1000);
@@ -37,6 +54,7 @@ function listObjects(input: ListObjectsV2CommandInput) {
 
 /** GetObject as S3 answers it to a role granted `receipts/*` only. */
 function getObject(input: GetObjectCommandInput) {
+  sendAsTheSdkWould(input.Key ?? '');
   if (!input.Key?.startsWith('receipts/')) {
     throw new S3ServiceException({
       name: 'AccessDenied',
@@ -75,6 +93,15 @@ describe('Class: S3FileStore', () => {
   });
 
   describe('Method: list', () => {
+    it('answers 400, not 502, for a prefix with a lone surrogate', async () => {
+      // Act
+      const error = await refusalAsync(() => store().list('2026-q3/\udc00'));
+
+      // Assess
+      expect(error.code).toBe('invalid_request');
+      expect(error.message).toContain('unpaired UTF-16 surrogate');
+    });
+
     it('lists files below the prefix, relative to it, without folder markers', async () => {
       // Act
       const items = await store().list('2026-q3/');
@@ -126,6 +153,40 @@ describe('Class: S3FileStore', () => {
   });
 
   describe('Method: read', () => {
+    it.each([
+      ['a lone surrogate', '2026-q3/\ud800.txt', 'unpaired UTF-16 surrogate'],
+      [
+        'more bytes than an S3 key may have',
+        `2026-q3/${'\u4e00'.repeat(400)}.txt`,
+        'bytes in UTF-8; this file store allows 1015',
+      ],
+    ])('answers 400, not 502, for a key with %s', async (_label, key, message) => {
+      // Act
+      const error = await refusalAsync(() => store().read(key));
+
+      // Assess
+      expect(error.code).toBe('invalid_request');
+      expect(error.message).toContain(message);
+    });
+
+    it('answers 400 when S3 itself says the key is too long (KeyTooLongError)', async () => {
+      // Prepare: S3 counts what this store cannot see in advance, e.g. a prefix given in another normal form
+      s3.on(GetObjectCommand).rejects(
+        new S3ServiceException({
+          name: 'KeyTooLongError',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+
+      // Act
+      const error = await refusalAsync(() => store().read('2026-q3/taxi.txt'));
+
+      // Assess
+      expect(error.code).toBe('invalid_request');
+      expect(error.message).toContain('longer than S3 allows');
+    });
+
     it('reads an object below the prefix, typed by its extension', async () => {
       // Act
       const object = await store().read('2026-q3/taxi.txt');

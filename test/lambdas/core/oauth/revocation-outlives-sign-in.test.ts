@@ -21,7 +21,7 @@ let dynalite: DynaliteServer;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  dynalite = await startDynalite({ port: 0 });
+  dynalite = await startDynalite();
   const dynamo = createLocalDynamoClient(dynalite.endpoint);
   await ensureTables(dynamo, LOCAL_TABLES);
   doc = DynamoDBDocumentClient.from(dynamo);
