@@ -253,80 +253,40 @@ interface Setting {
   readonly setBy: string;
 }
 
+/** A server setting: its flag when given, else its variable when set (blank is unset). */
+type SettingOf = (key: keyof typeof SERVER_SETTINGS, flag?: string) => Setting | undefined;
+
+/** Which device certificate to present: the local CA's of a principal, or files. */
+type Credentials = { readonly principal: Setting } | { readonly cert: Setting; readonly key: Setting };
+
 async function resolveServerTarget(
   context: CliContext,
   options: TargetOptions,
   needs: ApiNeeds,
 ): Promise<ServerTarget> {
   const env = context.io.env;
-  const fromFlagOrEnv = (
-    key: keyof typeof SERVER_SETTINGS,
-    flag: string | undefined,
-  ): Setting | undefined => {
+  const settingOf: SettingOf = (key, flag) => {
     const setting = SERVER_SETTINGS[key];
     if (flag !== undefined) return { value: flag.trim(), setBy: setting.flag };
     const value = env[setting.variable]?.trim();
     return value ? { value, setBy: setting.variable } : undefined;
   };
-
   if (options.local && options.server !== undefined) {
     throw new CliError(
       "--server names a deployment's API; drop it or drop --local (the local pilot's URL is known)",
       EXIT.usage,
     );
   }
-
-  // Who: the local CA's certificate of a principal, or a certificate file; a flag wins over the environment.
-  const principalFlag = principalFlagOf(context, options);
-  const certFlag = options.cert ?? options.key;
-  if (principalFlag && certFlag !== undefined) {
-    throw new CliError(
-      `${principalFlag.setBy} and --cert/--key both say which device certificate to use; pass one of them`,
-      EXIT.usage,
-    );
-  }
-  let principal = principalFlag;
-  let cert = fromFlagOrEnv('cert', options.cert);
-  let key = fromFlagOrEnv('key', options.key);
-  if (!principal && certFlag === undefined) {
-    principal = fromFlagOrEnv('principal', undefined);
-    if (principal && (cert || key)) {
-      throw new CliError(
-        `${CLI_ENV.principal} and ${CLI_ENV.cert}/${CLI_ENV.key} both say which device certificate to use; unset one of them, or pass --principal or --cert and --key`,
-        EXIT.usage,
-      );
-    }
-  }
-  if (principal) {
-    cert = undefined;
-    key = undefined;
-    if (!NAME_PATTERN.test(principal.value)) {
-      throw new CliError(
-        `${principal.setBy}: "${principal.value}" is not a principal name (${NAME_RULE})`,
-        EXIT.usage,
-      );
-    }
-  } else if (!cert && !key) {
-    throw new CliError(
-      `say which device certificate to use: --local --principal <name> (the local pilot), or --server URL --cert FILE --key FILE (a deployment); or set ${CLI_ENV.principal}, or ${CLI_ENV.server}, ${CLI_ENV.cert} and ${CLI_ENV.key}`,
-      EXIT.usage,
-    );
-  } else if (!cert || !key) {
-    const absent = SERVER_SETTINGS[cert ? 'key' : 'cert'];
-    throw new CliError(
-      `${cert ? 'the private key of the device certificate' : 'the device certificate'} is missing: pass ${absent.flag} FILE or set ${absent.variable}`,
-      EXIT.usage,
-    );
-  }
+  const credentials = credentialsOf(context, options, settingOf);
 
   // Where: --server, else $AIRLOCK_SERVER, else the local pilot.
   const home = context.home;
-  const server = options.local ? undefined : fromFlagOrEnv('server', options.server);
+  const server = options.local ? undefined : settingOf('server', options.server);
   const url = server ? parseServerUrl(server) : await localPilotUrl(context, needs);
   const localPilot = server === undefined;
 
   // The server's CA: --ca, else $AIRLOCK_CA, else the local CA for the pilot (or any loopback URL).
-  const caSetting = fromFlagOrEnv('ca', options.ca);
+  const caSetting = settingOf('ca', options.ca);
   const certs = join(home, 'certs');
   let ca: PemSource | undefined;
   if (caSetting) {
@@ -346,15 +306,15 @@ async function resolveServerTarget(
   }
 
   const device = await readDeviceCertificate(
-    principal
+    'principal' in credentials
       ? {
-          cert: principalPem(certs, principal, 'cert'),
-          key: principalPem(certs, principal, 'key'),
+          cert: principalPem(certs, credentials.principal, 'cert'),
+          key: principalPem(certs, credentials.principal, 'key'),
           ca,
         }
       : {
-          cert: filePem(context, cert as Setting, 'device certificate'),
-          key: filePem(context, key as Setting, 'private key'),
+          cert: filePem(context, credentials.cert, 'device certificate'),
+          key: filePem(context, credentials.key, 'private key'),
           ca,
         },
   );
@@ -362,9 +322,56 @@ async function resolveServerTarget(
     kind: 'server',
     url,
     localPilot,
-    ...(principal ? { principal: principal.value } : {}),
+    ...('principal' in credentials ? { principal: credentials.principal.value } : {}),
     ...device,
   };
+}
+
+/**
+ * `--principal` or `--cert` with `--key`; without either flag, the same from the variables. A flag of
+ * either kind wins over every variable; two kinds at the same level are a conflict.
+ */
+function credentialsOf(context: CliContext, options: TargetOptions, settingOf: SettingOf): Credentials {
+  const principalFlag = principalFlagOf(context, options);
+  const fileFlags = options.cert !== undefined || options.key !== undefined;
+  if (principalFlag && fileFlags) {
+    throw new CliError(
+      `${principalFlag.setBy} and --cert/--key both say which device certificate to use; pass one of them`,
+      EXIT.usage,
+    );
+  }
+  const principal = principalFlag ?? (fileFlags ? undefined : settingOf('principal'));
+  const cert = settingOf('cert', options.cert);
+  const key = settingOf('key', options.key);
+  if (principal) {
+    if (!principalFlag && (cert || key)) {
+      throw new CliError(
+        `${CLI_ENV.principal} and ${CLI_ENV.cert}/${CLI_ENV.key} both say which device certificate to use; unset one of them, or pass --principal or --cert and --key`,
+        EXIT.usage,
+      );
+    }
+    if (!NAME_PATTERN.test(principal.value)) {
+      throw new CliError(
+        `${principal.setBy}: "${principal.value}" is not a principal name (${NAME_RULE})`,
+        EXIT.usage,
+      );
+    }
+    return { principal };
+  }
+  if (!cert && !key) {
+    throw new CliError(
+      `say which device certificate to use: --local --principal <name> (the local pilot), or --server URL --cert FILE --key FILE (a deployment); or set ${CLI_ENV.principal}, or ${CLI_ENV.server}, ${CLI_ENV.cert} and ${CLI_ENV.key}`,
+      EXIT.usage,
+    );
+  }
+  if (!cert || !key) {
+    const absent = SERVER_SETTINGS[cert ? 'key' : 'cert'];
+    throw new CliError(
+      `${cert ? 'the private key of the device certificate' : 'the device certificate'} is missing: pass ${absent.flag} FILE or set ${absent.variable}`,
+      EXIT.usage,
+    );
+  }
+  return { cert, key };
 }
 
 /** `--principal`, or its deprecated alias `--as` (with a notice), or nothing. */

@@ -38,13 +38,17 @@ export async function readDeviceCertificate(
   sources: { readonly cert: PemSource; readonly key: PemSource; readonly ca?: PemSource },
   now: Date = new Date(),
 ): Promise<DeviceCertificate> {
-  const [cert, key, ca] = await Promise.all([
-    readPem(sources.cert),
-    readPem(sources.key),
-    sources.ca ? readPem(sources.ca) : Promise.resolve(undefined),
-  ]);
+  // One after the other (three small files), so the same mistake always gets the same message.
+  const cert = await readPem(sources.cert);
+  const key = await readPem(sources.key);
+  const ca = sources.ca ? await readPem(sources.ca) : undefined;
   checkCertificate(cert, key, sources, now);
-  return { cert, key, ...(ca === undefined ? {} : { ca }), certFile: sources.cert.file };
+  return {
+    cert,
+    key,
+    ...(ca === undefined ? {} : { ca }),
+    certFile: sources.cert.file,
+  };
 }
 
 async function readPem(source: PemSource): Promise<string> {
