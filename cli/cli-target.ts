@@ -126,7 +126,10 @@ const SERVER_SETTINGS = {
 export function addTargetOptions(command: Command, spec: TargetSpec): Command {
   command.option('--local', LOCAL_HELP);
   if (spec.acts === 'state') {
-    command.option('--region <region>', 'AWS region of the deployment (default: your AWS profile’s)');
+    command.option(
+      '--region <region>',
+      'AWS region of the deployment (default: $AWS_REGION, else your AWS profile’s)',
+    );
     for (const key of spec.names ?? []) {
       const name: DeploymentName = DEPLOYMENT_NAMES[key];
       command.option(name.flag, `${name.help} (default: $${name.variable}, stack output ${name.output})`);
