@@ -4,48 +4,26 @@
  * Approvers act through the approvals API over mutual TLS with their own device certificate, never
  * with operator credentials: the API takes the approver's identity from that certificate, and that is
  * what makes separation of duties hold (nobody approves their own request, only the approver group
- * decides). `--local` talks to the local pilot as `--as <principal>`; `--server` to a deployment.
+ * decides). `--local --principal <name>` talks to the local pilot with that principal's certificate;
+ * `--server URL --cert FILE --key FILE` to a deployment (see cli-target.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApprovalRecord, ApprovalStatus } from '../lambdas/core/approval-desk';
 import { canonicalJson } from '../lambdas/core/canonical-json';
-import { readPilotState } from '../local/local-state';
-import { createMtlsFetch, type MtlsFetch } from '../local/mtls-fetch';
+import type { AirlockApiClient } from './airlock-api-client';
 import { type CliContext, CliError, EXIT } from './cli-context';
+import { addTargetOptions, resolveTarget, type TargetOptions } from './cli-target';
+import { airlockApiClient } from './operator-ports';
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'executed'];
 
 /** The approvals API refuses longer reasons; checked here so the approver hears it before anything is sent. */
 const MAX_REASON_LENGTH = 1000;
 
-/** Device certificate names the local CA issues (lower-case letters, digits, hyphens). */
-const PRINCIPAL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
 /** A request without a response in this time fails with a sentence, instead of hanging the terminal. */
 const REQUEST_TIMEOUT_MS = 15_000;
-
-/** Node error codes that mean "no server answered there". */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-]);
-
-interface TargetOptions {
-  readonly local?: boolean;
-  readonly as?: string;
-  readonly server?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  readonly ca?: string;
-}
 
 interface DecisionOptions extends TargetOptions {
   readonly reason: string;
@@ -53,13 +31,7 @@ interface DecisionOptions extends TargetOptions {
 }
 
 /** The approvals API as one approver reaches it. */
-interface ApprovalsTarget {
-  /** Base URL, e.g. `https://127.0.0.1:8443`. */
-  readonly url: string;
-  /** Who the certificate says the approver is (known for `--local` only). */
-  readonly principal?: string;
-  readonly fetch: MtlsFetch;
-}
+type ApprovalsTarget = AirlockApiClient;
 
 /** Registers `airlock approvals list|show|approve|reject`. */
 export function registerApprovalsCommands(program: Command, context: CliContext): void {
@@ -67,7 +39,7 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
     .command('approvals')
     .description(
       'Decide calls held for a human, as yourself: over mutual TLS with your own device certificate ' +
-        '(--local --as <principal>, or --server URL --cert FILE --key FILE).',
+        '(--local --principal <name>, or --server URL --cert FILE --key FILE).',
     );
 
   withTarget(
@@ -78,8 +50,7 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
   ).action(async (options: TargetOptions & { status: string }) => {
     const status = parseStatus(options.status);
     await withApi(context, options, async (target) => {
-      const { approvals: list } = await callApi<{ approvals: ApprovalRecord[] }>(
-        target,
+      const { approvals: list } = await target.request<{ approvals: ApprovalRecord[] }>(
         'GET',
         `/v1/approvals?status=${encodeURIComponent(status)}`,
       );
@@ -159,22 +130,7 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
 
 /** The options every approvals command takes to say where the API is and who the approver is. */
 function withTarget(command: Command): Command {
-  return command
-    .option('--local', 'the local pilot in AIRLOCK_HOME (its URL from pilot.json)')
-    .option(
-      '--as <principal>',
-      'with --local: act as this principal, with its certificate under AIRLOCK_HOME/certs',
-    )
-    .option(
-      '--server <url>',
-      'the Airlock API of a deployment, e.g. https://airlock.example.com (or $AIRLOCK_SERVER)',
-    )
-    .option('--cert <file>', 'with --server: your device certificate, PEM (or $AIRLOCK_CERT)')
-    .option('--key <file>', "with --server: your device certificate's private key, PEM (or $AIRLOCK_KEY)")
-    .option(
-      '--ca <file>',
-      "with --server: the CA of the server's certificate, PEM (default: the system's; or $AIRLOCK_CA)",
-    );
+  return addTargetOptions(command, { acts: 'api' });
 }
 
 /** Resolves where to go and with which certificate, runs `work`, and always closes the connections. */
@@ -183,172 +139,17 @@ async function withApi(
   options: TargetOptions,
   work: (target: ApprovalsTarget) => Promise<void>,
 ): Promise<void> {
-  const target = options.local ? await localTarget(context, options) : await serverTarget(context, options);
+  const server = await resolveTarget(context, options, { acts: 'api' }, { requireRunningPilot: true });
+  const target = airlockApiClient(server, { timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     await work(target);
   } finally {
-    target.fetch.close();
+    target.close();
   }
-}
-
-async function localTarget(context: CliContext, options: TargetOptions): Promise<ApprovalsTarget> {
-  if (options.server || options.cert || options.key || options.ca) {
-    throw new CliError(
-      '--local uses the local pilot and its certificates; drop --server/--cert/--key/--ca',
-      EXIT.usage,
-    );
-  }
-  const principal = options.as;
-  if (!principal) {
-    throw new CliError(
-      '--local needs --as <principal>: approvers act with their own certificate (e.g. --as bob)',
-      EXIT.usage,
-    );
-  }
-  if (!PRINCIPAL_NAME.test(principal)) {
-    throw new CliError(
-      `--as: "${principal}" is not a principal name (lower-case letters, digits, hyphens)`,
-      EXIT.usage,
-    );
-  }
-  const home = context.home;
-  const pilot = await readPilotState(home);
-  if (!pilot) {
-    throw new CliError(
-      `the local pilot in ${home} is not running: start it with \`npm start\` (or set AIRLOCK_HOME to its folder)`,
-      EXIT.failed,
-    );
-  }
-  const certs = join(home, 'certs');
-  const [cert, key, ca] = await Promise.all([
-    readPem(join(certs, `${principal}.pem`), `--as ${principal}`, principal),
-    readPem(join(certs, `${principal}.key.pem`), `--as ${principal}`, principal),
-    readPem(join(certs, 'ca.pem'), 'the local CA'),
-  ]);
-  return {
-    url: pilot.url,
-    principal,
-    fetch: createMtlsFetch({ cert, key, ca, timeoutMs: REQUEST_TIMEOUT_MS }),
-  };
-}
-
-async function serverTarget(context: CliContext, options: TargetOptions): Promise<ApprovalsTarget> {
-  if (options.as) {
-    throw new CliError('--as is for --local; with --server your certificate says who you are', EXIT.usage);
-  }
-  const env = context.io.env;
-  const server = options.server ?? env.AIRLOCK_SERVER;
-  const certFile = options.cert ?? env.AIRLOCK_CERT;
-  const keyFile = options.key ?? env.AIRLOCK_KEY;
-  const caFile = options.ca ?? env.AIRLOCK_CA;
-  if (!server) {
-    throw new CliError(
-      'say which Airlock to use: --local --as <principal> (the local pilot), or --server URL --cert FILE --key FILE',
-      EXIT.usage,
-    );
-  }
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new CliError(
-      `--server: "${server}" is not a URL (expected e.g. https://airlock.example.com)`,
-      EXIT.usage,
-    );
-  }
-  if (url.protocol !== 'https:') {
-    throw new CliError(`--server: expected an https:// URL (mutual TLS), got "${server}"`, EXIT.usage);
-  }
-  if (!certFile || !keyFile) {
-    throw new CliError(
-      `--server needs your device certificate: --cert FILE and --key FILE (missing ${!certFile ? '--cert' : '--key'})`,
-      EXIT.usage,
-    );
-  }
-  const cwd = context.io.cwd;
-  const [cert, key, ca] = await Promise.all([
-    readPem(resolve(cwd, certFile), '--cert'),
-    readPem(resolve(cwd, keyFile), '--key'),
-    caFile ? readPem(resolve(cwd, caFile), '--ca') : Promise.resolve(undefined),
-  ]);
-  const base = url.origin + url.pathname.replace(/\/+$/, '');
-  return { url: base, fetch: createMtlsFetch({ cert, key, ca, timeoutMs: REQUEST_TIMEOUT_MS }) };
-}
-
-async function readPem(file: string, what: string, principal?: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && principal) {
-      throw new CliError(
-        `${what}: no device certificate ${file}; issue one with \`airlock certs issue ${principal}\``,
-        EXIT.usage,
-      );
-    }
-    throw new CliError(`${what}: cannot read ${file} (${code ?? (error as Error).message})`, EXIT.usage);
-  }
-}
-
-/** One request to the approvals API; an error answer or no answer becomes a one-line CliError. */
-async function callApi<T>(
-  target: ApprovalsTarget,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  let response: Response;
-  try {
-    response = await target.fetch(`${target.url}${path}`, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (error) {
-    throw unreachable(target.url, error);
-  }
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text.length > 0 ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    const contract = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    if (typeof contract?.message === 'string') {
-      throw new CliError(
-        `${contract.message} (${response.status} ${String(contract.code ?? '')})`.replace(' )', ')'),
-      );
-    }
-    throw new CliError(
-      `${target.url} answered ${response.status} without an Airlock error; is this an Airlock API?`,
-    );
-  }
-  if (json === undefined) throw new CliError(`${target.url} answered ${response.status} without a JSON body`);
-  return json as T;
-}
-
-function unreachable(url: string, error: unknown): CliError {
-  const cause = (error as { cause?: NodeJS.ErrnoException }).cause ?? (error as NodeJS.ErrnoException);
-  const code = cause?.code ?? '';
-  if (UNREACHABLE.has(code)) {
-    return new CliError(`cannot reach ${url} (${code}); is the Airlock API running there?`, EXIT.failed, {
-      cause: error,
-    });
-  }
-  // A TLS refusal (unknown CA, expired or revoked certificate) reads best in Node's own words.
-  return new CliError(`cannot talk to ${url}: ${cause?.message ?? String(error)}`, EXIT.failed, {
-    cause: error,
-  });
 }
 
 async function fetchApproval(target: ApprovalsTarget, id: string): Promise<ApprovalRecord> {
-  const { approval } = await callApi<{ approval: ApprovalRecord }>(
-    target,
+  const { approval } = await target.request<{ approval: ApprovalRecord }>(
     'GET',
     `/v1/approvals/${encodeURIComponent(id)}`,
   );
@@ -361,8 +162,7 @@ async function decide(
   decision: 'approve' | 'reject',
   reason: string,
 ): Promise<ApprovalRecord> {
-  const { approval } = await callApi<{ approval: ApprovalRecord }>(
-    target,
+  const { approval } = await target.request<{ approval: ApprovalRecord }>(
     'POST',
     `/v1/approvals/${encodeURIComponent(id)}/decision`,
     { decision, reason },

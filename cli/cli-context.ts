@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { AirlockError } from '../lambdas/core/errors';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
+import { CLI_ENV } from '../lib/contracts/environment';
 
 /** Exit codes: 0 success; 1 the check failed or the operation was refused; 2 usage or config error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -63,9 +64,9 @@ export class CliContext {
     return Boolean(this.globals().json);
   }
 
-  /** The config file path: `--config`, else `AIRLOCK_CONFIG`, else the kit's example pilot. */
+  /** The config file path: `--config`, else its variable ({@link CLI_ENV}), else the kit's example pilot. */
   get configPath(): string {
-    return resolve(this.io.cwd, this.globals().config ?? this.io.env.AIRLOCK_CONFIG ?? DEFAULT_CONFIG_PATH);
+    return resolve(this.io.cwd, this.globals().config ?? this.io.env[CLI_ENV.config] ?? DEFAULT_CONFIG_PATH);
   }
 
   /** Standard input: the test's, else the process's. */
@@ -73,9 +74,9 @@ export class CliContext {
     return this.io.stdin ?? process.stdin;
   }
 
-  /** The local pilot's state folder: `AIRLOCK_HOME`, else `.airlock/` in the current folder. */
+  /** The local pilot's state folder: its variable ({@link CLI_ENV}), else `.airlock/` in the current folder. */
   get home(): string {
-    return resolve(this.io.cwd, this.io.env.AIRLOCK_HOME ?? '.airlock');
+    return resolve(this.io.cwd, this.io.env[CLI_ENV.home] ?? '.airlock');
   }
 
   /** The validated config; a bad file is a usage error naming the field. */

@@ -5,17 +5,12 @@
  * self-contained HTML report, or JSON (`--json`).
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type Command, Option } from 'commander';
-import { CloudWatchCostSource } from '../lambdas/adapters/aws/cloudwatch-cost-source';
-import { MetricsLogCostSource } from '../lambdas/adapters/local/metrics-log-cost-source';
 import {
   buildCostReport,
   COST_COMPONENTS,
   COST_DEFINITIONS,
   type CostReport,
-  type CostSource,
   formatRoi,
   formatUsd,
   reportRange,
@@ -23,21 +18,18 @@ import {
 import { AirlockError } from '../lambdas/core/errors';
 import { renderCostReportHtml } from '../local/cost-report-html';
 import { type CliContext, CliError, EXIT } from './cli-context';
-
-/** The local pilot's metrics log, below its home (the pilot appends EMF lines to it). */
-export const METRICS_LOG_FILE = 'metrics.log';
+import { addTargetOptions, resolveTarget, type TargetOptions } from './cli-target';
+import { withOperatorPorts } from './operator-ports';
 
 export const COST_REPORT_FORMATS = ['table', 'csv', 'html'] as const;
 export type CostReportFormat = (typeof COST_REPORT_FORMATS)[number];
 
-interface ReportOptions {
-  readonly local?: boolean;
+interface ReportOptions extends TargetOptions {
   readonly from?: string;
   readonly to?: string;
   readonly format: CostReportFormat;
   readonly out?: string;
   readonly top: string;
-  readonly region?: string;
 }
 
 /** Registers `airlock cost report`. */
@@ -47,21 +39,21 @@ export function registerCostCommands(
   now: () => Date = () => new Date(),
 ): void {
   const cost = program.command('cost').description('Per-workflow cost reporting for finance.');
-  cost
-    .command('report')
-    .description(
-      'Cost per workflow per UTC day by component, cost per run, value of time saved and ROI, and the operations that cost most.',
-    )
-    .option('--local', 'read the local pilot’s metrics log in AIRLOCK_HOME instead of CloudWatch')
-    .option('--from <YYYY-MM-DD>', 'first UTC day (default: 29 days before --to)')
-    .option('--to <YYYY-MM-DD>', 'last UTC day (default: today, UTC)')
-    .addOption(
-      new Option('--format <format>', 'output format').choices([...COST_REPORT_FORMATS]).default('table'),
-    )
-    .option('--out <file>', 'write the report to this file instead of stdout')
-    .option('--top <n>', 'how many operations the top-operations table lists', '10')
-    .option('--region <region>', 'AWS region of the deployment (default: your AWS profile’s)')
-    .action((options: ReportOptions) => runReport(context, options, now()));
+  addTargetOptions(
+    cost
+      .command('report')
+      .description(
+        'Cost per workflow per UTC day by component, cost per run, value of time saved and ROI, and the operations that cost most.',
+      )
+      .option('--from <YYYY-MM-DD>', 'first UTC day (default: 29 days before --to)')
+      .option('--to <YYYY-MM-DD>', 'last UTC day (default: today, UTC)')
+      .addOption(
+        new Option('--format <format>', 'output format').choices([...COST_REPORT_FORMATS]).default('table'),
+      )
+      .option('--out <file>', 'write the report to this file instead of stdout')
+      .option('--top <n>', 'how many operations the top-operations table lists', '10'),
+    { acts: 'state' },
+  ).action((options: ReportOptions) => runReport(context, options, now()));
 }
 
 async function runReport(context: CliContext, options: ReportOptions, now: Date): Promise<void> {
@@ -71,14 +63,18 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
   }
   const range = usage(() => reportRange({ from: options.from, to: options.to }, now));
   const config = context.loadConfig();
-  const { source, label } = costSourceFor(context, options, config);
-  context.progress(`Reading ${label} for ${range.from}..${range.to} ...`);
-  let result: Awaited<ReturnType<CostSource['dailyTotals']>>;
-  try {
-    result = await source.dailyTotals(range);
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.failed, { cause: error });
-  }
+  const target = await resolveTarget(context, options, { acts: 'state' });
+  const { result, label } = await withOperatorPorts(target, async (ports) => {
+    const { source, label } = ports.costSource(config);
+    context.progress(`Reading ${label} for ${range.from}..${range.to} ...`);
+    try {
+      return { label, result: await source.dailyTotals(range) };
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error), EXIT.failed, {
+        cause: error,
+      });
+    }
+  });
   if (result.skippedRecords > 0) {
     context.notice(
       `airlock: skipped ${result.skippedRecords} malformed line(s) in ${label}; they are not counted in the report.`,
@@ -115,22 +111,6 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
   }
   if (context.json) context.result('', data);
   else context.io.stdout.write(rendered);
-}
-
-function costSourceFor(
-  context: CliContext,
-  options: ReportOptions,
-  config: ReturnType<CliContext['loadConfig']>,
-): { source: CostSource; label: string } {
-  if (options.local) {
-    const file = join(context.home, METRICS_LOG_FILE);
-    return { source: new MetricsLogCostSource(file), label: `local pilot metrics log ${file}` };
-  }
-  const client = new CloudWatchClient(options.region ? { region: options.region } : {});
-  return {
-    source: new CloudWatchCostSource({ client, config }),
-    label: `CloudWatch${options.region ? ` (${options.region})` : ''}`,
-  };
 }
 
 function usage<T>(call: () => T): T {

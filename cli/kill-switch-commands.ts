@@ -3,15 +3,9 @@
  * operator's own AWS credentials, or over the local pilot's parameter files with `--local`.
  */
 import { randomUUID } from 'node:crypto';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Command } from 'commander';
-import {
-  type ConcurrencyChange,
-  LambdaConcurrencyController,
-} from '../lambdas/adapters/aws/lambda-concurrency-controller';
-import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch-parameters';
-import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
+import type { ConcurrencyChange } from '../lambdas/adapters/aws/lambda-concurrency-controller';
+import type { AuditLedger } from '../lambdas/core/audit-ledger';
 import type { AuditEvent } from '../lambdas/core/audit-record';
 import { killSwitchPrefix } from '../lambdas/core/kill-switch';
 import {
@@ -22,42 +16,47 @@ import {
   killSwitchStatus,
   releaseKillSwitch,
 } from '../lambdas/core/kill-switch-operator';
-import type { KillSwitchParameterSource, KillSwitchParameterWriter } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { type CliContext, CliError, describeFailure, EXIT, withCliErrors } from './cli-context';
 import {
-  type AuditOutcome,
-  appendOrFail,
-  type LocalLedger,
-  notRecorded,
-  openLocalLedger,
-  operatorIdentity,
-} from './operator-audit';
+  type AwsTarget,
+  addTargetOptions,
+  type LocalTarget,
+  resolveTarget,
+  type TargetOptions as WhereOptions,
+} from './cli-target';
+import { type AuditOutcome, appendOrFail, notRecorded, operatorIdentity } from './operator-audit';
+import {
+  type ConcurrencyController,
+  type KillSwitchParameters,
+  type OperatorPorts,
+  withOperatorPorts,
+} from './operator-ports';
 
 /** What the anchor function does with a kill-switch change in AWS; printed so the operator knows where to look. */
 const AWS_AUDIT_NOTE =
   'the anchor function records this change in the audit ledger (EventBridge rule on the parameter change)';
 
-interface TargetOptions {
+/** The parameters, and in AWS the functions hard mode acts on (named by the stack outputs). */
+const KILL_SWITCH_TARGET = {
+  acts: 'state',
+  names: ['brokerFunction', 'connectorFunction', 'oauthFunction'],
+} as const;
+
+interface TargetOptions extends WhereOptions {
   readonly workflow?: string;
-  readonly local?: boolean;
 }
 
 interface ChangeOptions extends TargetOptions {
   readonly reason?: string;
   readonly hard?: boolean;
   readonly changedBy?: string;
-  readonly brokerFunction?: string;
-  readonly connectorFunction?: string;
-  readonly oauthFunction?: string;
 }
 
 /** Where the parameters live: the local pilot's files, or SSM in the operator's account. */
-interface ParameterBackend {
+interface ParameterBackend extends KillSwitchParameters {
   readonly mode: 'local' | 'aws';
-  readonly parameters: KillSwitchParameterSource & KillSwitchParameterWriter;
-  /** The file of a parameter (local only), for the operator to look at. */
-  readonly fileOf?: (parameter: string) => string;
 }
 
 /** Registers `airlock kill-switch engage|release|status`. */
@@ -89,33 +88,50 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
     );
   withChangeOptions(release).action((options: ChangeOptions) => runRelease(context, options));
 
-  killSwitch
-    .command('status')
-    .description(
-      'Read the global switch and every workflow’s (no cache); missing or unreadable counts as engaged.',
-    )
-    .option('--workflow <name>', 'report on this workflow only (default: every workflow of the config)')
-    .option('--local', 'read the local pilot in AIRLOCK_HOME instead of AWS')
-    .action((options: TargetOptions) => runStatus(context, options));
+  addTargetOptions(
+    killSwitch
+      .command('status')
+      .description(
+        'Read the global switch and every workflow’s (no cache); missing or unreadable counts as engaged.',
+      )
+      .option('--workflow <name>', 'report on this workflow only (default: every workflow of the config)'),
+    { acts: 'state' },
+  ).action((options: TargetOptions) => runStatus(context, options));
 }
 
-/** The options engage and release share: where, who, and the functions hard mode acts on. */
+/** The options engage and release share: who, and where (with the functions hard mode acts on). */
 function withChangeOptions(command: Command): Command {
-  return command
-    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
-    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
-    .option(
-      '--broker-function <name>',
-      'deployed broker function, for --hard (default: $AIRLOCK_BROKER_FUNCTION)',
-    )
-    .option(
-      '--connector-function <name>',
-      'deployed connector function, for --hard (default: $AIRLOCK_CONNECTOR_FUNCTION)',
-    )
-    .option(
-      '--oauth-function <name>',
-      'deployed OAuth entry-point function, for --hard when the deployment has one (default: $AIRLOCK_OAUTH_FUNCTION)',
-    );
+  return addTargetOptions(
+    command.option(
+      '--changed-by <who>',
+      `who is acting (default: $${CLI_ENV.operator}, else your OS user name)`,
+    ),
+    KILL_SWITCH_TARGET,
+  );
+}
+
+/** Where a change acts; with --hard in AWS, the deployed functions must be named. */
+function changeTarget(
+  context: CliContext,
+  options: ChangeOptions,
+  config: AirlockConfig,
+): Promise<LocalTarget | AwsTarget> {
+  return resolveTarget(
+    context,
+    options,
+    KILL_SWITCH_TARGET,
+    options.hard
+      ? {
+          // The OAuth entry point serves agents too: with an oauth section, freezing the others alone
+          // would leave it running.
+          required: config.oauth
+            ? ['brokerFunction', 'connectorFunction', 'oauthFunction']
+            : ['brokerFunction', 'connectorFunction'],
+          optional: config.oauth ? [] : ['oauthFunction'],
+          requiredFor: 'hard mode',
+        }
+      : {},
+  );
 }
 
 async function runEngage(context: CliContext, options: ChangeOptions): Promise<void> {
@@ -124,66 +140,72 @@ async function runEngage(context: CliContext, options: ChangeOptions): Promise<v
   if (options.reason === undefined || options.reason.trim() === '') {
     throw new CliError('a reason is required: --reason "..."', EXIT.usage);
   }
-  const functions = options.hard ? hardModeFunctions(context, options, config) : undefined;
-  const changedBy = operatorIdentity(context, options.changedBy);
-  const backend = parameterBackend(context, options.local);
+  const target = await changeTarget(context, options, config);
+  await withOperatorPorts(target, async (ports) => {
+    const hard = options.hard ? hardMode(ports, target) : undefined;
+    const changedBy = operatorIdentity(context, options.changedBy);
+    const backend = parameterBackend(ports);
 
-  context.progress(`Engaging the ${scopeName(workflow)} kill switch ...`);
-  const change = await withCliErrors(() =>
-    engageKillSwitch({
-      source: backend.parameters,
-      writer: backend.parameters,
-      prefix: prefixOf(config),
-      workflow,
-      reason: options.reason!,
-      changedBy,
-      cacheSeconds: config.killSwitch.cacheSeconds,
-    }),
-  );
+    context.progress(`Engaging the ${scopeName(workflow)} kill switch ...`);
+    const change = await withCliErrors(() =>
+      engageKillSwitch({
+        source: backend.parameters,
+        writer: backend.parameters,
+        prefix: prefixOf(config),
+        workflow,
+        reason: options.reason!,
+        changedBy,
+        cacheSeconds: config.killSwitch.cacheSeconds,
+      }),
+    );
 
-  // The switch is engaged before the functions are frozen: if freezing fails, the switch still seals.
-  let frozen: ConcurrencyChange[] | undefined;
-  if (functions) {
-    context.progress(`Freezing ${Object.values(functions).join(', ')} (reserved concurrency 0) ...`);
-    try {
-      frozen = await lambdaController().freeze(Object.values(functions));
-    } catch (error) {
-      throw new CliError(
-        `${change.summary} But hard mode failed, so the functions still run (and refuse): ${describeFailure(error)}. Run the command again, or set their reserved concurrency to 0 in the Lambda console.`,
-        EXIT.failed,
-        { cause: error },
-      );
+    // The switch is engaged before the functions are frozen: if freezing fails, the switch still seals.
+    let frozen: ConcurrencyChange[] | undefined;
+    if (hard) {
+      const names = Object.values(hard.functions);
+      context.progress(`Freezing ${names.join(', ')} (reserved concurrency 0) ...`);
+      try {
+        frozen = await hard.controller.freeze(names);
+      } catch (error) {
+        throw new CliError(
+          `${change.summary} But hard mode failed, so the functions still run (and refuse): ${describeFailure(error)}. Run the command again, or set their reserved concurrency to 0 in the Lambda console.`,
+          EXIT.failed,
+          { cause: error },
+        );
+      }
     }
-  }
 
-  const audit = await recordChange(context, backend, change, { hard: Boolean(functions) });
-  printChange(context, backend, change, audit, frozen);
+    const audit = await recordChange(ports, change, { hard: Boolean(hard) });
+    printChange(context, backend, change, audit, frozen);
+  });
 }
 
 async function runRelease(context: CliContext, options: ChangeOptions): Promise<void> {
   const config = context.loadConfig();
   const workflow = requireWorkflow(config, options.workflow);
-  const functions = options.hard ? hardModeFunctions(context, options, config) : undefined;
-  const changedBy = operatorIdentity(context, options.changedBy);
-  const backend = parameterBackend(context, options.local);
+  const target = await changeTarget(context, options, config);
+  await withOperatorPorts(target, async (ports) => {
+    const hard = options.hard ? hardMode(ports, target) : undefined;
+    const changedBy = operatorIdentity(context, options.changedBy);
+    const backend = parameterBackend(ports);
 
-  // Releasing opens Airlock again: locally it is refused unless the ledger can take its record.
-  let ledger: LocalLedger | undefined;
-  if (backend.mode === 'local') {
-    try {
-      ledger = await openLocalLedger(context.home);
-    } catch (error) {
-      throw new CliError(
-        `Did not release the kill switch: the local audit ledger in ${context.home} cannot be opened (${describeFailure(error)}); the switch is unchanged`,
-        EXIT.failed,
-        { cause: error },
-      );
+    // Releasing opens Airlock again: locally it is refused unless the ledger can take its record.
+    let ledger: AuditLedger | undefined;
+    if (target.kind === 'local') {
+      try {
+        ledger = await ports.openAuditLedger();
+      } catch (error) {
+        throw new CliError(
+          `Did not release the kill switch: the local audit ledger in ${target.home} cannot be opened (${describeFailure(error)}); the switch is unchanged`,
+          EXIT.failed,
+          { cause: error },
+        );
+      }
     }
-  }
-  try {
     let restored: ConcurrencyChange[] | undefined;
-    if (functions) {
+    if (hard) {
       // Restored before the release, so the functions come back still sealed by the parameter.
+      const { functions } = hard;
       const reserved: Record<string, number> = {
         [functions.broker]: config.functions.reservedConcurrency.broker,
         [functions.connector]: config.functions.reservedConcurrency.connector,
@@ -191,7 +213,7 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
       if (functions.oauth) reserved[functions.oauth] = config.oauth?.reservedConcurrency ?? 10;
       context.progress(`Restoring reserved concurrency of ${Object.keys(reserved).join(', ')} ...`);
       try {
-        restored = await lambdaController().restore(reserved);
+        restored = await hard.controller.restore(reserved);
       } catch (error) {
         throw new CliError(
           `Did not release the kill switch: restoring the functions failed: ${describeFailure(error)}. The switch stays engaged; run the command again, or set the reserved concurrency in the Lambda console.`,
@@ -214,26 +236,27 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
       }),
     );
     const audit = ledger
-      ? await appendOrFail(ledger, killSwitchEvent(change, Boolean(functions)), change.summary)
+      ? await appendOrFail(ledger, killSwitchEvent(change, Boolean(hard)), change.summary)
       : ({ recordedBy: AWS_AUDIT_NOTE } as const);
     printChange(context, backend, change, audit, restored);
-  } finally {
-    await ledger?.close();
-  }
+  });
 }
 
 async function runStatus(context: CliContext, options: TargetOptions): Promise<void> {
   const config = context.loadConfig();
   const workflow = requireWorkflow(config, options.workflow);
-  const backend = parameterBackend(context, options.local);
-  const report = await withCliErrors(() =>
-    killSwitchStatus({
-      source: backend.parameters,
-      prefix: prefixOf(config),
-      workflows: workflow === undefined ? Object.keys(config.workflows) : [workflow],
-    }),
-  );
-  context.result(statusLines(report, backend), { mode: backend.mode, ...report });
+  const target = await resolveTarget(context, options, { acts: 'state' });
+  await withOperatorPorts(target, async (ports) => {
+    const backend = parameterBackend(ports);
+    const report = await withCliErrors(() =>
+      killSwitchStatus({
+        source: backend.parameters,
+        prefix: prefixOf(config),
+        workflows: workflow === undefined ? Object.keys(config.workflows) : [workflow],
+      }),
+    );
+    context.result(statusLines(report, backend), { mode: backend.mode, ...report });
+  });
 }
 
 function statusLines(report: KillSwitchStatusReport, backend: ParameterBackend): string[] {
@@ -298,24 +321,20 @@ function printChange(
 }
 
 async function recordChange(
-  context: CliContext,
-  backend: ParameterBackend,
+  ports: OperatorPorts,
   change: KillSwitchChange,
   options: { hard: boolean },
 ): Promise<AuditOutcome> {
-  if (backend.mode === 'aws') return { recordedBy: AWS_AUDIT_NOTE };
+  if (ports.mode === 'aws') return { recordedBy: AWS_AUDIT_NOTE };
   // Engaging never waits for the ledger: the switch is already engaged, and only the record is at stake.
-  let ledger: LocalLedger;
+  let ledger: AuditLedger | undefined;
   try {
-    ledger = await openLocalLedger(context.home);
+    ledger = await ports.openAuditLedger();
   } catch (error) {
     throw notRecorded(change.summary, error);
   }
-  try {
-    return await appendOrFail(ledger, killSwitchEvent(change, options.hard), change.summary);
-  } finally {
-    await ledger.close();
-  }
+  if (!ledger) throw notRecorded(change.summary, new Error('the local pilot has no audit ledger'));
+  return appendOrFail(ledger, killSwitchEvent(change, options.hard), change.summary);
 }
 
 function killSwitchEvent(change: KillSwitchChange, hard: boolean): AuditEvent {
@@ -366,51 +385,26 @@ function prefixOf(config: AirlockConfig): string {
   }
 }
 
-function parameterBackend(context: CliContext, local: boolean | undefined): ParameterBackend {
-  if (local) {
-    const files = new FileKillSwitchParameters(context.home);
-    return { mode: 'local', parameters: files, fileOf: (parameter) => files.fileOf(parameter) };
-  }
-  // Region and credentials come from the SDK's usual chain (AWS_REGION, AWS_PROFILE, SSO, ...).
-  return { mode: 'aws', parameters: new SsmKillSwitchParameters({ client: new SSMClient({}) }) };
-}
-
-function lambdaController(): LambdaConcurrencyController {
-  return new LambdaConcurrencyController({ client: new LambdaClient({}) });
+function parameterBackend(ports: OperatorPorts): ParameterBackend {
+  return { mode: ports.mode, ...ports.killSwitchParameters() };
 }
 
 /**
- * The deployed function names hard mode acts on.
- * @throws CliError (usage) for `--local`, or when a name is missing.
+ * Hard mode: the deployed functions and what sets their reserved concurrency.
+ * @throws CliError (usage) for the local pilot, which has no reserved concurrency.
  */
-function hardModeFunctions(
-  context: CliContext,
-  options: ChangeOptions,
-  config: AirlockConfig,
-): { broker: string; connector: string; oauth?: string } {
-  if (options.local) {
-    throw new CliError(
-      'hard mode needs AWS: it sets the reserved concurrency of the deployed functions, and the local pilot has none; drop --hard (the switch alone seals the local pilot) or drop --local',
-      EXIT.usage,
-    );
+function hardMode(
+  ports: OperatorPorts,
+  target: LocalTarget | AwsTarget,
+): { controller: ConcurrencyController; functions: { broker: string; connector: string; oauth?: string } } {
+  const controller = ports.concurrencyController();
+  const names = target.kind === 'aws' ? target.names : {};
+  const { brokerFunction: broker, connectorFunction: connector, oauthFunction: oauth } = names;
+  if (broker === undefined || connector === undefined) {
+    // resolveTarget required both for hard mode; reaching here is a bug in this command.
+    throw new Error('hard mode without the function names');
   }
-  const broker = (options.brokerFunction ?? context.io.env.AIRLOCK_BROKER_FUNCTION)?.trim();
-  const connector = (options.connectorFunction ?? context.io.env.AIRLOCK_CONNECTOR_FUNCTION)?.trim();
-  if (!broker || !connector) {
-    throw new CliError(
-      'hard mode needs the deployed function names: pass --broker-function and --connector-function (or set AIRLOCK_BROKER_FUNCTION and AIRLOCK_CONNECTOR_FUNCTION)',
-      EXIT.usage,
-    );
-  }
-  const oauth = (options.oauthFunction ?? context.io.env.AIRLOCK_OAUTH_FUNCTION)?.trim();
-  if (config.oauth && !oauth) {
-    // The OAuth entry point serves agents too; freezing the others alone would leave it running.
-    throw new CliError(
-      'hard mode needs the OAuth function too (the config has an oauth section): pass --oauth-function (or set AIRLOCK_OAUTH_FUNCTION, the stack output OAuthFunctionName)',
-      EXIT.usage,
-    );
-  }
-  return { broker, connector, ...(oauth ? { oauth } : {}) };
+  return { controller, functions: { broker, connector, ...(oauth ? { oauth } : {}) } };
 }
 
 function scopeName(workflow: string | undefined): string {

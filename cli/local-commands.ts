@@ -1,18 +1,20 @@
 import type { Command } from 'commander';
 import { PolicyValidationError } from '../lambdas/core/policy-validation-error';
 import { ConfigError } from '../lib/config/load-config';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { CertificateAuthorityError, LocalCertificateAuthority } from '../local/local-certificate-authority';
 import { type LocalPilot, startLocalPilot } from '../local/local-pilot';
 import { type CliContext, CliError, EXIT } from './cli-context';
+import { configuredLocalPort, DEFAULT_LOCAL_PORT } from './cli-target';
 
 /** `airlock local` (what `npm start` runs) and `airlock certs issue <name>`. */
 export function registerLocalCommands(program: Command, context: CliContext): void {
   program
     .command('local')
     .description('Run the whole pilot locally over mutual TLS (no AWS account needed).')
-    .option('--port <port>', 'port on 127.0.0.1 (default: $AIRLOCK_PORT or 8443)')
+    .option('--port <port>', `port on 127.0.0.1 (default: $${CLI_ENV.port} or ${DEFAULT_LOCAL_PORT})`)
     .action(async (options: { port?: string }) => {
-      const port = parsePort(options.port ?? context.io.env.AIRLOCK_PORT ?? '8443');
+      const port = configuredLocalPort(context, options.port) ?? DEFAULT_LOCAL_PORT;
       const config = context.loadConfig();
       let pilot: LocalPilot;
       try {
@@ -70,7 +72,7 @@ export function registerLocalCommands(program: Command, context: CliContext): vo
   const certs = program.command('certs').description('Local pilot device certificates.');
   certs
     .command('issue <name>')
-    .description('Issue a device certificate and key for <name> from the local CA (AIRLOCK_HOME/certs).')
+    .description(`Issue a device certificate and key for <name> from the local CA ($${CLI_ENV.home}/certs).`)
     .option('--days <days>', 'validity in days', '365')
     .action(async (name: string, options: { days: string }) => {
       const days = Number(options.days);
@@ -105,17 +107,6 @@ export function registerLocalCommands(program: Command, context: CliContext): vo
     });
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(
-      `--port / AIRLOCK_PORT: expected a port number from 0 to 65535, got "${value}"`,
-      EXIT.usage,
-    );
-  }
-  return port;
-}
-
 function scopesOf(pilot: LocalPilot, workflow: string | undefined): string[] {
   if (!workflow) return [];
   const scopes = new Set<string>();
@@ -136,7 +127,7 @@ function startFailure(error: unknown, port: number): CliError {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'EADDRINUSE') {
     return new CliError(
-      `Port ${port} is in use (is another local pilot running?). Stop it, or set AIRLOCK_PORT to another port.`,
+      `Port ${port} is in use (is another local pilot running?). Stop it, or set ${CLI_ENV.port} to another port.`,
       EXIT.failed,
     );
   }

@@ -4,12 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
-import { AuditLedger, newChainId } from '../lambdas/core/audit-ledger';
+import { AuditLedger, type AuditStore, newChainId } from '../lambdas/core/audit-ledger';
 import type { AuditEvent, AuditRecord } from '../lambdas/core/audit-record';
 import { systemClock } from '../lambdas/core/ports';
-import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { type CliContext, CliError, describeFailure, EXIT } from './cli-context';
 
 /** Where the record of a change went: the local ledger (chain and seq), or who records it in AWS. */
@@ -17,28 +15,12 @@ export type AuditOutcome =
   | { readonly recorded: true; readonly chainId: string; readonly seq: number; readonly hash: string }
   | { readonly recordedBy: string };
 
-/** An audit ledger over the local pilot's DynamoDB (the running pilot's, or one opened for this run). */
-export interface LocalLedger {
-  readonly ledger: AuditLedger;
-  close(): Promise<void>;
-}
-
 /**
  * A ledger with a chain of its own for this CLI run (chains are per writer, so a CLI run never races a
  * function or the local pilot for a position).
  */
-export function cliAuditLedger(client: DynamoDBDocumentClient, tableName: string): AuditLedger {
-  return new AuditLedger({
-    store: new DynamoDbAuditStore({ client, tableName }),
-    chainId: newChainId('cli', randomUUID()),
-    clock: systemClock,
-  });
-}
-
-/** Opens the local pilot's audit table (see {@link openLocalDynamo}); throws when it cannot be opened. */
-export async function openLocalLedger(home: string): Promise<LocalLedger> {
-  const dynamo = await openLocalDynamo(home);
-  return { ledger: cliAuditLedger(dynamo.doc, LOCAL_TABLES.audit), close: () => dynamo.close() };
+export function operatorLedger(store: AuditStore): AuditLedger {
+  return new AuditLedger({ store, chainId: newChainId('cli', randomUUID()), clock: systemClock });
 }
 
 /**
@@ -46,14 +28,13 @@ export async function openLocalLedger(home: string): Promise<LocalLedger> {
  * @throws CliError (exit 1) saying the change is in effect but not recorded, when the append fails.
  */
 export async function appendOrFail(
-  ledger: LocalLedger | AuditLedger,
+  ledger: AuditLedger,
   event: AuditEvent,
   whatHappened: string,
 ): Promise<AuditOutcome & { recorded: true }> {
-  const target = ledger instanceof AuditLedger ? ledger : ledger.ledger;
   let record: AuditRecord;
   try {
-    record = await target.append(event);
+    record = await ledger.append(event);
   } catch (error) {
     throw notRecorded(whatHappened, error);
   }
@@ -71,15 +52,15 @@ export function notRecorded(whatHappened: string, error: unknown): CliError {
 
 /**
  * Who is acting, for the parameter value, the revocation item and the audit record:
- * `--changed-by`, else `AIRLOCK_OPERATOR`, else the OS user name.
+ * `--changed-by`, else the operator variable ({@link CLI_ENV}), else the OS user name.
  * @throws CliError (usage) when none of them names anyone.
  */
 export function operatorIdentity(context: CliContext, flag: string | undefined): string {
-  const candidates = [flag, context.io.env.AIRLOCK_OPERATOR, osUserName()];
+  const candidates = [flag, context.io.env[CLI_ENV.operator], osUserName()];
   const found = candidates.map((c) => c?.trim()).find((c) => c !== undefined && c !== '');
   if (found === undefined) {
     throw new CliError(
-      'who is acting is unknown: pass --changed-by <who> or set AIRLOCK_OPERATOR',
+      `who is acting is unknown: pass --changed-by <who> or set ${CLI_ENV.operator}`,
       EXIT.usage,
     );
   }

@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 check failed or refused, 2 usage or config error.
  */
 import { Command, CommanderError } from 'commander';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { registerApprovalsCommands } from './approvals-commands';
 import { registerAuditCommands } from './audit-commands';
 import { registerBridgeCommand } from './bridge-command';
@@ -25,7 +26,10 @@ import { registerRevokeCommand } from './revoke-command';
 export function buildProgram(io: CliIo = processIo): { program: Command; context: CliContext } {
   const program = new Command('airlock')
     .description('Operate an Airlock deployment or the local pilot.')
-    .option('--config <file>', 'pilot config file (default: $AIRLOCK_CONFIG or config/airlock.config.yaml)')
+    .option(
+      '--config <file>',
+      `pilot config file (default: $${CLI_ENV.config} or config/airlock.config.yaml)`,
+    )
     .option('--json', 'print results as JSON')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -3,16 +3,16 @@
  * now, in the revocations table the connector reads (consistently) on every call.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
+import type { AuditLedger } from '../lambdas/core/audit-ledger';
 import type { AuditEvent } from '../lambdas/core/audit-record';
 import { systemClock } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
-import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
+import { CLI_ENV, FUNCTION_ENV } from '../lib/contracts/environment';
 import { type CliContext, CliError, describeFailure, EXIT, withCliErrors } from './cli-context';
-import { type AuditOutcome, appendOrFail, cliAuditLedger, operatorIdentity } from './operator-audit';
+import { addTargetOptions, resolveTarget, type TargetOptions } from './cli-target';
+import { type AuditOutcome, appendOrFail, operatorIdentity } from './operator-audit';
+import { type RevocationTable, withOperatorPorts } from './operator-ports';
 
 /** A jti as Airlock issues it (a UUID), with room for other issuers' ids; nothing that could smuggle markup. */
 const JTI = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -20,12 +20,14 @@ const MAX_REASON_LENGTH = 500;
 /** The schema's upper bound of `maxTokenLifetimeMinutes`: used when the config has no workflow (fail closed). */
 const LONGEST_POSSIBLE_LIFETIME_MINUTES = 12 * 60;
 
-interface RevokeOptions {
+/** The revocations table, and the audit table that records the revocation when the operator names it. */
+const REVOKE_TARGET = { acts: 'state', names: ['revocationsTable'] } as const;
+
+interface RevokeOptions extends TargetOptions {
   readonly jti?: string;
+  /** The principal whose tokens are revoked (not a device certificate: revoke acts on state, not an API). */
   readonly principal?: string;
   readonly reason?: string;
-  readonly local?: boolean;
-  readonly table?: string;
   readonly changedBy?: string;
 }
 
@@ -64,36 +66,39 @@ export function revocationKeptUntil(config: AirlockConfig, now: Date): Date {
 
 /** Registers `airlock revoke`. */
 export function registerRevokeCommand(program: Command, context: CliContext): void {
-  program
-    .command('revoke')
-    .description(
-      'Revoke one token (--jti) or every token of a principal issued until now (--principal); effective immediately.',
-    )
-    .option('--jti <id>', 'the token id (the jti claim; it is in the audit record of the issued credential)')
-    .option('--principal <name>', 'a principal of the config: all of their tokens issued until now')
-    .option('--reason <text>', 'why, for the audit record')
-    .option('--local', 'act on the local pilot in AIRLOCK_HOME instead of AWS')
-    .option('--table <name>', 'the revocations table in AWS (default: $AIRLOCK_REVOCATIONS_TABLE)')
-    .option('--changed-by <who>', 'who is acting (default: $AIRLOCK_OPERATOR, else your OS user name)')
-    .action((options: RevokeOptions) => runRevoke(context, options));
+  addTargetOptions(
+    program
+      .command('revoke')
+      .description(
+        'Revoke one token (--jti) or every token of a principal issued until now (--principal); effective immediately.',
+      )
+      .option(
+        '--jti <id>',
+        'the token id (the jti claim; it is in the audit record of the issued credential)',
+      )
+      .option('--principal <name>', 'a principal of the config: all of their tokens issued until now')
+      .option('--reason <text>', 'why, for the audit record')
+      .option('--changed-by <who>', `who is acting (default: $${CLI_ENV.operator}, else your OS user name)`),
+    REVOKE_TARGET,
+  ).action((options: RevokeOptions) => runRevoke(context, options));
 }
 
 async function runRevoke(context: CliContext, options: RevokeOptions): Promise<void> {
   const config = context.loadConfig();
   const target = revocationTarget(config, options);
   const reason = reasonOf(options.reason);
-  if (options.local && options.table !== undefined) {
-    throw new CliError(
-      '--table names an AWS table; with --local the local pilot’s table is used: drop one of them',
-      EXIT.usage,
-    );
-  }
+  const where = await resolveTarget(context, options, REVOKE_TARGET, {
+    required: ['revocationsTable'],
+    optional: ['auditTable'],
+  });
   const revokedBy = operatorIdentity(context, options.changedBy);
 
-  if (options.local) {
-    let dynamo: Awaited<ReturnType<typeof openLocalDynamo>>;
+  await withOperatorPorts(where, async (ports) => {
+    let table: RevocationTable;
+    let ledger: AuditLedger | undefined;
     try {
-      dynamo = await openLocalDynamo(context.home);
+      table = await ports.openRevocations();
+      ledger = await ports.openAuditLedger();
     } catch (error) {
       throw new CliError(
         `Nothing was revoked: the local pilot's tables in ${context.home} cannot be opened (${describeFailure(error)})`,
@@ -101,58 +106,17 @@ async function runRevoke(context: CliContext, options: RevokeOptions): Promise<v
         { cause: error },
       );
     }
-    try {
-      const revoked = await revoke(dynamo.doc, LOCAL_TABLES.revocations, config, target, revokedBy);
-      const audit = await appendOrFail(
-        cliAuditLedger(dynamo.doc, LOCAL_TABLES.audit),
-        revocationEvent(revoked, revokedBy, reason),
-        revoked.summary,
-      );
-      print(context, {
-        ...revoked,
-        revokedBy,
-        reason,
-        mode: 'local',
-        table: LOCAL_TABLES.revocations,
-        audit,
-      });
-    } finally {
-      await dynamo.close();
-    }
-    return;
-  }
-
-  const table = (options.table ?? context.io.env.AIRLOCK_REVOCATIONS_TABLE)?.trim();
-  if (!table) {
-    throw new CliError(
-      'the revocations table is unknown: pass --table <name> or set AIRLOCK_REVOCATIONS_TABLE (the stack output), or use --local',
-      EXIT.usage,
-    );
-  }
-  // Region and credentials come from the SDK's usual chain (AWS_REGION, AWS_PROFILE, SSO, ...).
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  try {
-    const revoked = await revoke(doc, table, config, target, revokedBy);
-    const auditTable = context.io.env.AIRLOCK_AUDIT_TABLE?.trim();
+    const revoked = await revoke(table, config, target, revokedBy);
     let audit: RevocationResult['audit'];
-    if (auditTable) {
-      audit = await appendOrFail(
-        cliAuditLedger(doc, auditTable),
-        revocationEvent(revoked, revokedBy, reason),
-        revoked.summary,
-      );
+    if (ledger) {
+      audit = await appendOrFail(ledger, revocationEvent(revoked, revokedBy, reason), revoked.summary);
     } else {
-      const warning =
-        'AIRLOCK_AUDIT_TABLE is not set, so this revocation is not in the audit ledger: only CloudTrail has it (if DynamoDB data events are logged). Set AIRLOCK_AUDIT_TABLE to the audit table to record revocations.';
+      const warning = `${FUNCTION_ENV.auditTable} is not set, so this revocation is not in the audit ledger: only CloudTrail has it (if DynamoDB data events are logged). Set ${FUNCTION_ENV.auditTable} to the audit table to record revocations.`;
       context.notice(`airlock: warning: ${warning}`);
       audit = { recorded: false, warning };
     }
-    print(context, { ...revoked, revokedBy, reason, mode: 'aws', table, audit });
-  } finally {
-    doc.destroy();
-  }
+    print(context, { ...revoked, revokedBy, reason, mode: ports.mode, table: table.table, audit });
+  });
 }
 
 type Target =
@@ -203,13 +167,11 @@ type Revoked = Pick<
 >;
 
 async function revoke(
-  client: DynamoDBDocumentClient,
-  tableName: string,
+  { store }: RevocationTable,
   config: AirlockConfig,
   target: Target,
   revokedBy: string,
 ): Promise<Revoked> {
-  const store = new DynamoDbRevocationStore({ client, tableName, clock: systemClock });
   const now = systemClock.now();
   const until = revocationKeptUntil(config, now);
   const immediately =

@@ -3,6 +3,7 @@
  * network and TLS errors of reaching it. Its own file because the token source, the upstream client
  * and the server all explain failures the same way, and none of it needs the MCP SDK.
  */
+import { CLI_ENV } from '../../lib/contracts/environment';
 
 /** A refusal or failure the bridge explains to a person (its message is the explanation). */
 export class BridgeError extends Error {
@@ -49,7 +50,7 @@ export function describeBridgeFailure(error: unknown, server: string): string {
   switch (code) {
     case 'ECONNREFUSED':
       return isLocal(server)
-        ? `cannot reach Airlock at ${server} (connection refused): is the local pilot running? Start it with npm start (and check AIRLOCK_PORT).`
+        ? `cannot reach Airlock at ${server} (connection refused): is the local pilot running? Start it with npm start (and check ${CLI_ENV.port}).`
         : `cannot reach Airlock at ${server} (connection refused); check --server and your network.`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -63,7 +64,7 @@ export function describeBridgeFailure(error: unknown, server: string): string {
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `the server's certificate at ${server} is not issued by a CA you trust; pass its CA with --ca (local pilot: $AIRLOCK_HOME/certs/ca.pem).`;
+      return `the server's certificate at ${server} is not issued by a CA you trust; pass its CA with --ca (local pilot: $${CLI_ENV.home}/certs/ca.pem).`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `the server's certificate does not name ${new URL(server).hostname}; check --server.`;
     default:

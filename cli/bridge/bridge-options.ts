@@ -4,15 +4,14 @@
  * it: none of them depends on another for it.
  */
 
-/** Everything the bridge runs with, resolved from the command line, the environment and the config. */
+/**
+ * What the bridge runs with, resolved from the command line, the environment and the config. The device
+ * certificate is not here: the bridge reaches Airlock through the API client of its target.
+ */
 export interface BridgeOptions {
   readonly workflow: string;
   /** Airlock's base URL, e.g. `https://127.0.0.1:8443` or `https://airlock.example.com`. */
   readonly server: string;
-  /** Device certificate and key (PEM text), and the server's CA (PEM text; none = Node's trusted roots). */
-  readonly cert: string;
-  readonly key: string;
-  readonly ca?: string;
   readonly scopes: readonly string[];
   readonly durationMinutes: number;
 }

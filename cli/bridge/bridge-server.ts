@@ -9,7 +9,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
-import { createMtlsFetch } from '../../local/mtls-fetch';
+import type { MtlsFetch } from '../../local/mtls-fetch';
 import { describeBridgeFailure } from './bridge-error';
 import { BRIDGE_VERSION, type BridgeOptions } from './bridge-options';
 import { BridgeTokenSource } from './bridge-token-source';
@@ -22,11 +22,16 @@ export interface BridgeStreams {
 }
 
 /**
- * Runs the bridge until the desktop closes stdin. Refusals (no token for this principal, kill switch,
+ * Runs the bridge until the desktop closes stdin, reaching Airlock through `fetch` (mutual TLS with the
+ * device certificate; the caller closes it). Refusals (no token for this principal, kill switch,
  * server down) do not stop it: it keeps serving MCP with no tools or with error results, says why on
  * stderr, and tries again on the next request, so it recovers by itself once the cause is gone.
  */
-export async function runBridge(options: BridgeOptions, streams: BridgeStreams): Promise<void> {
+export async function runBridge(
+  options: BridgeOptions,
+  fetch: MtlsFetch,
+  streams: BridgeStreams,
+): Promise<void> {
   // Loaded here, not at the top: every other `airlock` command would otherwise pay for the MCP SDK.
   const { Server } = await import('@modelcontextprotocol/sdk/server/index.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
@@ -34,11 +39,6 @@ export async function runBridge(options: BridgeOptions, streams: BridgeStreams):
     '@modelcontextprotocol/sdk/types.js'
   );
   const report = createReporter(streams.stderr);
-  const fetch = createMtlsFetch({
-    cert: options.cert,
-    key: options.key,
-    ...(options.ca ? { ca: options.ca } : {}),
-  });
   const tokens = new BridgeTokenSource(fetch, options);
   const upstream = new UpstreamMcp(`${options.server}/v1/mcp`, createAuthorizedFetch(fetch, tokens));
 
@@ -102,7 +102,6 @@ export async function runBridge(options: BridgeOptions, streams: BridgeStreams):
   await closed;
   await upstream.close();
   await server.close().catch(() => undefined);
-  fetch.close();
 }
 
 /**

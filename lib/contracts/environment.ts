@@ -57,6 +57,8 @@ export const CLI_ENV = {
   key: 'AIRLOCK_KEY',
   /** CA bundle that verifies the server (PEM file). */
   ca: 'AIRLOCK_CA',
+  /** A principal whose local-CA device certificate (`$AIRLOCK_HOME/certs`) the CLI presents instead of `AIRLOCK_CERT`. */
+  principal: 'AIRLOCK_PRINCIPAL',
   /** Broker function name (kill-switch hard mode). */
   brokerFunction: 'AIRLOCK_BROKER_FUNCTION',
   /** Connector function name (kill-switch hard mode). */

@@ -46,9 +46,9 @@ function airlock(args: string[], options: RunOptions = {}): Promise<CliRun> {
   return runAirlock(args, { env: { AIRLOCK_HOME: where }, cwd: where, typed: options.typed });
 }
 
-/** `airlock approvals <args> --local --as <principal>`: an approver acting on the local pilot, from a script. */
+/** `airlock approvals <args> --local --principal <name>`: an approver acting on the local pilot, from a script. */
 function approvalsAs(principal: string, ...args: string[]): Promise<CliRun> {
-  return airlock(['approvals', ...args, '--local', '--as', principal]);
+  return airlock(['approvals', ...args, '--local', '--principal', principal]);
 }
 
 let memoCounter = 0;
@@ -106,7 +106,7 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval } = await heldEntry();
 
       // Act
-      const run = await airlock(['--json', 'approvals', 'list', '--local', '--as', 'bob']);
+      const run = await airlock(['--json', 'approvals', 'list', '--local', '--principal', 'bob']);
 
       // Assess
       expect(run.code).toBe(0);
@@ -160,6 +160,31 @@ describe('Function: registerApprovalsCommands', () => {
       expect(JSON.parse(run.stdout).approvals.map((a: { id: string }) => a.id)).toContain(approval.id);
     });
 
+    it('still accepts the deprecated --as as --principal, saying so on stderr (scripts written for it keep working)', async () => {
+      // Prepare
+      const { approval } = await heldEntry();
+
+      // Act
+      const run = await airlock(['--json', 'approvals', 'list', '--local', '--as', 'bob']);
+      const help = await airlock(['approvals', 'list', '--help']);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).approvals.map((a: { id: string }) => a.id)).toContain(approval.id);
+      expect(run.stderr).toBe('airlock: --as is deprecated; use --principal (same meaning)\n');
+      expect(help.stdout).toContain('--principal <name>');
+      expect(help.stdout).not.toContain('--as');
+    });
+
+    it('refuses --as and --principal naming two different principals (exit 2)', async () => {
+      // Act
+      const run = await airlock(['approvals', 'list', '--local', '--as', 'bob', '--principal', 'alice']);
+
+      // Assess
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--as is the old name of --principal; pass --principal alone');
+    });
+
     it('refuses an unknown --status (exit 2)', async () => {
       // Act
       const run = await approvalsAs('bob', 'list', '--status', 'done');
@@ -177,7 +202,7 @@ describe('Function: registerApprovalsCommands', () => {
 
       // Assess
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('--local --as <principal>');
+      expect(run.stderr).toContain('--local --principal <name>');
       expect(run.stderr).toContain('--server URL --cert FILE --key FILE');
     });
 
@@ -187,7 +212,9 @@ describe('Function: registerApprovalsCommands', () => {
 
       try {
         // Act
-        const run = await airlock(['approvals', 'list', '--local', '--as', 'bob'], { home: elsewhere });
+        const run = await airlock(['approvals', 'list', '--local', '--principal', 'bob'], {
+          home: elsewhere,
+        });
 
         // Assess
         expect(run.code).toBe(1);
@@ -239,7 +266,15 @@ describe('Function: registerApprovalsCommands', () => {
       const { approval, body } = await heldEntry();
 
       // Act
-      const run = await airlock(['--json', 'approvals', 'show', approval.id, '--local', '--as', 'alice']);
+      const run = await airlock([
+        '--json',
+        'approvals',
+        'show',
+        approval.id,
+        '--local',
+        '--principal',
+        'alice',
+      ]);
 
       // Assess
       expect(run.code).toBe(0);
@@ -319,7 +354,7 @@ describe('Function: registerApprovalsCommands', () => {
         'approve',
         approval.id,
         '--local',
-        '--as',
+        '--principal',
         'bob',
         '--yes',
         '--reason',
@@ -344,7 +379,7 @@ describe('Function: registerApprovalsCommands', () => {
 
       // Act
       const run = await airlock(
-        ['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--reason', 'Ok'],
+        ['approvals', 'approve', approval.id, '--local', '--principal', 'bob', '--reason', 'Ok'],
         {
           typed: 'yes\n',
         },
@@ -362,7 +397,7 @@ describe('Function: registerApprovalsCommands', () => {
 
       // Act
       const run = await airlock(
-        ['approvals', 'approve', approval.id, '--local', '--as', 'bob', '--reason', 'Ok'],
+        ['approvals', 'approve', approval.id, '--local', '--principal', 'bob', '--reason', 'Ok'],
         {
           typed: 'no\n',
         },
@@ -424,7 +459,7 @@ describe('Function: registerApprovalsCommands', () => {
         'approve',
         approval.id,
         '--local',
-        '--as',
+        '--principal',
         'bob',
         '--yes',
         '--reason',
@@ -480,7 +515,7 @@ describe('Function: registerApprovalsCommands', () => {
       expect(run.stderr).toBe(`airlock: No approval ${unknown}. (404 not_found)\n`);
     });
 
-    it('names the missing certificate of an unknown --as principal (exit 2)', async () => {
+    it('names the missing certificate of an unknown --principal (exit 2)', async () => {
       // Prepare
       const { approval } = await heldEntry();
 

@@ -337,7 +337,9 @@ describe('Function: registerAuditCommands', () => {
 
       // Assess
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/the audit table is not set: pass --table or set AIRLOCK_AUDIT_TABLE/);
+      expect(run.stderr).toMatch(
+        /the audit table is not set: pass --table <name> or set AIRLOCK_AUDIT_TABLE/,
+      );
     });
 
     it('exits 1 naming the IAM action when DynamoDB denies the read', async () => {

@@ -224,7 +224,7 @@ describe('Function: registerKillSwitchCommands', () => {
       [['kill-switch', 'release', '--local', '--hard'], 'hard mode needs AWS'],
       [
         ['kill-switch', 'engage', '--hard', '--reason', 'x', '--broker-function', 'airlock-pilot-broker'],
-        'pass --broker-function and --connector-function (or set AIRLOCK_BROKER_FUNCTION and AIRLOCK_CONNECTOR_FUNCTION)',
+        'hard mode needs the connector function: pass --connector-function <name> or set AIRLOCK_CONNECTOR_FUNCTION',
       ],
     ])('exits 2 for %j, names what to fix, and changes nothing', async (args, message) => {
       // Act
@@ -419,7 +419,7 @@ describe('Function: registerKillSwitchCommands', () => {
 
       // Assess: nothing changed, and the message names the flag and the variable
       expect(code).toBe(2);
-      expect(cli.stderr()).toMatch(/--oauth-function \(or set AIRLOCK_OAUTH_FUNCTION/);
+      expect(cli.stderr()).toMatch(/--oauth-function <name> or set AIRLOCK_OAUTH_FUNCTION/);
       expect(writes.slice(before)).toEqual([]);
     });
 

@@ -166,7 +166,10 @@ describe('Function: registerRevokeCommand', () => {
         '--principal: unknown principal "eve"; expected one of: alice, bob, mallory',
       ],
       [['revoke', '--local', '--jti', '<script>'], '--jti: "<script>" is not a token id'],
-      [['revoke', '--local', '--jti', 'abc', '--table', 'airlock-revocations'], '--table names an AWS table'],
+      [
+        ['revoke', '--local', '--jti', 'abc', '--table', 'airlock-revocations'],
+        '--table names an AWS resource',
+      ],
       [['revoke', '--jti', 'abc'], 'pass --table <name> or set AIRLOCK_REVOCATIONS_TABLE'],
     ])('exits 2 for %j and names what to fix', async (args, message) => {
       // Act
