@@ -206,11 +206,12 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
     if (hard) {
       // Restored before the release, so the functions come back still sealed by the parameter.
       const { functions } = hard;
-      const reserved: Record<string, number> = {
-        [functions.broker]: config.functions.reservedConcurrency.broker,
-        [functions.connector]: config.functions.reservedConcurrency.connector,
+      // A function with no reservation configured (the default) gets its reservation of 0 removed.
+      const reserved: Record<string, number | null> = {
+        [functions.broker]: config.functions.reservedConcurrency.broker ?? null,
+        [functions.connector]: config.functions.reservedConcurrency.connector ?? null,
       };
-      if (functions.oauth) reserved[functions.oauth] = config.oauth?.reservedConcurrency ?? 10;
+      if (functions.oauth) reserved[functions.oauth] = config.oauth?.reservedConcurrency ?? null;
       context.progress(`Restoring reserved concurrency of ${Object.keys(reserved).join(', ')} ...`);
       try {
         restored = await hard.controller.restore(reserved);
@@ -302,7 +303,7 @@ function printChange(
     const what = functions
       .map(
         (f) =>
-          `${f.functionName} ${f.before === undefined ? '' : `${f.before ?? 'unreserved'} → `}${f.reservedConcurrency}`,
+          `${f.functionName} ${f.before === undefined ? '' : `${f.before ?? 'unreserved'} → `}${f.reservedConcurrency ?? 'unreserved'}`,
       )
       .join(', ');
     lines.push(

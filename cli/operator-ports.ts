@@ -61,7 +61,8 @@ export interface KillSwitchParameters {
 /** Reserved concurrency of the deployed functions: the kill switch's hard mode. */
 export interface ConcurrencyController {
   freeze(functionNames: readonly string[]): Promise<ConcurrencyChange[]>;
-  restore(reserved: Readonly<Record<string, number>>): Promise<ConcurrencyChange[]>;
+  /** Restores each function's reservation; `null` removes it (the function then shares the unreserved pool). */
+  restore(reserved: Readonly<Record<string, number | null>>): Promise<ConcurrencyChange[]>;
 }
 
 /** The revocations table the connector reads on every call. */

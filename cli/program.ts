@@ -18,6 +18,7 @@ import {
 } from './cli-context';
 import { registerConfigCommands } from './config-commands';
 import { registerCostCommands } from './cost-commands';
+import { registerDoctorCommand } from './doctor-command';
 import { registerKillSwitchCommands } from './kill-switch-commands';
 import { registerLocalCommands } from './local-commands';
 import { registerRevokeCommand } from './revoke-command';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerBridgeCommand(program, context);
   registerApprovalsCommands(program, context);
   registerCostCommands(program, context);
+  registerDoctorCommand(program, context, runCli);
   return { program, context };
 }
 

@@ -54,6 +54,12 @@ export function renderPermissionsReport(templates: Record<string, CfnTemplate>):
       if (output.Export) exports.set(output.Export.Name, { stack, value: output.Value });
     }
   }
+  /** A stack's output read with Fn::GetStackOutput (weak cross-stack reference), by stack and output name. */
+  const outputOf = (stack: unknown, output: unknown): { stack: string; value: unknown } | undefined => {
+    if (typeof stack !== 'string' || typeof output !== 'string') return undefined;
+    const value = templates[stack]?.Outputs?.[output]?.Value;
+    return value === undefined ? undefined : { stack, value };
+  };
   const nameOf = (stack: string, logicalId: string): string => {
     const cdkPath = templates[stack]?.Resources?.[logicalId]?.Metadata?.['aws:cdk:path'];
     if (typeof cdkPath !== 'string') return logicalId;
@@ -89,6 +95,11 @@ export function renderPermissionsReport(templates: Record<string, CfnTemplate>):
       if ('Fn::ImportValue' in node) {
         const exported = exports.get(node['Fn::ImportValue'] as string);
         return exported ? render(exported.stack, exported.value, home) : JSON.stringify(node);
+      }
+      if ('Fn::GetStackOutput' in node) {
+        const { StackName, OutputName } = node['Fn::GetStackOutput'] as Record<string, unknown>;
+        const published = outputOf(StackName, OutputName);
+        return published ? render(published.stack, published.value, home) : JSON.stringify(node);
       }
     }
     return JSON.stringify(value);

@@ -148,8 +148,9 @@ export const oauthConfigSchema = z.strictObject({
     )
     .optional(),
   /**
-   * Reserved concurrency of the OAuth function in AWS (caps its cost; the kill switch's hard mode sets it to 0).
-   * @default 10 (applied by the CDK stack)
+   * Reserved concurrency of the OAuth function in AWS (caps its cost; the kill switch's hard mode sets
+   * it to 0 either way).
+   * @default - none reserved (see functions.reservedConcurrency)
    */
   reservedConcurrency: z.number().int().min(1).optional(),
 });

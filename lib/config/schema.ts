@@ -132,17 +132,78 @@ export const pricesSchema = z.strictObject({
   hourlyRateUsd: usd,
 });
 
+const acmCertificateArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+    'expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:111111111111:certificate/...',
+  );
+
+/** A function's reserved concurrency: 0 is the kill switch's hard mode, never a configured value. */
+const reservation = z
+  .number()
+  .int()
+  .min(
+    1,
+    'expected 1 or more (0 would disable the function, which is the kill switch’s job; leave it out to reserve none)',
+  );
+
+/** Lambda keeps this much of the account's concurrency unreserved; a reservation that eats into it fails to deploy. */
+export const LAMBDA_MINIMUM_UNRESERVED = 100;
+
+/** A subscriber of a notification topic: an e-mail address or an HTTPS endpoint (both confirm the subscription). */
+export const subscriptionSchema = z.union([
+  z.strictObject({ email: z.email() }),
+  z.strictObject({ https: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }) }),
+]);
+
+/**
+ * Who may assume one of the CLI roles. Both lists empty: any principal of this account whose own
+ * IAM policy allows `sts:AssumeRole` on it.
+ */
+export const roleTrustSchema = z
+  .strictObject({
+    /** IAM role or user ARNs of this account (`*` allowed), matched against `aws:PrincipalArn`. */
+    trustedPrincipalArns: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/,
+            'expected an IAM role or user ARN such as arn:aws:iam::111111111111:role/ItOperators',
+          ),
+      )
+      .default([]),
+    /** IAM Identity Center permission set names; their roles (`AWSReservedSSO_<name>_*`) may assume the role. */
+    permissionSets: z
+      .array(z.string().regex(/^[\w+=,.@-]{1,32}$/, 'expected a permission set name such as AirlockOperator'))
+      .default([]),
+    /**
+     * Require `aws:MultiFactorAuthPresent`. Identity Center sessions never carry it (Identity Center
+     * enforces MFA at sign-in), so it must be false with `permissionSets`.
+     * @default - true without permissionSets, false with them
+     */
+    requireMfa: z.boolean().optional(),
+  })
+  .default({ trustedPrincipalArns: [], permissionSets: [] });
+
+/** The region of an ACM certificate ARN (`arn:<partition>:acm:<region>:<account>:certificate/<id>`). */
+export function certificateRegion(arn: string): string {
+  return arn.split(':')[3];
+}
+
 export const configSchema = z
   .strictObject({
     stage: name,
     domain: z.strictObject({
       name: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'expected a DNS name such as airlock.example.com'),
-      certificateArn: z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
-          'expected an ACM certificate ARN',
-        ),
+      certificateArn: acmCertificateArn,
+      /**
+       * ACM certificate that proves ownership of the domain name, required by API Gateway for mutual
+       * TLS when `certificateArn` is imported into ACM or issued by a private CA (AWS Private CA).
+       * A public certificate ACM issued for the same name. @default - none (an ACM-issued public certificate needs none)
+       */
+      ownershipVerificationCertificateArn: acmCertificateArn.optional(),
       hostedZone: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }).optional(),
       truststore: z.union([
         z.strictObject({ file: z.string().min(1) }),
@@ -162,12 +223,20 @@ export const configSchema = z
           .int()
           .positive()
           .default(16 * 1024),
+        /**
+         * Create API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`) in the
+         * Foundation stack, retained when the stack goes. Stage access and execution logging need it;
+         * without it the Api stack fails to create. Leave false when the account already has one
+         * (`aws apigateway get-account` shows `cloudwatchRoleArn`; `npx airlock doctor` checks).
+         */
+        createCloudWatchRole: z.boolean().default(false),
       })
       .default({
         throttleRatePerSecond: 50,
         throttleBurst: 100,
         wafRateLimitPer5Minutes: 2000,
         maxBodyBytes: 16384,
+        createCloudWatchRole: false,
       }),
     tokens: z
       .strictObject({
@@ -193,25 +262,50 @@ export const configSchema = z
           .positive()
           .max(24 * 30)
           .default(24),
+        /** Who receives the notice that a call waits for a decision (approvers). */
+        subscriptions: z.array(subscriptionSchema).default([]),
       })
-      .default({ expiryHours: 24 }),
+      .default({ expiryHours: 24, subscriptions: [] }),
     functions: z
       .strictObject({
+        /**
+         * Reserved concurrency per function: caps what one function may cost and guarantees it
+         * capacity. None is reserved by default: a new account's concurrency quota can be 10, and
+         * Lambda keeps 100 of the quota unreserved, so any reservation fails to deploy there. The
+         * kill switch's hard mode works either way (it reserves 0).
+         */
         reservedConcurrency: z
           .strictObject({
-            broker: z.number().int().min(1).default(10),
-            connector: z.number().int().min(1).default(20),
-            approvals: z.number().int().min(1).default(5),
-            anchor: z.number().int().min(1).default(1),
+            broker: reservation.optional(),
+            connector: reservation.optional(),
+            approvals: reservation.optional(),
+            anchor: reservation.optional(),
           })
-          .default({ broker: 10, connector: 20, approvals: 5, anchor: 1 }),
+          .default({}),
+        /**
+         * The account's Lambda concurrency quota in the deployment region ("Concurrent executions" in
+         * Service Quotas). Only used to refuse, at synth, reservations the account cannot grant.
+         */
+        accountConcurrencyQuota: z.number().int().positive().default(1000),
         logRetentionDays: z.number().int().positive().default(365),
       })
-      .default({
-        reservedConcurrency: { broker: 10, connector: 20, approvals: 5, anchor: 1 },
-        logRetentionDays: 365,
-      }),
-    alerts: z.strictObject({ email: z.email().optional() }).default({}),
+      .default({ reservedConcurrency: {}, accountConcurrencyQuota: 1000, logRetentionDays: 365 }),
+    alerts: z
+      .strictObject({
+        /** An address subscribed to the alerts topic (kept for older configs; same as one `subscriptions` entry). */
+        email: z.email().optional(),
+        /** Who receives operator alerts: kill-switch changes, anchor failures, alarms, budgets. */
+        subscriptions: z.array(subscriptionSchema).default([]),
+      })
+      .default({ subscriptions: [] }),
+    /**
+     * The operator (kill switch) and auditor (audit verify, cost report) roles: who may assume them.
+     * @default - any principal of this account whose own IAM policy allows it, with MFA
+     */
+    roles: z.strictObject({ operator: roleTrustSchema, auditor: roleTrustSchema }).default({
+      operator: { trustedPrincipalArns: [], permissionSets: [] },
+      auditor: { trustedPrincipalArns: [], permissionSets: [] },
+    }),
     monitoring: z
       .strictObject({
         /**
@@ -245,6 +339,19 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     checkOAuthConfig(config, ctx);
+    checkReservedConcurrency(config, ctx);
+    checkCertificateRegions(config, ctx);
+    for (const role of ['operator', 'auditor'] as const) {
+      const trust = config.roles[role];
+      if (trust.permissionSets.length > 0 && trust.requireMfa === true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', role, 'requireMfa'],
+          message:
+            'IAM Identity Center sessions carry no aws:MultiFactorAuthPresent, so nobody could assume the role; set it to false (Identity Center enforces MFA at sign-in) or drop permissionSets',
+        });
+      }
+    }
     for (const [principal, p] of Object.entries(config.principals)) {
       p.groups.forEach((group, i) => {
         if (!(group in config.groups)) {
@@ -313,3 +420,68 @@ export type Prices = z.infer<typeof pricesSchema>;
 export type MonitoringConfig = AirlockConfig['monitoring'];
 export type Access = OperationConfig['access'];
 export type DataProtectionConfig = AirlockConfig['dataProtection'];
+
+type RefinementContext = z.core.$RefinementCtx<unknown>;
+
+/**
+ * Refuses reservations the account cannot grant: Lambda keeps {@link LAMBDA_MINIMUM_UNRESERVED} of
+ * the account's quota unreserved, so the reservations together may take at most the rest (none at
+ * all on a new account whose quota is 10). Other functions of the account may hold reservations
+ * too; `airlock doctor` checks what is left.
+ */
+function checkReservedConcurrency(
+  config: {
+    functions: { reservedConcurrency: Record<string, number | undefined>; accountConcurrencyQuota: number };
+    oauth?: { reservedConcurrency?: number };
+  },
+  ctx: RefinementContext,
+): void {
+  const reserved: [string, number][] = Object.entries(config.functions.reservedConcurrency).flatMap(
+    ([fn, value]) => (value === undefined ? [] : [[`functions.reservedConcurrency.${fn}`, value]]),
+  );
+  if (config.oauth?.reservedConcurrency !== undefined) {
+    reserved.push(['oauth.reservedConcurrency', config.oauth.reservedConcurrency]);
+  }
+  if (reserved.length === 0) return;
+  const quota = config.functions.accountConcurrencyQuota;
+  const available = quota - LAMBDA_MINIMUM_UNRESERVED;
+  const total = reserved.reduce((sum, [, value]) => sum + value, 0);
+  if (total <= available) return;
+  const [field] = reserved[reserved.length - 1];
+  const listed = reserved.map(([f, v]) => `${f.split('.').pop()} ${v}`).join(', ');
+  ctx.addIssue({
+    code: 'custom',
+    path: field.split('.'),
+    message:
+      available <= 0
+        ? `reserves ${total} in total (${listed}), but with an account quota of ${quota} (functions.accountConcurrencyQuota) Lambda lets nothing be reserved (it keeps ${LAMBDA_MINIMUM_UNRESERVED} unreserved); remove the reservations or raise the quota in Service Quotas first`
+        : `reserves ${total} in total (${listed}), more than the ${available} an account quota of ${quota} (functions.accountConcurrencyQuota) allows (Lambda keeps ${LAMBDA_MINIMUM_UNRESERVED} unreserved); reserve less or raise the quota in Service Quotas first`,
+  });
+}
+
+/**
+ * API Gateway takes certificates from ACM in the stack's own region. The region a stack deploys to
+ * is known only at deploy time (the stacks are environment-agnostic; a CloudFormation rule checks
+ * it then), but certificates in two different regions can never all be in it.
+ */
+function checkCertificateRegions(
+  config: {
+    domain: { certificateArn: string; ownershipVerificationCertificateArn?: string };
+    oauth?: { certificateArn?: string };
+  },
+  ctx: RefinementContext,
+): void {
+  const region = certificateRegion(config.domain.certificateArn);
+  const others: [path: string[], arn: string | undefined][] = [
+    [['domain', 'ownershipVerificationCertificateArn'], config.domain.ownershipVerificationCertificateArn],
+    [['oauth', 'certificateArn'], config.oauth?.certificateArn],
+  ];
+  for (const [path, arn] of others) {
+    if (arn === undefined || certificateRegion(arn) === region) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `is in ${certificateRegion(arn)} but domain.certificateArn is in ${region}; API Gateway uses certificates of the deployment region only, so request or import both in one region`,
+    });
+  }
+}

@@ -36,13 +36,15 @@ export interface AirlockFunctionProps {
   readonly name: AirlockFunctionName;
   /** The validated pilot config; shipped in the bundle as `airlock.config.json`. */
   readonly config: AirlockConfig;
-  /** Customer managed key that encrypts the function's log group (and dead-letter queue). */
+  /** Customer managed key that encrypts the function's log group. */
   readonly encryptionKey: kms.IKey;
   /**
-   * Reserved concurrency: caps what one function can cost and lets the kill switch's hard mode
-   * set it to 0.
+   * Reserved concurrency: caps what one function can cost and guarantees it capacity. The kill
+   * switch's hard mode sets it to 0 whether or not one is configured.
+   * @default - none reserved: the function draws on the account's unreserved concurrency (a new
+   * account's quota may be too small to reserve anything)
    */
-  readonly reservedConcurrency: number;
+  readonly reservedConcurrency?: number;
   /**
    * Memory in MB.
    * @default 512
@@ -59,8 +61,8 @@ export interface AirlockFunctionProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Give the function an encrypted SQS dead-letter queue for failed asynchronous invocations
-   * (scheduled and event-driven functions such as the anchor).
+   * Give the function an SQS dead-letter queue (SQS-managed encryption) for failed asynchronous
+   * invocations and undeliverable events (scheduled and event-driven functions such as the anchor).
    * @default false
    */
   readonly deadLetterQueue?: boolean;
@@ -73,7 +75,7 @@ export interface AirlockFunctionProps {
 
 /**
  * The house Lambda function: Node.js 24 on ARM, X-Ray tracing, JSON logs into its own CMK-encrypted
- * log group, minified ESM bundle with source maps, reserved concurrency, and a bundle that carries
+ * log group, minified ESM bundle with source maps, optional reserved concurrency, and a bundle that carries
  * the Cedar wasm, the policies and the validated config. Its role starts empty (no managed
  * policy): it holds only what grants and bindings add.
  */
@@ -99,7 +101,9 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: retentionFor(props.logRetentionDays ?? 365),
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept when the function goes, but not after a failed first create (nothing to keep, and an
+      // orphan per attempt otherwise).
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -110,8 +114,12 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
     this.logGroup.grantWrite(this.role);
     if (props.deadLetterQueue) {
       this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-        encryption: sqs.QueueEncryption.KMS,
-        encryptionMasterKey: props.encryptionKey,
+        // SQS-managed encryption, not the data key: Lambda (with the function's role) and EventBridge
+        // (the function's rules) write here, and with a customer managed key each would need key
+        // permissions of its own; EventBridge's cannot be tied to this account's rules by a key policy
+        // condition. The queue holds the events that failed (schedule ticks, kill-switch parameter
+        // changes), never enterprise data.
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
@@ -177,7 +185,11 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
 }
 
 function validateProps(props: AirlockFunctionProps): void {
-  if (!Token.isUnresolved(props.reservedConcurrency) && !(props.reservedConcurrency >= 1)) {
+  if (
+    props.reservedConcurrency !== undefined &&
+    !Token.isUnresolved(props.reservedConcurrency) &&
+    !(props.reservedConcurrency >= 1)
+  ) {
     throw new Error(
       `AirlockFunction ${props.name}: reservedConcurrency must be at least 1 (got ${props.reservedConcurrency}); 0 would disable the function, which is the kill switch's job`,
     );

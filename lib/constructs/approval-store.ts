@@ -52,7 +52,7 @@ export class ApprovalStore extends Construct {
         `${this.table.tableArn}/index/${APPROVALS_TABLE_KEYS.statusIndex.name}`,
       ],
     });
-    this.keys.grantEncryptDecrypt(grantee);
+    this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
     return grant;
   }
 

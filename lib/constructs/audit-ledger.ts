@@ -65,14 +65,14 @@ export class AuditLedger extends Construct {
   /** Allows `dynamodb:PutItem` only: writers append records, they never read, change or delete them. */
   public grantAppend(grantee: iam.IGrantable): iam.Grant {
     const grant = this.table.grant(grantee, 'dynamodb:PutItem');
-    this.keys.grantEncryptDecrypt(grantee);
+    this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
     return grant;
   }
 
   /** Allows reading the ledger (`dynamodb:Query`, `dynamodb:Scan`) to find chain heads. */
   public grantReadRecords(grantee: iam.IGrantable): iam.Grant {
     const grant = this.table.grant(grantee, 'dynamodb:Query', 'dynamodb:Scan');
-    this.keys.grantDecrypt(grantee);
+    this.keys.grantDecrypt(grantee, 'dynamodb');
     return grant;
   }
 
@@ -93,7 +93,7 @@ export class AuditLedger extends Construct {
       actions: ['s3:GetObject'],
       resourceArns: [this.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`)],
     });
-    this.keys.grantDecrypt(grantee);
+    this.keys.grantDecrypt(grantee, 's3');
     return list.combine(read);
   }
 
@@ -108,7 +108,7 @@ export class AuditLedger extends Construct {
       actions: ['s3:PutObject'],
       resourceArns: [this.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`)],
     });
-    this.keys.grantEncryptDecrypt(grantee);
+    this.keys.grantEncryptDecrypt(grantee, 's3');
     return grant;
   }
 

@@ -86,7 +86,7 @@ export class ConnectorData extends Construct {
         conditions: { StringLike: { 's3:prefix': [`${location.prefix}*`] } },
       }),
     );
-    if (location.owned) this.keys.grantDecrypt(grantee);
+    if (location.owned) this.keys.grantDecrypt(grantee, 's3');
     return grant;
   }
 

@@ -48,7 +48,9 @@ export class ConnectorSecrets extends Construct {
             generateStringKey: 'clientSecret',
             excludePunctuation: true,
           },
-          removalPolicy: RemovalPolicy.RETAIN,
+          // Kept when the connector or the stack goes, but not after a failed first create: the name is
+          // fixed by the config, so a secret kept from that attempt would fail the retry ("already exists").
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         }),
       );
     }

@@ -36,7 +36,10 @@ export class IdentityProviderSecret extends Construct {
         generateStringKey: 'clientSecret',
         excludePunctuation: true,
       },
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept when the section or the stack goes, but not after a failed first create: the name is
+      // fixed (the function finds the secret by it), so a secret kept from that attempt would make
+      // the retry fail with "already exists".
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 

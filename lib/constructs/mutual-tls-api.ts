@@ -42,6 +42,12 @@ export interface MutualTlsApiProps extends RegionalApiProps {
   readonly domainName: string;
   /** PEM bundle of the CAs whose client certificates are accepted. */
   readonly truststore: TruststoreSource;
+  /**
+   * ACM certificate proving ownership of the domain name. API Gateway requires it for mutual TLS
+   * when `certificateArn` is a certificate imported into ACM or issued by AWS Private CA.
+   * @default - none (enough for a public certificate ACM issued)
+   */
+  readonly ownershipVerificationCertificateArn?: string;
   /** The functions behind the routes. */
   readonly functions: MutualTlsApiFunctions;
   /**
@@ -227,6 +233,7 @@ export class MutualTlsApi extends Construct {
       certificateArn: props.certificateArn,
       hostedZone: props.hostedZone,
       mtls,
+      ownershipVerificationCertificateArn: props.ownershipVerificationCertificateArn,
     });
 
     ({ webAcl: this.webAcl, wafLogGroup: this.wafLogGroup } = regionalWebAcl(this, {

@@ -1,8 +1,9 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
 
@@ -16,12 +17,24 @@ export interface NotificationTopicProps {
    * @default - no subscription
    */
   readonly email?: string;
+  /**
+   * Who receives what the topic announces: e-mail addresses and HTTPS endpoints. Each confirms its
+   * subscription (a link in the e-mail, a `SubscriptionConfirmation` request to the endpoint) before
+   * anything is delivered; `airlock doctor` reports unconfirmed ones.
+   * @default - none
+   */
+  readonly subscriptions?: readonly TopicSubscriber[];
 }
+
+/** One subscriber of a notification topic. */
+export type TopicSubscriber = { readonly email: string } | { readonly https: string };
 
 /** An SNS topic encrypted with the CMK that accepts only TLS publishers. */
 export class NotificationTopic extends Construct {
   /** The topic (construct id `Resource`). */
   public readonly topic: sns.Topic;
+  /** Messages SNS could not deliver to a subscriber, when the topic has subscribers. */
+  public readonly deliveryFailures?: sqs.Queue;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
@@ -37,7 +50,40 @@ export class NotificationTopic extends Construct {
       masterKey: props.encryptionKey,
       enforceSSL: true,
     });
-    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    const subscribers: TopicSubscriber[] = [
+      ...(props.email ? [{ email: props.email }] : []),
+      ...(props.subscriptions ?? []),
+    ];
+    if (subscribers.length > 0) {
+      // What SNS could not deliver (a mailbox or endpoint refusing it past SNS's retries) waits here
+      // for 14 days instead of being dropped: an alert nobody received must still be findable.
+      // SQS-managed encryption: SNS writes here itself, which a customer managed key would need to allow.
+      this.deliveryFailures = new sqs.Queue(this, 'DeliveryFailures', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    }
+    const deadLetterQueue = this.deliveryFailures;
+    const seen = new Set<string>();
+    for (const subscriber of subscribers) {
+      const endpoint = 'email' in subscriber ? subscriber.email : subscriber.https;
+      // The same endpoint twice would be one SNS subscription declared twice: CloudFormation refuses it.
+      if (seen.has(endpoint)) continue;
+      seen.add(endpoint);
+      if ('email' in subscriber) {
+        this.topic.addSubscription(
+          new subscriptions.EmailSubscription(subscriber.email, { deadLetterQueue }),
+        );
+      } else {
+        if (!Token.isUnresolved(subscriber.https) && !subscriber.https.startsWith('https://')) {
+          throw new Error(
+            `NotificationTopic: subscription endpoint "${subscriber.https}" must be an https:// URL (SNS delivers over TLS only here)`,
+          );
+        }
+        this.topic.addSubscription(new subscriptions.UrlSubscription(subscriber.https, { deadLetterQueue }));
+      }
+    }
   }
 
   /** The topic's ARN. */
@@ -47,7 +93,8 @@ export class NotificationTopic extends Construct {
 
   /**
    * Allows `sns:Publish` to this topic, with the exact KMS actions publishing to an encrypted
-   * topic needs (instead of `topic.grantPublish`'s `kms:GenerateDataKey*`).
+   * topic needs (instead of `topic.grantPublish`'s `kms:GenerateDataKey*`), through SNS only
+   * (`kms:ViaService`). Written on the principal, so the key policy never names a grantee.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
@@ -55,7 +102,12 @@ export class NotificationTopic extends Construct {
       actions: ['sns:Publish'],
       resourceArns: [this.topic.topicArn],
     });
-    this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
+    });
     return grant;
   }
 

@@ -46,7 +46,7 @@ export class OAuthState extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    this.keys.grantEncryptDecrypt(grantee);
+    this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
     return grant;
   }
 

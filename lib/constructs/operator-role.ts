@@ -1,6 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
+import { type CliRoleTrust, cliRolePrincipal } from './cli-role-trust';
 import type { KillSwitch } from './kill-switch';
 
 export interface OperatorRoleProps {
@@ -8,12 +9,17 @@ export interface OperatorRoleProps {
   readonly killSwitch: KillSwitch;
   /** Functions whose reserved concurrency the kill switch's hard mode sets to 0 (broker, connector). */
   readonly functions: readonly AirlockFunction[];
+  /**
+   * Who may assume the role.
+   * @default - any principal of this account whose own policy allows it, signed in with MFA
+   */
+  readonly trust?: CliRoleTrust;
 }
 
 /**
  * The role IT assumes to seal Airlock: it can read and flip the kill-switch parameters and set
  * the reserved concurrency of the given functions, and nothing else. Only principals of this
- * account that signed in with MFA can assume it.
+ * account can assume it: by default any that signed in with MFA, or those named by `trust`.
  */
 export class OperatorRole extends Construct {
   /** The role (construct id `Resource`). */
@@ -26,9 +32,7 @@ export class OperatorRole extends Construct {
     }
     this.role = new iam.Role(this, 'Resource', {
       description: 'Airlock operator (IT): kill switch and function concurrency only',
-      assumedBy: new iam.AccountRootPrincipal().withConditions({
-        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-      }),
+      assumedBy: cliRolePrincipal('OperatorRole', props.trust),
     });
     props.killSwitch.grantWrite(this.role);
     // The hard mode of the kill switch: reserved concurrency 0 stops new invocations within seconds.

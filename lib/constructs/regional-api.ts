@@ -108,7 +108,11 @@ export function regionalApiLimits(
   return { rate, burst, wafLimit, maxBodyBytes, retention: retentionFor(props.logRetentionDays ?? 365) };
 }
 
-/** A KMS-encrypted, retained log group (construct id `id`) for access or WAF logs. */
+/**
+ * A KMS-encrypted log group (construct id `id`) for access or WAF logs, kept when the stack goes
+ * but not after a failed first create: WAF requires a fixed name (`aws-waf-logs-...`), and a group
+ * kept from a failed attempt would make the retry fail with "already exists".
+ */
 export function apiLogGroup(
   scope: Construct,
   id: string,
@@ -122,14 +126,15 @@ export function apiLogGroup(
     logGroupName: props.logGroupName,
     retention: props.retention,
     encryptionKey: props.encryptionKey,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
   });
 }
 
 /**
  * Creates the REST API (construct id `Resource`) with its `live` stage: regional, execute-api
- * endpoint disabled, throttled, traced, with JSON access logs. `callerLogFields` are the access
- * log fields that identify the caller (after `ip`).
+ * endpoint disabled, throttled, traced, with JSON access logs and ERROR-level execution logs (both
+ * need the account's API Gateway CloudWatch role: `api.createCloudWatchRole` or a prerequisite).
+ * `callerLogFields` are the access log fields that identify the caller (after `ip`).
  */
 export function regionalRestApi(
   scope: Construct,
@@ -141,14 +146,15 @@ export function regionalRestApi(
     readonly callerLogFields: Readonly<Record<string, string>>;
   },
 ): apigateway.RestApi {
-  return new apigateway.RestApi(scope, 'Resource', {
+  const api = new apigateway.RestApi(scope, 'Resource', {
     restApiName: props.restApiName,
     description: props.description,
     endpointTypes: [apigateway.EndpointType.REGIONAL],
     // Only the custom domain answers: the default endpoint would skip the client certificate check
     // (mutual-TLS API) or the WAF association and the issuer URL (OAuth entry point).
     disableExecuteApiEndpoint: true,
-    // No account-wide CloudWatch role: it is a shared account setting this kit does not take over.
+    // The account-wide CloudWatch role is a shared account setting: ApiGatewayAccountRole creates it
+    // (once per account and region, in the Foundation stack) when the config asks, never per API.
     cloudWatchRole: false,
     deployOptions: {
       stageName: 'live',
@@ -156,6 +162,10 @@ export function regionalRestApi(
       metricsEnabled: true,
       throttlingRateLimit: props.limits.rate,
       throttlingBurstLimit: props.limits.burst,
+      // Errors only: INFO would log request and response metadata of every call, and data tracing
+      // (off) would log bodies, which carry enterprise data.
+      loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
       accessLogDestination: new apigateway.LogGroupLogDestination(props.accessLogGroup),
       accessLogFormat: apigateway.AccessLogFormat.custom(
         JSON.stringify({
@@ -175,6 +185,10 @@ export function regionalRestApi(
       ),
     },
   });
+  // RestApi always adds an `Endpoint` output with the execute-api URL, which is disabled here: an
+  // output pointing at it would send people (and scripts) to an address that cannot answer.
+  api.node.tryRemoveChild('Endpoint');
+  return api;
 }
 
 /** A gateway-generated response with a JSON body (status `undefined` keeps API Gateway's own). */
@@ -224,7 +238,9 @@ export function addRequestValidation(api: apigateway.RestApi): {
 
 /**
  * Creates the regional custom domain (construct id `Domain`, TLS 1.2, mutual TLS when `mtls` is
- * given) mapped to the API's stage, and the Route 53 alias record when a hosted zone is given.
+ * given, with the ownership verification certificate API Gateway asks for when the domain's
+ * certificate is imported or privately issued) mapped to the API's stage, and the Route 53 alias
+ * record when a hosted zone is given.
  */
 export function regionalCustomDomain(
   scope: Construct,
@@ -234,6 +250,7 @@ export function regionalCustomDomain(
     readonly certificateArn: string;
     readonly hostedZone?: { readonly id: string; readonly name: string };
     readonly mtls?: apigateway.MTLSConfig;
+    readonly ownershipVerificationCertificateArn?: string;
   },
 ): apigateway.DomainName {
   const domain = new apigateway.DomainName(scope, 'Domain', {
@@ -243,6 +260,11 @@ export function regionalCustomDomain(
     securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
     mtls: props.mtls,
   });
+  if (props.ownershipVerificationCertificateArn) {
+    // The L2 construct has no prop for it yet.
+    (domain.node.defaultChild as apigateway.CfnDomainName).ownershipVerificationCertificateArn =
+      props.ownershipVerificationCertificateArn;
+  }
   domain.addBasePathMapping(props.api, { stage: props.api.deploymentStage });
   if (props.hostedZone) {
     const zone = route53.HostedZone.fromHostedZoneAttributes(scope, 'HostedZone', {
@@ -326,7 +348,7 @@ export function regionalWebAcl(
     retention: props.limits.retention,
     encryptionKey: props.encryptionKey,
   });
-  new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
+  const logging = new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
     resourceArn: webAcl.attrArn,
     // WAF wants the log group ARN without the `:*` that the CloudFormation attribute carries.
     logDestinationConfigs: [
@@ -338,6 +360,9 @@ export function regionalWebAcl(
       }),
     ],
   });
+  // The destination is given by name, not by a reference, so CloudFormation would not wait for the
+  // log group: WAF refuses a logging configuration whose group does not exist yet.
+  logging.node.addDependency(wafLogGroup);
   new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
     resourceArn: props.api.deploymentStage.stageArn,
     webAclArn: webAcl.attrArn,

@@ -32,7 +32,7 @@ export class RevocationList extends Construct {
   /** Allows `dynamodb:GetItem` only: checking whether a token or principal is revoked. */
   public grantCheck(grantee: iam.IGrantable): iam.Grant {
     const grant = this.table.grant(grantee, 'dynamodb:GetItem');
-    this.keys.grantDecrypt(grantee);
+    this.keys.grantDecrypt(grantee, 'dynamodb');
     return grant;
   }
 

@@ -81,10 +81,22 @@ const SYNCHRONOUS_NO_DLQ: NagAcknowledgement[] = [
   },
 ];
 
+const NO_RESERVED_CONCURRENCY: NagAcknowledgement = {
+  id: 'NIST.800.53.R5-LambdaConcurrency',
+  reason:
+    'No reserved concurrency unless functions.reservedConcurrency sets one: a new account’s Lambda concurrency quota can be 10 and Lambda keeps 100 unreserved, so a default reservation would fail the first deploy. The API stage throttles every route and the WAF rate-limits each source; the kill switch’s hard mode sets reserved concurrency 0 either way.',
+};
+
 function acknowledgeFunction(fn: AirlockFunction, synchronous: boolean): void {
   acknowledge(fn.function, NO_VPC);
+  if (!hasReservedConcurrency(fn)) acknowledge(fn.function, NO_RESERVED_CONCURRENCY);
   if (synchronous) acknowledge(fn.function, ...SYNCHRONOUS_NO_DLQ);
   acknowledge(defaultPolicyOf(fn.role), XRAY_RESOURCE_STAR, INLINE_POLICY);
+}
+
+function hasReservedConcurrency(fn: AirlockFunction): boolean {
+  const resource = fn.function.node.defaultChild as { reservedConcurrentExecutions?: number } | undefined;
+  return resource?.reservedConcurrentExecutions !== undefined;
 }
 
 /** Records every reviewed cdk-nag acknowledgement on Airlock's stacks. */
@@ -116,6 +128,16 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
     reason:
       'S3 server access log delivery supports only SSE-S3 on the target bucket, so this bucket cannot use the CMK.',
   });
+  for (const topic of [foundation.alertsTopic, foundation.approvalsTopic]) {
+    if (!topic.deliveryFailures) continue;
+    const reason =
+      'This queue is itself the dead-letter queue of the topic’s e-mail and HTTPS subscriptions (SNS redrive policy); it is the end of the line, and cdk-nag only recognises SQS and Lambda redrive targets as dead-letter queues.';
+    acknowledge(
+      topic.deliveryFailures,
+      { id: 'AwsSolutions-SQS3', reason },
+      { id: 'Serverless-SQSRedrivePolicy', reason },
+    );
+  }
   for (const table of [
     foundation.auditLedger.table,
     foundation.approvalStore.table,
@@ -139,6 +161,8 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
       'This queue is itself the dead-letter queue of the anchor function and its event rules; it is the end of the line.',
   });
   acknowledge(defaultPolicyOf(api.operatorRole.role), INLINE_POLICY);
+  if (api.killSwitch.alertsPublisher)
+    acknowledge(defaultPolicyOf(api.killSwitch.alertsPublisher), INLINE_POLICY);
   acknowledge(defaultPolicyOf(api.auditorRole.role), INLINE_POLICY, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
@@ -179,7 +203,6 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
   }
   acknowledgeStage(
     api.api.api.deploymentStage,
-    'Execution logging needs the account-wide API Gateway CloudWatch role, a shared account setting this kit does not take over; JSON access logs record every request (with the client certificate subject) and the functions log every decision.',
     'The rule asks for a backend client certificate for HTTP integrations; every integration here is a Lambda proxy inside AWS. Client-side mutual TLS is enforced on the custom domain.',
   );
 }
@@ -230,16 +253,13 @@ function acknowledgeOAuth(foundation: AirlockStacks['foundation'], api: OAuthApi
   }
   acknowledgeStage(
     api.oauthApi.api.deploymentStage,
-    'Execution logging needs the account-wide API Gateway CloudWatch role, a shared account setting this kit does not take over; JSON access logs record every request and the function logs and audits every decision.',
     'The rule asks for a backend client certificate for HTTP integrations; every integration here is a Lambda proxy inside AWS.',
   );
 }
 
-function acknowledgeStage(stage: IConstruct, executionLogging: string, backendCertificate: string): void {
+function acknowledgeStage(stage: IConstruct, backendCertificate: string): void {
   acknowledge(
     stage,
-    { id: 'AwsSolutions-APIG6', reason: executionLogging },
-    { id: 'NIST.800.53.R5-APIGWExecutionLoggingEnabled', reason: executionLogging },
     {
       id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
       reason:

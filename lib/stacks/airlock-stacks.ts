@@ -1,3 +1,4 @@
+import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
 import { acknowledgeNagFindings } from '../nag/acknowledgements';
@@ -12,24 +13,41 @@ export interface AirlockStacks {
   readonly monitoring: MonitoringStack;
 }
 
+/** Options for the stacks of one stage. */
+export interface AirlockStacksOptions {
+  /**
+   * The account and region to deploy to. With a concrete region, certificates of another region are
+   * refused at synth instead of at deploy time.
+   * @default - environment-agnostic: `cdk synth` works offline, the AWS profile picks the target
+   */
+  readonly env?: Environment;
+}
+
 /**
  * Creates the stacks of one Airlock stage (`Airlock-<stage>-Foundation`, `Airlock-<stage>-Api`,
- * `Airlock-<stage>-Monitoring`),
- * environment-agnostic so `cdk synth` works offline, and records the reviewed cdk-nag
- * acknowledgements on them.
+ * `Airlock-<stage>-Monitoring`), environment-agnostic unless `options.env` says otherwise so
+ * `cdk synth` works offline, and records the reviewed cdk-nag acknowledgements on them.
  */
-export function createAirlockStacks(scope: Construct, config: AirlockConfig): AirlockStacks {
+export function createAirlockStacks(
+  scope: Construct,
+  config: AirlockConfig,
+  options: AirlockStacksOptions = {},
+): AirlockStacks {
   const prefix = `Airlock-${config.stage}`;
+  const env = options.env;
   const foundation = new FoundationStack(scope, `${prefix}-Foundation`, {
+    env,
     config,
     description: `Airlock ${config.stage}: keys, secrets, audit ledger, approvals, revocations, connector data, topics`,
   });
   const api = new ApiStack(scope, `${prefix}-Api`, {
+    env,
     config,
     foundation,
     description: `Airlock ${config.stage}: mutual-TLS API, functions, kill switch, operator role`,
   });
   const monitoring = new MonitoringStack(scope, `${prefix}-Monitoring`, {
+    env,
     config,
     foundation,
     description: `Airlock ${config.stage}: finance dashboard, budgets per workflow, anomaly and KMS signing-rate alarms`,

@@ -1,16 +1,18 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../config/load-config';
-import type { AirlockConfig } from '../config/schema';
+import { type AirlockConfig, certificateRegion } from '../config/schema';
 import { AirlockFunction } from '../constructs/airlock-function';
 import { AuditorRole } from '../constructs/auditor-role';
+import { CertificateRegionRule, type RegionBoundCertificate } from '../constructs/certificate-region-rule';
 import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import type { FoundationStack } from './foundation-stack';
+import { consumeWeakReferences } from './weak-references';
 
 export interface ApiStackProps extends StackProps {
   /** The validated pilot config. */
@@ -18,9 +20,6 @@ export interface ApiStackProps extends StackProps {
   /** The stateful resources the functions use. */
   readonly foundation: FoundationStack;
 }
-
-/** Reserved concurrency of the OAuth function when `oauth.reservedConcurrency` is not set. */
-export const DEFAULT_OAUTH_CONCURRENCY = 10;
 
 /**
  * `Airlock-<stage>-Api`: the kill switch, the four functions with exactly the access they need,
@@ -49,6 +48,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, foundation } = props;
+    consumeWeakReferences(this);
     // Declared before any grant: KMS and Secrets Manager grants then go to the functions' roles here
     // instead of into Foundation's key policy (which would make Foundation depend on this stack).
     this.addStackDependency(foundation);
@@ -106,11 +106,30 @@ export class ApiStack extends Stack {
     foundation.connectorData.bindConnector(this.connector);
     foundation.connectorSecrets.bindConnector(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
-    foundation.keys.bindSigner(this.anchor);
+    // The anchor signs digests with a key of their own: it cannot mint access tokens.
+    foundation.keys.bindDigestSigner(this.anchor);
+
+    const certificates: RegionBoundCertificate[] = [
+      { field: 'domain.certificateArn', arn: config.domain.certificateArn },
+      ...(config.domain.ownershipVerificationCertificateArn
+        ? [
+            {
+              field: 'domain.ownershipVerificationCertificateArn',
+              arn: config.domain.ownershipVerificationCertificateArn,
+            },
+          ]
+        : []),
+      ...(config.oauth?.certificateArn
+        ? [{ field: 'oauth.certificateArn', arn: config.oauth.certificateArn }]
+        : []),
+    ];
+    checkCertificateRegions(this.region, certificates);
+    new CertificateRegionRule(this, 'CertificateRegion', { certificates });
 
     this.api = new MutualTlsApi(this, 'Api', {
       domainName: config.domain.name,
       certificateArn: config.domain.certificateArn,
+      ownershipVerificationCertificateArn: config.domain.ownershipVerificationCertificateArn,
       truststore: config.domain.truststore,
       hostedZone: config.domain.hostedZone,
       functions: {
@@ -151,7 +170,7 @@ export class ApiStack extends Stack {
       const oauth = new AirlockFunction(this, 'OAuth', {
         ...common,
         name: 'oauth',
-        reservedConcurrency: config.oauth.reservedConcurrency ?? DEFAULT_OAUTH_CONCURRENCY,
+        reservedConcurrency: config.oauth.reservedConcurrency,
         // The IdP's token endpoint and the upstream connectors may each take seconds; API Gateway gives up at 29 s.
         timeout: Duration.seconds(28),
       });
@@ -188,10 +207,12 @@ export class ApiStack extends Stack {
       killSwitch: this.killSwitch,
       // Every function that serves agents: the hard mode stops all of them.
       functions: [this.broker, this.connector, ...(this.oauth ? [this.oauth] : [])],
+      trust: config.roles.operator,
     });
     this.auditorRole = new AuditorRole(this, 'AuditorRole', {
       auditLedger: foundation.auditLedger,
       keys: foundation.keys,
+      trust: config.roles.auditor,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'The URL desktop agents use (mTLS)' });
@@ -201,18 +222,24 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'OperatorRoleArn', {
       value: this.operatorRole.roleArn,
-      description: 'Role IT assumes (with MFA) to flip the kill switch',
+      description: 'Role IT assumes to flip the kill switch (config roles.operator says who may)',
     });
     new CfnOutput(this, 'AuditorRoleArn', {
       value: this.auditorRole.roleArn,
       description:
-        'Role IT/security assumes (with MFA) for airlock audit verify|export and airlock cost report',
+        'Role IT/security assumes for airlock audit verify|export and airlock cost report (config roles.auditor says who may)',
+    });
+    new CfnOutput(this, 'TokenSigningKeyId', {
+      value: foundation.keys.signingKey.keyArn,
+      description:
+        'The key that signs access tokens; airlock doctor checks an issued token with its public key',
     });
     // What the operator CLI reads from its environment (docs/runbooks): export each as the variable named.
     const cliOutputs: [id: string, value: string, variable: string][] = [
       ['AuditTableName', foundation.auditLedger.table.tableName, 'AIRLOCK_AUDIT_TABLE'],
       ['DigestBucketName', foundation.auditLedger.digestBucket.bucketName, 'AIRLOCK_DIGEST_BUCKET'],
-      ['SigningKeyId', foundation.keys.signingKey.keyArn, 'AIRLOCK_SIGNING_KEY_ID'],
+      // audit verify checks the digests with the digest key (the anchor's), not the token key.
+      ['DigestSigningKeyId', foundation.keys.digestSigningKey.keyArn, 'AIRLOCK_SIGNING_KEY_ID'],
       ['RevocationsTableName', foundation.revocationList.table.tableName, 'AIRLOCK_REVOCATIONS_TABLE'],
       ['BrokerFunctionName', this.broker.function.functionName, 'AIRLOCK_BROKER_FUNCTION'],
       ['ConnectorFunctionName', this.connector.function.functionName, 'AIRLOCK_CONNECTOR_FUNCTION'],
@@ -231,7 +258,8 @@ export class ApiStack extends Stack {
       });
       new CfnOutput(this, 'OAuthFunctionName', {
         value: this.oauth.function.functionName,
-        description: 'The OAuth function, whose concurrency the kill switch’s hard mode also sets to 0',
+        description:
+          'The OAuth function, whose concurrency the kill switch’s hard mode also sets to 0 (airlock kill-switch --oauth-function)',
       });
     }
   }
@@ -270,4 +298,21 @@ function oauthDomainOf(config: AirlockConfig): {
   const zoneName = zone?.name.replace(/\.$/, '');
   const inZone = zoneName !== undefined && (domainName === zoneName || domainName.endsWith(`.${zoneName}`));
   return { domainName, certificateArn: oauth.certificateArn, hostedZone: inZone ? zone : undefined };
+}
+
+/**
+ * Refuses certificates outside the stack's region when the region is known at synth (a stack given
+ * an explicit `env`); for environment-agnostic stacks the CertificateRegionRule checks at deploy time.
+ * @throws ConfigError naming the field
+ */
+function checkCertificateRegions(stackRegion: string, certificates: readonly RegionBoundCertificate[]): void {
+  if (Token.isUnresolved(stackRegion)) return;
+  for (const { field, arn } of certificates) {
+    const region = certificateRegion(arn);
+    if (region !== stackRegion) {
+      throw new ConfigError(
+        `${field}: the certificate is in ${region} but the stack deploys to ${stackRegion}; API Gateway uses certificates of the stack's region only`,
+      );
+    }
+  }
 }

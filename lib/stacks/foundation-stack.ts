@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load-config';
 import type { AirlockConfig } from '../config/schema';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket';
 import { AirlockKeys } from '../constructs/airlock-keys';
+import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectorData } from '../constructs/connector-data';
@@ -34,14 +35,16 @@ export class FoundationStack extends Stack {
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
   /**
-   * Operator alerts (kill switch changes, anchor failures, alarms, budgets); email subscription when
-   * `alerts.email` is set.
+   * Operator alerts (kill switch changes, anchor failures, alarms, budgets), to `alerts.email` and
+   * `alerts.subscriptions`.
    */
   public readonly alertsTopic: NotificationTopic;
   /** The OAuth entry point's table, when the config has an `oauth` section. */
   public readonly oauthState?: OAuthState;
   /** The corporate IdP's client secret, when the config has an `oauth` section. */
   public readonly identityProviderSecret?: IdentityProviderSecret;
+  /** API Gateway's account-wide CloudWatch Logs role, when `api.createCloudWatchRole` is set. */
+  public readonly apiGatewayAccountRole?: ApiGatewayAccountRole;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -69,15 +72,22 @@ export class FoundationStack extends Stack {
     this.approvalsTopic = new NotificationTopic(this, 'ApprovalsTopic', {
       displayName: `Airlock ${config.stage}: approvals waiting`,
       encryptionKey: this.keys.dataKey,
+      subscriptions: config.approvals.subscriptions,
     });
     this.alertsTopic = new NotificationTopic(this, 'AlertsTopic', {
       displayName: `Airlock ${config.stage}: alerts`,
       encryptionKey: this.keys.dataKey,
       email: config.alerts.email,
+      subscriptions: config.alerts.subscriptions,
     });
     // The Monitoring stack's alarms and per-workflow budgets notify the alerts topic.
     this.alertsTopic.allowCloudWatchAlarms();
     this.alertsTopic.allowBudgets();
+
+    // In Foundation, which the Api stack depends on: its stages cannot be created before the role is set.
+    if (config.api.createCloudWatchRole) {
+      this.apiGatewayAccountRole = new ApiGatewayAccountRole(this, 'ApiGatewayAccountRole');
+    }
 
     if (config.oauth) {
       const secretName = config.oauth.identityProvider.clientSecretName;

@@ -7,6 +7,7 @@ import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
 import { AirlockMetrics } from '../metrics/airlock-metrics';
 import type { FoundationStack } from './foundation-stack';
+import { consumeWeakReferences } from './weak-references';
 
 export interface MonitoringStackProps extends StackProps {
   /** The validated pilot config. */
@@ -43,6 +44,7 @@ export class MonitoringStack extends Stack {
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config, foundation } = props;
+    consumeWeakReferences(this);
     this.addStackDependency(foundation);
     Tags.of(this).add('airlock:stage', config.stage);
     const topic = foundation.alertsTopic.topic;

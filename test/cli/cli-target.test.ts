@@ -515,6 +515,7 @@ describe('Function: addTargetOptions', () => {
       'audit export',
       'audit verify',
       'cost report',
+      'doctor',
       'kill-switch engage',
       'kill-switch release',
       'kill-switch status',

@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  DeleteFunctionConcurrencyCommand,
+  type DeleteFunctionConcurrencyCommandInput,
   GetFunctionConcurrencyCommand,
   type GetFunctionConcurrencyCommandInput,
   LambdaClient,
@@ -307,6 +309,13 @@ describe('Function: registerKillSwitchCommands', () => {
           writes.push(`lambda ${input.FunctionName}=${input.ReservedConcurrentExecutions}`);
           return { ReservedConcurrentExecutions: input.ReservedConcurrentExecutions, $metadata: meta };
         });
+      lambdaMock
+        .on(DeleteFunctionConcurrencyCommand)
+        .callsFake(async (input: DeleteFunctionConcurrencyCommandInput) => {
+          concurrency.delete(input.FunctionName!);
+          writes.push(`lambda ${input.FunctionName} unreserved`);
+          return { $metadata: meta };
+        });
       // A pilot whose configured concurrency differs from the defaults, so restored values must come from it.
       const document = parse(await readFile(EXAMPLE_CONFIG, 'utf8'));
       document.functions = { reservedConcurrency: { broker: 3, connector: 7, approvals: 2, anchor: 1 } };
@@ -382,11 +391,11 @@ describe('Function: registerKillSwitchCommands', () => {
       );
       const released = await awsCli.run('kill-switch', 'release', '--hard', '--oauth-function', OAUTH);
 
-      // Assess: frozen to 0 with the others, restored to the OAuth function's default of 10
+      // Assess: frozen to 0 with the others; released, it has no reservation again (none is configured)
       expect(engaged).toBe(0);
       expect(released).toBe(0);
       expect(writes.slice(before)).toEqual(
-        expect.arrayContaining([`lambda ${OAUTH}=0`, `lambda ${OAUTH}=10`, `lambda ${BROKER}=3`]),
+        expect.arrayContaining([`lambda ${OAUTH}=0`, `lambda ${OAUTH} unreserved`, `lambda ${BROKER}=3`]),
       );
     });
 

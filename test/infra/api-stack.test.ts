@@ -1,13 +1,21 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { type AirlockTestApp, exampleConfig, synthesizeAirlock } from './airlock-test-app';
+import { fromFoundation, fromFoundationMatch } from './foundation-reference';
 import { permissionsOf } from './role-permissions';
 
-/** A value imported from the Foundation stack whose export name contains `fragment`. */
-const imported = (fragment: string) => ({ 'Fn::ImportValue': expect.stringContaining(fragment) });
+/** A value the Api stack reads from the Foundation stack's output whose name contains `fragment`. */
+const imported = fromFoundation;
 
 /** Services the anchor may touch at all. */
 const KNOWN = new Set(['dynamodb', 'kms', 'logs', 's3', 'sqs', 'ssm', 'xray']);
+
+/** The `kms:ViaService` condition of a data-key grant through `service`. */
+const viaService = (service: string) => ({
+  StringEquals: {
+    'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+  },
+});
 
 describe('Class: ApiStack', () => {
   let airlock: AirlockTestApp;
@@ -132,9 +140,9 @@ describe('Class: ApiStack', () => {
       });
     });
 
-    it('runs every function on Node.js 24, ARM, traced, with reserved concurrency from the config', () => {
-      // Assess
-      const expected = exampleConfig().functions.reservedConcurrency;
+    it('runs every function on Node.js 24, ARM, traced, reserving no concurrency a new account could not grant', () => {
+      // Assess: the example config reserves nothing, so an account whose quota is 10 can deploy it
+      expect(exampleConfig().functions.reservedConcurrency).toEqual({});
       for (const name of ['broker', 'connector', 'approvals', 'anchor'] as const) {
         t.hasResourceProperties('AWS::Lambda::Function', {
           FunctionName: Match.absent(),
@@ -142,7 +150,7 @@ describe('Class: ApiStack', () => {
           Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           TracingConfig: { Mode: 'Active' },
-          ReservedConcurrentExecutions: expected[name],
+          ReservedConcurrentExecutions: Match.absent(),
           LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
           Environment: {
             Variables: Match.objectLike({
@@ -186,7 +194,7 @@ describe('Class: ApiStack', () => {
         },
         Targets: Match.arrayWith([
           Match.objectLike({
-            Arn: Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('AlertsTopic') }),
+            Arn: fromFoundationMatch('AlertsTopic'),
           }),
           Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(airlock.api.anchor), 'Arn'] } }),
         ]),
@@ -236,15 +244,12 @@ describe('Class: ApiStack', () => {
         {
           action: 's3:GetObject',
           resource: {
-            'Fn::Join': [
-              '',
-              [{ 'Fn::ImportValue': expect.stringContaining('ConnectorDatareceipts') }, '/receipts/*'],
-            ],
+            'Fn::Join': ['', [imported('ConnectorDatareceipts'), '/receipts/*']],
           },
         },
         {
           action: 's3:ListBucket',
-          resource: { 'Fn::ImportValue': expect.stringContaining('ConnectorDatareceipts') },
+          resource: imported('ConnectorDatareceipts'),
           condition: { StringLike: { 's3:prefix': ['receipts/*'] } },
         },
       ]);
@@ -252,7 +257,7 @@ describe('Class: ApiStack', () => {
       expect(secrets).toEqual([
         {
           action: 'secretsmanager:GetSecretValue',
-          resource: { 'Fn::ImportValue': expect.stringContaining('ConnectorSecretserp') },
+          resource: imported('ConnectorSecretserp'),
         },
       ]);
       const signing = rows.filter((r) => JSON.stringify(r.resource).includes('TokenSigningKey'));
@@ -286,13 +291,19 @@ describe('Class: ApiStack', () => {
       const digestBucket = imported('DigestBucket');
       const digests = { 'Fn::Join': ['', [digestBucket, '/digests/*']] };
       const dataKey = imported('Keys6E9E5904Arn');
+      const dynamodb = viaService('dynamodb');
+      const s3 = viaService('s3');
       expect(anchor.filter((r) => /^(s3|kms):/.test(r.action))).toEqual([
-        { action: 'kms:Decrypt', resource: dataKey },
-        { action: 'kms:DescribeKey', resource: dataKey },
-        { action: 'kms:Encrypt', resource: dataKey },
-        { action: 'kms:GenerateDataKey', resource: dataKey },
-        { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
-        { action: 'kms:Sign', resource: imported('TokenSigningKey') },
+        { action: 'kms:Decrypt', resource: dataKey, condition: dynamodb },
+        { action: 'kms:Decrypt', resource: dataKey, condition: s3 },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: dynamodb },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: s3 },
+        { action: 'kms:Encrypt', resource: dataKey, condition: dynamodb },
+        { action: 'kms:Encrypt', resource: dataKey, condition: s3 },
+        { action: 'kms:GenerateDataKey', resource: dataKey, condition: dynamodb },
+        { action: 'kms:GenerateDataKey', resource: dataKey, condition: s3 },
+        { action: 'kms:GetPublicKey', resource: imported('DigestSigningKey') },
+        { action: 'kms:Sign', resource: imported('DigestSigningKey') },
         { action: 's3:GetObject', resource: digests },
         {
           action: 's3:ListBucket',
@@ -323,9 +334,11 @@ describe('Class: ApiStack', () => {
         { action: 'cloudwatch:GetMetricData', resource: '*' },
         { action: 'dynamodb:Query', resource: ledger },
         { action: 'dynamodb:Scan', resource: ledger },
-        { action: 'kms:Decrypt', resource: dataKey },
-        { action: 'kms:DescribeKey', resource: dataKey },
-        { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
+        { action: 'kms:Decrypt', resource: dataKey, condition: viaService('dynamodb') },
+        { action: 'kms:Decrypt', resource: dataKey, condition: viaService('s3') },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: viaService('dynamodb') },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: viaService('s3') },
+        { action: 'kms:GetPublicKey', resource: imported('DigestSigningKey') },
         { action: 's3:GetObject', resource: { 'Fn::Join': ['', [digestBucket, '/digests/*']] } },
         {
           action: 's3:ListBucket',
@@ -354,10 +367,11 @@ describe('Class: ApiStack', () => {
         'Fn::GetAtt': [roleOf({ role: airlock.api.auditorRole.role }), 'Arn'],
       });
       const cli: Record<string, [string, unknown]> = {
-        AuditTableName: ['AIRLOCK_AUDIT_TABLE', imported('ExportsOutputRefAuditLedger')],
-        DigestBucketName: ['AIRLOCK_DIGEST_BUCKET', imported('ExportsOutputRefAuditLedgerDigestBucket')],
-        SigningKeyId: ['AIRLOCK_SIGNING_KEY_ID', imported('TokenSigningKeyA3E51176Arn')],
-        RevocationsTableName: ['AIRLOCK_REVOCATIONS_TABLE', imported('ExportsOutputRefRevocations')],
+        AuditTableName: ['AIRLOCK_AUDIT_TABLE', imported('PublishOutputRefAuditLedger')],
+        DigestBucketName: ['AIRLOCK_DIGEST_BUCKET', imported('PublishOutputRefAuditLedgerDigestBucket')],
+        // audit verify checks digests with the key that signed them: the digest key, not the token key.
+        DigestSigningKeyId: ['AIRLOCK_SIGNING_KEY_ID', imported('DigestSigningKey01A59566Arn')],
+        RevocationsTableName: ['AIRLOCK_REVOCATIONS_TABLE', imported('PublishOutputRefRevocations')],
         BrokerFunctionName: ['AIRLOCK_BROKER_FUNCTION', { Ref: functionId(airlock.api.broker) }],
         ConnectorFunctionName: ['AIRLOCK_CONNECTOR_FUNCTION', { Ref: functionId(airlock.api.connector) }],
       };
@@ -366,6 +380,7 @@ describe('Class: ApiStack', () => {
         expect(outputs[id].Description).toContain(variable);
       }
       expect(Object.keys(outputs).some((id) => id.startsWith('OAuth'))).toBe(false);
+      expect(outputs.TokenSigningKeyId.Value).toEqual(imported('TokenSigningKeyA3E51176Arn'));
     });
 
     it('gives the operator role only the kill switch and the concurrency of broker and connector, with MFA', () => {

@@ -38,6 +38,23 @@ describe('Function: app (bin/app.ts)', () => {
       /monthlyBudgetUsd: expected a monthly budget/,
     ],
     [
+      'a reservation a new account cannot grant',
+      (y: string) =>
+        y
+          .replace('reservedConcurrency: {}', 'reservedConcurrency: {broker: 5}')
+          .replace('accountConcurrencyQuota: 1000', 'accountConcurrencyQuota: 10'),
+      /functions\.reservedConcurrency\.broker: reserves 5 in total .* Lambda lets nothing be reserved/,
+    ],
+    [
+      'certificates in two regions',
+      (y: string) =>
+        y.replace(
+          '  truststore:',
+          '  ownershipVerificationCertificateArn: arn:aws:acm:us-east-1:111111111111:certificate/22222222-2222-2222-2222-222222222222\n  truststore:',
+        ),
+      /domain\.ownershipVerificationCertificateArn: is in us-east-1 but domain\.certificateArn is in eu-west-1/,
+    ],
+    [
       'an unknown connector in a workflow',
       (y: string) => y.replace('      receipts: [list, read]', '      reciepts: [list, read]'),
       /unknown connector "reciepts"/,

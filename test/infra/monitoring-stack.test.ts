@@ -13,6 +13,7 @@ import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
 import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
 import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
+import { fromFoundationMatch } from './foundation-reference';
 
 /** The example pilot plus a second workflow and non-default monitoring settings. */
 function twoWorkflowConfig(): AirlockConfig {
@@ -87,7 +88,7 @@ describe('Class: MonitoringStack', () => {
   beforeAll(() => {
     airlock = synthesizeAirlock(twoWorkflowConfig());
     t = airlock.monitoringTemplate;
-    alertsTopicImport = Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('AlertsTopic') });
+    alertsTopicImport = fromFoundationMatch('AlertsTopic');
   });
 
   describe('Method: constructor', () => {
@@ -418,21 +419,32 @@ describe('Class: FoundationStack', () => {
       });
     });
 
-    it('lets Budgets, CloudWatch and EventBridge use the data key for the encrypted topics, nothing more', () => {
+    it('lets Budgets and CloudWatch use the data key for the encrypted topics, for this account only, and no EventBridge', () => {
+      // Act
+      const statements = Object.values(foundation.findResources('AWS::KMS::Key')).flatMap(
+        (key) => key.Properties.KeyPolicy.Statement as Record<string, unknown>[],
+      );
+      const byService = (service: string) =>
+        statements.filter((st) => (st.Principal as { Service?: string } | undefined)?.Service === service);
+
       // Assess
-      for (const service of ['budgets.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-        foundation.hasResourceProperties('AWS::KMS::Key', {
-          KeyPolicy: {
-            Statement: Match.arrayWith([
-              Match.objectLike({
-                Effect: 'Allow',
-                Principal: { Service: service },
-                Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-              }),
-            ]),
-          },
-        });
+      for (const [service, arnPart] of [
+        ['budgets.amazonaws.com', ':budgets::'],
+        ['cloudwatch.amazonaws.com', ':cloudwatch:'],
+      ]) {
+        expect(byService(service)).toEqual([
+          expect.objectContaining({
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', expect.arrayContaining([arnPart])] } },
+            },
+          }),
+        ]);
       }
+      // EventBridge publishes through a role of its own (its KMS requests carry no source to condition on).
+      expect(byService('events.amazonaws.com')).toEqual([]);
     });
   });
 });

@@ -9,27 +9,27 @@ import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { OAuthApi, type OAuthApiProps } from '../../lib/constructs/oauth-api';
 import { createNagPacks } from '../../lib/nag/nag-packs';
 import { type AirlockTestApp, oauthConfig, synthesizeAirlock, TEST_OAUTH_SECTION } from './airlock-test-app';
+import { fromFoundationMatch, labelFoundationReferences } from './foundation-reference';
 import { permissionsOf } from './role-permissions';
 
-/** A Foundation import (for CDK's Match) whose export name matches `pattern`. */
-const importedMatch = (pattern: string) => ({ 'Fn::ImportValue': Match.stringLikeRegexp(pattern) });
+const importedMatch = fromFoundationMatch;
 
 /**
  * A policy resource as a reviewer reads it: Foundation imports by construct name
  * (`Foundation:OAuthState`), kill-switch parameter ARNs as `Parameter:<logical id>`, `GetAtt` as `<id>.Arn`.
  */
 function label(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(
-      /\{"Fn::ImportValue":"[^"]*ExportsOutput(?:FnGetAtt|Ref)([A-Za-z]+?)[0-9A-F]{8}[^"]*"\}/g,
-      'Foundation:$1',
-    )
+  return labelFoundationReferences(JSON.stringify(value))
     .replace(
       /\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ssm:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":parameter",\{"Ref":"(\w+)"\}\]\]\}/g,
       'Parameter:$1',
     )
     .replace(/\{"Fn::GetAtt":\["(\w+)","Arn"\]\}/g, '$1.Arn');
 }
+
+/** The `kms:ViaService` condition of a data-key grant through `service`, as `label` renders it. */
+const via = (service: string) =>
+  `{"StringEquals":{"kms:ViaService":{"Fn::Join":["",["${service}.",{"Ref":"AWS::Region"},".amazonaws.com"]]}}}`;
 
 describe('Class: ApiStack (with the oauth section)', () => {
   let airlock: AirlockTestApp;
@@ -216,11 +216,16 @@ describe('Class: ApiStack (with the oauth section)', () => {
         `dynamodb:Query ${approvals}`,
         'dynamodb:UpdateItem Foundation:OAuthState',
         `dynamodb:UpdateItem ${approvals}`,
-        'kms:Decrypt Foundation:Keys',
-        'kms:Decrypt Foundation:Keys if {"StringEquals":{"kms:ViaService":{"Fn::Join":["",["secretsmanager.",{"Ref":"AWS::Region"},".amazonaws.com"]]}}}',
-        'kms:DescribeKey Foundation:Keys',
-        'kms:Encrypt Foundation:Keys',
-        'kms:GenerateDataKey Foundation:Keys',
+        // The data key only through the services that store the data, never directly.
+        `kms:Decrypt Foundation:Keys if ${via('dynamodb')}`,
+        `kms:Decrypt Foundation:Keys if ${via('secretsmanager')}`,
+        `kms:Decrypt Foundation:Keys if ${via('sns')}`,
+        `kms:Decrypt Foundation:Keys if ${via('s3')}`,
+        `kms:DescribeKey Foundation:Keys if ${via('dynamodb')}`,
+        `kms:DescribeKey Foundation:Keys if ${via('s3')}`,
+        `kms:Encrypt Foundation:Keys if ${via('dynamodb')}`,
+        `kms:GenerateDataKey Foundation:Keys if ${via('dynamodb')}`,
+        `kms:GenerateDataKey Foundation:Keys if ${via('sns')}`,
         'kms:GetPublicKey Foundation:KeysTokenSigningKey',
         'kms:Sign Foundation:KeysTokenSigningKey',
         `logs:CreateLogStream ${logGroup}`,
@@ -242,12 +247,12 @@ describe('Class: ApiStack (with the oauth section)', () => {
         Description: 'Airlock oauth',
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        ReservedConcurrentExecutions: 10,
+        ReservedConcurrentExecutions: Match.absent(),
         Timeout: 28,
         Environment: {
           Variables: Match.objectLike({
-            AIRLOCK_OAUTH_TABLE: importedMatch('ExportsOutputRefOAuthState'),
-            AIRLOCK_IDP_CLIENT_SECRET_ARN: importedMatch('ExportsOutputRefIdentityProviderSecret'),
+            AIRLOCK_OAUTH_TABLE: importedMatch('PublishOutputRefOAuthState'),
+            AIRLOCK_IDP_CLIENT_SECRET_ARN: importedMatch('PublishOutputRefIdentityProviderSecret'),
             AIRLOCK_SIGNING_KEY_ID: importedMatch('TokenSigningKey.*Arn'),
             AIRLOCK_REVOCATIONS_TABLE: Match.anyValue(),
             AIRLOCK_AUDIT_TABLE: Match.anyValue(),

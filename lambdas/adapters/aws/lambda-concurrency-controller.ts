@@ -1,9 +1,11 @@
 /**
  * The kill switch's hard mode: reserved concurrency 0 stops a function from running at all, so API
  * Gateway answers with an error without our code (or its dependencies) being involved. Restoring puts
- * back the configured reserved concurrency (config `functions.reservedConcurrency`).
+ * back the configured reserved concurrency (config `functions.reservedConcurrency`), or removes the
+ * reservation of a function that has none configured (the default).
  */
 import {
+  DeleteFunctionConcurrencyCommand,
   GetFunctionConcurrencyCommand,
   type LambdaClient,
   PutFunctionConcurrencyCommand,
@@ -19,7 +21,8 @@ export interface ConcurrencyChange {
   readonly functionName: string;
   /** Reserved concurrency before the change; null when none was reserved; undefined when it could not be read. */
   readonly before?: number | null;
-  readonly reservedConcurrency: number;
+  /** Reserved concurrency after the change; null when the reservation was removed (the function draws on the unreserved pool). */
+  readonly reservedConcurrency: number | null;
 }
 
 /** Some functions changed and some did not: the operator must know exactly which. */
@@ -49,11 +52,14 @@ export class LambdaConcurrencyController {
     return this.apply(targets, 'freeze');
   }
 
-  /** Puts back the configured reserved concurrency, e.g. `{ 'airlock-pilot-broker': 10 }`. */
-  async restore(reserved: Readonly<Record<string, number>>): Promise<ConcurrencyChange[]> {
+  /**
+   * Puts back the configured reserved concurrency, e.g. `{ 'airlock-pilot-broker': 10 }`; null removes
+   * the reservation (`lambda:DeleteFunctionConcurrency`) of a function that has none configured.
+   */
+  async restore(reserved: Readonly<Record<string, number | null>>): Promise<ConcurrencyChange[]> {
     for (const [name, value] of Object.entries(reserved)) {
       requireFunctionName(name);
-      if (!Number.isInteger(value) || value < 1) {
+      if (value !== null && (!Number.isInteger(value) || value < 1)) {
         throw new RangeError(
           `Cannot restore ${name} to reserved concurrency ${value}: expected a whole number of 1 or more (config functions.reservedConcurrency)`,
         );
@@ -63,7 +69,7 @@ export class LambdaConcurrencyController {
   }
 
   private async apply(
-    targets: Readonly<Record<string, number>>,
+    targets: Readonly<Record<string, number | null>>,
     what: 'freeze' | 'restore',
   ): Promise<ConcurrencyChange[]> {
     const names = Object.keys(targets);
@@ -76,7 +82,10 @@ export class LambdaConcurrencyController {
         failed.push({
           functionName: names[i],
           problem: describeAwsError(outcome.reason, {
-            action: 'lambda:PutFunctionConcurrency',
+            action:
+              targets[names[i]] === null
+                ? 'lambda:DeleteFunctionConcurrency'
+                : 'lambda:PutFunctionConcurrency',
             resource: names[i],
           }),
         });
@@ -92,7 +101,7 @@ export class LambdaConcurrencyController {
     return changed;
   }
 
-  private async put(functionName: string, reservedConcurrency: number): Promise<ConcurrencyChange> {
+  private async put(functionName: string, reservedConcurrency: number | null): Promise<ConcurrencyChange> {
     // Reading the old value only informs the report; a failure to read it must not stop the change.
     let before: number | null | undefined;
     try {
@@ -103,12 +112,16 @@ export class LambdaConcurrencyController {
     } catch {
       before = undefined;
     }
-    await this.client.send(
-      new PutFunctionConcurrencyCommand({
-        FunctionName: functionName,
-        ReservedConcurrentExecutions: reservedConcurrency,
-      }),
-    );
+    if (reservedConcurrency === null) {
+      await this.client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName }));
+    } else {
+      await this.client.send(
+        new PutFunctionConcurrencyCommand({
+          FunctionName: functionName,
+          ReservedConcurrentExecutions: reservedConcurrency,
+        }),
+      );
+    }
     return { functionName, before, reservedConcurrency };
   }
 }

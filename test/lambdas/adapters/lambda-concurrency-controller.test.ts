@@ -1,4 +1,6 @@
 import {
+  DeleteFunctionConcurrencyCommand,
+  type DeleteFunctionConcurrencyCommandInput,
   GetFunctionConcurrencyCommand,
   type GetFunctionConcurrencyCommandInput,
   LambdaClient,
@@ -41,6 +43,13 @@ function fakeLambda(functions: Record<string, number | null>): Map<string, numbe
       if (!reserved.has(input.FunctionName!)) throw notFound(input.FunctionName!);
       reserved.set(input.FunctionName!, input.ReservedConcurrentExecutions!);
       return { ReservedConcurrentExecutions: input.ReservedConcurrentExecutions };
+    });
+  lambdaMock
+    .on(DeleteFunctionConcurrencyCommand)
+    .callsFake(async (input: DeleteFunctionConcurrencyCommandInput) => {
+      if (!reserved.has(input.FunctionName!)) throw notFound(input.FunctionName!);
+      reserved.set(input.FunctionName!, null);
+      return {};
     });
   return reserved;
 }
@@ -138,6 +147,26 @@ describe('Class: LambdaConcurrencyController', () => {
       expect(reserved.get(CONNECTOR)).toBe(20);
       expect(changes).toEqual([
         { functionName: BROKER, before: 0, reservedConcurrency: 10 },
+        { functionName: CONNECTOR, before: 0, reservedConcurrency: 20 },
+      ]);
+    });
+
+    it('removes the reservation of a function configured with none, so it draws on the unreserved pool again', async () => {
+      // Prepare: the default config reserves nothing; hard mode froze the broker at 0
+      const reserved = fakeLambda({ [BROKER]: 0, [CONNECTOR]: 0 });
+      const controller = new LambdaConcurrencyController({ client: new LambdaClient({}) });
+
+      // Act
+      const changes = await controller.restore({ [BROKER]: null, [CONNECTOR]: 20 });
+
+      // Assess
+      expect(reserved.get(BROKER)).toBeNull();
+      expect(reserved.get(CONNECTOR)).toBe(20);
+      expect(lambdaMock).toHaveReceivedCommandWith(DeleteFunctionConcurrencyCommand, {
+        FunctionName: BROKER,
+      });
+      expect(changes).toEqual([
+        { functionName: BROKER, before: 0, reservedConcurrency: null },
         { functionName: CONNECTOR, before: 0, reservedConcurrency: 20 },
       ]);
     });
