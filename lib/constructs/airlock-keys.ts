@@ -1,8 +1,11 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { AirlockFunction } from './airlock-function';
+
+/** The services that encrypt Airlock's data with the data key on a caller's behalf. */
+export const DATA_KEY_SERVICES = ['dynamodb', 's3', 'sns', 'sqs'] as const;
 
 export interface AirlockKeysProps {
   /** Deployment stage; names the signing key's alias `alias/airlock-<stage>-token-signing`. */
@@ -107,21 +110,39 @@ export class AirlockKeys extends Construct {
   /**
    * Allows using the data key for reading and writing encrypted data through AWS services
    * (DynamoDB, S3, SNS, SQS), with exact actions instead of the `kms:GenerateDataKey*` and
-   * `kms:ReEncrypt*` wildcards of the service grants.
+   * `kms:ReEncrypt*` wildcards of the service grants. Only through those services
+   * (`kms:ViaService`): no code of Airlock calls KMS with the data key itself, so a function cannot
+   * decrypt a ciphertext of it that it gets hold of.
    */
   public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.dataKey.grant(
-      grantee,
+    return this.grantDataKeyThroughServices(grantee, [
       'kms:Decrypt',
       'kms:Encrypt',
       'kms:GenerateDataKey',
       'kms:DescribeKey',
-    );
+    ]);
   }
 
-  /** Allows decrypting data encrypted with the data key (reading encrypted objects and items). */
+  /**
+   * Allows decrypting data encrypted with the data key (reading encrypted objects and items), through
+   * the services that hold it only (`kms:ViaService`, as {@link grantEncryptDecrypt}).
+   */
   public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.dataKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+    return this.grantDataKeyThroughServices(grantee, ['kms:Decrypt', 'kms:DescribeKey']);
+  }
+
+  private grantDataKeyThroughServices(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    const region = Stack.of(this).region;
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.dataKey.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': DATA_KEY_SERVICES.map((service) => `${service}.${region}.amazonaws.com`),
+        },
+      },
+    });
   }
 
   /** Binds a token signer: `AIRLOCK_SIGNING_KEY_ID` (the key ARN) with `kms:Sign` and `kms:GetPublicKey`. */

@@ -1,4 +1,4 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -47,7 +47,7 @@ export class NotificationTopic extends Construct {
 
   /**
    * Allows `sns:Publish` to this topic, with the exact KMS actions publishing to an encrypted
-   * topic needs (instead of `topic.grantPublish`'s `kms:GenerateDataKey*`).
+   * topic needs (instead of `topic.grantPublish`'s `kms:GenerateDataKey*`), through SNS only.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
@@ -55,7 +55,12 @@ export class NotificationTopic extends Construct {
       actions: ['sns:Publish'],
       resourceArns: [this.topic.topicArn],
     });
-    this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
+    });
     return grant;
   }
 

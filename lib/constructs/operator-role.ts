@@ -12,8 +12,9 @@ export interface OperatorRoleProps {
 
 /**
  * The role IT assumes to seal Airlock: it can read and flip the kill-switch parameters and set
- * the reserved concurrency of the given functions, and nothing else. Only principals of this
- * account that signed in with MFA can assume it.
+ * the reserved concurrency of the given functions (the stack also lets it revoke tokens). Only
+ * principals of this account that signed in with MFA can assume it. What each operator command
+ * needs is listed in cli/aws-command-permissions.ts; the permission proof checks this role against it.
  */
 export class OperatorRole extends Construct {
   /** The role (construct id `Resource`). */
@@ -31,14 +32,11 @@ export class OperatorRole extends Construct {
       }),
     });
     props.killSwitch.grantWrite(this.role);
-    // The hard mode of the kill switch: reserved concurrency 0 stops new invocations within seconds.
+    // The hard mode of the kill switch: reserved concurrency 0 stops new invocations within seconds;
+    // the old value is read for the report. (Restoring puts the configured value back, never deletes.)
     iam.Grant.addToPrincipal({
       grantee: this.role,
-      actions: [
-        'lambda:PutFunctionConcurrency',
-        'lambda:DeleteFunctionConcurrency',
-        'lambda:GetFunctionConcurrency',
-      ],
+      actions: ['lambda:PutFunctionConcurrency', 'lambda:GetFunctionConcurrency'],
       resourceArns: props.functions.map((fn) => fn.functionArn),
     });
   }

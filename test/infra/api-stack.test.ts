@@ -6,6 +6,15 @@ import { permissionsOf } from './role-permissions';
 /** A value imported from the Foundation stack whose export name contains `fragment`. */
 const imported = (fragment: string) => ({ 'Fn::ImportValue': expect.stringContaining(fragment) });
 
+/** The data key's condition: usable only through the services that encrypt with it (AirlockKeys). */
+const THROUGH_SERVICES = {
+  StringEquals: {
+    'kms:ViaService': ['dynamodb', 's3', 'sns', 'sqs'].map((service) => ({
+      'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']],
+    })),
+  },
+};
+
 /** Services the anchor may touch at all. */
 const KNOWN = new Set(['dynamodb', 'kms', 'logs', 's3', 'sqs', 'ssm', 'xray']);
 
@@ -147,7 +156,9 @@ describe('Class: ApiStack', () => {
           Environment: {
             Variables: Match.objectLike({
               AIRLOCK_STAGE: 'pilot',
-              AIRLOCK_KILL_SWITCH_PREFIX: '/airlock/pilot/kill-switch',
+              // Approvers may decide while the switch is engaged: the approvals function does not read it.
+              AIRLOCK_KILL_SWITCH_PREFIX:
+                name === 'approvals' ? Match.absent() : '/airlock/pilot/kill-switch',
               AIRLOCK_AUDIT_TABLE: Match.anyValue(),
               POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
               POWERTOOLS_SERVICE_NAME: `airlock-${name}`,
@@ -210,6 +221,7 @@ describe('Class: ApiStack', () => {
       // Assess
       expect(actions).toEqual(
         [
+          'dynamodb:BatchGetItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:Query',
@@ -225,7 +237,6 @@ describe('Class: ApiStack', () => {
           's3:ListBucket',
           'secretsmanager:GetSecretValue',
           'sns:Publish',
-          'ssm:GetParameter',
           'ssm:GetParameters',
           'xray:PutTelemetryRecords',
           'xray:PutTraceSegments',
@@ -278,7 +289,7 @@ describe('Class: ApiStack', () => {
       expect(ledger(approvals).map((r) => r.action)).toEqual(['dynamodb:PutItem']);
     });
 
-    it('lets the anchor list and read the digests below digests/, put new ones there, and read the ledger', () => {
+    it('lets the anchor list and read the digests below digests/, put new ones there, and list the chain heads', () => {
       // Act
       const anchor = permissionsOf(t, roleOf(airlock.api.anchor));
 
@@ -287,10 +298,10 @@ describe('Class: ApiStack', () => {
       const digests = { 'Fn::Join': ['', [digestBucket, '/digests/*']] };
       const dataKey = imported('Keys6E9E5904Arn');
       expect(anchor.filter((r) => /^(s3|kms):/.test(r.action))).toEqual([
-        { action: 'kms:Decrypt', resource: dataKey },
-        { action: 'kms:DescribeKey', resource: dataKey },
-        { action: 'kms:Encrypt', resource: dataKey },
-        { action: 'kms:GenerateDataKey', resource: dataKey },
+        { action: 'kms:Decrypt', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:Encrypt', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:GenerateDataKey', resource: dataKey, condition: THROUGH_SERVICES },
         { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
         { action: 'kms:Sign', resource: imported('TokenSigningKey') },
         { action: 's3:GetObject', resource: digests },
@@ -303,7 +314,7 @@ describe('Class: ApiStack', () => {
       ]);
       const dynamo = anchor.filter((r) => r.action.startsWith('dynamodb:'));
       expect(dynamo).toEqual(
-        ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'].map((action) => ({
+        ['dynamodb:PutItem', 'dynamodb:Scan'].map((action) => ({
           action,
           resource: imported('AuditLedger54A6CC82Arn'),
         })),
@@ -323,8 +334,8 @@ describe('Class: ApiStack', () => {
         { action: 'cloudwatch:GetMetricData', resource: '*' },
         { action: 'dynamodb:Query', resource: ledger },
         { action: 'dynamodb:Scan', resource: ledger },
-        { action: 'kms:Decrypt', resource: dataKey },
-        { action: 'kms:DescribeKey', resource: dataKey },
+        { action: 'kms:Decrypt', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: THROUGH_SERVICES },
         { action: 'kms:GetPublicKey', resource: imported('TokenSigningKey') },
         { action: 's3:GetObject', resource: { 'Fn::Join': ['', [digestBucket, '/digests/*']] } },
         {
@@ -368,7 +379,7 @@ describe('Class: ApiStack', () => {
       expect(Object.keys(outputs).some((id) => id.startsWith('OAuth'))).toBe(false);
     });
 
-    it('gives the operator role only the kill switch and the concurrency of broker and connector, with MFA', () => {
+    it('gives the operator role only the kill switch, the concurrency of broker and connector and revoking, with MFA', () => {
       // Act
       const rows = permissionsOf(t, roleOf({ role: airlock.api.operatorRole.role }));
 
@@ -394,11 +405,19 @@ describe('Class: ApiStack', () => {
       const lambdaArns = [airlock.api.broker, airlock.api.connector].map((fn) => ({
         'Fn::GetAtt': [functionId(fn), 'Arn'],
       }));
+      const revocations = imported('RevocationsEFDFC5BEArn');
+      const ledger = imported('AuditLedger54A6CC82Arn');
+      const dataKey = imported('Keys6E9E5904Arn');
       expect([...rows].sort((a, b) => a.action.localeCompare(b.action))).toEqual([
-        { action: 'lambda:DeleteFunctionConcurrency', resource: lambdaArns },
+        { action: 'dynamodb:PutItem', resource: revocations },
+        { action: 'dynamodb:PutItem', resource: ledger },
+        { action: 'dynamodb:UpdateItem', resource: revocations },
+        { action: 'kms:Decrypt', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:DescribeKey', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:Encrypt', resource: dataKey, condition: THROUGH_SERVICES },
+        { action: 'kms:GenerateDataKey', resource: dataKey, condition: THROUGH_SERVICES },
         { action: 'lambda:GetFunctionConcurrency', resource: lambdaArns },
         { action: 'lambda:PutFunctionConcurrency', resource: lambdaArns },
-        { action: 'ssm:GetParameter', resource: ssmArns },
         { action: 'ssm:GetParameters', resource: ssmArns },
         { action: 'ssm:PutParameter', resource: ssmArns },
       ]);

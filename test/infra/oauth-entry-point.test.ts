@@ -200,25 +200,33 @@ describe('Class: ApiStack (with the oauth section)', () => {
       );
 
       // Assess
-      const approvals = '[Foundation:Approvals,{"Fn::Join":["",[Foundation:Approvals,"/index/byStatus"]]}]';
       const parameters = `[${airlock.api.killSwitch.parameters.map((p) => `Parameter:${logicalId(p)}`).join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
+      const via = (...services: string[]) => {
+        const names = services.map(
+          (service) => `{"Fn::Join":["",["${service}.",{"Ref":"AWS::Region"},".amazonaws.com"]]}`,
+        );
+        return `if {"StringEquals":{"kms:ViaService":${names.length === 1 ? names[0] : `[${names.join(',')}]`}}}`;
+      };
+      const dataKey = `Foundation:Keys ${via('dynamodb', 's3', 'sns', 'sqs')}`;
       expect(rows).toEqual([
+        'dynamodb:BatchGetItem Foundation:Revocations',
         'dynamodb:DeleteItem Foundation:OAuthState',
         'dynamodb:GetItem Foundation:OAuthState',
-        'dynamodb:GetItem Foundation:Revocations',
-        `dynamodb:GetItem ${approvals}`,
+        'dynamodb:GetItem Foundation:Approvals',
         'dynamodb:PutItem Foundation:OAuthState',
         'dynamodb:PutItem Foundation:AuditLedger',
-        `dynamodb:PutItem ${approvals}`,
-        `dynamodb:Query ${approvals}`,
+        'dynamodb:PutItem Foundation:Approvals',
+        'dynamodb:Query {"Fn::Join":["",[Foundation:Approvals,"/index/byStatus"]]}',
         'dynamodb:UpdateItem Foundation:OAuthState',
-        `dynamodb:UpdateItem ${approvals}`,
-        'kms:Decrypt Foundation:Keys',
-        'kms:Decrypt Foundation:Keys if {"StringEquals":{"kms:ViaService":{"Fn::Join":["",["secretsmanager.",{"Ref":"AWS::Region"},".amazonaws.com"]]}}}',
-        'kms:DescribeKey Foundation:Keys',
-        'kms:Encrypt Foundation:Keys',
-        'kms:GenerateDataKey Foundation:Keys',
+        'dynamodb:UpdateItem Foundation:Approvals',
+        `kms:Decrypt ${dataKey}`,
+        `kms:Decrypt Foundation:Keys ${via('secretsmanager')}`,
+        `kms:Decrypt Foundation:Keys ${via('sns')}`,
+        `kms:DescribeKey ${dataKey}`,
+        `kms:Encrypt ${dataKey}`,
+        `kms:GenerateDataKey ${dataKey}`,
+        `kms:GenerateDataKey Foundation:Keys ${via('sns')}`,
         'kms:GetPublicKey Foundation:KeysTokenSigningKey',
         'kms:Sign Foundation:KeysTokenSigningKey',
         `logs:CreateLogStream ${logGroup}`,
@@ -227,7 +235,6 @@ describe('Class: ApiStack (with the oauth section)', () => {
         's3:ListBucket Foundation:ConnectorDatareceipts if {"StringLike":{"s3:prefix":["receipts/*"]}}',
         'secretsmanager:GetSecretValue [Foundation:ConnectorSecretserp,Foundation:IdentityProviderSecret]',
         'sns:Publish Foundation:ApprovalsTopic',
-        `ssm:GetParameter ${parameters}`,
         `ssm:GetParameters ${parameters}`,
         'xray:PutTelemetryRecords "*"',
         'xray:PutTraceSegments "*"',
