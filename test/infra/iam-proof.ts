@@ -301,8 +301,3 @@ export function concreteResource(resource: string): string {
   const stem = resource.slice(0, -1);
   return stem.includes(':logs:') ? `${stem}log-stream:proof-sample` : `${stem}proof-sample.json`;
 }
-
-/** Does the granted resource (pattern) name exactly what the requirement names? */
-export function sameResource(granted: string, required: string): boolean {
-  return granted === required;
-}

@@ -282,7 +282,7 @@ function excess(fn: FunctionUnderProof): string[] {
     )
     .map(
       (grant) =>
-        `${fn.name}: the role allows ${grant.action} on ${grant.resource}, which no adapter method of its ports needs; remove it from the grant in lib/constructs, or add it to test/infra/permission-allowlist.ts with the reason`,
+        `${fn.name}: the role allows ${grant.action} on ${grant.resource}, which ${fn.name.endsWith(' role') ? 'no CLI command of the role sends (cli/aws-command-permissions.ts)' : 'no adapter method of its ports needs'}; remove it from the grant in lib/constructs, or add it to test/infra/permission-allowlist.ts with the reason`,
     );
 }
 
