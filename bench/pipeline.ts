@@ -109,12 +109,11 @@ function benchPorts(options: {
     tokenVerificationKey: options.signer,
     digestSigner: options.signer,
     killSwitchSource: { read: async () => options.killSwitchValues },
-    revocations: {
-      isRevoked: async () => false,
-      revokeToken: async () => undefined,
-      revokePrincipal: async () => undefined,
-    },
+    revocations: { isRevoked: async () => false },
     auditStore: memoryAuditStore(),
+    get auditChainHeads(): never {
+      return unused('the audit chain heads')();
+    },
     approvalStore: {
       create: async () => undefined,
       get: async () => undefined,

@@ -85,6 +85,7 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     killSwitchSource: failing.killSwitchSource,
     revocations: failing.revocations,
     auditStore: failing.auditStore,
+    auditChainHeads: failing.auditStore,
     approvalStore: failing.approvalStore,
     approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
     metricsSink: options.metrics,

@@ -46,7 +46,7 @@ export interface OAuthEntryPointOptions {
   readonly signer: TokenSigner;
   readonly policy: Pick<PolicyEngine, 'decide'>;
   readonly killSwitch: Pick<KillSwitch, 'check'>;
-  readonly revocations: RevocationStore;
+  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
   readonly ledger: { append(event: AuditEvent): Promise<unknown> };
   /** The connector pipeline (the pilot's ConnectorProxy). */
   readonly proxy: Pick<McpConnectorProxy, 'availableOperations' | 'call'>;

@@ -21,7 +21,8 @@ export interface AnchorLogger {
 }
 
 export interface AnchorHandlerDeps {
-  readonly store: AuditStore;
+  /** The anchor only lists the chain heads. */
+  readonly store: Pick<AuditStore, 'listChainHeads'>;
   readonly digests: DigestStore;
   readonly signer: TokenSigner;
   /** This function's own chain, for `kill_switch_changed` records. */

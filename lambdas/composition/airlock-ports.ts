@@ -10,7 +10,7 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import type { ConnectorDependencies } from '../connectors/connector-registry';
 import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
 import type { DigestStore } from '../core/audit-anchor';
-import type { AuditStore } from '../core/audit-ledger';
+import type { AuditLogStore, AuditStore } from '../core/audit-ledger';
 import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { OAuthStore } from '../core/oauth/oauth-store';
@@ -19,10 +19,11 @@ import type { Clock, KillSwitchParameterSource, RevocationStore, TokenSigner } f
 import type { MetricsSink } from '../core/usage-meter';
 
 /**
- * The adapters behind core's ports. A composition function declares the ports it reads with
- * `Pick<AirlockPorts, ...>` and reads each of them once, while it builds: what a function's
- * composition reads is exactly what that function needs (and what the permission proof checks its
- * role allows).
+ * The adapters behind core's ports, by capability: each port is typed with the methods the functions
+ * call on it and no more (the functions check revocations but never revoke; they append to the audit
+ * ledger, and only the anchor lists its chain heads). A composition reads each port it needs once,
+ * while it builds: what a function's composition reads, and the methods those ports expose, are
+ * exactly what that function needs (and what the permission proof checks its role allows).
  */
 export interface AirlockPorts {
   readonly clock: Clock;
@@ -31,8 +32,12 @@ export interface AirlockPorts {
   /** The token key's public half only: what a function that verifies but never issues is given. */
   readonly tokenVerificationKey: Pick<TokenSigner, 'keyId' | 'getPublicKey'>;
   readonly killSwitchSource: KillSwitchParameterSource;
-  readonly revocations: RevocationStore;
-  readonly auditStore: AuditStore;
+  /** Whether a token is revoked (revoking is the operator CLI's). */
+  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** Where this process appends its audit records (every function). */
+  readonly auditStore: AuditLogStore;
+  /** The last record of every audit chain (the anchor, which signs them). */
+  readonly auditChainHeads: Pick<AuditStore, 'listChainHeads'>;
   readonly approvalStore: ApprovalStore;
   readonly approvalNotifier: ApprovalNotifier;
   /** Where usage points go (CloudWatch EMF in AWS, the metrics log locally). */

@@ -14,7 +14,7 @@ export interface AnchorComposition {
 
 export function composeAnchor(services: SharedServices, logger: AnchorLogger): AnchorComposition {
   const { ports, settings } = services;
-  const store = services.bounded('auditStore', () => ports.auditStore);
+  const store = services.bounded('auditStore', () => ports.auditChainHeads, 'auditChainHeads');
   const digests = ports.digestStore;
   const signer = services.bounded('signer', () => ports.digestSigner, 'digestSigner');
   const killSwitchParameters = services.bounded('killSwitchSource', () => ports.killSwitchSource);

@@ -63,11 +63,7 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
 export function composeConnector(services: SharedServices): ConnectorComposition {
   const { config, ports, settings } = services;
   const pipeline = composeConnectorPipeline(services);
-  const verificationKey = services.bounded(
-    'signer',
-    () => ports.tokenVerificationKey as never,
-    'verificationKey',
-  );
+  const verificationKey = services.bounded('signer', () => ports.tokenVerificationKey, 'verificationKey');
   const authenticator = new DeviceTokenAuthenticator({
     // Verification needs only the public key, fetched once per environment: never a KMS call per request.
     verifier: createAccessTokenVerifier({

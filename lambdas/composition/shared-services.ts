@@ -39,14 +39,15 @@ export class SharedServices {
    * A port under its dependency deadline (`settings.deadlines`, else the defaults), built once per
    * `key` (@default the dependency's name).
    */
-  bounded<N extends DependencyName>(
+  bounded<N extends DependencyName, P extends Partial<DependencyPorts[N]>>(
     name: N,
-    port: () => DependencyPorts[N],
+    port: () => P,
     key: string = name,
-  ): DependencyPorts[N] {
+  ): P {
     return this.once(`bounded:${key}`, () => {
+      // The deadline wraps the methods the port has: a port typed by capability keeps its type.
       const single = { [name]: port() } as unknown as Pick<DependencyPorts, N>;
-      return withDependencyDeadlines(single, this.settings.deadlines)[name];
+      return withDependencyDeadlines(single, this.settings.deadlines)[name] as unknown as P;
     });
   }
 

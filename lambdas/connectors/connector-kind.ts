@@ -68,7 +68,15 @@ export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBa
   /** Builds one configured connector over its adapters. Throws ConfigError when the config cannot be enforced. */
   createConnector(name: string, config: C, runtime: ConnectorRuntime<A>): Connector;
   /** The kind's adapters in AWS. Builds; makes no AWS call. */
-  readonly aws: { adapters(context: AwsConnectorContext<C>): A };
+  readonly aws: {
+    adapters(context: AwsConnectorContext<C>): A;
+    /**
+     * The methods of that adapter the kind's connectors call: the AWS adapter declares the IAM actions
+     * each needs (lambdas/adapters/aws/iam-permissions.ts), and the permission proof checks the
+     * function's role allows them. @default - none (a kind without an AWS adapter of its own)
+     */
+    readonly adapterMethods?: readonly string[];
+  };
   /** The kind's adapters, and what it needs prepared, in the local pilot. */
   readonly local: {
     adapters(context: LocalConnectorContext<C>): A;

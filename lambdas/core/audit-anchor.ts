@@ -75,7 +75,8 @@ export function digestHash(digest: Digest): string {
 }
 
 export interface AnchorChainsProps {
-  readonly store: AuditStore;
+  /** The anchor only lists the chain heads. */
+  readonly store: Pick<AuditStore, 'listChainHeads'>;
   readonly digests: DigestStore;
   readonly signer: TokenSigner;
   readonly clock: Clock;

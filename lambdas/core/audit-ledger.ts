@@ -52,6 +52,9 @@ export interface AuditStore {
   readChain(chainId: string, options?: ReadChainOptions): AsyncIterable<AuditRecord>;
 }
 
+/** What a ledger needs of its store: appending, and reading one record back after a conflict. */
+export type AuditLogStore = Pick<AuditStore, 'append' | 'readRecord'>;
+
 /** The store already holds a record at this (chainId, seq); nothing was written. */
 export class AuditConflictError extends Error {
   public readonly name = 'AuditConflictError';
@@ -69,7 +72,7 @@ export class AuditConflictError extends Error {
 }
 
 export interface AuditLedgerProps {
-  readonly store: AuditStore;
+  readonly store: AuditLogStore;
   /** This writer's chain; must be unique per writer (e.g. `<function>-<uuid>`, see {@link newChainId}). */
   readonly chainId: string;
   readonly clock: Clock;
@@ -89,7 +92,7 @@ export function newChainId(prefix: string, randomId: string): string {
 
 /** Appends audit events to one chain; one instance per writer, shared by every request it serves. */
 export class AuditLedger {
-  private readonly store: AuditStore;
+  private readonly store: AuditLogStore;
   private readonly clock: Clock;
   public readonly chainId: string;
   private head: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
@@ -221,7 +224,7 @@ export class AuditLedgerPool implements AuditAppender {
   private readonly ledgers: readonly AuditLedger[];
 
   constructor(props: {
-    readonly store: AuditStore;
+    readonly store: AuditLogStore;
     readonly chainIds: readonly string[];
     readonly clock: Clock;
   }) {

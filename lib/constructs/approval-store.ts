@@ -41,19 +41,24 @@ export class ApprovalStore extends Construct {
     });
   }
 
-  /** Allows reading and writing approvals (items and the status index), with exact KMS actions. */
+  /**
+   * Allows reading and writing approvals, with exact KMS actions: the item actions on the table, and
+   * `dynamodb:Query` on the status index only (a Query with an index is authorized on the index's ARN).
+   */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    // Named index ARN rather than `table.grant`'s `<table>/index/*`.
-    const grant = iam.Grant.addToPrincipal({
+    const items = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resourceArns: [
-        this.table.tableArn,
-        `${this.table.tableArn}/index/${APPROVALS_TABLE_KEYS.statusIndex.name}`,
-      ],
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
+    // Named index ARN rather than `table.grant`'s `<table>/index/*`.
+    const listing = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${APPROVALS_TABLE_KEYS.statusIndex.name}`],
     });
     this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
-    return grant;
+    return items.combine(listing);
   }
 
   /** Binds an approvals user: `AIRLOCK_APPROVALS_TABLE` with read/write access. */

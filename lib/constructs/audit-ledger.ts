@@ -76,6 +76,13 @@ export class AuditLedger extends Construct {
     return grant;
   }
 
+  /** Allows `dynamodb:Scan` only: listing every chain's head (what the anchor signs). */
+  public grantListChainHeads(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.table.grant(grantee, 'dynamodb:Scan');
+    this.keys.grantDecrypt(grantee, 'dynamodb');
+    return grant;
+  }
+
   /**
    * Allows reading the digests: `s3:ListBucket` limited by `s3:prefix` to `digests/`, and
    * `s3:GetObject` below it, with `kms:Decrypt` for the SSE-KMS objects.
@@ -119,14 +126,14 @@ export class AuditLedger extends Construct {
   }
 
   /**
-   * Binds the anchor: the ledger (append for `kill_switch_changed`, read for chain heads) and
+   * Binds the anchor: the ledger (append for `kill_switch_changed`, scan for chain heads) and
    * `AIRLOCK_DIGEST_BUCKET` with list, read and put on the digests. The anchor lists and reads the
    * digests it wrote before (to anchor only chains that moved on and to detect a conflicting
    * digest) before it puts new ones, so put alone would fail every run with AccessDenied.
    */
   public bindAnchor(fn: AirlockFunction): void {
     this.bindWriter(fn);
-    this.grantReadRecords(fn);
+    this.grantListChainHeads(fn);
     fn.addEnvironment('AIRLOCK_DIGEST_BUCKET', this.digestBucket.bucketName);
     this.grantReadDigests(fn);
     this.grantPutDigests(fn);

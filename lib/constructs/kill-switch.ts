@@ -92,11 +92,11 @@ export class KillSwitch extends Construct {
     return [this.globalParameter, ...this.workflowParameters.values()];
   }
 
-  /** Allows `ssm:GetParameter(s)` on exactly the kill-switch parameters. */
+  /** Allows `ssm:GetParameters` (what the kill switch reads with) on exactly the kill-switch parameters. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+      actions: ['ssm:GetParameters'],
       resourceArns: this.parameters.map((p) => p.parameterArn),
     });
   }
@@ -105,7 +105,7 @@ export class KillSwitch extends Construct {
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter'],
+      actions: ['ssm:GetParameters', 'ssm:PutParameter'],
       resourceArns: this.parameters.map((p) => p.parameterArn),
     });
   }

@@ -18,8 +18,10 @@ export interface OperatorRoleProps {
 
 /**
  * The role IT assumes to seal Airlock: it can read and flip the kill-switch parameters and set
- * the reserved concurrency of the given functions, and nothing else. Only principals of this
- * account can assume it: by default any that signed in with MFA, or those named by `trust`.
+ * the reserved concurrency of the given functions (the stack also lets it revoke tokens). Only
+ * principals of this account can assume it: by default any that signed in with MFA, or those named
+ * by `trust`. What each operator command needs is listed in cli/aws-command-permissions.ts; the
+ * permission proof checks this role against it.
  */
 export class OperatorRole extends Construct {
   /** The role (construct id `Resource`). */
@@ -35,7 +37,9 @@ export class OperatorRole extends Construct {
       assumedBy: cliRolePrincipal('OperatorRole', props.trust),
     });
     props.killSwitch.grantWrite(this.role);
-    // The hard mode of the kill switch: reserved concurrency 0 stops new invocations within seconds.
+    // The hard mode of the kill switch: reserved concurrency 0 stops new invocations within seconds;
+    // the old value is read for the report. Releasing puts the configured reservation back, or
+    // removes the reservation of 0 when none is configured (the default).
     iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: [

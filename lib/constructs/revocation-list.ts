@@ -29,14 +29,27 @@ export class RevocationList extends Construct {
     });
   }
 
-  /** Allows `dynamodb:GetItem` only: checking whether a token or principal is revoked. */
+  /**
+   * Allows `dynamodb:BatchGetItem` only: checking whether a token or principal is revoked (the check
+   * reads the token's and the principal's item in one consistent batch).
+   */
   public grantCheck(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.table.grant(grantee, 'dynamodb:GetItem');
+    const grant = this.table.grant(grantee, 'dynamodb:BatchGetItem');
     this.keys.grantDecrypt(grantee, 'dynamodb');
     return grant;
   }
 
-  /** Binds a checker: `AIRLOCK_REVOCATIONS_TABLE` with `dynamodb:GetItem` only. */
+  /**
+   * Allows revoking (`airlock revoke`): `dynamodb:PutItem`, and `dynamodb:UpdateItem` to extend how long
+   * an existing revocation of a principal is kept.
+   */
+  public grantRevoke(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
+    return grant;
+  }
+
+  /** Binds a checker: `AIRLOCK_REVOCATIONS_TABLE` with `dynamodb:BatchGetItem` only. */
   public bindChecker(fn: AirlockFunction): void {
     fn.addEnvironment('AIRLOCK_REVOCATIONS_TABLE', this.table.tableName);
     this.grantCheck(fn);

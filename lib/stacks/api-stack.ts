@@ -90,12 +90,10 @@ export class ApiStack extends Stack {
       deadLetterQueue: true,
     });
 
-    // Every function: its stage, the kill switch, and append-only access to the audit ledger.
-    for (const fn of [this.broker, this.connector, this.approvals]) {
-      this.killSwitch.bindReader(fn);
-      foundation.auditLedger.bindWriter(fn);
-    }
-    this.killSwitch.bindReader(this.anchor);
+    // Every function appends to the audit ledger. The approvals function does not read the kill switch:
+    // approvers may still decide while it is engaged (the connector that would run a call is sealed).
+    for (const fn of [this.broker, this.connector, this.approvals]) foundation.auditLedger.bindWriter(fn);
+    for (const fn of [this.broker, this.connector, this.anchor]) this.killSwitch.bindReader(fn);
     foundation.auditLedger.bindAnchor(this.anchor);
 
     foundation.keys.bindSigner(this.broker);
@@ -209,6 +207,9 @@ export class ApiStack extends Stack {
       functions: [this.broker, this.connector, ...(this.oauth ? [this.oauth] : [])],
       trust: config.roles.operator,
     });
+    // `airlock revoke`: the operator writes revocations and records each on an audit chain of its own.
+    foundation.revocationList.grantRevoke(this.operatorRole.role);
+    foundation.auditLedger.grantAppend(this.operatorRole.role);
     this.auditorRole = new AuditorRole(this, 'AuditorRole', {
       auditLedger: foundation.auditLedger,
       keys: foundation.keys,

@@ -27,6 +27,20 @@ import { DependencyError } from '../../core/errors';
 import { USAGE_METRIC_NAMES, type UsageMetricName } from '../../core/usage-meter';
 import { describeAwsError } from './aws-permission-error';
 import { METRICS_NAMESPACE } from './emf-metrics-sink';
+import {
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
+
+/**
+ * The IAM actions each method sends. GetMetricData has no resource-level permissions (nor a
+ * condition key that narrows it), so IAM authorizes it on `*` only.
+ */
+export const CLOUDWATCH_COST_SOURCE_ACTIONS = {
+  dailyTotals: ['cloudwatch:GetMetricData'],
+} as const satisfies IamActions<keyof CostSource>;
 
 /** GetMetricData takes at most 500 queries per call. */
 const MAX_QUERIES_PER_CALL = 500;
@@ -54,8 +68,14 @@ interface QueryTarget {
   readonly metric: UsageMetricName;
 }
 
-export class CloudWatchCostSource implements CostSource {
+export class CloudWatchCostSource implements CostSource, DeclaresIamPermissions<keyof CostSource> {
   constructor(private readonly props: CloudWatchCostSourceProps) {}
+
+  iamPermissions(methods: readonly (keyof CostSource)[]): IamPermission[] {
+    return permissionsOf('CloudWatchCostSource', CLOUDWATCH_COST_SOURCE_ACTIONS, methods, () => [
+      { resource: '*' },
+    ]);
+  }
 
   async dailyTotals(range: ReportRange): Promise<CostSourceResult> {
     const targets = this.targets();

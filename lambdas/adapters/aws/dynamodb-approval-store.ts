@@ -15,6 +15,14 @@ import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../core/approval-desk';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  dynamoDbTableArn,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
 
 export interface DynamoDbApprovalStoreProps {
   readonly client: DynamoDBDocumentClient;
@@ -49,14 +57,32 @@ const REQUIRED_TEXT = [
   'expiresAt',
 ] as const;
 
+/**
+ * The IAM actions each method sends: item actions on the approvals table, the listing on its
+ * `byStatus` index (a Query on an index is authorized on the index's ARN only).
+ */
+export const APPROVAL_STORE_ACTIONS = {
+  create: ['dynamodb:PutItem'],
+  get: ['dynamodb:GetItem'],
+  listByStatus: ['dynamodb:Query'],
+  transition: ['dynamodb:UpdateItem'],
+} as const satisfies IamActions<keyof ApprovalStore>;
+
 /** {@link ApprovalStore} over a DynamoDB table with the {@link APPROVALS_TABLE} key schema. */
-export class DynamoDbApprovalStore implements ApprovalStore {
+export class DynamoDbApprovalStore implements ApprovalStore, DeclaresIamPermissions<keyof ApprovalStore> {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
   constructor(props: DynamoDbApprovalStoreProps) {
     this.client = props.client;
     this.tableName = props.tableName;
+  }
+
+  iamPermissions(methods: readonly (keyof ApprovalStore)[], scope: AwsScope): IamPermission[] {
+    const table = dynamoDbTableArn(scope, this.tableName);
+    return permissionsOf('DynamoDbApprovalStore', APPROVAL_STORE_ACTIONS, methods, (_action, method) => [
+      { resource: method === 'listByStatus' ? `${table}/index/${INDEX.name}` : table },
+    ]);
   }
 
   /** Conditional PutItem: refused (DependencyError) if an approval with this id exists. */

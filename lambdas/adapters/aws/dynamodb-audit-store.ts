@@ -18,6 +18,14 @@ import {
   type ReadChainOptions,
 } from '../../core/audit-ledger';
 import type { AuditRecord } from '../../core/audit-record';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  dynamoDbTableArn,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
 
 export interface DynamoDbAuditStoreProps {
   readonly client: DynamoDBDocumentClient;
@@ -27,14 +35,32 @@ export interface DynamoDbAuditStoreProps {
 const PK = AUDIT_TABLE.partitionKey;
 const SK = AUDIT_TABLE.sortKey;
 
+/**
+ * The IAM actions each method sends, all on the audit table. The functions append (PutItem only:
+ * a refused write carries the existing item back, so they never need to read); the anchor lists the
+ * chain heads; auditors read chains.
+ */
+export const AUDIT_STORE_ACTIONS = {
+  append: ['dynamodb:PutItem'],
+  readRecord: ['dynamodb:GetItem'],
+  listChainHeads: ['dynamodb:Scan'],
+  readChain: ['dynamodb:Query'],
+} as const satisfies IamActions<keyof AuditStore>;
+
 /** {@link AuditStore} over a DynamoDB table with the {@link AUDIT_TABLE} key schema. */
-export class DynamoDbAuditStore implements AuditStore {
+export class DynamoDbAuditStore implements AuditStore, DeclaresIamPermissions<keyof AuditStore> {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
   constructor(props: DynamoDbAuditStoreProps) {
     this.client = props.client;
     this.tableName = props.tableName;
+  }
+
+  iamPermissions(methods: readonly (keyof AuditStore)[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('DynamoDbAuditStore', AUDIT_STORE_ACTIONS, methods, () => [
+      { resource: dynamoDbTableArn(scope, this.tableName) },
+    ]);
   }
 
   /** Conditional PutItem: written only if no item has this (chainId, seq). */

@@ -33,6 +33,14 @@ import type {
 import { familyTombstone } from '../../core/oauth/oauth-store';
 import { type Clock, systemClock } from '../../core/ports';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  dynamoDbTableArn,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
 
 /** Key schema of the OAuth table (the CDK construct declares the same). */
 export const OAUTH_TABLE = {
@@ -50,7 +58,31 @@ export interface DynamoDbOAuthStoreProps {
   readonly clock?: Clock;
 }
 
-export class DynamoDbOAuthStore implements OAuthStore {
+/** The IAM actions each method sends, all on the OAuth table. */
+export const OAUTH_STORE_ACTIONS = {
+  putClient: ['dynamodb:PutItem'],
+  getClient: ['dynamodb:GetItem'],
+  touchClient: ['dynamodb:UpdateItem'],
+  increment: ['dynamodb:UpdateItem'],
+  putPendingAuthorization: ['dynamodb:PutItem'],
+  takePendingAuthorization: ['dynamodb:DeleteItem'],
+  putConsentTicket: ['dynamodb:PutItem'],
+  takeConsentTicket: ['dynamodb:DeleteItem'],
+  putConsent: ['dynamodb:PutItem'],
+  getConsent: ['dynamodb:GetItem'],
+  putCode: ['dynamodb:PutItem'],
+  redeemCode: ['dynamodb:UpdateItem'],
+  putFamily: ['dynamodb:UpdateItem'],
+  getFamily: ['dynamodb:GetItem'],
+  revokeFamily: ['dynamodb:UpdateItem'],
+  putRefreshToken: ['dynamodb:PutItem'],
+  getRefreshToken: ['dynamodb:GetItem'],
+  useRefreshToken: ['dynamodb:UpdateItem'],
+  setRefreshSuccessor: ['dynamodb:UpdateItem'],
+  takeRefreshGrace: ['dynamodb:UpdateItem'],
+} as const satisfies IamActions<keyof OAuthStore>;
+
+export class DynamoDbOAuthStore implements OAuthStore, DeclaresIamPermissions<keyof OAuthStore> {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly clock: Clock;
@@ -59,6 +91,12 @@ export class DynamoDbOAuthStore implements OAuthStore {
     this.client = props.client;
     this.tableName = props.tableName;
     this.clock = props.clock ?? systemClock;
+  }
+
+  iamPermissions(methods: readonly (keyof OAuthStore)[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('DynamoDbOAuthStore', OAUTH_STORE_ACTIONS, methods, () => [
+      { resource: dynamoDbTableArn(scope, this.tableName) },
+    ]);
   }
 
   async putClient(client: RegisteredClient, expiresAt?: number): Promise<void> {

@@ -14,6 +14,14 @@ import { REVOCATIONS_TABLE } from '../../../lib/contracts/tables';
 import { AirlockError, DependencyError } from '../../core/errors';
 import { type Clock, type RevocationStore, systemClock } from '../../core/ports';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  dynamoDbTableArn,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
 
 /** BatchGetItem may leave keys unprocessed under load; retried this often before the check fails closed. */
 const MAX_BATCH_ATTEMPTS = 3;
@@ -76,6 +84,17 @@ export function principalRevocationKey(principal: string): string {
 }
 
 /**
+ * The IAM actions each method sends, all on the revocations table. The functions only check
+ * (`isRevoked`); revoking is the operator CLI's.
+ */
+export const REVOCATION_STORE_ACTIONS = {
+  isRevoked: ['dynamodb:BatchGetItem'],
+  revokeToken: ['dynamodb:PutItem'],
+  // UpdateItem only when a later revocation of the principal already exists (its keep is extended).
+  revokePrincipal: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+} as const satisfies IamActions<keyof RevocationStore>;
+
+/**
  * Revocations in DynamoDB (or dynalite locally).
  *
  * `isRevoked` coalesces concurrent lookups: the calls made in one event-loop turn share one consistent
@@ -92,7 +111,9 @@ export function principalRevocationKey(principal: string): string {
  * same I/O phase (socket reads, crypto completions), and a microtask would flush after the first of them alone.
  * `setImmediate` runs right after that phase, so the added wait is the rest of the current turn.
  */
-export class DynamoDbRevocationStore implements RevocationStore {
+export class DynamoDbRevocationStore
+  implements RevocationStore, DeclaresIamPermissions<keyof RevocationStore>
+{
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly ttlMarginSeconds: number;
@@ -105,6 +126,12 @@ export class DynamoDbRevocationStore implements RevocationStore {
     this.tableName = props.tableName;
     this.ttlMarginSeconds = props.ttlMarginSeconds ?? 300;
     this.clock = props.clock ?? systemClock;
+  }
+
+  iamPermissions(methods: readonly (keyof RevocationStore)[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('DynamoDbRevocationStore', REVOCATION_STORE_ACTIONS, methods, () => [
+      { resource: dynamoDbTableArn(scope, this.tableName) },
+    ]);
   }
 
   async revokeToken(jti: string, expiresAt: Date, revokedBy: string): Promise<void> {

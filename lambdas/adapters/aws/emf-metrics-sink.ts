@@ -12,6 +12,12 @@ import {
   type UsagePoint,
   usageMetricValues,
 } from '../../core/usage-meter';
+import {
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
 
 export const METRICS_NAMESPACE = 'Airlock';
 
@@ -41,13 +47,26 @@ export interface EmfMetricsSinkOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/**
+ * The IAM actions each method sends: none. EMF lines go to the function's log (stdout), which the
+ * Lambda runtime writes with the role's logs permissions on its own log group; CloudWatch makes
+ * metrics of them without a PutMetricData call.
+ */
+export const EMF_METRICS_SINK_ACTIONS = {
+  record: [],
+} as const satisfies IamActions<keyof MetricsSink>;
+
 /** The {@link MetricsSink} of both the functions and the local pilot: one EMF document per usage point. */
-export class EmfMetricsSink implements MetricsSink {
+export class EmfMetricsSink implements MetricsSink, DeclaresIamPermissions<keyof MetricsSink> {
   private readonly metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'airlock' });
 
   constructor(private readonly options: EmfMetricsSinkOptions = {}) {
     // The dashboards query exactly `workflow` (and `workflow, connector, operation`): no service dimension.
     this.metrics.clearDefaultDimensions();
+  }
+
+  iamPermissions(methods: readonly (keyof MetricsSink)[]): IamPermission[] {
+    return permissionsOf('EmfMetricsSink', EMF_METRICS_SINK_ACTIONS, methods, () => []);
   }
 
   record(point: UsagePoint): void {

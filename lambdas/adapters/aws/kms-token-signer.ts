@@ -14,6 +14,22 @@ import {
 } from '@aws-sdk/client-kms';
 import { DependencyError } from '../../core/errors';
 import type { TokenSigner } from '../../core/ports';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  kmsKeyArn,
+  permissionsOf,
+} from './iam-permissions';
+
+type SignerMethod = 'sign' | 'getPublicKey';
+
+/** The IAM actions each method sends, on the signing key. */
+export const KMS_SIGNER_ACTIONS = {
+  sign: ['kms:Sign'],
+  getPublicKey: ['kms:GetPublicKey'],
+} as const satisfies IamActions<SignerMethod>;
 
 export interface KmsTokenSignerProps {
   /** SDK client, created once per Lambda container and injected. */
@@ -82,7 +98,7 @@ export function derSignatureToJose(der: Uint8Array): Uint8Array {
 }
 
 /** Signs access tokens with a KMS key; the public key is fetched once and cached. */
-export class KmsTokenSigner implements TokenSigner {
+export class KmsTokenSigner implements TokenSigner, DeclaresIamPermissions<SignerMethod> {
   public readonly keyId: string;
   private readonly client: KMSClient;
   private readonly kmsKeyId: string;
@@ -92,6 +108,12 @@ export class KmsTokenSigner implements TokenSigner {
     this.client = props.client;
     this.kmsKeyId = props.keyId;
     this.keyId = kmsKeyIdOf(props.keyId);
+  }
+
+  iamPermissions(methods: readonly SignerMethod[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('KmsTokenSigner', KMS_SIGNER_ACTIONS, methods, () => [
+      { resource: kmsKeyArn(scope, this.kmsKeyId) },
+    ]);
   }
 
   async sign(data: Uint8Array): Promise<Uint8Array> {

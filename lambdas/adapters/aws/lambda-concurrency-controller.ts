@@ -11,9 +11,39 @@ import {
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  lambdaFunctionArn,
+  permissionsOf,
+} from './iam-permissions';
+
+type ConcurrencyMethod = 'freeze' | 'restore';
+
+/**
+ * The IAM actions each method sends, on each function: the old value is read for the report (a
+ * refused read does not stop the change), then the new one is put.
+ */
+export const LAMBDA_CONCURRENCY_ACTIONS = {
+  freeze: ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
+  // A function with no configured reservation gets its reservation of 0 removed (DeleteFunctionConcurrency).
+  restore: [
+    'lambda:GetFunctionConcurrency',
+    'lambda:PutFunctionConcurrency',
+    'lambda:DeleteFunctionConcurrency',
+  ],
+} as const satisfies IamActions<ConcurrencyMethod>;
 
 export interface LambdaConcurrencyControllerProps {
   readonly client: LambdaClient;
+  /**
+   * The functions this controller is used on, for its IAM declaration; the names changed are the
+   * callers'.
+   * @default none
+   */
+  readonly functionNames?: readonly string[];
 }
 
 /** One function's change. */
@@ -39,11 +69,19 @@ export class ConcurrencyChangeError extends Error {
   }
 }
 
-export class LambdaConcurrencyController {
+export class LambdaConcurrencyController implements DeclaresIamPermissions<ConcurrencyMethod> {
   private readonly client: LambdaClient;
+  private readonly functionNames: readonly string[];
 
   constructor(props: LambdaConcurrencyControllerProps) {
     this.client = props.client;
+    this.functionNames = props.functionNames ?? [];
+  }
+
+  iamPermissions(methods: readonly ConcurrencyMethod[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('LambdaConcurrencyController', LAMBDA_CONCURRENCY_ACTIONS, methods, () =>
+      this.functionNames.map((name) => ({ resource: lambdaFunctionArn(scope, name) })),
+    );
   }
 
   /** Sets reserved concurrency 0 on every function (all attempted even when one fails). */

@@ -6,6 +6,25 @@
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { compareDigests, type Digest, DigestConflictError, type DigestStore } from '../../core/audit-anchor';
 import { canonicalJson } from '../../core/canonical-json';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+  s3Arn,
+} from './iam-permissions';
+
+type DigestStoreMethod = keyof DigestStore;
+
+/**
+ * The IAM actions each method sends: objects below the prefix, and the listing (a bucket action,
+ * whose request carries the prefix as `s3:prefix`).
+ */
+export const S3_DIGEST_STORE_ACTIONS = {
+  put: ['s3:PutObject'],
+  list: ['s3:ListBucket', 's3:GetObject'],
+} as const satisfies IamActions<DigestStoreMethod>;
 
 export interface S3DigestStoreProps {
   readonly client: S3Client;
@@ -18,7 +37,7 @@ export interface S3DigestStoreProps {
 const READ_CONCURRENCY = 8;
 
 /** {@link DigestStore} over S3: key `<prefix><chainId>/<seq, 12 digits>.json`. */
-export class S3DigestStore implements DigestStore {
+export class S3DigestStore implements DigestStore, DeclaresIamPermissions<DigestStoreMethod> {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -27,6 +46,14 @@ export class S3DigestStore implements DigestStore {
     this.client = props.client;
     this.bucket = props.bucket;
     this.prefix = props.prefix ?? 'digests/';
+  }
+
+  iamPermissions(methods: readonly DigestStoreMethod[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('S3DigestStore', S3_DIGEST_STORE_ACTIONS, methods, (action) => [
+      action === 's3:ListBucket'
+        ? { resource: s3Arn(scope, this.bucket), context: { 's3:prefix': this.prefix } }
+        : { resource: s3Arn(scope, this.bucket, `${this.prefix}*`) },
+    ]);
   }
 
   /** The object key of a digest. */

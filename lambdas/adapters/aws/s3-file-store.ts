@@ -13,6 +13,25 @@ import { contentTypeOf } from '../../connectors/content-type';
 import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
 import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
 import { AirlockError } from '../../core/errors';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+  s3Arn,
+} from './iam-permissions';
+
+type FileStoreMethod = keyof FileStore;
+
+/**
+ * The IAM actions each method sends: the listing (a bucket action whose request carries the
+ * prefix as `s3:prefix`) and reading objects below the prefix.
+ */
+export const S3_FILE_STORE_ACTIONS = {
+  list: ['s3:ListBucket'],
+  read: ['s3:GetObject'],
+} as const satisfies IamActions<FileStoreMethod>;
 
 export interface S3FileStoreProps {
   /** Created once per function and injected (tests pass a mocked client). */
@@ -48,7 +67,7 @@ function errorName(error: unknown): string {
 }
 
 /** S3 bucket prefix as a read-only file store. */
-export class S3FileStore implements FileStore {
+export class S3FileStore implements FileStore, DeclaresIamPermissions<FileStoreMethod> {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -66,6 +85,14 @@ export class S3FileStore implements FileStore {
     this.prefix = props.prefix;
     this.maxBytes = props.maxBytes ?? 5 * 1024 * 1024;
     this.maxItems = props.maxItems ?? 1000;
+  }
+
+  iamPermissions(methods: readonly FileStoreMethod[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('S3FileStore', S3_FILE_STORE_ACTIONS, methods, (action) => [
+      action === 's3:ListBucket'
+        ? { resource: s3Arn(scope, this.bucket), context: { 's3:prefix': this.prefix } }
+        : { resource: s3Arn(scope, this.bucket, `${this.prefix}*`) },
+    ]);
   }
 
   async list(prefix: string): Promise<FileStoreItem[]> {

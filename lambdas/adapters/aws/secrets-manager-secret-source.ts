@@ -7,6 +7,19 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { parseSecretJson } from '../../connectors/secret-json';
 import { DependencyError } from '../../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../../core/ports';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+  secretArn,
+} from './iam-permissions';
+
+/** The IAM actions each method sends, on each secret the source is given. */
+export const SECRETS_MANAGER_SOURCE_ACTIONS = {
+  getJson: ['secretsmanager:GetSecretValue'],
+} as const satisfies IamActions<keyof SecretSource>;
 
 export interface SecretsManagerSecretSourceProps {
   /** Created once per function and injected (tests pass a mocked client). */
@@ -33,7 +46,7 @@ interface CacheEntry {
 const DEPENDENCY = 'secrets-manager';
 
 /** Secrets Manager as the source of upstream credentials. */
-export class SecretsManagerSecretSource implements SecretSource {
+export class SecretsManagerSecretSource implements SecretSource, DeclaresIamPermissions<keyof SecretSource> {
   private readonly client: SecretsManagerClient;
   private readonly ttlMs: number;
   private readonly secretIds: Readonly<Record<string, string>>;
@@ -45,6 +58,13 @@ export class SecretsManagerSecretSource implements SecretSource {
     this.ttlMs = props.ttlMs ?? 300_000;
     this.secretIds = props.secretIds ?? {};
     this.clock = props.clock ?? systemClock;
+  }
+
+  /** On the secrets of `secretIds` (the ones the stack names, by ARN). */
+  iamPermissions(methods: readonly (keyof SecretSource)[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('SecretsManagerSecretSource', SECRETS_MANAGER_SOURCE_ACTIONS, methods, () =>
+      Object.values(this.secretIds).map((id) => ({ resource: secretArn(scope, id) })),
+    );
   }
 
   /**

@@ -8,6 +8,17 @@ import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk'
 import { approvalNotice } from '../../core/approval-notice';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+} from './iam-permissions';
+
+/** The IAM actions each method sends, on the approvals topic. */
+export const SNS_NOTIFIER_ACTIONS = {
+  notify: ['sns:Publish'],
+} as const satisfies IamActions<keyof ApprovalNotifier>;
 
 // Re-exported so existing importers of the SNS notifier keep working; the notice itself is core.
 export { type ApprovalNotice, approvalNotice, MAX_SUBJECT_LENGTH } from '../../core/approval-notice';
@@ -18,13 +29,19 @@ export interface SnsApprovalNotifierProps {
 }
 
 /** {@link ApprovalNotifier} publishing {@link approvalNotice} to an SNS topic. */
-export class SnsApprovalNotifier implements ApprovalNotifier {
+export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermissions<keyof ApprovalNotifier> {
   private readonly client: SNSClient;
   private readonly topicArn: string;
 
   constructor(props: SnsApprovalNotifierProps) {
     this.client = props.client;
     this.topicArn = props.topicArn;
+  }
+
+  iamPermissions(methods: readonly (keyof ApprovalNotifier)[]): IamPermission[] {
+    return permissionsOf('SnsApprovalNotifier', SNS_NOTIFIER_ACTIONS, methods, () => [
+      { resource: this.topicArn },
+    ]);
   }
 
   /**

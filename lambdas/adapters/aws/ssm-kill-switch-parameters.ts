@@ -11,6 +11,22 @@ import {
 import { DependencyError } from '../../core/errors';
 import type { KillSwitchParameterSource, KillSwitchParameterWriter } from '../../core/ports';
 import { describeAwsError } from './aws-permission-error';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  type IamActions,
+  type IamPermission,
+  permissionsOf,
+  ssmParameterArn,
+} from './iam-permissions';
+
+type KillSwitchParameterMethod = 'read' | 'write';
+
+/** The IAM actions each method sends, on each kill-switch parameter. */
+export const SSM_KILL_SWITCH_ACTIONS = {
+  read: ['ssm:GetParameters'],
+  write: ['ssm:PutParameter'],
+} as const satisfies IamActions<KillSwitchParameterMethod>;
 
 /** GetParameters answers at most 10 names per call. */
 const MAX_NAMES_PER_CALL = 10;
@@ -18,13 +34,32 @@ const MAX_NAMES_PER_CALL = 10;
 export interface SsmKillSwitchParametersProps {
   /** Created once per execution environment and shared (the SDK keeps connections alive). */
   readonly client: SSMClient;
+  /**
+   * The parameters this adapter is used on (the global switch and each workflow's), for its IAM
+   * declaration; the names read or written are the callers'.
+   * @default none
+   */
+  readonly parameterNames?: readonly string[];
 }
 
-export class SsmKillSwitchParameters implements KillSwitchParameterSource, KillSwitchParameterWriter {
+export class SsmKillSwitchParameters
+  implements
+    KillSwitchParameterSource,
+    KillSwitchParameterWriter,
+    DeclaresIamPermissions<KillSwitchParameterMethod>
+{
   private readonly client: SSMClient;
+  private readonly parameterNames: readonly string[];
 
   constructor(props: SsmKillSwitchParametersProps) {
     this.client = props.client;
+    this.parameterNames = props.parameterNames ?? [];
+  }
+
+  iamPermissions(methods: readonly KillSwitchParameterMethod[], scope: AwsScope): IamPermission[] {
+    return permissionsOf('SsmKillSwitchParameters', SSM_KILL_SWITCH_ACTIONS, methods, () =>
+      this.parameterNames.map((name) => ({ resource: ssmParameterArn(scope, name) })),
+    );
   }
 
   /** Values by name; a name SSM reports as invalid (it does not exist) maps to `undefined`. */

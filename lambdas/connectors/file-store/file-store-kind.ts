@@ -30,6 +30,7 @@ export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> =
         prefix: config.aws.prefix,
       });
     },
+    adapterMethods: ['list', 'read'],
   },
   local: {
     adapters: ({ config, home }) => new FolderFileStore(join(home, config.local.folder)),

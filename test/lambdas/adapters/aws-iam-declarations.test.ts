@@ -1,0 +1,604 @@
+/**
+ * Keeps the adapters' IAM declarations honest: every method of every AWS adapter is driven against
+ * SDK-boundary fakes (each path that sends a different command), the commands actually sent are
+ * turned into the IAM actions and resources AWS authorizes them as, and each must be declared for
+ * that method; a declared action that no path sends fails too. The permission proof
+ * (test/infra/permission-proof.test.ts) trusts these declarations, so this is what ties it to the code.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { CloudWatchCostSource } from '../../../lambdas/adapters/aws/cloudwatch-cost-source';
+import { DynamoDbApprovalStore } from '../../../lambdas/adapters/aws/dynamodb-approval-store';
+import { DynamoDbAuditStore } from '../../../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbOAuthStore } from '../../../lambdas/adapters/aws/dynamodb-oauth-store';
+import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
+import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
+import {
+  type AwsScope,
+  type DeclaresIamPermissions,
+  dynamoDbTableArn,
+  kmsKeyArn,
+  lambdaFunctionArn,
+  s3Arn,
+  ssmParameterArn,
+} from '../../../lambdas/adapters/aws/iam-permissions';
+import { KmsTokenSigner } from '../../../lambdas/adapters/aws/kms-token-signer';
+import { LambdaConcurrencyController } from '../../../lambdas/adapters/aws/lambda-concurrency-controller';
+import { S3DigestStore } from '../../../lambdas/adapters/aws/s3-digest-store';
+import { S3FileStore } from '../../../lambdas/adapters/aws/s3-file-store';
+import { SecretsManagerSecretSource } from '../../../lambdas/adapters/aws/secrets-manager-secret-source';
+import { SnsApprovalNotifier } from '../../../lambdas/adapters/aws/sns-approval-notifier';
+import { SsmKillSwitchParameters } from '../../../lambdas/adapters/aws/ssm-kill-switch-parameters';
+import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
+import type { Digest } from '../../../lambdas/core/audit-anchor';
+import type { AuditRecord } from '../../../lambdas/core/audit-record';
+import type { UsagePoint } from '../../../lambdas/core/usage-meter';
+import { exampleConfig } from '../../infra/airlock-test-app';
+
+const SCOPE: AwsScope = { partition: 'aws', region: 'eu-west-1', account: '111122223333' };
+const REGION = { region: SCOPE.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+
+/** IAM action names of lib-dynamodb's document commands (they drop `Item`, IAM does not). */
+const DOCUMENT_COMMAND_ACTIONS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+};
+
+/** S3 operations IAM authorizes under another action's name. */
+const S3_COMMAND_ACTIONS: Record<string, string> = {
+  ListObjectsV2: 'ListBucket',
+  ListObjects: 'ListBucket',
+  HeadObject: 'GetObject',
+  HeadBucket: 'ListBucket',
+};
+
+interface SentCall {
+  readonly action: string;
+  readonly resources: readonly string[];
+}
+
+type Input = Record<string, unknown>;
+
+/**
+ * The IAM action and resource(s) AWS authorizes a sent command as: `<prefix>:<command name without
+ * "Command">`, with lib-dynamodb's and S3's renamed operations mapped to their IAM names.
+ */
+function iamCallOf(prefix: string, command: { constructor: { name: string }; input: unknown }): SentCall {
+  const name = command.constructor.name.replace(/Command$/, '');
+  const input = command.input as Input;
+  switch (prefix) {
+    case 'dynamodb': {
+      const action = `dynamodb:${DOCUMENT_COMMAND_ACTIONS[name] ?? name}`;
+      const tables = input.RequestItems
+        ? Object.keys(input.RequestItems as Input)
+        : [String(input.TableName)];
+      return {
+        action,
+        resources: tables.map((table) =>
+          input.IndexName
+            ? `${dynamoDbTableArn(SCOPE, table)}/index/${String(input.IndexName)}`
+            : dynamoDbTableArn(SCOPE, table),
+        ),
+      };
+    }
+    case 'kms':
+      return { action: `kms:${name}`, resources: [kmsKeyArn(SCOPE, String(input.KeyId))] };
+    case 'ssm': {
+      const names = (input.Names as string[] | undefined) ?? [String(input.Name)];
+      return { action: `ssm:${name}`, resources: names.map((n) => ssmParameterArn(SCOPE, n)) };
+    }
+    case 's3': {
+      const action = `s3:${S3_COMMAND_ACTIONS[name] ?? name}`;
+      const bucket = String(input.Bucket);
+      return {
+        action,
+        resources: [
+          action === 's3:ListBucket' ? s3Arn(SCOPE, bucket) : s3Arn(SCOPE, bucket, String(input.Key)),
+        ],
+      };
+    }
+    case 'secretsmanager':
+      return { action: `secretsmanager:${name}`, resources: [String(input.SecretId)] };
+    case 'sns':
+      return { action: `sns:${name}`, resources: [String(input.TopicArn)] };
+    case 'lambda':
+      return { action: `lambda:${name}`, resources: [lambdaFunctionArn(SCOPE, String(input.FunctionName))] };
+    case 'cloudwatch':
+      // GetMetricData has no resource-level permissions: IAM authorizes it on "*".
+      return { action: `cloudwatch:${name}`, resources: ['*'] };
+    default:
+      throw new Error(`no IAM mapping for service ${prefix}`);
+  }
+}
+
+/** A declared resource matches a sent one exactly, or as a prefix when it ends with `*`. */
+function covers(declared: string, sent: string): boolean {
+  return declared.endsWith('*') && declared !== '*'
+    ? sent.startsWith(declared.slice(0, -1))
+    : declared === sent;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the stubs of different clients share no useful type here
+type AnyStub = AwsClientStub<any>;
+
+const stubs: Record<string, AnyStub> = {
+  dynamodb: mockClient(DynamoDBDocumentClient),
+  kms: mockClient(KMSClient),
+  ssm: mockClient(SSMClient),
+  s3: mockClient(S3Client),
+  secretsmanager: mockClient(SecretsManagerClient),
+  sns: mockClient(SNSClient),
+  lambda: mockClient(LambdaClient),
+  cloudwatch: mockClient(CloudWatchClient),
+};
+
+beforeEach(() => {
+  for (const stub of Object.values(stubs)) stub.reset();
+});
+
+/** Every command sent to any stubbed client since the last reset, as IAM sees it. */
+function sentCalls(): SentCall[] {
+  return Object.entries(stubs).flatMap(([prefix, stub]) =>
+    stub.calls().map((call) => iamCallOf(prefix, call.args[0] as never)),
+  );
+}
+
+/** Every command sent to `stub` answers `output`. */
+function answer(stub: AnyStub, output: object): void {
+  stub.onAnyCommand().resolves(output as never);
+}
+
+function conditionalCheckFailed(): Error {
+  return Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+  });
+}
+
+/**
+ * Runs each path of `method` (every path resets the fakes first), then checks the commands sent against
+ * the adapter's declaration for that method: each sent action on its resource is declared, and each
+ * declared action is sent by some path.
+ */
+async function expectDeclarationsHonest<M extends string>(
+  adapter: DeclaresIamPermissions<M>,
+  method: M,
+  paths: readonly (() => Promise<unknown>)[],
+): Promise<void> {
+  const declared = adapter.iamPermissions([method], SCOPE);
+  const sent: SentCall[] = [];
+  for (const path of paths) {
+    for (const stub of Object.values(stubs)) stub.resetHistory();
+    await path();
+    sent.push(...sentCalls());
+  }
+  const undeclared = sent.flatMap(({ action, resources }) =>
+    resources
+      .filter((resource) => !declared.some((p) => p.action === action && covers(p.resource, resource)))
+      .map((resource) => `${action} on ${resource}`),
+  );
+  expect({ method, undeclared }).toEqual({ method, undeclared: [] });
+  const neverSent = [...new Set(declared.map((p) => p.action))].filter(
+    (action) => !sent.some((call) => call.action === action),
+  );
+  expect({ method, neverSent }).toEqual({ method, neverSent: [] });
+}
+
+const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient(REGION));
+
+describe('IAM declarations of the AWS adapters', () => {
+  describe('DynamoDbRevocationStore', () => {
+    const store = () => new DynamoDbRevocationStore({ client: documents(), tableName: 'revocations' });
+    const dynamo = stubs.dynamodb;
+
+    it('isRevoked sends exactly what it declares (BatchGetItem, never GetItem)', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'isRevoked', [
+        async () => {
+          answer(dynamo, { Responses: { revocations: [] } });
+          await s.isRevoked({ jti: 'j1', principal: 'alice', issuedAt: new Date() });
+        },
+      ]);
+    });
+
+    it('revokeToken sends exactly what it declares', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'revokeToken', [
+        async () => {
+          answer(dynamo, {});
+          await s.revokeToken('j1', new Date(Date.now() + 60_000), 'ops');
+        },
+      ]);
+    });
+
+    it('revokePrincipal sends exactly what it declares, the update path included', async () => {
+      const s = store();
+      const later = new Date(Date.now() + 60_000);
+      await expectDeclarationsHonest(s, 'revokePrincipal', [
+        async () => {
+          answer(dynamo, {});
+          await s.revokePrincipal('alice', new Date(), later, 'ops');
+        },
+        async () => {
+          dynamo.reset();
+          dynamo.on(PutCommand).rejects(conditionalCheckFailed());
+          dynamo.on(UpdateCommand).resolves({});
+          await s.revokePrincipal('alice', new Date(0), later, 'ops');
+        },
+      ]);
+    });
+  });
+
+  describe('DynamoDbAuditStore', () => {
+    const s = () => new DynamoDbAuditStore({ client: documents(), tableName: 'audit' });
+    const dynamo = stubs.dynamodb;
+    const record = { chainId: 'c', seq: 1, hash: 'h' } as unknown as AuditRecord;
+
+    it('append sends exactly what it declares, a refused write included', async () => {
+      const store = s();
+      await expectDeclarationsHonest(store, 'append', [
+        async () => {
+          answer(dynamo, {});
+          await store.append(record);
+        },
+        async () => {
+          dynamo.reset();
+          dynamo.onAnyCommand().rejects(conditionalCheckFailed());
+          await expect(store.append(record)).rejects.toThrow();
+        },
+      ]);
+    });
+
+    it.each([
+      ['readRecord', (store: DynamoDbAuditStore) => store.readRecord('c', 1)],
+      ['listChainHeads', (store: DynamoDbAuditStore) => store.listChainHeads()],
+      [
+        'readChain',
+        async (store: DynamoDbAuditStore) => {
+          for await (const _ of store.readChain('c')) {
+            // Reads every page.
+          }
+        },
+      ],
+    ] as const)('%s sends exactly what it declares', async (method, call) => {
+      const store = s();
+      await expectDeclarationsHonest(store, method, [
+        async () => {
+          answer(dynamo, { Items: [{ chainId: 'c', seq: 1, hash: 'h', ts: 't' }] });
+          await call(store);
+        },
+      ]);
+    });
+  });
+
+  describe('DynamoDbApprovalStore', () => {
+    const dynamo = stubs.dynamodb;
+    const record: ApprovalRecord = {
+      id: 'apr_1',
+      status: 'pending',
+      principal: 'alice',
+      workflow: 'expense-summary',
+      connector: 'erp',
+      operation: 'createJournalEntry',
+      argumentsHash: 'a'.repeat(64),
+      policyVersion: 'v1',
+      approverGroup: 'managers',
+      preview: { call: { method: 'POST', path: '/x' } as never, sha256: 'b'.repeat(64) },
+      reasons: ['r'],
+      requestId: 'req',
+      createdAt: '2026-11-02T09:00:00.000Z',
+      expiresAt: '2026-11-03T09:00:00.000Z',
+    };
+
+    it.each([
+      ['create', (store: DynamoDbApprovalStore) => store.create(record)],
+      ['get', (store: DynamoDbApprovalStore) => store.get('apr_1')],
+      ['listByStatus', (store: DynamoDbApprovalStore) => store.listByStatus('pending', 10)],
+      [
+        'transition',
+        (store: DynamoDbApprovalStore) => store.transition('apr_1', 'pending', { status: 'approved' }),
+      ],
+    ] as const)('%s sends exactly what it declares (a listing on the status index)', async (method, call) => {
+      const store = new DynamoDbApprovalStore({ client: documents(), tableName: 'approvals' });
+      await expectDeclarationsHonest(store, method, [
+        async () => {
+          answer(dynamo, { Item: record, Items: [record] });
+          await call(store);
+        },
+      ]);
+    });
+  });
+
+  describe('DynamoDbOAuthStore', () => {
+    const dynamo = stubs.dynamodb;
+    const client = { clientId: 'c1' } as never;
+    const calls = [
+      ['putClient', (s: DynamoDbOAuthStore) => s.putClient(client)],
+      ['getClient', (s: DynamoDbOAuthStore) => s.getClient('c1')],
+      [
+        'putPendingAuthorization',
+        (s: DynamoDbOAuthStore) => s.putPendingAuthorization({ id: 'p', expiresAt: 1 } as never),
+      ],
+      ['takePendingAuthorization', (s: DynamoDbOAuthStore) => s.takePendingAuthorization('p')],
+      ['putCode', (s: DynamoDbOAuthStore) => s.putCode({ codeHash: 'h', expiresAt: 1 } as never)],
+      ['redeemCode', (s: DynamoDbOAuthStore) => s.redeemCode('h')],
+      ['putFamily', (s: DynamoDbOAuthStore) => s.putFamily({ familyId: 'f', expiresAt: 1 } as never)],
+      ['getFamily', (s: DynamoDbOAuthStore) => s.getFamily('f')],
+      ['revokeFamily', (s: DynamoDbOAuthStore) => s.revokeFamily('f', 'reason', new Date())],
+      [
+        'putRefreshToken',
+        (s: DynamoDbOAuthStore) => s.putRefreshToken({ tokenHash: 'r', expiresAt: 1 } as never),
+      ],
+      ['getRefreshToken', (s: DynamoDbOAuthStore) => s.getRefreshToken('r')],
+      ['useRefreshToken', (s: DynamoDbOAuthStore) => s.useRefreshToken('r', new Date())],
+      ['touchClient', (s: DynamoDbOAuthStore) => s.touchClient('c', 1)],
+      ['increment', (s: DynamoDbOAuthStore) => s.increment(['registrations#1.2.3.4'], 1)],
+      ['putConsentTicket', (s: DynamoDbOAuthStore) => s.putConsentTicket({ id: 't', expiresAt: 1 } as never)],
+      ['takeConsentTicket', (s: DynamoDbOAuthStore) => s.takeConsentTicket('t')],
+      [
+        'putConsent',
+        (s: DynamoDbOAuthStore) => s.putConsent({ principal: 'p', clientId: 'c', expiresAt: 1 } as never),
+      ],
+      ['getConsent', (s: DynamoDbOAuthStore) => s.getConsent('p', 'c')],
+      ['setRefreshSuccessor', (s: DynamoDbOAuthStore) => s.setRefreshSuccessor('r', 's')],
+      ['takeRefreshGrace', (s: DynamoDbOAuthStore) => s.takeRefreshGrace('r')],
+    ] as const;
+
+    it.each(calls)('%s sends exactly what it declares', async (method, call) => {
+      const store = new DynamoDbOAuthStore({ client: documents(), tableName: 'oauth' });
+      await expectDeclarationsHonest(store, method, [
+        async () => {
+          answer(dynamo, { Item: { pk: 'x', value: {} }, Attributes: { value: {} } });
+          await call(store);
+        },
+      ]);
+    });
+  });
+
+  describe('KmsTokenSigner', () => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+    const signer = () => new KmsTokenSigner({ client: new KMSClient(REGION), keyId: keyArn });
+
+    it('sign sends exactly what it declares', async () => {
+      const s = signer();
+      await expectDeclarationsHonest(s, 'sign', [
+        async () => {
+          answer(stubs.kms, {
+            Signature: new Uint8Array(
+              sign('sha256', Buffer.from('x'), { key: keys.privateKey, dsaEncoding: 'der' }),
+            ),
+          });
+          await s.sign(new Uint8Array([1]));
+        },
+      ]);
+    });
+
+    it('getPublicKey sends exactly what it declares', async () => {
+      const s = signer();
+      await expectDeclarationsHonest(s, 'getPublicKey', [
+        async () => {
+          answer(stubs.kms, {
+            KeyId: keyArn,
+            KeySpec: 'ECC_NIST_P256',
+            KeyUsage: 'SIGN_VERIFY',
+            PublicKey: new Uint8Array(keys.publicKey.export({ format: 'der', type: 'spki' })),
+          });
+          await s.getPublicKey();
+        },
+      ]);
+    });
+  });
+
+  describe('SsmKillSwitchParameters', () => {
+    const names = ['/airlock/pilot/kill-switch', '/airlock/pilot/kill-switch/expense-summary'];
+    const parameters = () =>
+      new SsmKillSwitchParameters({ client: new SSMClient(REGION), parameterNames: names });
+
+    it('read sends exactly what it declares (GetParameters, never GetParameter)', async () => {
+      const p = parameters();
+      await expectDeclarationsHonest(p, 'read', [
+        async () => {
+          answer(stubs.ssm, { Parameters: [{ Name: names[0], Value: '{}' }] });
+          await p.read(names);
+        },
+      ]);
+    });
+
+    it('write sends exactly what it declares', async () => {
+      const p = parameters();
+      await expectDeclarationsHonest(p, 'write', [
+        async () => {
+          answer(stubs.ssm, {});
+          await p.write(names[1], '{}');
+        },
+      ]);
+    });
+  });
+
+  describe('S3DigestStore', () => {
+    const digest = { digestId: 'chain/000000000001', chainId: 'chain', seq: 1 } as unknown as Digest;
+    const store = () => new S3DigestStore({ client: new S3Client(REGION), bucket: 'digests-bucket' });
+
+    it('put sends exactly what it declares', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'put', [
+        async () => {
+          answer(stubs.s3, {});
+          await s.put(digest);
+        },
+      ]);
+    });
+
+    it('list sends exactly what it declares (the listing and each digest read)', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'list', [
+        async () => {
+          answer(stubs.s3, {
+            Contents: [{ Key: 'digests/chain/000000000001.json' }],
+            Body: { transformToString: async () => JSON.stringify(digest) },
+          });
+          await s.list();
+        },
+      ]);
+    });
+  });
+
+  describe('S3FileStore', () => {
+    const store = () =>
+      new S3FileStore({ client: new S3Client(REGION), bucket: 'data', prefix: 'receipts/' });
+
+    it('list sends exactly what it declares', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'list', [
+        async () => {
+          answer(stubs.s3, { Contents: [{ Key: 'receipts/a.txt', Size: 1 }], IsTruncated: false });
+          await s.list('');
+        },
+      ]);
+    });
+
+    it('read sends exactly what it declares, only below its prefix', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'read', [
+        async () => {
+          answer(stubs.s3, { ContentLength: 2, Body: Readable.from([Buffer.from('hi')]) as never });
+          await s.read('2026/a.txt');
+        },
+      ]);
+    });
+  });
+
+  describe('SecretsManagerSecretSource', () => {
+    it('getJson sends exactly what it declares, on the secret ARN the stack named', async () => {
+      const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:airlock/erp-AbCdEf';
+      const source = new SecretsManagerSecretSource({
+        client: new SecretsManagerClient(REGION),
+        secretIds: { 'airlock/erp': arn },
+      });
+      await expectDeclarationsHonest(source, 'getJson', [
+        async () => {
+          answer(stubs.secretsmanager, { SecretString: '{"clientId":"a","clientSecret":"b"}' });
+          await source.getJson('airlock/erp');
+        },
+      ]);
+    });
+  });
+
+  describe('SnsApprovalNotifier', () => {
+    it('notify sends exactly what it declares', async () => {
+      const topicArn = 'arn:aws:sns:eu-west-1:111122223333:approvals';
+      const notifier = new SnsApprovalNotifier({ client: new SNSClient(REGION), topicArn });
+      await expectDeclarationsHonest(notifier, 'notify', [
+        async () => {
+          answer(stubs.sns, { MessageId: 'm' });
+          await notifier.notify({
+            id: 'apr_1',
+            status: 'pending',
+            principal: 'alice',
+            workflow: 'expense-summary',
+            connector: 'erp',
+            operation: 'createJournalEntry',
+            argumentsHash: 'a'.repeat(64),
+            policyVersion: 'v1',
+            approverGroup: 'managers',
+            preview: {
+              call: { method: 'POST', url: 'https://erp.example.com/x', body: {} } as never,
+              sha256: 'b'.repeat(64),
+            },
+            reasons: ['r'],
+            requestId: 'req',
+            createdAt: '2026-11-02T09:00:00.000Z',
+            expiresAt: '2026-11-03T09:00:00.000Z',
+          });
+        },
+      ]);
+    });
+  });
+
+  describe('LambdaConcurrencyController', () => {
+    const controller = () =>
+      new LambdaConcurrencyController({
+        client: new LambdaClient(REGION),
+        functionNames: ['airlock-broker', 'airlock-connector'],
+      });
+
+    it.each([
+      ['freeze', (c: LambdaConcurrencyController) => c.freeze(['airlock-broker'])],
+      [
+        'restore',
+        // One function with a configured reservation (Put) and one without (Delete).
+        (c: LambdaConcurrencyController) => c.restore({ 'airlock-broker': 5, 'airlock-connector': null }),
+      ],
+    ] as const)('%s sends exactly what it declares', async (method, call) => {
+      const c = controller();
+      await expectDeclarationsHonest(c, method, [
+        async () => {
+          answer(stubs.lambda, { ReservedConcurrentExecutions: 5 });
+          await call(c);
+        },
+      ]);
+    });
+  });
+
+  describe('CloudWatchCostSource', () => {
+    it('dailyTotals sends exactly what it declares', async () => {
+      const source = new CloudWatchCostSource({
+        client: new CloudWatchClient(REGION),
+        config: exampleConfig(),
+      });
+      await expectDeclarationsHonest(source, 'dailyTotals', [
+        async () => {
+          answer(stubs.cloudwatch, { MetricDataResults: [] });
+          await source.dailyTotals({ from: '2026-11-01', to: '2026-11-02' });
+        },
+      ]);
+    });
+  });
+
+  describe('EmfMetricsSink', () => {
+    it('record sends no AWS request and declares none (the Lambda runtime ships the log line)', async () => {
+      const lines: string[] = [];
+      const sink = new EmfMetricsSink({ emit: (line) => lines.push(line) });
+      await expectDeclarationsHonest(sink, 'record', [
+        async () => {
+          sink.record({ workflow: 'expense-summary', timestamp: new Date() } as unknown as UsagePoint);
+        },
+      ]);
+      expect(sink.iamPermissions(['record'])).toEqual([]);
+    });
+  });
+
+  it('fails a method that sends an action it does not declare (the check can fail)', async () => {
+    const store = new DynamoDbRevocationStore({ client: documents(), tableName: 'revocations' });
+    // As the revocation check was wired before: declared GetItem, but BatchGetItem is what it sends.
+    const wrong: DeclaresIamPermissions<'isRevoked'> = {
+      iamPermissions: () => [
+        { action: 'dynamodb:GetItem', resource: dynamoDbTableArn(SCOPE, 'revocations'), neededBy: 'x' },
+      ],
+    };
+    await expect(
+      expectDeclarationsHonest(wrong, 'isRevoked', [
+        async () => {
+          answer(stubs.dynamodb, { Responses: { revocations: [] } });
+          await store.isRevoked({ jti: 'j1', principal: 'alice', issuedAt: new Date() });
+        },
+      ]),
+    ).rejects.toThrow(/dynamodb:BatchGetItem on arn:aws:dynamodb:eu-west-1:111122223333:table\/revocations/);
+  });
+});
