@@ -4,13 +4,14 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load-config';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { createNagPacks } from '../lib/nag/nag-packs';
 import { createAirlockStacks } from '../lib/stacks/airlock-stacks';
 
 const app = new App();
 const configPath =
   (app.node.tryGetContext('config') as string | undefined) ??
-  process.env.AIRLOCK_CONFIG ??
+  process.env[CLI_ENV.config] ??
   DEFAULT_CONFIG_PATH;
 
 try {

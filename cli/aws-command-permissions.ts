@@ -76,7 +76,7 @@ export const CLI_AWS_COMMANDS = {
   revoke: {
     role: 'operator',
     calls: { revocations: ['revokeToken', 'revokePrincipal'], auditStore: ['append'] },
-    why: 'Records the revocation on a chain of its own (AIRLOCK_AUDIT_TABLE). Append only: a refused write carries the existing item back, so the ledger never reads a record here.',
+    why: `Records the revocation on a chain of its own (${FUNCTION_ENV.auditTable}). Append only: a refused write carries the existing item back, so the ledger never reads a record here.`,
   },
   'audit verify': {
     role: 'auditor',

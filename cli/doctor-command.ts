@@ -16,6 +16,7 @@ import { KmsTokenSigner } from '../lambdas/adapters/aws/kms-token-signer';
 import { TOKEN_SIGNING_KEY_FILE } from '../lambdas/adapters/local/local-token-signer';
 import type { AirlockConfig, ParameterConfig } from '../lib/config/schema';
 import { LAMBDA_MINIMUM_UNRESERVED } from '../lib/config/schema';
+import { CLI_ENV, FUNCTION_ENV } from '../lib/contracts/environment';
 import { readPilotState } from '../local/local-state';
 import { type CliContext, CliError, type CliIo, describeFailure, EXIT } from './cli-context';
 import { addTargetOptions } from './cli-target';
@@ -148,7 +149,7 @@ export async function runDoctor(
       detail: `no answer from ${target.url.origin}: ${describeFailure(health.failure)}`,
       fix:
         target.mode === 'local'
-          ? 'start the local pilot (npm start) with this AIRLOCK_HOME'
+          ? `start the local pilot (npm start) with this ${CLI_ENV.home}`
           : 'check the URL (the ApiUrl output), DNS (RegionalDomainName), and that --cert/--key are a device certificate the truststore accepts',
     });
     return skipRest(checks, 'health');
@@ -238,7 +239,7 @@ async function resolveTarget(
         name: 'local-pilot-running',
         status: 'fail',
         detail: `no running local pilot announced in ${context.displayPath(join(home, 'pilot.json'))}`,
-        fix: 'start it with npm start (with the same AIRLOCK_HOME), then run the doctor again',
+        fix: `start it with npm start (with the same ${CLI_ENV.home}), then run the doctor again`,
       });
       return undefined;
     }
@@ -387,7 +388,7 @@ async function signatureCheck(
       name: 'credential-signature',
       status: 'fail',
       detail: `the token does not verify with the signing key's public half: ${describeFailure(error)}`,
-      fix: 'the broker signs with another key than the one given; compare AIRLOCK_SIGNING_KEY_ID of the broker with --token-key-id',
+      fix: `the broker signs with another key than the one given; compare ${FUNCTION_ENV.signingKeyId} of the broker with --token-key-id`,
     };
   }
 }
@@ -486,7 +487,7 @@ async function auditCheck(context: CliContext, target: Target, runCli: CliRunner
       name: 'audit-verify',
       status: 'skip',
       detail: verified.stderr.replace(/^airlock: /, ''),
-      fix: 'export AIRLOCK_AUDIT_TABLE, AIRLOCK_DIGEST_BUCKET and AIRLOCK_SIGNING_KEY_ID from the Api stack outputs (README, Operating it)',
+      fix: `export ${FUNCTION_ENV.auditTable}, ${FUNCTION_ENV.digestBucket} and ${FUNCTION_ENV.signingKeyId} from the Api stack outputs (README, Operating it)`,
     };
   }
   if (verified.code !== 0) {

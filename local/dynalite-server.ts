@@ -19,6 +19,7 @@ import {
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { APPROVALS_TABLE, AUDIT_TABLE, OAUTH_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
 
 export interface StartDynaliteOptions {
@@ -205,7 +206,7 @@ function startFailure(
   const database = path ? `the DynamoDB folder ${path}` : 'an in-memory DynamoDB';
   if (failure.code === 'LEVEL_LOCKED') {
     return new Error(
-      `cannot open ${database}: another process holds its lock (another local pilot may be running on this AIRLOCK_HOME); stop it, or use another AIRLOCK_HOME, and try again`,
+      `cannot open ${database}: another process holds its lock (another local pilot may be running on this ${CLI_ENV.home}); stop it, or use another ${CLI_ENV.home}, and try again`,
     );
   }
   return new Error(`cannot open ${database}: ${failure.message}`);

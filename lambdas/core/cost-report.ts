@@ -20,9 +20,10 @@
  * - ROI: (value − cost) / cost; undefined (null) when nothing was spent.
  */
 import type { AirlockConfig } from '../../lib/config/schema';
+import { USAGE_METRIC_NAMES, type UsageMetricName } from '../../lib/contracts/metrics';
 import type { CostBreakdown } from './cost-estimate';
 import { AirlockError } from './errors';
-import { USAGE_METRIC_NAMES, type UsageMetricName, type UsagePoint, usageMetricValues } from './usage-meter';
+import { type UsagePoint, usageMetricValues } from './usage-meter';
 
 /** Metric values by name. */
 export type MetricValues = Record<UsageMetricName, number>;

@@ -10,6 +10,7 @@
  * run once per process that served it (in Lambda: at most once per execution environment).
  */
 import type { Prices } from '../../lib/config/schema';
+import type { UsageMetricName } from '../../lib/contracts/metrics';
 import { type CostBreakdown, estimateCost, type ResourceUsage } from './cost-estimate';
 
 export type RequestOutcome =
@@ -39,28 +40,6 @@ export interface UsagePoint {
   /** True for the first request of `runId` this meter has seen (counted in the `Runs` metric). */
   readonly firstOfRun?: boolean;
 }
-
-/** The metrics every usage point is published as (namespace `Airlock`), in publishing order. */
-export const USAGE_METRIC_NAMES = [
-  'Invocations',
-  'Runs',
-  'Denials',
-  'ApprovalsRequested',
-  'Failures',
-  'BytesOut',
-  'Duration',
-  'EstimatedCostUsd',
-  'CostLambdaUsd',
-  'CostApiGatewayUsd',
-  'CostKmsUsd',
-  'CostSecretsManagerUsd',
-  'CostDynamoDbUsd',
-  'CostLlmUsd',
-  'LlmInputTokens',
-  'LlmOutputTokens',
-] as const;
-
-export type UsageMetricName = (typeof USAGE_METRIC_NAMES)[number];
 
 const NOT_CALLS: ReadonlySet<RequestOutcome> = new Set([
   'usage_reported',

@@ -10,6 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
+import { FUNCTION_ENV } from '../contracts/environment';
+import { METRICS_NAMESPACE } from '../contracts/metrics';
 
 /** Where the project root is: the CDK app always runs from it (cdk.json lives there). */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -143,9 +145,9 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
       deadLetterQueue: this.deadLetterQueue,
       description: `Airlock ${props.name}`,
       environment: {
-        AIRLOCK_STAGE: props.config.stage,
+        [FUNCTION_ENV.stage]: props.config.stage,
         POWERTOOLS_SERVICE_NAME: `airlock-${props.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

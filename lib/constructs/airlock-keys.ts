@@ -2,6 +2,7 @@ import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 
 export interface AirlockKeysProps {
@@ -165,14 +166,14 @@ export class AirlockKeys extends Construct {
 
   /** Binds a token signer: `AIRLOCK_SIGNING_KEY_ID` (the key ARN) with `kms:Sign` and `kms:GetPublicKey`. */
   public bindSigner(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_SIGNING_KEY_ID', this.signingKey.keyArn);
+    fn.addEnvironment(FUNCTION_ENV.signingKeyId, this.signingKey.keyArn);
     this.grantSign(fn);
     this.grantGetPublicKey(fn);
   }
 
   /** Binds a token verifier: `AIRLOCK_SIGNING_KEY_ID` (the key ARN) with `kms:GetPublicKey` only. */
   public bindVerifier(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_SIGNING_KEY_ID', this.signingKey.keyArn);
+    fn.addEnvironment(FUNCTION_ENV.signingKeyId, this.signingKey.keyArn);
     this.grantGetPublicKey(fn);
   }
 
@@ -182,7 +183,7 @@ export class AirlockKeys extends Construct {
    * token key.
    */
   public bindDigestSigner(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_SIGNING_KEY_ID', this.digestSigningKey.keyArn);
+    fn.addEnvironment(FUNCTION_ENV.signingKeyId, this.digestSigningKey.keyArn);
     this.digestSigningKey.grant(fn, 'kms:Sign');
     this.grantGetDigestPublicKey(fn);
   }

@@ -1,6 +1,7 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 import { secureTable } from './secure-table';
@@ -63,7 +64,7 @@ export class ApprovalStore extends Construct {
 
   /** Binds an approvals user: `AIRLOCK_APPROVALS_TABLE` with read/write access. */
   public bindReadWrite(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_APPROVALS_TABLE', this.table.tableName);
+    fn.addEnvironment(FUNCTION_ENV.approvalsTable, this.table.tableName);
     this.grantReadWrite(fn);
   }
 }

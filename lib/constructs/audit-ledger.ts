@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 import { secureTable } from './secure-table';
@@ -121,7 +122,7 @@ export class AuditLedger extends Construct {
 
   /** Binds a ledger writer: `AIRLOCK_AUDIT_TABLE` with `dynamodb:PutItem` only. */
   public bindWriter(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_AUDIT_TABLE', this.table.tableName);
+    fn.addEnvironment(FUNCTION_ENV.auditTable, this.table.tableName);
     this.grantAppend(fn);
   }
 
@@ -134,7 +135,7 @@ export class AuditLedger extends Construct {
   public bindAnchor(fn: AirlockFunction): void {
     this.bindWriter(fn);
     this.grantListChainHeads(fn);
-    fn.addEnvironment('AIRLOCK_DIGEST_BUCKET', this.digestBucket.bucketName);
+    fn.addEnvironment(FUNCTION_ENV.digestBucket, this.digestBucket.bucketName);
     this.grantReadDigests(fn);
     this.grantPutDigests(fn);
   }

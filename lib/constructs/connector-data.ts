@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ConnectorConfig } from '../config/schema';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 
@@ -100,6 +101,6 @@ export class ConnectorData extends Construct {
       buckets[connector] = location.bucket.bucketName;
       this.grantReadPrefix(connector, fn);
     }
-    fn.addEnvironment('AIRLOCK_CONNECTOR_BUCKETS', Stack.of(fn).toJsonString(buckets));
+    fn.addEnvironment(FUNCTION_ENV.connectorBuckets, Stack.of(fn).toJsonString(buckets));
   }
 }

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ConnectorConfig } from '../config/schema';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 
 export interface ConnectorSecretsProps {
@@ -97,6 +98,6 @@ export class ConnectorSecrets extends Construct {
       arns[connector] = secret.secretArn;
       this.grantRead(connector, fn);
     }
-    fn.addEnvironment('AIRLOCK_CONNECTOR_SECRETS', Stack.of(fn).toJsonString(arns));
+    fn.addEnvironment(FUNCTION_ENV.connectorSecrets, Stack.of(fn).toJsonString(arns));
   }
 }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 
 export interface IdentityProviderSecretProps {
@@ -68,7 +69,7 @@ export class IdentityProviderSecret extends Construct {
 
   /** Binds the OAuth function: `AIRLOCK_IDP_CLIENT_SECRET_ARN` with read access to the secret. */
   public bindReader(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_IDP_CLIENT_SECRET_ARN', this.secret.secretArn);
+    fn.addEnvironment(FUNCTION_ENV.idpClientSecretArn, this.secret.secretArn);
     this.grantRead(fn);
   }
 }

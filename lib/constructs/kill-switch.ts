@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { NotificationTopic } from './notification-topic';
 
@@ -112,7 +113,7 @@ export class KillSwitch extends Construct {
 
   /** Binds a reader: `AIRLOCK_KILL_SWITCH_PREFIX` with read access to the switches under it. */
   public bindReader(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_KILL_SWITCH_PREFIX', this.parameterPrefix);
+    fn.addEnvironment(FUNCTION_ENV.killSwitchPrefix, this.parameterPrefix);
     this.grantRead(fn);
   }
 

@@ -1,6 +1,7 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 import { secureTable } from './secure-table';
@@ -52,7 +53,7 @@ export class OAuthState extends Construct {
 
   /** Binds the OAuth function: `AIRLOCK_OAUTH_TABLE` with read/write access to the items. */
   public bindServer(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_OAUTH_TABLE', this.table.tableName);
+    fn.addEnvironment(FUNCTION_ENV.oauthTable, this.table.tableName);
     this.grantReadWrite(fn);
   }
 }

@@ -1,6 +1,7 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '../contracts/environment';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 import { secureTable } from './secure-table';
@@ -51,7 +52,7 @@ export class RevocationList extends Construct {
 
   /** Binds a checker: `AIRLOCK_REVOCATIONS_TABLE` with `dynamodb:BatchGetItem` only. */
   public bindChecker(fn: AirlockFunction): void {
-    fn.addEnvironment('AIRLOCK_REVOCATIONS_TABLE', this.table.tableName);
+    fn.addEnvironment(FUNCTION_ENV.revocationsTable, this.table.tableName);
     this.grantCheck(fn);
   }
 }

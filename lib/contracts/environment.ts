@@ -7,6 +7,8 @@
 
 /** Set on the functions by the CDK constructs, each with its grant; read once per execution environment. */
 export const FUNCTION_ENV = {
+  /** The stage the function serves (for its logs and the console; the config in the bundle says the same). */
+  stage: 'AIRLOCK_STAGE',
   /** Audit ledger table (append with conditional writes). */
   auditTable: 'AIRLOCK_AUDIT_TABLE',
   /** Revoked tokens, principals and certificates. */
@@ -45,8 +47,6 @@ export const CLI_ENV = {
   port: 'AIRLOCK_PORT',
   /** The pilot config file. */
   config: 'AIRLOCK_CONFIG',
-  /** The stage the CLI acts on in AWS. */
-  stage: 'AIRLOCK_STAGE',
   /** Who runs an operator command, recorded in the audit trail. */
   operator: 'AIRLOCK_OPERATOR',
   /** An Airlock API URL the CLI talks to over mutual TLS (bridge, token, approvals). */

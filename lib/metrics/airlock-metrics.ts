@@ -9,36 +9,23 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  COST_COMPONENT_METRICS,
+  type CostComponentMetric,
+  METRICS_NAMESPACE,
+  type UsageMetricName,
+} from '../contracts/metrics';
 
 /** The namespace the EMF metrics sink writes to. */
-export const AIRLOCK_NAMESPACE = 'Airlock';
+export const AIRLOCK_NAMESPACE = METRICS_NAMESPACE;
 
 /** Estimated cost components, each a metric `Cost<Component>Usd` written per usage point. */
-export const COST_COMPONENTS = {
-  CostLambdaUsd: 'Lambda',
-  CostApiGatewayUsd: 'API Gateway',
-  CostKmsUsd: 'KMS',
-  CostSecretsManagerUsd: 'Secrets Manager',
-  CostDynamoDbUsd: 'DynamoDB',
-  CostLlmUsd: 'LLM tokens',
-} as const;
+export const COST_COMPONENTS = COST_COMPONENT_METRICS;
 
-/** Name of one cost component metric. */
-export type CostComponentMetric = keyof typeof COST_COMPONENTS;
+export type { CostComponentMetric };
 
 /** Every metric name the EMF sink writes. */
-export type AirlockMetricName =
-  | 'Invocations'
-  | 'Runs'
-  | 'Denials'
-  | 'ApprovalsRequested'
-  | 'Failures'
-  | 'BytesOut'
-  | 'Duration'
-  | 'EstimatedCostUsd'
-  | CostComponentMetric
-  | 'LlmInputTokens'
-  | 'LlmOutputTokens';
+export type AirlockMetricName = UsageMetricName;
 
 /** Options every metric method accepts. */
 export interface AirlockMetricOptions {

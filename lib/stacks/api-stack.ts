@@ -11,6 +11,7 @@ import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
+import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
 
@@ -100,7 +101,7 @@ export class ApiStack extends Stack {
     foundation.keys.bindVerifier(this.connector);
     foundation.revocationList.bindChecker(this.connector);
     foundation.approvalStore.bindReadWrite(this.connector);
-    foundation.approvalsTopic.bindPublisher(this.connector, 'AIRLOCK_APPROVALS_TOPIC_ARN');
+    foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
     foundation.connectorData.bindConnector(this.connector);
     foundation.connectorSecrets.bindConnector(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
@@ -182,7 +183,7 @@ export class ApiStack extends Stack {
       foundation.auditLedger.bindWriter(oauth);
       // The MCP tools run through the same connector pipeline as the connector function's.
       foundation.approvalStore.bindReadWrite(oauth);
-      foundation.approvalsTopic.bindPublisher(oauth, 'AIRLOCK_APPROVALS_TOPIC_ARN');
+      foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
       foundation.connectorData.bindConnector(oauth);
       foundation.connectorSecrets.bindConnector(oauth);
       this.oauth = oauth;
@@ -237,13 +238,13 @@ export class ApiStack extends Stack {
     });
     // What the operator CLI reads from its environment (docs/runbooks): export each as the variable named.
     const cliOutputs: [id: string, value: string, variable: string][] = [
-      ['AuditTableName', foundation.auditLedger.table.tableName, 'AIRLOCK_AUDIT_TABLE'],
-      ['DigestBucketName', foundation.auditLedger.digestBucket.bucketName, 'AIRLOCK_DIGEST_BUCKET'],
+      ['AuditTableName', foundation.auditLedger.table.tableName, FUNCTION_ENV.auditTable],
+      ['DigestBucketName', foundation.auditLedger.digestBucket.bucketName, FUNCTION_ENV.digestBucket],
       // audit verify checks the digests with the digest key (the anchor's), not the token key.
-      ['DigestSigningKeyId', foundation.keys.digestSigningKey.keyArn, 'AIRLOCK_SIGNING_KEY_ID'],
-      ['RevocationsTableName', foundation.revocationList.table.tableName, 'AIRLOCK_REVOCATIONS_TABLE'],
-      ['BrokerFunctionName', this.broker.function.functionName, 'AIRLOCK_BROKER_FUNCTION'],
-      ['ConnectorFunctionName', this.connector.function.functionName, 'AIRLOCK_CONNECTOR_FUNCTION'],
+      ['DigestSigningKeyId', foundation.keys.digestSigningKey.keyArn, FUNCTION_ENV.signingKeyId],
+      ['RevocationsTableName', foundation.revocationList.table.tableName, FUNCTION_ENV.revocationsTable],
+      ['BrokerFunctionName', this.broker.function.functionName, CLI_ENV.brokerFunction],
+      ['ConnectorFunctionName', this.connector.function.functionName, CLI_ENV.connectorFunction],
     ];
     for (const [outputId, value, variable] of cliOutputs) {
       new CfnOutput(this, outputId, { value, description: `For the airlock CLI: export as ${variable}` });

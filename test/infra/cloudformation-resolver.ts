@@ -201,7 +201,7 @@ export class CloudFormationResolver {
   /** `Fn::GetStackOutput`: another stack's output, read at deploy time (no export). */
   private stackOutput(outputStack: string, outputName: string): Json {
     const stack = this.stacks.get(outputStack);
-    const output = (stack?.template.Outputs ?? {})[outputName] as { Value: Json } | undefined;
+    const output = stack?.template.Outputs?.[outputName] as { Value: Json } | undefined;
     if (!stack || !output) throw new Error(`stack ${outputStack} has no output ${outputName}`);
     return this.resolve(outputStack, output.Value);
   }

@@ -14,6 +14,7 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { AirlockConfig } from '../../../lib/config/schema';
+import { METRICS_NAMESPACE, USAGE_METRIC_NAMES, type UsageMetricName } from '../../../lib/contracts/metrics';
 import {
   type CostSource,
   type CostSourceResult,
@@ -24,9 +25,7 @@ import {
   utcDay,
 } from '../../core/cost-report';
 import { DependencyError } from '../../core/errors';
-import { USAGE_METRIC_NAMES, type UsageMetricName } from '../../core/usage-meter';
 import { describeAwsError } from './aws-permission-error';
-import { METRICS_NAMESPACE } from './emf-metrics-sink';
 import {
   type DeclaresIamPermissions,
   type IamActions,

@@ -6,20 +6,14 @@
  * pilot appends the same lines to a file. The run id (the token's `jti`) travels as the EMF property `runId`.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  type MetricsSink,
-  type UsageMetricName,
-  type UsagePoint,
-  usageMetricValues,
-} from '../../core/usage-meter';
+import { METRICS_NAMESPACE, type UsageMetricName } from '../../../lib/contracts/metrics';
+import { type MetricsSink, type UsagePoint, usageMetricValues } from '../../core/usage-meter';
 import {
   type DeclaresIamPermissions,
   type IamActions,
   type IamPermission,
   permissionsOf,
 } from './iam-permissions';
-
-export const METRICS_NAMESPACE = 'Airlock';
 
 const METRIC_UNITS: Record<UsageMetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Invocations: MetricUnit.Count,

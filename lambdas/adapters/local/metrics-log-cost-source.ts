@@ -6,6 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { CLI_ENV } from '../../../lib/contracts/environment';
+import { METRICS_NAMESPACE, USAGE_METRIC_NAMES, type UsageMetricName } from '../../../lib/contracts/metrics';
 import {
   type CostSource,
   type CostSourceResult,
@@ -14,8 +16,6 @@ import {
   type ReportRange,
 } from '../../core/cost-report';
 import { DependencyError } from '../../core/errors';
-import { USAGE_METRIC_NAMES, type UsageMetricName } from '../../core/usage-meter';
-import { METRICS_NAMESPACE } from '../aws/emf-metrics-sink';
 
 const KNOWN_METRICS: ReadonlySet<string> = new Set(USAGE_METRIC_NAMES);
 const WORKFLOW_DIMENSIONS = 'workflow';
@@ -139,7 +139,7 @@ export class MetricsLogCostSource implements CostSource {
     } catch (error) {
       throw new DependencyError(
         'metrics-log',
-        `No metrics log at ${this.file}: start the local pilot (npm start) with this AIRLOCK_HOME and make some calls first.`,
+        `No metrics log at ${this.file}: start the local pilot (npm start) with this ${CLI_ENV.home} and make some calls first.`,
         { cause: error },
       );
     }

@@ -1,0 +1,56 @@
+/**
+ * Airlock's CloudWatch metrics, named once: the functions write them as EMF
+ * (lambdas/adapters/aws/emf-metrics-sink.ts), the cost report reads them back (CloudWatch or the local
+ * metrics log), and the dashboards and alarms (lib/metrics) are built on the same names.
+ */
+
+/** The namespace every Airlock metric is written to. */
+export const METRICS_NAMESPACE = 'Airlock';
+
+/** The dimension sets a usage point is filed under: per workflow, and per operation of a workflow. */
+export const METRIC_DIMENSION_SETS = {
+  workflow: ['workflow'],
+  operation: ['workflow', 'connector', 'operation'],
+} as const;
+
+/** Estimated cost components, each a metric `Cost<Component>Usd` written per usage point, with its label. */
+export const COST_COMPONENT_METRICS = {
+  CostLambdaUsd: 'Lambda',
+  CostApiGatewayUsd: 'API Gateway',
+  CostKmsUsd: 'KMS',
+  CostSecretsManagerUsd: 'Secrets Manager',
+  CostDynamoDbUsd: 'DynamoDB',
+  CostLlmUsd: 'LLM tokens',
+} as const;
+
+/** Name of one cost component metric. */
+export type CostComponentMetric = keyof typeof COST_COMPONENT_METRICS;
+
+/** The metrics every usage point is published as, in publishing order. */
+export const USAGE_METRIC_NAMES = [
+  'Invocations',
+  'Runs',
+  'Denials',
+  'ApprovalsRequested',
+  'Failures',
+  'BytesOut',
+  'Duration',
+  'EstimatedCostUsd',
+  ...(Object.keys(COST_COMPONENT_METRICS) as CostComponentMetric[]),
+  'LlmInputTokens',
+  'LlmOutputTokens',
+] as const;
+
+/** One metric name. */
+export type UsageMetricName =
+  | 'Invocations'
+  | 'Runs'
+  | 'Denials'
+  | 'ApprovalsRequested'
+  | 'Failures'
+  | 'BytesOut'
+  | 'Duration'
+  | 'EstimatedCostUsd'
+  | CostComponentMetric
+  | 'LlmInputTokens'
+  | 'LlmOutputTokens';
