@@ -22,7 +22,6 @@ import {
   type CorporateIdentityProvider,
   OAuthAuthorizationServer,
 } from '../lambdas/core/oauth/authorization-server';
-import { OAUTH_PATHS } from '../lambdas/core/oauth/oauth-metadata';
 import type { PolicyEngine } from '../lambdas/core/policy-engine';
 import type { Clock, RevocationStore, SecretSource, TokenSigner } from '../lambdas/core/ports';
 import { createClientMetadataFetcher } from '../lambdas/oauth/client-metadata-fetcher';
@@ -30,6 +29,7 @@ import { createOAuthHandler, oauthAuthenticator } from '../lambdas/oauth/oauth-h
 import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
 import type { OAuthConfig } from '../lib/config/oauth-schema';
 import type { AirlockConfig } from '../lib/config/schema';
+import { OAUTH_PATHS } from '../lib/contracts/routes';
 import { type LocalIdentityProvider, startLocalIdentityProvider } from './local-identity-provider';
 
 /** The local pilot's OAuth table (the lead's LOCAL_TABLES may adopt the name). */

@@ -7,6 +7,7 @@
  * in Lambda (behind the second custom domain) and in the local pilot's OAuth entry point.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { matchRoute, OAUTH_PATHS, OAUTH_ROUTES } from '../../lib/contracts/routes';
 import type { McpHandler } from '../connector/mcp-endpoint';
 import { bearerTokenOf, headerOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
@@ -20,7 +21,7 @@ import type {
   RequestCookies,
 } from '../core/oauth/authorization-server';
 import { OAuthError } from '../core/oauth/oauth-error';
-import { bearerChallenge, OAUTH_PATHS } from '../core/oauth/oauth-metadata';
+import { bearerChallenge } from '../core/oauth/oauth-metadata';
 import { RegistrationRefusedError } from '../core/oauth/registration-endpoint';
 import { consentPageResponse, errorPageResponse } from './consent-page';
 
@@ -64,33 +65,35 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
   const { server } = deps;
   return async (event) => {
     const requestId = requestIdOf(event);
-    const route = `${event.httpMethod} ${event.path}`;
     try {
-      switch (route) {
-        case `GET ${OAUTH_PATHS.resourceMetadata}`:
+      // API Gateway and the local pilot set `resource` to the matched contract path.
+      switch (
+        matchRoute(OAUTH_ROUTES, { httpMethod: event.httpMethod, resource: event.resource ?? event.path })?.id
+      ) {
+        case 'resourceMetadata':
           return jsonResponse(200, server.resourceMetadata('mcp'), { 'cache-control': 'max-age=300' });
-        case `GET ${OAUTH_PATHS.resourceMetadataRoot}`:
+        case 'resourceMetadataRoot':
           return jsonResponse(200, server.resourceMetadata('root'), { 'cache-control': 'max-age=300' });
-        case `GET ${OAUTH_PATHS.authorizationServerMetadata}`:
+        case 'authorizationServerMetadata':
           return jsonResponse(200, server.serverMetadata(), { 'cache-control': 'max-age=300' });
-        case `GET ${OAUTH_PATHS.jwks}`:
+        case 'jwks':
           return jsonResponse(200, await server.jwks(), { 'cache-control': 'max-age=300' });
-        case `POST ${OAUTH_PATHS.registration}`:
+        case 'register':
           return jsonResponse(
             201,
             await server.register(jsonOf(event, maxBodyBytes), sourceIpOf(event), requestId),
             NO_STORE,
           );
-        case `GET ${OAUTH_PATHS.authorization}`: {
+        case 'authorize': {
           const next = await server.authorize(queryOf(event));
           return redirect(302, next.location, next.cookies);
         }
-        case `GET ${OAUTH_PATHS.idpCallback}`: {
+        case 'idpCallback': {
           const outcome = await server.completeSignIn(queryOf(event), cookiesOf(event), requestId);
           if (outcome.kind === 'consent') return consentPageResponse(outcome.prompt);
           return redirect(302, outcome.location, outcome.cookies);
         }
-        case `POST ${OAUTH_PATHS.consent}`: {
+        case 'consent': {
           const outcome = await server.consent(
             {
               form: formOf(event, maxBodyBytes),
@@ -101,24 +104,24 @@ export function createOAuthHandler(deps: OAuthHandlerDeps): OAuthHandler {
           );
           return redirect(303, outcome.location, outcome.cookies);
         }
-        case `POST ${OAUTH_PATHS.token}`:
+        case 'token':
           return jsonResponse(
             200,
             await server.token(formOf(event, maxBodyBytes), credentialsOf(event), requestId),
             NO_STORE,
           );
-        case `POST ${OAUTH_PATHS.revocation}`:
+        case 'revoke':
           await server.revoke(formOf(event, maxBodyBytes), credentialsOf(event), requestId);
           return jsonResponse(200, {}, NO_STORE);
-        case `POST ${OAUTH_PATHS.mcp}`:
-        case `GET ${OAUTH_PATHS.mcp}`:
-        case `DELETE ${OAUTH_PATHS.mcp}`:
+        case 'mcp':
+        case 'mcpStream':
+        case 'mcpEnd':
           return await mcp(deps, event, requestId);
         default:
           return jsonResponse(404, {
             error: {
               code: 'not_found',
-              message: `There is no route ${route} on the OAuth entry point.`,
+              message: `There is no route ${event.httpMethod} ${event.path} on the OAuth entry point.`,
               requestId,
             },
           });

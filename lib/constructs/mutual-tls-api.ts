@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { MTLS_ROUTES, pathParametersOf, type RouteContract } from '../contracts/routes';
 import {
   addJsonGatewayResponses,
   addRequestValidation,
@@ -177,40 +178,25 @@ export class MutualTlsApi extends Construct {
     );
 
     const { validator, jsonObject } = addRequestValidation(this.api);
-    const methods: apigateway.Method[] = [];
-    const route = (
-      resource: apigateway.IResource,
-      method: string,
-      fn: lambda.IFunction,
-      pathParameters: readonly string[] = [],
-      requireJsonObject = method === 'POST',
-    ) => {
-      const requestParameters = Object.fromEntries(
-        pathParameters.map((p) => [`method.request.path.${p}`, true] as const),
-      );
-      methods.push(
-        resource.addMethod(method, new apigateway.LambdaIntegration(fn), {
+    // Every route of the contract (lib/contracts/routes.ts), by the function the contract names: the
+    // handlers dispatch on the same table and the local pilot serves it, so the three cannot drift.
+    const methods = (MTLS_ROUTES as readonly RouteContract[]).map((route) => {
+      const fn = props.functions[route.function as keyof MutualTlsApiFunctions];
+      if (!fn)
+        throw new Error(
+          `MutualTlsApi: no function for the ${route.function} route ${route.method} ${route.resource}`,
+        );
+      return this.api.root
+        .resourceForPath(route.resource)
+        .addMethod(route.method, new apigateway.LambdaIntegration(fn), {
           requestValidator: validator,
-          requestParameters,
-          requestModels: requireJsonObject ? { 'application/json': jsonObject } : undefined,
-        }),
-      );
-    };
-
-    const v1 = this.api.root.addResource('v1');
-    const { broker, connector, approvals } = props.functions;
-    route(v1.addResource('credentials'), 'POST', broker);
-    route(v1.addResource('health'), 'GET', broker);
-    const operation = v1.addResource('connectors').addResource('{connector}').addResource('{operation}');
-    route(operation, 'POST', connector, ['connector', 'operation']);
-    // MCP carries JSON-RPC, validated by the MCP server itself.
-    route(v1.addResource('mcp'), 'POST', connector, [], false);
-    route(v1.addResource('usage'), 'POST', connector);
-    const approvalsResource = v1.addResource('approvals');
-    route(approvalsResource, 'GET', approvals);
-    const approval = approvalsResource.addResource('{id}');
-    route(approval, 'GET', approvals, ['id']);
-    route(approval.addResource('decision'), 'POST', approvals, ['id']);
+          requestParameters: Object.fromEntries(
+            pathParametersOf(route.resource).map((p) => [`method.request.path.${p}`, true] as const),
+          ),
+          // MCP carries JSON-RPC, validated by the MCP server itself.
+          requestModels: route.body === 'json-object' ? { 'application/json': jsonObject } : undefined,
+        });
+    });
     this.methods = methods;
 
     let mtls: apigateway.MTLSConfig;

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { OAUTH_ROUTES, type RouteContract } from '../contracts/routes';
 import {
   addJsonGatewayResponses,
   addRequestValidation,
@@ -19,29 +20,15 @@ import {
 } from './regional-api';
 
 /**
- * The routes of the certificate-less entry point, and nothing else: the same paths as OAUTH_PATHS
- * in lambdas/core/oauth/oauth-metadata.ts (a test checks). Every other Airlock route stays behind
- * mutual TLS.
+ * Paths called by the MCP client's servers (the vendor's cloud), which the source allowlist guards
+ * (the contract's `serverToServer` routes). `/oauth/authorize` and `/oauth/callback` are opened by
+ * users' browsers, from anywhere.
  */
-export const OAUTH_API_ROUTES = [
-  { method: 'GET', path: '/.well-known/oauth-protected-resource' },
-  { method: 'GET', path: '/.well-known/oauth-protected-resource/v1/mcp' },
-  { method: 'GET', path: '/.well-known/oauth-authorization-server' },
-  { method: 'POST', path: '/oauth/register' },
-  { method: 'GET', path: '/oauth/authorize' },
-  { method: 'GET', path: '/oauth/callback' },
-  { method: 'POST', path: '/oauth/consent' },
-  { method: 'GET', path: '/oauth/jwks' },
-  { method: 'POST', path: '/oauth/token' },
-  { method: 'POST', path: '/oauth/revoke' },
-  { method: 'POST', path: '/v1/mcp' },
-] as const;
-
-/**
- * Paths called by the MCP client's servers (the vendor's cloud), which the source allowlist guards.
- * `/oauth/authorize` and `/oauth/callback` are opened by users' browsers, from anywhere.
- */
-export const ALLOWLISTED_PATHS = ['/v1/mcp', '/oauth/token', '/oauth/register'] as const;
+export const ALLOWLISTED_PATHS = [
+  ...new Set(
+    OAUTH_ROUTES.filter((route) => 'serverToServer' in route && route.serverToServer).map((r) => r.resource),
+  ),
+];
 
 export interface OAuthApiProps extends RegionalApiProps {
   /** Regional custom domain name of the entry point, e.g. `mcp.airlock.example.com` (the host of `oauth.publicUrl`). */
@@ -157,13 +144,12 @@ export class OAuthApi extends Construct {
     // JSON-RPC, both validated by the function.
     const { validator, jsonObject } = addRequestValidation(this.api);
     const integration = new apigateway.LambdaIntegration(props.handler);
-    this.methods = OAUTH_API_ROUTES.map(({ method, path }) => {
-      const resource = this.api.root.resourceForPath(path);
-      return resource.addMethod(method, integration, {
+    this.methods = OAUTH_ROUTES.map((route: RouteContract) =>
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
         requestValidator: validator,
-        requestModels: path === '/oauth/register' ? { 'application/json': jsonObject } : undefined,
-      });
-    });
+        requestModels: route.body === 'json-object' ? { 'application/json': jsonObject } : undefined,
+      }),
+    );
 
     // No mtls: remote MCP clients call from the vendor's cloud and cannot present a device
     // certificate; the OAuth access token (audience-bound, family-checked) authenticates instead.

@@ -27,6 +27,17 @@ export interface RouteContract {
   readonly resource: string;
   readonly function: RouteFunction;
   readonly authentication: RouteAuthentication;
+  /**
+   * What the gateway checks of the request body before the function sees it: a JSON object (the
+   * request validator's model), or nothing (JSON-RPC, which the MCP server validates; forms; GETs).
+   * @default 'none'
+   */
+  readonly body?: 'json-object' | 'none';
+  /**
+   * The route is called by the MCP client vendor's servers, so `oauth.allowedSourceCidrs` guards it
+   * (OAuth entry point only; browsers open the others from anywhere). @default false
+   */
+  readonly serverToServer?: boolean;
 }
 
 /** The mutual-TLS API (`domain.name`): every route needs the device certificate. */
@@ -37,6 +48,7 @@ export const MTLS_ROUTES = [
     resource: '/v1/credentials',
     function: 'broker',
     authentication: 'certificate',
+    body: 'json-object',
   },
   { id: 'health', method: 'GET', resource: '/v1/health', function: 'broker', authentication: 'certificate' },
   {
@@ -45,6 +57,7 @@ export const MTLS_ROUTES = [
     resource: '/v1/connectors/{connector}/{operation}',
     function: 'connector',
     authentication: 'certificate-bound-token',
+    body: 'json-object',
   },
   {
     id: 'mcp',
@@ -59,6 +72,7 @@ export const MTLS_ROUTES = [
     resource: '/v1/usage',
     function: 'connector',
     authentication: 'certificate-bound-token',
+    body: 'json-object',
   },
   {
     id: 'listApprovals',
@@ -80,8 +94,121 @@ export const MTLS_ROUTES = [
     resource: '/v1/approvals/{id}/decision',
     function: 'approvals',
     authentication: 'certificate',
+    body: 'json-object',
   },
 ] as const satisfies readonly RouteContract[];
+
+/** The paths of the OAuth entry point (`oauth.publicUrl`), by what they serve. */
+export const OAUTH_PATHS = {
+  mcp: '/v1/mcp',
+  resourceMetadata: '/.well-known/oauth-protected-resource/v1/mcp',
+  resourceMetadataRoot: '/.well-known/oauth-protected-resource',
+  authorizationServerMetadata: '/.well-known/oauth-authorization-server',
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  registration: '/oauth/register',
+  revocation: '/oauth/revoke',
+  idpCallback: '/oauth/callback',
+  consent: '/oauth/consent',
+  jwks: '/oauth/jwks',
+} as const;
+
+/**
+ * The certificate-less entry point (`oauth.publicUrl`): the OAuth routes and the MCP endpoint, and
+ * nothing else; every other route stays behind mutual TLS.
+ */
+export const OAUTH_ROUTES = [
+  {
+    id: 'resourceMetadataRoot',
+    method: 'GET',
+    resource: OAUTH_PATHS.resourceMetadataRoot,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  {
+    id: 'resourceMetadata',
+    method: 'GET',
+    resource: OAUTH_PATHS.resourceMetadata,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  {
+    id: 'authorizationServerMetadata',
+    method: 'GET',
+    resource: OAUTH_PATHS.authorizationServerMetadata,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  {
+    id: 'register',
+    method: 'POST',
+    resource: OAUTH_PATHS.registration,
+    function: 'oauth',
+    authentication: 'none',
+    // Client metadata must be a JSON object; token and revocation are forms, checked by the function.
+    body: 'json-object',
+    serverToServer: true,
+  },
+  {
+    id: 'authorize',
+    method: 'GET',
+    resource: OAUTH_PATHS.authorization,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  {
+    id: 'idpCallback',
+    method: 'GET',
+    resource: OAUTH_PATHS.idpCallback,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  { id: 'consent', method: 'POST', resource: OAUTH_PATHS.consent, function: 'oauth', authentication: 'none' },
+  { id: 'jwks', method: 'GET', resource: OAUTH_PATHS.jwks, function: 'oauth', authentication: 'none' },
+  {
+    id: 'token',
+    method: 'POST',
+    resource: OAUTH_PATHS.token,
+    function: 'oauth',
+    authentication: 'none',
+    serverToServer: true,
+  },
+  {
+    id: 'revoke',
+    method: 'POST',
+    resource: OAUTH_PATHS.revocation,
+    function: 'oauth',
+    authentication: 'none',
+  },
+  {
+    id: 'mcp',
+    method: 'POST',
+    resource: OAUTH_PATHS.mcp,
+    function: 'oauth',
+    authentication: 'oauth-token',
+    serverToServer: true,
+  },
+  // Stateless MCP: no SSE stream to open and no session to end; both answer 405 with `Allow: POST`.
+  {
+    id: 'mcpStream',
+    method: 'GET',
+    resource: OAUTH_PATHS.mcp,
+    function: 'oauth',
+    authentication: 'none',
+    serverToServer: true,
+  },
+  {
+    id: 'mcpEnd',
+    method: 'DELETE',
+    resource: OAUTH_PATHS.mcp,
+    function: 'oauth',
+    authentication: 'none',
+    serverToServer: true,
+  },
+] as const satisfies readonly RouteContract[];
+
+/** Ids of the OAuth entry point's routes. */
+export type OAuthRouteId = (typeof OAUTH_ROUTES)[number]['id'];
 
 /** Ids of the mutual-TLS routes. */
 export type MtlsRouteId = (typeof MTLS_ROUTES)[number]['id'];

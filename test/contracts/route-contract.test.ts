@@ -10,15 +10,21 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createApprovalsHandler } from '../../lambdas/approvals/approvals-handler';
 import { type ApiHandler, createBrokerHandler } from '../../lambdas/broker/broker-handler';
 import { createConnectorHandler } from '../../lambdas/connector/connector-handler';
-import { MTLS_ROUTES, type RouteContract, type RouteFunction } from '../../lib/contracts/routes';
+import { createOAuthHandler } from '../../lambdas/oauth/oauth-handler';
+import {
+  MTLS_ROUTES,
+  OAUTH_ROUTES,
+  type RouteContract,
+  type RouteFunction,
+} from '../../lib/contracts/routes';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { e2eClientFor } from '../e2e/e2e-client';
-import { synthesizeAirlock } from '../infra/airlock-test-app';
+import { oauthConfig, synthesizeAirlock } from '../infra/airlock-test-app';
 
 type CfnResource = { Type: string; Properties: Record<string, unknown> };
 
-/** `METHOD /path -> function logical id` for every method of the mutual-TLS REST API in a template. */
-function apiGatewayRoutes(resources: Record<string, CfnResource>): string[] {
+/** `METHOD /path -> function` for every method of one REST API (by logical id) in a template. */
+function apiGatewayRoutes(resources: Record<string, CfnResource>, restApi?: string): string[] {
   const paths = new Map<string, string>();
   const pathOf = (id: string): string => {
     const known = paths.get(id);
@@ -34,6 +40,7 @@ function apiGatewayRoutes(resources: Record<string, CfnResource>): string[] {
   for (const method of Object.values(resources)) {
     if (method.Type !== 'AWS::ApiGateway::Method') continue;
     const props = method.Properties;
+    if (restApi && (props.RestApiId as { Ref?: string }).Ref !== restApi) continue;
     if (props.HttpMethod === 'OPTIONS') continue;
     const resourceId = props.ResourceId as { Ref?: string };
     const path = resourceId.Ref ? pathOf(resourceId.Ref) : '/';
@@ -74,6 +81,55 @@ describe('Contract: the routes', () => {
     // Assess
     expect(restApis).toHaveLength(1);
     expect(apiGatewayRoutes(resources)).toEqual(contract(MTLS_ROUTES));
+  });
+
+  it('the OAuth entry point serves exactly its contract routes, on its own API', () => {
+    // Act
+    const { apiTemplate } = synthesizeAirlock(oauthConfig());
+    const resources = apiTemplate.toJSON().Resources as Record<string, CfnResource>;
+    const restApis = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::ApiGateway::RestApi')
+      .map(([id]) => id);
+    const oauthApi = restApis.find((id) => id.startsWith('OAuthApi'));
+
+    // Assess
+    expect(restApis).toHaveLength(2);
+    expect(apiGatewayRoutes(resources, oauthApi)).toEqual(contract(OAUTH_ROUTES));
+    const mtlsApi = restApis.find((id) => id !== oauthApi);
+    expect(apiGatewayRoutes(resources, mtlsApi)).toEqual(contract(MTLS_ROUTES));
+  });
+
+  it('the OAuth handler answers every route of its contract, and no other', async () => {
+    // Prepare: a server whose every method fails, so a routed request is refused by the endpoint, never 404
+    const never = new Proxy(
+      {
+        endpoints: {
+          resource: 'https://mcp.example.com/v1/mcp',
+          resourceMetadata: 'https://mcp.example.com/x',
+        },
+      },
+      {
+        get: (target, name) =>
+          name in target
+            ? (target as Record<string | symbol, unknown>)[name]
+            : () => {
+                throw new Error('not reached');
+              },
+      },
+    ) as never;
+    const handler = createOAuthHandler({ server: never, mcp: async () => ({ statusCode: 405, body: '{}' }) });
+
+    // Act / Assess
+    for (const route of OAUTH_ROUTES) {
+      const response = await handler(eventFor(route));
+      expect([route.id, response.statusCode]).not.toEqual([route.id, 404]);
+    }
+    for (const route of MTLS_ROUTES) {
+      const response = await handler(eventFor(route));
+      if (!OAUTH_ROUTES.some((o) => o.method === route.method && o.resource === route.resource)) {
+        expect([route.id, response.statusCode]).toEqual([route.id, 404]);
+      }
+    }
   });
 
   it('each function answers every route the contract gives it, and no other', async () => {

@@ -3,10 +3,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { OAUTH_TABLE } from '../../lambdas/adapters/aws/dynamodb-oauth-store';
-import { OAUTH_PATHS } from '../../lambdas/core/oauth/oauth-metadata';
 import { ConfigError } from '../../lib/config/load-config';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { OAuthApi, type OAuthApiProps } from '../../lib/constructs/oauth-api';
+import { OAUTH_PATHS } from '../../lib/contracts/routes';
 import { createNagPacks } from '../../lib/nag/nag-packs';
 import { type AirlockTestApp, oauthConfig, synthesizeAirlock, TEST_OAUTH_SECTION } from './airlock-test-app';
 import { fromFoundationMatch, labelFoundationReferences } from './foundation-reference';
@@ -118,6 +118,8 @@ describe('Class: ApiStack (with the oauth section)', () => {
           `POST ${OAUTH_PATHS.token}`,
           `POST ${OAUTH_PATHS.revocation}`,
           `POST ${OAUTH_PATHS.mcp}`,
+          `GET ${OAUTH_PATHS.mcp}`,
+          `DELETE ${OAUTH_PATHS.mcp}`,
         ].sort(),
       );
       for (const method of methods) {
@@ -157,7 +159,7 @@ describe('Class: ApiStack (with the oauth section)', () => {
               {
                 RegexMatchStatement: {
                   FieldToMatch: { UriPath: {} },
-                  RegexString: '^/(v1/mcp|oauth/token|oauth/register)/?$',
+                  RegexString: '^/(oauth/register|oauth/token|v1/mcp)/?$',
                 },
               },
               {

@@ -3,6 +3,7 @@
  * (RFC 9728) for the MCP resource and Authorization Server Metadata (RFC 8414) for the broker, as the
  * MCP authorization spec asks.
  */
+import { OAUTH_PATHS } from '../../../lib/contracts/routes';
 
 /** Every URL of the entry point, derived from its public origin. */
 export interface OAuthEndpoints {
@@ -23,21 +24,6 @@ export interface OAuthEndpoints {
   /** The public keys that verify the access tokens (RFC 8414 `jwks_uri`). */
   readonly jwks: string;
 }
-
-/** Paths the entry point serves (API Gateway resources and local routes). */
-export const OAUTH_PATHS = {
-  mcp: '/v1/mcp',
-  resourceMetadata: '/.well-known/oauth-protected-resource/v1/mcp',
-  resourceMetadataRoot: '/.well-known/oauth-protected-resource',
-  authorizationServerMetadata: '/.well-known/oauth-authorization-server',
-  authorization: '/oauth/authorize',
-  token: '/oauth/token',
-  registration: '/oauth/register',
-  revocation: '/oauth/revoke',
-  idpCallback: '/oauth/callback',
-  consent: '/oauth/consent',
-  jwks: '/oauth/jwks',
-} as const;
 
 /** The endpoints of an entry point published at `publicUrl` (an origin such as `https://mcp.example.com`). */
 export function oauthEndpoints(publicUrl: string): OAuthEndpoints {
