@@ -18,9 +18,10 @@ export interface ApiGatewayEventOptions {
   readonly route: MatchedRoute;
   /**
    * The certificate the client presented: the TLS socket's `getPeerCertificate(true)`, its PEM, or
-   * one already described by {@link describeClientCertificate} (a server may cache that per connection).
+   * one already described by {@link describeClientCertificate} (a server may cache that per connection);
+   * `null` on a listener without mutual TLS (as API Gateway's custom domain without a truststore).
    */
-  readonly peerCertificate: DetailedPeerCertificate | string | APIGatewayEventClientCertificate;
+  readonly peerCertificate: DetailedPeerCertificate | string | APIGatewayEventClientCertificate | null;
   /** @default 'local' */
   readonly stage?: string;
   /**
@@ -136,7 +137,8 @@ export function describeClientCertificate(
 
 function clientCertificateOf(
   peerCertificate: ApiGatewayEventOptions['peerCertificate'],
-): APIGatewayEventClientCertificate {
+): APIGatewayEventClientCertificate | null {
+  if (peerCertificate === null) return null;
   if (typeof peerCertificate === 'object' && 'clientCertPem' in peerCertificate) return peerCertificate;
   return describeClientCertificate(peerCertificate);
 }

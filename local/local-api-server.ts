@@ -15,7 +15,7 @@ export type LocalApiHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewa
 
 /** One API Gateway resource and method, wired to a handler. */
 export interface LocalApiRoute {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** An API Gateway resource path: literal segments, `{name}` for one segment, `{name+}` (last) for the rest. */
   readonly resource: string;
   readonly handler: LocalApiHandler;
@@ -48,6 +48,12 @@ export interface LocalApiServerOptions {
   readonly stage?: string;
   /** How long a connection may take or stay idle, and how many may be open at once. */
   readonly connections?: ConnectionLimits;
+  /**
+   * Whether the listener requires a client certificate from the local CA (the mutual-TLS API) or asks
+   * for none (the certificate-less OAuth entry point, where the access token is the only identity).
+   * @default 'required'
+   */
+  readonly clientCertificates?: 'required' | 'none';
 }
 
 /**
@@ -161,6 +167,7 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
     throw new LocalApiServerError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}.`);
   }
   const limits = connectionLimits(options.connections);
+  const mutualTls = (options.clientCertificates ?? 'required') === 'required';
   const routes = compileRoutes(options.routes);
   // The described certificate is the same for every request of a keep-alive connection: describe it once.
   const peers = new WeakMap<TLSSocket, { clientCert: APIGatewayEventClientCertificate; principal: string }>();
@@ -170,8 +177,8 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
       ca: options.tls.ca,
       cert: options.tls.cert,
       key: options.tls.key,
-      requestCert: true,
-      rejectUnauthorized: true,
+      requestCert: mutualTls,
+      rejectUnauthorized: mutualTls,
       minVersion: 'TLSv1.2',
       keepAlive: true,
       handshakeTimeout: limits.handshakeTimeoutMs,
@@ -230,7 +237,7 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
     try {
       // rejectUnauthorized already refused these at the handshake; checked again so that a change of
       // TLS settings can never let an unauthenticated request through.
-      if (!socket.authorized) {
+      if (mutualTls && !socket.authorized) {
         sendError(
           res,
           401,
@@ -240,13 +247,13 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
         );
         return finish(401);
       }
-      let peer = peers.get(socket);
-      if (peer === undefined) {
+      let peer = mutualTls ? peers.get(socket) : undefined;
+      if (mutualTls && peer === undefined) {
         const certificate = socket.getPeerCertificate(true);
         peer = { clientCert: describeClientCertificate(certificate), principal: commonNameOf(certificate) };
         peers.set(socket, peer);
       }
-      principal = peer.principal;
+      principal = peer?.principal ?? '-';
 
       const found = matchRoute(routes, method, path);
       if (found.kind !== 'matched') {
@@ -280,7 +287,7 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
       const event = toApiGatewayEvent(req, body, {
         requestId,
         route: found.match,
-        peerCertificate: peer.clientCert,
+        peerCertificate: peer?.clientCert ?? null,
         stage,
         requestTimeEpoch,
       });
@@ -373,9 +380,9 @@ function compileRoutes(routes: readonly LocalApiRoute[]): CompiledRoute[] {
   const seen = new Set<string>();
   return routes
     .map((route): CompiledRoute => {
-      if (route.method !== 'GET' && route.method !== 'POST') {
+      if (route.method !== 'GET' && route.method !== 'POST' && route.method !== 'DELETE') {
         throw new LocalApiServerError(
-          `Route ${route.resource}: method must be GET or POST, got ${route.method}.`,
+          `Route ${route.resource}: method must be GET, POST or DELETE, got ${route.method}.`,
         );
       }
       if (typeof route.resource !== 'string' || !route.resource.startsWith('/')) {

@@ -21,6 +21,7 @@ import { composeAnchor } from '../lambdas/composition/compose-anchor';
 import { composeApprovals } from '../lambdas/composition/compose-approvals';
 import { composeBroker } from '../lambdas/composition/compose-broker';
 import { composeConnector } from '../lambdas/composition/compose-connector';
+import { composeOAuth } from '../lambdas/composition/compose-oauth';
 import { SharedServices } from '../lambdas/composition/shared-services';
 import type { LocalUpstreams } from '../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../lambdas/connectors/connector-kind-lookup';
@@ -31,6 +32,7 @@ import {
   killSwitchPrefix,
   releasedKillSwitchValue,
 } from '../lambdas/core/kill-switch';
+import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorization-server';
 import { type Clock, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
@@ -45,7 +47,7 @@ import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
 import { createLocalPorts, type LocalPilotPorts } from './local-ports';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
-import { startOAuthEntryPoint } from './oauth-entry-point';
+import { startOAuthListener } from './oauth-listener';
 import { type SampleErp, startSampleErp } from './sample-erp';
 import { seedSampleReceipts } from './sample-receipts';
 
@@ -71,6 +73,11 @@ export interface LocalPilotOptions {
   readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
   /** Port of the OAuth entry point (only with an `oauth` config section); 0 picks a free port. @default 8444 */
   readonly oauthPort?: number;
+  /**
+   * The corporate IdP of the OAuth entry point. @default a local OIDC provider on loopback (port 8445,
+   * or a free one when `oauthPort` is 0) whose users are the config's principals
+   */
+  readonly identityProvider?: CorporateIdentityProvider;
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
 }
@@ -144,12 +151,36 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const erpClient = await ensureSampleErpSecrets(home, baseConfig);
     const sampleErp = await startSampleErp({ tls: ca.serverTls(), port: 0, ...erpClient });
     closers.push(() => sampleErp.close());
-    const config = await prepareLocalConnectors(baseConfig, home, {
+    const connectorsReady = await prepareLocalConnectors(baseConfig, home, {
       sampleErpUrl: sampleErp.url,
       seedDocuments: async (folder) => {
         await seedSampleReceipts(folder);
       },
     });
+
+    // The certificate-less entry point, when the config has an oauth section: a second listener of the
+    // same local API server (no client certificate asked), and a local OIDC provider standing in for
+    // the corporate IdP. Its handler is composed below, with everything else.
+    const maxBodyBytes = baseConfig.api.maxBodyBytes;
+    let oauthHandler: LocalApiHandler = async () => ({
+      statusCode: 503,
+      body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'Airlock is starting.' }),
+    });
+    const oauthEntry = baseConfig.oauth
+      ? await startOAuthListener(baseConfig, {
+          tls: ca.serverTls(),
+          port: options.oauthPort ?? 8444,
+          identityProviderPort: options.oauthPort === 0 ? 0 : 8445,
+          identityProvider: options.identityProvider,
+          maxBodyBytes,
+          log,
+          handler: (event) => oauthHandler(event),
+        })
+      : undefined;
+    if (oauthEntry) closers.push(() => oauthEntry.close());
+    const config: AirlockConfig = oauthEntry
+      ? { ...connectorsReady, oauth: oauthEntry.oauth }
+      : connectorsReady;
 
     const dynalite = await dynaliteStarting;
     const dynamo = createLocalDynamoClient(dynalite.endpoint);
@@ -190,6 +221,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       clock,
       notice: (text) => log(text),
       wrapPorts: options.wrapPorts,
+      identityProvider: oauthEntry?.identityProvider,
     });
     const services = new SharedServices(settings, ports);
     const connector = composeConnector(services);
@@ -199,7 +231,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       connector: connector.handler,
       approvals: composeApprovals(services).handler,
     };
-    const maxBodyBytes = config.api.maxBodyBytes;
+    if (oauthEntry) oauthHandler = composeOAuth(services).handler;
     const server = await startLocalApiServer({
       tls: ca.serverTls(),
       port: options.port ?? 8443,
@@ -208,29 +240,6 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       log,
     });
     closers.push(() => server.close());
-
-    // The certificate-less entry point for remote MCP connectors, when the config has an oauth section.
-    let oauthUrl: string | undefined;
-    if (config.oauth) {
-      const oauthEntry = await startOAuthEntryPoint({
-        tls: ca.serverTls(),
-        port: options.oauthPort ?? 8444,
-        config,
-        oauth: config.oauth,
-        signer: services.bounded('signer', () => ports.tokenSigner),
-        policy: services.policy,
-        killSwitch: services.killSwitch,
-        revocations: services.bounded('revocations', () => ports.revocations),
-        ledger: services.ledger,
-        proxy: connector.proxy,
-        dynamo,
-        secrets: ports.connectorAdapters.secretSource,
-        clock,
-        log,
-      });
-      closers.push(() => oauthEntry.close());
-      oauthUrl = oauthEntry.url;
-    }
 
     const { anchor } = composeAnchor(services, {
       info: () => undefined,
@@ -261,7 +270,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       ca,
       sampleErp,
-      oauthUrl,
+      oauthUrl: oauthEntry?.url,
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
       anchor,
