@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { Clock, SecretSource } from '../core/ports';
 import type { Connector } from './connector';
+import type { ConnectorInfrastructure } from './connector-infrastructure';
 
 /** What every kind's config has: its `kind` and its operations. */
 export interface ConnectorConfigBase {
@@ -77,6 +78,8 @@ export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBa
      */
     readonly adapterMethods?: readonly string[];
   };
+  /** What the kind creates in AWS for a connector, and how a function is bound to it (the CDK half). */
+  readonly infrastructure: ConnectorInfrastructure<C>;
   /** The kind's adapters, and what it needs prepared, in the local pilot. */
   readonly local: {
     adapters(context: LocalConnectorContext<C>): A;

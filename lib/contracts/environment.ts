@@ -25,10 +25,11 @@ export const FUNCTION_ENV = {
   killSwitchPrefix: 'AIRLOCK_KILL_SWITCH_PREFIX',
   /** SNS topic of approval notices. */
   approvalsTopicArn: 'AIRLOCK_APPROVALS_TOPIC_ARN',
-  /** JSON object: connector name → ARN of its upstream-credentials secret. */
-  connectorSecrets: 'AIRLOCK_CONNECTOR_SECRETS',
-  /** JSON object: connector name → bucket the stack created for it. */
-  connectorBuckets: 'AIRLOCK_CONNECTOR_BUCKETS',
+  /**
+   * JSON object: connector name → the AWS resources its kind bound for it (a bucket, a secret's ARN,
+   * ...), as the kind's infrastructure returned them and its AWS adapters read them.
+   */
+  connectorResources: 'AIRLOCK_CONNECTORS',
   /** ARN of the secret holding the corporate IdP's client secret (OAuth entry point). */
   idpClientSecretArn: 'AIRLOCK_IDP_CLIENT_SECRET_ARN',
   /** Folder holding `airlock.config.json` and `policies/` (tests and the bench; default: next to the handler). */

@@ -11,6 +11,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 // Not re-exported by the package index; it is how cdk-nag names a wildcard resource in a finding id.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
+import type { NagAcknowledger } from '../../lambdas/connectors/connector-infrastructure';
 import type { AirlockFunction } from '../constructs/airlock-function';
 import { DIGEST_PREFIX } from '../constructs/audit-ledger';
 import type { AirlockStacks } from '../stacks/airlock-stacks';
@@ -43,6 +44,13 @@ function acknowledgeWildcardResource(policy: IConstruct, resourceArn: string, re
     },
   });
 }
+
+/** How the connector kinds record the findings they accept (lambdas/connectors/connector-infrastructure.ts). */
+export const connectorNag: NagAcknowledger = {
+  acknowledge: (construct, ...findings) => acknowledge(construct, ...findings),
+  acknowledgeWildcardResource: (grantee, resourceArn, reason) =>
+    acknowledgeWildcardResource(defaultPolicyOf(grantee.grantPrincipal as iam.IRole), resourceArn, reason),
+};
 
 function defaultPolicyOf(role: iam.IRole): IConstruct {
   const policy = role.node.tryFindChild('DefaultPolicy');
@@ -102,20 +110,7 @@ function hasReservedConcurrency(fn: AirlockFunction): boolean {
 /** Records every reviewed cdk-nag acknowledgement on Airlock's stacks. */
 export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void {
   // Foundation
-  for (const secret of foundation.connectorSecrets.secrets.values()) {
-    const reason =
-      'The upstream OAuth2 client secret is issued by the enterprise system (the ERP), so rotating it needs that system; it is rotated there by its owner following docs/runbooks, then put into this secret.';
-    acknowledge(
-      secret,
-      { id: 'AwsSolutions-SMG4', reason },
-      { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason },
-    );
-  }
-  const buckets = [
-    foundation.accessLogs.bucket,
-    foundation.auditLedger.digestBucket,
-    ...[...foundation.connectorData.locations.values()].filter((l) => l.owned).map((l) => l.bucket),
-  ];
+  const buckets = [foundation.accessLogs.bucket, foundation.auditLedger.digestBucket];
   for (const bucket of buckets) {
     acknowledge(bucket, {
       id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
@@ -174,13 +169,6 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
     'The auditor reads the signed digests below digests/ (s3:GetObject only) to verify the ledger; nothing else in the bucket.',
   );
 
-  for (const [connector, location] of foundation.connectorData.locations) {
-    acknowledgeWildcardResource(
-      defaultPolicyOf(api.connector.role),
-      location.bucket.arnForObjects(`${location.prefix}*`),
-      `The ${connector} connector reads any object below its configured prefix "${location.prefix}" and nothing else in the bucket.`,
-    );
-  }
   acknowledgeWildcardResource(
     defaultPolicyOf(api.anchor.role),
     foundation.auditLedger.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`),
@@ -216,13 +204,6 @@ type OAuthApiStack = AirlockStacks['api'] & {
 /** The OAuth entry point's findings: its function, table, IdP secret and certificate-less API. */
 function acknowledgeOAuth(foundation: AirlockStacks['foundation'], api: OAuthApiStack): void {
   acknowledgeFunction(api.oauth, true);
-  for (const [connector, location] of foundation.connectorData.locations) {
-    acknowledgeWildcardResource(
-      defaultPolicyOf(api.oauth.role),
-      location.bucket.arnForObjects(`${location.prefix}*`),
-      `The ${connector} connector (as an MCP tool of the OAuth entry point) reads any object below its configured prefix "${location.prefix}" and nothing else in the bucket.`,
-    );
-  }
   if (foundation.identityProviderSecret) {
     const reason =
       'The OIDC client secret is issued by the corporate identity provider, so rotating it needs that IdP; its owner rotates it there and puts the new value into this secret (docs/oauth.md).';

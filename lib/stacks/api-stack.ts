@@ -102,8 +102,7 @@ export class ApiStack extends Stack {
     foundation.revocationList.bindChecker(this.connector);
     foundation.approvalStore.bindReadWrite(this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
-    foundation.connectorData.bindConnector(this.connector);
-    foundation.connectorSecrets.bindConnector(this.connector);
+    foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
     // The anchor signs digests with a key of their own: it cannot mint access tokens.
     foundation.keys.bindDigestSigner(this.anchor);
@@ -184,8 +183,7 @@ export class ApiStack extends Stack {
       // The MCP tools run through the same connector pipeline as the connector function's.
       foundation.approvalStore.bindReadWrite(oauth);
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
-      foundation.connectorData.bindConnector(oauth);
-      foundation.connectorSecrets.bindConnector(oauth);
+      foundation.connectors.bindConnectors(oauth);
       this.oauth = oauth;
       this.oauthApi = new OAuthApi(this, 'OAuthApi', {
         domainName: oauthDomain.domainName,

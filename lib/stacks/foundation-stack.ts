@@ -7,12 +7,12 @@ import { AirlockKeys } from '../constructs/airlock-keys';
 import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
 import { AuditLedger } from '../constructs/audit-ledger';
-import { ConnectorData } from '../constructs/connector-data';
-import { ConnectorSecrets } from '../constructs/connector-secrets';
+import { ConnectorResourceSet, connectorSecretNames } from '../constructs/connector-resources';
 import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
 import { NotificationTopic } from '../constructs/notification-topic';
 import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
+import { connectorNag } from '../nag/acknowledgements';
 
 export interface FoundationStackProps extends StackProps {
   /** The validated pilot config. */
@@ -26,12 +26,12 @@ export interface FoundationStackProps extends StackProps {
  */
 export class FoundationStack extends Stack {
   public readonly keys: AirlockKeys;
-  public readonly connectorSecrets: ConnectorSecrets;
   public readonly accessLogs: AccessLogsBucket;
   public readonly auditLedger: AuditLedger;
   public readonly approvalStore: ApprovalStore;
   public readonly revocationList: RevocationList;
-  public readonly connectorData: ConnectorData;
+  /** Every connector's resources, created by its kind (buckets, secrets, ...). */
+  public readonly connectors: ConnectorResourceSet;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
   /**
@@ -52,10 +52,6 @@ export class FoundationStack extends Stack {
     Tags.of(this).add('airlock:stage', config.stage);
 
     this.keys = new AirlockKeys(this, 'Keys', { stage: config.stage });
-    this.connectorSecrets = new ConnectorSecrets(this, 'ConnectorSecrets', {
-      connectors: config.connectors,
-      encryptionKey: this.keys.dataKey,
-    });
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.auditLedger = new AuditLedger(this, 'AuditLedger', {
       keys: this.keys,
@@ -64,10 +60,12 @@ export class FoundationStack extends Stack {
     });
     this.approvalStore = new ApprovalStore(this, 'Approvals', { keys: this.keys });
     this.revocationList = new RevocationList(this, 'Revocations', { keys: this.keys });
-    this.connectorData = new ConnectorData(this, 'ConnectorData', {
+    const secretNames = connectorSecretNames(config.connectors);
+    this.connectors = new ConnectorResourceSet(this, {
       connectors: config.connectors,
       keys: this.keys,
       accessLogsBucket: this.accessLogs.bucket,
+      nag: connectorNag,
     });
     this.approvalsTopic = new NotificationTopic(this, 'ApprovalsTopic', {
       displayName: `Airlock ${config.stage}: approvals waiting`,
@@ -91,12 +89,10 @@ export class FoundationStack extends Stack {
 
     if (config.oauth) {
       const secretName = config.oauth.identityProvider.clientSecretName;
-      const taken = Object.entries(config.connectors).find(
-        ([, c]) => c.kind === 'http-api' && c.auth.secretName === secretName,
-      );
+      const taken = secretNames.get(secretName);
       if (taken) {
         throw new ConfigError(
-          `oauth.identityProvider.clientSecretName: "${secretName}" is the secret of connector ${taken[0]}; give the IdP client secret a name of its own`,
+          `oauth.identityProvider.clientSecretName: "${secretName}" is the secret of connector ${taken}; give the IdP client secret a name of its own`,
         );
       }
       this.oauthState = new OAuthState(this, 'OAuthState', { keys: this.keys });

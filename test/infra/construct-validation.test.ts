@@ -10,11 +10,11 @@ import { AccessLogsBucket } from '../../lib/constructs/access-logs-bucket';
 import { AirlockFunction, retentionFor } from '../../lib/constructs/airlock-function';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { AuditLedger } from '../../lib/constructs/audit-ledger';
-import { ConnectorData } from '../../lib/constructs/connector-data';
-import { ConnectorSecrets } from '../../lib/constructs/connector-secrets';
+import { ConnectorResourceSet, connectorSecretNames } from '../../lib/constructs/connector-resources';
 import { KillSwitch } from '../../lib/constructs/kill-switch';
 import { MutualTlsApi, type MutualTlsApiProps } from '../../lib/constructs/mutual-tls-api';
 import { OperatorRole } from '../../lib/constructs/operator-role';
+import { connectorNag } from '../../lib/nag/acknowledgements';
 import { exampleConfig, REPO_ROOT } from './airlock-test-app';
 
 function newStack(): Stack {
@@ -192,47 +192,20 @@ describe('Class: KillSwitch', () => {
   });
 });
 
-describe('Class: ConnectorSecrets', () => {
+describe('Class: ConnectorResourceSet', () => {
   const httpConnector = exampleConfig().connectors.erp;
 
-  describe('Method: constructor', () => {
+  describe('Function: connectorSecretNames', () => {
     it('refuses two connectors sharing one secret', () => {
-      // Prepare
-      const stack = newStack();
-      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
-
       // Act & Assess
-      expect(
-        () =>
-          new ConnectorSecrets(stack, 'Secrets', {
-            connectors: { erp: httpConnector, erp2: httpConnector },
-            encryptionKey: keys.dataKey,
-          }),
-      ).toThrow(/connectors.erp2.auth.secretName "airlock\/pilot\/erp-client" is used by another connector/);
-    });
-  });
-
-  describe('Method: grantRead', () => {
-    it('refuses a connector without a secret', () => {
-      // Prepare
-      const stack = newStack();
-      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
-      const secrets = new ConnectorSecrets(stack, 'Secrets', {
-        connectors: { erp: httpConnector },
-        encryptionKey: keys.dataKey,
-      });
-
-      // Act & Assess
-      expect(() => secrets.grantRead('receipts', keys.dataKey as never)).toThrow(
-        /no secret for connector "receipts"; expected one of: erp/,
+      expect(() => connectorSecretNames({ erp: httpConnector, erp2: httpConnector })).toThrow(
+        /connectors.erp2.auth.secretName "airlock\/pilot\/erp-client" is used by another connector \(erp\)/,
       );
     });
   });
-});
 
-describe('Class: ConnectorData', () => {
   describe('Method: constructor', () => {
-    it('refuses a prefix with a wildcard', () => {
+    it('refuses a file-store prefix with a wildcard', () => {
       // Prepare
       const stack = newStack();
       const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
@@ -245,14 +218,33 @@ describe('Class: ConnectorData', () => {
       // Act & Assess
       expect(
         () =>
-          new ConnectorData(stack, 'Data', {
+          new ConnectorResourceSet(stack, {
             connectors: { receipts: connector },
             keys,
             accessLogsBucket: new s3.Bucket(stack, 'Logs'),
+            nag: connectorNag,
           }),
       ).toThrow(
         /connectors.receipts.aws.prefix "receipts\/\*\/" must be a relative key prefix ending with \/ and without \*/,
       );
+    });
+
+    it("creates each kind's resources under the kind's own construct, named by the connector", () => {
+      // Prepare
+      const stack = newStack();
+      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+
+      // Act
+      new ConnectorResourceSet(stack, {
+        connectors: exampleConfig().connectors,
+        keys,
+        accessLogsBucket: new s3.Bucket(stack, 'Logs'),
+        nag: connectorNag,
+      });
+
+      // Assess: the construct paths of the first version, so a deployed bucket and secret are kept
+      expect(stack.node.tryFindChild('ConnectorData')?.node.tryFindChild('receipts')).toBeDefined();
+      expect(stack.node.tryFindChild('ConnectorSecrets')?.node.tryFindChild('erp')).toBeDefined();
     });
   });
 });

@@ -30,8 +30,13 @@ const ENVIRONMENT = {
   AIRLOCK_OAUTH_TABLE: 'oauth',
   AIRLOCK_IDP_CLIENT_SECRET_ARN:
     'arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/idp-client-AbCdEf',
-  AIRLOCK_CONNECTOR_BUCKETS: JSON.stringify({ receipts: 'receipts-bucket' }),
-  AIRLOCK_CONNECTOR_SECRETS: JSON.stringify({}),
+  AIRLOCK_CONNECTORS: JSON.stringify({
+    receipts: { bucket: 'receipts-bucket' },
+    erp: {
+      secretName: 'airlock/pilot/erp-client',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/erp-client-AbCdEf',
+    },
+  }),
 };
 
 function event(httpMethod: string, route: string, body: string | null = null): APIGatewayProxyEvent {

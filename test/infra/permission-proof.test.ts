@@ -69,8 +69,8 @@ const BINDINGS: Partial<Record<string, string>> = {
   [FUNCTION_ENV.digestBucket]: 'AuditLedger.bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.killSwitchPrefix]: 'KillSwitch.bindReader (lib/constructs/kill-switch.ts)',
   [FUNCTION_ENV.approvalsTopicArn]: 'NotificationTopic.bindPublisher (lib/constructs/notification-topic.ts)',
-  [FUNCTION_ENV.connectorSecrets]: 'ConnectorSecrets.bindConnector (lib/constructs/connector-secrets.ts)',
-  [FUNCTION_ENV.connectorBuckets]: 'ConnectorData.bindConnector (lib/constructs/connector-data.ts)',
+  [FUNCTION_ENV.connectorResources]:
+    'ConnectorResourceSet.bindConnectors (lib/constructs/connector-resources.ts), which binds each connector by its kind (lambdas/connectors/<kind>/<kind>-infrastructure.ts)',
   [FUNCTION_ENV.idpClientSecretArn]:
     'IdentityProviderSecret.bindReader (lib/constructs/identity-provider-secret.ts)',
 };

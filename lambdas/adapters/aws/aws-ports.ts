@@ -21,8 +21,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AirlockConfig } from '../../../lib/config/schema';
 import { FUNCTION_ENV, type FunctionEnvName } from '../../../lib/contracts/environment';
 import type { AirlockPorts } from '../../composition/airlock-ports';
+import { CONNECTOR_SECRET_RESOURCES } from '../../connectors/connector-infrastructure';
 import type { ConnectorDependencies } from '../../connectors/connector-registry';
-import { FILE_STORE_BUCKET_RESOURCE } from '../../connectors/file-store/file-store-kind';
 import { killSwitchParameterName, killSwitchPrefix } from '../../core/kill-switch';
 import { systemClock } from '../../core/ports';
 import type { MetricsSink } from '../../core/usage-meter';
@@ -239,15 +239,16 @@ export class AwsPorts implements AirlockPorts {
 
   get connectorAdapters(): ConnectorDependencies {
     return this.port('connectorAdapters', () => {
-      const buckets = this.jsonObject(FUNCTION_ENV.connectorBuckets);
-      const secretArns = this.jsonObject(FUNCTION_ENV.connectorSecrets);
+      const resources = this.connectorResources();
       const secretSource = new SecretsManagerSecretSource({
         client: this.secretsClient,
         // Config secret names to the ARNs the stack granted: the grant names the full ARN exactly.
         secretIds: Object.fromEntries(
-          Object.entries(this.config.connectors).flatMap(([name, c]) =>
-            c.kind === 'http-api' && secretArns[name] ? [[c.auth.secretName, secretArns[name]]] : [],
-          ),
+          Object.values(resources).flatMap((bound) => {
+            const name = bound[CONNECTOR_SECRET_RESOURCES.name];
+            const arn = bound[CONNECTOR_SECRET_RESOURCES.arn];
+            return name && arn ? [[name, arn]] : [];
+          }),
         ),
       });
       return {
@@ -255,7 +256,7 @@ export class AwsPorts implements AirlockPorts {
           const adapter = kind.aws.adapters({
             name,
             config,
-            resources: buckets[name] ? { [FILE_STORE_BUCKET_RESOURCE]: buckets[name] } : {},
+            resources: resources[name] ?? {},
             client: (service, create) => this.client(service, create),
           });
           // Each kind names the methods of its adapter its connectors call (what the proof checks).
@@ -428,7 +429,20 @@ export class AwsPorts implements AirlockPorts {
     return value;
   }
 
-  /** A JSON object environment variable (e.g. connector name → bucket); absent means empty. */
+  /** What the stack bound for each connector (`FUNCTION_ENV.connectorResources`); absent means none. */
+  private connectorResources(): Record<string, Record<string, string>> {
+    const all = this.jsonObject(FUNCTION_ENV.connectorResources) as unknown as Record<string, unknown>;
+    for (const [name, bound] of Object.entries(all)) {
+      if (bound === null || typeof bound !== 'object' || Array.isArray(bound)) {
+        throw new Error(
+          `environment variable ${FUNCTION_ENV.connectorResources}: connector ${name} must map to an object`,
+        );
+      }
+    }
+    return all as Record<string, Record<string, string>>;
+  }
+
+  /** A JSON object environment variable; absent means empty. */
   private jsonObject(name: FunctionEnvName): Record<string, string> {
     const raw = this.env[name];
     if (!raw) return {};

@@ -11,14 +11,13 @@ import type { ConnectorKind } from '../connector-kind';
 import type { FileStore } from './file-store';
 import { type FileStoreConnectorConfig, fileStoreConnectorSchema } from './file-store-config';
 import { FileStoreConnector } from './file-store-connector';
-
-/** The resource key the infrastructure binds: the bucket the stack created (when `aws.bucketName` is not set). */
-export const FILE_STORE_BUCKET_RESOURCE = 'bucket';
+import { FILE_STORE_BUCKET_RESOURCE, fileStoreInfrastructure } from './file-store-infrastructure';
 
 export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> = {
   kind: 'file-store',
   configSchema: fileStoreConnectorSchema,
   createConnector: (name, config, runtime) => new FileStoreConnector(name, config, runtime.adapters),
+  infrastructure: fileStoreInfrastructure,
   aws: {
     adapters: ({ name, config, resources, client }) => {
       const bucket = config.aws.bucketName ?? resources[FILE_STORE_BUCKET_RESOURCE];

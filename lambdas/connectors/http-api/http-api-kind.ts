@@ -6,6 +6,7 @@
 import type { ConnectorKind } from '../connector-kind';
 import { checkHttpApiConfig, type HttpApiConnectorConfig, httpApiConnectorSchema } from './http-api-config';
 import { HttpApiConnector } from './http-api-connector';
+import { httpApiInfrastructure } from './http-api-infrastructure';
 
 export const httpApiKind: ConnectorKind<HttpApiConnectorConfig, undefined> = {
   kind: 'http-api',
@@ -17,6 +18,7 @@ export const httpApiKind: ConnectorKind<HttpApiConnectorConfig, undefined> = {
       ca: runtime.ca,
       clock: runtime.clock,
     }),
+  infrastructure: httpApiInfrastructure,
   aws: { adapters: () => undefined },
   local: {
     adapters: () => undefined,

@@ -9,13 +9,17 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
 import type { AuditRecord } from '../../../lambdas/core/audit-record';
 import { readLedger } from '../../../lambdas/core/audit-verifier';
 import { loadConfig, parseConfig } from '../../../lib/config/load-config';
+import { FUNCTION_ENV } from '../../../lib/contracts/environment';
+import { createNagPacks } from '../../../lib/nag/nag-packs';
 import { type LocalPilot, startLocalPilot } from '../../../local/local-pilot';
 import type { LocalPilotPorts } from '../../../local/local-ports';
 import { type E2eClient, e2eClientFor } from '../../e2e/e2e-client';
 import { worldClockKind } from '../../fixtures/connector-kinds/world-clock/world-clock-kind';
+import { synthesizeAirlock } from '../../infra/airlock-test-app';
 
 jest.mock('../../../lambdas/connectors/connector-kinds', () => {
   const actual = jest.requireActual('../../../lambdas/connectors/connector-kinds');
@@ -57,6 +61,27 @@ describe('Connector kinds: a new kind added with one registry line', () => {
     // Assess
     expect(config.connectors.clock.kind).toBe(worldClockKind.kind);
     expect(() => parseConfig(wrong, 'test')).toThrow(/connectors\.clock\.cities/);
+  });
+
+  it('is deployed by the CDK app: its infrastructure runs, the connector function is bound to it, cdk-nag stays clean', () => {
+    // Act
+    const airlock = synthesizeAirlock(parseConfig(configWithWorldClock(), 'test'));
+    const findings = [airlock.foundation, airlock.api].flatMap((stack) =>
+      createNagPacks(stack).flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName)),
+    );
+
+    // Assess
+    airlock.apiTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Airlock connector',
+      Environment: {
+        Variables: Match.objectLike({
+          [FUNCTION_ENV.connectorResources]: Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('"clock":\\{\\}')])]),
+          }),
+        }),
+      },
+    });
+    expect(findings).toEqual([]);
   });
 
   describe('served by the local pilot', () => {

@@ -1,0 +1,86 @@
+/**
+ * What a connector kind creates in AWS, and how a function is bound to it: the CDK half of a kind.
+ *
+ * The kinds' modules are imported by the Lambda bundles too (the config schema is built from them),
+ * so they never import aws-cdk-lib themselves: every CDK type here is a type-only import, and the CDK
+ * app hands each kind the modules it builds with ({@link CdkToolkit}). A Lambda bundle therefore
+ * carries a kind's few lines of infrastructure code, never the CDK library.
+ */
+import type * as cdk from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct, IConstruct } from 'constructs';
+
+/** The CDK modules a kind builds with, from the CDK app. */
+export interface CdkToolkit {
+  readonly core: typeof cdk;
+  readonly iam: typeof iam;
+  readonly kms: typeof kms;
+  readonly s3: typeof s3;
+  readonly secretsmanager: typeof secretsmanager;
+  /** Another module of the CDK library, e.g. `aws-cdk-lib/aws-ec2` (for a kind that needs it). */
+  load<T>(module: string): T;
+}
+
+/** A cdk-nag finding a kind accepts, with the reason a reviewer accepts it. */
+export interface NagFinding {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Records reviewed cdk-nag findings (lib/nag/acknowledgements.ts keeps the rules of it). */
+export interface NagAcknowledger {
+  acknowledge(construct: IConstruct, ...findings: NagFinding[]): void;
+  /** `AwsSolutions-IAM5[Resource::<arn>]` of a key-prefix wildcard resource in a grantee's policy. */
+  acknowledgeWildcardResource(grantee: iam.IGrantable, resourceArn: string, reason: string): void;
+}
+
+/** The AWS services through which a function may use the data key (`kms:ViaService`). */
+export type DataKeyService = 'dynamodb' | 's3' | 'sns' | 'sqs';
+
+/** What a kind gets to create one connector's resources with. */
+export interface ConnectorInfrastructureContext<C> {
+  readonly cdk: CdkToolkit;
+  /** The kind's construct in the stateful (Foundation) stack; create the connector's resources in it. */
+  readonly scope: Construct;
+  readonly name: string;
+  readonly config: C;
+  /** The customer managed key that encrypts Airlock's data. */
+  readonly dataKey: kms.IKey;
+  /** Grants the data key through one service only. */
+  grantDataKey(grantee: iam.IGrantable, via: DataKeyService, use: 'decrypt' | 'encrypt-decrypt'): void;
+  /** Where buckets the kind creates send their server access logs. */
+  readonly accessLogsBucket: s3.IBucket;
+  readonly nag: NagAcknowledger;
+}
+
+/**
+ * The resource keys a kind binds for a secret its connector reads through the shared secret source
+ * (Secrets Manager): the secret's name in the config and its ARN, which the grant names exactly.
+ */
+export const CONNECTOR_SECRET_RESOURCES = { name: 'secretName', arn: 'secretArn' } as const;
+
+/** One connector's resources, as a function is bound to them. */
+export interface ConnectorResources {
+  /**
+   * Grants a function what the kind's AWS adapter calls (and nothing else), and returns what the
+   * adapter needs to find the resources; the CDK app puts it in the function's environment, and the
+   * kind's `aws.adapters` receives it as `resources`.
+   */
+  bind(grantee: iam.IGrantable): Readonly<Record<string, string>>;
+}
+
+/** The CDK half of a connector kind. */
+export interface ConnectorInfrastructure<C> {
+  /**
+   * The construct id, in the stateful stack, the kind's resources live under (one child per
+   * connector). A public contract: a renamed id replaces the resources.
+   */
+  readonly groupId: string;
+  /** Secrets Manager secret names the kind creates for a connector (checked against other secrets). */
+  secretNames?(config: C): readonly string[];
+  /** Creates one connector's resources. Throws with the field to fix when the config cannot be deployed. */
+  create(context: ConnectorInfrastructureContext<C>): ConnectorResources;
+}
