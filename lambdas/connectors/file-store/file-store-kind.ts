@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3FileStore } from '../../adapters/aws/s3-file-store';
-import { FolderFileStore } from '../../adapters/local/folder-file-store';
 import type { ConnectorKind } from '../connector-kind';
 import type { FileStore } from './file-store';
 import { type FileStoreConnectorConfig, fileStoreConnectorSchema } from './file-store-config';
 import { FileStoreConnector } from './file-store-connector';
 import { FILE_STORE_BUCKET_RESOURCE, fileStoreInfrastructure } from './file-store-infrastructure';
+import { FolderFileStore } from './folder-file-store';
+import { S3FileStore } from './s3-file-store';
 
 export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> = {
   kind: 'file-store',

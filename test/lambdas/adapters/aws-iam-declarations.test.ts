@@ -35,10 +35,10 @@ import {
 import { KmsTokenSigner } from '../../../lambdas/adapters/aws/kms-token-signer';
 import { LambdaConcurrencyController } from '../../../lambdas/adapters/aws/lambda-concurrency-controller';
 import { S3DigestStore } from '../../../lambdas/adapters/aws/s3-digest-store';
-import { S3FileStore } from '../../../lambdas/adapters/aws/s3-file-store';
 import { SecretsManagerSecretSource } from '../../../lambdas/adapters/aws/secrets-manager-secret-source';
 import { SnsApprovalNotifier } from '../../../lambdas/adapters/aws/sns-approval-notifier';
 import { SsmKillSwitchParameters } from '../../../lambdas/adapters/aws/ssm-kill-switch-parameters';
+import { S3FileStore } from '../../../lambdas/connectors/file-store/s3-file-store';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import type { Digest } from '../../../lambdas/core/audit-anchor';
 import type { AuditRecord } from '../../../lambdas/core/audit-record';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
+import { FolderFileStore } from '../../../lambdas/connectors/file-store/folder-file-store';
 import { AirlockError } from '../../../lambdas/core/errors';
 import { SAMPLE_RECEIPTS, seedSampleReceipts } from '../../../local/sample-receipts';
 import { TRAVERSAL_CORPUS } from '../connectors/traversal-corpus';

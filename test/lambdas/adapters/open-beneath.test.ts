@@ -5,7 +5,7 @@ import {
   detectStrategy,
   openBeneath,
   openBeneathDirectory,
-} from '../../../lambdas/adapters/local/open-beneath';
+} from '../../../lambdas/connectors/file-store/open-beneath';
 
 describe('Function: openBeneath', () => {
   let root: string;

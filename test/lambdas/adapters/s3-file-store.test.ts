@@ -9,7 +9,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3FileStore } from '../../../lambdas/adapters/aws/s3-file-store';
+import { S3FileStore } from '../../../lambdas/connectors/file-store/s3-file-store';
 import { TRAVERSAL_CORPUS } from '../connectors/traversal-corpus';
 import { refusalAsync } from '../support/refusal';
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderFileStore } from '../../../lambdas/adapters/local/folder-file-store';
 import type { FileStore } from '../../../lambdas/connectors/file-store/file-store';
 import { FileStoreConnector } from '../../../lambdas/connectors/file-store/file-store-connector';
+import { FolderFileStore } from '../../../lambdas/connectors/file-store/folder-file-store';
 import { loadConfig } from '../../../lib/config/load-config';
 import type { FileStoreConnectorConfig } from '../../../lib/config/schema';
 import {

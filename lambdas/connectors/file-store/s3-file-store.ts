@@ -9,10 +9,6 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { contentTypeOf } from '../../connectors/content-type';
-import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
-import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
-import { AirlockError } from '../../core/errors';
 import {
   type AwsScope,
   type DeclaresIamPermissions,
@@ -20,7 +16,11 @@ import {
   type IamPermission,
   permissionsOf,
   s3Arn,
-} from './iam-permissions';
+} from '../../adapters/aws/iam-permissions';
+import { AirlockError } from '../../core/errors';
+import { contentTypeOf } from '../content-type';
+import { validateFileKey, validateFilePrefix } from './file-key';
+import type { FileStore, FileStoreItem, FileStoreObject } from './file-store';
 
 type FileStoreMethod = keyof FileStore;
 

@@ -9,10 +9,10 @@
 import type { Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { contentTypeOf } from '../../connectors/content-type';
-import { validateFileKey, validateFilePrefix } from '../../connectors/file-store/file-key';
-import type { FileStore, FileStoreItem, FileStoreObject } from '../../connectors/file-store/file-store';
 import { AirlockError } from '../../core/errors';
+import { contentTypeOf } from '../content-type';
+import { validateFileKey, validateFilePrefix } from './file-key';
+import type { FileStore, FileStoreItem, FileStoreObject } from './file-store';
 import { type BeneathDirectory, NoSafeOpenError, openBeneath, openBeneathDirectory } from './open-beneath';
 
 export interface FolderFileStoreOptions {
