@@ -27,6 +27,7 @@ import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch
 import { killSwitchParameterName, killSwitchPrefix } from '../lambdas/core/kill-switch';
 import type { AirlockConfig } from '../lib/config/schema';
 import { CLI_ENV, FUNCTION_ENV } from '../lib/contracts/environment';
+import { DIGEST_PREFIX } from '../lib/contracts/storage';
 
 /** The roles the stack creates for people: the operator (IT) and the auditor (IT / security). */
 export type CliRole = 'operator' | 'auditor';
@@ -134,7 +135,7 @@ export function cliAwsAdapters(config: AirlockConfig, env: CliEnvironment): CliA
     digestStore: new S3DigestStore({
       client: new S3Client({}),
       bucket: required(FUNCTION_ENV.digestBucket),
-      prefix: 'digests/',
+      prefix: DIGEST_PREFIX,
     }),
     signingKey: new KmsTokenSigner({
       client: new KMSClient({}),

@@ -27,6 +27,7 @@ import { AuditConflictError, type AuditLedger, type AuditStore } from '../lambda
 import { DependencyError } from '../lambdas/core/errors';
 import { systemClock, type TokenSigner } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
+import { DIGEST_PREFIX } from '../lib/contracts/storage';
 import { CliError, EXIT } from './cli-context';
 import type { AwsTarget } from './cli-target';
 import { DEPLOYMENT_NAMES, type DeploymentNameKey, flagOf } from './deployment-names';
@@ -40,9 +41,6 @@ import type {
   OperatorPorts,
   RevocationTable,
 } from './operator-ports';
-
-/** Where the digests live in the digest bucket (the anchor function writes there). */
-const DIGEST_PREFIX = 'digests/';
 
 /** A client of one service: what {@link AwsOperatorPorts.close} destroys. */
 interface Destroyable {

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FUNCTION_ENV } from '../contracts/environment';
+import { DIGEST_PREFIX } from '../contracts/storage';
 import type { AirlockFunction } from './airlock-function';
 import type { AirlockKeys } from './airlock-keys';
 import { secureTable } from './secure-table';
@@ -12,7 +13,6 @@ import { secureTable } from './secure-table';
 export const AUDIT_TABLE_KEYS = { partitionKey: 'chainId', sortKey: 'seq' } as const;
 
 /** Where the anchor function writes signed chain-head digests inside the digest bucket. */
-export const DIGEST_PREFIX = 'digests/';
 
 export interface AuditLedgerProps {
   /** The keys: the data key encrypts the table and the bucket. */

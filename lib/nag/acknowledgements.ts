@@ -13,7 +13,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 import type { NagAcknowledger } from '../../lambdas/connectors/connector-infrastructure';
 import type { AirlockFunction } from '../constructs/airlock-function';
-import { DIGEST_PREFIX } from '../constructs/audit-ledger';
+import { DIGEST_PREFIX } from '../contracts/storage';
 import type { AirlockStacks } from '../stacks/airlock-stacks';
 
 /** One reviewed finding. */

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { type App, Stack } from 'aws-cdk-lib';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { DIGEST_PREFIX } from '../../lib/constructs/audit-ledger';
+import { DIGEST_PREFIX } from '../../lib/contracts/storage';
 import { type AirlockStacks, createAirlockStacks } from '../../lib/stacks/airlock-stacks';
 import { describeClientCertificate } from '../../local/api-gateway-event';
 

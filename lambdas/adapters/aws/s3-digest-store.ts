@@ -4,6 +4,7 @@
  * makes S3 refuse a second object at the same key, so a digest is never replaced by a new version.
  */
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { DIGEST_PREFIX } from '../../../lib/contracts/storage';
 import { compareDigests, type Digest, DigestConflictError, type DigestStore } from '../../core/audit-anchor';
 import { canonicalJson } from '../../core/canonical-json';
 import {
@@ -29,7 +30,7 @@ export const S3_DIGEST_STORE_ACTIONS = {
 export interface S3DigestStoreProps {
   readonly client: S3Client;
   readonly bucket: string;
-  /** Key prefix. @default 'digests/' */
+  /** Key prefix. @default DIGEST_PREFIX (`digests/`) */
   readonly prefix?: string;
 }
 
@@ -45,7 +46,7 @@ export class S3DigestStore implements DigestStore, DeclaresIamPermissions<Digest
   constructor(props: S3DigestStoreProps) {
     this.client = props.client;
     this.bucket = props.bucket;
-    this.prefix = props.prefix ?? 'digests/';
+    this.prefix = props.prefix ?? DIGEST_PREFIX;
   }
 
   iamPermissions(methods: readonly DigestStoreMethod[], scope: AwsScope): IamPermission[] {
