@@ -3,10 +3,11 @@
  * authorization code flow with PKCE and a nonce, and trusts only an ID token whose signature
  * (from the IdP's JWKS), issuer, audience, expiry and nonce all verify.
  */
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+
 import type { IdentityProviderConfig } from '../../lib/config/oauth-schema';
 import type { CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { SecretSource } from '../core/ports';
+import { type JwtKeys, remoteKeySet, verifySignedJwt } from '../core/tokens/jwt-signature';
 
 export interface OidcIdentityProviderOptions {
   readonly config: IdentityProviderConfig;
@@ -32,7 +33,7 @@ export function createOidcIdentityProvider(options: OidcIdentityProviderOptions)
   const doFetch = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const issuer = options.config.issuer.replace(/\/$/, '');
-  let discovery: Promise<{ metadata: Discovery; keys: JWTVerifyGetKey }> | undefined;
+  let discovery: Promise<{ metadata: Discovery; keys: JwtKeys }> | undefined;
 
   const discover = () => {
     discovery ??= (async () => {
@@ -48,7 +49,7 @@ export function createOidcIdentityProvider(options: OidcIdentityProviderOptions)
       for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
         if (typeof metadata[field] !== 'string') throw new Error(`OIDC discovery lacks ${field}`);
       }
-      return { metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri)) };
+      return { metadata, keys: remoteKeySet(new URL(metadata.jwks_uri), { timeoutMs }) };
     })();
     discovery.catch(() => {
       discovery = undefined;
@@ -95,11 +96,14 @@ export function createOidcIdentityProvider(options: OidcIdentityProviderOptions)
       if (!response.ok) throw new Error(`The IdP token endpoint answered HTTP ${response.status}`);
       const body = (await response.json()) as { id_token?: unknown };
       if (typeof body.id_token !== 'string') throw new Error('The IdP returned no ID token');
-      const { payload } = await jwtVerify(body.id_token, keys, {
+      // The one module that verifies JWS signatures; its failure names why (for the operator's log).
+      const payload = await verifySignedJwt(body.id_token, keys, {
         issuer: metadata.issuer,
         audience: options.config.clientId,
         algorithms: ID_TOKEN_ALGORITHMS,
         requiredClaims: ['sub', 'exp', 'iat', 'nonce'],
+        clockToleranceSeconds: 0,
+        now: new Date(),
       });
       if (payload.nonce !== nonce) throw new Error('The ID token nonce does not match this sign-in');
       return payload as Record<string, unknown>;
