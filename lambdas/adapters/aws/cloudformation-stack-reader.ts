@@ -28,8 +28,11 @@ export const CLOUDFORMATION_STACK_READER_ACTIONS = {
 
 export interface CloudFormationStackReaderProps {
   readonly client: CloudFormationClient;
-  /** The stacks this reader may read (by name); others are refused, so its IAM declaration holds. */
-  readonly stackNames: readonly string[];
+  /**
+   * The stacks each method may read (by name); others are refused, so the IAM declaration holds.
+   * E.g. the API stack's outputs, and the resources of every stack of the stage.
+   */
+  readonly stackNames: { readonly [M in StackReaderMethod]: readonly string[] };
 }
 
 /** A stack's state and outputs. */
@@ -74,7 +77,7 @@ export function cloudFormationStackArn(scope: AwsScope, stackName: string): stri
 
 export class CloudFormationStackReader implements DeclaresIamPermissions<StackReaderMethod> {
   private readonly client: CloudFormationClient;
-  private readonly stackNames: readonly string[];
+  private readonly stackNames: CloudFormationStackReaderProps['stackNames'];
 
   constructor(props: CloudFormationStackReaderProps) {
     this.client = props.client;
@@ -82,8 +85,12 @@ export class CloudFormationStackReader implements DeclaresIamPermissions<StackRe
   }
 
   iamPermissions(methods: readonly StackReaderMethod[], scope: AwsScope): IamPermission[] {
-    return permissionsOf('CloudFormationStackReader', CLOUDFORMATION_STACK_READER_ACTIONS, methods, () =>
-      this.stackNames.map((name) => ({ resource: cloudFormationStackArn(scope, name) })),
+    return permissionsOf(
+      'CloudFormationStackReader',
+      CLOUDFORMATION_STACK_READER_ACTIONS,
+      methods,
+      (_, method) =>
+        this.stackNames[method].map((name) => ({ resource: cloudFormationStackArn(scope, name) })),
     );
   }
 
@@ -92,7 +99,7 @@ export class CloudFormationStackReader implements DeclaresIamPermissions<StackRe
    * @throws StackNotFoundError when there is no such stack; StackReadError for any other failure
    */
   async describeStack(stackName: string): Promise<StackDescription> {
-    this.requireKnown(stackName);
+    this.requireKnown('describeStack', stackName);
     const action = 'cloudformation:DescribeStacks';
     try {
       const output = await this.client.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -113,7 +120,7 @@ export class CloudFormationStackReader implements DeclaresIamPermissions<StackRe
    * @throws StackNotFoundError when there is no such stack; StackReadError for any other failure
    */
   async listResources(stackName: string): Promise<StackResource[]> {
-    this.requireKnown(stackName);
+    this.requireKnown('listResources', stackName);
     const action = 'cloudformation:ListStackResources';
     const resources: StackResource[] = [];
     let token: string | undefined;
@@ -138,10 +145,10 @@ export class CloudFormationStackReader implements DeclaresIamPermissions<StackRe
     }
   }
 
-  private requireKnown(stackName: string): void {
-    if (!this.stackNames.includes(stackName)) {
+  private requireKnown(method: StackReaderMethod, stackName: string): void {
+    if (!this.stackNames[method].includes(stackName)) {
       throw new RangeError(
-        `CloudFormationStackReader: ${stackName} is not one of the stacks it was given (${this.stackNames.join(', ')})`,
+        `CloudFormationStackReader: ${method} was not given ${stackName} (only ${this.stackNames[method].join(', ')})`,
       );
     }
   }
