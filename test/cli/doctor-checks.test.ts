@@ -40,7 +40,10 @@ interface Ca {
 
 /** A CA certificate valid until `days` after NOW, signed by `issuer` (self-signed without one). */
 async function ca(name: string, days: number, issuer?: Ca): Promise<Ca> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const extensions = [new x509.BasicConstraintsExtension(true, undefined, true)];
   const common = {
     serialNumber: String(Math.floor(Math.random() * 1e9)),

@@ -604,7 +604,10 @@ describe('IAM declarations of the AWS adapters', () => {
     const reader = () =>
       new CloudFormationStackReader({
         client: new CloudFormationClient(REGION),
-        stackNames: ['Airlock-pilot-Api', 'Airlock-pilot-Monitoring'],
+        stackNames: {
+          describeStack: ['Airlock-pilot-Api'],
+          listResources: ['Airlock-pilot-Api', 'Airlock-pilot-Monitoring'],
+        },
       });
 
     it('describeStack sends exactly what it declares', async () => {
@@ -632,8 +635,9 @@ describe('IAM declarations of the AWS adapters', () => {
       ]);
     });
 
-    it('refuses a stack it was not given (its declaration would not cover it)', async () => {
+    it('refuses a stack it was not given for that method (its declaration would not cover it)', async () => {
       await expect(reader().listResources('Other-Stack')).rejects.toThrow(RangeError);
+      await expect(reader().describeStack('Airlock-pilot-Monitoring')).rejects.toThrow(RangeError);
     });
   });
 
