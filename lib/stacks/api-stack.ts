@@ -12,6 +12,7 @@ import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
+import { airlockStackNames } from '../contracts/stack-names';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
 
@@ -213,6 +214,10 @@ export class ApiStack extends Stack {
       auditLedger: foundation.auditLedger,
       keys: foundation.keys,
       trust: config.roles.auditor,
+      doctor: {
+        stackNames: airlockStackNames(config.stage),
+        topics: [foundation.alertsTopic.topic, foundation.approvalsTopic.topic],
+      },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'The URL desktop agents use (mTLS)' });

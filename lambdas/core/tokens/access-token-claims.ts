@@ -23,6 +23,9 @@ export const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 /** The `typ` header of every Airlock access token (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** The only signature algorithm of an Airlock access token (ECDSA P-256, the KMS key spec ECC_NIST_P256). */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256';
+
 /** Claims every Airlock access token carries. */
 export interface BaseAccessTokenClaims {
   readonly iss: string;

@@ -8,6 +8,7 @@ import { DependencyError } from '../errors';
 import type { TokenSigner } from '../ports';
 import {
   ACCESS_SCOPE_PATTERN,
+  ACCESS_TOKEN_ALGORITHM,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
@@ -133,7 +134,7 @@ export async function issueAccessToken(
     'certificateThumbprint' in request
       ? { ...common, cnf: { 'x5t#S256': request.certificateThumbprint } }
       : { ...common, client_id: request.clientId, fam: request.familyId };
-  const signingInput = `${base64urlJson({ alg: 'ES256', typ: ACCESS_TOKEN_TYPE, kid: signer.keyId })}.${base64urlJson(claims)}`;
+  const signingInput = `${base64urlJson({ alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signer.keyId })}.${base64urlJson(claims)}`;
   let signature: Uint8Array;
   try {
     signature = await signer.sign(Buffer.from(signingInput, 'ascii'));
