@@ -19,7 +19,13 @@ import {
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { APPROVALS_TABLE, AUDIT_TABLE, OAUTH_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
+import {
+  APPROVALS_TABLE,
+  AUDIT_TABLE,
+  COUNTERS_TABLE,
+  OAUTH_TABLE,
+  REVOCATIONS_TABLE,
+} from '../lib/contracts/tables';
 
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
@@ -289,6 +295,7 @@ export interface AirlockTableNames {
   readonly approvals: string;
   readonly revocations: string;
   readonly oauth: string;
+  readonly counters: string;
 }
 
 /**
@@ -349,6 +356,16 @@ export async function ensureTables(client: DynamoDBClient, names: AirlockTableNa
       KeySchema: [{ AttributeName: OAUTH_TABLE.partitionKey, KeyType: 'HASH' }],
     },
     OAUTH_TABLE.ttlAttribute,
+  );
+  await ensureTable(
+    client,
+    {
+      TableName: names.counters,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [attribute(COUNTERS_TABLE.partitionKey, 'S')],
+      KeySchema: [{ AttributeName: COUNTERS_TABLE.partitionKey, KeyType: 'HASH' }],
+    },
+    COUNTERS_TABLE.ttlAttribute,
   );
 }
 

@@ -93,7 +93,7 @@ export class ConnectorProxy {
     try {
       record.assertRecordableIntent();
       const prepared = this.prepare(caller, call);
-      this.limit(caller);
+      await this.limit(caller);
       const decision = this.authorize(caller, call, prepared);
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
@@ -130,7 +130,7 @@ export class ConnectorProxy {
   }
 
   /** Rate limits per token and per workflow, and the workflow's daily spend cap. */
-  private limit(caller: Caller): void {
+  private async limit(caller: Caller): Promise<void> {
     const workflow = this.deps.config.workflows[caller.workflow];
     this.deps.rateLimiter.take(
       `token:${caller.tokenId}`,
@@ -142,7 +142,7 @@ export class ConnectorProxy {
       workflow.rateLimits.perWorkflowPerMinute,
       `workflow "${caller.workflow}"`,
     );
-    this.deps.spendCap?.check(caller.workflow);
+    await this.deps.spendCap?.check(caller.workflow);
   }
 
   /** Cedar decides; a denial throws `forbidden` with the deciding policies. */

@@ -142,6 +142,7 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
     foundation.auditLedger.table,
     foundation.approvalStore.table,
     foundation.revocationList.table,
+    foundation.sharedCounters.table,
   ]) {
     acknowledge(table, {
       id: 'NIST.800.53.R5-DynamoDBInBackupPlan',

@@ -100,6 +100,7 @@ export class ApiStack extends Stack {
     foundation.keys.bindVerifier(this.connector);
     foundation.revocationList.bindChecker(this.connector);
     foundation.approvalStore.bindReadWrite(this.connector);
+    foundation.sharedCounters.bindCounter(this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, 'AIRLOCK_APPROVALS_TOPIC_ARN');
     foundation.connectorData.bindConnector(this.connector);
     foundation.connectorSecrets.bindConnector(this.connector);
@@ -182,6 +183,7 @@ export class ApiStack extends Stack {
       foundation.auditLedger.bindWriter(oauth);
       // The MCP tools run through the same connector pipeline as the connector function's.
       foundation.approvalStore.bindReadWrite(oauth);
+      foundation.sharedCounters.bindCounter(oauth);
       foundation.approvalsTopic.bindPublisher(oauth, 'AIRLOCK_APPROVALS_TOPIC_ARN');
       foundation.connectorData.bindConnector(oauth);
       foundation.connectorSecrets.bindConnector(oauth);

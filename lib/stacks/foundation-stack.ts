@@ -13,6 +13,7 @@ import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
 import { NotificationTopic } from '../constructs/notification-topic';
 import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
+import { SharedCounters } from '../constructs/shared-counters';
 
 export interface FoundationStackProps extends StackProps {
   /** The validated pilot config. */
@@ -21,7 +22,7 @@ export interface FoundationStackProps extends StackProps {
 
 /**
  * `Airlock-<stage>-Foundation`: what holds state and outlives deployments of the API: keys,
- * upstream secrets, the audit ledger, approvals, revocations, connector data and topics; with the
+ * upstream secrets, the audit ledger, approvals, revocations, shared counters, connector data and topics; with the
  * `oauth` config section also the OAuth table and the corporate IdP's client secret.
  */
 export class FoundationStack extends Stack {
@@ -31,6 +32,8 @@ export class FoundationStack extends Stack {
   public readonly auditLedger: AuditLedger;
   public readonly approvalStore: ApprovalStore;
   public readonly revocationList: RevocationList;
+  /** Counters every execution environment shares (daily spend cap, usage shares, daily amounts). */
+  public readonly sharedCounters: SharedCounters;
   public readonly connectorData: ConnectorData;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
@@ -64,6 +67,7 @@ export class FoundationStack extends Stack {
     });
     this.approvalStore = new ApprovalStore(this, 'Approvals', { keys: this.keys });
     this.revocationList = new RevocationList(this, 'Revocations', { keys: this.keys });
+    this.sharedCounters = new SharedCounters(this, 'Counters', { keys: this.keys });
     this.connectorData = new ConnectorData(this, 'ConnectorData', {
       connectors: config.connectors,
       keys: this.keys,
