@@ -11,6 +11,7 @@ import { createConnectors } from '../connectors/connector-registry';
 import { createAccessTokenVerifier } from '../core/access-token';
 import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
+import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
 import { RateLimiter } from '../core/rate-limiter';
 import type { SharedServices } from './shared-services';
@@ -27,7 +28,10 @@ export interface ConnectorComposition extends ConnectorPipeline {
   readonly handler: ApiHandler;
 }
 
-/** The connector pipeline: connectors, approvals, rate limits, spend cap, Cedar, audit, metering. */
+/**
+ * The connector pipeline: connectors, approvals, rate limits, the spend cap and daily amounts over the
+ * shared counters, Cedar, audit, metering.
+ */
 export function composeConnectorPipeline(services: SharedServices): ConnectorPipeline {
   return services.once('connectorPipeline', () => {
     const { config, ports, settings } = services;
@@ -53,6 +57,7 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
       rateLimiter: new RateLimiter(services.clock),
       meter: services.meter,
       spendCap: services.spendCap,
+      dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
       clock: services.clock,
     });
     return { proxy, approvals, close: () => registry.close() };

@@ -21,6 +21,7 @@ export {
 } from './tokens/access-token-claims';
 export {
   type AccessTokenRequest,
+  accessTokenClaimsOf,
   type DeviceAccessTokenRequest,
   type IssuedAccessToken,
   issueAccessToken,

@@ -3,27 +3,32 @@
  *
  * The caller arrives proven by its entry point's Authenticator (token, binding, revocation, kill
  * switch). Then: **prepare** (the operation is known, in the workflow and the token's scopes; the
- * parameters are valid; the exact upstream call is described) → **limit** (rate limits, spend cap) →
- * **authorize** (Cedar: allow, deny, or approval required) → **hold** or **consume** an approval →
- * **act** (upstream) → **filter** (DLP) → audit and metrics. The REST route and the MCP endpoint both
- * call {@link ConnectorProxy.call}: one code path.
+ * parameters are valid and within the token's `resource`; the exact upstream call is described) →
+ * **limit** (rate limits, spend cap) → **authorize** (the principal's daily amount taken, then Cedar:
+ * allow, deny, or approval required) → **hold** or **check** an approval → **act** (the write's
+ * record, the approval claimed, upstream) → **filter** (DLP) → audit and metrics. The REST route and
+ * the MCP endpoint both call {@link ConnectorProxy.call}: one code path.
  *
  * Audit: a read is answered only after its record (with the sha256 of every document returned) is
  * committed; a write is recorded before it is executed upstream and again when it completes, so
- * nothing is executed without a record. A ledger failure refuses the call (see call-record.ts).
+ * nothing is executed without a record. A held call is recorded before its approval is stored, and a
+ * re-sent call's record is committed before its approval is used up, so an audit outage neither
+ * creates an approval the trail does not name nor burns one without running. A ledger failure refuses
+ * the call (see call-record.ts); every other refusal, a dependency's included, is recorded.
  */
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
 import type { Connector, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
-import type { ApprovalDesk, PendingApproval } from './approval-desk';
+import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
 import { CallRecord } from './call-record';
 import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
-import { deriveDataPolicyContext } from './dlp/data-policy-context';
+import type { DailyAmounts, ReservedAmount } from './daily-amounts';
+import { type DataPolicyContext, deriveDataPolicyContext } from './dlp/data-policy-context';
 import { scanConnectorResult } from './dlp/result-scanner';
-import { AirlockError } from './errors';
+import { AirlockError, DependencyError } from './errors';
 import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
@@ -41,6 +46,11 @@ export interface ConnectorProxyDeps {
   readonly meter: UsageMeter;
   /** Daily spend cap per workflow (large-batch throttling). @default - no cap */
   readonly spendCap?: SpendCap;
+  /**
+   * Each principal's amounts of the day (split entries held once they add up past the threshold).
+   * @default - no daily total in the policy context
+   */
+  readonly dailyAmounts?: DailyAmounts;
   readonly clock: Clock;
 }
 
@@ -90,25 +100,37 @@ export class ConnectorProxy {
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
     const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
       this.meter(caller, record.names, outcome, { started, writes, bytesOut, secretReads });
+    // The call's amount, while it counts in the principal's total of the day without having run.
+    let reserved: ReservedAmount | undefined;
     try {
       record.assertRecordableIntent();
       const prepared = this.prepare(caller, call);
       await this.limit(caller);
-      const decision = this.authorize(caller, call, prepared);
+      const authorized = await this.authorize(caller, call, prepared);
+      reserved = authorized.reserved;
+      const { decision } = authorized;
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
-        // The approval item and the audit record.
+        // The audit record and the approval item.
         meter('approval_requested', 2);
+        await reserved?.release();
         return { status: 'pending_approval', approval };
       }
-      const approvalWrites = call.approvalId ? await this.consumeApproval(caller, call, prepared) : 0;
-      return await this.act(call, prepared, decision, record, caller, (outcome, writes, bytesOut, reads) =>
-        meter(outcome, writes + approvalWrites, bytesOut, reads),
-      );
+      const approval = call.approvalId ? await this.checkApproval(caller, call, prepared) : undefined;
+      return await this.act(call, prepared, decision, record, caller, approval, {
+        upstreamStarted: () => {
+          // Past this point the call may have run: its amount stays counted.
+          reserved = undefined;
+        },
+        meter: (outcome, writes, bytesOut, reads) =>
+          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads),
+      });
     } catch (error) {
-      if (error instanceof AirlockError && error.code !== 'upstream_error') {
-        const recorded = await record.refused(error);
-        meter(error.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
+      await reserved?.release();
+      const refusal = refusalOf(error);
+      if (refusal) {
+        const recorded = await record.refused(refusal);
+        meter(refusal.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
       }
       throw error;
     }
@@ -118,6 +140,13 @@ export class ConnectorProxy {
   private prepare(caller: Caller, call: ConnectorCall): PreparedCall {
     const { connector, op } = this.catalog.resolve(caller, call);
     const params = connector.parseParameters(call.operation, call.params);
+    if (caller.resource !== undefined) {
+      // The token's signed `resource` narrows it; each kind says what lies within one.
+      const problem = connector.resourceProblem(call.operation, params, caller.resource);
+      if (problem !== undefined) {
+        throw new AirlockError('forbidden', problem, { reasons: ['outside-token-resource'] });
+      }
+    }
     return {
       connector,
       op,
@@ -145,37 +174,74 @@ export class ConnectorProxy {
     await this.deps.spendCap?.check(caller.workflow);
   }
 
-  /** Cedar decides; a denial throws `forbidden` with the deciding policies. */
-  private authorize(caller: Caller, call: ConnectorCall, prepared: PreparedCall): PolicyDecision {
+  /**
+   * Cedar decides; a denial throws `forbidden` with the deciding policies. A write that moves an
+   * amount (and is not the re-send of an approved call) is first taken into the principal's total of
+   * the day, which Cedar reads; the caller gives it back when the call does not run.
+   */
+  private async authorize(
+    caller: Caller,
+    call: ConnectorCall,
+    prepared: PreparedCall,
+  ): Promise<{ decision: PolicyDecision; reserved?: ReservedAmount }> {
     const { connector, op, params, upstreamCall } = prepared;
     const { resourceId, amount, currency, format } = connector.policyContext(call.operation, params);
-    const dataContext = deriveDataPolicyContext(
-      { amount, currency, format, destinationHost: upstreamCall.destinationHost },
-      this.deps.config.workflows[caller.workflow],
-    );
-    const decision = this.deps.policy.decide({
-      principal: caller.principal,
-      action: op.action,
-      resource: {
-        kind: 'resource',
+    const workflow = this.deps.config.workflows[caller.workflow];
+    const input = { amount, currency, format, destinationHost: upstreamCall.destinationHost };
+    let dataContext: DataPolicyContext = deriveDataPolicyContext(input, workflow);
+    let reserved: ReservedAmount | undefined;
+    if (
+      this.deps.dailyAmounts &&
+      dataContext.amountCents !== undefined &&
+      op.access !== 'read' &&
+      !call.approvalId
+    ) {
+      reserved = await this.deps.dailyAmounts.reserve({
         connector: call.connector,
-        id: resourceId,
-        classification: op.classification,
-      },
-      workflow: caller.workflow,
-      context: { approval: call.approvalId ? 'approved' : 'none', scope: [...caller.scopes], ...dataContext },
-    });
-    if (decision.decision === 'deny') {
-      throw new AirlockError(
-        'forbidden',
-        `Policy does not allow ${call.connector}/${call.operation} for ${caller.principal} in workflow "${caller.workflow}".`,
-        { reasons: decision.reasons },
+        principal: caller.principal,
+        currency: dataContext.currency ?? '-',
+        cents: dataContext.amountCents,
+      });
+      dataContext = deriveDataPolicyContext(
+        { ...input, amountEarlierTodayCents: reserved.earlierTodayCents },
+        workflow,
       );
     }
-    return decision;
+    try {
+      const decision = this.deps.policy.decide({
+        principal: caller.principal,
+        action: op.action,
+        resource: {
+          kind: 'resource',
+          connector: call.connector,
+          id: resourceId,
+          classification: op.classification,
+        },
+        workflow: caller.workflow,
+        context: {
+          approval: call.approvalId ? 'approved' : 'none',
+          scope: [...caller.scopes],
+          ...dataContext,
+        },
+      });
+      if (decision.decision === 'deny') {
+        throw new AirlockError(
+          'forbidden',
+          `Policy does not allow ${call.connector}/${call.operation} for ${caller.principal} in workflow "${caller.workflow}".`,
+          { reasons: decision.reasons },
+        );
+      }
+      return { decision, reserved };
+    } catch (error) {
+      await reserved?.release();
+      throw error;
+    }
   }
 
-  /** A call a person must approve: the approval (bound to the exact call) and its record. */
+  /**
+   * A call a person must approve: the approval (bound to the exact call) is recorded, then stored, so
+   * no approval exists that the trail does not name.
+   */
   private async hold(
     caller: Caller,
     call: ConnectorCall,
@@ -183,7 +249,7 @@ export class ConnectorProxy {
     decision: PolicyDecision,
     record: CallRecord,
   ): Promise<PendingApproval> {
-    const approval = await this.deps.approvals.create({
+    const approval = this.deps.approvals.draft({
       principal: caller.principal,
       workflow: caller.workflow,
       connector: call.connector,
@@ -200,16 +266,16 @@ export class ConnectorProxy {
       argumentsHash: prepared.argumentsHash,
       approverGroup: approval.approverGroup,
     });
-    return approval;
+    return this.deps.approvals.hold(approval);
   }
 
-  /** Exactly once: the approval moves from approved to executed before anything runs upstream. */
-  private async consumeApproval(
+  /** The approval a re-sent call names, checked (bound to this exact call, approved, not expired); not used up yet. */
+  private async checkApproval(
     caller: Caller,
     call: ConnectorCall,
     prepared: PreparedCall,
-  ): Promise<number> {
-    await this.deps.approvals.consume(call.approvalId ?? '', {
+  ): Promise<ApprovalRecord> {
+    return this.deps.approvals.checkConsumable(call.approvalId ?? '', {
       principal: caller.principal,
       workflow: caller.workflow,
       connector: call.connector,
@@ -217,23 +283,34 @@ export class ConnectorProxy {
       argumentsHash: prepared.argumentsHash,
       policyVersion: this.deps.policy.versionHash,
     });
-    return 1;
   }
 
-  /** Runs the call upstream, filters what comes back, and records it. */
+  /**
+   * Runs the call upstream, filters what comes back, and records it. A write is recorded first; an
+   * approved call's approval is used up only after that record is committed, just before it runs.
+   */
   private async act(
     call: ConnectorCall,
     prepared: PreparedCall,
     decision: PolicyDecision,
     record: CallRecord,
     caller: Caller,
-    meter: (outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number) => void,
+    approval: ApprovalRecord | undefined,
+    hooks: {
+      upstreamStarted(): void;
+      meter(outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number): void;
+    },
   ): Promise<ConnectorOutcome> {
     const { connector, op, params, argumentsHash } = prepared;
+    const { meter } = hooks;
     const isWrite = op.access !== 'read';
-    if (isWrite) await record.beforeUpstream(decision, { argumentsHash, approvalId: call.approvalId });
+    if (isWrite || approval) {
+      await record.beforeUpstream(decision, { argumentsHash, approvalId: approval?.id });
+    }
+    if (approval) await this.deps.approvals.claim(approval);
     let upstream: Awaited<ReturnType<Connector['invoke']>>;
     try {
+      hooks.upstreamStarted();
       upstream = await connector.invoke(call.operation, params, { requestId: call.requestId });
     } catch (error) {
       await record.failed(error, argumentsHash);
@@ -285,6 +362,21 @@ export class ConnectorProxy {
       timestamp: this.deps.clock.now(),
     });
   }
+}
+
+/**
+ * The refusal a failed call is recorded with: its own AirlockError, or for a dependency that could not
+ * answer (the caller gets 503) one naming the dependency. None for an upstream failure (recorded as
+ * `connector_failed` already) or an audit-ledger failure (a record of it could not be written).
+ */
+function refusalOf(error: unknown): AirlockError | undefined {
+  if (error instanceof AirlockError) return error.code === 'upstream_error' ? undefined : error;
+  if (error instanceof DependencyError && !/^audit[ -]ledger$/.test(error.dependency)) {
+    return new AirlockError('unavailable', error.message, {
+      reasons: [`dependency:${error.dependency.replaceAll(' ', '-')}`],
+    });
+  }
+  return undefined;
 }
 
 function sha256Hex(data: string | Buffer): string {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { ACCESS_SCOPE_PATTERN } from './access-token';
+import { holdsCredential } from './audit-record';
 import { AirlockError } from './errors';
 
 /** The body of `POST /v1/credentials`. Strict: an unknown field is refused, not ignored. */
@@ -19,6 +20,11 @@ export const credentialRequestSchema = z.strictObject({
     .max(512, 'expected at most 512 characters')
     // Control characters have no place in a resource name and would corrupt logs and audit records.
     .regex(/^[^\p{Cc}]+$/u, 'expected no control characters')
+    // It is signed into the token and recorded in the audit trail, which never holds a credential.
+    .refine(
+      (value) => !holdsCredential(value),
+      'expected a key prefix such as 2026-q3/, not a token or a key',
+    )
     .optional(),
   scopes: z
     .array(

@@ -90,10 +90,11 @@ export class ApiStack extends Stack {
       deadLetterQueue: true,
     });
 
-    // Every function appends to the audit ledger. The approvals function does not read the kill switch:
-    // approvers may still decide while it is engaged (the connector that would run a call is sealed).
+    // Every function appends to the audit ledger. The approvals function reads the kill switch too:
+    // nothing is decided for a sealed workflow.
     for (const fn of [this.broker, this.connector, this.approvals]) foundation.auditLedger.bindWriter(fn);
-    for (const fn of [this.broker, this.connector, this.anchor]) this.killSwitch.bindReader(fn);
+    for (const fn of [this.broker, this.connector, this.approvals, this.anchor])
+      this.killSwitch.bindReader(fn);
     foundation.auditLedger.bindAnchor(this.anchor);
 
     foundation.keys.bindSigner(this.broker);

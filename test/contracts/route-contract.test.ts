@@ -91,7 +91,13 @@ describe('Contract: the routes', () => {
         maxBodyBytes: 1024,
         mcp: async () => ({ statusCode: 401, body: '{}' }),
       }),
-      approvals: createApprovalsHandler({ desk: never, ledger: never, config: never, maxBodyBytes: 1024 }),
+      approvals: createApprovalsHandler({
+        desk: never,
+        ledger: never,
+        killSwitch: never,
+        config: never,
+        maxBodyBytes: 1024,
+      }),
     };
 
     // Act / Assess

@@ -368,7 +368,7 @@ describe('Function: createMcpHandler', () => {
           approverGroup: 'managers',
           expiresAt: '2026-12-01T10:00:00.000Z',
           preview: {
-            call: { method: 'POST', url: 'https://erp.example.com/api/journal-entries' },
+            call: { method: 'POST', body: { glCode: '6400', amount: 2500, currency: 'EUR', memo: 'x' } },
             sha256: 'ab'.repeat(32),
           },
         },
@@ -386,7 +386,7 @@ describe('Function: createMcpHandler', () => {
       expect(text).toMatch(/"managers" must approve/);
       expect(text).toContain('apr_0123456789abcdef0123456789abcdef');
       expect(text).toContain('2026-12-01T10:00:00.000Z');
-      expect(text).toContain('https://erp.example.com/api/journal-entries');
+      expect(text).toContain('"amount":2500');
       expect(text).toMatch(
         /call erp_createJournalEntry again with exactly the same arguments plus "approvalId"/,
       );
