@@ -4,6 +4,7 @@
  * does not await between its read and its write; like the table's TTL, an expired counter is gone.
  */
 import type { CounterAddOptions, CounterStore } from '../../core/counter-store';
+import { DependencyError } from '../../core/errors';
 import { type Clock, systemClock } from '../../core/ports';
 
 export class MemoryCounterStore implements CounterStore {
@@ -15,7 +16,8 @@ export class MemoryCounterStore implements CounterStore {
 
   async add(key: string, delta: number, options: CounterAddOptions): Promise<number | undefined> {
     await Promise.resolve();
-    if (this.failAdds) throw Object.assign(new Error('Service unavailable'), { name: 'InternalServerError' });
+    // As the DynamoDB adapter reports an unreachable table.
+    if (this.failAdds) throw new DependencyError('counter store', 'the counter store is unavailable');
     if (!Number.isSafeInteger(delta))
       throw new TypeError(`MemoryCounterStore.add: delta ${delta} is not an integer`);
     const stored = this.counters.get(key);
