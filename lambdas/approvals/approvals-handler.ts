@@ -169,14 +169,8 @@ async function recordRefusal(
     voids?: string;
   },
 ): Promise<void> {
-  const code =
-    error instanceof KillSwitchEngagedError
-      ? 'kill_switch_engaged'
-      : error instanceof AirlockError
-        ? error.code
-        : undefined;
-  if (code === undefined) return;
-  const reasons = error instanceof AirlockError ? (error.reasons ?? []) : ['kill-switch'];
+  // A dependency that could not answer (the ledger itself, say) leaves nothing to record it in reliably.
+  if (!(error instanceof AirlockError)) return;
   await deps.ledger
     .append(
       boundedAuditEvent({
@@ -187,7 +181,7 @@ async function recordRefusal(
           ? { connector: context.record.connector, operation: context.record.operation }
           : {}),
         decision: 'deny',
-        reasons: [code, ...reasons],
+        reasons: [error.code, ...(error.reasons ?? [])],
         requestId: context.requestId,
         docHashes: [],
         details: {
