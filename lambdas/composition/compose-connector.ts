@@ -13,7 +13,7 @@ import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
 import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
-import { RateLimiter } from '../core/rate-limiter';
+import { UsageReporter } from '../core/usage-reporter';
 import type { SharedServices } from './shared-services';
 
 export interface ConnectorPipeline {
@@ -54,7 +54,7 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
       policy: services.policy,
       ledger: services.ledger,
       approvals,
-      rateLimiter: new RateLimiter(services.clock),
+      rateLimiter: services.rateLimiter,
       meter: services.meter,
       spendCap: services.spendCap,
       dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
@@ -83,10 +83,15 @@ export function composeConnector(services: SharedServices): ConnectorComposition
   const handler = createConnectorHandler({
     authenticator,
     proxy: pipeline.proxy,
-    config,
-    ledger: services.ledger,
-    meter: services.meter,
-    clock: services.clock,
+    usage: new UsageReporter({
+      config,
+      ledger: services.ledger,
+      meter: services.meter,
+      spendCap: services.spendCap,
+      counters: services.counters,
+      rateLimiter: services.rateLimiter,
+      clock: services.clock,
+    }),
     maxBodyBytes: config.api.maxBodyBytes,
     mcp: createMcpHandler({
       authenticator,

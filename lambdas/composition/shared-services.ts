@@ -14,6 +14,7 @@ import {
 import { KillSwitch } from '../core/kill-switch';
 import { PolicyEngine } from '../core/policy-engine';
 import { buildEntities } from '../core/policy-entities';
+import { RateLimiter } from '../core/rate-limiter';
 import { SpendCap } from '../core/spend-cap';
 import { type MetricsSink, UsageMeter } from '../core/usage-meter';
 import type { AirlockPorts, AirlockSettings } from './airlock-ports';
@@ -104,6 +105,11 @@ export class SharedServices {
       this.usageListeners.push(cap);
       return cap;
     });
+  }
+
+  /** Sliding-window rate limits of this process (per token and workflow, and per token's usage reports). */
+  get rateLimiter(): RateLimiter {
+    return this.once('rateLimiter', () => new RateLimiter(this.clock));
   }
 
   /** The shared counters, under their dependency deadline. */

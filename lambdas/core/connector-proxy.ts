@@ -98,35 +98,46 @@ export class ConnectorProxy {
   async call(caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
     const started = performance.now();
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
+    // The shared counters this call wrote (the spend cap's, the daily amount's): DynamoDB writes too.
+    const counted = { spend: 0, amount: undefined as ReservedAmount | undefined };
     const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
-      this.meter(caller, record.names, outcome, { started, writes, bytesOut, secretReads });
+      this.meter(caller, record.names, outcome, {
+        started,
+        writes: writes + counted.spend + (counted.amount?.writes ?? 0),
+        bytesOut,
+        secretReads,
+      });
     // The call's amount, while it counts in the principal's total of the day without having run.
-    let reserved: ReservedAmount | undefined;
+    let unspent: ReservedAmount | undefined;
     try {
       record.assertRecordableIntent();
       const prepared = this.prepare(caller, call);
-      await this.limit(caller);
-      const authorized = await this.authorize(caller, call, prepared);
-      reserved = authorized.reserved;
-      const { decision } = authorized;
+      this.limitRate(caller);
+      if (this.deps.spendCap) {
+        counted.spend = 1;
+        await this.deps.spendCap.check(caller.workflow);
+      }
+      const data = await this.dataContext(caller, call, prepared);
+      counted.amount = unspent = data.reserved;
+      const decision = this.authorize(caller, call, prepared, data.context);
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
+        await unspent?.release();
         // The audit record and the approval item.
         meter('approval_requested', 2);
-        await reserved?.release();
         return { status: 'pending_approval', approval };
       }
       const approval = call.approvalId ? await this.checkApproval(caller, call, prepared) : undefined;
       return await this.act(call, prepared, decision, record, caller, approval, {
         upstreamStarted: () => {
           // Past this point the call may have run: its amount stays counted.
-          reserved = undefined;
+          unspent = undefined;
         },
         meter: (outcome, writes, bytesOut, reads) =>
           meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads),
       });
     } catch (error) {
-      await reserved?.release();
+      await unspent?.release();
       const refusal = refusalOf(error);
       if (refusal) {
         const recorded = await record.refused(refusal);
@@ -158,8 +169,8 @@ export class ConnectorProxy {
     };
   }
 
-  /** Rate limits per token and per workflow, and the workflow's daily spend cap. */
-  private async limit(caller: Caller): Promise<void> {
+  /** Rate limits per token and per workflow (this environment's count; API Gateway and WAF bound the total). */
+  private limitRate(caller: Caller): void {
     const workflow = this.deps.config.workflows[caller.workflow];
     this.deps.rateLimiter.take(
       `token:${caller.tokenId}`,
@@ -171,71 +182,79 @@ export class ConnectorProxy {
       workflow.rateLimits.perWorkflowPerMinute,
       `workflow "${caller.workflow}"`,
     );
-    await this.deps.spendCap?.check(caller.workflow);
   }
 
   /**
-   * Cedar decides; a denial throws `forbidden` with the deciding policies. A write that moves an
-   * amount (and is not the re-send of an approved call) is first taken into the principal's total of
-   * the day, which Cedar reads; the caller gives it back when the call does not run.
+   * The data-protection part of the call's Cedar context. A write that moves an amount (and is not
+   * the re-send of an approved call) is first taken into the principal's total of the day, which
+   * Cedar reads; the caller gives it back when the call does not run.
    */
-  private async authorize(
+  private async dataContext(
     caller: Caller,
     call: ConnectorCall,
     prepared: PreparedCall,
-  ): Promise<{ decision: PolicyDecision; reserved?: ReservedAmount }> {
+  ): Promise<{ context: DataPolicyContext; reserved?: ReservedAmount }> {
     const { connector, op, params, upstreamCall } = prepared;
-    const { resourceId, amount, currency, format } = connector.policyContext(call.operation, params);
+    const { amount, currency, format } = connector.policyContext(call.operation, params);
     const workflow = this.deps.config.workflows[caller.workflow];
     const input = { amount, currency, format, destinationHost: upstreamCall.destinationHost };
-    let dataContext: DataPolicyContext = deriveDataPolicyContext(input, workflow);
-    let reserved: ReservedAmount | undefined;
+    const context = deriveDataPolicyContext(input, workflow);
     if (
-      this.deps.dailyAmounts &&
-      dataContext.amountCents !== undefined &&
-      op.access !== 'read' &&
-      !call.approvalId
+      !this.deps.dailyAmounts ||
+      context.amountCents === undefined ||
+      op.access === 'read' ||
+      call.approvalId
     ) {
-      reserved = await this.deps.dailyAmounts.reserve({
-        connector: call.connector,
-        principal: caller.principal,
-        currency: dataContext.currency ?? '-',
-        cents: dataContext.amountCents,
-      });
-      dataContext = deriveDataPolicyContext(
+      return { context };
+    }
+    const reserved = await this.deps.dailyAmounts.reserve({
+      connector: call.connector,
+      principal: caller.principal,
+      currency: context.currency ?? '-',
+      cents: context.amountCents,
+    });
+    return {
+      context: deriveDataPolicyContext(
         { ...input, amountEarlierTodayCents: reserved.earlierTodayCents },
         workflow,
+      ),
+      reserved,
+    };
+  }
+
+  /** Cedar decides; a denial throws `forbidden` with the deciding policies. */
+  private authorize(
+    caller: Caller,
+    call: ConnectorCall,
+    prepared: PreparedCall,
+    dataContext: DataPolicyContext,
+  ): PolicyDecision {
+    const { connector, op, params } = prepared;
+    const { resourceId } = connector.policyContext(call.operation, params);
+    const decision = this.deps.policy.decide({
+      principal: caller.principal,
+      action: op.action,
+      resource: {
+        kind: 'resource',
+        connector: call.connector,
+        id: resourceId,
+        classification: op.classification,
+      },
+      workflow: caller.workflow,
+      context: {
+        approval: call.approvalId ? 'approved' : 'none',
+        scope: [...caller.scopes],
+        ...dataContext,
+      },
+    });
+    if (decision.decision === 'deny') {
+      throw new AirlockError(
+        'forbidden',
+        `Policy does not allow ${call.connector}/${call.operation} for ${caller.principal} in workflow "${caller.workflow}".`,
+        { reasons: decision.reasons },
       );
     }
-    try {
-      const decision = this.deps.policy.decide({
-        principal: caller.principal,
-        action: op.action,
-        resource: {
-          kind: 'resource',
-          connector: call.connector,
-          id: resourceId,
-          classification: op.classification,
-        },
-        workflow: caller.workflow,
-        context: {
-          approval: call.approvalId ? 'approved' : 'none',
-          scope: [...caller.scopes],
-          ...dataContext,
-        },
-      });
-      if (decision.decision === 'deny') {
-        throw new AirlockError(
-          'forbidden',
-          `Policy does not allow ${call.connector}/${call.operation} for ${caller.principal} in workflow "${caller.workflow}".`,
-          { reasons: decision.reasons },
-        );
-      }
-      return { decision, reserved };
-    } catch (error) {
-      await reserved?.release();
-      throw error;
-    }
+    return decision;
   }
 
   /**

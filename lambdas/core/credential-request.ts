@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { ACCESS_SCOPE_PATTERN } from './access-token';
+import { TOKEN_SCOPE_PATTERN, USAGE_REPORT_SCOPE } from './access-token';
 import { holdsCredential } from './audit-record';
 import { AirlockError } from './errors';
 
@@ -30,7 +30,10 @@ export const credentialRequestSchema = z.strictObject({
     .array(
       z
         .string({ error: 'expected a scope string' })
-        .regex(ACCESS_SCOPE_PATTERN, 'expected <connector>:<read|write|export>, e.g. receipts:read'),
+        .regex(
+          TOKEN_SCOPE_PATTERN,
+          'expected <connector>:<read|write|export>, e.g. receipts:read, or usage:report',
+        ),
       { error: 'expected an array of scopes such as ["receipts:read"]' },
     )
     .min(1, 'expected at least one scope, e.g. ["receipts:read"]')
@@ -89,7 +92,10 @@ export function parseCredentialRequest(body: unknown): CredentialRequest {
   });
 }
 
-/** The scopes a workflow allows: its connectors × the access kinds of the operations it allows. */
+/**
+ * The scopes a workflow allows: its connectors × the access kinds of the operations it allows, and
+ * `usage:report` when the workflow enables usage reports.
+ */
 export function workflowScopes(config: AirlockConfig, workflow: string): Set<string> {
   const scopes = new Set<string>();
   const definition = Object.hasOwn(config.workflows, workflow) ? config.workflows[workflow] : undefined;
@@ -105,6 +111,7 @@ export function workflowScopes(config: AirlockConfig, workflow: string): Set<str
       if (op) scopes.add(`${connectorName}:${op.access}`);
     }
   }
+  if (definition.usageReports.enabled) scopes.add(USAGE_REPORT_SCOPE);
   return scopes;
 }
 

@@ -22,6 +22,8 @@ export interface ReservedAmount {
   readonly earlierTodayCents: bigint;
   /** Gives the amount back: the call did not run. Never throws (a total left too high holds more, not less). */
   release(): Promise<void>;
+  /** Counter writes so far (1, and 2 once given back): what the cost estimate prices. */
+  readonly writes: number;
 }
 
 export interface DailyAmountsDeps {
@@ -55,6 +57,9 @@ export class DailyAmounts {
         if (released) return;
         released = true;
         await this.deps.counters.add(key, -input.cents, { expiresAt }).catch(() => undefined);
+      },
+      get writes() {
+        return released ? 2 : 1;
       },
     };
   }

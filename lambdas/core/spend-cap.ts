@@ -10,7 +10,7 @@
  * (one UpdateItem per connector call, which also returns the total), so the check sees every
  * environment's spend up to that moment. What an environment metered after its last check is added
  * at its next one; an environment Lambda reclaims loses at most the cost of its last request (well
- * under a cent). Reported LLM usage is added at once (see UsageReporter). A counter store that
+ * under a cent). Reported LLM usage is added at once (see usage-reporter.ts). A counter store that
  * cannot answer refuses the call: a cap that cannot be read cannot be checked.
  *
  * What counts: connector calls (refused ones included) and reported LLM usage. Token requests are
@@ -58,16 +58,6 @@ export class SpendCap implements MetricsSink {
     if (spent >= cap) throw this.capReached(workflow, cap, spent);
   }
 
-  /**
-   * Adds `usd` to the workflow's shared counter now, not at the next check (reported LLM usage: its
-   * cost is known only after the fact and may be large). Resolves to the workflow's spend today.
-   */
-  async charge(workflow: string, usd: number): Promise<number> {
-    this.capOf(workflow);
-    this.add(workflow, usd);
-    return this.flush(workflow);
-  }
-
   /** Notes spend of the UTC day of `at` (default: now) for the next check; a past day's spend is ignored. */
   add(workflow: string, usd: number, at: Date = this.deps.clock.now()): void {
     if (!Number.isFinite(usd) || usd <= 0 || !Object.hasOwn(this.deps.workflows, workflow)) return;
@@ -90,8 +80,12 @@ export class SpendCap implements MetricsSink {
     return this.flush(workflow);
   }
 
-  /** Adds the pending spend of today to the shared counter; resolves to the day's total in USD. */
-  private async flush(workflow: string): Promise<number> {
+  /**
+   * Adds this environment's pending spend of today to the shared counter now, not at the next check
+   * (reported LLM usage: its cost is known only after the fact and may be large). Resolves to the
+   * workflow's spend today, in USD.
+   */
+  async flush(workflow: string): Promise<number> {
     const now = this.deps.clock.now();
     const today = utcDayOf(now);
     const pending = this.pending.get(workflow);

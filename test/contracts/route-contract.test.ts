@@ -84,10 +84,7 @@ describe('Contract: the routes', () => {
       connector: createConnectorHandler({
         authenticator: never,
         proxy: never,
-        config: never,
-        ledger: never,
-        meter: never,
-        clock: never,
+        usage: never,
         maxBodyBytes: 1024,
         mcp: async () => ({ statusCode: 401, body: '{}' }),
       }),

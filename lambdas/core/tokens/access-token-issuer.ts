@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { DependencyError } from '../errors';
 import type { TokenSigner } from '../ports';
 import {
-  ACCESS_SCOPE_PATTERN,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
   type OAuthAccessTokenClaims,
+  TOKEN_SCOPE_PATTERN,
   type TokenBinding,
 } from './access-token-claims';
 
@@ -66,8 +66,10 @@ function assertRequest(request: AccessTokenRequest): void {
     throw new TypeError('issueAccessToken: scope must list at least one scope, each once');
   }
   for (const scope of request.scope) {
-    if (!ACCESS_SCOPE_PATTERN.test(scope)) {
-      throw new TypeError(`issueAccessToken: scope "${scope}" is not <connector>:<read|write|export>`);
+    if (!TOKEN_SCOPE_PATTERN.test(scope)) {
+      throw new TypeError(
+        `issueAccessToken: scope "${scope}" is not <connector>:<read|write|export> or usage:report`,
+      );
     }
   }
   if (
