@@ -15,7 +15,7 @@ export type LocalApiHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewa
 
 /** One API Gateway resource and method, wired to a handler. */
 export interface LocalApiRoute {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** An API Gateway resource path: literal segments, `{name}` for one segment, `{name+}` (last) for the rest. */
   readonly resource: string;
   readonly handler: LocalApiHandler;
@@ -373,9 +373,9 @@ function compileRoutes(routes: readonly LocalApiRoute[]): CompiledRoute[] {
   const seen = new Set<string>();
   return routes
     .map((route): CompiledRoute => {
-      if (route.method !== 'GET' && route.method !== 'POST') {
+      if (route.method !== 'GET' && route.method !== 'POST' && route.method !== 'DELETE') {
         throw new LocalApiServerError(
-          `Route ${route.resource}: method must be GET or POST, got ${route.method}.`,
+          `Route ${route.resource}: method must be GET, POST or DELETE, got ${route.method}.`,
         );
       }
       if (typeof route.resource !== 'string' || !route.resource.startsWith('/')) {

@@ -84,6 +84,11 @@ export interface AirlockSettings {
   readonly functionMemoryMb: number;
   /** SSM path of the global kill-switch parameter. */
   readonly killSwitchPrefix: string;
+  /**
+   * Host names the MCP endpoints answer to (DNS rebinding: another `Host` or `Origin` is refused).
+   * @default - the entry point's own name: `domain.name`, or the host of `oauth.publicUrl`
+   */
+  readonly publicHosts?: readonly string[];
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
   readonly log: CompositionLog;

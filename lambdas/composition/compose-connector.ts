@@ -98,6 +98,7 @@ export function composeConnector(services: SharedServices): ConnectorComposition
       proxy: pipeline.proxy,
       config,
       maxBodyBytes: config.api.maxBodyBytes,
+      allowedHosts: settings.publicHosts ?? [config.domain.name],
       logUnexpected: settings.log.unexpected,
     }),
     logUnexpected: settings.log.unexpected,

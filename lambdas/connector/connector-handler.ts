@@ -32,7 +32,9 @@ export function createConnectorHandler(deps: ConnectorHandlerDeps): ApiHandler {
     const requestId = requestIdOf(event);
     try {
       const route = matchRoute(CONNECTOR_ROUTES, event)?.id;
-      if (route === 'mcp' && deps.mcp) return await deps.mcp(event);
+      if ((route === 'mcp' || route === 'mcpStream' || route === 'mcpSession') && deps.mcp) {
+        return await deps.mcp(event);
+      }
       if (route === 'callOperation') return await connectorCall(deps, event, requestId);
       if (route === 'reportUsage') return await reportUsage(deps, event, requestId);
       throw new AirlockError('not_found', `No route ${event.httpMethod} ${event.path} on the connector.`);

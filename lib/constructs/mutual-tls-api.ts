@@ -204,7 +204,11 @@ export class MutualTlsApi extends Construct {
     const operation = v1.addResource('connectors').addResource('{connector}').addResource('{operation}');
     route(operation, 'POST', connector, ['connector', 'operation']);
     // MCP carries JSON-RPC, validated by the MCP server itself.
-    route(v1.addResource('mcp'), 'POST', connector, [], false);
+    const mcp = v1.addResource('mcp');
+    route(mcp, 'POST', connector, [], false);
+    // No SSE stream and no session: the function answers 405 with `Allow: POST` (routes in lib/contracts).
+    route(mcp, 'GET', connector);
+    route(mcp, 'DELETE', connector);
     route(v1.addResource('usage'), 'POST', connector);
     const approvalsResource = v1.addResource('approvals');
     route(approvalsResource, 'GET', approvals);

@@ -138,11 +138,16 @@ describe('Contract: the routes', () => {
           });
 
           // Assess: the router found it (no "No route" 404), the handler answered in the contract
+          // (for GET and DELETE /v1/mcp that is the MCP endpoint's own 405 with Allow: POST)
           expect([route.id, response.json?.error?.message ?? '']).not.toEqual([
             route.id,
             expect.stringMatching(/^No route|There is no route/),
           ]);
-          expect(response.status).not.toBe(405);
+          if (route.id === 'mcpStream' || route.id === 'mcpSession') {
+            expect([route.id, response.status, response.headers.allow]).toEqual([route.id, 405, 'POST']);
+          } else {
+            expect(response.status).not.toBe(405);
+          }
         }
         const unknown = await alice.request('GET', '/v1/nothing-here');
         expect(unknown.status).toBe(404);
