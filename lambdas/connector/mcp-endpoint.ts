@@ -128,13 +128,17 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       );
     }
     if (event.httpMethod !== 'POST') {
-      // Stateless: no SSE stream to GET and no session to DELETE. 405 is what MCP clients expect then.
+      // Stateless: no SSE stream to GET and no session to DELETE. 405 is what MCP clients expect then
+      // (they read the status, not the body, which follows the API's error contract).
       return jsonResponse(
         405,
         {
-          jsonrpc: '2.0',
-          error: { code: -32000, message: 'Method not allowed: send MCP messages with POST.' },
-          id: null,
+          error: {
+            code: 'method_not_allowed',
+            message:
+              'This MCP endpoint keeps no event stream and no session: send each MCP message with POST.',
+            requestId,
+          },
         },
         { allow: 'POST' },
       );

@@ -347,6 +347,9 @@ describe('Function: createMcpHandler', () => {
       // Assess
       expect(response.statusCode).toBe(405);
       expect(response.headers?.allow).toBe('POST');
+      expect(bodyOf(response)).toEqual({
+        error: { code: 'method_not_allowed', message: expect.stringMatching(/POST/), requestId: 'req-1' },
+      });
     });
   });
 
