@@ -174,6 +174,8 @@ export async function startOAuthEntryPoint(options: OAuthEntryPointOptions): Pro
       authenticator: oauthAuthenticator(server),
       proxy: options.proxy,
       config: options.config,
+      // The names a local client reaches it by; another Host or Origin is refused (DNS rebinding).
+      allowedHosts: ['127.0.0.1', 'localhost', '[::1]'],
       logUnexpected,
     }),
     maxBodyBytes,
