@@ -20,6 +20,7 @@ import { constants, PerformanceObserver, type PerformanceObserverEntryList } fro
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
+import { MemoryCounterStore } from '../lambdas/adapters/local/memory-counter-store';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import { composeConnector } from '../lambdas/composition/compose-connector';
@@ -121,6 +122,7 @@ function benchPorts(options: {
       transition: async () => false,
     },
     approvalNotifier: { notify: async () => undefined },
+    counterStore: new MemoryCounterStore(),
     metricsSink: new EmfMetricsSink({ emit: () => undefined }),
     connectorAdapters: {
       // The receipts connector reads the in-memory folder; the ERP is never called.

@@ -137,6 +137,7 @@ export function acknowledgeNagFindings({ foundation, api, monitoring }: AirlockS
     foundation.auditLedger.table,
     foundation.approvalStore.table,
     foundation.revocationList.table,
+    foundation.sharedCounters.table,
   ]) {
     acknowledge(table, {
       id: 'NIST.800.53.R5-DynamoDBInBackupPlan',

@@ -109,6 +109,9 @@ describe('Class: ApiStack', () => {
           'GET Approvals',
           'GET Approvals',
           'GET Broker',
+          // GET and DELETE /v1/mcp: the function answers 405 with Allow: POST.
+          'GET Connector',
+          'DELETE Connector',
           'POST Approvals',
           'POST Broker',
           'POST Connector',
@@ -155,9 +158,8 @@ describe('Class: ApiStack', () => {
           Environment: {
             Variables: Match.objectLike({
               AIRLOCK_STAGE: 'pilot',
-              // Approvers may decide while the switch is engaged: the approvals function does not read it.
-              AIRLOCK_KILL_SWITCH_PREFIX:
-                name === 'approvals' ? Match.absent() : '/airlock/pilot/kill-switch',
+              // Every function reads the switch: the approvals function decides nothing for a sealed workflow.
+              AIRLOCK_KILL_SWITCH_PREFIX: '/airlock/pilot/kill-switch',
               AIRLOCK_AUDIT_TABLE: Match.anyValue(),
               POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
               POWERTOOLS_SERVICE_NAME: `airlock-${name}`,

@@ -66,6 +66,7 @@ const BINDINGS: Partial<Record<string, string>> = {
   [FUNCTION_ENV.auditTable]: 'AuditLedger.bindWriter / bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.approvalsTable]: 'ApprovalStore.bindReadWrite (lib/constructs/approval-store.ts)',
   [FUNCTION_ENV.oauthTable]: 'OAuthState.bindServer (lib/constructs/oauth-state.ts)',
+  [FUNCTION_ENV.countersTable]: 'SharedCounters.bindCounter (lib/constructs/shared-counters.ts)',
   [FUNCTION_ENV.signingKeyId]: 'AirlockKeys.bindSigner / bindVerifier (lib/constructs/airlock-keys.ts)',
   [FUNCTION_ENV.digestBucket]: 'AuditLedger.bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.killSwitchPrefix]: 'KillSwitch.bindReader (lib/constructs/kill-switch.ts)',

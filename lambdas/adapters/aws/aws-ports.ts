@@ -30,6 +30,7 @@ import { createClientMetadataFetcher } from '../../oauth/client-metadata-fetcher
 import { createOidcIdentityProvider } from '../../oauth/oidc-identity-provider';
 import { DynamoDbApprovalStore } from './dynamodb-approval-store';
 import { DynamoDbAuditStore } from './dynamodb-audit-store';
+import { DynamoDbCounterStore } from './dynamodb-counter-store';
 import { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import { EmfMetricsSink } from './emf-metrics-sink';
@@ -56,6 +57,7 @@ interface AwsAdapters {
   readonly DynamoDbRevocationStore: DynamoDbRevocationStore;
   readonly DynamoDbAuditStore: DynamoDbAuditStore;
   readonly DynamoDbApprovalStore: DynamoDbApprovalStore;
+  readonly DynamoDbCounterStore: DynamoDbCounterStore;
   readonly SnsApprovalNotifier: SnsApprovalNotifier;
   readonly EmfMetricsSink: EmfMetricsSink;
   readonly SecretsManagerSecretSource: SecretsManagerSecretSource;
@@ -84,6 +86,7 @@ export const AWS_PORT_METHODS = {
   auditChainHeads: { DynamoDbAuditStore: ['listChainHeads'] },
   approvalStore: { DynamoDbApprovalStore: ['create', 'get', 'listByStatus', 'transition'] },
   approvalNotifier: { SnsApprovalNotifier: ['notify'] },
+  counterStore: { DynamoDbCounterStore: ['add'] },
   metricsSink: { EmfMetricsSink: ['record'] },
   // The kinds' own adapters are exposed by the methods each kind names (ConnectorKind.aws.adapterMethods).
   connectorAdapters: { SecretsManagerSecretSource: ['getJson'] },
@@ -209,6 +212,19 @@ export class AwsPorts implements AirlockPorts {
         new DynamoDbApprovalStore({
           client: this.documents,
           tableName: this.required(FUNCTION_ENV.approvalsTable),
+        }),
+      ),
+    );
+  }
+
+  get counterStore() {
+    return this.port('counterStore', () =>
+      this.expose(
+        'counterStore',
+        'DynamoDbCounterStore',
+        new DynamoDbCounterStore({
+          client: this.documents,
+          tableName: this.required(FUNCTION_ENV.countersTable),
         }),
       ),
     );

@@ -10,7 +10,6 @@ import { MAX_ACCESS_TOKEN_LENGTH } from '../../../lib/contracts/limits';
 import { DependencyError } from '../errors';
 import { type Clock, systemClock } from '../ports';
 import {
-  ACCESS_SCOPE_PATTERN,
   ACCESS_TOKEN_ALGORITHM,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
@@ -19,6 +18,7 @@ import {
   DEVICE_TOKEN_PROFILE,
   isNonEmptyString,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
+  TOKEN_SCOPE_PATTERN,
   TokenRejectedError,
 } from './access-token-claims';
 import { JwtVerificationError, verifySignedJwt } from './jwt-signature';
@@ -268,7 +268,7 @@ export function createAccessTokenVerifier<C extends BaseAccessTokenClaims = Acce
     const scope = payload.scope;
     if (
       typeof scope !== 'string' ||
-      scope.split(' ').some((s) => !ACCESS_SCOPE_PATTERN.test(s)) ||
+      scope.split(' ').some((s) => !TOKEN_SCOPE_PATTERN.test(s)) ||
       new Set(scope.split(' ')).size !== scope.split(' ').length
     ) {
       throw malformed(undefined, 'has a malformed "scope" claim');

@@ -29,6 +29,7 @@ import {
 import { CloudWatchCostSource } from '../../../lambdas/adapters/aws/cloudwatch-cost-source';
 import { DynamoDbApprovalStore } from '../../../lambdas/adapters/aws/dynamodb-approval-store';
 import { DynamoDbAuditStore } from '../../../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbCounterStore } from '../../../lambdas/adapters/aws/dynamodb-counter-store';
 import { DynamoDbOAuthStore } from '../../../lambdas/adapters/aws/dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
@@ -348,6 +349,28 @@ describe('IAM declarations of the AWS adapters', () => {
         async () => {
           answer(dynamo, { Item: record, Items: [record] });
           await call(store);
+        },
+      ]);
+    });
+  });
+
+  describe('DynamoDbCounterStore', () => {
+    const dynamo = stubs.dynamodb;
+
+    it('add sends exactly what it declares (UpdateItem), a refused bound included', async () => {
+      const store = new DynamoDbCounterStore({ client: documents(), tableName: 'counters' });
+      const expiresAt = new Date(Date.now() + 86_400_000);
+      await expectDeclarationsHonest(store, 'add', [
+        async () => {
+          answer(dynamo, { Attributes: { n: 3 } });
+          await store.add('spend#w#2026-11-02', 3, { expiresAt });
+        },
+        async () => {
+          dynamo.reset();
+          dynamo.onAnyCommand().rejects(conditionalCheckFailed());
+          await expect(
+            store.add('usage#w#a#2026-11-02', 1, { expiresAt, atMost: 2 }),
+          ).resolves.toBeUndefined();
         },
       ]);
     });
