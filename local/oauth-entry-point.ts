@@ -4,7 +4,7 @@
  * domain does in AWS). Remote MCP connectors (Claude Cowork, Claude Desktop, claude.ai) cannot present
  * a device certificate; here they sign in at the corporate IdP instead.
  *
- * Everything behind the routes is the pilot's own: the same signer, policy, kill switch, revocations,
+ * Everything behind the routes is the pilot's own: the same signer, policy, revocation guard,
  * ledger and connector pipeline, plus the OAuth table in the same dynalite.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +16,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoDbOAuthStore, OAUTH_TABLE } from '../lambdas/adapters/aws/dynamodb-oauth-store';
 import { createMcpHandler, type McpConnectorProxy } from '../lambdas/connector/mcp-endpoint';
 import type { AuditEvent } from '../lambdas/core/audit-record';
-import type { KillSwitch } from '../lambdas/core/kill-switch';
 import {
   type ClientMetadataFetcher,
   type CorporateIdentityProvider,
@@ -24,7 +23,8 @@ import {
 } from '../lambdas/core/oauth/authorization-server';
 import { OAUTH_PATHS } from '../lambdas/core/oauth/oauth-metadata';
 import type { PolicyEngine } from '../lambdas/core/policy-engine';
-import type { Clock, RevocationStore, SecretSource, TokenSigner } from '../lambdas/core/ports';
+import type { Clock, SecretSource, TokenSigner } from '../lambdas/core/ports';
+import type { RevocationGuard } from '../lambdas/core/revocation-guard';
 import { createClientMetadataFetcher } from '../lambdas/oauth/client-metadata-fetcher';
 import { createOAuthHandler, oauthAuthenticator } from '../lambdas/oauth/oauth-handler';
 import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
@@ -45,8 +45,8 @@ export interface OAuthEntryPointOptions {
   readonly oauth: OAuthConfig;
   readonly signer: TokenSigner;
   readonly policy: Pick<PolicyEngine, 'decide'>;
-  readonly killSwitch: Pick<KillSwitch, 'check'>;
-  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** The pilot's revocation guard: the kill switch, revocations and suspensions. */
+  readonly guard: Pick<RevocationGuard, 'check' | 'admitIssuance' | 'admitToken'>;
   readonly ledger: { append(event: AuditEvent): Promise<unknown> };
   /** The connector pipeline (the pilot's ConnectorProxy). */
   readonly proxy: Pick<McpConnectorProxy, 'availableOperations' | 'call'>;
@@ -160,8 +160,7 @@ export async function startOAuthEntryPoint(options: OAuthEntryPointOptions): Pro
     fetchClientMetadata: options.fetchClientMetadata ?? createClientMetadataFetcher(),
     signer: options.signer,
     policy: options.policy,
-    killSwitch: options.killSwitch,
-    revocations: options.revocations,
+    guard: options.guard,
     ledger: options.ledger,
     clock: options.clock,
     clockSkewSeconds: options.config.tokens.clockSkewSeconds,

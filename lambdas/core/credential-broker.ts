@@ -2,28 +2,30 @@
  * The credential broker: turns an enrolled device's request into a short-lived, scoped token bound
  * to that device's certificate, or a refusal. Identity comes only from the client certificate.
  *
- * Order of checks: identity → request shape and grant → the issuance gate (kill switch, lifetime cap,
- * Cedar `RequestCredential`; shared with the OAuth server) → sign → audit. The token leaves only after
+ * Order of checks: identity → request shape and grant → the issuance gate (kill switch, blocked
+ * certificate, suspended principal, lifetime cap, Cedar `RequestCredential`; shared with the OAuth
+ * server) → sign → audit. The token leaves only after
  * its audit record is committed; every refusal is recorded too (a refusal whose record fails is still
  * a refusal).
  */
 import type { AirlockConfig } from '../../lib/config/schema';
 import { issueAccessToken } from './access-token';
 import type { AuditAppender } from './audit-ledger';
-import { certificateSubject, certificateThumbprint } from './certificate-thumbprint';
+import { certificateIdentity, certificateSubject } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
 import { AirlockError } from './errors';
 import { IssuanceGate } from './issuance-gate';
-import type { KillSwitch } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
 import type { Clock, TokenSigner } from './ports';
+import type { RevocationGuard } from './revocation-guard';
 import type { UsageMeter } from './usage-meter';
 
 export interface CredentialBrokerDeps {
   readonly config: AirlockConfig;
   readonly signer: TokenSigner;
   readonly policy: PolicyEngine;
-  readonly killSwitch: KillSwitch;
+  /** The kill switch, blocked certificates and suspended principals. */
+  readonly guard: Pick<RevocationGuard, 'admitIssuance'>;
   readonly ledger: AuditAppender;
   readonly clock: Clock;
   /** `iss` of every token, e.g. `https://airlock.example.com`. */
@@ -60,7 +62,13 @@ export class CredentialBroker {
   }): Promise<IssuedCredential> {
     const { config, clock } = this.deps;
     const subject = certificateSubject(input.certificatePem);
+    const certificate = certificateIdentity(input.certificatePem);
     const principal = subject.commonName;
+    // The device on every record of this request: what `airlock revoke --certificate` finds it by.
+    const device = {
+      certificateSerial: certificate.serialNumber ?? subject.serialNumber,
+      certificateThumbprint: certificate.thumbprint,
+    };
     let grant: ReturnType<typeof decideCredentialGrant>;
     let reasons: readonly string[];
     try {
@@ -72,12 +80,14 @@ export class CredentialBroker {
         lifetimeSeconds: grant.lifetimeSeconds,
         channel: 'device',
         requestId: input.requestId,
+        certificate,
       });
     } catch (error) {
       if (error instanceof AirlockError) {
         await this.gate.refused(
           { principal, workflow: workflowNameOf(input.body), requestId: input.requestId },
           IssuanceGate.reasonsOf(error),
+          device,
         );
       }
       throw error;
@@ -91,11 +101,11 @@ export class CredentialBroker {
       resource: grant.resource,
       scope: grant.scope,
       lifetimeSeconds: grant.lifetimeSeconds,
-      certificateThumbprint: certificateThumbprint(input.certificatePem),
+      certificateThumbprint: certificate.thumbprint,
       now: clock.now(),
     });
     // The token leaves only after its record is committed.
-    await this.gate.issued(request, issued.claims, reasons, { certificateSerial: subject.serialNumber });
+    await this.gate.issued(request, issued.claims, reasons, device);
     return {
       accessToken: issued.token,
       tokenType: 'Bearer',

@@ -1,7 +1,8 @@
 /**
  * What must hold before Airlock issues any credential, on either entry point: the kill switch
- * released for the workflow, a lifetime within the workflow's cap, and Cedar's `RequestCredential`
- * allowing the principal. The gate also writes the credential's audit record (before the token
+ * released for the workflow, the device certificate not blocked and the principal not suspended (one
+ * read of the revocation list, by the revocation guard), a lifetime within the workflow's cap, and
+ * Cedar's `RequestCredential` allowing the principal. The gate also writes the credential's audit record (before the token
  * leaves) and every refusal's, and meters both, so the device broker and the OAuth server cannot
  * drift apart in what they check, record or price.
  */
@@ -10,15 +11,16 @@ import type { BaseAccessTokenClaims } from './access-token';
 import type { AuditDetails, AuditEvent } from './audit-record';
 import type { CallerChannel } from './caller';
 import { AirlockError } from './errors';
-import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
-import type { Clock } from './ports';
+import type { CertificateIdentity, Clock } from './ports';
+import type { RevocationGuard } from './revocation-guard';
 import type { UsageMeter } from './usage-meter';
 
 export interface IssuanceGateDeps {
   readonly config: AirlockConfig;
   readonly policy: Pick<PolicyEngine, 'decide'>;
-  readonly killSwitch: Pick<KillSwitch, 'check'>;
+  /** The kill switch, blocked certificates and suspended principals. */
+  readonly guard: Pick<RevocationGuard, 'admitIssuance'>;
   readonly ledger: { append(event: AuditEvent): Promise<unknown> };
   readonly clock: Clock;
   /** Prices each request for the workflow (the signature is the issuer's own cost). @default - not metered */
@@ -33,6 +35,8 @@ export interface IssuanceRequest {
   readonly lifetimeSeconds: number;
   readonly channel: CallerChannel;
   readonly requestId: string;
+  /** The device certificate that asks (device channel). */
+  readonly certificate?: CertificateIdentity;
 }
 
 export class IssuanceGate {
@@ -43,11 +47,16 @@ export class IssuanceGate {
    * (with what it knows besides: the device certificate, the OAuth client).
    * @returns the policies that allowed it
    * @throws KillSwitchEngagedError (503) while the workflow is sealed; AirlockError `forbidden` when
-   *   the workflow's lifetime cap or the policy refuses (with the deciding policies as reasons)
+   *   the certificate is blocked, the principal suspended, or the workflow's lifetime cap or the policy
+   *   refuses (with the deciding policies as reasons); DependencyError when the revocation list cannot
+   *   be read
    */
   async admit(request: IssuanceRequest): Promise<readonly string[]> {
-    const killSwitch = await this.deps.killSwitch.check(request.workflow);
-    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
+    await this.deps.guard.admitIssuance({
+      workflow: request.workflow,
+      principal: request.principal,
+      ...(request.certificate === undefined ? {} : { certificate: request.certificate }),
+    });
     const cap = this.deps.config.workflows[request.workflow]?.maxTokenLifetimeMinutes;
     if (cap === undefined || request.lifetimeSeconds > cap * 60) {
       throw new AirlockError(
