@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
@@ -341,6 +341,163 @@ describe('Class: DynamoDbRevocationStore', () => {
           expect.arrayContaining(['principal#np3', 'jti#n55', 'jti#n59', 'principal#np59']),
         );
       });
+    });
+  });
+});
+
+describe('Class: DynamoDbRevocationStore (blocks, suspensions and kill-switch copies)', () => {
+  const change = (reason: string, at = NOW) => ({ by: 'oncall', reason, at });
+
+  describe('Method: block', () => {
+    it('blocks a certificate by thumbprint and by serial, and a principal, until lifted', async () => {
+      // Prepare
+      const revocations = store();
+
+      // Act
+      await revocations.block({ kind: 'certificate', thumbprint: 'thumb-a' }, change('INC-1'), {
+        subject: 'alice',
+      });
+      await revocations.block({ kind: 'certificate-serial', serialNumber: '3AF1' }, change('INC-1'));
+      await revocations.block({ kind: 'suspension', principal: 'sam' }, change('INC-2'));
+      const device = await revocations.readEntries({
+        principal: 'sam',
+        certificate: { thumbprint: 'thumb-a', serialNumber: '3AF1' },
+      });
+
+      // Assess
+      expect(device).toMatchObject({
+        certificate: { blocked: true, issuedBeforeMs: NOW.getTime() },
+        certificateSerial: { blocked: true },
+        suspension: { blocked: true },
+      });
+      expect(await itemOf('certificate#thumb-a')).toMatchObject({
+        kind: 'certificate',
+        state: 'blocked',
+        reason: 'INC-1',
+        revokedBy: 'oncall',
+        details: { subject: 'alice' },
+      });
+      // A block in force is never deleted by TTL.
+      expect((await itemOf('suspension#sam'))?.ttl).toBeUndefined();
+    });
+  });
+
+  describe('Method: lift', () => {
+    it('lifts a block once (tokens before the lift stay dead, kept until keepUntil) and reports nothing to lift after', async () => {
+      // Prepare
+      const revocations = store();
+      await revocations.block({ kind: 'certificate', thumbprint: 'thumb-b' }, change('INC-3'));
+      const liftedAt = new Date(NOW.getTime() + 3_600_000);
+      const keepUntil = new Date(liftedAt.getTime() + 86_400_000);
+
+      // Act
+      const first = await revocations.lift(
+        { kind: 'certificate', thumbprint: 'thumb-b' },
+        change('found', liftedAt),
+        keepUntil,
+      );
+      const second = await revocations.lift(
+        { kind: 'certificate', thumbprint: 'thumb-b' },
+        change('again', liftedAt),
+        keepUntil,
+      );
+      const never = await revocations.lift(
+        { kind: 'suspension', principal: 'nobody' },
+        change('x'),
+        keepUntil,
+      );
+      const entries = await revocations.readEntries({ certificate: { thumbprint: 'thumb-b' } });
+
+      // Assess
+      expect([first, second, never]).toEqual([true, false, false]);
+      expect(entries.certificate).toEqual({ blocked: false, issuedBeforeMs: liftedAt.getTime() });
+      expect(await itemOf('certificate#thumb-b')).toMatchObject({
+        state: 'lifted',
+        liftedBy: 'oncall',
+        liftReason: 'found',
+        ttl: Math.ceil(keepUntil.getTime() / 1000) + 300,
+      });
+    });
+  });
+
+  describe('Method: readEntries', () => {
+    it('counts a block item it cannot read (a hand-edited state) as blocking everything', async () => {
+      // Prepare
+      await client.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk: 'suspension#hand', state: 'liftd', issuedBeforeMs: 1 },
+        }),
+      );
+
+      // Act
+      const entries = await store().readEntries({ principal: 'hand' });
+
+      // Assess
+      expect(entries.suspension).toEqual({ blocked: true, issuedBeforeMs: 1 });
+    });
+
+    it('reads the kill switch copies with the other entries, in the same BatchGetItem', async () => {
+      // Prepare
+      const revocations = store();
+      await revocations.writeKillSwitchCopy('/airlock/pilot/kill-switch', '{"engaged":true}');
+      const send = jest.spyOn(client, 'send');
+
+      // Act
+      const entries = await revocations.readEntries({
+        jti: 'j-copy',
+        principal: 'carol',
+        killSwitch: ['/airlock/pilot/kill-switch', '/airlock/pilot/kill-switch/expense-summary'],
+      });
+      const reads = batchGetKeysOf(send.mock.calls);
+      send.mockRestore();
+
+      // Assess
+      expect(reads).toEqual([
+        [
+          'jti#j-copy',
+          'principal#carol',
+          'suspension#carol',
+          'kill-switch#/airlock/pilot/kill-switch',
+          'kill-switch#/airlock/pilot/kill-switch/expense-summary',
+        ],
+      ]);
+      expect(entries.killSwitch).toEqual({ '/airlock/pilot/kill-switch': '{"engaged":true}' });
+    });
+  });
+
+  describe('Method: listEntries', () => {
+    it('lists revocations, blocks and suspensions with who, when and why; no kill-switch copies, nothing expired', async () => {
+      // Prepare: a table of its own
+      const table = `${TABLE}-list`;
+      await client.send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      const revocations = new DynamoDbRevocationStore({ client, tableName: table, clock });
+      await revocations.revokeToken('j-live', new Date(NOW.getTime() + 60_000), 'oncall', 'INC-4');
+      await revocations.revokeToken('j-expired', new Date(NOW.getTime() - 3_600_000), 'oncall', 'old');
+      await revocations.block({ kind: 'suspension', principal: 'sam' }, change('INC-5'));
+      await revocations.writeKillSwitchCopy('/airlock/pilot/kill-switch', '{}');
+
+      // Act
+      const entries = await revocations.listEntries();
+
+      // Assess
+      expect(entries).toEqual([
+        expect.objectContaining({
+          kind: 'token',
+          id: 'j-live',
+          state: 'revoked',
+          reason: 'INC-4',
+          by: 'oncall',
+        }),
+        expect.objectContaining({ kind: 'suspension', id: 'sam', state: 'blocked', reason: 'INC-5' }),
+      ]);
     });
   });
 });

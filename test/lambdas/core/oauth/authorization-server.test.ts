@@ -524,13 +524,51 @@ describe('Class: OAuthAuthorizationServer', () => {
   });
 
   describe('Method: authenticate', () => {
-    it('refuses while the kill switch is engaged', async () => {
+    it('refuses while the kill switch is engaged, and records the refusal with the token’s principal', async () => {
       const f = fixture();
       const { issued } = await tokens(f);
       f.killSwitch.state = { engaged: true, scope: 'global', reason: 'incident', revokeIssuedBefore: null };
       await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toMatchObject({
         code: 'kill_switch_engaged',
       });
+      expect(f.audit.at(-1)).toMatchObject({
+        type: 'connector_denied',
+        principal: 'alice',
+        workflow: 'expense-summary',
+        decision: 'deny',
+        reasons: ['kill_switch_engaged', 'global'],
+        requestId: 'request-1',
+        details: { channel: 'oauth', stage: 'authentication', clientId: expect.any(String) },
+      });
+    });
+
+    it('records a garbage or revoked token (the refusals left no record), as anonymous until a token is verified', async () => {
+      // Prepare
+      const f = fixture();
+      const { issued } = await tokens(f);
+      f.revoked.add('alice');
+      const before = f.audit.length;
+
+      // Act
+      await expect(f.server.authenticate(bearer('not.a.token'))).rejects.toMatchObject({
+        code: 'unauthenticated',
+      });
+      await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toMatchObject({
+        reasons: ['revoked'],
+      });
+
+      // Assess
+      expect(f.audit.slice(before)).toEqual([
+        expect.objectContaining({
+          type: 'connector_denied',
+          principal: 'anonymous',
+          workflow: '(none)',
+          reasons: ['unauthenticated', 'malformed'],
+          details: { channel: 'oauth', stage: 'authentication' },
+        }),
+        expect.objectContaining({ principal: 'alice', reasons: ['unauthenticated', 'revoked'] }),
+      ]);
+      expect(JSON.stringify(f.audit)).not.toContain(issued.access_token);
     });
 
     it('issues tokens the mTLS routes refuse', async () => {
