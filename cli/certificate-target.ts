@@ -128,6 +128,6 @@ function bySerial(value: string): CertificateTarget {
     block: { kind: 'certificate-serial', serialNumber },
     records: { certificateSerial: serialNumber },
     details: { given: 'serial', serialNumber },
-    described: `every certificate with serial ${serialNumber}`,
+    described: `the certificates with serial ${serialNumber} (whichever CA issued them)`,
   };
 }

@@ -414,7 +414,7 @@ async function checkTarget(
     );
   }
   context.notice(
-    `airlock: warning: Airlock has no credential record of ${target.certificate.described}: it was never seen (or the value has a typo). It is blocked anyway; check it against the device inventory.`,
+    `airlock: warning: Airlock has no credential record for ${target.certificate.described}: never seen, or the value has a typo. Blocked anyway; check it against the device inventory.`,
   );
   return seen;
 }

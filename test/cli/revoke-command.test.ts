@@ -391,7 +391,7 @@ describe('Function: registerRevokeCommand', () => {
 
       // Assess
       expect(code).toBe(0);
-      expect(warning).toMatch(/warning: Airlock has no credential record of the certificate of alice/);
+      expect(warning).toMatch(/warning: Airlock has no credential record for the certificate of alice/);
       expect(result).toMatchObject({
         kind: 'certificate',
         certificate: { given: 'file', subject: ALICE, thumbprint: identity.thumbprint },
