@@ -13,7 +13,7 @@ import { issueAccessToken } from './access-token';
 import type { AuditAppender } from './audit-ledger';
 import { certificateIdentity, certificateSubject } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
-import { AirlockError } from './errors';
+import { AirlockError, DependencyError } from './errors';
 import { IssuanceGate } from './issuance-gate';
 import type { PolicyEngine } from './policy-engine';
 import type { Clock, TokenSigner } from './ports';
@@ -83,10 +83,17 @@ export class CredentialBroker {
         certificate,
       });
     } catch (error) {
-      if (error instanceof AirlockError) {
+      // A revocation list that cannot be read refuses the request too, and the refusal is recorded.
+      const reasons =
+        error instanceof AirlockError
+          ? IssuanceGate.reasonsOf(error)
+          : error instanceof DependencyError
+            ? ['unavailable', error.dependency.slice(0, 64)]
+            : undefined;
+      if (reasons) {
         await this.gate.refused(
           { principal, workflow: workflowNameOf(input.body), requestId: input.requestId },
-          IssuanceGate.reasonsOf(error),
+          reasons,
           device,
         );
       }

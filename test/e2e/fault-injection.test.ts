@@ -221,16 +221,26 @@ describe('Route: POST /v1/credentials', () => {
     ['fail', 'unavailable'],
     ['hang', 'unavailable'],
     ['garbage', 'unavailable'],
-  ] as const)('refuses with 503 %2$s when the revocation list answers with %1$s', async (mode, code) => {
-    // Prepare
-    faults.inject({ port: 'revocations', method: 'readEntries', mode });
+  ] as const)(
+    'refuses with 503 %2$s when the revocation list answers with %1$s, and records the refusal',
+    async (mode, code) => {
+      // Prepare
+      faults.inject({ port: 'revocations', method: 'readEntries', mode });
 
-    // Act
-    const result = await timed(alice, '/v1/credentials', { body: credentialsBody });
+      // Act
+      const result = await timed(alice, '/v1/credentials', { body: credentialsBody });
 
-    // Assess
-    expectRefused(result, { status: 503, code }, BUDGET_MS);
-  });
+      // Assess
+      expectRefused(result, { status: 503, code }, BUDGET_MS);
+      expect(await auditRecordsOf(result.response.json.error.requestId)).toEqual([
+        expect.objectContaining({
+          type: 'credential_denied',
+          principal: 'alice',
+          reasons: expect.arrayContaining(['unavailable']),
+        }),
+      ]);
+    },
+  );
 
   it.each(['fail', 'hang'] as const)(
     'issues no token when its audit record cannot be written (ledger: %s)',
