@@ -13,6 +13,7 @@ import {
   serializeKillSwitchValue,
 } from '../../../lambdas/core/kill-switch';
 import type { KillSwitchParameterSource } from '../../../lambdas/core/ports';
+import { loadConfig, parseConfig } from '../../../lib/config/load-config';
 import { FakeClock } from '../support/fake-clock';
 
 const PREFIX = '/airlock/pilot/kill-switch';
@@ -555,5 +556,31 @@ describe('Function: readKillSwitchParameter', () => {
 
     // Assess
     expect(reading).toMatchObject({ status: 'released', value: { engaged: false, changedBy: 'cdk' } });
+  });
+});
+
+describe('Config: killSwitch', () => {
+  const base = () => JSON.parse(JSON.stringify(loadConfig('config/airlock.config.yaml')));
+
+  it.each([
+    [
+      { cacheSeconds: 5, stalenessSeconds: 30 },
+      'killSwitch.cacheSeconds: replaced by killSwitch.backstopSeconds',
+    ],
+    [
+      { backstopSeconds: 60, stalenessSeconds: 30 },
+      'killSwitch.stalenessSeconds: must be at least 1.2 × killSwitch.backstopSeconds',
+    ],
+  ])('refuses %j, naming the field and what to do', (killSwitch, message) => {
+    // Act & Assess
+    expect(() => parseConfig({ ...base(), killSwitch }, 'airlock.config.yaml')).toThrow(message);
+  });
+
+  it('defaults to a 60 s backstop and a 300 s staleness bound', () => {
+    // Act
+    const { killSwitch } = parseConfig({ ...base(), killSwitch: undefined }, 'airlock.config.yaml');
+
+    // Assess
+    expect(killSwitch).toEqual({ backstopSeconds: 60, stalenessSeconds: 300 });
   });
 });
