@@ -48,14 +48,14 @@ interface Grant {
  * `Foundation:Revocations.Arn` → `Revocations`, `Foundation:AuditLedger/DigestBucket.Arn/digests/*` →
  * `AuditLedger/DigestBucket`, an SSM ARN under `/airlock/<stage>/kill-switch` → `kill-switch parameters`.
  */
-export function resourceName(resource: string): string {
+function resourceName(resource: string): string {
   if (/:parameter\/airlock\/[^/]+\/kill-switch(\/|$)/.test(resource)) return 'kill-switch parameters';
   const local = resource.startsWith('arn:') ? resource : resource.replace(/^[A-Za-z]+:/, '');
   return local.replace(/\.Arn(\/.*)?$/, '');
 }
 
 /** The Allow rows of each `## <stack>: <role>` section of docs/permissions.md, by role name. */
-export function rolesOf(report: string): Map<string, Grant[]> {
+function rolesOf(report: string): Map<string, Grant[]> {
   const roles = new Map<string, Grant[]>();
   let current: Grant[] | undefined;
   for (const line of report.split('\n')) {
@@ -75,7 +75,7 @@ export function rolesOf(report: string): Map<string, Grant[]> {
 }
 
 /** Every `airlock-permissions` block of a runbook (indented blocks, in list items, included). */
-export function blocksOf(runbook: string, text: string): PermissionBlock[] {
+function blocksOf(runbook: string, text: string): PermissionBlock[] {
   const blocks: PermissionBlock[] = [];
   for (const match of text.matchAll(/^( *)```airlock-permissions\n([\s\S]*?)^\1```$/gm)) {
     const indent = match[1].length;
@@ -116,7 +116,7 @@ function commandActions(): Map<string, Set<string>> {
 }
 
 /** What is wrong with the blocks, one sentence each naming the runbook, the step and what to fix. */
-export function problemsOf(
+function problemsOf(
   blocks: readonly PermissionBlock[],
   roles: ReadonlyMap<string, readonly Grant[]>,
   commands: ReadonlyMap<string, ReadonlySet<string>> = commandActions(),
