@@ -17,6 +17,8 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver, type PerformanceObserverEntryList } from 'node:perf_hooks';
+import { killSwitchCopiesOf } from '../cli/kill-switch-copies';
+import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
@@ -41,6 +43,7 @@ import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { LocalCertificateAuthority } from '../local/local-certificate-authority';
 import { startLocalPilot } from '../local/local-pilot';
+import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../local/sample-receipts';
 import type { BenchRow } from './bench-row';
 import {
@@ -110,7 +113,7 @@ function benchPorts(options: {
     tokenVerificationKey: options.signer,
     digestSigner: options.signer,
     killSwitchSource: { read: async () => options.killSwitchValues },
-    revocations: { isRevoked: async () => false },
+    revocations: { readEntries: async () => ({ killSwitch: {} }) },
     auditStore: memoryAuditStore(),
     get auditChainHeads(): never {
       return unused('the audit chain heads')();
@@ -484,9 +487,14 @@ function timedAuditStore(store: AuditStore, durations: number[]): AuditStore {
 
 export async function killSwitchPropagation(): Promise<BenchRow[]> {
   const home = await mkdtemp(join(tmpdir(), 'airlock-bench-ks-'));
-  const config = benchConfig();
+  // A short backstop only so each release is seen quickly: an engage rides on the per-request read.
+  const config = { ...benchConfig(), killSwitch: { backstopSeconds: 2, stalenessSeconds: 10 } };
   const pilot = await startLocalPilot({ home, port: 0, config });
   const parameters = new FileKillSwitchParameters(home);
+  const dynamo = await openLocalDynamo(home);
+  const copies = killSwitchCopiesOf(
+    new DynamoDbRevocationStore({ client: dynamo.doc, tableName: LOCAL_TABLES.revocations }),
+  );
   const prefix = killSwitchPrefix(config.stage);
   try {
     const files = pilot.certificates.client('alice');
@@ -505,10 +513,11 @@ export async function killSwitchPropagation(): Promise<BenchRow[]> {
       await engageKillSwitch({
         source: parameters,
         writer: parameters,
+        copies,
         prefix,
         reason: 'bench: propagation',
         changedBy: 'bench',
-        cacheSeconds: config.killSwitch.cacheSeconds,
+        backstopSeconds: config.killSwitch.backstopSeconds,
       });
       for (;;) {
         const status = await postStatus(agent, `${pilot.url}/v1/connectors/receipts/list`, {}, token);
@@ -519,10 +528,11 @@ export async function killSwitchPropagation(): Promise<BenchRow[]> {
       await releaseKillSwitch({
         source: parameters,
         writer: parameters,
+        copies,
         prefix,
         reason: 'bench: release',
         changedBy: 'bench',
-        cacheSeconds: config.killSwitch.cacheSeconds,
+        backstopSeconds: config.killSwitch.backstopSeconds,
       });
       // Service is back when the broker issues tokens again.
       for (;;) {
@@ -537,16 +547,17 @@ export async function killSwitchPropagation(): Promise<BenchRow[]> {
         name: 'kill switch propagation p50',
         value: percentile(samples, 50) / 1000,
         unit: 's',
-        note: `${KILL_SWITCH_FLIPS} flips, engage → first refused call, cache ${config.killSwitch.cacheSeconds} s`,
+        note: `${KILL_SWITCH_FLIPS} flips, engage (CLI: copy + parameter) → first refused call`,
       },
       {
         name: 'kill switch propagation max',
         value: samples[samples.length - 1] / 1000,
         unit: 's',
-        note: 'target ≤ 5 s',
+        note: 'the next request after the write (the copy is read per request)',
       },
     ];
   } finally {
+    await dynamo.close();
     await pilot.close();
     await rm(home, { recursive: true, force: true });
   }

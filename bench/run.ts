@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as audit from './audit';
 import type { BenchRow } from './bench-row';
 import * as build from './build';
+import * as killswitch from './kill-switch-fleet';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
 import * as policy from './policy';
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   tokens,
   policy,
   pipeline,
+  killswitch,
   audit,
   mtls,
   build,

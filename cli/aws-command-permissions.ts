@@ -77,24 +77,41 @@ export interface CliAwsCommand {
 }
 
 /** Every operator command that reaches AWS, by how it is typed. */
+/** The switch: its parameters in SSM and their copies in the revocations table, read first and written copy first. */
+const KILL_SWITCH_CHANGE = {
+  killSwitchParameters: ['read', 'write'],
+  revocations: ['readKillSwitchCopies', 'writeKillSwitchCopy'],
+} as const;
+
 export const CLI_AWS_COMMANDS = {
-  'kill-switch status': { role: 'operator', calls: { killSwitchParameters: ['read'] } },
+  'kill-switch status': {
+    role: 'operator',
+    calls: { killSwitchParameters: ['read'], revocations: ['readKillSwitchCopies'] },
+  },
   // Engaging and releasing read the switch first (its state is reported and kept) and write it; the
   // audit record of the change is written by the anchor function (EventBridge on the parameter change).
-  'kill-switch engage': { role: 'operator', calls: { killSwitchParameters: ['read', 'write'] } },
+  'kill-switch engage': { role: 'operator', calls: KILL_SWITCH_CHANGE },
   'kill-switch engage --hard': {
     role: 'operator',
-    calls: { killSwitchParameters: ['read', 'write'], concurrency: ['freeze'] },
+    calls: { ...KILL_SWITCH_CHANGE, concurrency: ['freeze'] },
   },
-  'kill-switch release': { role: 'operator', calls: { killSwitchParameters: ['read', 'write'] } },
+  'kill-switch release': { role: 'operator', calls: KILL_SWITCH_CHANGE },
   'kill-switch release --hard': {
     role: 'operator',
-    calls: { killSwitchParameters: ['read', 'write'], concurrency: ['restore'] },
+    calls: { ...KILL_SWITCH_CHANGE, concurrency: ['restore'] },
   },
   revoke: {
     role: 'operator',
-    calls: { revocations: ['revokeToken', 'revokePrincipal'], auditStore: ['append'] },
-    why: `Records the revocation on a chain of its own (${FUNCTION_ENV.auditTable}). Append only: a refused write carries the existing item back, so the ledger never reads a record here.`,
+    calls: {
+      revocations: ['revokeToken', 'revokePrincipal', 'block'],
+      auditStore: ['append', 'findCredentialRecords'],
+    },
+    why: `Checks its target against the credential records of the audit ledger (a Scan; --force skips it for --jti), and records the change on a chain of its own (${FUNCTION_ENV.auditTable}). Append only: a refused write carries the existing item back, so the ledger never reads a record here.`,
+  },
+  'revoke list': { role: 'operator', calls: { revocations: ['listEntries'] } },
+  'revoke lift': {
+    role: 'operator',
+    calls: { revocations: ['lift'], auditStore: ['append'] },
   },
   'audit verify': {
     role: 'auditor',

@@ -24,13 +24,16 @@ import { S3DigestStore } from '../lambdas/adapters/aws/s3-digest-store';
 import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch-parameters';
 import { DigestConflictError, type DigestStore } from '../lambdas/core/audit-anchor';
 import { AuditConflictError, type AuditLedger, type AuditStore } from '../lambdas/core/audit-ledger';
+import type { CredentialRecords } from '../lambdas/core/credential-records';
 import { DependencyError } from '../lambdas/core/errors';
+import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
 import { systemClock, type TokenSigner } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
 import { DIGEST_PREFIX } from '../lib/contracts/storage';
 import { CliError, EXIT } from './cli-context';
 import type { AwsTarget } from './cli-target';
 import { DEPLOYMENT_NAMES, type DeploymentNameKey, flagOf } from './deployment-names';
+import { killSwitchCopiesOf } from './kill-switch-copies';
 import { operatorLedger } from './operator-audit';
 import type {
   AuditTrail,
@@ -125,12 +128,27 @@ export class AwsOperatorPorts implements OperatorPorts {
     return operatorLedger(new DynamoDbAuditStore({ client: this.documents, tableName: table }));
   }
 
+  async openCredentialRecords(): Promise<CredentialRecords | undefined> {
+    const table = this.target.names.auditTable;
+    if (table === undefined) return undefined;
+    const inner = new DynamoDbAuditStore({ client: this.documents, tableName: table });
+    return {
+      findCredentialRecords: (query) =>
+        awsCall({ action: 'dynamodb:Scan', resource: table }, () => inner.findCredentialRecords(query)),
+    };
+  }
+
   async openRevocations(): Promise<RevocationTable> {
     const table = this.name('revocationsTable');
     return {
       store: new DynamoDbRevocationStore({ client: this.documents, tableName: table, clock: systemClock }),
       table,
     };
+  }
+
+  async openKillSwitchCopies(): Promise<KillSwitchCopyStore | undefined> {
+    if (this.target.names.revocationsTable === undefined) return undefined;
+    return killSwitchCopiesOf((await this.openRevocations()).store);
   }
 
   killSwitchParameters(): KillSwitchParameters {

@@ -1,6 +1,7 @@
 /**
- * `airlock kill-switch engage|release|status`: the operator's side of the kill switch, over SSM with the
- * operator's own AWS credentials, or over the local pilot's parameter files with `--local`.
+ * `airlock kill-switch engage|release|status`: the operator's side of the kill switch, over SSM and the
+ * parameters' copies in the revocations table (which every request reads) with the operator's own AWS
+ * credentials, or over the local pilot's parameter files and tables with `--local`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
@@ -11,8 +12,10 @@ import { killSwitchPrefix } from '../lambdas/core/kill-switch';
 import {
   engageKillSwitch,
   type KillSwitchChange,
+  type KillSwitchCopyStore,
   type KillSwitchParameterStatus,
   type KillSwitchStatusReport,
+  type KillSwitchValueStatus,
   killSwitchStatus,
   releaseKillSwitch,
 } from '../lambdas/core/kill-switch-operator';
@@ -26,6 +29,7 @@ import {
   resolveTarget,
   type TargetOptions as WhereOptions,
 } from './cli-target';
+import { DEPLOYMENT_NAMES, type DeploymentNameKey, flagOf } from './deployment-names';
 import { type AuditOutcome, appendOrFail, notRecorded, operatorIdentity } from './operator-audit';
 import {
   type ConcurrencyController,
@@ -38,11 +42,17 @@ import {
 const AWS_AUDIT_NOTE =
   'the anchor function records this change in the audit ledger (EventBridge rule on the parameter change)';
 
-/** The parameters, and in AWS the functions hard mode acts on (named by the stack outputs). */
+/**
+ * The parameters, and in AWS the revocations table (the copies) and the functions hard mode acts on
+ * (named by the stack outputs).
+ */
 const KILL_SWITCH_TARGET = {
   acts: 'state',
-  names: ['brokerFunction', 'connectorFunction', 'oauthFunction'],
+  names: ['revocationsTable', 'brokerFunction', 'connectorFunction', 'oauthFunction'],
 } as const;
+
+/** What `status` reads: the parameters, and the copies when the table is named. */
+const STATUS_TARGET = { acts: 'state', names: ['revocationsTable'] } as const;
 
 interface TargetOptions extends WhereOptions {
   readonly workflow?: string;
@@ -68,7 +78,7 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
   const engage = killSwitch
     .command('engage')
     .description(
-      'Engage the kill switch: every function refuses within killSwitch.cacheSeconds, and tokens issued before now stay revoked after release.',
+      'Engage the kill switch: the next request is refused (its copy in the revocations table is read by every request), and tokens issued before now stay revoked after release.',
     )
     .option('--reason <text>', 'why (required): the on-call and the auditors read it later')
     .option('--workflow <name>', 'seal only this workflow of the config (default: the global switch)')
@@ -78,7 +88,7 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
   const release = killSwitch
     .command('release')
     .description(
-      'Release the kill switch; with --hard first restore the functions’ configured reserved concurrency.',
+      'Release the kill switch (seen within 1.2 × killSwitch.backstopSeconds); with --hard first restore the functions’ configured reserved concurrency.',
     )
     .option('--reason <text>', 'why it is safe again (default: "released by <operator>")')
     .option('--workflow <name>', 'release only this workflow’s switch (default: the global switch)')
@@ -92,10 +102,10 @@ export function registerKillSwitchCommands(program: Command, context: CliContext
     killSwitch
       .command('status')
       .description(
-        'Read the global switch and every workflow’s (no cache); missing or unreadable counts as engaged.',
+        'Read the global switch and every workflow’s, parameters and copies (no cache); engaged in either place counts as engaged.',
       )
       .option('--workflow <name>', 'report on this workflow only (default: every workflow of the config)'),
-    { acts: 'state' },
+    STATUS_TARGET,
   ).action((options: TargetOptions) => runStatus(context, options));
 }
 
@@ -110,28 +120,71 @@ function withChangeOptions(command: Command): Command {
   );
 }
 
-/** Where a change acts; with --hard in AWS, the deployed functions must be named. */
-function changeTarget(
+/**
+ * Where a change acts. A release needs the revocations table (a copy left engaged keeps the switch
+ * engaged); an engage writes the copy when the table is named, and otherwise the parameter alone, so
+ * a missing variable never delays sealing. With --hard in AWS, the deployed functions must be named.
+ */
+async function changeTarget(
   context: CliContext,
   options: ChangeOptions,
   config: AirlockConfig,
+  action: 'engage' | 'release',
 ): Promise<LocalTarget | AwsTarget> {
-  return resolveTarget(
-    context,
-    options,
-    KILL_SWITCH_TARGET,
-    options.hard
-      ? {
-          // The OAuth entry point serves agents too: with an oauth section, freezing the others alone
-          // would leave it running.
-          required: config.oauth
-            ? ['brokerFunction', 'connectorFunction', 'oauthFunction']
-            : ['brokerFunction', 'connectorFunction'],
-          optional: config.oauth ? [] : ['oauthFunction'],
-          requiredFor: 'hard mode',
-        }
-      : {},
-  );
+  const required: DeploymentNameKey[] = action === 'release' ? ['revocationsTable'] : [];
+  const optional: DeploymentNameKey[] = action === 'release' ? [] : ['revocationsTable'];
+  const purposes = action === 'release' ? ['a release'] : [];
+  if (options.hard) {
+    // The OAuth entry point serves agents too: with an oauth section, freezing the others alone
+    // would leave it running.
+    required.push('brokerFunction', 'connectorFunction', ...(config.oauth ? ['oauthFunction' as const] : []));
+    if (!config.oauth) optional.push('oauthFunction');
+    purposes.push('hard mode');
+  }
+  return resolveTarget(context, options, KILL_SWITCH_TARGET, {
+    required,
+    optional,
+    ...(purposes.length > 0 ? { requiredFor: purposes.join(' and ') } : {}),
+  });
+}
+
+/**
+ * The copies of the switch. Engaging never waits for them: without the table (not named, or the local
+ * one cannot be opened) it warns and writes the parameter alone. Releasing (and reading the status)
+ * needs them: a copy left engaged keeps the switch engaged.
+ */
+async function openCopies(
+  context: CliContext,
+  ports: OperatorPorts,
+  target: LocalTarget | AwsTarget,
+  purpose: 'engage' | 'release' | 'status',
+): Promise<KillSwitchCopyStore | undefined> {
+  const alone =
+    'so only the SSM parameter is written: every function sees the change within 1.2 × killSwitch.backstopSeconds instead of at its next request';
+  let copies: KillSwitchCopyStore | undefined;
+  try {
+    copies = await ports.openKillSwitchCopies();
+  } catch (error) {
+    const problem = `the local pilot's revocations table in ${target.kind === 'local' ? target.home : 'AWS'} cannot be opened (${describeFailure(error)})`;
+    if (purpose === 'engage') {
+      context.notice(`airlock: warning: ${problem}, ${alone}.`);
+      return undefined;
+    }
+    throw new CliError(
+      purpose === 'release'
+        ? `Did not release the kill switch: ${problem}; the switch is unchanged`
+        : problem,
+      EXIT.failed,
+      { cause: error },
+    );
+  }
+  if (copies === undefined && purpose !== 'status') {
+    const name = DEPLOYMENT_NAMES.revocationsTable;
+    context.notice(
+      `airlock: warning: ${name.variable} is not set, ${alone}. Set ${name.variable} (stack output ${name.output}) or pass ${flagOf(name)}.`,
+    );
+  }
+  return copies;
 }
 
 async function runEngage(context: CliContext, options: ChangeOptions): Promise<void> {
@@ -140,22 +193,24 @@ async function runEngage(context: CliContext, options: ChangeOptions): Promise<v
   if (options.reason === undefined || options.reason.trim() === '') {
     throw new CliError('a reason is required: --reason "..."', EXIT.usage);
   }
-  const target = await changeTarget(context, options, config);
+  const target = await changeTarget(context, options, config, 'engage');
   await withOperatorPorts(target, async (ports) => {
     const hard = options.hard ? hardMode(ports, target) : undefined;
     const changedBy = operatorIdentity(context, options.changedBy);
     const backend = parameterBackend(ports);
+    const copies = await openCopies(context, ports, target, 'engage');
 
     context.progress(`Engaging the ${scopeName(workflow)} kill switch ...`);
     const change = await withCliErrors(() =>
       engageKillSwitch({
         source: backend.parameters,
         writer: backend.parameters,
+        copies,
         prefix: prefixOf(config),
         workflow,
         reason: options.reason!,
         changedBy,
-        cacheSeconds: config.killSwitch.cacheSeconds,
+        backstopSeconds: config.killSwitch.backstopSeconds,
       }),
     );
 
@@ -183,7 +238,7 @@ async function runEngage(context: CliContext, options: ChangeOptions): Promise<v
 async function runRelease(context: CliContext, options: ChangeOptions): Promise<void> {
   const config = context.loadConfig();
   const workflow = requireWorkflow(config, options.workflow);
-  const target = await changeTarget(context, options, config);
+  const target = await changeTarget(context, options, config, 'release');
   await withOperatorPorts(target, async (ports) => {
     const hard = options.hard ? hardMode(ports, target) : undefined;
     const changedBy = operatorIdentity(context, options.changedBy);
@@ -202,6 +257,7 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
         );
       }
     }
+    const copies = await openCopies(context, ports, target, 'release');
     let restored: ConcurrencyChange[] | undefined;
     if (hard) {
       // Restored before the release, so the functions come back still sealed by the parameter.
@@ -229,11 +285,12 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
       releaseKillSwitch({
         source: backend.parameters,
         writer: backend.parameters,
+        copies,
         prefix: prefixOf(config),
         workflow,
         reason: options.reason,
         changedBy,
-        cacheSeconds: config.killSwitch.cacheSeconds,
+        backstopSeconds: config.killSwitch.backstopSeconds,
       }),
     );
     const audit = ledger
@@ -246,12 +303,14 @@ async function runRelease(context: CliContext, options: ChangeOptions): Promise<
 async function runStatus(context: CliContext, options: TargetOptions): Promise<void> {
   const config = context.loadConfig();
   const workflow = requireWorkflow(config, options.workflow);
-  const target = await resolveTarget(context, options, { acts: 'state' });
+  const target = await resolveTarget(context, options, STATUS_TARGET, { optional: ['revocationsTable'] });
   await withOperatorPorts(target, async (ports) => {
     const backend = parameterBackend(ports);
+    const copies = await openCopies(context, ports, target, 'status');
     const report = await withCliErrors(() =>
       killSwitchStatus({
         source: backend.parameters,
+        copies,
         prefix: prefixOf(config),
         workflows: workflow === undefined ? Object.keys(config.workflows) : [workflow],
       }),
@@ -266,15 +325,32 @@ function statusLines(report: KillSwitchStatusReport, backend: ParameterBackend):
       report.anyEngaged ? 'ENGAGED' : 'released'
     }`,
     `  global: ${parameterLine(report.global)}`,
+    ...copyLines(report.global),
   ];
   for (const [workflow, status] of Object.entries(report.workflows)) {
     const effective = status.effective.engaged ? `sealed (${status.effective.scope} switch)` : 'serving';
     lines.push(`  workflow ${workflow}: ${parameterLine(status)}; requests are ${effective}`);
+    lines.push(...copyLines(status));
   }
   return lines;
 }
 
-function parameterLine(status: KillSwitchParameterStatus): string {
+/** The copy's line, when it says something the parameter does not. */
+function copyLines(status: KillSwitchParameterStatus): string[] {
+  const copy = status.copy;
+  if (copy === undefined) return [];
+  if (copy === 'missing') {
+    return [
+      '    copy in the revocations table: none (the parameter alone decides; run engage or release once to write it)',
+    ];
+  }
+  if (copy.engaged === status.engaged && copy.changedAt === status.changedAt) return [];
+  return [
+    `    copy in the revocations table differs: ${parameterLine(copy)} (engaged in either place counts as engaged)`,
+  ];
+}
+
+function parameterLine(status: KillSwitchValueStatus): string {
   if (status.problem !== undefined)
     return `${status.status.toUpperCase()} (counts as engaged): ${status.problem}`;
   const sealed = status.revokeIssuedBefore
@@ -296,7 +372,7 @@ function printChange(
     `  parameter:  ${change.parameter}${file ? ` (${context.displayPath(file)})` : ''}`,
     `  reason:     ${change.value.reason}`,
     `  changed by: ${change.value.changedBy}`,
-    `  effective:  by ${change.effectiveBy.toISOString()} (killSwitch.cacheSeconds after the change)`,
+    `  effective:  ${effectiveLine(change)}`,
     `  audit:      ${'recorded' in audit ? `recorded in the local ledger as ${audit.chainId}#${audit.seq}` : audit.recordedBy}`,
   ];
   if (functions) {
@@ -406,6 +482,13 @@ function hardMode(
     throw new Error('hard mode without the function names');
   }
   return { controller, functions: { broker, connector, ...(oauth ? { oauth } : {}) } };
+}
+
+function effectiveLine(change: KillSwitchChange): string {
+  if (change.action === 'engage' && change.copied) {
+    return 'at the next request (every request reads the copy in the revocations table)';
+  }
+  return `by ${change.effectiveBy.toISOString()} (each function reads the parameter every killSwitch.backstopSeconds ± 20 %)`;
 }
 
 function scopeName(workflow: string | undefined): string {

@@ -17,10 +17,13 @@ import {
 } from '../lambdas/adapters/local/local-token-signer';
 import { MetricsLogCostSource } from '../lambdas/adapters/local/metrics-log-cost-source';
 import type { AuditLedger } from '../lambdas/core/audit-ledger';
+import type { CredentialRecords } from '../lambdas/core/credential-records';
+import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
 import { systemClock } from '../lambdas/core/ports';
 import { LOCAL_TABLES, type LocalDynamo, openLocalDynamo } from '../local/local-state';
 import { CliError, EXIT } from './cli-context';
 import type { LocalTarget } from './cli-target';
+import { killSwitchCopiesOf } from './kill-switch-copies';
 import { operatorLedger } from './operator-audit';
 import type {
   AuditTrail,
@@ -79,6 +82,11 @@ export class LocalOperatorPorts implements OperatorPorts {
     return operatorLedger(new DynamoDbAuditStore({ client: dynamo.doc, tableName: LOCAL_TABLES.audit }));
   }
 
+  async openCredentialRecords(): Promise<CredentialRecords> {
+    const dynamo = await this.openDynamo();
+    return new DynamoDbAuditStore({ client: dynamo.doc, tableName: LOCAL_TABLES.audit });
+  }
+
   async openRevocations(): Promise<RevocationTable> {
     const dynamo = await this.openDynamo();
     return {
@@ -89,6 +97,10 @@ export class LocalOperatorPorts implements OperatorPorts {
       }),
       table: LOCAL_TABLES.revocations,
     };
+  }
+
+  async openKillSwitchCopies(): Promise<KillSwitchCopyStore> {
+    return killSwitchCopiesOf((await this.openRevocations()).store);
   }
 
   killSwitchParameters(): KillSwitchParameters {

@@ -13,9 +13,12 @@ import type { DigestStore } from '../lambdas/core/audit-anchor';
 import type { AuditLedger, AuditStore } from '../lambdas/core/audit-ledger';
 import type { DigestKey } from '../lambdas/core/audit-verifier';
 import type { CostSource } from '../lambdas/core/cost-report';
+import type { CredentialRecords } from '../lambdas/core/credential-records';
+import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
 import type {
   KillSwitchParameterSource,
   KillSwitchParameterWriter,
+  RevocationListEditor,
   RevocationStore,
   TokenSigner,
 } from '../lambdas/core/ports';
@@ -65,9 +68,9 @@ export interface ConcurrencyController {
   restore(reserved: Readonly<Record<string, number | null>>): Promise<ConcurrencyChange[]>;
 }
 
-/** The revocations table the connector reads on every call. */
+/** The revocations table every request reads (revocations, blocks, suspensions, the kill switch's copies). */
 export interface RevocationTable {
-  readonly store: RevocationStore;
+  readonly store: RevocationStore & RevocationListEditor;
   /** Its name, for the operator. */
   readonly table: string;
 }
@@ -92,8 +95,20 @@ export interface OperatorPorts {
    * @throws Error when the local pilot's tables cannot be opened (the command says what that means).
    */
   openAuditLedger(): Promise<AuditLedger | undefined>;
+  /**
+   * The credential records of the audit ledger, to check what `airlock revoke` is asked to revoke:
+   * the local pilot's, or in AWS the audit table's when the target names it (else `undefined`).
+   * @throws Error when the local pilot's tables cannot be opened.
+   */
+  openCredentialRecords(): Promise<CredentialRecords | undefined>;
   /** @throws Error when the local pilot's tables cannot be opened. */
   openRevocations(): Promise<RevocationTable>;
+  /**
+   * The kill switch's copies in the revocations table: the local pilot's, or in AWS the table's when
+   * the target names it (else `undefined`).
+   * @throws Error when the local pilot's tables cannot be opened.
+   */
+  openKillSwitchCopies(): Promise<KillSwitchCopyStore | undefined>;
   killSwitchParameters(): KillSwitchParameters;
   /** @throws CliError (usage) for the local pilot, which has no reserved concurrency. */
   concurrencyController(): ConcurrencyController;

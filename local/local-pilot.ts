@@ -11,6 +11,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
@@ -33,7 +34,7 @@ import {
   releasedKillSwitchValue,
 } from '../lambdas/core/kill-switch';
 import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorization-server';
-import { type Clock, systemClock } from '../lambdas/core/ports';
+import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
@@ -190,7 +191,13 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
 
     const killSwitchParameters = new FileKillSwitchParameters(home);
     const prefix = killSwitchPrefix(config.stage);
-    await ensureKillSwitchParameters(killSwitchParameters, prefix, config, clock);
+    await ensureKillSwitchParameters(
+      killSwitchParameters,
+      new DynamoDbRevocationStore({ client: doc, tableName: LOCAL_TABLES.revocations, clock }),
+      prefix,
+      config,
+      clock,
+    );
     const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
 
@@ -331,17 +338,27 @@ async function ensureSampleErpSecrets(
   return { clientId, clientSecret: clientSecret ?? randomBytes(24).toString('base64url') };
 }
 
-/** Creates the kill-switch parameters that do not exist yet (released). Never overwrites: a restart must not release an engaged switch. */
+/**
+ * Creates the kill-switch parameters that do not exist yet (released), and each parameter's copy in
+ * the revocations table that does not exist yet (as the parameter is), so requests read the switch
+ * with their revocation read. Never overwrites: a restart must not release an engaged switch.
+ */
 async function ensureKillSwitchParameters(
   parameters: FileKillSwitchParameters,
+  copies: Pick<RevocationListEditor, 'readKillSwitchCopies' | 'writeKillSwitchCopy'>,
   prefix: string,
   config: AirlockConfig,
   clock: Clock,
 ): Promise<void> {
   const names = [prefix, ...Object.keys(config.workflows).map((w) => killSwitchParameterName(prefix, w))];
   const current = await parameters.read(names);
+  const copied = await copies.readKillSwitchCopies(names);
   for (const name of names) {
-    if (current[name] === undefined)
-      await parameters.write(name, releasedKillSwitchValue('local-pilot', clock.now()));
+    let value = current[name];
+    if (value === undefined) {
+      value = releasedKillSwitchValue('local-pilot', clock.now());
+      await parameters.write(name, value);
+    }
+    if (copied[name] === undefined) await copies.writeKillSwitchCopy(name, value);
   }
 }

@@ -118,14 +118,17 @@ export interface KillSwitchRoundTrip {
   readonly scopes: readonly string[];
   /** `--local`, or `--region <r>`: where `airlock kill-switch` acts. */
   readonly where: readonly string[];
-  /** config killSwitch.cacheSeconds: how long the functions may still serve after a change. */
-  readonly cacheSeconds: number;
+  /**
+   * config killSwitch.backstopSeconds: an engage made with the CLI is seen at the next request (it rides
+   * on the revocation read), a release once every function read SSM again, within 1.2 × this.
+   */
+  readonly backstopSeconds: number;
   /** @default real time */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const POLL_MS = 500;
-/** Beyond the cache time: a cold Lambda environment and clock differences. */
+/** Beyond the backstop: a cold Lambda environment and clock differences. */
 const GRACE_MS = 10_000;
 
 export async function killSwitchRoundTrip(
@@ -134,7 +137,8 @@ export async function killSwitchRoundTrip(
   trip: KillSwitchRoundTrip,
 ): Promise<DoctorCheck> {
   const sleep = trip.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const deadlineMs = trip.cacheSeconds * 1000 + GRACE_MS;
+  // 1.2: the backstop's period with its jitter (docs/runbooks/kill-switch.md).
+  const deadlineMs = trip.backstopSeconds * 1200 + GRACE_MS;
   const credential = () =>
     callApi(trip.api, 'POST', '/v1/credentials', {
       body: { workflow: trip.workflow, scopes: trip.scopes, durationMinutes: 5 },
@@ -199,7 +203,7 @@ export async function killSwitchRoundTrip(
     return failed(
       KILL_SWITCH_CHECK,
       `engaged the ${trip.workflow} switch, but credentials were still answered ${describeOutcome(refused.outcome)} after ${Math.round(refused.ms / 1000)} s (released again)`,
-      'the functions must read the kill-switch parameters (KillSwitch.bindReader) and refuse within killSwitch.cacheSeconds; check the broker logs',
+      'the functions must read the kill switch with the revocation list on every request (RevocationList.bindChecker) and refuse at the next request; check the broker logs',
     );
   }
   const reopened = await until((o) => !noAnswer(o) && o.status === 201);

@@ -307,7 +307,7 @@ async function apiChecks(
         workflow,
         scopes,
         where: local ? ['--local'] : place.kind === 'aws' && place.region ? ['--region', place.region] : [],
-        cacheSeconds: config.killSwitch.cacheSeconds,
+        backstopSeconds: config.killSwitch.backstopSeconds,
       }),
     );
   }

@@ -9,15 +9,15 @@ import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-reques
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { CredentialBroker } from '../core/credential-broker';
 import { AirlockError } from '../core/errors';
-import type { KillSwitch } from '../core/kill-switch';
+import type { KillSwitchReader } from '../core/kill-switch';
 
 export interface BrokerHandlerDeps {
   readonly broker: CredentialBroker;
-  readonly killSwitch: KillSwitch;
+  /** The kill switch as requests see it (its DynamoDB copies, read now, and its parameters). */
+  readonly killSwitch: KillSwitchReader;
   /**
-   * The config's workflows: `GET /v1/health?workflow=` answers for these only. Each workflow the kill
-   * switch is asked about costs a parameter read and stays in its cache, so a made-up name must never
-   * reach it.
+   * The config's workflows: `GET /v1/health?workflow=` answers for these only (a made-up name has no
+   * kill-switch parameter, and must not cost a read).
    */
   readonly workflows: AirlockConfig['workflows'];
   readonly maxBodyBytes: number;

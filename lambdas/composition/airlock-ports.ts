@@ -33,8 +33,8 @@ export interface AirlockPorts {
   /** The token key's public half only: what a function that verifies but never issues is given. */
   readonly tokenVerificationKey: Pick<TokenSigner, 'keyId' | 'getPublicKey'>;
   readonly killSwitchSource: KillSwitchParameterSource;
-  /** Whether a token is revoked (revoking is the operator CLI's). */
-  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** The revocation list as requests read it (revoking, blocking and lifting are the operator CLI's). */
+  readonly revocations: Pick<RevocationStore, 'readEntries'>;
   /** Where this process appends its audit records (every function). */
   readonly auditStore: AuditLogStore;
   /** The last record of every audit chain (the anchor, which signs them). */
@@ -82,7 +82,7 @@ export interface AirlockSettings {
   readonly auditChainIds: readonly string[];
   /** Memory of the function that serves the requests, for the Lambda part of the cost estimate. */
   readonly functionMemoryMb: number;
-  /** SSM path of the global kill-switch parameter. */
+  /** SSM path of the global kill-switch parameter (its DynamoDB copy is keyed by the same name). */
   readonly killSwitchPrefix: string;
   /**
    * Host names the MCP endpoints answer to (DNS rebinding: another `Host` or `Origin` is refused).

@@ -24,7 +24,8 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
   const handler = createApprovalsHandler({
     desk,
     ledger: services.ledger,
-    killSwitch: services.killSwitch,
+    // The kill switch with its copies in the revocations table: a CLI engage is seen at the next request.
+    killSwitch: services.revocationGuard,
     config,
     maxBodyBytes: config.api.maxBodyBytes,
     logUnexpected: settings.log.unexpected,

@@ -1,6 +1,7 @@
 /**
  * The broker function: `POST /v1/credentials` and `GET /v1/health`. It signs tokens (the token key),
- * reads the kill switch, decides with Cedar, and records every decision.
+ * asks the revocation guard (the kill switch, blocked certificates, suspended principals), decides
+ * with Cedar, and records every decision.
  */
 import { type ApiHandler, createBrokerHandler } from '../broker/broker-handler';
 import { CredentialBroker } from '../core/credential-broker';
@@ -17,7 +18,7 @@ export function composeBroker(services: SharedServices): BrokerComposition {
     config,
     signer: services.bounded('signer', () => services.ports.tokenSigner),
     policy: services.policy,
-    killSwitch: services.killSwitch,
+    guard: services.revocationGuard,
     ledger: services.ledger,
     clock: services.clock,
     ...settings.tokens,
@@ -25,7 +26,7 @@ export function composeBroker(services: SharedServices): BrokerComposition {
   });
   const handler = createBrokerHandler({
     broker,
-    killSwitch: services.killSwitch,
+    killSwitch: services.revocationGuard,
     workflows: config.workflows,
     maxBodyBytes: config.api.maxBodyBytes,
     logUnexpected: settings.log.unexpected,

@@ -77,8 +77,8 @@ export function composeConnector(services: SharedServices): ConnectorComposition
       clock: services.clock,
       keys: async (kid) => (kid === verificationKey.keyId ? verificationKey.getPublicKey() : undefined),
     }),
-    killSwitch: services.killSwitch,
-    revocations: services.bounded('revocations', () => ports.revocations),
+    guard: services.revocationGuard,
+    ledger: services.ledger,
   });
   const handler = createConnectorHandler({
     authenticator,

@@ -1,6 +1,7 @@
 /**
- * The pieces every Airlock function is built from: the kill switch, the audit ledger, the policy
- * engine, the usage meter, the daily spend cap over the shared counters, and the ports under their dependency deadlines.
+ * The pieces every Airlock function is built from: the kill switch and the revocation guard, the
+ * audit ledger, the policy engine, the usage meter, the daily spend cap over the shared counters, and
+ * the ports under their dependency deadlines.
  * Each is built on first use and then shared, so a Lambda function builds only what its composition
  * reads, and the local pilot, which serves every route in one process, builds each once.
  */
@@ -15,6 +16,7 @@ import { KillSwitch } from '../core/kill-switch';
 import { PolicyEngine } from '../core/policy-engine';
 import { buildEntities } from '../core/policy-entities';
 import { RateLimiter } from '../core/rate-limiter';
+import { RevocationGuard } from '../core/revocation-guard';
 import { SpendCap } from '../core/spend-cap';
 import { type MetricsSink, UsageMeter } from '../core/usage-meter';
 import type { AirlockPorts, AirlockSettings } from './airlock-ports';
@@ -55,7 +57,10 @@ export class SharedServices {
     });
   }
 
-  /** The kill switch, with the config's cache and staleness bound. */
+  /**
+   * The kill switch's SSM side: every parameter read in one call, every `killSwitch.backstopSeconds`
+   * (± 20 %), in the background; see {@link revocationGuard} for what requests are judged by.
+   */
   get killSwitch(): KillSwitch {
     return this.once(
       'killSwitch',
@@ -63,9 +68,27 @@ export class SharedServices {
         new KillSwitch({
           source: this.bounded('killSwitchSource', () => this.ports.killSwitchSource),
           prefix: this.settings.killSwitchPrefix,
-          cacheMs: this.config.killSwitch.cacheSeconds * 1000,
+          workflows: Object.keys(this.config.workflows),
+          periodMs: this.config.killSwitch.backstopSeconds * 1000,
           stalenessMs: this.config.killSwitch.stalenessSeconds * 1000,
           clock: this.clock,
+        }),
+    );
+  }
+
+  /**
+   * What IT/security revoked, checked with one consistent read of the revocations table per request
+   * (tokens, principals, certificates, suspensions and the kill switch's copies), combined with the
+   * kill switch's parameters. The issuance gate, both authenticators and `/v1/health` ask it.
+   */
+  get revocationGuard(): RevocationGuard {
+    return this.once(
+      'revocationGuard',
+      () =>
+        new RevocationGuard({
+          revocations: this.bounded('revocations', () => this.ports.revocations),
+          killSwitch: this.killSwitch,
+          prefix: this.settings.killSwitchPrefix,
         }),
     );
   }

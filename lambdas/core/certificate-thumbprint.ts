@@ -7,6 +7,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { AirlockError } from './errors';
+import type { CertificateIdentity } from './ports';
 
 /** What the broker needs to know about a client certificate. */
 export interface CertificateSubject {
@@ -22,6 +23,8 @@ export interface CertificateSubject {
 
 interface ParsedCertificate {
   readonly thumbprint: string;
+  /** {@link normalizeSerialNumber} of the certificate's serial. */
+  readonly serialNumber: string;
   /** Undefined when the certificate names no single CN: such a certificate identifies nobody. */
   readonly subject?: CertificateSubject;
 }
@@ -65,6 +68,7 @@ function parseUncached(pem: string): ParsedCertificate {
   const commonName = commonNameOf(certificate.subject);
   return {
     thumbprint: createHash('sha256').update(certificate.raw).digest('base64url'),
+    serialNumber: normalizeSerialNumber(certificate.serialNumber),
     subject:
       commonName === undefined
         ? undefined
@@ -102,6 +106,33 @@ function unparsable(cause?: unknown): AirlockError {
  */
 export function certificateThumbprint(pem: string): string {
   return parseCertificate(pem).thumbprint;
+}
+
+/**
+ * What the revocation list knows a certificate by: its thumbprint and its serial.
+ * Throws {@link AirlockError} `unauthenticated` when the PEM is not a certificate.
+ */
+export function certificateIdentity(pem: string): CertificateIdentity {
+  const { thumbprint, serialNumber } = parseCertificate(pem);
+  return { thumbprint, serialNumber };
+}
+
+/**
+ * A serial number as the revocation list keys it: hex digits only (colons and spaces, as OpenSSL and
+ * PKI inventories print them, removed), upper case, without leading zeros (DER may add one). Check
+ * the input with {@link isSerialNumber} first.
+ */
+export function normalizeSerialNumber(serial: string): string {
+  return serial
+    .replace(/[\s:]/g, '')
+    .toUpperCase()
+    .replace(/^0+(?=.)/, '');
+}
+
+/** True when `serial` is a serial number in hex (colons allowed): at most 20 octets, as RFC 5280 allows. */
+export function isSerialNumber(serial: string): boolean {
+  const digits = serial.replace(/[\s:]/g, '');
+  return /^[0-9A-Fa-f]{1,40}$/.test(digits);
 }
 
 /**

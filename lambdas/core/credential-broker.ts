@@ -2,31 +2,33 @@
  * The credential broker: turns an enrolled device's request into a short-lived, scoped token bound
  * to that device's certificate, or a refusal. Identity comes only from the client certificate.
  *
- * Order of checks: identity → request shape and grant → the issuance gate (kill switch, lifetime cap,
- * Cedar `RequestCredential`; shared with the OAuth server) → the record checked → sign → audit. The
- * token's claims are computed and its record validated before anything is signed, so nothing is
- * signed that cannot be recorded; the token leaves only after its record is committed; every refusal
- * is recorded too (a refusal whose record fails is still a refusal).
+ * Order of checks: identity → request shape and grant → the issuance gate (kill switch, blocked
+ * certificate, suspended principal, lifetime cap, Cedar `RequestCredential`; shared with the OAuth
+ * server) → the record checked → sign → audit. The token's claims are computed and its record
+ * validated before anything is signed, so nothing is signed that cannot be recorded; the token leaves
+ * only after its record is committed; every refusal is recorded too (a refusal whose record fails is
+ * still a refusal).
  */
 
 import { randomUUID } from 'node:crypto';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { accessTokenClaimsOf, type DeviceAccessTokenRequest, issueAccessToken } from './access-token';
 import type { AuditAppender } from './audit-ledger';
-import { certificateSubject, certificateThumbprint } from './certificate-thumbprint';
+import { certificateIdentity, certificateSubject } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
-import { AirlockError } from './errors';
+import { AirlockError, DependencyError } from './errors';
 import { IssuanceGate } from './issuance-gate';
-import type { KillSwitch } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
 import type { Clock, TokenSigner } from './ports';
+import type { RevocationGuard } from './revocation-guard';
 import type { UsageMeter } from './usage-meter';
 
 export interface CredentialBrokerDeps {
   readonly config: AirlockConfig;
   readonly signer: TokenSigner;
   readonly policy: PolicyEngine;
-  readonly killSwitch: KillSwitch;
+  /** The kill switch, blocked certificates and suspended principals. */
+  readonly guard: Pick<RevocationGuard, 'admitIssuance'>;
   readonly ledger: AuditAppender;
   readonly clock: Clock;
   /** `iss` of every token, e.g. `https://airlock.example.com`. */
@@ -63,9 +65,14 @@ export class CredentialBroker {
   }): Promise<IssuedCredential> {
     const { config, clock } = this.deps;
     const subject = certificateSubject(input.certificatePem);
+    const certificate = certificateIdentity(input.certificatePem);
     const principal = subject.commonName;
     const request = { channel: 'device', requestId: input.requestId } as const;
-    const details = { certificateSerial: subject.serialNumber };
+    // The device on every record of this request: what `airlock revoke --certificate` finds it by.
+    const device = {
+      certificateSerial: certificate.serialNumber ?? subject.serialNumber,
+      certificateThumbprint: certificate.thumbprint,
+    };
     let tokenRequest: DeviceAccessTokenRequest;
     let reasons: readonly string[];
     try {
@@ -77,6 +84,7 @@ export class CredentialBroker {
         lifetimeSeconds: grant.lifetimeSeconds,
         channel: 'device',
         requestId: input.requestId,
+        certificate,
       });
       tokenRequest = {
         issuer: this.deps.issuer,
@@ -86,24 +94,32 @@ export class CredentialBroker {
         resource: grant.resource,
         scope: grant.scope,
         lifetimeSeconds: grant.lifetimeSeconds,
-        certificateThumbprint: certificateThumbprint(input.certificatePem),
+        certificateThumbprint: certificate.thumbprint,
         now: clock.now(),
         jti: randomUUID(),
       };
       // The record the token will have, checked before the signature: nothing signed goes unrecorded.
-      this.gate.assertRecordable(request, accessTokenClaimsOf(tokenRequest), reasons, details);
+      this.gate.assertRecordable(request, accessTokenClaimsOf(tokenRequest), reasons, device);
     } catch (error) {
-      if (error instanceof AirlockError) {
+      // A revocation list that cannot be read refuses the request too, and the refusal is recorded.
+      const reasons =
+        error instanceof AirlockError
+          ? IssuanceGate.reasonsOf(error)
+          : error instanceof DependencyError
+            ? ['unavailable', error.dependency.slice(0, 64)]
+            : undefined;
+      if (reasons) {
         await this.gate.refused(
           { principal, workflow: workflowNameOf(input.body), requestId: input.requestId },
-          IssuanceGate.reasonsOf(error),
+          reasons,
+          device,
         );
       }
       throw error;
     }
     const issued = await issueAccessToken(this.deps.signer, tokenRequest);
     // The token leaves only after its record is committed.
-    await this.gate.issued(request, issued.claims, reasons, details);
+    await this.gate.issued(request, issued.claims, reasons, device);
     return {
       accessToken: issued.token,
       tokenType: 'Bearer',

@@ -155,7 +155,7 @@ export const DEPENDENCY_LABELS: Readonly<Record<DependencyName, string>> = {
 const BOUNDED_METHODS: { readonly [N in DependencyName]: readonly AsyncMethodName<DependencyPorts[N]>[] } = {
   signer: ['sign', 'getPublicKey'],
   killSwitchSource: ['read'],
-  revocations: ['isRevoked', 'revokeToken', 'revokePrincipal'],
+  revocations: ['readEntries', 'revokeToken', 'revokePrincipal'],
   auditStore: ['append', 'readRecord', 'listChainHeads'],
   approvalStore: ['create', 'get', 'listByStatus', 'transition'],
   secretSource: ['getJson'],

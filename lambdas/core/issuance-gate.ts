@@ -1,7 +1,8 @@
 /**
  * What must hold before Airlock issues any credential, on either entry point: the kill switch
- * released for the workflow, a lifetime within the workflow's cap, and Cedar's `RequestCredential`
- * allowing the principal. The gate also writes the credential's audit record (before the token
+ * released for the workflow, the device certificate not blocked and the principal not suspended (one
+ * read of the revocation list, by the revocation guard), a lifetime within the workflow's cap, and
+ * Cedar's `RequestCredential` allowing the principal. The gate also writes the credential's audit record (before the token
  * leaves) and every refusal's, and meters both, so the device broker and the OAuth server cannot
  * drift apart in what they check, record or price.
  */
@@ -10,19 +11,22 @@ import type { BaseAccessTokenClaims } from './access-token';
 import { type AuditDetails, type AuditEvent, auditEventProblemOf, boundedAuditEvent } from './audit-record';
 import type { CallerChannel } from './caller';
 import { AirlockError } from './errors';
-import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
 import type { PolicyEngine } from './policy-engine';
-import type { Clock } from './ports';
+import type { CertificateIdentity, Clock } from './ports';
+import type { IssuanceAdmission, IssuanceSubject } from './revocation-guard';
 import type { UsageMeter } from './usage-meter';
 
 export interface IssuanceGateDeps {
   readonly config: AirlockConfig;
   readonly policy: Pick<PolicyEngine, 'decide'>;
-  readonly killSwitch: Pick<KillSwitch, 'check'>;
+  /** The kill switch, blocked certificates and suspended principals. */
+  readonly guard: { admitIssuance(subject: IssuanceSubject): Promise<IssuanceAdmission | undefined> };
   readonly ledger: { append(event: AuditEvent): Promise<unknown> };
   readonly clock: Clock;
   /** Prices each request for the workflow (the signature is the issuer's own cost). @default - not metered */
   readonly meter?: UsageMeter;
+  /** Waits `ms` (tests give their own). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** A credential someone asks for. */
@@ -33,6 +37,8 @@ export interface IssuanceRequest {
   readonly lifetimeSeconds: number;
   readonly channel: CallerChannel;
   readonly requestId: string;
+  /** The device certificate that asks (device channel). */
+  readonly certificate?: CertificateIdentity;
 }
 
 export class IssuanceGate {
@@ -43,11 +49,33 @@ export class IssuanceGate {
    * (with what it knows besides: the device certificate, the OAuth client).
    * @returns the policies that allowed it
    * @throws KillSwitchEngagedError (503) while the workflow is sealed; AirlockError `forbidden` when
-   *   the workflow's lifetime cap or the policy refuses (with the deciding policies as reasons)
+   *   the certificate is blocked, the principal suspended, or the workflow's lifetime cap or the policy
+   *   refuses (with the deciding policies as reasons); DependencyError when the revocation list cannot
+   *   be read
    */
+  /**
+   * A JWT `iat` has whole seconds: a token signed in the same second as a cut-off (a kill switch
+   * engaged and released, a revocation) would count as before it and be refused at its first use.
+   * Issuing waits for the next whole second instead (at most one second, only right after a cut-off).
+   */
+  private async waitPast(cutOffMs: number | null): Promise<void> {
+    if (cutOffMs === null) return;
+    const now = this.deps.clock.now().getTime();
+    if (Math.floor(now / 1000) * 1000 >= cutOffMs) return;
+    const waitMs = Math.ceil(cutOffMs / 1000) * 1000 - now;
+    if (waitMs > 1000) return; // a cut-off in the future is the verifier's to judge, not a wait
+    await (this.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(
+      waitMs,
+    );
+  }
+
   async admit(request: IssuanceRequest): Promise<readonly string[]> {
-    const killSwitch = await this.deps.killSwitch.check(request.workflow);
-    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
+    const admission = await this.deps.guard.admitIssuance({
+      workflow: request.workflow,
+      principal: request.principal,
+      ...(request.certificate === undefined ? {} : { certificate: request.certificate }),
+    });
+    await this.waitPast(admission?.issueNotBeforeMs ?? null);
     const cap = this.deps.config.workflows[request.workflow]?.maxTokenLifetimeMinutes;
     if (cap === undefined || request.lifetimeSeconds > cap * 60) {
       throw new AirlockError(

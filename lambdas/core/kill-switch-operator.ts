@@ -1,11 +1,13 @@
 /**
  * What an operator does with the kill switch: engage, release, and look at it. The CLI wires these to
- * `airlock kill-switch engage|release|status` over the SSM adapter (AWS) or the file adapter (`--local`).
- * The functions only read and write parameters; they never read the state through a cache.
+ * `airlock kill-switch engage|release|status` over the SSM adapter (AWS) or the file adapter (`--local`),
+ * and over the parameters' copies in the revocations table, which every request reads: a change is
+ * written to the copy first, then to the parameter (what EventBridge and the audit record follow).
+ * These never read the state through a cache.
  */
 import { AirlockError } from './errors';
 import {
-  combineKillSwitchReadings,
+  combineScopes,
   type KillSwitchReading,
   type KillSwitchScope,
   type KillSwitchState,
@@ -23,6 +25,13 @@ import {
 
 const MAX_REASON_LENGTH = 500;
 
+/** The functions' default `killSwitch.backstopSeconds`, and the jitter they read with. */
+const DEFAULT_BACKSTOP_SECONDS = 60;
+const BACKSTOP_JITTER = 0.2;
+
+/** Where the kill switch's copies are (the revocations table): read and written like the parameters. */
+export type KillSwitchCopyStore = KillSwitchParameterSource & KillSwitchParameterWriter;
+
 export interface KillSwitchOperatorOptions {
   readonly source: KillSwitchParameterSource;
   readonly writer: KillSwitchParameterWriter;
@@ -32,8 +41,14 @@ export interface KillSwitchOperatorOptions {
   readonly workflow?: string;
   /** Who acts (recorded in the parameter and the audit record), e.g. the caller's IAM ARN or OS user. */
   readonly changedBy: string;
-  /** The functions' `killSwitch.cacheSeconds`: how long until every function sees the change. @default 5 */
-  readonly cacheSeconds?: number;
+  /**
+   * The copies every request reads. Without them, only the parameter changes, and the functions see it
+   * within their backstop period instead of at the next request.
+   * @default - none
+   */
+  readonly copies?: KillSwitchCopyStore;
+  /** The functions' `killSwitch.backstopSeconds`: how long a change of the parameter alone can take. @default 60 */
+  readonly backstopSeconds?: number;
   /** @default the system clock */
   readonly clock?: Clock;
 }
@@ -58,10 +73,16 @@ export interface KillSwitchChange {
   readonly before: KillSwitchReading['status'];
   /** False when the switch was already in the requested position (the reason and times are still rewritten). */
   readonly changed: boolean;
+  /** True when the revocations table's copy was written too (the next request sees the change). */
+  readonly copied: boolean;
   /** The value written. */
   readonly value: KillSwitchValue;
   readonly changedAt: Date;
-  /** Every function sees the change by then at the latest (changedAt + cacheSeconds). */
+  /**
+   * Every function sees the change by then at the latest: at once for an engage written to the copy;
+   * otherwise once every environment read the parameter again (changedAt + 1.2 × backstopSeconds),
+   * because a function counts the switch engaged while either the copy or its last reading says so.
+   */
   readonly effectiveBy: Date;
   /** Tokens issued before this stay dead, engaged or not. */
   readonly revokeIssuedBefore: Date | null;
@@ -76,7 +97,7 @@ export interface KillSwitchChange {
 export async function engageKillSwitch(options: EngageKillSwitchOptions): Promise<KillSwitchChange> {
   const reason = requireReason(options.reason);
   const target = targetOf(options);
-  const before = await readOne(options.source, target.parameter);
+  const before = await readBoth(options, target.parameter);
   const changedAt = (options.clock ?? systemClock).now();
   const value: KillSwitchValue = {
     engaged: true,
@@ -85,19 +106,25 @@ export async function engageKillSwitch(options: EngageKillSwitchOptions): Promis
     changedAt: changedAt.toISOString(),
     revokeIssuedBefore: changedAt.toISOString(),
   };
-  await options.writer.write(target.parameter, serializeKillSwitchValue(value));
-  const effectiveBy = effectiveByOf(changedAt, options.cacheSeconds);
+  await writeBoth(options, target.parameter, serializeKillSwitchValue(value), 'engage');
+  const copied = options.copies !== undefined;
+  const effectiveBy = copied ? changedAt : backstopBound(changedAt, options.backstopSeconds);
   const changed = before.status !== 'engaged';
   return {
     action: 'engage',
     ...target,
     before: before.status,
     changed,
+    copied,
     value,
     changedAt,
     effectiveBy,
     revokeIssuedBefore: changedAt,
-    summary: `${changed ? 'Engaged' : 'Already engaged; re-engaged'} the ${describe(target)} kill switch at ${changedAt.toISOString()}: every function refuses by ${effectiveBy.toISOString()}, and tokens issued before ${changedAt.toISOString()} stay revoked after release.`,
+    summary: `${changed ? 'Engaged' : 'Already engaged; re-engaged'} the ${describe(target)} kill switch at ${changedAt.toISOString()}: ${
+      copied
+        ? 'every request from now on is refused'
+        : `every function refuses by ${effectiveBy.toISOString()} (the parameter alone was written)`
+    }, and tokens issued before ${changedAt.toISOString()} stay revoked after release.`,
   };
 }
 
@@ -113,9 +140,9 @@ export async function releaseKillSwitch(options: ReleaseKillSwitchOptions): Prom
       ? `released by ${changedBy}`
       : requireReason(options.reason);
   const target = targetOf(options);
-  const before = await readOne(options.source, target.parameter);
+  const before = await readBoth(options, target.parameter);
   const changedAt = (options.clock ?? systemClock).now();
-  const kept = 'value' in before ? before.value.revokeIssuedBefore : null;
+  const kept = before.revokeIssuedBefore;
   // Released already: keep its revocation as is, so a repeated release seals nothing new.
   const revokeIssuedBefore = before.status === 'released' ? kept : latestIso(kept, changedAt.toISOString());
   const value: KillSwitchValue = {
@@ -125,8 +152,11 @@ export async function releaseKillSwitch(options: ReleaseKillSwitchOptions): Prom
     changedAt: changedAt.toISOString(),
     revokeIssuedBefore,
   };
-  await options.writer.write(target.parameter, serializeKillSwitchValue(value));
-  const effectiveBy = effectiveByOf(changedAt, options.cacheSeconds);
+  await writeBoth(options, target.parameter, serializeKillSwitchValue(value), 'release');
+  const copied = options.copies !== undefined;
+  // A function counts the switch engaged while its last parameter reading says so: a release is seen
+  // once every environment read the parameter again.
+  const effectiveBy = backstopBound(changedAt, options.backstopSeconds);
   const changed = before.status !== 'released';
   const sealed =
     revokeIssuedBefore === null ? '' : ` Tokens issued before ${revokeIssuedBefore} stay revoked.`;
@@ -135,6 +165,7 @@ export async function releaseKillSwitch(options: ReleaseKillSwitchOptions): Prom
     ...target,
     before: before.status,
     changed,
+    copied,
     value,
     changedAt,
     effectiveBy,
@@ -145,6 +176,8 @@ export async function releaseKillSwitch(options: ReleaseKillSwitchOptions): Prom
 
 export interface KillSwitchStatusOptions {
   readonly source: KillSwitchParameterSource;
+  /** The copies in the revocations table; without them only the parameters are reported. */
+  readonly copies?: KillSwitchParameterSource;
   readonly prefix: string;
   /** The workflows to report on (usually every workflow in the config). @default [] */
   readonly workflows?: readonly string[];
@@ -152,9 +185,10 @@ export interface KillSwitchStatusOptions {
   readonly clock?: Clock;
 }
 
-export interface KillSwitchParameterStatus {
+/** One place's value of one switch (the parameter, or its copy). */
+export interface KillSwitchValueStatus {
   readonly parameter: string;
-  /** 'missing' and 'unreadable' count as engaged. */
+  /** 'missing' and 'unreadable' count as engaged (a missing copy has no say: see {@link KillSwitchParameterStatus.copy}). */
   readonly status: KillSwitchReading['status'];
   readonly engaged: boolean;
   readonly reason?: string;
@@ -163,6 +197,17 @@ export interface KillSwitchParameterStatus {
   readonly revokeIssuedBefore?: string | null;
   /** Why a missing or unreadable parameter counts as engaged. */
   readonly problem?: string;
+}
+
+/** One switch: its parameter, and its copy in the revocations table. */
+export interface KillSwitchParameterStatus extends KillSwitchValueStatus {
+  /**
+   * The copy every request reads: its value, `missing` (no copy: the parameter alone decides, within
+   * the backstop period), or absent when the copies were not read.
+   */
+  readonly copy?: KillSwitchValueStatus | 'missing';
+  /** Engaged when the parameter or the copy says so (what the functions count). */
+  readonly engagedEither: boolean;
 }
 
 export interface KillSwitchWorkflowStatus extends KillSwitchParameterStatus {
@@ -178,27 +223,55 @@ export interface KillSwitchStatusReport {
   readonly anyEngaged: boolean;
 }
 
-/** Reads the global and every listed workflow's parameter (one source call) straight from the source. */
+/**
+ * Reads the global and every listed workflow's parameter (one source call) and their copies (one
+ * read) straight from the source; a switch counts as engaged when either place says so.
+ */
 export async function killSwitchStatus(options: KillSwitchStatusOptions): Promise<KillSwitchStatusReport> {
   const workflows = options.workflows ?? [];
-  const names = workflows.map((workflow) => killSwitchParameterName(options.prefix, workflow));
-  const values = await options.source.read([options.prefix, ...names]);
-  const global = readKillSwitchParameter(options.prefix, values[options.prefix]);
+  const names = [
+    options.prefix,
+    ...workflows.map((workflow) => killSwitchParameterName(options.prefix, workflow)),
+  ];
+  const [values, copies] = await Promise.all([options.source.read(names), options.copies?.read(names)]);
+  const readingsOf = (name: string): KillSwitchReading[] => {
+    const copy = copies?.[name];
+    return [
+      readKillSwitchParameter(name, values[name]),
+      ...(copy === undefined ? [] : [readKillSwitchParameter(name, copy)]),
+    ];
+  };
+  const statusOfName = (name: string): KillSwitchParameterStatus => {
+    const [parameter, copy] = readingsOf(name);
+    const copyStatus = copies === undefined ? undefined : copy === undefined ? 'missing' : statusOf(copy);
+    const parameterStatus = statusOf(parameter);
+    return {
+      ...parameterStatus,
+      ...(copyStatus === undefined ? {} : { copy: copyStatus }),
+      engagedEither: parameterStatus.engaged || (typeof copyStatus === 'object' && copyStatus.engaged),
+    };
+  };
   const report: Record<string, KillSwitchWorkflowStatus> = {};
   workflows.forEach((workflow, i) => {
-    const reading = readKillSwitchParameter(names[i], values[names[i]]);
-    report[workflow] = { ...statusOf(reading), effective: combineKillSwitchReadings(global, reading) };
+    const name = names[i + 1];
+    report[workflow] = {
+      ...statusOfName(name),
+      effective: combineScopes([
+        ['global', readingsOf(options.prefix)],
+        ['workflow', readingsOf(name)],
+      ]),
+    };
   });
-  const globalStatus = statusOf(global);
+  const globalStatus = statusOfName(options.prefix);
   return {
     checkedAt: (options.clock ?? systemClock).now(),
     global: globalStatus,
     workflows: report,
-    anyEngaged: globalStatus.engaged || Object.values(report).some((w) => w.engaged),
+    anyEngaged: globalStatus.engagedEither || Object.values(report).some((w) => w.engagedEither),
   };
 }
 
-function statusOf(reading: KillSwitchReading): KillSwitchParameterStatus {
+function statusOf(reading: KillSwitchReading): KillSwitchValueStatus {
   if ('value' in reading) {
     return {
       parameter: reading.parameter,
@@ -230,9 +303,67 @@ function describe(target: Target): string {
   return target.workflow === undefined ? 'global' : `workflow "${target.workflow}"`;
 }
 
-async function readOne(source: KillSwitchParameterSource, parameter: string): Promise<KillSwitchReading> {
-  const values = await source.read([parameter]);
-  return readKillSwitchParameter(parameter, values[parameter]);
+/** The switch as it was before a change: engaged if either place says so, with the later cut-off of the two. */
+async function readBoth(
+  options: KillSwitchOperatorOptions,
+  parameter: string,
+): Promise<{ status: KillSwitchReading['status']; revokeIssuedBefore: string | null }> {
+  const [values, copies] = await Promise.all([
+    options.source.read([parameter]),
+    options.copies?.read([parameter]),
+  ]);
+  const readings = [readKillSwitchParameter(parameter, values[parameter])];
+  const copy = copies?.[parameter];
+  if (copy !== undefined) readings.push(readKillSwitchParameter(parameter, copy));
+  const cutOffs = readings.flatMap((r) =>
+    'value' in r && r.value.revokeIssuedBefore ? [r.value.revokeIssuedBefore] : [],
+  );
+  const status =
+    readings.find((r) => r.status === 'engaged')?.status ??
+    readings.find((r) => r.status !== 'released')?.status ??
+    'released';
+  return {
+    status,
+    revokeIssuedBefore: cutOffs.reduce<string | null>((latest, iso) => latestIso(latest, iso), null),
+  };
+}
+
+/**
+ * Writes the copy first (what the next request reads), then the parameter (what EventBridge, the
+ * anchor's audit record and the backstop read). If the parameter cannot be written after the copy
+ * was, the switch is in the copy's position for every request, and the error says so.
+ */
+async function writeBoth(
+  options: KillSwitchOperatorOptions,
+  parameter: string,
+  value: string,
+  action: 'engage' | 'release',
+): Promise<void> {
+  if (options.copies) await options.copies.write(parameter, value);
+  try {
+    await options.writer.write(parameter, value);
+  } catch (error) {
+    if (!options.copies) throw error;
+    throw new KillSwitchHalfWrittenError(parameter, action, error);
+  }
+}
+
+/**
+ * The copy in the revocations table was written but the parameter was not. After an engage the switch
+ * is engaged for every request (the copy says so) but EventBridge and the audit record have not seen
+ * it; after a release it stays engaged (the parameter still says so). Running the command again fixes both.
+ */
+export class KillSwitchHalfWrittenError extends AirlockError {
+  constructor(parameter: string, action: 'engage' | 'release', cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'unavailable',
+      action === 'engage'
+        ? `The kill switch is engaged for every request (its copy in the revocations table is written), but the parameter ${parameter} could not be written: ${detail}. The anchor has not recorded the change; run the command again.`
+        : `The kill switch is still engaged: its copy in the revocations table is released, but the parameter ${parameter} could not be written (${detail}), and it keeps the switch engaged. Run the command again.`,
+      { cause },
+    );
+  }
 }
 
 function requireReason(reason: string | undefined): string {
@@ -258,8 +389,9 @@ function requireChangedBy(changedBy: string): string {
   return trimmed.slice(0, 200);
 }
 
-function effectiveByOf(changedAt: Date, cacheSeconds = 5): Date {
-  return new Date(changedAt.getTime() + cacheSeconds * 1000);
+/** When every environment has read the parameter again: the longest backstop interval after the change. */
+function backstopBound(changedAt: Date, backstopSeconds = DEFAULT_BACKSTOP_SECONDS): Date {
+  return new Date(changedAt.getTime() + backstopSeconds * (1 + BACKSTOP_JITTER) * 1000);
 }
 
 function latestIso(a: string | null, b: string): string {

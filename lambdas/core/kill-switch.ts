@@ -1,10 +1,19 @@
 /**
  * The kill switch: one global parameter (`/airlock/{stage}/kill-switch`) and one per workflow
- * (`/airlock/{stage}/kill-switch/{workflow}`), each holding a JSON {@link KillSwitchValue}.
+ * (`/airlock/{stage}/kill-switch/{workflow}`), each holding a JSON {@link KillSwitchValue}, kept in two
+ * places: the SSM parameter (what operators and EventBridge see) and its copy in the revocations table
+ * (what every request reads, with the revocation read it makes anyway). The CLI writes both.
  *
- * Fail closed throughout: a parameter that is missing, is not JSON or does not match the schema
- * counts as engaged, and so does a state that could not be read for longer than the staleness
- * bound. `revokeIssuedBefore` outlives a release: tokens issued before it stay dead.
+ * A request counts the switch as engaged when either place says so. The copy is read per request
+ * (consistently): a change made with the CLI is seen by the next request. The parameter is read by
+ * each execution environment only every `periodMs` ± `jitter` (a backstop for changes made in SSM
+ * directly), so a thousand environments stay far under SSM's 40 reads per second
+ * (docs/runbooks/kill-switch.md "How fast it takes effect").
+ *
+ * Fail closed throughout: a value that is missing from SSM, is not JSON or does not match the schema
+ * counts as engaged; a scope that neither place can decide (no copy, and no parameter read within the
+ * staleness bound) counts as engaged. `revokeIssuedBefore` outlives a release: tokens issued before it
+ * stay dead.
  */
 import { z } from 'zod';
 import { AirlockError } from './errors';
@@ -148,26 +157,45 @@ export function combineKillSwitchReadings(
   global: KillSwitchReading,
   workflow?: KillSwitchReading,
 ): KillSwitchState {
-  const revokeIssuedBefore = latestRevocation([global, workflow]);
-  const scoped: [KillSwitchScope, KillSwitchReading | undefined][] = [
-    ['global', global],
-    ['workflow', workflow],
-  ];
-  for (const [scope, reading] of scoped) {
-    if (!reading || reading.status === 'released') continue;
-    if ('value' in reading) {
+  return combineScopes(
+    workflow === undefined
+      ? [['global', [global]]]
+      : [
+          ['global', [global]],
+          ['workflow', [workflow]],
+        ],
+  );
+}
+
+/**
+ * Combines what each scope's places say (its DynamoDB copy, its SSM parameter): a scope is engaged
+ * when any reading of it is not released, and the global scope decides first. Each scope needs at
+ * least one reading.
+ */
+export function combineScopes(
+  scopes: readonly [KillSwitchScope, readonly KillSwitchReading[]][],
+): KillSwitchState {
+  const all = scopes.flatMap(([, readings]) => readings);
+  const revokeIssuedBefore = latestRevocation(all);
+  for (const [scope, readings] of scopes) {
+    // A reading with a value names the operator's reason; prefer it over a missing or unreadable one.
+    const engaged =
+      readings.find((reading) => reading.status === 'engaged') ??
+      readings.find((reading) => reading.status !== 'released');
+    if (!engaged) continue;
+    if ('value' in engaged) {
       return {
         engaged: true,
         scope,
-        reason: reading.value.reason,
-        changedAt: new Date(reading.value.changedAt),
+        reason: engaged.value.reason,
+        changedAt: new Date(engaged.value.changedAt),
         revokeIssuedBefore,
       };
     }
-    return { engaged: true, scope, reason: reading.problem, revokeIssuedBefore };
+    return { engaged: true, scope, reason: engaged.problem, revokeIssuedBefore };
   }
-  const changes = [global, workflow]
-    .map((reading) => (reading && 'value' in reading ? Date.parse(reading.value.changedAt) : Number.NaN))
+  const changes = all
+    .map((reading) => ('value' in reading ? Date.parse(reading.value.changedAt) : Number.NaN))
     .filter((ms) => !Number.isNaN(ms));
   return {
     engaged: false,
@@ -219,18 +247,29 @@ export function isSealedByKillSwitch(state: KillSwitchState, issuedAt: Date): bo
 }
 
 export interface KillSwitchOptions {
-  /** Where the raw parameter values come from (SSM in AWS, files in the local pilot). */
+  /** Where the parameters are read (SSM in AWS, files in the local pilot). */
   readonly source: KillSwitchParameterSource;
   /** The global parameter's name, e.g. `/airlock/pilot/kill-switch` (see {@link killSwitchPrefix}). */
   readonly prefix: string;
   /**
-   * How long a successful read is served before the next check reads again: the propagation bound.
-   * @default 5000
+   * The config's workflows: one read fetches the global parameter and each of theirs. A workflow not
+   * listed has no parameter to read, so only its DynamoDB copy can release it.
+   * @default []
    */
-  readonly cacheMs?: number;
+  readonly workflows?: readonly string[];
   /**
-   * How long a cached state may still be served while reads fail; beyond it the switch counts as engaged.
-   * @default 30000
+   * Mean time between two parameter reads of one execution environment: how long a change made in SSM
+   * alone (not with the CLI) can take to be seen. SSM's default quota (40 reads per second per account
+   * and region) allows `40 × periodMs / 1000` environments at the shortest interval; keep it well below.
+   * @default 60000
+   */
+  readonly periodMs?: number;
+  /** Each interval is `periodMs × (1 ± jitter)`, drawn anew, so environments started together drift apart. @default 0.2 */
+  readonly jitter?: number;
+  /**
+   * How long the last parameter read still counts while reads fail. Beyond it the parameter has no say:
+   * the DynamoDB copy decides alone, and a scope without a copy counts as engaged.
+   * @default 300000
    */
   readonly stalenessMs?: number;
   /**
@@ -240,52 +279,90 @@ export interface KillSwitchOptions {
   readonly readTimeoutMs?: number;
   /** @default the system clock */
   readonly clock?: Clock;
+  /** Uniform in [0, 1), for the jitter. @default Math.random */
+  readonly random?: () => number;
 }
 
-interface CacheEntry {
-  /** The last successful read and when it started (a read started before a change cannot show it). */
-  good?: { readonly global: KillSwitchReading; readonly workflow?: KillSwitchReading; readonly at: number };
-  /** After a failed read, checks wait until then before reading again instead of each paying the timeout. */
-  retryAfter?: number;
-  lastError?: string;
-  inFlight?: Promise<void>;
+/** The kill-switch copies a request read from the revocations table, by parameter name (absent: no copy). */
+export type KillSwitchCopies = Readonly<Record<string, string | undefined>>;
+
+/** What answers "is the switch engaged for this workflow": the kill switch, or the guard that adds the copies. */
+export interface KillSwitchReader {
+  /** Never throws: whatever cannot be decided counts as engaged. */
+  check(workflow?: string): Promise<KillSwitchState>;
 }
+
+/** The parameters as one read returned them, and when that read started. */
+interface ParameterSnapshot {
+  readonly values: Readonly<Record<string, string | undefined>>;
+  readonly at: number;
+}
+
+/** Failed reads back off exponentially from this, up to the period. */
+const FIRST_RETRY_MS = 1000;
 
 /**
- * Reads the kill switch for a request: global and workflow parameter in one source call, cached for
- * `cacheMs`, shared by concurrent checks, bounded by a timeout, and engaged when undecidable.
+ * The kill switch of one execution environment: the SSM parameters, read in one call every
+ * `periodMs` ± `jitter` (in the background while requests are served), combined per request with the
+ * DynamoDB copies the request read. An environment waits for a parameter read only when some scope
+ * has no copy and no usable parameter reading: then nothing else can decide.
  */
-export class KillSwitch {
+export class KillSwitch implements KillSwitchReader {
   private readonly source: KillSwitchParameterSource;
   private readonly prefix: string;
-  private readonly cacheMs: number;
+  private readonly names: readonly string[];
+  private readonly periodMs: number;
+  private readonly jitter: number;
   private readonly stalenessMs: number;
   private readonly readTimeoutMs: number;
-  private readonly refreshAheadMs: number;
   private readonly clock: Clock;
-  private readonly entries = new Map<string, CacheEntry>();
+  private readonly random: () => number;
+  private snapshot?: ParameterSnapshot;
+  /** When the next read is due; undefined until the first check decides. */
+  private nextReadAt?: number;
+  private failures = 0;
+  private lastError?: string;
+  private inFlight?: Promise<void>;
 
   constructor(options: KillSwitchOptions) {
     this.source = options.source;
     this.prefix = options.prefix;
-    this.cacheMs = options.cacheMs ?? 5000;
-    this.stalenessMs = options.stalenessMs ?? 30_000;
+    this.periodMs = options.periodMs ?? 60_000;
+    this.jitter = options.jitter ?? 0.2;
+    this.stalenessMs = options.stalenessMs ?? 300_000;
     this.readTimeoutMs = options.readTimeoutMs ?? 2000;
-    this.refreshAheadMs = this.cacheMs * 0.8;
     this.clock = options.clock ?? systemClock;
-    if (!(this.cacheMs >= 0 && this.stalenessMs >= this.cacheMs && this.readTimeoutMs > 0)) {
+    this.random = options.random ?? Math.random;
+    if (
+      !(
+        this.periodMs > 0 &&
+        this.jitter >= 0 &&
+        this.jitter < 1 &&
+        this.stalenessMs >= this.periodMs * (1 + this.jitter) &&
+        this.readTimeoutMs > 0
+      )
+    ) {
       throw new RangeError(
-        `KillSwitch: expected 0 <= cacheMs (${this.cacheMs}) <= stalenessMs (${this.stalenessMs}) and readTimeoutMs (${this.readTimeoutMs}) > 0`,
+        `KillSwitch: expected periodMs (${this.periodMs}) > 0, 0 <= jitter (${this.jitter}) < 1, stalenessMs (${this.stalenessMs}) >= periodMs × (1 + jitter), readTimeoutMs (${this.readTimeoutMs}) > 0`,
       );
     }
+    const workflows = (options.workflows ?? []).map((workflow) =>
+      killSwitchParameterName(this.prefix, workflow),
+    );
+    this.names = [this.prefix, ...new Set(workflows)];
+  }
+
+  /** Every parameter one read fetches: the global one first. */
+  get parameterNames(): readonly string[] {
+    return this.names;
   }
 
   /**
-   * The state for a request of `workflow` (or the global state alone). Never throws: whatever
-   * cannot be read counts as engaged. Pass only workflows of the config (validate the request
-   * first): each name is cached and read on its own, so made-up names would cost parameter reads.
+   * The state for a request of `workflow` (or the global state alone), given the DynamoDB copies the
+   * request read (none: the parameters decide alone). Never throws: whatever cannot be decided counts
+   * as engaged. Pass only workflows of the config (validate the request first).
    */
-  async check(workflow?: string): Promise<KillSwitchState> {
+  async check(workflow?: string, copies: KillSwitchCopies = {}): Promise<KillSwitchState> {
     let workflowParameter: string | undefined;
     try {
       workflowParameter = workflow === undefined ? undefined : killSwitchParameterName(this.prefix, workflow);
@@ -293,70 +370,86 @@ export class KillSwitch {
       const reason = error instanceof Error ? error.message : String(error);
       return { engaged: true, scope: 'workflow', reason, revokeIssuedBefore: null };
     }
-    const key = workflowParameter ?? this.prefix;
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = {};
-      this.entries.set(key, entry);
-    }
+    const scopes: [KillSwitchScope, string][] = [['global', this.prefix]];
+    if (workflowParameter !== undefined) scopes.push(['workflow', workflowParameter]);
     const now = this.clock.now().getTime();
-    const age = entry.good === undefined ? Number.POSITIVE_INFINITY : now - entry.good.at;
-    const fresh = age < this.cacheMs;
-    const backingOff = entry.retryAfter !== undefined && now < entry.retryAfter;
-    if (!fresh && !backingOff) {
-      entry.inFlight ??= this.refresh(entry, workflowParameter).finally(() => {
-        entry.inFlight = undefined;
-      });
-      await entry.inFlight;
-    } else if (fresh && !backingOff && age >= this.refreshAheadMs && entry.inFlight === undefined) {
-      // Refresh ahead in the background: under traffic a change is seen within cacheMs, read time
-      // included, instead of cacheMs plus the read (the propagation bound the runbook promises).
-      entry.inFlight = this.refresh(entry, workflowParameter).finally(() => {
-        entry.inFlight = undefined;
-      });
+    const usable = this.snapshot !== undefined && now - this.snapshot.at < this.stalenessMs;
+    const undecided = scopes.some(([, name]) => copies[name] === undefined);
+    if (this.nextReadAt === undefined && !undecided) {
+      // Every scope has its copy: the first parameter read can wait, spread over one period, so
+      // environments started together (a scale-out, a deployment) do not read SSM in the same second.
+      this.nextReadAt = now + this.random() * this.periodMs;
     }
-    return this.stateOf(entry);
+    const due = this.nextReadAt === undefined || now >= this.nextReadAt;
+    if (!usable && undecided && (due || this.inFlight)) {
+      // Nothing else can decide a scope: wait for the read (shared with any read in flight).
+      await this.read();
+    } else if (due && this.inFlight === undefined) {
+      void this.read();
+    }
+    return this.stateOf(scopes, copies);
   }
 
-  private stateOf(entry: CacheEntry): KillSwitchState {
-    const now = this.clock.now().getTime();
-    const good = entry.good;
-    const readError = entry.lastError === undefined ? {} : { readError: entry.lastError };
-    // Within the staleness bound a failed refresh is survivable: serve the last state read.
-    if (good && now - good.at < this.stalenessMs) {
-      return { ...combineKillSwitchReadings(good.global, good.workflow), ...readError };
-    }
-    const last = good ? combineKillSwitchReadings(good.global, good.workflow) : undefined;
-    return {
-      engaged: true,
-      scope: 'global',
-      // The reason reaches clients: it names no internals (the cause is in readError, for the logs).
-      reason: good
-        ? `kill switch state unreadable for more than ${Math.round(this.stalenessMs / 1000)} s`
-        : 'kill switch state unreadable',
-      revokeIssuedBefore: last?.revokeIssuedBefore ?? null,
-      ...readError,
-    };
+  /** Starts a read unless one is in flight, and resolves when the read in flight is done. */
+  private read(): Promise<void> {
+    this.inFlight ??= this.refresh().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
   }
 
-  private async refresh(entry: CacheEntry, workflowParameter: string | undefined): Promise<void> {
+  private stateOf(scopes: readonly [KillSwitchScope, string][], copies: KillSwitchCopies): KillSwitchState {
+    const now = this.clock.now().getTime();
+    const snapshot = this.snapshot;
+    const usable = snapshot !== undefined && now - snapshot.at < this.stalenessMs;
+    const readError = this.lastError === undefined ? {} : { readError: this.lastError };
+    const readings: [KillSwitchScope, KillSwitchReading[]][] = [];
+    // Cut-offs only ever move forward: one read from a stale parameter still counts.
+    const cutOffs: KillSwitchReading[] = [];
+    for (const [scope, name] of scopes) {
+      const found: KillSwitchReading[] = [];
+      const copy = copies[name];
+      if (copy !== undefined) found.push(readKillSwitchParameter(name, copy));
+      if (snapshot !== undefined) {
+        // A parameter the reads do not fetch (a workflow not in the config) reads as missing.
+        const parameter = readKillSwitchParameter(name, snapshot.values[name]);
+        if (usable) found.push(parameter);
+        else cutOffs.push(parameter);
+      }
+      if (found.length === 0) {
+        return {
+          engaged: true,
+          scope: 'global',
+          // The reason reaches clients: it names no internals (the cause is in readError, for the logs).
+          reason: snapshot
+            ? `kill switch state unreadable for more than ${Math.round(this.stalenessMs / 1000)} s`
+            : 'kill switch state unreadable',
+          revokeIssuedBefore: latestRevocation([...readings.flatMap(([, r]) => r), ...cutOffs]),
+          ...readError,
+        };
+      }
+      readings.push([scope, found]);
+    }
+    const state = combineScopes(readings);
+    const revokeIssuedBefore = latestRevocation([...readings.flatMap(([, r]) => r), ...cutOffs]);
+    return { ...state, revokeIssuedBefore, ...readError };
+  }
+
+  private async refresh(): Promise<void> {
     const startedAt = this.clock.now().getTime();
-    const names = workflowParameter === undefined ? [this.prefix] : [this.prefix, workflowParameter];
     try {
-      const values = await this.readWithTimeout(names);
-      entry.good = {
-        global: readKillSwitchParameter(this.prefix, values[this.prefix]),
-        workflow:
-          workflowParameter === undefined
-            ? undefined
-            : readKillSwitchParameter(workflowParameter, values[workflowParameter]),
-        at: startedAt,
-      };
-      entry.retryAfter = undefined;
-      entry.lastError = undefined;
+      const values = await this.readWithTimeout(this.names);
+      this.snapshot = { values, at: startedAt };
+      this.failures = 0;
+      this.lastError = undefined;
+      this.nextReadAt = startedAt + this.periodMs * (1 + this.jitter * (2 * this.random() - 1));
     } catch (error) {
-      entry.lastError = error instanceof Error ? error.message : String(error);
-      entry.retryAfter = this.clock.now().getTime() + Math.min(this.cacheMs, 1000);
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.failures++;
+      // Exponential backoff with jitter, never longer than the period: a throttled parameter store
+      // must not be asked harder, and a read that alone can decide must not wait longer than usual.
+      const backoff = Math.min(this.periodMs, FIRST_RETRY_MS * 2 ** (this.failures - 1));
+      this.nextReadAt = this.clock.now().getTime() + backoff * (0.5 + 0.5 * this.random());
     }
   }
 

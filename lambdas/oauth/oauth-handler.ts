@@ -9,7 +9,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { matchRoute, OAUTH_PATHS, OAUTH_ROUTES } from '../../lib/contracts/routes';
 import type { McpHandler } from '../connector/mcp-endpoint';
-import { bearerTokenOf, headerOf, requestIdOf } from '../core/api-request';
+import { headerOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { Authenticator } from '../core/caller';
 import { DependencyError } from '../core/errors';
@@ -49,7 +49,7 @@ const COOKIE_PREFIX = '__Host-';
  * no client certificate on this entry point), checked by {@link OAuthAuthorizationServer.authenticate}.
  */
 export function oauthAuthenticator(server: Pick<OAuthAuthorizationServer, 'authenticate'>): Authenticator {
-  return { authenticate: (request) => server.authenticate(bearerTokenOf(request)) };
+  return { authenticate: (request) => server.authenticate(request) };
 }
 
 /** The browser-facing routes: their refusals are pages for a person, not JSON for a client. */

@@ -274,10 +274,28 @@ export const configSchema = z
       .default({ clockSkewSeconds: 30 }),
     killSwitch: z
       .strictObject({
-        cacheSeconds: z.number().positive().max(60).default(5),
-        stalenessSeconds: z.number().positive().max(600).default(30),
+        /**
+         * How often each execution environment reads the SSM parameters (± 20 %): the bound for a change
+         * made in SSM directly. A change made with the CLI rides on the revocation read of every request
+         * and needs no poll. Environments × 1.25 / backstopSeconds reads per second must stay well under
+         * SSM's 40 (docs/runbooks/kill-switch.md).
+         */
+        backstopSeconds: z.number().positive().max(900).default(60),
+        /** How long the last SSM read counts while reads fail (then the DynamoDB copy decides alone). */
+        stalenessSeconds: z.number().positive().max(3600).default(300),
+        cacheSeconds: z
+          .never({
+            error:
+              'replaced by killSwitch.backstopSeconds: the switch now rides on the revocation read of every request, and SSM is read every backstopSeconds (default 60) as a backstop; remove cacheSeconds',
+          })
+          .optional(),
       })
-      .default({ cacheSeconds: 5, stalenessSeconds: 30 }),
+      .refine((killSwitch) => killSwitch.stalenessSeconds >= killSwitch.backstopSeconds * 1.2, {
+        path: ['stalenessSeconds'],
+        error:
+          'must be at least 1.2 × killSwitch.backstopSeconds (one read interval with its jitter), or a healthy environment would count as stale between two reads',
+      })
+      .default({ backstopSeconds: 60, stalenessSeconds: 300 }),
     audit: z
       .strictObject({
         anchorEveryMinutes: z.number().int().min(1).max(1440).default(15),

@@ -14,7 +14,11 @@ export interface RevocationListProps {
   readonly keys: AirlockKeys;
 }
 
-/** Revoked token ids and principals; entries age out by TTL once the tokens they kill have expired. */
+/**
+ * The revocation list: revoked token ids and principals, blocked device certificates, suspended
+ * principals and the kill switch's copies. Revocations age out by TTL once the tokens they kill have
+ * expired; a block or suspension is kept until lifted.
+ */
 export class RevocationList extends Construct {
   /** The revocations table (construct id `Resource`). */
   public readonly table: dynamodb.Table;
@@ -31,8 +35,8 @@ export class RevocationList extends Construct {
   }
 
   /**
-   * Allows `dynamodb:BatchGetItem` only: checking whether a token or principal is revoked (the check
-   * reads the token's and the principal's item in one consistent batch).
+   * Allows `dynamodb:BatchGetItem` only: the check every request makes (its token, principal,
+   * certificate, suspension and the kill switch's copies, in one consistent batch).
    */
   public grantCheck(grantee: iam.IGrantable): iam.Grant {
     const grant = this.table.grant(grantee, 'dynamodb:BatchGetItem');
@@ -41,12 +45,19 @@ export class RevocationList extends Construct {
   }
 
   /**
-   * Allows revoking (`airlock revoke`): `dynamodb:PutItem`, and `dynamodb:UpdateItem` to extend how long
-   * an existing revocation of a principal is kept.
+   * Allows changing the list (`airlock revoke`, `kill-switch`): `dynamodb:PutItem`, and
+   * `dynamodb:UpdateItem` to extend how long a revocation of a principal is kept and to lift a block.
    */
   public grantRevoke(grantee: iam.IGrantable): iam.Grant {
     const grant = this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     this.keys.grantEncryptDecrypt(grantee, 'dynamodb');
+    return grant;
+  }
+
+  /** Allows `dynamodb:Scan` only: listing the entries (`airlock revoke list`). */
+  public grantList(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.table.grant(grantee, 'dynamodb:Scan');
+    this.keys.grantDecrypt(grantee, 'dynamodb');
     return grant;
   }
 

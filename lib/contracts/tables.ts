@@ -21,7 +21,11 @@ export const APPROVALS_TABLE = {
 } as const;
 
 export const REVOCATIONS_TABLE = {
-  /** S: `jti#<jti>`, `principal#<name>` (or another kind of entry, `<kind>#<id>`). */
+  /**
+   * S: `<kind>#<id>`: `jti#<jti>`, `principal#<name>`, `certificate#<x5t#S256>`,
+   * `certificate-serial#<hex>`, `suspension#<name>`, `kill-switch#<parameter name>` (the kill switch's
+   * copy). Every request reads its entries in one consistent BatchGetItem.
+   */
   partitionKey: 'pk',
   /** N, epoch seconds. */
   ttlAttribute: 'ttl',

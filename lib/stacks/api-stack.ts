@@ -101,7 +101,13 @@ export class ApiStack extends Stack {
 
     foundation.keys.bindSigner(this.broker);
     foundation.keys.bindVerifier(this.connector);
+    // All three read the revocation list on every request: the broker for blocked certificates, suspended
+    // principals and the kill switch's copies before it issues; the connector for all of those and
+    // revoked tokens before it serves; the approvals function for the kill switch's copies, so a
+    // workflow sealed with the CLI has nothing decided from the next request on.
+    foundation.revocationList.bindChecker(this.broker);
     foundation.revocationList.bindChecker(this.connector);
+    foundation.revocationList.bindChecker(this.approvals);
     foundation.approvalStore.bindReadWrite(this.connector);
     foundation.sharedCounters.bindCounter(this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
@@ -210,9 +216,14 @@ export class ApiStack extends Stack {
       functions: [this.broker, this.connector, ...(this.oauth ? [this.oauth] : [])],
       trust: config.roles.operator,
     });
-    // `airlock revoke`: the operator writes revocations and records each on an audit chain of its own.
+    // `airlock revoke` and `kill-switch`: the operator writes revocations, blocks, suspensions and the
+    // kill switch's copies, reads the copies and lists the entries, records each change on an audit
+    // chain of its own, and checks what it revokes against the ledger's credential records (a Scan).
     foundation.revocationList.grantRevoke(this.operatorRole.role);
+    foundation.revocationList.grantCheck(this.operatorRole.role);
+    foundation.revocationList.grantList(this.operatorRole.role);
     foundation.auditLedger.grantAppend(this.operatorRole.role);
+    foundation.auditLedger.grantListChainHeads(this.operatorRole.role);
     this.auditorRole = new AuditorRole(this, 'AuditorRole', {
       auditLedger: foundation.auditLedger,
       keys: foundation.keys,

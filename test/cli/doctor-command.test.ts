@@ -39,11 +39,11 @@ let pilot: LocalPilot | undefined;
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'airlock-doctor-'));
   home = join(folder, 'home');
-  // The example pilot with a 1 s kill-switch cache, so the round trip takes seconds, not ten.
+  // The example pilot with a 1 s kill-switch backstop, so the release is seen in seconds, not a minute.
   config = join(folder, 'airlock.config.yaml');
   await writeFile(
     config,
-    (await readFile(EXAMPLE_CONFIG, 'utf8')).replace('cacheSeconds: 5', 'cacheSeconds: 1'),
+    (await readFile(EXAMPLE_CONFIG, 'utf8')).replace('backstopSeconds: 60', 'backstopSeconds: 1'),
   );
   pilot = await startLocalPilot({ home, port: 0, config: loadConfig(config) });
 }, 60_000);

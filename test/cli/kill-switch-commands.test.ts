@@ -20,7 +20,14 @@ import {
   type PutParameterCommandInput,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  DynamoDBDocumentClient,
+  PutCommand,
+  type PutCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parse, stringify } from 'yaml';
 import { DynamoDbAuditStore } from '../../lambdas/adapters/aws/dynamodb-audit-store';
 import { FileKillSwitchParameters } from '../../lambdas/adapters/local/file-kill-switch-parameters';
@@ -95,7 +102,8 @@ describe('Function: registerKillSwitchCommands', () => {
 
       // Assess
       expect(engaged).toBe(0);
-      expect(engageOut).toMatch(/^Engaged the global kill switch at .*every function refuses by /);
+      expect(engageOut).toMatch(/^Engaged the global kill switch at .*every request from now on is refused/);
+      expect(engageOut).toMatch(/effective: +at the next request/);
       expect(engageOut).toContain('airlock.pilot.kill-switch.json');
       expect(engageOut).toMatch(/audit: +recorded in the local ledger as cli-.*#1/);
       expect(statusWhileEngaged).toBe(0);
@@ -168,10 +176,8 @@ describe('Function: registerKillSwitchCommands', () => {
         mode: 'local',
         audit: { recorded: true, seq: 1 },
       });
-      const changedAt = Date.parse(change.changedAt as string);
-      expect(Date.parse(change.effectiveBy as string) - changedAt).toBe(
-        config.killSwitch.cacheSeconds * 1000,
-      );
+      // Written to the copy every request reads: effective at once.
+      expect(change).toMatchObject({ copied: true, effectiveBy: change.changedAt });
       expect(change.revokeIssuedBefore).toBe(change.changedAt);
       expect(report.global.engaged).toBe(false);
       expect(report.workflows[WORKFLOW]).toMatchObject({
@@ -264,18 +270,42 @@ describe('Function: registerKillSwitchCommands', () => {
   describe('Method: kill-switch engage|release in AWS', () => {
     const ssmMock = mockClient(SSMClient);
     const lambdaMock = mockClient(LambdaClient);
+    // Created when this block starts: mocking the client class would also reach the local tests' tables.
+    let dynamoMock: AwsClientStub<DynamoDBDocumentClient>;
     const BROKER = 'airlock-pilot-broker';
     const CONNECTOR = 'airlock-pilot-connector';
+    const REVOCATIONS = 'airlock-pilot-revocations';
     let parameters: Map<string, string>;
+    /** The revocations table's items by key (the kill switch's copies). */
+    let items: Map<string, Record<string, unknown>>;
     let concurrency: Map<string, number | undefined>;
     /** Every write, in order, across services. */
     let writes: string[];
     let awsCli: FakeCli;
     let configFile: string;
 
+    beforeAll(() => {
+      dynamoMock = mockClient(DynamoDBDocumentClient);
+    });
+
     beforeEach(async () => {
       ssmMock.reset();
       lambdaMock.reset();
+      dynamoMock.reset();
+      items = new Map();
+      dynamoMock.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => ({
+        Responses: {
+          [REVOCATIONS]: (input.RequestItems?.[REVOCATIONS]?.Keys ?? []).flatMap((key) => {
+            const item = items.get(String(key.pk));
+            return item ? [item] : [];
+          }),
+        },
+      }));
+      dynamoMock.on(PutCommand).callsFake(async (input: PutCommandInput) => {
+        items.set(String(input.Item?.pk), input.Item ?? {});
+        writes.push(`dynamodb ${input.Item?.pk}`);
+        return {};
+      });
       parameters = new Map();
       writes = [];
       concurrency = new Map([
@@ -327,15 +357,17 @@ describe('Function: registerKillSwitchCommands', () => {
         AIRLOCK_OPERATOR: OPERATOR,
         AIRLOCK_BROKER_FUNCTION: BROKER,
         AIRLOCK_CONNECTOR_FUNCTION: CONNECTOR,
+        AIRLOCK_REVOCATIONS_TABLE: REVOCATIONS,
       });
     });
 
     afterAll(() => {
       ssmMock.restore();
       lambdaMock.restore();
+      dynamoMock.restore();
     });
 
-    it('engage --hard writes the SSM parameter, then freezes the broker and connector', async () => {
+    it('engage --hard writes the copy, then the SSM parameter, then freezes the broker and connector', async () => {
       // Act
       const code = await awsCli.run(
         '--json',
@@ -363,7 +395,13 @@ describe('Function: registerKillSwitchCommands', () => {
         reason: 'INC-9: broker suspect',
         changedBy: OPERATOR,
       });
-      expect(writes).toEqual([`ssm ${GLOBAL}`, `lambda ${BROKER}=0`, `lambda ${CONNECTOR}=0`]);
+      expect(writes).toEqual([
+        `dynamodb kill-switch#${GLOBAL}`,
+        `ssm ${GLOBAL}`,
+        `lambda ${BROKER}=0`,
+        `lambda ${CONNECTOR}=0`,
+      ]);
+      expect(items.get(`kill-switch#${GLOBAL}`)).toMatchObject({ value: parameters.get(GLOBAL) });
       expect(change.mode).toBe('aws');
       expect(change.audit.recordedBy).toMatch(/anchor function .*EventBridge/);
       expect(change.functions).toEqual([
@@ -446,6 +484,7 @@ describe('Function: registerKillSwitchCommands', () => {
       expect(writes).toEqual([
         `lambda ${BROKER}=${configured.broker}`,
         `lambda ${CONNECTOR}=${configured.connector}`,
+        `dynamodb kill-switch#${GLOBAL}`,
         `ssm ${GLOBAL}`,
       ]);
       expect(concurrency.get(BROKER)).toBe(3);
@@ -476,7 +515,7 @@ describe('Function: registerKillSwitchCommands', () => {
       expect(JSON.parse(parameters.get(GLOBAL)!)).toMatchObject({ engaged: true });
     });
 
-    it('exits 1 naming ssm:PutParameter when the operator may not write the parameter', async () => {
+    it('exits 1 naming ssm:PutParameter when the operator may not write the parameter, and says the copy seals', async () => {
       // Prepare
       ssmMock.on(PutParameterCommand).rejects(
         new AccessDeniedException({
@@ -492,10 +531,63 @@ describe('Function: registerKillSwitchCommands', () => {
       // Assess
       expect(code).toBe(1);
       expect(awsCli.stderr()).toBe(
-        `airlock: not allowed to ssm:PutParameter on ${GLOBAL}: ask for the Airlock operator role (or a role that allows ssm:PutParameter on it)\n`,
+        `airlock: The kill switch is engaged for every request (its copy in the revocations table is written), but the parameter ${GLOBAL} could not be written: not allowed to ssm:PutParameter on ${GLOBAL}: ask for the Airlock operator role (or a role that allows ssm:PutParameter on it). The anchor has not recorded the change; run the command again.\n`,
       );
-      // The switch was not engaged, so nothing was frozen either.
+      // The command stopped at the failed write, so nothing was frozen.
       expect(lambdaMock).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    });
+
+    it('engage without the revocations table writes the SSM parameter alone, and says when it takes effect', async () => {
+      // Prepare
+      const cli = fakeCli({ AIRLOCK_CONFIG: configFile, AIRLOCK_HOME: home, AIRLOCK_OPERATOR: OPERATOR });
+
+      // Act
+      const code = await cli.run('kill-switch', 'engage', '--reason', 'INC-13');
+
+      // Assess: sealing is never held up by a missing variable
+      expect(code).toBe(0);
+      expect(writes).toEqual([`ssm ${GLOBAL}`]);
+      expect(cli.stderr()).toMatch(
+        /warning: AIRLOCK_REVOCATIONS_TABLE is not set, so only the SSM parameter is written: every function sees the change within 1.2 × killSwitch.backstopSeconds/,
+      );
+      expect(cli.stdout()).toMatch(/every function refuses by .* \(the parameter alone was written\)/);
+    });
+
+    it('refuses a release without the revocations table: a copy left engaged would keep the switch engaged', async () => {
+      // Prepare
+      const cli = fakeCli({ AIRLOCK_CONFIG: configFile, AIRLOCK_HOME: home, AIRLOCK_OPERATOR: OPERATOR });
+
+      // Act
+      const code = await cli.run('kill-switch', 'release');
+
+      // Assess
+      expect(code).toBe(2);
+      expect(cli.stderr()).toMatch(
+        /a release needs the revocations table: pass --table <name> or set AIRLOCK_REVOCATIONS_TABLE/,
+      );
+      expect(writes).toEqual([]);
+    });
+
+    it('status reports a copy that differs from its parameter (engaged in either place counts)', async () => {
+      // Prepare: engaged with the CLI, then released by hand in the SSM console
+      await awsCli.run('kill-switch', 'release');
+      await awsCli.run('kill-switch', 'engage', '--workflow', WORKFLOW, '--reason', 'INC-14');
+      parameters.set(
+        `${GLOBAL}/${WORKFLOW}`,
+        JSON.stringify({ ...JSON.parse(parameters.get(`${GLOBAL}/${WORKFLOW}`)!), engaged: false }),
+      );
+
+      // Act
+      const code = await awsCli.run('kill-switch', 'status', '--workflow', WORKFLOW);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(awsCli.stdout()).toMatch(/^Kill switch \(AWS\) at .*: ENGAGED/);
+      expect(awsCli.stdout()).toContain(`  workflow ${WORKFLOW}: released by ${OPERATOR}`);
+      expect(awsCli.stdout()).toMatch(
+        /copy in the revocations table differs: ENGAGED by .*"INC-14".*\(engaged in either place counts as engaged\)/,
+      );
+      expect(awsCli.stdout()).toMatch(/requests are sealed \(workflow switch\)/);
     });
 
     it('status reads every workflow from SSM and reports a missing parameter as engaged', async () => {

@@ -5,19 +5,22 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { killSwitchCopiesOf } from '../../cli/kill-switch-copies';
+import { DynamoDbRevocationStore } from '../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { FileKillSwitchParameters } from '../../lambdas/adapters/local/file-kill-switch-parameters';
 import { killSwitchPrefix } from '../../lambdas/core/kill-switch';
 import { engageKillSwitch, releaseKillSwitch } from '../../lambdas/core/kill-switch-operator';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../../local/sample-receipts';
 
 const REPO = join(__dirname, '../..');
 // Each test starts the CLI as a child process (through tsx), which takes seconds on a busy machine.
 const BRIDGE_TEST_TIMEOUT_MS = 60_000;
 const config = loadConfig(join(REPO, 'config/airlock.config.yaml'));
-// A short kill-switch cache, so the drill below waits one second instead of five.
-const pilotConfig = { ...config, killSwitch: { ...config.killSwitch, cacheSeconds: 1 } };
+// A short kill-switch backstop, so the release after the drill below is seen within a second.
+const pilotConfig = { ...config, killSwitch: { ...config.killSwitch, backstopSeconds: 1 } };
 
 interface Bridge {
   readonly client: Client;
@@ -200,17 +203,22 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         const alice = await bridge(['--principal', 'alice', '--scopes', 'receipts:read']);
         expect((await alice.client.listTools()).tools.length).toBe(2);
         const parameters = new FileKillSwitchParameters(home);
+        // As `airlock kill-switch engage --local` does: the copy every request reads, then the parameter.
+        const dynamo = await openLocalDynamo(home);
         const switchOptions = {
           source: parameters,
           writer: parameters,
+          copies: killSwitchCopiesOf(
+            new DynamoDbRevocationStore({ client: dynamo.doc, tableName: LOCAL_TABLES.revocations }),
+          ),
           prefix: killSwitchPrefix(config.stage),
           changedBy: 'e2e',
+          backstopSeconds: 1,
         };
-        await engageKillSwitch({ ...switchOptions, reason: 'incident drill 42', cacheSeconds: 1 });
+        await engageKillSwitch({ ...switchOptions, reason: 'incident drill 42' });
 
         try {
-          // Act: past the pilot's one-second cache
-          await new Promise((resolve) => setTimeout(resolve, 1_300));
+          // Act: the next call, with no wait
           const result = (await alice.client.callTool({
             name: 'receipts_list',
             arguments: {},
@@ -222,6 +230,7 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
           expect(alice.stderr()).toMatch(/kill switch is engaged.*incident drill 42/);
         } finally {
           await releaseKillSwitch({ ...switchOptions, reason: 'drill over' });
+          await dynamo.close();
         }
       },
       BRIDGE_TEST_TIMEOUT_MS,

@@ -21,6 +21,7 @@ import * as oauth from 'oauth4webapi';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import { airlock } from './support/cli-run';
 
 jest.setTimeout(90_000);
 
@@ -173,6 +174,20 @@ class ConnectorOAuthState implements OAuthClientProvider {
   codeVerifier() {
     return this.verifier;
   }
+}
+
+/** `tools/list` on the OAuth entry point's MCP resource with an access token. */
+function listTools(token: string): Promise<Response> {
+  return doFetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
 }
 
 let home: string;
@@ -329,6 +344,54 @@ describe('Local pilot: OAuth entry point with its local IdP', () => {
     expect(journey.pages).toEqual(['idp-login']);
     expect(journey.back.searchParams.get('error')).toBe('access_denied');
     expect(journey.back.searchParams.get('code')).toBeNull();
+  });
+
+  it('a suspended principal cannot sign in over OAuth either, nor use or refresh the sign-in they had, until lifted', async () => {
+    // Prepare: bob is signed in through an MCP host
+    const state = new ConnectorOAuthState();
+    await auth(state, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const first = await browse(state.authorizationUrl as URL, doFetch, 'bob');
+    await auth(state, {
+      serverUrl: mcpUrl,
+      fetchFn: doFetch,
+      authorizationCode: first.back.searchParams.get('code') ?? '',
+    });
+    const signedIn = state.tokens() as OAuthTokens;
+    const cli = ['--local'];
+    const env = { AIRLOCK_CONFIG: 'config/airlock.oauth.yaml' };
+
+    // Act: IT suspends bob (the device channel's command; one revocation list for both entry points)
+    const suspended = await airlock(
+      home,
+      ['revoke', ...cli, '--principal', 'bob', '--suspend', '--reason', 'INC-3001: phished'],
+      env,
+    );
+    const mcp = await listTools(signedIn.access_token);
+    const refresh = await auth(state, { serverUrl: mcpUrl, fetchFn: doFetch }).then(
+      () => 'refreshed',
+      (error: Error) => error.message,
+    );
+    const again = new ConnectorOAuthState();
+    await auth(again, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const refused = await browse(again.authorizationUrl as URL, doFetch, 'bob');
+    const lifted = await airlock(
+      home,
+      ['revoke', 'lift', ...cli, '--principal', 'bob', '--reason', 'INC-3001: password reset'],
+      env,
+    );
+    const afterLift = new ConnectorOAuthState();
+    await auth(afterLift, { serverUrl: mcpUrl, fetchFn: doFetch });
+    const allowed = await browse(afterLift.authorizationUrl as URL, doFetch, 'bob');
+
+    // Assess: the old token and refresh are dead, a new sign-in is refused, and the lift restores it
+    expect(suspended.exitCode).toBe(0);
+    expect(mcp.status).toBe(401);
+    expect(refresh).toMatch(/revoked/);
+    expect(refused.back.searchParams.get('error')).toBe('access_denied');
+    expect(refused.back.searchParams.get('error_description')).toMatch(/suspended by IT\/security/);
+    expect(refused.back.searchParams.get('code')).toBeNull();
+    expect(lifted.exitCode).toBe(0);
+    expect(allowed.back.searchParams.get('code')).toBeTruthy();
   });
 
   it('shows the consent page in Chromium: no console errors, nothing fetched elsewhere, Allow reaches the client', async () => {

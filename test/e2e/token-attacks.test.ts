@@ -25,7 +25,7 @@ import { waitForKillSwitch } from './support/wait-for-kill-switch';
 const WORKFLOW = 'expense-summary';
 const LIST_RECEIPTS = '/v1/connectors/receipts/list';
 /** Short, so the kill-switch test waits about a second for the functions to see a change. */
-const KILL_SWITCH_CACHE_SECONDS = 1;
+const KILL_SWITCH_BACKSTOP_SECONDS = 1;
 
 let home: string;
 let pilot: LocalPilot;
@@ -48,7 +48,10 @@ beforeAll(async () => {
   pilot = await startLocalPilot({
     home,
     port: 0,
-    config: { ...config, killSwitch: { cacheSeconds: KILL_SWITCH_CACHE_SECONDS, stalenessSeconds: 30 } },
+    config: {
+      ...config,
+      killSwitch: { backstopSeconds: KILL_SWITCH_BACKSTOP_SECONDS, stalenessSeconds: 30 },
+    },
   });
   alice = e2eClientFor(pilot, 'alice');
   bob = e2eClientFor(pilot, 'bob');
@@ -400,7 +403,7 @@ describe('Replay after the kill switch', () => {
       writer: parameters,
       prefix: killSwitchPrefix(pilot.config.stage),
       changedBy: 'security@example.com',
-      cacheSeconds: KILL_SWITCH_CACHE_SECONDS,
+      backstopSeconds: KILL_SWITCH_BACKSTOP_SECONDS,
     };
 
     // Act

@@ -417,7 +417,7 @@ describe('Class: ApiStack', () => {
       expect(outputs.TokenSigningKeyId.Value).toEqual(imported('TokenSigningKeyA3E51176Arn'));
     });
 
-    it('gives the operator role only the kill switch, the concurrency of broker and connector and revoking, with MFA', () => {
+    it('gives the operator role only the kill switch, the concurrency of broker and connector and the revocation list, with MFA', () => {
       // Act
       const rows = permissionsOf(t, roleOf({ role: airlock.api.operatorRole.role }));
 
@@ -446,9 +446,18 @@ describe('Class: ApiStack', () => {
       const revocations = imported('RevocationsEFDFC5BEArn');
       const ledger = imported('AuditLedger54A6CC82Arn');
       const dataKey = imported('Keys6E9E5904Arn');
-      expect([...rows].sort((a, b) => a.action.localeCompare(b.action))).toEqual([
-        { action: 'dynamodb:PutItem', resource: revocations },
+      const byActionAndTable = (row: { action: string; resource: unknown }) =>
+        `${row.action} ${JSON.stringify(row.resource)}`;
+      expect([...rows].sort((a, b) => byActionAndTable(a).localeCompare(byActionAndTable(b)))).toEqual([
+        // The kill switch's copies (read before a change, and by status) and the revocation check.
+        { action: 'dynamodb:BatchGetItem', resource: revocations },
+        // The record of each change.
         { action: 'dynamodb:PutItem', resource: ledger },
+        // Revocations, blocks, suspensions and the kill switch's copies.
+        { action: 'dynamodb:PutItem', resource: revocations },
+        // `revoke` checks its target against the ledger's credential records; `revoke list`.
+        { action: 'dynamodb:Scan', resource: [ledger, revocations] },
+        // A principal's revocation kept longer; a block lifted.
         { action: 'dynamodb:UpdateItem', resource: revocations },
         // The data key only through DynamoDB, which holds both tables.
         { action: 'kms:Decrypt', resource: dataKey, condition: viaService('dynamodb') },

@@ -66,7 +66,7 @@ describe('Class: KillSwitch', () => {
       const config = exampleConfig();
       const changed = {
         ...config,
-        killSwitch: { cacheSeconds: 2, stalenessSeconds: 10 },
+        killSwitch: { backstopSeconds: 30, stalenessSeconds: 120 },
         prices: { ...config.prices, hourlyRateUsd: 120 },
         workflows: {
           ...config.workflows,

@@ -79,7 +79,7 @@ export const AWS_PORT_METHODS = {
   tokenSigner: { KmsTokenSigner: ['sign', 'getPublicKey'] },
   tokenVerificationKey: { KmsTokenSigner: ['getPublicKey'] },
   killSwitchSource: { SsmKillSwitchParameters: ['read'] },
-  revocations: { DynamoDbRevocationStore: ['isRevoked'] },
+  revocations: { DynamoDbRevocationStore: ['readEntries'] },
   // Append only: the functions are granted PutItem alone, and a refused write brings the existing
   // item back with it, so the ledger never needs `readRecord` here.
   auditStore: { DynamoDbAuditStore: ['append'] },

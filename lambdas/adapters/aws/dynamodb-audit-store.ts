@@ -18,6 +18,7 @@ import {
   type ReadChainOptions,
 } from '../../core/audit-ledger';
 import type { AuditRecord } from '../../core/audit-record';
+import type { CredentialRecordQuery, CredentialRecords } from '../../core/credential-records';
 import {
   type AwsScope,
   type DeclaresIamPermissions,
@@ -35,20 +36,25 @@ export interface DynamoDbAuditStoreProps {
 const PK = AUDIT_TABLE.partitionKey;
 const SK = AUDIT_TABLE.sortKey;
 
+type AuditStoreMethod = keyof AuditStore | keyof CredentialRecords;
+
 /**
  * The IAM actions each method sends, all on the audit table. The functions append (PutItem only:
  * a refused write carries the existing item back, so they never need to read); the anchor lists the
- * chain heads; auditors read chains.
+ * chain heads; auditors read chains; `airlock revoke` finds the credential records of its target.
  */
 export const AUDIT_STORE_ACTIONS = {
   append: ['dynamodb:PutItem'],
   readRecord: ['dynamodb:GetItem'],
   listChainHeads: ['dynamodb:Scan'],
   readChain: ['dynamodb:Query'],
-} as const satisfies IamActions<keyof AuditStore>;
+  findCredentialRecords: ['dynamodb:Scan'],
+} as const satisfies IamActions<AuditStoreMethod>;
 
 /** {@link AuditStore} over a DynamoDB table with the {@link AUDIT_TABLE} key schema. */
-export class DynamoDbAuditStore implements AuditStore, DeclaresIamPermissions<keyof AuditStore> {
+export class DynamoDbAuditStore
+  implements AuditStore, CredentialRecords, DeclaresIamPermissions<AuditStoreMethod>
+{
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
@@ -57,7 +63,7 @@ export class DynamoDbAuditStore implements AuditStore, DeclaresIamPermissions<ke
     this.tableName = props.tableName;
   }
 
-  iamPermissions(methods: readonly (keyof AuditStore)[], scope: AwsScope): IamPermission[] {
+  iamPermissions(methods: readonly AuditStoreMethod[], scope: AwsScope): IamPermission[] {
     return permissionsOf('DynamoDbAuditStore', AUDIT_STORE_ACTIONS, methods, () => [
       { resource: dynamoDbTableArn(scope, this.tableName) },
     ]);
@@ -120,6 +126,44 @@ export class DynamoDbAuditStore implements AuditStore, DeclaresIamPermissions<ke
       }
     }
     return [...heads.values()];
+  }
+
+  /**
+   * A Scan filtered to the credential records naming the query's token or certificate. Like
+   * {@link listChainHeads} it reads the whole table (DynamoDB filters after reading): fine for the rare
+   * `airlock revoke` at pilot scale; `--force` skips it.
+   */
+  async findCredentialRecords(query: CredentialRecordQuery): Promise<AuditRecord[]> {
+    // DynamoDB refuses names and values an expression does not use: only the asked fields go in.
+    const names: Record<string, string> = { '#type': 'type', '#details': 'details' };
+    const values: Record<string, string> = { ':issued': 'credential_issued', ':denied': 'credential_denied' };
+    const matches: string[] = [];
+    const match = (fields: readonly string[], value: string | undefined, placeholder: string) => {
+      if (value === undefined) return;
+      values[placeholder] = value;
+      for (const field of fields) {
+        names[`#${field}`] = field;
+        matches.push(`#details.#${field} = ${placeholder}`);
+      }
+    };
+    match(['jti', 'familyId'], query.jti, ':jti');
+    match(['certificateThumbprint'], query.certificateThumbprint, ':thumbprint');
+    match(['certificateSerial'], query.certificateSerial, ':serial');
+    if (matches.length === 0) return [];
+    const found: AuditRecord[] = [];
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        FilterExpression: `#type IN (:issued, :denied) AND (${matches.join(' OR ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) found.push(item as AuditRecord);
+    }
+    return found;
   }
 
   /** A consistent Query in seq order, page by page, so a long chain never sits in memory at once. */

@@ -11,9 +11,9 @@ import type { AuditEvent } from '../audit-record';
 import { workflowScopes } from '../credential-request';
 import { DependencyError } from '../errors';
 import { IssuanceGate } from '../issuance-gate';
-import type { KillSwitch } from '../kill-switch';
 import type { PolicyEngine } from '../policy-engine';
-import type { Clock, RevocationStore, TokenSigner } from '../ports';
+import type { Clock, TokenSigner } from '../ports';
+import type { RevocationGuard } from '../revocation-guard';
 import type { UsageMeter } from '../usage-meter';
 import { OAuthError } from './oauth-error';
 import { type OAuthEndpoints, oauthEndpoints } from './oauth-metadata';
@@ -56,8 +56,8 @@ export interface OAuthAuthorizationServerDeps {
   readonly fetchClientMetadata: ClientMetadataFetcher;
   readonly signer: TokenSigner;
   readonly policy: Pick<PolicyEngine, 'decide'>;
-  readonly killSwitch: Pick<KillSwitch, 'check'>;
-  readonly revocations: Pick<RevocationStore, 'isRevoked'>;
+  /** The kill switch and the revocation list (tokens, principals, suspensions), one read per question. */
+  readonly guard: Pick<RevocationGuard, 'check' | 'admitIssuance' | 'admitToken'>;
   readonly ledger: { append(event: AuditEvent): Promise<unknown> };
   readonly clock: Clock;
   /** @default 30 */
@@ -125,7 +125,7 @@ export class AuthorizationServerContext {
     this.gate = new IssuanceGate({
       config: deps.config,
       policy: deps.policy,
-      killSwitch: deps.killSwitch,
+      guard: deps.guard,
       ledger: deps.ledger,
       clock: deps.clock,
       meter: deps.meter,

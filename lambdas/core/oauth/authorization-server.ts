@@ -11,7 +11,7 @@
 import type { KeyObject } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { createAccessTokenVerifier, OAUTH_TOKEN_PROFILE } from '../access-token';
-import type { Caller } from '../caller';
+import type { AuthenticationRequest, Caller } from '../caller';
 import { AuthorizationCodeGrant } from './authorization-code-grant';
 import { AuthorizationCodeIssuer, type ClientRedirect } from './authorization-code-issuer';
 import { AuthorizationEndpoint, type BrowserRedirect } from './authorization-endpoint';
@@ -150,8 +150,8 @@ export class OAuthAuthorizationServer {
     return this.revocation.revoke(params, credentials, requestId);
   }
 
-  /** Proves a caller of the OAuth entry point's `/v1/mcp`; throws 401 / 503 otherwise. */
-  authenticate(token: string): Promise<Caller> {
-    return this.resource.authenticate(token);
+  /** Proves a caller of the OAuth entry point's `/v1/mcp` by its bearer token; throws 401 / 503 otherwise. */
+  authenticate(request: AuthenticationRequest): Promise<Caller> {
+    return this.resource.authenticate(request);
   }
 }

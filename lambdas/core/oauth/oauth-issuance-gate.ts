@@ -33,9 +33,13 @@ export class OAuthIssuanceGate {
         });
       }
       if (error instanceof AirlockError) {
+        // A suspension says so in its own words (the user must ask IT/security, not change a policy).
+        const suspended = error.reasons?.includes('principal_suspended') === true;
         throw new OAuthError(
           'access_denied',
-          `Policy does not allow ${principal} to use workflow "${workflow}" (${(error.reasons ?? []).join(', ')}).`,
+          suspended
+            ? error.message
+            : `Policy does not allow ${principal} to use workflow "${workflow}" (${(error.reasons ?? []).join(', ')}).`,
           { cause: error },
         );
       }

@@ -7,6 +7,8 @@
  * Everything that can refuse without the token being at fault (the kill switch, revocation, the policy)
  * is checked before the token is used up, so a refusal never costs the user their sign-in.
  */
+import { TokenRejectedError } from '../access-token';
+import { KillSwitchEngagedError } from '../kill-switch';
 import type { AuthorizationServerContext, OAuthParameters } from './authorization-server-context';
 import type { RegisteredClient } from './oauth-client';
 import { OAuthError } from './oauth-error';
@@ -84,20 +86,23 @@ export class RefreshTokenGrant {
     return successor !== undefined && !successor.used;
   }
 
-  /** IT/security's revocations: the kill switch's cut-off and `airlock revoke --principal`. */
+  /**
+   * IT/security's revocations: the kill switch's cut-off, `airlock revoke --jti <family id>` and
+   * `--principal` (with `--suspend`), judged as for the sign-in's first token. A revoked sign-in ends.
+   */
   private async assertNotRevoked(family: TokenFamily, requestId: string): Promise<void> {
-    const { deps } = this.context;
-    const killSwitch = await deps.killSwitch.check(family.workflow);
-    const createdAt = new Date(family.createdAt);
-    let revoked = killSwitch.revokeIssuedBefore !== null && createdAt < killSwitch.revokeIssuedBefore;
-    if (!revoked) {
-      revoked = await deps.revocations.isRevoked({
-        jti: family.familyId,
+    try {
+      await this.context.deps.guard.admitToken({
+        workflow: family.workflow,
         principal: family.principal,
-        issuedAt: createdAt,
+        jti: family.familyId,
+        issuedAt: new Date(family.createdAt),
+        channel: 'oauth',
       });
-    }
-    if (revoked) {
+    } catch (error) {
+      // The gate that follows refuses an engaged kill switch in OAuth's words, and keeps the sign-in.
+      if (error instanceof KillSwitchEngagedError) return;
+      if (!(error instanceof TokenRejectedError)) throw error;
       await this.tokens.revokeFamily(family.familyId, 'revoked_by_operator', requestId);
       throw new OAuthError('invalid_grant', 'This sign-in was revoked by IT/security; sign in again.');
     }

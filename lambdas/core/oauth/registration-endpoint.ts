@@ -48,7 +48,7 @@ export class RegistrationEndpoint {
       });
       throw error;
     };
-    const killSwitch = await deps.killSwitch.check(oauth.workflow);
+    const killSwitch = await deps.guard.check(oauth.workflow);
     if (killSwitch.engaged) {
       await refuse(
         'kill_switch_engaged',

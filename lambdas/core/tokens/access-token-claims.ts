@@ -83,7 +83,9 @@ export type TokenRejectionReason =
   | 'not_yet_valid'
   | 'certificate_mismatch'
   | 'revoked'
-  | 'issued_before_revocation';
+  | 'issued_before_revocation'
+  | 'certificate_blocked'
+  | 'principal_suspended';
 
 /**
  * An access token was refused (HTTP 401). The message says what to do next and never contains the

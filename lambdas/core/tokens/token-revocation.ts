@@ -1,16 +1,16 @@
 /**
- * Revocation of access tokens of either profile: by `jti` (or every token of its principal) in the
- * revocation store, or issued before the kill switch's `revokeIssuedBefore`. The one place both
- * rules live.
+ * Revocation of access tokens of either profile, as a verifier option: by a lookup the caller
+ * supplies, or issued before the kill switch's `revokeIssuedBefore`. The entry points check the whole
+ * revocation list (tokens, principals, certificates, suspensions, the kill switch) with one read in
+ * `RevocationGuard` (lambdas/core/revocation-guard.ts) instead.
  */
 import { DependencyError } from '../errors';
-import type { RevocationStore } from '../ports';
 import { type BaseAccessTokenClaims, TokenRejectedError } from './access-token-claims';
 
 /** Revocation state the caller already holds (the kill switch's `revokeIssuedBefore`) or can ask for. */
 export interface RevocationCheck {
   /** The revocation store's lookup; when absent, individual revocations are not checked. */
-  readonly isRevoked?: RevocationStore['isRevoked'];
+  readonly isRevoked?: (token: { jti: string; principal: string; issuedAt: Date }) => Promise<boolean>;
   /** Tokens issued before this instant are dead (kill switch); `null`/absent means no such cut-off. */
   readonly revokeIssuedBefore?: Date | null;
 }

@@ -36,8 +36,8 @@ export const GARBAGE: Readonly<Record<string, (...args: unknown[]) => unknown>> 
   // A parameter store answering values that are not kill-switch JSON.
   'killSwitchSource.read': (names) =>
     Object.fromEntries((names as string[]).map((name) => [name, '{"engaged":"no"}'])),
-  // "Not revoked" spelled as something other than `false`.
-  'revocations.isRevoked': () => 'no',
+  // "Not revoked" spelled as something other than an entry (and no kill-switch copies at all).
+  'revocations.readEntries': () => ({ token: 'no' }),
   // A secret of the wrong shape.
   'secretSource.getJson': () => ({ clientId: 42 }),
   // An approval record that is not the approved call.

@@ -236,12 +236,72 @@ describe('IAM declarations of the AWS adapters', () => {
     const store = () => new DynamoDbRevocationStore({ client: documents(), tableName: 'revocations' });
     const dynamo = stubs.dynamodb;
 
-    it('isRevoked sends exactly what it declares (BatchGetItem, never GetItem)', async () => {
+    it('readEntries sends exactly what it declares (BatchGetItem, never GetItem)', async () => {
       const s = store();
-      await expectDeclarationsHonest(s, 'isRevoked', [
+      await expectDeclarationsHonest(s, 'readEntries', [
         async () => {
           answer(dynamo, { Responses: { revocations: [] } });
-          await s.isRevoked({ jti: 'j1', principal: 'alice', issuedAt: new Date() });
+          await s.readEntries({
+            jti: 'j1',
+            principal: 'alice',
+            certificate: { thumbprint: 't', serialNumber: '1A' },
+            killSwitch: ['/airlock/pilot/kill-switch'],
+          });
+        },
+      ]);
+    });
+
+    it('block sends exactly what it declares', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'block', [
+        async () => {
+          answer(dynamo, {});
+          await s.block(
+            { kind: 'certificate', thumbprint: 't' },
+            { by: 'ops', reason: 'stolen', at: new Date() },
+          );
+        },
+      ]);
+    });
+
+    it('lift sends exactly what it declares, nothing to lift included', async () => {
+      const s = store();
+      const change = { by: 'ops', reason: 'found', at: new Date() };
+      await expectDeclarationsHonest(s, 'lift', [
+        async () => {
+          answer(dynamo, {});
+          await s.lift({ kind: 'suspension', principal: 'alice' }, change, new Date(Date.now() + 60_000));
+        },
+        async () => {
+          dynamo.reset();
+          dynamo.onAnyCommand().rejects(conditionalCheckFailed());
+          await s.lift({ kind: 'suspension', principal: 'alice' }, change, new Date(Date.now() + 60_000));
+        },
+      ]);
+    });
+
+    it('listEntries sends exactly what it declares (one Scan, paged)', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'listEntries', [
+        async () => {
+          answer(dynamo, { Items: [] });
+          await s.listEntries();
+        },
+      ]);
+    });
+
+    it('readKillSwitchCopies and writeKillSwitchCopy send exactly what they declare', async () => {
+      const s = store();
+      await expectDeclarationsHonest(s, 'readKillSwitchCopies', [
+        async () => {
+          answer(dynamo, { Responses: { revocations: [] } });
+          await s.readKillSwitchCopies(['/airlock/pilot/kill-switch']);
+        },
+      ]);
+      await expectDeclarationsHonest(s, 'writeKillSwitchCopy', [
+        async () => {
+          answer(dynamo, {});
+          await s.writeKillSwitchCopy('/airlock/pilot/kill-switch', '{}');
         },
       ]);
     });
@@ -723,16 +783,16 @@ describe('IAM declarations of the AWS adapters', () => {
   it('fails a method that sends an action it does not declare (the check can fail)', async () => {
     const store = new DynamoDbRevocationStore({ client: documents(), tableName: 'revocations' });
     // As the revocation check was wired before: declared GetItem, but BatchGetItem is what it sends.
-    const wrong: DeclaresIamPermissions<'isRevoked'> = {
+    const wrong: DeclaresIamPermissions<'readEntries'> = {
       iamPermissions: () => [
         { action: 'dynamodb:GetItem', resource: dynamoDbTableArn(SCOPE, 'revocations'), neededBy: 'x' },
       ],
     };
     await expect(
-      expectDeclarationsHonest(wrong, 'isRevoked', [
+      expectDeclarationsHonest(wrong, 'readEntries', [
         async () => {
           answer(stubs.dynamodb, { Responses: { revocations: [] } });
-          await store.isRevoked({ jti: 'j1', principal: 'alice', issuedAt: new Date() });
+          await store.readEntries({ jti: 'j1', principal: 'alice' });
         },
       ]),
     ).rejects.toThrow(/dynamodb:BatchGetItem on arn:aws:dynamodb:eu-west-1:111122223333:table\/revocations/);

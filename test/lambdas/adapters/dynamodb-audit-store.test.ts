@@ -125,6 +125,46 @@ describe('Class: DynamoDbAuditStore', () => {
     });
   });
 
+  describe('Method: findCredentialRecords', () => {
+    it('finds the credential records naming a token, a sign-in or a device, and nothing else', async () => {
+      // Prepare: what the broker and the OAuth server write, and a connector call naming the same jti
+      const store = freshStore();
+      const ledger = new AuditLedger({ store, chainId: 'credentials-1', clock });
+      const credential = (
+        type: 'credential_issued' | 'credential_denied',
+        details: AuditEvent['details'],
+      ) => ({
+        ...event(`req-${type}`, details),
+        type,
+        connector: undefined,
+        operation: undefined,
+        docHashes: [],
+      });
+      await ledger.append(
+        credential('credential_issued', { jti: 'jti-find-1', certificateThumbprint: 'thumb-1' }),
+      );
+      await ledger.append(credential('credential_issued', { jti: 'jti-find-2', familyId: 'family-find-1' }));
+      await ledger.append(credential('credential_denied', { certificateSerial: 'SERIAL-1' }));
+      await ledger.append(event('req-call', { jti: 'jti-find-1' }));
+
+      // Act
+      const byJti = await store.findCredentialRecords({ jti: 'jti-find-1' });
+      const byFamily = await store.findCredentialRecords({ jti: 'family-find-1' });
+      const byDevice = await store.findCredentialRecords({
+        certificateThumbprint: 'thumb-1',
+        certificateSerial: 'SERIAL-1',
+      });
+      const typo = await store.findCredentialRecords({ jti: 'jti-find-X' });
+
+      // Assess
+      expect(byJti.map((r) => [r.type, r.details?.jti])).toEqual([['credential_issued', 'jti-find-1']]);
+      expect(byFamily.map((r) => r.details?.jti)).toEqual(['jti-find-2']);
+      expect(byDevice.map((r) => r.type).sort()).toEqual(['credential_denied', 'credential_issued']);
+      expect(typo).toEqual([]);
+      expect(await store.findCredentialRecords({})).toEqual([]);
+    });
+  });
+
   describe('Method: listChainHeads', () => {
     it('returns the last record of every chain', async () => {
       // Prepare

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
@@ -59,6 +59,20 @@ function batchGetKeysOf(calls: readonly (readonly unknown[])[]): string[][] {
     .map((command) => (command.input.RequestItems?.[TABLE]?.Keys ?? []).map((key) => String(key.pk)));
 }
 
+/** Whether the token (or every token of its principal issued at its `issuedAt`) is revoked, as the guard judges it. */
+async function isRevoked(
+  revocations: DynamoDbRevocationStore,
+  token: { jti: string; principal: string; issuedAt: Date },
+): Promise<boolean> {
+  const entries = await revocations.readEntries({ jti: token.jti, principal: token.principal });
+  const principal = entries.principal;
+  return (
+    entries.token !== undefined ||
+    (principal !== undefined &&
+      (principal.issuedBeforeMs === null || token.issuedAt.getTime() < principal.issuedBeforeMs))
+  );
+}
+
 /** Resolves after the calls of the current event-loop turn were batched and their BatchGetItem sent. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -82,8 +96,8 @@ describe('Class: DynamoDbRevocationStore', () => {
         expiresAt: expiresAt.toISOString(),
         [REVOCATIONS_TABLE.ttlAttribute]: Math.ceil(expiresAt.getTime() / 1000) + 300,
       });
-      expect(await store().isRevoked({ jti: 'token-1', principal: 'alice', issuedAt: NOW })).toBe(true);
-      expect(await store().isRevoked({ jti: 'token-2', principal: 'alice', issuedAt: NOW })).toBe(false);
+      expect(await isRevoked(store(), { jti: 'token-1', principal: 'alice', issuedAt: NOW })).toBe(true);
+      expect(await isRevoked(store(), { jti: 'token-2', principal: 'alice', issuedAt: NOW })).toBe(false);
     });
 
     it('refuses an empty token id', async () => {
@@ -105,13 +119,13 @@ describe('Class: DynamoDbRevocationStore', () => {
       // Assess
       const revoked = store();
       expect(
-        await revoked.isRevoked({ jti: 'b1', principal: 'bob', issuedAt: new Date('2026-11-02T08:59:59Z') }),
+        await isRevoked(revoked, { jti: 'b1', principal: 'bob', issuedAt: new Date('2026-11-02T08:59:59Z') }),
       ).toBe(true);
       expect(
-        await revoked.isRevoked({ jti: 'b2', principal: 'bob', issuedAt: new Date('2026-11-02T09:00:01Z') }),
+        await isRevoked(revoked, { jti: 'b2', principal: 'bob', issuedAt: new Date('2026-11-02T09:00:01Z') }),
       ).toBe(false);
       expect(
-        await revoked.isRevoked({
+        await isRevoked(revoked, {
           jti: 'a1',
           principal: 'alice',
           issuedAt: new Date('2026-11-02T08:00:00Z'),
@@ -147,7 +161,7 @@ describe('Class: DynamoDbRevocationStore', () => {
         [REVOCATIONS_TABLE.ttlAttribute]: Date.parse('2026-11-02T12:00:00.000Z') / 1000 + 300,
       });
       expect(
-        await store().isRevoked({
+        await isRevoked(store(), {
           jti: 'c1',
           principal: 'carol',
           issuedAt: new Date('2026-11-02T09:15:00Z'),
@@ -174,7 +188,11 @@ describe('Class: DynamoDbRevocationStore', () => {
 
       // Assess
       expect(
-        await store().isRevoked({ jti: 'd1', principal: 'dave', issuedAt: new Date('2026-11-02T09:30:00Z') }),
+        await isRevoked(store(), {
+          jti: 'd1',
+          principal: 'dave',
+          issuedAt: new Date('2026-11-02T09:30:00Z'),
+        }),
       ).toBe(true);
       expect(await itemOf('principal#dave')).toMatchObject({
         revokedBy: 'b',
@@ -183,13 +201,13 @@ describe('Class: DynamoDbRevocationStore', () => {
     });
   });
 
-  describe('Method: isRevoked', () => {
+  describe('Method: readEntries (tokens and principals)', () => {
     it('asks once, with a consistent BatchGetItem for the token and the principal', async () => {
       // Prepare
       const send = jest.spyOn(client, 'send');
 
       // Act
-      await store().isRevoked({ jti: 'e1', principal: 'erin', issuedAt: NOW });
+      await isRevoked(store(), { jti: 'e1', principal: 'erin', issuedAt: NOW });
 
       // Assess
       expect(send).toHaveBeenCalledTimes(1);
@@ -197,7 +215,7 @@ describe('Class: DynamoDbRevocationStore', () => {
       expect(command).toBeInstanceOf(BatchGetCommand);
       expect(command.input.RequestItems?.[TABLE]).toMatchObject({
         ConsistentRead: true,
-        Keys: [{ pk: 'jti#e1' }, { pk: 'principal#erin' }],
+        Keys: [{ pk: 'jti#e1' }, { pk: 'principal#erin' }, { pk: 'suspension#erin' }],
       });
       send.mockRestore();
     });
@@ -207,7 +225,7 @@ describe('Class: DynamoDbRevocationStore', () => {
       const missing = new DynamoDbRevocationStore({ client, tableName: 'no-such-table' });
 
       // Act
-      const checking = missing.isRevoked({ jti: 'x', principal: 'alice', issuedAt: NOW });
+      const checking = isRevoked(missing, { jti: 'x', principal: 'alice', issuedAt: NOW });
 
       // Assess
       await expect(checking).rejects.toThrow(DependencyError);
@@ -230,14 +248,14 @@ describe('Class: DynamoDbRevocationStore', () => {
         // Act
         const answers = await Promise.all(
           Array.from({ length: 20 }, () =>
-            revocations.isRevoked({ jti: 'i1', principal: 'ivan', issuedAt: NOW }),
+            isRevoked(revocations, { jti: 'i1', principal: 'ivan', issuedAt: NOW }),
           ),
         );
 
         // Assess
         expect(answers).toEqual(Array(20).fill(true));
         expect(send).toHaveBeenCalledTimes(1);
-        expect(batchGetKeysOf(send.mock.calls)).toEqual([['jti#i1', 'principal#ivan']]);
+        expect(batchGetKeysOf(send.mock.calls)).toEqual([['jti#i1', 'principal#ivan', 'suspension#ivan']]);
       });
 
       it('answers each of concurrent checks of different tokens and principals from one read', async () => {
@@ -252,11 +270,11 @@ describe('Class: DynamoDbRevocationStore', () => {
 
         // Act
         const answers = await Promise.all([
-          revocations.isRevoked({ jti: 'k1', principal: 'kim', issuedAt: before }),
-          revocations.isRevoked({ jti: 'k2', principal: 'lee', issuedAt: NOW }),
-          revocations.isRevoked({ jti: 'k3', principal: 'kim', issuedAt: after }),
-          revocations.isRevoked({ jti: 'k4', principal: 'lee', issuedAt: NOW }),
-          revocations.isRevoked({ jti: 'k5', principal: 'mia', issuedAt: before }),
+          isRevoked(revocations, { jti: 'k1', principal: 'kim', issuedAt: before }),
+          isRevoked(revocations, { jti: 'k2', principal: 'lee', issuedAt: NOW }),
+          isRevoked(revocations, { jti: 'k3', principal: 'kim', issuedAt: after }),
+          isRevoked(revocations, { jti: 'k4', principal: 'lee', issuedAt: NOW }),
+          isRevoked(revocations, { jti: 'k5', principal: 'mia', issuedAt: before }),
         ]);
 
         // Assess
@@ -265,12 +283,15 @@ describe('Class: DynamoDbRevocationStore', () => {
           [
             'jti#k1',
             'principal#kim',
+            'suspension#kim',
             'jti#k2',
             'principal#lee',
+            'suspension#lee',
             'jti#k3',
             'jti#k4',
             'jti#k5',
             'principal#mia',
+            'suspension#mia',
           ],
         ]);
       });
@@ -279,11 +300,11 @@ describe('Class: DynamoDbRevocationStore', () => {
         // Prepare
         const revocations = store();
         const token = { jti: 'l1', principal: 'liam', issuedAt: NOW };
-        const first = await revocations.isRevoked(token);
+        const first = await isRevoked(revocations, token);
         await revocations.revokeToken('l1', new Date('2026-11-02T10:00:00Z'), 'security');
 
         // Act
-        const second = await revocations.isRevoked(token);
+        const second = await isRevoked(revocations, token);
 
         // Assess
         expect(first).toBe(false);
@@ -293,7 +314,7 @@ describe('Class: DynamoDbRevocationStore', () => {
       it('splits more than 100 keys of one turn into reads of at most 100 keys, and answers all', async () => {
         // Prepare
         const revocations = store();
-        // Keys are asked in call order (jti, principal, jti, ...): key 7 is principal#np3, key 110 is jti#n55.
+        // Keys are asked in call order (jti, principal, suspension, jti, ...): 180 keys, 60 per kind.
         await revocations.revokePrincipal(
           'np3',
           new Date('2026-11-02T09:00:01Z'),
@@ -306,20 +327,177 @@ describe('Class: DynamoDbRevocationStore', () => {
         // Act
         const answers = await Promise.all(
           Array.from({ length: 60 }, (_, i) =>
-            revocations.isRevoked({ jti: `n${i}`, principal: `np${i}`, issuedAt: NOW }),
+            isRevoked(revocations, { jti: `n${i}`, principal: `np${i}`, issuedAt: NOW }),
           ),
         );
 
         // Assess
         expect(answers.flatMap((revoked, i) => (revoked ? [i] : []))).toEqual([3, 55]);
         const reads = batchGetKeysOf(send.mock.calls);
-        expect(reads.map((keys) => keys.length)).toEqual([100, 20]);
+        expect(reads.map((keys) => keys.length)).toEqual([100, 80]);
         const asked = reads.flat();
-        expect(new Set(asked).size).toBe(120);
+        expect(new Set(asked).size).toBe(180);
         expect(asked).toEqual(
           expect.arrayContaining(['principal#np3', 'jti#n55', 'jti#n59', 'principal#np59']),
         );
       });
+    });
+  });
+});
+
+describe('Class: DynamoDbRevocationStore (blocks, suspensions and kill-switch copies)', () => {
+  const change = (reason: string, at = NOW) => ({ by: 'oncall', reason, at });
+
+  describe('Method: block', () => {
+    it('blocks a certificate by thumbprint and by serial, and a principal, until lifted', async () => {
+      // Prepare
+      const revocations = store();
+
+      // Act
+      await revocations.block({ kind: 'certificate', thumbprint: 'thumb-a' }, change('INC-1'), {
+        subject: 'alice',
+      });
+      await revocations.block({ kind: 'certificate-serial', serialNumber: '3AF1' }, change('INC-1'));
+      await revocations.block({ kind: 'suspension', principal: 'sam' }, change('INC-2'));
+      const device = await revocations.readEntries({
+        principal: 'sam',
+        certificate: { thumbprint: 'thumb-a', serialNumber: '3AF1' },
+      });
+
+      // Assess
+      expect(device).toMatchObject({
+        certificate: { blocked: true, issuedBeforeMs: NOW.getTime() },
+        certificateSerial: { blocked: true },
+        suspension: { blocked: true },
+      });
+      expect(await itemOf('certificate#thumb-a')).toMatchObject({
+        kind: 'certificate',
+        state: 'blocked',
+        reason: 'INC-1',
+        revokedBy: 'oncall',
+        details: { subject: 'alice' },
+      });
+      // A block in force is never deleted by TTL.
+      expect((await itemOf('suspension#sam'))?.ttl).toBeUndefined();
+    });
+  });
+
+  describe('Method: lift', () => {
+    it('lifts a block once (tokens before the lift stay dead, kept until keepUntil) and reports nothing to lift after', async () => {
+      // Prepare
+      const revocations = store();
+      await revocations.block({ kind: 'certificate', thumbprint: 'thumb-b' }, change('INC-3'));
+      const liftedAt = new Date(NOW.getTime() + 3_600_000);
+      const keepUntil = new Date(liftedAt.getTime() + 86_400_000);
+
+      // Act
+      const first = await revocations.lift(
+        { kind: 'certificate', thumbprint: 'thumb-b' },
+        change('found', liftedAt),
+        keepUntil,
+      );
+      const second = await revocations.lift(
+        { kind: 'certificate', thumbprint: 'thumb-b' },
+        change('again', liftedAt),
+        keepUntil,
+      );
+      const never = await revocations.lift(
+        { kind: 'suspension', principal: 'nobody' },
+        change('x'),
+        keepUntil,
+      );
+      const entries = await revocations.readEntries({ certificate: { thumbprint: 'thumb-b' } });
+
+      // Assess
+      expect([first, second, never]).toEqual([true, false, false]);
+      expect(entries.certificate).toEqual({ blocked: false, issuedBeforeMs: liftedAt.getTime() });
+      expect(await itemOf('certificate#thumb-b')).toMatchObject({
+        state: 'lifted',
+        liftedBy: 'oncall',
+        liftReason: 'found',
+        ttl: Math.ceil(keepUntil.getTime() / 1000) + 300,
+      });
+    });
+  });
+
+  describe('Method: readEntries', () => {
+    it('counts a block item it cannot read (a hand-edited state) as blocking everything', async () => {
+      // Prepare
+      await client.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk: 'suspension#hand', state: 'liftd', issuedBeforeMs: 1 },
+        }),
+      );
+
+      // Act
+      const entries = await store().readEntries({ principal: 'hand' });
+
+      // Assess
+      expect(entries.suspension).toEqual({ blocked: true, issuedBeforeMs: 1 });
+    });
+
+    it('reads the kill switch copies with the other entries, in the same BatchGetItem', async () => {
+      // Prepare
+      const revocations = store();
+      await revocations.writeKillSwitchCopy('/airlock/pilot/kill-switch', '{"engaged":true}');
+      const send = jest.spyOn(client, 'send');
+
+      // Act
+      const entries = await revocations.readEntries({
+        jti: 'j-copy',
+        principal: 'carol',
+        killSwitch: ['/airlock/pilot/kill-switch', '/airlock/pilot/kill-switch/expense-summary'],
+      });
+      const reads = batchGetKeysOf(send.mock.calls);
+      send.mockRestore();
+
+      // Assess
+      expect(reads).toEqual([
+        [
+          'jti#j-copy',
+          'principal#carol',
+          'suspension#carol',
+          'kill-switch#/airlock/pilot/kill-switch',
+          'kill-switch#/airlock/pilot/kill-switch/expense-summary',
+        ],
+      ]);
+      expect(entries.killSwitch).toEqual({ '/airlock/pilot/kill-switch': '{"engaged":true}' });
+    });
+  });
+
+  describe('Method: listEntries', () => {
+    it('lists revocations, blocks and suspensions with who, when and why; no kill-switch copies, nothing expired', async () => {
+      // Prepare: a table of its own
+      const table = `${TABLE}-list`;
+      await client.send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      const revocations = new DynamoDbRevocationStore({ client, tableName: table, clock });
+      await revocations.revokeToken('j-live', new Date(NOW.getTime() + 60_000), 'oncall', 'INC-4');
+      await revocations.revokeToken('j-expired', new Date(NOW.getTime() - 3_600_000), 'oncall', 'old');
+      await revocations.block({ kind: 'suspension', principal: 'sam' }, change('INC-5'));
+      await revocations.writeKillSwitchCopy('/airlock/pilot/kill-switch', '{}');
+
+      // Act
+      const entries = await revocations.listEntries();
+
+      // Assess
+      expect(entries).toEqual([
+        expect.objectContaining({
+          kind: 'token',
+          id: 'j-live',
+          state: 'revoked',
+          reason: 'INC-4',
+          by: 'oncall',
+        }),
+        expect.objectContaining({ kind: 'suspension', id: 'sam', state: 'blocked', reason: 'INC-5' }),
+      ]);
     });
   });
 });
@@ -336,7 +514,7 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
     documentMock.restore();
   });
 
-  describe('Method: isRevoked', () => {
+  describe('Method: readEntries (tokens and principals)', () => {
     it('retries keys DynamoDB left unprocessed', async () => {
       // Prepare
       documentMock
@@ -349,7 +527,7 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
       const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
 
       // Act
-      const revoked = await revocations.isRevoked({ jti: 'f1', principal: 'frank', issuedAt: NOW });
+      const revoked = await isRevoked(revocations, { jti: 'f1', principal: 'frank', issuedAt: NOW });
 
       // Assess
       expect(revoked).toBe(true);
@@ -368,7 +546,7 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
       const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
 
       // Act
-      const checking = revocations.isRevoked({ jti: 'g1', principal: 'grace', issuedAt: NOW });
+      const checking = isRevoked(revocations, { jti: 'g1', principal: 'grace', issuedAt: NOW });
 
       // Assess
       await expect(checking).rejects.toThrow(/stayed unprocessed after 3 attempts/);
@@ -387,7 +565,7 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
       const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
 
       // Act
-      const checking = revocations.isRevoked({ jti: 'h1', principal: 'heidi', issuedAt: NOW });
+      const checking = isRevoked(revocations, { jti: 'h1', principal: 'heidi', issuedAt: NOW });
 
       // Assess
       await expect(checking).rejects.toThrow(`not allowed to dynamodb:BatchGetItem on table ${TABLE}`);
@@ -402,12 +580,12 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
         .resolvesOnce({ Responses: { [TABLE]: [{ pk: 'jti#m1' }] } });
       const revocations = new DynamoDbRevocationStore({ client: mocked, tableName: TABLE });
       const token = { jti: 'm1', principal: 'max', issuedAt: NOW };
-      const early = revocations.isRevoked(token);
+      const early = isRevoked(revocations, token);
       await nextTurn();
       expect(documentMock).toHaveReceivedCommandTimes(BatchGetCommand, 1);
 
       // Act
-      const late = revocations.isRevoked(token);
+      const late = isRevoked(revocations, token);
       await nextTurn();
       answerFirstRead({ Responses: { [TABLE]: [] } });
 
@@ -435,10 +613,10 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
       // Act
       const failed = await Promise.allSettled(
         ['o1', 'o2', 'o3', 'o4', 'o5'].map((jti) =>
-          revocations.isRevoked({ jti, principal: 'olga', issuedAt: NOW }),
+          isRevoked(revocations, { jti, principal: 'olga', issuedAt: NOW }),
         ),
       );
-      const afterwards = await revocations.isRevoked({ jti: 'o1', principal: 'olga', issuedAt: NOW });
+      const afterwards = await isRevoked(revocations, { jti: 'o1', principal: 'olga', issuedAt: NOW });
 
       // Assess
       expect(failed.map(({ status }) => status)).toEqual(Array(5).fill('rejected'));
@@ -461,7 +639,7 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
       // Act
       const checks = await Promise.allSettled(
         Array.from({ length: 60 }, (_, i) =>
-          revocations.isRevoked({ jti: `p${i}`, principal: `pp${i}`, issuedAt: NOW }),
+          isRevoked(revocations, { jti: `p${i}`, principal: `pp${i}`, issuedAt: NOW }),
         ),
       );
 
@@ -485,9 +663,9 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
 
       // Act
       const answers = await Promise.all([
-        revocations.isRevoked({ jti: 'q1', principal: 'rosa', issuedAt: NOW }),
-        revocations.isRevoked({ jti: 'q2', principal: 'quinn', issuedAt: NOW }),
-        revocations.isRevoked({ jti: 'q3', principal: 'rosa', issuedAt: NOW }),
+        isRevoked(revocations, { jti: 'q1', principal: 'rosa', issuedAt: NOW }),
+        isRevoked(revocations, { jti: 'q2', principal: 'quinn', issuedAt: NOW }),
+        isRevoked(revocations, { jti: 'q3', principal: 'rosa', issuedAt: NOW }),
       ]);
 
       // Assess
@@ -499,8 +677,10 @@ describe('Class: DynamoDbRevocationStore (service responses)', () => {
             Keys: [
               { pk: 'jti#q1' },
               { pk: 'principal#rosa' },
+              { pk: 'suspension#rosa' },
               { pk: 'jti#q2' },
               { pk: 'principal#quinn' },
+              { pk: 'suspension#quinn' },
               { pk: 'jti#q3' },
             ],
           }),

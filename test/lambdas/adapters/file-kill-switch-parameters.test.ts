@@ -119,11 +119,16 @@ describe('Class: FileKillSwitchParameters', () => {
         workflow: 'expense-summary',
         changedBy: 'ops',
       });
-      const before = await new KillSwitch({ source: parameters, prefix: PREFIX }).check('expense-summary');
+      const workflows = ['expense-summary'];
+      const before = await new KillSwitch({ source: parameters, prefix: PREFIX, workflows }).check(
+        'expense-summary',
+      );
       await writeFile(parameters.fileOf(PREFIX), '{"engaged": fals');
 
       // Act
-      const after = await new KillSwitch({ source: parameters, prefix: PREFIX }).check('expense-summary');
+      const after = await new KillSwitch({ source: parameters, prefix: PREFIX, workflows }).check(
+        'expense-summary',
+      );
 
       // Assess
       expect(before.engaged).toBe(false);

@@ -52,7 +52,7 @@ function setup() {
     killSwitch: new KillSwitch({
       source: { read: async (names) => Object.fromEntries(names.map((n) => [n, switches[n]])) },
       prefix: PREFIX,
-      cacheMs: 0,
+      workflows: [WORKFLOW],
       clock,
     }),
     config,

@@ -64,7 +64,12 @@ describe('Function: createBrokerHandler', () => {
         [PREFIX]: value(false, 'created released by the deployment'),
         [`${PREFIX}/${workflow}`]: value(true, 'receipts leaked to a chat'),
       });
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(Date.now()) });
+      const killSwitch = new KillSwitch({
+        source,
+        prefix: PREFIX,
+        workflows: Object.keys(config.workflows),
+        clock: new FakeClock(Date.now()),
+      });
       handler = createBrokerHandler({
         // Health never asks the broker for anything.
         broker: {} as CredentialBroker,
@@ -93,7 +98,7 @@ describe('Function: createBrokerHandler', () => {
       // Assess
       expect(response.statusCode).toBe(200);
       expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', killSwitch: { engaged: false } });
-      expect(source.asked).toEqual([PREFIX]);
+      expect(source.asked).toEqual([PREFIX, ...Object.keys(config.workflows).map((w) => `${PREFIX}/${w}`)]);
     });
 
     it("a caller cannot grow the kill switch's cache or its reads with made-up workflow names: 404, nothing read", async () => {

@@ -2,11 +2,6 @@ import { readPolicyFiles } from '../../../lambdas/adapters/policy-files';
 import { AuditLedgerPool } from '../../../lambdas/core/audit-ledger';
 import { CredentialBroker } from '../../../lambdas/core/credential-broker';
 import { IssuanceGate } from '../../../lambdas/core/issuance-gate';
-import {
-  KillSwitch,
-  killSwitchParameterName,
-  releasedKillSwitchValue,
-} from '../../../lambdas/core/kill-switch';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../lambdas/core/policy-entities';
 import { loadConfig } from '../../../lib/config/load-config';
@@ -14,10 +9,10 @@ import { LocalCertificateAuthority } from '../../../local/local-certificate-auth
 import { MemoryAuditStore, p256Signer } from '../support/audit-fixtures';
 import { FakeClock } from '../support/fake-clock';
 import { refusalAsync } from '../support/refusal';
+import { releasedState, testGuard } from '../support/revocation-guard-fixture';
 
 /** A JWT-shaped string (header and payload start with `{"`). */
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
-const PREFIX = '/airlock/pilot/kill-switch';
 
 const config = loadConfig();
 let aliceCertificate: string;
@@ -32,10 +27,6 @@ function setup() {
   const audit = new MemoryAuditStore();
   const signer = p256Signer('token-key');
   const signatures: Uint8Array[] = [];
-  const released = releasedKillSwitchValue('test', clock.now());
-  const values: Record<string, string> = { [PREFIX]: released };
-  for (const workflow of Object.keys(config.workflows))
-    values[killSwitchParameterName(PREFIX, workflow)] = released;
   const broker = new CredentialBroker({
     config,
     signer: {
@@ -48,10 +39,9 @@ function setup() {
       },
     },
     policy: PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) }),
-    killSwitch: new KillSwitch({
-      source: { read: async (names) => Object.fromEntries(names.map((n) => [n, values[n]])) },
-      prefix: PREFIX,
-      clock,
+    guard: testGuard({
+      killSwitch: { state: releasedState() },
+      revocations: { readEntries: async () => ({ killSwitch: {} }) },
     }),
     ledger: new AuditLedgerPool({ store: audit, chainIds: ['broker-test'], clock }),
     clock,
@@ -122,13 +112,44 @@ describe('Class: CredentialBroker', () => {
 });
 
 describe('Class: IssuanceGate', () => {
+  describe('Method: admit', () => {
+    it('waits for the next whole second after a cut-off in this second, so the token it lets sign is not born revoked', async () => {
+      // Prepare: the kill switch was engaged and released at 09:00:00.300; it is now 09:00:00.400, so a
+      // token signed now would carry iat 09:00:00 (whole seconds), before the cut-off.
+      const waits: number[] = [];
+      const gate = new IssuanceGate({
+        config,
+        policy: { decide: () => ({ decision: 'allow', reasons: ['p'] }) as never },
+        guard: { admitIssuance: async () => ({ issueNotBeforeMs: Date.parse('2026-11-02T09:00:00.300Z') }) },
+        ledger: { append: async () => undefined },
+        clock: new FakeClock(Date.parse('2026-11-02T09:00:00.400Z')),
+        sleep: async (ms) => {
+          waits.push(ms);
+        },
+      });
+
+      // Act
+      await gate.admit({
+        principal: 'alice',
+        workflow: 'expense-summary',
+        scope: ['receipts:read'],
+        lifetimeSeconds: 300,
+        channel: 'device',
+        requestId: 'r-1',
+      });
+
+      // Assess: it waited until 09:00:01.000, the first iat not before the cut-off.
+      expect(waits).toEqual([600]);
+    });
+  });
+
   describe('Method: assertRecordable', () => {
     it('refuses, before anything is signed, a credential whose record the ledger would refuse', () => {
       // Prepare
       const gate = new IssuanceGate({
         config,
         policy: { decide: () => ({ decision: 'allow', reasons: [] }) as never },
-        killSwitch: { check: async () => ({}) as never },
+        guard: { admitIssuance: async () => undefined },
         ledger: { append: async () => undefined },
         clock: new FakeClock(0),
       });

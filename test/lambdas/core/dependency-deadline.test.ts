@@ -182,7 +182,7 @@ describe('Function: withDependencyDeadlines', () => {
     const hang = () => new Promise<never>(() => undefined);
     const signer: TokenSigner = { keyId: 'k', sign: hang, getPublicKey: hang };
     const killSwitchSource: KillSwitchParameterSource = { read: hang };
-    const revocations: RevocationStore = { revokeToken: hang, revokePrincipal: hang, isRevoked: hang };
+    const revocations: RevocationStore = { revokeToken: hang, revokePrincipal: hang, readEntries: hang };
     const auditStore: AuditStore = {
       append: hang,
       readRecord: hang,
@@ -217,7 +217,7 @@ describe('Function: withDependencyDeadlines', () => {
     const calls = {
       signer: () => ports.signer.sign(new Uint8Array([1])),
       killSwitchSource: () => ports.killSwitchSource.read(['/airlock/pilot/kill-switch']),
-      revocations: () => ports.revocations.isRevoked({ jti: 'j', principal: 'alice', issuedAt: new Date(0) }),
+      revocations: () => ports.revocations.readEntries({ jti: 'j', principal: 'alice' }),
       auditStore: () => ports.auditStore.listChainHeads(),
       approvalStore: () => ports.approvalStore.get('apr_1'),
       secretSource: () => ports.secretSource.getJson('erp'),

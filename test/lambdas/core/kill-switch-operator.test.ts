@@ -46,6 +46,17 @@ function deployedPilot(): InMemoryParameters {
   return parameters;
 }
 
+/** The functions' kill switch over the parameters (reading every 60 s ± 20 %). */
+function functionsOf(parameters: InMemoryParameters, clock: FakeClock): KillSwitch {
+  return new KillSwitch({
+    source: parameters,
+    prefix: PREFIX,
+    workflows: [WORKFLOW],
+    clock,
+    random: () => 1,
+  });
+}
+
 function operator(parameters: InMemoryParameters, clock: Clock) {
   return { source: parameters, writer: parameters, prefix: PREFIX, changedBy: 'alice@example.com', clock };
 }
@@ -86,7 +97,7 @@ describe('Function: engageKillSwitch', () => {
     const change = await engageKillSwitch({
       ...operator(parameters, new FakeClock(T0)),
       reason: 'INC-42 prompt injection',
-      cacheSeconds: 5,
+      backstopSeconds: 5,
     });
 
     // Assess
@@ -97,27 +108,97 @@ describe('Function: engageKillSwitch', () => {
       changedAt: '2026-11-02T09:00:00.000Z',
       revokeIssuedBefore: '2026-11-02T09:00:00.000Z',
     });
-    expect(change).toMatchObject({ action: 'engage', scope: 'global', before: 'released', changed: true });
-    expect(change.effectiveBy.toISOString()).toBe('2026-11-02T09:00:05.000Z');
+    expect(change).toMatchObject({
+      action: 'engage',
+      scope: 'global',
+      before: 'released',
+      changed: true,
+      copied: false,
+    });
+    // The parameter alone: seen once every function read it again (1.2 × backstopSeconds).
+    expect(change.effectiveBy.toISOString()).toBe('2026-11-02T09:00:06.000Z');
     expect(change.summary).toMatch(/^Engaged the global kill switch at 2026-11-02T09:00:00.000Z/);
     expect(parameters.json(WORKFLOW_PARAMETER).engaged).toBe(false);
   });
 
-  it('is seen by the functions within the cache period', async () => {
+  it('without copies, is seen by the functions once they read the parameter again (effectiveBy)', async () => {
     // Prepare
     const parameters = deployedPilot();
     const clock = new FakeClock(T0);
-    const killSwitch = new KillSwitch({ source: parameters, prefix: PREFIX, clock, cacheMs: 5000 });
+    const killSwitch = functionsOf(parameters, clock);
     const before = await killSwitch.check(WORKFLOW);
 
     // Act
     const change = await engageKillSwitch({ ...operator(parameters, clock), reason: 'INC-42' });
     clock.ms = change.effectiveBy.getTime();
+    await killSwitch.check(WORKFLOW);
+    await new Promise((resolve) => setImmediate(resolve));
     const after = await killSwitch.check(WORKFLOW);
 
     // Assess
     expect(before.engaged).toBe(false);
     expect(after).toMatchObject({ engaged: true, scope: 'global', reason: 'INC-42' });
+  });
+
+  it('writes the copy first, then the parameter, and is seen by the next request at once', async () => {
+    // Prepare
+    const parameters = deployedPilot();
+    const copies = new InMemoryParameters();
+    const order: string[] = [];
+    const clock = new FakeClock(T0);
+    const killSwitch = functionsOf(parameters, clock);
+    await killSwitch.check(WORKFLOW);
+
+    // Act
+    const change = await engageKillSwitch({
+      ...operator(parameters, clock),
+      copies: {
+        read: (n) => copies.read(n),
+        write: async (n, v) => {
+          order.push('copy');
+          await copies.write(n, v);
+        },
+      },
+      writer: {
+        write: async (n, v) => {
+          order.push('parameter');
+          await parameters.write(n, v);
+        },
+      },
+      reason: 'INC-43',
+    });
+    const next = await killSwitch.check(WORKFLOW, await copies.read([PREFIX, WORKFLOW_PARAMETER]));
+
+    // Assess
+    expect(order).toEqual(['copy', 'parameter']);
+    expect(copies.json(PREFIX)).toEqual(parameters.json(PREFIX));
+    expect(change).toMatchObject({ copied: true });
+    expect(change.effectiveBy.getTime()).toBe(T0);
+    expect(change.summary).toMatch(/every request from now on is refused/);
+    expect(next).toMatchObject({ engaged: true, reason: 'INC-43' });
+  });
+
+  it('says the switch is engaged for every request when only the parameter write fails', async () => {
+    // Prepare
+    const copies = new InMemoryParameters();
+
+    // Act
+    const engaging = engageKillSwitch({
+      ...operator(deployedPilot(), new FakeClock(T0)),
+      copies,
+      writer: {
+        write: async () => {
+          throw new Error('ThrottlingException: Rate exceeded');
+        },
+      },
+      reason: 'INC-44',
+    });
+
+    // Assess
+    await expect(engaging).rejects.toThrow(
+      /engaged for every request .* the parameter \/airlock\/pilot\/kill-switch could not be written: ThrottlingException/,
+    );
+    expect(copies.json(PREFIX)).toMatchObject({ engaged: true });
   });
 
   it('engages one workflow only when a workflow is named', async () => {
@@ -181,7 +262,7 @@ describe('Function: releaseKillSwitch', () => {
     // Act
     const change = await releaseKillSwitch({ ...operator(parameters, clock), reason: 'INC-42 closed' });
     clock.advance(10_000);
-    const state = await new KillSwitch({ source: parameters, prefix: PREFIX, clock }).check(WORKFLOW);
+    const state = await functionsOf(parameters, clock).check(WORKFLOW);
 
     // Assess
     expect(change).toMatchObject({ action: 'release', before: 'engaged', changed: true });
@@ -196,6 +277,70 @@ describe('Function: releaseKillSwitch', () => {
     expect(isSealedByKillSwitch(state, new Date(T0 + 3000))).toBe(true);
     expect(isSealedByKillSwitch(state, new Date(T0 + 3_600_000 + 5000))).toBe(false);
     expect(change.summary).toMatch(/Tokens issued before 2026-11-02T10:00:00.000Z stay revoked/);
+  });
+
+  it('is seen within 1.2 × backstopSeconds: a function counts the switch engaged while its reading says so', async () => {
+    // Prepare
+    const parameters = deployedPilot();
+    const copies = new InMemoryParameters();
+    const clock = new FakeClock(T0);
+    await engageKillSwitch({ ...operator(parameters, clock), copies, reason: 'INC-42' });
+    const killSwitch = functionsOf(parameters, clock);
+    await killSwitch.check(WORKFLOW);
+
+    // Act
+    const change = await releaseKillSwitch({ ...operator(parameters, clock), copies, backstopSeconds: 60 });
+    const copied = await copies.read([PREFIX, WORKFLOW_PARAMETER]);
+    const atOnce = await killSwitch.check(WORKFLOW, copied);
+    clock.ms = change.effectiveBy.getTime();
+    await killSwitch.check(WORKFLOW, copied);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = await killSwitch.check(WORKFLOW, copied);
+
+    // Assess
+    expect(change.effectiveBy.toISOString()).toBe('2026-11-02T09:01:12.000Z');
+    expect(atOnce.engaged).toBe(true);
+    expect(later.engaged).toBe(false);
+  });
+
+  it('refuses to count as released when the parameter write fails after the copy was released', async () => {
+    // Prepare
+    const parameters = deployedPilot();
+    const copies = new InMemoryParameters();
+    const clock = new FakeClock(T0);
+    await engageKillSwitch({ ...operator(parameters, clock), copies, reason: 'INC-42' });
+
+    // Act
+    const releasing = releaseKillSwitch({
+      ...operator(parameters, clock),
+      copies,
+      writer: {
+        write: async () => {
+          throw new Error('AccessDeniedException');
+        },
+      },
+    });
+
+    // Assess
+    await expect(releasing).rejects.toThrow(/The kill switch is still engaged/);
+    expect(parameters.json(PREFIX).engaged).toBe(true);
+  });
+
+  it('keeps the later cut-off of the copy and the parameter', async () => {
+    // Prepare: the copy was engaged later than the parameter (a retried half-written engage)
+    const parameters = deployedPilot();
+    const copies = new InMemoryParameters();
+    const clock = new FakeClock(T0);
+    await engageKillSwitch({ ...operator(parameters, clock), reason: 'first' });
+    clock.advance(60_000);
+    await engageKillSwitch({ ...operator(copies, clock), reason: 'second' });
+    clock.advance(60_000);
+
+    // Act
+    const change = await releaseKillSwitch({ ...operator(parameters, clock), copies });
+
+    // Assess
+    expect(change.revokeIssuedBefore?.toISOString()).toBe('2026-11-02T09:02:00.000Z');
   });
 
   it('keeps revokeIssuedBefore unchanged when the switch is already released', async () => {
@@ -226,7 +371,7 @@ describe('Function: releaseKillSwitch', () => {
     // Act
     const global = await releaseKillSwitch(operator(parameters, clock));
     const workflow = await releaseKillSwitch({ ...operator(parameters, clock), workflow: WORKFLOW });
-    const state = await new KillSwitch({ source: parameters, prefix: PREFIX, clock }).check(WORKFLOW);
+    const state = await functionsOf(parameters, clock).check(WORKFLOW);
 
     // Assess
     expect(global.before).toBe('unreadable');
@@ -263,6 +408,33 @@ describe('Function: killSwitchStatus', () => {
     });
     expect(report.workflows.payroll).toMatchObject({ status: 'missing', engaged: true });
     expect(report.workflows.payroll.problem).toMatch(/does not exist/);
+    expect(report.anyEngaged).toBe(true);
+  });
+
+  it('reports each copy, and counts a switch engaged when either its parameter or its copy says so', async () => {
+    // Prepare
+    const parameters = deployedPilot();
+    const copies = new InMemoryParameters();
+    const clock = new FakeClock(T0);
+    await engageKillSwitch({ ...operator(copies, clock), workflow: WORKFLOW, reason: 'copy only' });
+
+    // Act
+    const report = await killSwitchStatus({
+      source: parameters,
+      copies,
+      prefix: PREFIX,
+      workflows: [WORKFLOW],
+      clock,
+    });
+
+    // Assess
+    expect(report.global).toMatchObject({ engaged: false, copy: 'missing', engagedEither: false });
+    expect(report.workflows[WORKFLOW]).toMatchObject({
+      engaged: false,
+      copy: { engaged: true, reason: 'copy only' },
+      engagedEither: true,
+      effective: { engaged: true, scope: 'workflow', reason: 'copy only' },
+    });
     expect(report.anyEngaged).toBe(true);
   });
 

@@ -13,6 +13,7 @@ import {
   serializeKillSwitchValue,
 } from '../../../lambdas/core/kill-switch';
 import type { KillSwitchParameterSource } from '../../../lambdas/core/ports';
+import { loadConfig, parseConfig } from '../../../lib/config/load-config';
 import { FakeClock } from '../support/fake-clock';
 
 const PREFIX = '/airlock/pilot/kill-switch';
@@ -60,81 +61,101 @@ function releasedPilot(): FakeParameterSource {
   return source;
 }
 
-describe('Class: KillSwitch', () => {
-  describe('Method: check', () => {
-    it('reports released when both the global and the workflow parameter are released', async () => {
-      // Prepare
-      const killSwitch = new KillSwitch({
-        source: releasedPilot(),
-        prefix: PREFIX,
-        clock: new FakeClock(T0),
-      });
+/** Resolves once the reads started in the background have settled. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
+/** The raw JSON of a value, as a copy in the revocations table holds it. */
+function copyOf(value: Partial<KillSwitchValue>): string {
+  return serializeKillSwitchValue({
+    engaged: false,
+    reason: 'released by the CLI',
+    changedBy: 'oncall',
+    changedAt: new Date(T0 - 60_000).toISOString(),
+    revokeIssuedBefore: null,
+    ...value,
+  });
+}
+
+/** Copies of the global and the workflow switch, both released. */
+function releasedCopies(): Record<string, string> {
+  return { [PREFIX]: copyOf({}), [WORKFLOW_PARAMETER]: copyOf({}) };
+}
+
+function killSwitchOf(
+  source: KillSwitchParameterSource,
+  clock: FakeClock,
+  options: Partial<ConstructorParameters<typeof KillSwitch>[0]> = {},
+): KillSwitch {
+  return new KillSwitch({
+    source,
+    prefix: PREFIX,
+    workflows: [WORKFLOW, 'other'],
+    clock,
+    random: () => 0.5,
+    ...options,
+  });
+}
+
+describe('Class: KillSwitch', () => {
+  describe('Method: check (the parameters alone)', () => {
+    it('reports released when both the global and the workflow parameter are released', async () => {
       // Act
-      const state = await killSwitch.check(WORKFLOW);
+      const state = await killSwitchOf(releasedPilot(), new FakeClock(T0)).check(WORKFLOW);
 
       // Assess
-      expect(state).toMatchObject({ engaged: false, scope: null, revokeIssuedBefore: null });
-      expect(() => assertKillSwitchReleased(state)).not.toThrow();
+      expect(state).toMatchObject({
+        engaged: false,
+        scope: null,
+        reason: 'not engaged',
+        revokeIssuedBefore: null,
+      });
     });
 
-    it('reads the global and the workflow parameter in one source call', async () => {
+    it('reads the global and every workflow parameter of the config in one source call', async () => {
       // Prepare
       const source = releasedPilot();
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
 
       // Act
-      await killSwitch.check(WORKFLOW);
+      await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW);
 
       // Assess
-      expect(source.reads).toEqual([[PREFIX, WORKFLOW_PARAMETER]]);
+      expect(source.reads).toEqual([[PREFIX, WORKFLOW_PARAMETER, `${PREFIX}/other`]]);
     });
 
     it('reports the global switch engaged for every workflow, with the operator reason', async () => {
       // Prepare
       const source = releasedPilot();
-      const changedAt = new Date(T0 - 1000).toISOString();
       source.set(PREFIX, {
         engaged: true,
-        reason: 'incident INC-42',
-        changedAt,
-        revokeIssuedBefore: changedAt,
+        reason: 'INC-42',
+        changedAt: new Date(T0).toISOString(),
+        revokeIssuedBefore: new Date(T0).toISOString(),
       });
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
 
       // Act
-      const states = [
-        await killSwitch.check(WORKFLOW),
-        await killSwitch.check('other'),
-        await killSwitch.check(),
-      ];
+      const forWorkflow = await killSwitch.check(WORKFLOW);
+      const global = await killSwitch.check();
 
       // Assess
-      for (const state of states) {
-        expect(state).toMatchObject({ engaged: true, scope: 'global', reason: 'incident INC-42' });
-        expect(state.changedAt?.toISOString()).toBe(changedAt);
+      for (const state of [forWorkflow, global]) {
+        expect(state).toMatchObject({ engaged: true, scope: 'global', reason: 'INC-42' });
+        expect(state.revokeIssuedBefore?.getTime()).toBe(T0);
       }
     });
 
     it('engages only the workflow whose parameter is engaged', async () => {
       // Prepare
       const source = releasedPilot();
-      source.set(WORKFLOW_PARAMETER, { engaged: true, reason: 'receipts leaked into a prompt' });
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
+      source.set(WORKFLOW_PARAMETER, { engaged: true, reason: 'wrong GL codes' });
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
 
-      // Act
-      const sealed = await killSwitch.check(WORKFLOW);
-      const other = await killSwitch.check('other');
-      const global = await killSwitch.check();
-
-      // Assess
-      expect(sealed).toMatchObject({
-        engaged: true,
-        scope: 'workflow',
-        reason: 'receipts leaked into a prompt',
-      });
-      expect(other.engaged).toBe(false);
-      expect(global.engaged).toBe(false);
+      // Act & Assess
+      expect(await killSwitch.check(WORKFLOW)).toMatchObject({ engaged: true, scope: 'workflow' });
+      expect((await killSwitch.check('other')).engaged).toBe(false);
+      expect((await killSwitch.check()).engaged).toBe(false);
     });
 
     it('lets the global switch decide when both are engaged', async () => {
@@ -142,243 +163,136 @@ describe('Class: KillSwitch', () => {
       const source = releasedPilot();
       source.set(PREFIX, { engaged: true, reason: 'global incident' });
       source.set(WORKFLOW_PARAMETER, { engaged: true, reason: 'workflow incident' });
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
 
       // Act
-      const state = await killSwitch.check(WORKFLOW);
+      const state = await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW);
 
       // Assess
       expect(state).toMatchObject({ scope: 'global', reason: 'global incident' });
-    });
-
-    it.each([
-      ['the global one is later', '2026-11-02T08:30:00.000Z', '2026-11-01T12:00:00.000Z'],
-      ['the workflow one is later', '2026-11-01T12:00:00.000Z', '2026-11-02T08:30:00.000Z'],
-    ])(
-      'reports the latest revokeIssuedBefore of the two when %s',
-      async (_, globalRevoke, workflowRevoke) => {
-        // Prepare
-        const source = releasedPilot();
-        source.set(PREFIX, { revokeIssuedBefore: globalRevoke });
-        source.set(WORKFLOW_PARAMETER, { revokeIssuedBefore: workflowRevoke });
-        const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
-
-        // Act
-        const state = await killSwitch.check(WORKFLOW);
-
-        // Assess
-        expect(state.engaged).toBe(false);
-        expect(state.revokeIssuedBefore?.toISOString()).toBe('2026-11-02T08:30:00.000Z');
-      },
-    );
-
-    it('serves a read for cacheMs (5 s by default) and sees a change once it has passed', async () => {
-      // Prepare
-      const source = releasedPilot();
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
-      await killSwitch.check(WORKFLOW);
-      source.set(PREFIX, { engaged: true, reason: 'incident' });
-
-      // Act
-      clock.advance(4999);
-      const cached = await killSwitch.check(WORKFLOW);
-      clock.advance(1);
-      const refreshed = await killSwitch.check(WORKFLOW);
-
-      // Assess
-      expect(cached.engaged).toBe(false);
-      expect(refreshed).toMatchObject({ engaged: true, reason: 'incident' });
-      expect(source.reads).toHaveLength(2);
-    });
-
-    it('refreshes ahead in the background under traffic, so a change is seen before cacheMs has passed', async () => {
-      // Prepare
-      const source = releasedPilot();
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
-      await killSwitch.check(WORKFLOW);
-      source.set(PREFIX, { engaged: true, reason: 'incident' });
-
-      // Act
-      clock.advance(3999);
-      const beforeRefreshAhead = await killSwitch.check(WORKFLOW);
-      clock.advance(1);
-      const servedWhileRefreshing = await killSwitch.check(WORKFLOW);
-      await new Promise((resolve) => setImmediate(resolve));
-      clock.advance(100);
-      const afterRefresh = await killSwitch.check(WORKFLOW);
-
-      // Assess
-      expect(beforeRefreshAhead.engaged).toBe(false);
-      expect(servedWhileRefreshing.engaged).toBe(false);
-      expect(afterRefresh).toMatchObject({ engaged: true, reason: 'incident' });
-      expect(source.reads).toHaveLength(2);
-    });
-
-    it('sees a change within a shorter configured cacheMs', async () => {
-      // Prepare
-      const source = releasedPilot();
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock, cacheMs: 1000 });
-      await killSwitch.check();
-      source.set(PREFIX, { engaged: true, reason: 'incident' });
-
-      // Act
-      clock.advance(1000);
-      const state = await killSwitch.check();
-
-      // Assess
-      expect(state.engaged).toBe(true);
-    });
-
-    it('serves the cached state while reads fail, until the staleness bound, then counts as engaged', async () => {
-      // Prepare
-      const source = releasedPilot();
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
-      await killSwitch.check(WORKFLOW);
-      source.mode = 'fail';
-
-      // Act
-      clock.advance(6000);
-      const stale = await killSwitch.check(WORKFLOW);
-      clock.advance(23_999);
-      const lastStale = await killSwitch.check(WORKFLOW);
-      clock.advance(1);
-      const expired = await killSwitch.check(WORKFLOW);
-
-      // Assess
-      expect(stale.engaged).toBe(false);
-      expect(stale.readError).toMatch(/AccessDeniedException/);
-      expect(lastStale.engaged).toBe(false);
-      expect(expired).toMatchObject({
-        engaged: true,
-        scope: 'global',
-        reason: 'kill switch state unreadable for more than 30 s',
-      });
-      expect(() => assertKillSwitchReleased(expired)).toThrow(KillSwitchEngagedError);
-    });
-
-    it('is released again once the source answers again', async () => {
-      // Prepare
-      const source = releasedPilot();
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
-      await killSwitch.check();
-      source.mode = 'fail';
-      clock.advance(31_000);
-      const unreadable = await killSwitch.check();
-      source.mode = 'ok';
-
-      // Act
-      clock.advance(1000);
-      const recovered = await killSwitch.check();
-
-      // Assess
-      expect(unreadable.engaged).toBe(true);
-      expect(recovered).toMatchObject({ engaged: false });
-      expect(recovered.readError).toBeUndefined();
-    });
-
-    it('counts as engaged when the very first read fails, without naming internals to the caller', async () => {
-      // Prepare
-      const source = releasedPilot();
-      source.mode = 'fail';
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
-
-      // Act
-      const state = await killSwitch.check(WORKFLOW);
-
-      // Assess
-      expect(state).toMatchObject({ engaged: true, scope: 'global', reason: 'kill switch state unreadable' });
-      expect(state.readError).toMatch(/ssm:GetParameters/);
-    });
-
-    it('does not hit a failing source again on every check (waits min(cacheMs, 1 s) before retrying)', async () => {
-      // Prepare
-      const source = releasedPilot();
-      source.mode = 'fail';
-      const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock });
-      await killSwitch.check();
-
-      // Act
-      clock.advance(999);
-      await killSwitch.check();
-      clock.advance(1);
-      await killSwitch.check();
-
-      // Assess
-      expect(source.reads).toHaveLength(2);
-    });
-
-    it.each([
-      ['is not JSON', '{"engaged": false', /unreadable \(not JSON\)/],
-      ['has engaged as a string', JSON.stringify({ ...releasedValue(), engaged: 'no' }), /engaged:/],
-      ['has an unknown field', JSON.stringify({ ...releasedValue(), ttl: 5 }), /unreadable/],
-      ['has no changedAt', JSON.stringify({ ...releasedValue(), changedAt: undefined }), /changedAt/],
-      [
-        'has a changedAt that is not a date',
-        JSON.stringify({ ...releasedValue(), changedAt: 'today' }),
-        /changedAt/,
-      ],
-      ['is an empty string', '', /not JSON/],
-    ])('counts a global value that %s as engaged, naming the parameter', async (_, raw, problem) => {
-      // Prepare
-      const source = releasedPilot();
-      source.values.set(PREFIX, raw);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
-
-      // Act
-      const state = await killSwitch.check(WORKFLOW);
-
-      // Assess
-      expect(state).toMatchObject({ engaged: true, scope: 'global' });
-      expect(state.reason).toMatch(problem);
-      expect(state.reason).toContain(PREFIX);
     });
 
     it('counts a missing global parameter as engaged (the deployment is incomplete)', async () => {
       // Prepare
       const source = releasedPilot();
       source.values.delete(PREFIX);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
 
       // Act
-      const state = await killSwitch.check();
+      const state = await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW);
 
       // Assess
       expect(state).toMatchObject({ engaged: true, scope: 'global' });
-      expect(state.reason).toMatch(/does not exist/);
+      expect(state.reason).toMatch(/does not exist, so it counts as engaged/);
     });
 
     it('counts a missing workflow parameter as engaged for that workflow only', async () => {
       // Prepare
       const source = releasedPilot();
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
+      source.values.delete(WORKFLOW_PARAMETER);
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
 
+      // Act & Assess
+      expect(await killSwitch.check(WORKFLOW)).toMatchObject({ engaged: true, scope: 'workflow' });
+      expect((await killSwitch.check('other')).engaged).toBe(false);
+    });
+
+    it('counts a workflow that is not in the config as engaged: it has no parameter to read', async () => {
       // Act
-      const unknown = await killSwitch.check('new-workflow');
-      const known = await killSwitch.check(WORKFLOW);
+      const state = await killSwitchOf(releasedPilot(), new FakeClock(T0)).check('made-up');
 
       // Assess
-      expect(unknown).toMatchObject({ engaged: true, scope: 'workflow' });
-      expect(unknown.reason).toContain(`${PREFIX}/new-workflow does not exist`);
-      expect(known.engaged).toBe(false);
+      expect(state).toMatchObject({ engaged: true, scope: 'workflow' });
     });
 
     it('counts a workflow name that cannot be a parameter name as engaged, without reading', async () => {
       // Prepare
       const source = releasedPilot();
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
 
       // Act
-      const state = await killSwitch.check('../kill-switch');
+      const state = await killSwitchOf(source, new FakeClock(T0)).check('../etc');
 
       // Assess
       expect(state).toMatchObject({ engaged: true, scope: 'workflow' });
       expect(source.reads).toHaveLength(0);
+    });
+
+    it('reads again every period ± jitter while checks come in, and sees a change after one interval', async () => {
+      // Prepare: random 1 draws the longest interval, 72 s
+      const source = releasedPilot();
+      const clock = new FakeClock(T0);
+      const killSwitch = killSwitchOf(source, clock, { random: () => 1 });
+      await killSwitch.check(WORKFLOW);
+      source.set(PREFIX, { engaged: true, reason: 'INC-7 (set in the SSM console)' });
+
+      // Act
+      clock.advance(71_000);
+      const before = await killSwitch.check(WORKFLOW);
+      await settle();
+      clock.advance(1000);
+      const due = await killSwitch.check(WORKFLOW);
+      await settle();
+      const after = await killSwitch.check(WORKFLOW);
+
+      // Assess: the read due at 72 s runs in the background; the next check sees it
+      expect(before.engaged).toBe(false);
+      expect(due.engaged).toBe(false);
+      expect(after).toMatchObject({ engaged: true, reason: 'INC-7 (set in the SSM console)' });
+      expect(source.reads).toHaveLength(2);
+    });
+
+    it('serves the last reading while reads fail, until the staleness bound, then counts as engaged', async () => {
+      // Prepare
+      const source = releasedPilot();
+      const clock = new FakeClock(T0);
+      const killSwitch = killSwitchOf(source, clock, { stalenessMs: 300_000 });
+      await killSwitch.check(WORKFLOW);
+      source.mode = 'fail';
+
+      // Act
+      clock.advance(299_000);
+      const within = await killSwitch.check(WORKFLOW);
+      await settle();
+      clock.advance(2000);
+      const beyond = await killSwitch.check(WORKFLOW);
+
+      // Assess
+      expect(within.engaged).toBe(false);
+      expect(beyond).toMatchObject({
+        engaged: true,
+        scope: 'global',
+        reason: 'kill switch state unreadable for more than 300 s',
+      });
+      expect(beyond.readError).toMatch(/AccessDeniedException/);
+    });
+
+    it('counts as engaged when the very first read fails, without naming internals to the caller', async () => {
+      // Prepare
+      const source = releasedPilot();
+      source.mode = 'fail';
+
+      // Act
+      const state = await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW);
+
+      // Assess
+      expect(state).toMatchObject({ engaged: true, reason: 'kill switch state unreadable' });
+      expect(state.reason).not.toMatch(/AccessDenied/);
+    });
+
+    it('backs off from a failing source exponentially, never hitting it on every check', async () => {
+      // Prepare
+      const source = releasedPilot();
+      source.mode = 'fail';
+      const clock = new FakeClock(T0);
+      const killSwitch = killSwitchOf(source, clock, { random: () => 1 });
+
+      // Act: a check every 100 ms for 30 s
+      for (let i = 0; i < 300; i++) {
+        await killSwitch.check(WORKFLOW);
+        await settle();
+        clock.advance(100);
+      }
+
+      // Assess: retries after 1, 2, 4, 8 and 16 s
+      expect(source.reads).toHaveLength(5);
     });
 
     it('shares one read among concurrent checks', async () => {
@@ -388,7 +302,7 @@ describe('Class: KillSwitch', () => {
       source.gate = new Promise((resolve) => {
         open = resolve;
       });
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock: new FakeClock(T0) });
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
 
       // Act
       const checks = Array.from({ length: 20 }, () => killSwitch.check(WORKFLOW));
@@ -404,12 +318,7 @@ describe('Class: KillSwitch', () => {
       // Prepare
       const source = releasedPilot();
       source.mode = 'hang';
-      const killSwitch = new KillSwitch({
-        source,
-        prefix: PREFIX,
-        clock: new FakeClock(T0),
-        readTimeoutMs: 50,
-      });
+      const killSwitch = killSwitchOf(source, new FakeClock(T0), { readTimeoutMs: 50 });
 
       // Act
       const started = Date.now();
@@ -421,37 +330,153 @@ describe('Class: KillSwitch', () => {
       expect(state.readError).toMatch(/did not answer within 50 ms/);
     });
 
-    it('serves the cached state when a refresh hangs within the staleness bound', async () => {
+    it('keeps the cut-off of a stale reading: tokens issued before it stay dead', async () => {
       // Prepare
       const source = releasedPilot();
+      source.set(PREFIX, { revokeIssuedBefore: new Date(T0).toISOString() });
       const clock = new FakeClock(T0);
-      const killSwitch = new KillSwitch({ source, prefix: PREFIX, clock, readTimeoutMs: 50 });
+      const killSwitch = killSwitchOf(source, clock);
       await killSwitch.check(WORKFLOW);
-      source.mode = 'hang';
-      clock.advance(10_000);
+      source.mode = 'fail';
+      clock.advance(600_000);
 
       // Act
-      const state = await killSwitch.check(WORKFLOW);
+      const state = await killSwitch.check(WORKFLOW, releasedCopies());
 
       // Assess
       expect(state.engaged).toBe(false);
-      expect(state.readError).toMatch(/did not answer/);
+      expect(state.revokeIssuedBefore?.getTime()).toBe(T0);
+    });
+  });
+
+  describe('Method: check (with the copies a request read)', () => {
+    it('is engaged by an engaged copy at once, whatever the parameter reading says', async () => {
+      // Prepare
+      const source = releasedPilot();
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
+      await killSwitch.check(WORKFLOW);
+      const copies = { ...releasedCopies(), [PREFIX]: copyOf({ engaged: true, reason: 'INC-9' }) };
+
+      // Act
+      const state = await killSwitch.check(WORKFLOW, copies);
+
+      // Assess
+      expect(state).toMatchObject({ engaged: true, scope: 'global', reason: 'INC-9' });
+      expect(source.reads).toHaveLength(1);
+    });
+
+    it('is engaged while the parameter reading says so, though the copy is released', async () => {
+      // Prepare
+      const source = releasedPilot();
+      source.set(WORKFLOW_PARAMETER, { engaged: true, reason: 'set in the SSM console' });
+      const killSwitch = killSwitchOf(source, new FakeClock(T0));
+      await killSwitch.check(WORKFLOW); // the environment has read the parameters
+
+      // Act
+      const state = await killSwitch.check(WORKFLOW, releasedCopies());
+
+      // Assess
+      expect(state).toMatchObject({ engaged: true, scope: 'workflow', reason: 'set in the SSM console' });
+    });
+
+    it('counts an unreadable copy as engaged', async () => {
+      // Act
+      const state = await killSwitchOf(releasedPilot(), new FakeClock(T0)).check(WORKFLOW, {
+        ...releasedCopies(),
+        [WORKFLOW_PARAMETER]: '{"engaged": fals',
+      });
+
+      // Assess
+      expect(state).toMatchObject({ engaged: true, scope: 'workflow' });
+      expect(state.reason).toMatch(/unreadable \(not JSON\)/);
+    });
+
+    it('decides from the copies alone at first, and spreads its first parameter read over one period', async () => {
+      // Prepare: random 0.25 puts the first read 15 s after the first check
+      const source = releasedPilot();
+      const clock = new FakeClock(T0);
+      const killSwitch = killSwitchOf(source, clock, { random: () => 0.25 });
+
+      // Act
+      const first = await killSwitch.check(WORKFLOW, releasedCopies());
+      await settle();
+      clock.advance(14_000);
+      await killSwitch.check(WORKFLOW, releasedCopies());
+      await settle();
+      const readsBefore = source.reads.length;
+      clock.advance(1000);
+      await killSwitch.check(WORKFLOW, releasedCopies());
+      await settle();
+
+      // Assess
+      expect(first.engaged).toBe(false);
+      expect(readsBefore).toBe(0);
+      expect(source.reads).toHaveLength(1);
+    });
+
+    it('reads the parameters first when a scope has no copy (nothing else can decide it)', async () => {
+      // Prepare
+      const source = releasedPilot();
+      source.set(WORKFLOW_PARAMETER, { engaged: true, reason: 'only in SSM' });
+
+      // Act
+      const state = await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW, {
+        [PREFIX]: copyOf({}),
+      });
+
+      // Assess
+      expect(source.reads).toHaveLength(1);
+      expect(state).toMatchObject({ engaged: true, scope: 'workflow', reason: 'only in SSM' });
+    });
+
+    it('keeps serving on the copies when the parameters cannot be read for longer than the staleness bound', async () => {
+      // Prepare: SSM throttled or denied for ten minutes
+      const source = releasedPilot();
+      const clock = new FakeClock(T0);
+      const killSwitch = killSwitchOf(source, clock);
+      await killSwitch.check(WORKFLOW, releasedCopies());
+      source.mode = 'fail';
+      clock.advance(600_000);
+
+      // Act
+      const released = await killSwitch.check(WORKFLOW, releasedCopies());
+      const engaged = await killSwitch.check(WORKFLOW, {
+        ...releasedCopies(),
+        [PREFIX]: copyOf({ engaged: true, reason: 'INC-11' }),
+      });
+
+      // Assess
+      expect(released.engaged).toBe(false);
+      expect(engaged).toMatchObject({ engaged: true, reason: 'INC-11' });
+    });
+
+    it('takes the later cut-off of the copy and the parameter', async () => {
+      // Prepare
+      const source = releasedPilot();
+      source.set(PREFIX, { revokeIssuedBefore: new Date(T0 - 1000).toISOString() });
+      const copies = {
+        ...releasedCopies(),
+        [PREFIX]: copyOf({ revokeIssuedBefore: new Date(T0).toISOString() }),
+      };
+
+      // Act
+      const state = await killSwitchOf(source, new FakeClock(T0)).check(WORKFLOW, copies);
+
+      // Assess
+      expect(state.revokeIssuedBefore?.getTime()).toBe(T0);
     });
   });
 
   describe('Method: constructor', () => {
-    it('refuses a staleness bound shorter than the cache', () => {
+    it('refuses a staleness bound shorter than one read interval with its jitter', () => {
       // Act & Assess
       expect(
-        () => new KillSwitch({ source: releasedPilot(), prefix: PREFIX, cacheMs: 10_000, stalenessMs: 5000 }),
-      ).toThrow(/cacheMs \(10000\) <= stalenessMs \(5000\)/);
+        () =>
+          new KillSwitch({ source: releasedPilot(), prefix: PREFIX, periodMs: 60_000, stalenessMs: 60_000 }),
+      ).toThrow(/stalenessMs \(60000\) >= periodMs × \(1 \+ jitter\)/);
     });
   });
 });
-
-function releasedValue(): KillSwitchValue {
-  return JSON.parse(releasedKillSwitchValue('deployment', new Date(T0)));
-}
 
 describe('Function: assertKillSwitchReleased', () => {
   it('throws kill_switch_engaged (503) with scope, reason and changedAt for the client', () => {
@@ -531,5 +556,31 @@ describe('Function: readKillSwitchParameter', () => {
 
     // Assess
     expect(reading).toMatchObject({ status: 'released', value: { engaged: false, changedBy: 'cdk' } });
+  });
+});
+
+describe('Config: killSwitch', () => {
+  const base = () => JSON.parse(JSON.stringify(loadConfig('config/airlock.config.yaml')));
+
+  it.each([
+    [
+      { cacheSeconds: 5, stalenessSeconds: 30 },
+      'killSwitch.cacheSeconds: replaced by killSwitch.backstopSeconds',
+    ],
+    [
+      { backstopSeconds: 60, stalenessSeconds: 30 },
+      'killSwitch.stalenessSeconds: must be at least 1.2 × killSwitch.backstopSeconds',
+    ],
+  ])('refuses %j, naming the field and what to do', (killSwitch, message) => {
+    // Act & Assess
+    expect(() => parseConfig({ ...base(), killSwitch }, 'airlock.config.yaml')).toThrow(message);
+  });
+
+  it('defaults to a 60 s backstop and a 300 s staleness bound', () => {
+    // Act
+    const { killSwitch } = parseConfig({ ...base(), killSwitch: undefined }, 'airlock.config.yaml');
+
+    // Assess
+    expect(killSwitch).toEqual({ backstopSeconds: 60, stalenessSeconds: 300 });
   });
 });

@@ -22,6 +22,7 @@ import type { RevocationStore } from '../../../lambdas/core/ports';
 import { createOAuthHandler, oauthAuthenticator } from '../../../lambdas/oauth/oauth-handler';
 import { loadConfig } from '../../../lib/config/load-config';
 import { oauthConfigSchema } from '../../../lib/config/oauth-schema';
+import { principalsRevoked, testGuard } from '../support/revocation-guard-fixture';
 
 export const config = loadConfig('config/airlock.config.yaml');
 const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) });
@@ -60,7 +61,7 @@ export function entryPoint(
     oauth?: Record<string, unknown>;
     withPolicy?: typeof policy;
     /** @default a set of revoked principals the test fills (`revokedPrincipals`) */
-    revocations?: Pick<RevocationStore, 'isRevoked'>;
+    revocations?: Pick<RevocationStore, 'readEntries'>;
     now?: { value: Date };
   } = {},
 ) {
@@ -115,10 +116,10 @@ export function entryPoint(
     },
     signer,
     policy: options.withPolicy ?? policy,
-    killSwitch: { check: async () => killSwitch.state },
-    revocations: options.revocations ?? {
-      isRevoked: async ({ principal }) => revokedPrincipals.has(principal),
-    },
+    guard: testGuard({
+      killSwitch,
+      revocations: options.revocations ?? principalsRevoked(revokedPrincipals),
+    }),
     ledger: { append: async (event: AuditEvent) => audit.push(event) },
     clock: { now: () => now.value },
   });

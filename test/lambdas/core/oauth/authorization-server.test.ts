@@ -4,6 +4,7 @@ import { MemoryOAuthStore } from '../../../../lambdas/adapters/local/memory-oaut
 import { readPolicyFiles } from '../../../../lambdas/adapters/policy-files';
 import { createAccessTokenVerifier } from '../../../../lambdas/core/access-token';
 import type { AuditEvent } from '../../../../lambdas/core/audit-record';
+import type { AuthenticationRequest } from '../../../../lambdas/core/caller';
 import type { KillSwitchState } from '../../../../lambdas/core/kill-switch';
 import {
   type CorporateIdentityProvider,
@@ -15,6 +16,7 @@ import { PolicyEngine } from '../../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../../lambdas/core/policy-entities';
 import { loadConfig } from '../../../../lib/config/load-config';
 import { oauthConfigSchema } from '../../../../lib/config/oauth-schema';
+import { principalsRevoked, testGuard } from '../../support/revocation-guard-fixture';
 
 const config = loadConfig('config/airlock.config.yaml');
 const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) });
@@ -77,12 +79,19 @@ function fixture(): Fixture {
     fetchClientMetadata: async (url) => ({ client_id: url, redirect_uris: [REDIRECT] }),
     signer,
     policy,
-    killSwitch: { check: async () => killSwitch.state },
-    revocations: { isRevoked: async ({ principal }) => revoked.has(principal) },
+    guard: testGuard({ killSwitch, revocations: principalsRevoked(revoked) }),
     ledger: { append: async (event: AuditEvent) => audit.push(event) },
     clock: { now: () => now.value },
   });
   return { server, store, audit, killSwitch, idpClaims, revoked, now, signer };
+}
+
+/** A request to `/v1/mcp` carrying `token`. */
+function bearer(token: string): AuthenticationRequest {
+  return {
+    headers: { authorization: `Bearer ${token}` },
+    requestContext: { requestId: 'request-1' },
+  } as unknown as AuthenticationRequest;
 }
 
 async function register(server: OAuthAuthorizationServer): Promise<string> {
@@ -257,7 +266,7 @@ describe('Class: OAuthAuthorizationServer', () => {
       // Assess
       expect(error.code).toBe('invalid_grant');
       expect(error.description).toMatch(/already used/);
-      await expect(f.server.authenticate(issued.access_token)).rejects.toThrow(/revoked/);
+      await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toThrow(/revoked/);
       const refreshed = await refusal(
         f.server.token(
           { grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: clientId },
@@ -409,7 +418,9 @@ describe('Class: OAuthAuthorizationServer', () => {
       );
       // Assess
       expect(next.refresh_token).not.toBe(issued.refresh_token);
-      await expect(f.server.authenticate(next.access_token)).resolves.toMatchObject({ principal: 'alice' });
+      await expect(f.server.authenticate(bearer(next.access_token))).resolves.toMatchObject({
+        principal: 'alice',
+      });
     });
 
     it('treats a replayed refresh token as theft: invalid_grant, and the whole family is revoked', async () => {
@@ -441,7 +452,7 @@ describe('Class: OAuthAuthorizationServer', () => {
         ),
       );
       expect(afterwards.code).toBe('invalid_grant');
-      await expect(f.server.authenticate(next.access_token)).rejects.toThrow(/revoked/);
+      await expect(f.server.authenticate(bearer(next.access_token))).rejects.toThrow(/revoked/);
       expect(
         f.audit.some((e) => e.type === 'revocation' && e.reasons.includes('refresh_token_replayed')),
       ).toBe(true);
@@ -508,18 +519,56 @@ describe('Class: OAuthAuthorizationServer', () => {
       // Act
       await f.server.revoke({ token: issued.refresh_token, client_id: clientId }, {}, 'r');
       // Assess
-      await expect(f.server.authenticate(issued.access_token)).rejects.toThrow(/revoked/);
+      await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toThrow(/revoked/);
     });
   });
 
   describe('Method: authenticate', () => {
-    it('refuses while the kill switch is engaged', async () => {
+    it('refuses while the kill switch is engaged, and records the refusal with the token’s principal', async () => {
       const f = fixture();
       const { issued } = await tokens(f);
       f.killSwitch.state = { engaged: true, scope: 'global', reason: 'incident', revokeIssuedBefore: null };
-      await expect(f.server.authenticate(issued.access_token)).rejects.toMatchObject({
+      await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toMatchObject({
         code: 'kill_switch_engaged',
       });
+      expect(f.audit.at(-1)).toMatchObject({
+        type: 'connector_denied',
+        principal: 'alice',
+        workflow: 'expense-summary',
+        decision: 'deny',
+        reasons: ['kill_switch_engaged', 'global'],
+        requestId: 'request-1',
+        details: { channel: 'oauth', stage: 'authentication', clientId: expect.any(String) },
+      });
+    });
+
+    it('records a garbage or revoked token (the refusals left no record), as anonymous until a token is verified', async () => {
+      // Prepare
+      const f = fixture();
+      const { issued } = await tokens(f);
+      f.revoked.add('alice');
+      const before = f.audit.length;
+
+      // Act
+      await expect(f.server.authenticate(bearer('not.a.token'))).rejects.toMatchObject({
+        code: 'unauthenticated',
+      });
+      await expect(f.server.authenticate(bearer(issued.access_token))).rejects.toMatchObject({
+        reasons: ['revoked'],
+      });
+
+      // Assess
+      expect(f.audit.slice(before)).toEqual([
+        expect.objectContaining({
+          type: 'connector_denied',
+          principal: 'anonymous',
+          workflow: '(none)',
+          reasons: ['unauthenticated', 'malformed'],
+          details: { channel: 'oauth', stage: 'authentication' },
+        }),
+        expect.objectContaining({ principal: 'alice', reasons: ['unauthenticated', 'revoked'] }),
+      ]);
+      expect(JSON.stringify(f.audit)).not.toContain(issued.access_token);
     });
 
     it('issues tokens the mTLS routes refuse', async () => {
