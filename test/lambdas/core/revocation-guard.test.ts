@@ -155,7 +155,9 @@ describe('Class: RevocationGuard', () => {
       await expect(guard.admitIssuance({ workflow: WORKFLOW, principal: 'alice' })).rejects.toMatchObject({
         reasons: ['principal_suspended'],
       });
-      await expect(guard.admitIssuance({ workflow: WORKFLOW, principal: 'bob' })).resolves.toEqual({ issueNotBeforeMs: null });
+      await expect(guard.admitIssuance({ workflow: WORKFLOW, principal: 'bob' })).resolves.toEqual({
+        issueNotBeforeMs: null,
+      });
     });
 
     it('issues again once the block is lifted', async () => {
