@@ -13,6 +13,7 @@ import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
 import { RateLimiter } from '../core/rate-limiter';
+import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
 
 export interface ConnectorPipeline {
@@ -47,7 +48,7 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
     const proxy = new ConnectorProxy({
       config,
       connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
-      policy: services.policy,
+      policy: sharedPolicyEngine(services),
       ledger: services.ledger,
       approvals,
       rateLimiter: new RateLimiter(services.clock),
