@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AirlockFunction } from '../../lib/constructs/airlock-function';
+import { parseConfig } from '../../lib/config/load-config';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { exampleConfig } from './airlock-test-app';
 
@@ -37,7 +38,10 @@ describe('Class: AirlockFunction', () => {
       expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
       expect(statSync(path.join(assetDir, 'cedar_wasm_bg.wasm')).size).toBeGreaterThan(1_000_000);
       expect(statSync(path.join(assetDir, 'policies')).isDirectory()).toBe(true);
-      expect(JSON.parse(readFileSync(path.join(assetDir, 'airlock.config.json'), 'utf8'))).toEqual(config);
+      const bundled = JSON.parse(readFileSync(path.join(assetDir, 'airlock.config.json'), 'utf8'));
+      expect(bundled).toEqual(config);
+      // The function reads it without the schema: it must be what the schema returns, defaults and all.
+      expect(parseConfig(bundled, 'bundled')).toEqual(bundled);
       expect(readFileSync(path.join(assetDir, 'index.mjs'), 'utf8')).toContain('createRequire');
     });
   });

@@ -7,15 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { parseConfig } from '../../../lib/config/load-config';
 import type { AirlockConfig } from '../../../lib/config/schema';
+import { withoutPrototypes } from '../../../lib/config/without-prototypes';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AirlockSettings } from '../../composition/airlock-ports';
 import { SharedServices } from '../../composition/shared-services';
 import { newChainId } from '../../core/audit-ledger';
 import { killSwitchPrefix } from '../../core/kill-switch';
 import { readPolicyFiles } from '../policy-files';
-import { type AwsEnvironment, AwsPorts } from './aws-ports';
+import { type AwsEnvironment, type AwsPortBuilders, AwsPorts } from './aws-ports';
 
 /** The functions' shared logger (Powertools: JSON lines with the request id). */
 export const logger = new Logger({ serviceName: 'airlock' });
@@ -31,10 +31,20 @@ function bundleDirectory(env: AwsEnvironment): string {
   return env[FUNCTION_ENV.bundleDir] ?? __dirname;
 }
 
-/** The validated pilot config bundled with the function. */
+/**
+ * The pilot config bundled with the function. The CDK app validated it with the config schema (a bad
+ * config fails `cdk synth` with the field to fix) and bundled what the schema returned, defaults
+ * filled in, so the function reads it as it is: a function never imports the schema, the YAML loader
+ * or the connector kinds the schema is assembled from (test/infra/bundling.test.ts checks that the
+ * bundled config is a config the schema returns unchanged).
+ */
 export function loadBundledConfig(env: AwsEnvironment = process.env): AirlockConfig {
   const file = env[FUNCTION_ENV.configFile] ?? join(bundleDirectory(env), 'airlock.config.json');
-  return parseConfig(JSON.parse(readFileSync(file, 'utf8')), file);
+  const config = JSON.parse(readFileSync(file, 'utf8')) as AirlockConfig | null;
+  if (config === null || typeof config !== 'object' || typeof config.stage !== 'string') {
+    throw new Error(`${file} is not the pilot config the CDK app bundled; deploy the stack again`);
+  }
+  return withoutPrototypes(config);
 }
 
 /** The settings of this execution environment. */
@@ -55,11 +65,15 @@ export function awsSettings(config: AirlockConfig, env: AwsEnvironment = process
   };
 }
 
-/** The shared services of a Lambda function over AWS, from the bundle and the environment. */
-export function awsServices(env: AwsEnvironment = process.env): SharedServices {
+/**
+ * The shared services of a Lambda function over AWS, from the bundle and the environment.
+ * @param builders the builders of the ports the function's composition reads (`lambdas/<fn>/<fn>-aws-ports.ts`)
+ */
+export function awsServices(builders: AwsPortBuilders, env: AwsEnvironment = process.env): SharedServices {
   const config = loadBundledConfig(env);
   const ports = new AwsPorts({
     config,
+    builders,
     env,
     onMetricsError: (error) => logger.warn('metrics not recorded', error as Error),
   });
