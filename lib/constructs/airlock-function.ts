@@ -77,9 +77,10 @@ export interface AirlockFunctionProps {
 
 /**
  * The house Lambda function: Node.js 24 on ARM, X-Ray tracing, JSON logs into its own CMK-encrypted
- * log group, minified ESM bundle with source maps, optional reserved concurrency, and a bundle that carries
- * the Cedar wasm, the policies and the validated config. Its role starts empty (no managed
- * policy): it holds only what grants and bindings add.
+ * log group, a minified ESM bundle of what the function's entry imports (source maps only with
+ * `functions.sourceMaps`), optional reserved concurrency, and a bundle that carries the validated
+ * config, the policies and, in the functions that decide, the Cedar wasm. Its role starts empty (no
+ * managed policy): it holds only what grants and bindings add.
  */
 export class AirlockFunction extends Construct implements iam.IGrantable {
   /** The Lambda function (construct id `Resource`). */
@@ -148,13 +149,14 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         [FUNCTION_ENV.stage]: props.config.stage,
         POWERTOOLS_SERVICE_NAME: `airlock-${props.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
         minify: true,
-        sourceMap: true,
+        // No --enable-source-maps: Node would parse the map (larger than the code) at every cold
+        // start. With the flag on, the function maps an unexpected error's stack when it logs it.
+        sourceMap: props.config.functions.sourceMaps === true,
         target: 'node24',
         // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
         bundleAwsSDK: true,
@@ -164,10 +166,15 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
-            `mkdir -p "${outputDir}/policies"`,
-            // policies/ may not exist yet or be empty: copy what is there, nothing else.
-            `if [ -d "${inputDir}/policies" ]; then find "${inputDir}/policies" -maxdepth 1 -type f \\( -name '*.cedar' -o -name '*.cedarschema' \\) -exec cp {} "${outputDir}/policies/" \\; ; fi`,
+            // Cedar's wasm (4 MB) and the policies only in the bundles that load Cedar: the functions
+            // that decide. policies/ may not exist yet or be empty: copy what is there, nothing else.
+            [
+              `if grep -q cedar_wasm_bg.wasm "${outputDir}/index.mjs"; then`,
+              `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
+              `&& mkdir -p "${outputDir}/policies"`,
+              `&& if [ -d "${inputDir}/policies" ]; then find "${inputDir}/policies" -maxdepth 1 -type f \\( -name '*.cedar' -o -name '*.cedarschema' \\) -exec cp {} "${outputDir}/policies/" \\; ; fi;`,
+              'fi',
+            ].join(' '),
             `cp "${configFile}" "${outputDir}/airlock.config.json"`,
           ],
         },

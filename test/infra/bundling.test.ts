@@ -1,48 +1,84 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { AirlockFunction } from '../../lib/constructs/airlock-function';
+import { App, Stack } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { parseConfig } from '../../lib/config/load-config';
+import type { AirlockConfig } from '../../lib/config/schema';
+import { AirlockFunction, type AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { exampleConfig } from './airlock-test-app';
 
-describe('Class: AirlockFunction', () => {
-  describe('Method: constructor (real bundling)', () => {
-    it('bundles an ESM handler with the Cedar wasm, the policies folder and the validated config', () => {
-      // Prepare
-      const cdkContext = (require('../../cdk.json') as { context: Record<string, unknown> }).context;
-      const app = new App({ context: cdkContext });
-      const { Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-      const stack = new Stack(app, 'BundlingProbe');
-      const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
-      const config = exampleConfig();
-      const fn = new AirlockFunction(stack, 'Broker', {
-        name: 'broker',
+/** Bundles the given functions for real and returns each one's asset folder and environment. */
+function bundle(
+  functions: ReadonlyArray<{ name: AirlockFunctionName; config: AirlockConfig }>,
+): Array<{ dir: string; environment: Record<string, string> }> {
+  const cdkContext = (require('../../cdk.json') as { context: Record<string, unknown> }).context;
+  const app = new App({ context: cdkContext });
+  const stack = new Stack(app, 'BundlingProbe');
+  const keys = new AirlockKeys(stack, 'Keys', { stage: 'test' });
+  const built = functions.map(
+    ({ name, config }, i) =>
+      new AirlockFunction(stack, `Fn${i}`, {
+        name,
         config,
         encryptionKey: keys.dataKey,
         reservedConcurrency: 1,
-      });
+      }),
+  );
+  const assembly = app.synth();
+  return built.map((fn) => {
+    const cfn = fn.function.node.defaultChild as CfnFunction;
+    const code = stack.resolve(cfn.code) as { s3Key: string };
+    const environment = (stack.resolve(cfn.environment) as { variables: Record<string, string> }).variables;
+    return { dir: path.join(assembly.directory, `asset.${code.s3Key.replace(/\.zip$/, '')}`), environment };
+  });
+}
 
-      // Act
-      const assembly = app.synth();
-      const code = stack.resolve(
-        (fn.function.node.defaultChild as import('aws-cdk-lib/aws-lambda').CfnFunction).code,
-      ) as {
-        s3Key: string;
-      };
-      const assetDir = path.join(assembly.directory, `asset.${code.s3Key.replace(/\.zip$/, '')}`);
+describe('Class: AirlockFunction', () => {
+  describe('Method: constructor (real bundling)', () => {
+    const config = exampleConfig();
+    const withSourceMaps: AirlockConfig = { ...config, functions: { ...config.functions, sourceMaps: true } };
+    let broker: { dir: string; environment: Record<string, string> };
+    let anchor: { dir: string; environment: Record<string, string> };
+    let mapped: { dir: string; environment: Record<string, string> };
 
+    beforeAll(() => {
+      [broker, anchor, mapped] = bundle([
+        { name: 'broker', config },
+        { name: 'anchor', config },
+        { name: 'broker', config: withSourceMaps },
+      ]);
+    });
+
+    it('bundles an ESM handler with the Cedar wasm, the policies folder and the validated config', () => {
       // Assess
-      expect(existsSync(path.join(assetDir, 'index.mjs'))).toBe(true);
-      expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
-      expect(statSync(path.join(assetDir, 'cedar_wasm_bg.wasm')).size).toBeGreaterThan(1_000_000);
-      expect(statSync(path.join(assetDir, 'policies')).isDirectory()).toBe(true);
-      const bundled = JSON.parse(readFileSync(path.join(assetDir, 'airlock.config.json'), 'utf8'));
+      expect(existsSync(path.join(broker.dir, 'index.mjs'))).toBe(true);
+      expect(statSync(path.join(broker.dir, 'cedar_wasm_bg.wasm')).size).toBeGreaterThan(1_000_000);
+      expect(statSync(path.join(broker.dir, 'policies')).isDirectory()).toBe(true);
+      const bundled = JSON.parse(readFileSync(path.join(broker.dir, 'airlock.config.json'), 'utf8'));
       expect(bundled).toEqual(config);
       // The function reads it without the schema: it must be what the schema returns, defaults and all.
       expect(parseConfig(bundled, 'bundled')).toEqual(bundled);
-      expect(readFileSync(path.join(assetDir, 'index.mjs'), 'utf8')).toContain('createRequire');
+      expect(readFileSync(path.join(broker.dir, 'index.mjs'), 'utf8')).toContain('createRequire');
+    });
+
+    it('leaves Cedar out of a function that does not decide (the anchor): no wasm, no policies', () => {
+      // Assess
+      expect(existsSync(path.join(anchor.dir, 'index.mjs'))).toBe(true);
+      expect(readFileSync(path.join(anchor.dir, 'index.mjs'), 'utf8')).not.toContain('cedar_wasm_bg.wasm');
+      expect(existsSync(path.join(anchor.dir, 'cedar_wasm_bg.wasm'))).toBe(false);
+      expect(existsSync(path.join(anchor.dir, 'policies'))).toBe(false);
+      expect(existsSync(path.join(anchor.dir, 'airlock.config.json'))).toBe(true);
+    });
+
+    it('ships no source map and has Node parse none at start, unless functions.sourceMaps says so', () => {
+      // Assess
+      expect(existsSync(path.join(broker.dir, 'index.mjs.map'))).toBe(false);
+      expect(broker.environment.NODE_OPTIONS).toBeUndefined();
+      expect(existsSync(path.join(mapped.dir, 'index.mjs.map'))).toBe(true);
+      // Read on the first unexpected error (source-mapped-stack.ts), not by Node at every cold start.
+      expect(mapped.environment.NODE_OPTIONS).toBeUndefined();
     });
   });
 });

@@ -16,6 +16,7 @@ import { newChainId } from '../../core/audit-ledger';
 import { killSwitchPrefix } from '../../core/kill-switch';
 import { readPolicyFiles } from '../policy-files';
 import { type AwsEnvironment, type AwsPortBuilders, AwsPorts } from './aws-ports';
+import { SourceMappedStack } from './source-mapped-stack';
 
 /** The functions' shared logger (Powertools: JSON lines with the request id). */
 export const logger = new Logger({ serviceName: 'airlock' });
@@ -49,9 +50,13 @@ export function loadBundledConfig(env: AwsEnvironment = process.env): AirlockCon
 
 /** The settings of this execution environment. */
 export function awsSettings(config: AirlockConfig, env: AwsEnvironment = process.env): AirlockSettings {
+  const stacks = new SourceMappedStack(bundleDirectory(env));
   return {
     config,
-    policies: readPolicyFiles(env[FUNCTION_ENV.policyDir] ?? join(bundleDirectory(env), 'policies')),
+    // Read when the policy engine is built: only the functions that decide carry and read them.
+    get policies() {
+      return readPolicyFiles(env[FUNCTION_ENV.policyDir] ?? join(bundleDirectory(env), 'policies'));
+    },
     tokens: tokenIdentifiers(config),
     // One chain per execution environment: it serves one request at a time, so its records never race.
     auditChainIds: [newChainId(env.AWS_LAMBDA_FUNCTION_NAME ?? 'airlock', randomUUID())],
@@ -59,8 +64,8 @@ export function awsSettings(config: AirlockConfig, env: AwsEnvironment = process
     killSwitchPrefix: env[FUNCTION_ENV.killSwitchPrefix] ?? killSwitchPrefix(config.stage),
     log: {
       warn: (message, error) => logger.warn(message, error as Error),
-      // Never the request: it may carry a token.
-      unexpected: (message, error) => logger.error(message, error as Error),
+      // Never the request: it may carry a token. A bug's stack names the source when maps are shipped.
+      unexpected: (message, error) => logger.error(message, stacks.map(error) as Error),
     },
   };
 }
