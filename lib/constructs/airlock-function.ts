@@ -9,6 +9,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
+import { compilePolicies } from '../../lambdas/core/policy-compiler';
+import { buildEntities } from '../../lambdas/core/policy-entities';
+import type { PolicySources } from '../../lambdas/core/policy-validation';
 import type { AirlockConfig } from '../config/schema';
 import { FUNCTION_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE } from '../contracts/metrics';
@@ -79,8 +83,8 @@ export interface AirlockFunctionProps {
  * The house Lambda function: Node.js 24 on ARM, X-Ray tracing, JSON logs into its own CMK-encrypted
  * log group, a minified ESM bundle of what the function's entry imports (source maps only with
  * `functions.sourceMaps`), optional reserved concurrency, and a bundle that carries the validated
- * config, the policies and, in the functions that decide, the Cedar wasm. Its role starts empty (no
- * managed policy): it holds only what grants and bindings add.
+ * config and, in the functions that decide, the Cedar wasm and the policies compiled (validated at
+ * synth). Its role starts empty (no managed policy): it holds only what grants and bindings add.
  */
 export class AirlockFunction extends Construct implements iam.IGrantable {
   /** The Lambda function (construct id `Resource`). */
@@ -166,13 +170,12 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
-            // Cedar's wasm (4 MB) and the policies only in the bundles that load Cedar: the functions
-            // that decide. policies/ may not exist yet or be empty: copy what is there, nothing else.
+            // Cedar's wasm (4 MB) and the policies, compiled (validated here, at synth), only in the
+            // bundles that load Cedar: the functions that decide.
             [
               `if grep -q cedar_wasm_bg.wasm "${outputDir}/index.mjs"; then`,
               `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
-              `&& mkdir -p "${outputDir}/policies"`,
-              `&& if [ -d "${inputDir}/policies" ]; then find "${inputDir}/policies" -maxdepth 1 -type f \\( -name '*.cedar' -o -name '*.cedarschema' \\) -exec cp {} "${outputDir}/policies/" \\; ; fi;`,
+              `&& cp "${writeCompiledPolicies(root, props.config)}" "${outputDir}/policies.json";`,
               'fi',
             ].join(' '),
             `cp "${configFile}" "${outputDir}/airlock.config.json"`,
@@ -215,11 +218,40 @@ function validateProps(props: AirlockFunctionProps): void {
   }
 }
 
-/** Writes the validated config to a temp file the bundling hook copies; CDK never imports lambdas/ code. */
+/** Writes the validated config to a temp file the bundling hook copies. */
 function writeBundledConfig(config: AirlockConfig): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'airlock-config-'));
   const file = path.join(dir, 'airlock.config.json');
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+/** Compiled policies already written, by what they were compiled from: each deciding function bundles the same. */
+const compiledPolicyFiles = new Map<string, string>();
+
+/**
+ * Validates the Cedar policies of `<root>/policies` and the config's entities against the schema and
+ * writes them compiled (lambdas/core/compiled-policies.ts) to a temp file the bundling hook copies: a
+ * bad policy fails the synth with its file and line, and a function skips validation at cold start.
+ * The files are named as the author edits them (`policies/<name>`), so the version hash that binds an
+ * approval to its rules does not depend on where the CDK app ran.
+ */
+function writeCompiledPolicies(root: string, config: AirlockConfig): string {
+  const read = readPolicyFiles(path.join(root, 'policies'));
+  const named = (fileName: string) => path.posix.join('policies', path.basename(fileName));
+  const sources: PolicySources = {
+    schemaText: read.schemaText,
+    schemaFileName: named(read.schemaFileName ?? 'airlock.cedarschema'),
+    policies: read.policies.map((file) => ({ fileName: named(file.fileName), text: file.text })),
+  };
+  const entities = buildEntities(config);
+  const key = JSON.stringify([sources, entities.entities]);
+  let file = compiledPolicyFiles.get(key);
+  if (!file) {
+    file = path.join(mkdtempSync(path.join(tmpdir(), 'airlock-policies-')), 'policies.json');
+    writeFileSync(file, `${JSON.stringify(compilePolicies(sources, entities))}\n`);
+    compiledPolicyFiles.set(key, file);
+  }
   return file;
 }
 

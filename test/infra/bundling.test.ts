@@ -1,8 +1,14 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
+import { COMPILED_POLICIES_FORMAT } from '../../lambdas/core/compiled-policies';
+import { PolicyEngine } from '../../lambdas/core/policy-engine';
 import { parseConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { AirlockFunction, type AirlockFunctionName } from '../../lib/constructs/airlock-function';
@@ -51,11 +57,15 @@ describe('Class: AirlockFunction', () => {
       ]);
     });
 
-    it('bundles an ESM handler with the Cedar wasm, the policies folder and the validated config', () => {
+    it('bundles an ESM handler with the Cedar wasm, the compiled policies and the validated config', () => {
       // Assess
       expect(existsSync(path.join(broker.dir, 'index.mjs'))).toBe(true);
       expect(statSync(path.join(broker.dir, 'cedar_wasm_bg.wasm')).size).toBeGreaterThan(1_000_000);
-      expect(statSync(path.join(broker.dir, 'policies')).isDirectory()).toBe(true);
+      const compiled = JSON.parse(readFileSync(path.join(broker.dir, 'policies.json'), 'utf8'));
+      expect(compiled.format).toBe(COMPILED_POLICIES_FORMAT);
+      // Named as the author edits them, so the version hash is the same wherever the CDK app runs.
+      expect(compiled.versionHash).toBe(PolicyEngine.create(readPolicyFiles('policies')).versionHash);
+      expect(compiled.policies.map((p: { fileName: string }) => p.fileName)).toContain('policies/erp.cedar');
       const bundled = JSON.parse(readFileSync(path.join(broker.dir, 'airlock.config.json'), 'utf8'));
       expect(bundled).toEqual(config);
       // The function reads it without the schema: it must be what the schema returns, defaults and all.
@@ -63,12 +73,45 @@ describe('Class: AirlockFunction', () => {
       expect(readFileSync(path.join(broker.dir, 'index.mjs'), 'utf8')).toContain('createRequire');
     });
 
+    it('starts from its own bundle alone: config, compiled policies and wasm load, Cedar warms up, a request is answered', () => {
+      // Prepare: a fresh Node process, as Lambda starts one, with nothing of the repository on its path.
+      const script = `
+        import(${JSON.stringify(pathToFileURL(path.join(broker.dir, 'index.mjs')).href)})
+          .then((bundle) => bundle.handler({ httpMethod: 'GET', resource: '/v1/health', path: '/v1/health', headers: {}, requestContext: { requestId: 'r-1' } }))
+          .then((response) => process.stdout.write(JSON.stringify(response)));`;
+
+      // Act
+      const output = execFileSync(process.execPath, ['-e', script], {
+        cwd: tmpdir(),
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          // Nothing answers: the request must not need AWS, and init must make no AWS call.
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+          AWS_MAX_ATTEMPTS: '1',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+          ...broker.environment,
+          AIRLOCK_AUDIT_TABLE: 'audit',
+          AIRLOCK_SIGNING_KEY_ID:
+            'arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555',
+        },
+      }).toString();
+
+      // Assess: the handler answered with the error contract (no token), after init built the engine.
+      const response = JSON.parse(output) as { statusCode: number; body: string };
+      expect(response.statusCode).toBe(401);
+      expect(JSON.parse(response.body).error.code).toBe('unauthenticated');
+    });
+
     it('leaves Cedar out of a function that does not decide (the anchor): no wasm, no policies', () => {
       // Assess
       expect(existsSync(path.join(anchor.dir, 'index.mjs'))).toBe(true);
       expect(readFileSync(path.join(anchor.dir, 'index.mjs'), 'utf8')).not.toContain('cedar_wasm_bg.wasm');
       expect(existsSync(path.join(anchor.dir, 'cedar_wasm_bg.wasm'))).toBe(false);
-      expect(existsSync(path.join(anchor.dir, 'policies'))).toBe(false);
+      expect(existsSync(path.join(anchor.dir, 'policies.json'))).toBe(false);
       expect(existsSync(path.join(anchor.dir, 'airlock.config.json'))).toBe(true);
     });
 

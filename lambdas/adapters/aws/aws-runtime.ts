@@ -13,6 +13,11 @@ import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AirlockSettings } from '../../composition/airlock-ports';
 import { SharedServices } from '../../composition/shared-services';
 import { newChainId } from '../../core/audit-ledger';
+import {
+  COMPILED_POLICIES_FORMAT,
+  type CompiledPolicies,
+  isCompiledPolicies,
+} from '../../core/compiled-policies';
 import { killSwitchPrefix } from '../../core/kill-switch';
 import { readPolicyFiles } from '../policy-files';
 import { type AwsEnvironment, type AwsPortBuilders, AwsPorts } from './aws-ports';
@@ -48,14 +53,29 @@ export function loadBundledConfig(env: AwsEnvironment = process.env): AirlockCon
   return withoutPrototypes(config);
 }
 
+/** The policies compiled when the function was bundled (lambdas/core/compiled-policies.ts). */
+function readCompiledPolicies(file: string): CompiledPolicies {
+  const compiled = JSON.parse(readFileSync(file, 'utf8')) as CompiledPolicies;
+  if (!isCompiledPolicies(compiled)) {
+    throw new Error(
+      `${file} holds no compiled policies of format ${COMPILED_POLICIES_FORMAT}; deploy the stack again`,
+    );
+  }
+  return compiled;
+}
+
 /** The settings of this execution environment. */
 export function awsSettings(config: AirlockConfig, env: AwsEnvironment = process.env): AirlockSettings {
   const stacks = new SourceMappedStack(bundleDirectory(env));
   return {
     config,
-    // Read when the policy engine is built: only the functions that decide carry and read them.
+    // Read when the policy engine is built: only the functions that decide carry and read them. The
+    // bundle carries them compiled (validated at synth); tests point at a folder of policy files.
     get policies() {
-      return readPolicyFiles(env[FUNCTION_ENV.policyDir] ?? join(bundleDirectory(env), 'policies'));
+      const folder = env[FUNCTION_ENV.policyDir];
+      return folder
+        ? readPolicyFiles(folder)
+        : readCompiledPolicies(join(bundleDirectory(env), 'policies.json'));
     },
     tokens: tokenIdentifiers(config),
     // One chain per execution environment: it serves one request at a time, so its records never race.
