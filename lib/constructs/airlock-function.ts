@@ -37,6 +37,35 @@ const ESM_BANNER = [
   'const __dirname = __airlockDirname(__filename);',
 ].join(' ');
 
+/** Memory of a function unless its props say otherwise: about 0.29 of a vCPU. */
+export const DEFAULT_FUNCTION_MEMORY_MB = 512;
+
+/**
+ * Packages a function imports only on demand (`await import(...)`), kept out of index.mjs so Node does
+ * not parse them at cold start, with the files of each it loads. Each has no dependencies of its own.
+ */
+const LAZY_PACKAGES = ['unpdf'] as const;
+const LAZY_PACKAGE_FILES: Record<(typeof LAZY_PACKAGES)[number], readonly string[]> = {
+  unpdf: ['package.json', 'dist/index.mjs', 'dist/pdfjs.mjs'],
+};
+
+/**
+ * The shell command that copies a lazy package into the bundle's node_modules, where Node resolves the
+ * bundle's `import('<name>')`, if the bundle imports it at all.
+ */
+function copyLazyPackage(name: (typeof LAZY_PACKAGES)[number], inputDir: string, outputDir: string): string {
+  const from = path.join(inputDir, 'node_modules', name);
+  const to = path.join(outputDir, 'node_modules', name);
+  return [
+    `if grep -q 'import("${name}' "${outputDir}/index.mjs"; then`,
+    ...LAZY_PACKAGE_FILES[name].map(
+      (file) =>
+        `mkdir -p "${path.dirname(path.join(to, file))}" && cp "${path.join(from, file)}" "${path.join(to, file)}" &&`,
+    ),
+    'true; fi',
+  ].join(' ');
+}
+
 export interface AirlockFunctionProps {
   /** Which Airlock function this is; selects the entry `lambdas/<name>/index.ts`. */
   readonly name: AirlockFunctionName;
@@ -140,7 +169,7 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
       depsLockFilePath: path.join(root, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULT_FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -164,6 +193,9 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         target: 'node24',
         // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
         bundleAwsSDK: true,
+        // PDF.js (1.6 MB) is imported only when a result holds a PDF, yet inlined it would be parsed at
+        // every cold start: it ships beside the bundle as a package of its own (afterBundling below).
+        externalModules: [...LAZY_PACKAGES],
         banner: ESM_BANNER,
         forceDockerBundling: false,
         commandHooks: {
@@ -178,6 +210,7 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
               `&& cp "${writeCompiledPolicies(root, props.config)}" "${outputDir}/policies.json";`,
               'fi',
             ].join(' '),
+            ...LAZY_PACKAGES.map((name) => copyLazyPackage(name, inputDir, outputDir)),
             `cp "${configFile}" "${outputDir}/airlock.config.json"`,
           ],
         },

@@ -13,6 +13,7 @@ import { parseConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { AirlockFunction, type AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
+import { tinyPdf } from '../lambdas/support/tiny-pdf';
 import { exampleConfig } from './airlock-test-app';
 
 /** Bundles the given functions for real and returns each one's asset folder and environment. */
@@ -48,12 +49,14 @@ describe('Class: AirlockFunction', () => {
     let broker: { dir: string; environment: Record<string, string> };
     let anchor: { dir: string; environment: Record<string, string> };
     let mapped: { dir: string; environment: Record<string, string> };
+    let connector: { dir: string; environment: Record<string, string> };
 
     beforeAll(() => {
-      [broker, anchor, mapped] = bundle([
+      [broker, anchor, mapped, connector] = bundle([
         { name: 'broker', config },
         { name: 'anchor', config },
         { name: 'broker', config: withSourceMaps },
+        { name: 'connector', config },
       ]);
     });
 
@@ -113,6 +116,33 @@ describe('Class: AirlockFunction', () => {
       expect(existsSync(path.join(anchor.dir, 'cedar_wasm_bg.wasm'))).toBe(false);
       expect(existsSync(path.join(anchor.dir, 'policies.json'))).toBe(false);
       expect(existsSync(path.join(anchor.dir, 'airlock.config.json'))).toBe(true);
+    });
+
+    it('keeps PDF.js out of the code parsed at cold start, and a PDF still reads from the bundle alone', () => {
+      // Assess: the connector's bundle imports it on demand, from the package shipped beside it.
+      const code = readFileSync(path.join(connector.dir, 'index.mjs'), 'utf8');
+      expect(code).toContain('import("unpdf")');
+      expect(code).not.toContain('Invalid PDF structure');
+      expect(statSync(path.join(connector.dir, 'node_modules/unpdf/dist/pdfjs.mjs')).size).toBeGreaterThan(
+        1_000_000,
+      );
+      expect(existsSync(path.join(broker.dir, 'node_modules'))).toBe(false);
+
+      // Act: what the content extractor does on the first PDF, resolved from the bundle's folder.
+      const pdf = tinyPdf({ pages: [['Invoice 4711 for ACME']] }).toString('base64');
+      const script = `
+        const unpdf = await import('unpdf');
+        await unpdf.definePDFJSModule(() => import('unpdf/pdfjs'));
+        const document = await unpdf.getDocumentProxy(new Uint8Array(Buffer.from('${pdf}', 'base64')));
+        const { text } = await unpdf.extractText(document, { mergePages: true });
+        process.stdout.write(text);`;
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: connector.dir,
+        env: { PATH: process.env.PATH },
+      }).toString();
+
+      // Assess
+      expect(output).toContain('Invoice 4711 for ACME');
     });
 
     it('ships no source map and has Node parse none at start, unless functions.sourceMaps says so', () => {
