@@ -13,12 +13,14 @@ import * as build from './build';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
 import * as policy from './policy';
+import * as routes from './routes';
 import * as tokens from './tokens';
 
 const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   tokens,
   policy,
   pipeline,
+  routes,
   audit,
   mtls,
   build,
