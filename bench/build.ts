@@ -234,13 +234,14 @@ export async function run(): Promise<BenchRow[]> {
       const js = sizeOf(join(asset.directory, 'index.mjs'));
       const map = sizeOf(join(asset.directory, 'index.mjs.map'));
       const wasm = sizeOf(join(asset.directory, 'cedar_wasm_bg.wasm'));
+      const lazy = sizeOf(join(asset.directory, 'node_modules'));
       const total = sizeOf(asset.directory);
       const kb = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`;
       rows.push({
         name: `${asset.name} bundle`,
         value: total / 1024,
         unit: 'KB',
-        note: `JS ${kb(js)} · source map ${map ? kb(map) : 'none'} · Cedar wasm ${wasm ? kb(wasm) : 'none'} · config + policies ${kb(total - js - map - wasm)}`,
+        note: `JS ${kb(js)} · source map ${map ? kb(map) : 'none'} · Cedar wasm ${wasm ? kb(wasm) : 'none'} · loaded on demand ${lazy ? kb(lazy) : 'none'} · config + policies ${kb(total - js - map - wasm - lazy)}`,
       });
       const measured = starts.get(asset.name) ?? [];
       const importMs = median(measured.map((s) => s.importMs));
