@@ -93,7 +93,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // A Server builds its own Ajv instance unless given one (~1 ms of a ~2.5 ms call, and garbage): one
   // per process serves every request's server. Stateless: it caches compiled schemas, never callers.
-  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  // Built on the first MCP request, not at cold start (the connector serves REST calls as well).
+  let jsonSchemaValidator: AjvJsonSchemaValidator | undefined;
   return async (event) => {
     const requestId = requestIdOf(event);
     if (event.httpMethod !== 'POST') {
@@ -115,6 +116,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       return refusal(error, requestId, options.logUnexpected);
     }
     try {
+      jsonSchemaValidator ??= new AjvJsonSchemaValidator();
       const server = createMcpServer(caller, requestId, { ...options, maxResultChars }, jsonSchemaValidator);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
