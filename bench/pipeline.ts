@@ -142,7 +142,7 @@ export async function ownOverhead(): Promise<BenchRow[]> {
       name: 'connector pipeline own overhead p99',
       value: percentile(samples, 99),
       unit: 'µs',
-      note: `target ≤ 1000 µs; wall clock, so it includes time the OS gave other processes (see load); GC ${pauses.count} pauses (${pauses.major} major), longest ${pauses.longestMs.toFixed(1)} ms`,
+      note: `target ≤ 500 µs; wall clock, so it includes time the OS gave other processes (see load); GC ${pauses.count} pauses (${pauses.major} major), longest ${pauses.longestMs.toFixed(1)} ms`,
     },
     {
       name: 'connector pipeline own CPU time p50',
