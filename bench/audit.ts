@@ -61,6 +61,7 @@ export async function run(): Promise<BenchRow[]> {
       approvals: 'airlock-bench-approvals',
       revocations: 'airlock-bench-revocations',
       oauth: 'airlock-bench-oauth',
+      counters: 'airlock-bench-counters',
     });
     const store = new DynamoDbAuditStore({ client: DynamoDBDocumentClient.from(client), tableName });
 
@@ -75,6 +76,7 @@ export async function run(): Promise<BenchRow[]> {
       approvals: 'airlock-bench-approvals',
       revocations: 'airlock-bench-revocations',
       oauth: 'airlock-bench-oauth',
+      counters: 'airlock-bench-counters',
     });
     const verifyStore = new DynamoDbAuditStore({
       client: DynamoDBDocumentClient.from(client),

@@ -5,6 +5,7 @@
  */
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import type { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
+import { MemoryCounterStore } from '../lambdas/adapters/local/memory-counter-store';
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import type { FileStore } from '../lambdas/connectors/file-store/file-store';
 import { AuditConflictError, type AuditStore } from '../lambdas/core/audit-ledger';
@@ -71,6 +72,7 @@ export function benchPorts(options: {
       transition: async () => false,
     },
     approvalNotifier: { notify: async () => undefined },
+    counterStore: new MemoryCounterStore(),
     metricsSink: new EmfMetricsSink({ emit: () => undefined }),
     connectorAdapters: {
       // The receipts connector reads the in-memory folder; the ERP is never called.

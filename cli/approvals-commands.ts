@@ -42,6 +42,9 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
         '(--local --principal <name>, or --server URL --cert FILE --key FILE).',
     );
 
+  /** Pages read by one listing: 2,000 approvals at most. */
+  const MAX_PAGES = 20;
+
   withTarget(
     approvals
       .command('list')
@@ -50,10 +53,18 @@ export function registerApprovalsCommands(program: Command, context: CliContext)
   ).action(async (options: TargetOptions & { status: string }) => {
     const status = parseStatus(options.status);
     await withApi(context, options, async (target) => {
-      const { approvals: list } = await target.request<{ approvals: ApprovalRecord[] }>(
-        'GET',
-        `/v1/approvals?status=${encodeURIComponent(status)}`,
-      );
+      // Every page (the API answers at most 100 a page), up to a bound a person can still read.
+      const list: ApprovalRecord[] = [];
+      let next: string | null | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const answer = await target.request<{ approvals: ApprovalRecord[]; next?: string | null }>(
+          'GET',
+          `/v1/approvals?status=${encodeURIComponent(status)}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+        );
+        list.push(...answer.approvals);
+        next = answer.next;
+        if (!next) break;
+      }
       const who = target.principal ? ` (as ${target.principal})` : '';
       context.result(
         list.length === 0

@@ -28,6 +28,10 @@ interface WindowOptions extends AuditOptions {
   readonly to?: string;
 }
 
+interface VerifyOptions extends WindowOptions {
+  readonly requireAnchored?: boolean;
+}
+
 interface ExportOptions extends WindowOptions {
   readonly out?: string;
 }
@@ -50,11 +54,15 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       audit
         .command('verify')
         .description(
-          'Recompute every record hash, link and digest signature; exit 1 naming the first record or digest that does not hold.',
+          'Recompute every record hash, link and digest signature; exit 1 naming the first record or digest that does not hold. Says how many records no digest covers yet.',
+        )
+        .option(
+          '--require-anchored',
+          'also exit 1 when any record is not yet covered by a signed digest (run "airlock audit anchor" first)',
         ),
     ),
     TRAIL_TARGET,
-  ).action((options: WindowOptions) => verify(context, options));
+  ).action((options: VerifyOptions) => verify(context, options));
 
   addTargetOptions(
     withWindowOptions(
@@ -80,7 +88,7 @@ function withWindowOptions(command: Command): Command {
     .option('--to <time>', 'end of the time range, ISO 8601 (a date alone means the end of that day, UTC)');
 }
 
-async function verify(context: CliContext, options: WindowOptions): Promise<void> {
+async function verify(context: CliContext, options: VerifyOptions): Promise<void> {
   const window = parseWindow(options);
   const result = await withTrail(
     context,
@@ -129,6 +137,19 @@ async function verify(context: CliContext, options: WindowOptions): Promise<void
     lines.push(
       '  warning: no digests yet; run "airlock audit anchor". Without a signed digest, a rewrite of a whole chain cannot be detected.',
     );
+  const unanchored =
+    verdict.unanchoredRecords === 0
+      ? 'every record is covered by a signed digest'
+      : `${plural(verdict.unanchoredRecords, 'record')} in ${plural(verdict.unanchoredChains, 'chain')} not yet covered by a signed digest (recorded after the last anchor; a rewrite of them would not be detected)`;
+  lines.push(`  ${unanchored}`);
+  if (options.requireAnchored && verdict.unanchoredRecords > 0) {
+    if (context.json) context.result([], verdict);
+    throw new CliError(
+      `audit trail not fully anchored: ${unanchored}; run "airlock audit anchor" and verify again (--require-anchored)`,
+      EXIT.failed,
+      { resultPrinted: context.json },
+    );
+  }
   context.result(lines, verdict);
 }
 

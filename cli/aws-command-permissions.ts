@@ -6,14 +6,16 @@
  * allows its commands' lists and nothing more, and the runbooks cite this table.
  *
  * Written by hand from cli/kill-switch-commands.ts, revoke-command.ts, audit-commands.ts,
- * cost-commands.ts and operator-audit.ts (commands with `--local` touch no AWS); keep it in step with
+ * cost-commands.ts, operator-audit.ts and cli/doctor/ (commands with `--local` touch no AWS); keep it in step with
  * them until the CLI gets a composition of its own, from which this list then follows.
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchCostSource } from '../lambdas/adapters/aws/cloudwatch-cost-source';
@@ -28,6 +30,11 @@ import { killSwitchParameterName, killSwitchPrefix } from '../lambdas/core/kill-
 import type { AirlockConfig } from '../lib/config/schema';
 import { CLI_ENV, FUNCTION_ENV } from '../lib/contracts/environment';
 import { DIGEST_PREFIX } from '../lib/contracts/storage';
+import {
+  type DeployedAirlock,
+  type DoctorAwsAdapters,
+  doctorAwsAdapters,
+} from './doctor/doctor-aws-adapters';
 
 /** The roles the stack creates for people: the operator (IT) and the auditor (IT / security). */
 export type CliRole = 'operator' | 'auditor';
@@ -41,6 +48,16 @@ export interface CliAwsAdapters {
   readonly digestStore: S3DigestStore;
   readonly signingKey: KmsTokenSigner;
   readonly costSource: CloudWatchCostSource;
+  /** doctor: the stage's stacks (outputs, resources). */
+  readonly stacks: DoctorAwsAdapters['stacks'];
+  /** doctor: the Monitoring stack's alarms. */
+  readonly alarms: DoctorAwsAdapters['alarms'];
+  /** doctor: the notification topics' subscriptions. */
+  readonly topics: DoctorAwsAdapters['topics'];
+  /** doctor: the token signing key's public half. */
+  readonly tokenKey: NonNullable<DoctorAwsAdapters['tokenKey']>;
+  /** doctor: the account's Lambda concurrency. */
+  readonly lambdaAccount: DoctorAwsAdapters['lambdaAccount'];
 }
 
 type CliCalls = {
@@ -89,6 +106,26 @@ export const CLI_AWS_COMMANDS = {
   },
   'audit export': { role: 'auditor', calls: { auditStore: ['listChainHeads', 'readChain'] } },
   'cost report': { role: 'auditor', calls: { costSource: ['dailyTotals'] } },
+  // Read-only: the stacks, alarms, subscriptions, the token key's public half, the account's Lambda
+  // concurrency, and audit verify's reads (doctor runs it with the names the stack outputs give).
+  doctor: {
+    role: 'auditor',
+    calls: {
+      stacks: ['describeStack', 'listResources'],
+      alarms: ['states'],
+      topics: ['subscriptions'],
+      tokenKey: ['getPublicKey'],
+      lambdaAccount: ['concurrency'],
+      auditStore: ['listChainHeads', 'readChain'],
+      digestStore: ['list'],
+      signingKey: ['getPublicKey'],
+    },
+  },
+  'doctor --kill-switch': {
+    role: 'operator',
+    calls: { killSwitchParameters: ['read', 'write'] },
+    why: 'The round trip engages and releases the workflow’s switch (kill-switch engage|release --workflow). Under the operator role doctor skips the checks that read the deployment; run doctor without --kill-switch under the auditor role for those.',
+  },
   'audit anchor': {
     role: undefined,
     calls: { auditStore: ['listChainHeads'], digestStore: ['put', 'list'], signingKey: ['sign'] },
@@ -102,17 +139,34 @@ export type CliAwsCommandName = keyof typeof CLI_AWS_COMMANDS;
 export type CliEnvironment = Readonly<Record<string, string | undefined>>;
 
 /**
- * The adapters as the commands build them from `env` (the stack outputs) and the config; building
- * makes no AWS call. The OAuth function's name is optional (deployments without the entry point).
+ * The adapters as the commands build them from `env` (the stack outputs) and the config, and as
+ * doctor builds them from what it read of `deployment`; building makes no AWS call. The OAuth
+ * function's name is optional (deployments without the entry point).
  * @throws Error naming a variable that is not set
  */
-export function cliAwsAdapters(config: AirlockConfig, env: CliEnvironment): CliAwsAdapters {
+export function cliAwsAdapters(
+  config: AirlockConfig,
+  env: CliEnvironment,
+  deployment: Pick<DeployedAirlock, 'outputs' | 'topics'>,
+): CliAwsAdapters {
   const required = (name: string): string => {
     const value = env[name];
     if (!value) throw new Error(`${name} is not set: export it from the stack outputs`);
     return value;
   };
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const doctor = doctorAwsAdapters(
+    config.stage,
+    {
+      cloudFormation: new CloudFormationClient({}),
+      cloudWatch: new CloudWatchClient({}),
+      sns: new SNSClient({}),
+      kms: new KMSClient({}),
+      lambda: new LambdaClient({}),
+    },
+    deployment,
+  );
+  if (!doctor.tokenKey) throw new Error('the Api stack has no TokenSigningKeyId output');
   const prefix = killSwitchPrefix(config.stage);
   const functionNames = [CLI_ENV.brokerFunction, CLI_ENV.connectorFunction, CLI_ENV.oauthFunction]
     .map((name) => env[name])
@@ -142,6 +196,8 @@ export function cliAwsAdapters(config: AirlockConfig, env: CliEnvironment): CliA
       keyId: required(FUNCTION_ENV.signingKeyId),
     }),
     costSource: new CloudWatchCostSource({ client: new CloudWatchClient({}), config }),
+    ...doctor,
+    tokenKey: doctor.tokenKey,
   };
 }
 

@@ -70,11 +70,12 @@ export type CliTarget = LocalTarget | AwsTarget | ServerTarget;
  * What a command can act on, which decides the flags it takes.
  * - `state`: the local pilot's state (`--local`) or a deployment's resources in AWS (the default):
  *   `--local`, `--region`, and a flag for each of `names`.
- * - `api`: an Airlock API over mutual TLS: `--local`, `--server`, `--principal`, `--cert`, `--key`, `--ca`.
+ * - `api`: an Airlock API over mutual TLS: `--local`, `--server`, `--principal`, `--cert`, `--key`, `--ca`;
+ *   with `region`, also `--region` for the AWS account the API runs in (`airlock doctor` reads both).
  */
 export type TargetSpec =
   | { readonly acts: 'state'; readonly names?: readonly DeploymentNameKey[] }
-  | { readonly acts: 'api' };
+  | { readonly acts: 'api'; readonly region?: boolean };
 
 /** What one run of a `state` command needs from a deployment. */
 export interface StateNeeds {
@@ -109,6 +110,7 @@ export interface TargetOptions {
 }
 
 const LOCAL_HELP = `act on the local pilot whose state is in $${CLI_ENV.home} (default: .airlock)`;
+const REGION_HELP = 'AWS region of the deployment (default: $AWS_REGION, else your AWS profile’s)';
 const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** Server-target settings that name a deployment or a certificate file, each with its variable. */
 const SERVER_SETTINGS = {
@@ -126,17 +128,14 @@ const SERVER_SETTINGS = {
 export function addTargetOptions(command: Command, spec: TargetSpec): Command {
   command.option('--local', LOCAL_HELP);
   if (spec.acts === 'state') {
-    command.option(
-      '--region <region>',
-      'AWS region of the deployment (default: $AWS_REGION, else your AWS profile’s)',
-    );
+    command.option('--region <region>', REGION_HELP);
     for (const key of spec.names ?? []) {
       const name: DeploymentName = DEPLOYMENT_NAMES[key];
       command.option(name.flag, `${name.help} (default: $${name.variable}, stack output ${name.output})`);
     }
     return command;
   }
-  return command
+  command
     .option(
       '--server <url>',
       `Airlock API URL, reached over mutual TLS (default: $${CLI_ENV.server}, else the local pilot)`,
@@ -155,6 +154,7 @@ export function addTargetOptions(command: Command, spec: TargetSpec): Command {
       '--ca <file>',
       `CA of the server's certificate, PEM (default: $${CLI_ENV.ca}; for the local pilot or a loopback URL, $${CLI_ENV.home}/certs/ca.pem; else the system's)`,
     );
+  return spec.region ? command.option('--region <region>', REGION_HELP) : command;
 }
 
 /** Resolves where a `state` command acts. */

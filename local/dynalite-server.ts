@@ -20,7 +20,13 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CLI_ENV } from '../lib/contracts/environment';
-import { APPROVALS_TABLE, AUDIT_TABLE, OAUTH_TABLE, REVOCATIONS_TABLE } from '../lib/contracts/tables';
+import {
+  APPROVALS_TABLE,
+  AUDIT_TABLE,
+  COUNTERS_TABLE,
+  OAUTH_TABLE,
+  REVOCATIONS_TABLE,
+} from '../lib/contracts/tables';
 
 export interface StartDynaliteOptions {
   /** LevelDB folder (e.g. `<AIRLOCK_HOME>/dynamodb`), created if missing. @default in memory */
@@ -290,6 +296,7 @@ export interface AirlockTableNames {
   readonly approvals: string;
   readonly revocations: string;
   readonly oauth: string;
+  readonly counters: string;
 }
 
 /**
@@ -350,6 +357,16 @@ export async function ensureTables(client: DynamoDBClient, names: AirlockTableNa
       KeySchema: [{ AttributeName: OAUTH_TABLE.partitionKey, KeyType: 'HASH' }],
     },
     OAUTH_TABLE.ttlAttribute,
+  );
+  await ensureTable(
+    client,
+    {
+      TableName: names.counters,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [attribute(COUNTERS_TABLE.partitionKey, 'S')],
+      KeySchema: [{ AttributeName: COUNTERS_TABLE.partitionKey, KeyType: 'HASH' }],
+    },
+    COUNTERS_TABLE.ttlAttribute,
   );
 }
 

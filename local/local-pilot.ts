@@ -207,6 +207,8 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       ),
       functionMemoryMb: LOCAL_FUNCTION_MEMORY_MB,
       killSwitchPrefix: prefix,
+      // The names a local client reaches the pilot by; the MCP endpoint refuses any other Host or Origin.
+      publicHosts: ['127.0.0.1', 'localhost', '[::1]'],
       deadlines: options.deadlines,
       log: { warn: (message, error) => logUnexpected(message, error), unexpected: logUnexpected },
     };

@@ -8,6 +8,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbCounterStore } from '../lambdas/adapters/aws/dynamodb-counter-store';
 import { DynamoDbOAuthStore } from '../lambdas/adapters/aws/dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
 import type { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
@@ -17,6 +18,7 @@ import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import type { ApprovalStore } from '../lambdas/core/approval-desk';
 import type { AuditStore } from '../lambdas/core/audit-ledger';
+import type { CounterStore } from '../lambdas/core/counter-store';
 import type {
   ClientMetadataFetcher,
   CorporateIdentityProvider,
@@ -41,6 +43,7 @@ export interface LocalPilotPorts {
   readonly auditStore: AuditStore;
   readonly approvalStore: ApprovalStore;
   readonly secretSource: SecretSource;
+  readonly counterStore: CounterStore;
 }
 
 export interface LocalPortsOptions {
@@ -73,6 +76,7 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     auditStore: new DynamoDbAuditStore({ client: doc, tableName: LOCAL_TABLES.audit }),
     approvalStore: new DynamoDbApprovalStore({ client: doc, tableName: LOCAL_TABLES.approvals }),
     secretSource: new FileSecretSource(home),
+    counterStore: new DynamoDbCounterStore({ client: doc, tableName: LOCAL_TABLES.counters }),
   };
   const failing = options.wrapPorts ? options.wrapPorts(built) : built;
   let identityProvider = options.identityProvider;
@@ -87,6 +91,7 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     auditStore: failing.auditStore,
     auditChainHeads: failing.auditStore,
     approvalStore: failing.approvalStore,
+    counterStore: failing.counterStore,
     approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
     metricsSink: options.metrics,
     connectorAdapters: {

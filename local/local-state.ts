@@ -25,6 +25,7 @@ export const LOCAL_TABLES = {
   approvals: 'airlock-approvals',
   revocations: 'airlock-revocations',
   oauth: 'airlock-oauth',
+  counters: 'airlock-counters',
 } as const satisfies AirlockTableNames;
 
 /** The file the running pilot announces itself in, below its home. */

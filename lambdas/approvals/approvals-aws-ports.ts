@@ -1,9 +1,10 @@
 /**
- * The AWS ports the approvals function's composition reads (compose-approvals.ts): the approvals and
- * the audit ledger. Its Lambda entry hands these to AwsPorts; the permission proof composes the
+ * The AWS ports the approvals function's composition reads (compose-approvals.ts): the approvals, the
+ * audit ledger and the kill switch (nothing is decided for a sealed workflow). Its Lambda entry hands these to AwsPorts; the permission proof composes the
  * function over the same list.
  */
 import type { AwsPortBuilders } from '../adapters/aws/aws-ports';
 import { approvalStore, auditStore } from '../adapters/aws/dynamodb-ports';
+import { killSwitchSource } from '../adapters/aws/ssm-ports';
 
-export const APPROVALS_AWS_PORTS: AwsPortBuilders = { approvalStore, auditStore };
+export const APPROVALS_AWS_PORTS: AwsPortBuilders = { approvalStore, auditStore, killSwitchSource };

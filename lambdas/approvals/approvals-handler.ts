@@ -1,6 +1,12 @@
 /**
  * The approvals function: approvers list pending approvals and decide them. The approver is the
  * client certificate's subject; separation of duties and group membership are checked by the desk.
+ *
+ * A decision is recorded before it takes effect: the desk checks it, the `approval_decided` record is
+ * committed, and only then does the approval change status (so an audit outage leaves the approval
+ * pending, never decided without a record). A change that loses a race with another approver is
+ * recorded as refused right after. While the kill switch is engaged for the approval's workflow,
+ * nothing is decided (503): sealing a workflow also stops approvals that would let its calls run.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
@@ -9,14 +15,18 @@ import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
-import type { ApprovalDesk, ApprovalStatus } from '../core/approval-desk';
+import type { ApprovalDesk, ApprovalRecord, ApprovalStatus, PreparedDecision } from '../core/approval-desk';
 import type { AuditAppender } from '../core/audit-ledger';
+import { type AuditEvent, auditEventProblemOf, boundedAuditEvent } from '../core/audit-record';
 import { certificateSubject } from '../core/certificate-thumbprint';
 import { AirlockError } from '../core/errors';
+import { type KillSwitch, KillSwitchEngagedError } from '../core/kill-switch';
 
 export interface ApprovalsHandlerDeps {
   readonly desk: ApprovalDesk;
   readonly ledger: AuditAppender;
+  /** Decisions are refused while the approval's workflow is sealed. */
+  readonly killSwitch: Pick<KillSwitch, 'check'>;
   readonly config: AirlockConfig;
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
@@ -46,70 +56,142 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
       const principal = principalOf(deps.config, event);
       switch (route.id) {
         case 'listApprovals': {
-          const status = (event.queryStringParameters?.status ?? 'pending') as ApprovalStatus;
+          const query = event.queryStringParameters ?? {};
+          const status = (query.status ?? 'pending') as ApprovalStatus;
           if (!STATUSES.includes(status)) {
             throw new AirlockError('invalid_request', `status: expected one of ${STATUSES.join(', ')}.`);
           }
-          return jsonResponse(200, { approvals: await deps.desk.listFor(principal, status), requestId });
+          const limit = query.limit === undefined ? undefined : Number(query.limit);
+          const page = await deps.desk.listFor(principal, status, {
+            ...(limit === undefined ? {} : { limit }),
+            ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+          });
+          return jsonResponse(200, { approvals: page.approvals, next: page.next ?? null, requestId });
         }
         case 'showApproval':
           return jsonResponse(200, {
             approval: await deps.desk.show(principal, event.pathParameters?.id ?? ''),
             requestId,
           });
-        case 'decideApproval': {
-          const parsed = decisionSchema.safeParse(jsonBodyOf(event, deps.maxBodyBytes));
-          if (!parsed.success) {
-            throw new AirlockError(
-              'invalid_request',
-              'Expected {"decision": "approve" | "reject", "reason": "why, in a sentence"}.',
-            );
-          }
-          const id = event.pathParameters?.id ?? '';
-          let decided: Awaited<ReturnType<ApprovalDesk['decide']>>;
-          try {
-            decided = await deps.desk.decide({ id, approver: principal, ...parsed.data });
-          } catch (error) {
-            if (error instanceof AirlockError) {
-              await deps.ledger
-                .append({
-                  type: 'approval_refused',
-                  principal,
-                  workflow: '(approvals)',
-                  decision: 'deny',
-                  reasons: [error.code, ...(error.reasons ?? [])],
-                  requestId,
-                  docHashes: [],
-                  details: { approvalId: id.slice(0, 80), attempted: parsed.data.decision },
-                })
-                .catch(() => undefined);
-            }
-            throw error;
-          }
-          await deps.ledger.append({
-            type: 'approval_decided',
-            principal,
-            workflow: decided.workflow,
-            connector: decided.connector,
-            operation: decided.operation,
-            decision: decided.status === 'approved' ? 'allow' : 'deny',
-            reasons: [decided.status],
-            requestId,
-            docHashes: [decided.preview.sha256],
-            details: {
-              approvalId: decided.id,
-              requester: decided.principal,
-              argumentsHash: decided.argumentsHash,
-              reason: parsed.data.reason,
-            },
-          });
-          return jsonResponse(200, { approval: decided, requestId });
-        }
+        case 'decideApproval':
+          return jsonResponse(200, { approval: await decide(deps, event, principal, requestId), requestId });
       }
     } catch (error) {
       return errorResponse(error, requestId, deps.logUnexpected);
     }
   };
+}
+
+/** Checks, records, then applies a decision; every refusal is recorded too. */
+async function decide(
+  deps: ApprovalsHandlerDeps,
+  event: APIGatewayProxyEvent,
+  approver: string,
+  requestId: string,
+): Promise<ApprovalRecord> {
+  const id = event.pathParameters?.id ?? '';
+  let attempted: string | undefined;
+  let prepared: PreparedDecision | undefined;
+  try {
+    const parsed = decisionSchema.safeParse(jsonBodyOf(event, deps.maxBodyBytes));
+    if (!parsed.success) {
+      throw new AirlockError(
+        'invalid_request',
+        'Expected {"decision": "approve" | "reject", "reason": "why, in a sentence"}.',
+      );
+    }
+    attempted = parsed.data.decision;
+    prepared = await deps.desk.prepareDecision({ id, approver, ...parsed.data });
+    const killSwitch = await deps.killSwitch.check(prepared.record.workflow);
+    if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
+    const decided = decidedEvent(prepared, approver, requestId);
+    const problem = auditEventProblemOf(decided);
+    if (problem !== undefined) {
+      throw new AirlockError(
+        'invalid_request',
+        'reason: it looks like it contains a token or a private key; say in words why you decide so.',
+        { reasons: ['unrecordable-reason'] },
+      );
+    }
+    // The decision's record first: nothing changes status unless the record is committed.
+    await deps.ledger.append(decided);
+  } catch (error) {
+    await recordRefusal(deps, error, { approver, id, attempted, record: prepared?.record, requestId });
+    throw error;
+  }
+  try {
+    return await deps.desk.commitDecision(prepared);
+  } catch (error) {
+    // Someone else decided first: the record just written did not take effect, and says so next.
+    await recordRefusal(deps, error, {
+      approver,
+      id,
+      attempted,
+      record: prepared.record,
+      requestId,
+      voids: 'approval_decided',
+    });
+    throw error;
+  }
+}
+
+function decidedEvent(prepared: PreparedDecision, approver: string, requestId: string): AuditEvent {
+  const { record, changes } = prepared;
+  return {
+    type: 'approval_decided',
+    principal: approver,
+    workflow: record.workflow,
+    connector: record.connector,
+    operation: record.operation,
+    decision: changes.status === 'approved' ? 'allow' : 'deny',
+    reasons: [changes.status],
+    requestId,
+    docHashes: [record.preview.sha256],
+    details: {
+      approvalId: record.id,
+      requester: record.principal,
+      argumentsHash: record.argumentsHash,
+      reason: changes.decisionReason ?? '',
+    },
+  };
+}
+
+/** Records a refused decision, in a bounded form (the id and reason are the client's). Never throws. */
+async function recordRefusal(
+  deps: ApprovalsHandlerDeps,
+  error: unknown,
+  context: {
+    approver: string;
+    id: string;
+    attempted?: string;
+    record?: ApprovalRecord;
+    requestId: string;
+    voids?: string;
+  },
+): Promise<void> {
+  // A dependency that could not answer (the ledger itself, say) leaves nothing to record it in reliably.
+  if (!(error instanceof AirlockError)) return;
+  await deps.ledger
+    .append(
+      boundedAuditEvent({
+        type: 'approval_refused',
+        principal: context.approver,
+        workflow: context.record?.workflow ?? '(approvals)',
+        ...(context.record
+          ? { connector: context.record.connector, operation: context.record.operation }
+          : {}),
+        decision: 'deny',
+        reasons: [error.code, ...(error.reasons ?? [])],
+        requestId: context.requestId,
+        docHashes: [],
+        details: {
+          approvalId: context.id.slice(0, 80),
+          ...(context.attempted ? { attempted: context.attempted } : {}),
+          ...(context.voids ? { voids: context.voids } : {}),
+        },
+      }),
+    )
+    .catch(() => undefined);
 }
 
 function principalOf(config: AirlockConfig, event: APIGatewayProxyEvent): string {

@@ -12,6 +12,7 @@ import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
 import type { DigestStore } from '../core/audit-anchor';
 import type { AuditLogStore, AuditStore } from '../core/audit-ledger';
 import type { CompiledPolicies } from '../core/compiled-policies';
+import type { CounterStore } from '../core/counter-store';
 import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { OAuthStore } from '../core/oauth/oauth-store';
@@ -41,6 +42,11 @@ export interface AirlockPorts {
   readonly auditChainHeads: Pick<AuditStore, 'listChainHeads'>;
   readonly approvalStore: ApprovalStore;
   readonly approvalNotifier: ApprovalNotifier;
+  /**
+   * Counters every execution environment shares: the daily spend cap, each principal's share of it
+   * and each principal's daily amounts (DynamoDB in AWS, the same table in dynalite locally).
+   */
+  readonly counterStore: CounterStore;
   /** Where usage points go (CloudWatch EMF in AWS, the metrics log locally). */
   readonly metricsSink: MetricsSink;
   /** What the connector kinds need to reach their upstreams. */
@@ -82,6 +88,11 @@ export interface AirlockSettings {
   readonly functionMemoryMb: number;
   /** SSM path of the global kill-switch parameter. */
   readonly killSwitchPrefix: string;
+  /**
+   * Host names the MCP endpoints answer to (DNS rebinding: another `Host` or `Origin` is refused).
+   * @default - the entry point's own name: `domain.name`, or the host of `oauth.publicUrl`
+   */
+  readonly publicHosts?: readonly string[];
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
   readonly log: CompositionLog;

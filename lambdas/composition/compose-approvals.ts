@@ -1,7 +1,7 @@
 /**
  * The approvals function: approvers list held calls and decide them (`/v1/approvals...`). Deciding
  * notifies nobody (creating a held call, in the connector pipeline, notifies the approver group), so
- * this function reads no notifier.
+ * this function reads no notifier. It reads the kill switch: a sealed workflow's approvals are not decided.
  */
 import { createApprovalsHandler } from '../approvals/approvals-handler';
 import type { ApiHandler } from '../broker/broker-handler';
@@ -24,6 +24,7 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
   const handler = createApprovalsHandler({
     desk,
     ledger: services.ledger,
+    killSwitch: services.killSwitch,
     config,
     maxBodyBytes: config.api.maxBodyBytes,
     logUnexpected: settings.log.unexpected,

@@ -11,8 +11,9 @@ import { createConnectors } from '../connectors/connector-registry';
 import { createAccessTokenVerifier } from '../core/access-token';
 import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
+import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
-import { RateLimiter } from '../core/rate-limiter';
+import { UsageReporter } from '../core/usage-reporter';
 import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
 
@@ -28,7 +29,10 @@ export interface ConnectorComposition extends ConnectorPipeline {
   readonly handler: ApiHandler;
 }
 
-/** The connector pipeline: connectors, approvals, rate limits, spend cap, Cedar, audit, metering. */
+/**
+ * The connector pipeline: connectors, approvals, rate limits, the spend cap and daily amounts over the
+ * shared counters, Cedar, audit, metering.
+ */
 export function composeConnectorPipeline(services: SharedServices): ConnectorPipeline {
   return services.once('connectorPipeline', () => {
     const { config, ports, settings } = services;
@@ -51,9 +55,10 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
       policy: sharedPolicyEngine(services),
       ledger: services.ledger,
       approvals,
-      rateLimiter: new RateLimiter(services.clock),
+      rateLimiter: services.rateLimiter,
       meter: services.meter,
       spendCap: services.spendCap,
+      dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
       clock: services.clock,
     });
     return { proxy, approvals, close: () => registry.close() };
@@ -79,16 +84,22 @@ export function composeConnector(services: SharedServices): ConnectorComposition
   const handler = createConnectorHandler({
     authenticator,
     proxy: pipeline.proxy,
-    config,
-    ledger: services.ledger,
-    meter: services.meter,
-    clock: services.clock,
+    usage: new UsageReporter({
+      config,
+      ledger: services.ledger,
+      meter: services.meter,
+      spendCap: services.spendCap,
+      counters: services.counters,
+      rateLimiter: services.rateLimiter,
+      clock: services.clock,
+    }),
     maxBodyBytes: config.api.maxBodyBytes,
     mcp: createMcpHandler({
       authenticator,
       proxy: pipeline.proxy,
       config,
       maxBodyBytes: config.api.maxBodyBytes,
+      allowedHosts: settings.publicHosts ?? [config.domain.name],
       logUnexpected: settings.log.unexpected,
     }),
     logUnexpected: settings.log.unexpected,

@@ -46,6 +46,7 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
       proxy: pipeline.proxy,
       config,
       maxBodyBytes: config.api.maxBodyBytes,
+      allowedHosts: settings.publicHosts ?? [new URL(oauth.publicUrl).hostname],
       logUnexpected: settings.log.unexpected,
     }),
     maxBodyBytes: config.api.maxBodyBytes,

@@ -1,23 +1,27 @@
 /**
- * The pieces every Airlock function is built from: the kill switch, the audit ledger, the usage meter
- * with the daily spend cap, and the ports under their dependency deadlines (the policy engine, which
- * only the deciding functions build, is shared by shared-policy-engine.ts).
+ * The pieces every Airlock function is built from: the kill switch, the audit ledger, the usage meter,
+ * the daily spend cap over the shared counters, and the ports under their dependency deadlines (the
+ * policy engine, which only the deciding functions build, is shared by shared-policy-engine.ts).
  * Each is built on first use and then shared, so a Lambda function builds only what its composition
  * reads, and the local pilot, which serves every route in one process, builds each once.
  */
 import { AuditLedgerPool } from '../core/audit-ledger';
+import type { CounterStore } from '../core/counter-store';
 import {
   type DependencyName,
   type DependencyPorts,
   withDependencyDeadlines,
 } from '../core/dependency-deadline';
 import { KillSwitch } from '../core/kill-switch';
+import { RateLimiter } from '../core/rate-limiter';
 import { SpendCap } from '../core/spend-cap';
-import { UsageMeter } from '../core/usage-meter';
+import { type MetricsSink, UsageMeter } from '../core/usage-meter';
 import type { AirlockPorts, AirlockSettings } from './airlock-ports';
 
 export class SharedServices {
   private readonly memo = new Map<string, unknown>();
+  /** Who else hears of every metered request (the spend cap, once built). */
+  private readonly usageListeners: MetricsSink[] = [];
 
   constructor(
     public readonly settings: AirlockSettings,
@@ -78,22 +82,43 @@ export class SharedServices {
     );
   }
 
-  /** The daily spend cap; counts what the meter records. */
+  /**
+   * The daily spend cap over the shared counters; from the moment it is built it counts what the meter
+   * records. Only the connector pipeline builds it: a function that never checks the cap (the broker,
+   * the approvals function) needs no access to the counters.
+   */
   get spendCap(): SpendCap {
-    return this.once('spendCap', () => new SpendCap(this.config.workflows, this.clock));
+    return this.once('spendCap', () => {
+      const cap = new SpendCap({
+        workflows: this.config.workflows,
+        counters: this.counters,
+        clock: this.clock,
+      });
+      this.usageListeners.push(cap);
+      return cap;
+    });
   }
 
-  /** Prices what requests use and writes it to the metrics sink and the spend cap. */
+  /** Sliding-window rate limits of this process (per token and workflow, and per token's usage reports). */
+  get rateLimiter(): RateLimiter {
+    return this.once('rateLimiter', () => new RateLimiter(this.clock));
+  }
+
+  /** The shared counters, under their dependency deadline. */
+  get counters(): CounterStore {
+    return this.bounded('counterStore', () => this.ports.counterStore);
+  }
+
+  /** Prices what requests use and writes it to the metrics sink (and the spend cap, once built). */
   get meter(): UsageMeter {
     return this.once('meter', () => {
       const sink = this.ports.metricsSink;
-      const spendCap = this.spendCap;
       return new UsageMeter(
         this.config.prices,
         {
           record: (point) => {
             sink.record(point);
-            spendCap.record(point);
+            for (const listener of this.usageListeners) listener.record(point);
           },
         },
         this.settings.functionMemoryMb,

@@ -13,14 +13,16 @@ import {
   CallToolRequestSchema,
   type CallToolResult,
   ErrorCode,
+  InitializeRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  PingRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { requestIdOf } from '../core/api-request';
+import { headerOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { Authenticator, Caller } from '../core/caller';
 import type { ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
@@ -50,6 +52,13 @@ export interface McpHandlerOptions {
    * @default 65_536
    */
   readonly maxBodyBytes?: number;
+  /**
+   * Host names this endpoint answers to (any port). A request whose `Host` is another name, or whose
+   * `Origin` (when a browser sends one) is not `https://` one of them, is refused with 403 before
+   * anything else: a web page that rebinds its DNS name to Airlock's address gets nothing.
+   * @default - the one name API Gateway served the request for (`requestContext.domainName`)
+   */
+  readonly allowedHosts?: readonly string[];
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
 
@@ -69,6 +78,24 @@ const DEFAULT_MAX_RESULT_CHARS = 80_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 const MAX_INTENT_LENGTH = 1000;
 const MAX_APPROVAL_ID_LENGTH = 128;
+/**
+ * The SDK's schemas of the requests this server answers: a message that fails one is answered with
+ * -32602 and one sentence naming the parameter, instead of the SDK's -32603 with a schema dump.
+ */
+const REQUEST_SCHEMAS: Readonly<Record<string, { safeParse(value: unknown): SchemaCheck }>> = {
+  initialize: InitializeRequestSchema,
+  ping: PingRequestSchema,
+  'tools/list': ListToolsRequestSchema,
+  'tools/call': CallToolRequestSchema,
+};
+
+interface SchemaCheck {
+  readonly success: boolean;
+  readonly error?: {
+    readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[];
+  };
+}
+
 /** Headers that describe the HTTP hop, not the MCP message; the token stays here too. */
 const HOP_HEADERS = new Set([
   'authorization',
@@ -97,14 +124,26 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   let jsonSchemaValidator: AjvJsonSchemaValidator | undefined;
   return async (event) => {
     const requestId = requestIdOf(event);
+    const foreign = foreignOriginOf(event, options.allowedHosts);
+    if (foreign) {
+      return jsonResponse(
+        403,
+        { error: { code: 'forbidden', message: foreign, requestId } },
+        SECURITY_HEADERS,
+      );
+    }
     if (event.httpMethod !== 'POST') {
-      // Stateless: no SSE stream to GET and no session to DELETE. 405 is what MCP clients expect then.
+      // Stateless: no SSE stream to GET and no session to DELETE. 405 is what MCP clients expect then
+      // (they read the status, not the body, which follows the API's error contract).
       return jsonResponse(
         405,
         {
-          jsonrpc: '2.0',
-          error: { code: -32000, message: 'Method not allowed: send MCP messages with POST.' },
-          id: null,
+          error: {
+            code: 'method_not_allowed',
+            message:
+              'This MCP endpoint keeps no event stream and no session: send each MCP message with POST.',
+            requestId,
+          },
         },
         { allow: 'POST' },
       );
@@ -115,6 +154,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     } catch (error) {
       return refusal(error, requestId, options.logUnexpected);
     }
+    const refused = refuseBeforeMcp(event, maxBodyBytes);
+    if (refused) return refused;
     try {
       jsonSchemaValidator ??= new AjvJsonSchemaValidator();
       const server = createMcpServer(caller, requestId, { ...options, maxResultChars }, jsonSchemaValidator);
@@ -342,6 +383,100 @@ function refusal(
       },
     },
     { 'retry-after': '5' },
+  );
+}
+
+/**
+ * Why a request's `Host` or `Origin` is not this endpoint's (DNS rebinding), or `undefined`. A request
+ * without `Host` is refused too (HTTP/1.1 requires one; API Gateway always sends it). No `Origin` is
+ * what MCP clients send; a browser always sends one with a POST, and it must name this endpoint.
+ */
+function foreignOriginOf(
+  event: APIGatewayProxyEvent,
+  allowedHosts: readonly string[] | undefined,
+): string | undefined {
+  const allowed = new Set(
+    (allowedHosts ?? [event.requestContext?.domainName ?? ''])
+      .map((host) => host.toLowerCase())
+      .filter(Boolean),
+  );
+  const host = hostnameOf(headerOf(event, 'host') ?? '');
+  if (host === undefined || !allowed.has(host)) {
+    return 'This MCP endpoint answers only to its own host name; the Host header names another.';
+  }
+  const origin = headerOf(event, 'origin');
+  if (origin === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || !allowed.has(url.hostname.toLowerCase()) || url.pathname !== '/') {
+    return 'This MCP endpoint does not answer web pages of other origins.';
+  }
+  return undefined;
+}
+
+/** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`), lower-case; `undefined` when malformed. */
+function hostnameOf(host: string): string | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(host.trim());
+  return match ? match[1].toLowerCase() : undefined;
+}
+
+/**
+ * What is answered without the SDK: a JSON-RPC batch (removed from MCP in 2025-06-18: one message per
+ * request, so each is authorized and recorded on its own), and a request whose parameters do not fit
+ * the method (-32602 naming the parameter). Anything else, malformed JSON included, goes to the SDK.
+ */
+function refuseBeforeMcp(
+  event: APIGatewayProxyEvent,
+  maxBodyBytes: number,
+): APIGatewayProxyResult | undefined {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  // The transport refuses an oversized body itself; never parse one here.
+  if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (Array.isArray(message)) {
+    return jsonResponse(
+      400,
+      {
+        jsonrpc: '2.0',
+        error: {
+          code: ErrorCode.InvalidRequest,
+          message:
+            'JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send one message per request.',
+        },
+        id: null,
+      },
+      SECURITY_HEADERS,
+    );
+  }
+  if (!isPlainObject(message) || typeof message.method !== 'string' || !Object.hasOwn(message, 'id'))
+    return undefined;
+  const schema = Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined;
+  const check = schema?.safeParse(message);
+  if (!check || check.success) return undefined;
+  const issue = check.error?.issues[0];
+  const where = (issue?.path ?? []).map(String).join('.') || 'params';
+  const id = typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
+  return jsonResponse(
+    200,
+    {
+      jsonrpc: '2.0',
+      id,
+      error: {
+        code: ErrorCode.InvalidParams,
+        message: `Invalid params for ${message.method.slice(0, 40)}: ${where.slice(0, 80)}: ${(issue?.message ?? 'not as the method expects').replace(/^Invalid input: /, '').slice(0, 120)}.`,
+      },
+    },
+    SECURITY_HEADERS,
   );
 }
 

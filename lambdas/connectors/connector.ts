@@ -73,6 +73,15 @@ export interface Connector {
   describe(operation: string, params: unknown): UpstreamCall;
   /** What Cedar decides this call on (resource, amount, format), from its validated parameters. */
   policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext;
+  /**
+   * Whether a call lies within an access token's `resource` claim, as this kind names its resources
+   * (a file store: a key prefix). Every kind decides: one without resources finer than its operations
+   * (which scopes already select) refuses every call of a narrowed token, so the claim never means
+   * nothing.
+   * @returns `undefined` when the call is within `resource`, else a sentence saying why not and what
+   *   the caller can do (the proxy refuses the call with it, 403)
+   */
+  resourceProblem(operation: string, params: ParameterValues, resource: string): string | undefined;
   /** Makes the call. */
   invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult>;
   /** Releases what the connector keeps open (kept-alive upstream connections). @default - nothing to release */

@@ -15,12 +15,15 @@ export {
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
   OAUTH_TOKEN_PROFILE,
   type OAuthAccessTokenClaims,
+  TOKEN_SCOPE_PATTERN,
   type TokenBinding,
   TokenRejectedError,
   type TokenRejectionReason,
+  USAGE_REPORT_SCOPE,
 } from './tokens/access-token-claims';
 export {
   type AccessTokenRequest,
+  accessTokenClaimsOf,
   type DeviceAccessTokenRequest,
   type IssuedAccessToken,
   issueAccessToken,

@@ -48,21 +48,35 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly executedAt?: string;
 }
 
-/** The 202 body's `approval`. */
+/**
+ * The 202 body's `approval`: what the agent is shown. Its preview names the operation's method and
+ * the parameters the agent sent, never where the call goes (the upstream's URL and host stay between
+ * Airlock and the approvers); `sha256` is of the full call the approvers see.
+ */
 export interface PendingApproval {
   readonly id: string;
   readonly status: 'pending';
   readonly approverGroup: string;
   readonly expiresAt: string;
-  readonly preview: ApprovalPreview;
+  readonly preview: { readonly call: AgentCallPreview; readonly sha256: string };
 }
+
+/** The upstream call as the agent may see it: without the internal URL and host. */
+export type AgentCallPreview = Omit<UpstreamCall, 'url' | 'destinationHost'>;
+
+/** How many approvals one listing page holds at most. */
+export const MAX_APPROVALS_PAGE = 100;
 
 /** Approvals table (DynamoDB; dynalite locally). */
 export interface ApprovalStore {
   /** Stores a new approval; never overwrites. */
   create(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
-  listByStatus(status: ApprovalStatus, limit: number): Promise<ApprovalRecord[]>;
+  /**
+   * Approvals of one status, newest first, at most `limit`; with `after`, those that come after that
+   * approval in the same order (the next page).
+   */
+  listByStatus(status: ApprovalStatus, limit: number, after?: ApprovalPosition): Promise<ApprovalRecord[]>;
   /**
    * Conditional update: applies `changes` only if the record's status is still `from`.
    * Returns false when it was not (someone else decided or executed it first).
@@ -72,6 +86,27 @@ export interface ApprovalStore {
     from: ApprovalStatus,
     changes: Partial<ApprovalRecord> & { status: ApprovalStatus },
   ): Promise<boolean>;
+}
+
+/** Where a listing stopped: the last approval of a page, by the listing's sort key. */
+export interface ApprovalPosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/** One page of a listing. */
+export interface ApprovalPage {
+  readonly approvals: ApprovalRecord[];
+  /** Pass as `cursor` for the next page; absent on the last one. A page may hold fewer than asked. */
+  readonly next?: string;
+}
+
+/** A decision checked against every rule and ready to be recorded, then committed. */
+export interface PreparedDecision {
+  readonly record: ApprovalRecord;
+  readonly changes: Pick<ApprovalRecord, 'decidedBy' | 'decidedAt' | 'decisionReason'> & {
+    readonly status: 'approved' | 'rejected';
+  };
 }
 
 /** Tells the approver group that a call waits for them (SNS in AWS, the console locally). */
@@ -93,18 +128,21 @@ const APPROVAL_ID = /^apr_[0-9a-f]{32}$/;
 export class ApprovalDesk {
   constructor(private readonly deps: ApprovalDeskDeps) {}
 
-  /** Holds a call for a human: stores it as pending and notifies the approver group. */
-  async create(
+  /**
+   * The approval that would hold a call, not stored yet: the caller records it first, then
+   * {@link ApprovalDesk.hold}s it, so no approval exists that the audit trail does not name.
+   */
+  draft(
     input: ApprovalBinding & {
       approverGroup: string;
       preview: UpstreamCall;
       requestId: string;
       reasons: readonly string[];
     },
-  ): Promise<PendingApproval> {
+  ): ApprovalRecord {
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + this.deps.config.approvals.expiryHours * 3_600_000);
-    const record: ApprovalRecord = {
+    return {
       id: `apr_${randomUUID().replaceAll('-', '')}`,
       status: 'pending',
       principal: input.principal,
@@ -120,6 +158,10 @@ export class ApprovalDesk {
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };
+  }
+
+  /** Stores a drafted approval as pending and notifies the approver group; returns the agent's view. */
+  async hold(record: ApprovalRecord): Promise<PendingApproval> {
     await this.deps.store.create(record);
     try {
       await this.deps.notifier.notify(record);
@@ -131,18 +173,45 @@ export class ApprovalDesk {
       status: 'pending',
       approverGroup: record.approverGroup,
       expiresAt: record.expiresAt,
-      preview: record.preview,
+      preview: { call: agentPreviewOf(record.preview.call), sha256: record.preview.sha256 },
     };
   }
 
-  /** Approvals the principal may decide (members of the approver group), newest first. */
-  async listFor(principal: string, status: ApprovalStatus = 'pending'): Promise<ApprovalRecord[]> {
+  /** {@link ApprovalDesk.draft} and {@link ApprovalDesk.hold} in one step, with nothing recorded between. */
+  async create(input: Parameters<ApprovalDesk['draft']>[0]): Promise<PendingApproval> {
+    return this.hold(this.draft(input));
+  }
+
+  /**
+   * Approvals the principal may decide (members of the approver group) and their own requests, newest
+   * first, one page at a time. Pending and approved approvals that have expired are left out: they can
+   * no longer be decided or run, and listing them as approved would say otherwise.
+   * @throws AirlockError `invalid_request` for a cursor no listing returned
+   */
+  async listFor(
+    principal: string,
+    status: ApprovalStatus = 'pending',
+    page: { readonly limit?: number; readonly cursor?: string } = {},
+  ): Promise<ApprovalPage> {
+    const limit = page.limit ?? MAX_APPROVALS_PAGE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_APPROVALS_PAGE) {
+      throw new AirlockError(
+        'invalid_request',
+        `limit: expected a whole number from 1 to ${MAX_APPROVALS_PAGE}.`,
+      );
+    }
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const groups = new Set(this.deps.config.principals[principal]?.groups ?? []);
-    const records = await this.deps.store.listByStatus(status, 100);
+    const records = await this.deps.store.listByStatus(status, limit, after);
     const now = this.deps.clock.now().getTime();
-    return records
-      .filter((r) => groups.has(r.approverGroup) || r.principal === principal)
-      .filter((r) => status !== 'pending' || Date.parse(r.expiresAt) > now);
+    const expires = status === 'pending' || status === 'approved';
+    const last = records.at(-1);
+    return {
+      approvals: records
+        .filter((r) => groups.has(r.approverGroup) || r.principal === principal)
+        .filter((r) => !expires || Date.parse(r.expiresAt) > now),
+      ...(records.length === limit && last ? { next: encodeCursor(last) } : {}),
+    };
   }
 
   /** One approval, if the principal is its requester or a member of its approver group. */
@@ -162,15 +231,17 @@ export class ApprovalDesk {
   }
 
   /**
-   * Approves or rejects. Refuses: unknown id (404), the requester themself or a non-member (403),
-   * an expired approval (410), one already decided (409).
+   * Checks a decision against every rule, changing nothing: the caller records it, then
+   * {@link ApprovalDesk.commitDecision}s it, so no approval changes status without a record. Refuses:
+   * unknown id (404), the requester themself or a non-member (403), an expired approval (410), one
+   * already decided (409).
    */
-  async decide(input: {
+  async prepareDecision(input: {
     id: string;
     approver: string;
     decision: 'approve' | 'reject';
     reason: string;
-  }): Promise<ApprovalRecord> {
+  }): Promise<PreparedDecision> {
     const record = await this.load(input.id);
     const groups = this.deps.config.principals[input.approver]?.groups ?? [];
     if (record.principal === input.approver) {
@@ -195,23 +266,41 @@ export class ApprovalDesk {
         `Approval ${record.id} expired at ${record.expiresAt}; the agent must ask again.`,
       );
     }
-    const changes = {
-      status: input.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
-      decidedBy: input.approver,
-      decidedAt: now.toISOString(),
-      decisionReason: input.reason,
+    return {
+      record,
+      changes: {
+        status: input.decision === 'approve' ? 'approved' : 'rejected',
+        decidedBy: input.approver,
+        decidedAt: now.toISOString(),
+        decisionReason: input.reason,
+      },
     };
+  }
+
+  /**
+   * Applies a prepared decision: pending to approved or rejected, if still pending.
+   * @throws AirlockError `conflict` (409) when someone else decided it meanwhile (nothing changed)
+   */
+  async commitDecision(prepared: PreparedDecision): Promise<ApprovalRecord> {
+    const { record, changes } = prepared;
     if (!(await this.deps.store.transition(record.id, 'pending', changes))) {
       throw new AirlockError('conflict', `Approval ${record.id} was decided by someone else meanwhile.`);
     }
     return { ...record, ...changes };
   }
 
+  /** {@link ApprovalDesk.prepareDecision} and {@link ApprovalDesk.commitDecision}, with nothing recorded between. */
+  async decide(input: Parameters<ApprovalDesk['prepareDecision']>[0]): Promise<ApprovalRecord> {
+    return this.commitDecision(await this.prepareDecision(input));
+  }
+
   /**
-   * Claims an approved approval for execution, exactly once, if the re-sent call is the held one.
+   * Checks, changing nothing, that a re-sent call may run under the approval: it is the held call and
+   * the approval is approved and not expired. The caller records the write, then
+   * {@link ApprovalDesk.claim}s the approval, so an approval is never used up without a record.
    * Throws 404 / 403 (naming the mismatch) / 409 (already used or still pending) / 410 (expired or rejected).
    */
-  async consume(id: string, binding: ApprovalBinding): Promise<ApprovalRecord> {
+  async checkConsumable(id: string, binding: ApprovalBinding): Promise<ApprovalRecord> {
     const record = await this.load(id);
     const mismatch = (Object.keys(binding) as (keyof ApprovalBinding)[]).filter(
       (k) => record[k] !== binding[k],
@@ -248,11 +337,24 @@ export class ApprovalDesk {
         `Approval ${id} is still waiting for a member of "${record.approverGroup}". Retry after it is approved.`,
       );
     }
-    const executed = { status: 'executed' as const, executedAt: now.toISOString() };
-    if (!(await this.deps.store.transition(id, 'approved', executed))) {
-      throw new AirlockError('conflict', `Approval ${id} was already used; each approval runs once.`);
+    return record;
+  }
+
+  /**
+   * Claims a checked approval for execution, exactly once: approved to executed.
+   * @throws AirlockError `conflict` (409) when another re-send claimed it first
+   */
+  async claim(record: ApprovalRecord): Promise<ApprovalRecord> {
+    const executed = { status: 'executed' as const, executedAt: this.deps.clock.now().toISOString() };
+    if (!(await this.deps.store.transition(record.id, 'approved', executed))) {
+      throw new AirlockError('conflict', `Approval ${record.id} was already used; each approval runs once.`);
     }
     return { ...record, ...executed };
+  }
+
+  /** {@link ApprovalDesk.checkConsumable} and {@link ApprovalDesk.claim}, with nothing recorded between. */
+  async consume(id: string, binding: ApprovalBinding): Promise<ApprovalRecord> {
+    return this.claim(await this.checkConsumable(id, binding));
   }
 
   private async load(id: string): Promise<ApprovalRecord> {
@@ -274,6 +376,39 @@ function describeBindingField(field: keyof ApprovalBinding): string {
     : field === 'policyVersion'
       ? 'the policies changed since'
       : `a different ${field}`;
+}
+
+/** The upstream call as the agent is shown it: the method and its own parameters, not where it goes. */
+export function agentPreviewOf(call: UpstreamCall): AgentCallPreview {
+  const { url: _url, destinationHost: _host, ...rest } = call;
+  return rest;
+}
+
+const CURSOR_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function encodeCursor(record: ApprovalPosition): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.id]), 'utf8').toString('base64url');
+}
+
+/** A cursor a listing returned; anything else is refused before it reaches the store. */
+function decodeCursor(cursor: string): ApprovalPosition {
+  let parsed: unknown;
+  try {
+    parsed = cursor.length <= 200 ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    typeof parsed[0] === 'string' &&
+    CURSOR_ISO.test(parsed[0]) &&
+    typeof parsed[1] === 'string' &&
+    APPROVAL_ID.test(parsed[1])
+  ) {
+    return { createdAt: parsed[0], id: parsed[1] };
+  }
+  throw new AirlockError('invalid_request', 'cursor: pass the "next" value a listing returned, unchanged.');
 }
 
 function sha256Hex(text: string): string {

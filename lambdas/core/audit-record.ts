@@ -98,6 +98,16 @@ const SECRET_KEY =
   /^(secret|password|passwd|token|access_?token|refresh_?token|id_?token|authorization|private_?key|client_?secret|api_?key|cookie)$/i;
 // Values that are credentials whatever their key: a JWT, a PEM private key.
 const SECRET_VALUE = /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*$|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+// A JWT or a PEM private key anywhere in free text (an agent's intent): a token pasted into a sentence
+// is still a token. `eyJ` is `{"` in base64url, the start of every JWT header and payload.
+const SECRET_IN_TEXT = /eyJ[\w-]{2,}\.eyJ[\w-]{2,}\.[\w-]*|-----BEGIN [A-Z ]*PRIVATE KEY-----/g;
+/** True when `text` holds a JWT or a PEM private key anywhere: what an audit record may never carry. */
+export function holdsCredential(text: string): boolean {
+  return new RegExp(SECRET_IN_TEXT.source).test(text);
+}
+
+/** What a masked credential reads as in a bounded record. */
+export const MASKED_SECRET = '[credential removed]';
 
 /** SHA-256 (lowercase hex) of a document returned to the agent, for `docHashes`. */
 export function hashDocument(content: string | Uint8Array): string {
@@ -128,6 +138,88 @@ export function sealAuditRecord(record: Omit<AuditRecord, 'hash'>): AuditRecord 
 export function assertValidAuditEvent(event: AuditEvent): void {
   const problem = auditEventProblem(event);
   if (problem) throw new AuditEventError(`audit event refused: ${problem}`);
+}
+
+/** Why `event` would be refused by {@link assertValidAuditEvent}, or `undefined` when it would be written. */
+export function auditEventProblemOf(event: AuditEvent): string | undefined {
+  return auditEventProblem(event);
+}
+
+/** The most reasons a bounded record keeps; the rest are counted in its last reason. */
+const MAX_BOUNDED_REASONS = 50;
+
+/**
+ * A refusal's event in a form the ledger accepts, whatever the request carried: tokens and private
+ * keys masked wherever they appear, over-long text cut, at most 50 reasons (the last one saying how
+ * many more there were), oversized details replaced by their size. A refusal is recorded in this
+ * form rather than not at all; a decision that lets something through is never bounded, it is
+ * refused instead (see CallRecord, IssuanceGate).
+ */
+export function boundedAuditEvent(event: AuditEvent): AuditEvent {
+  const reasons = event.reasons.map((reason) => boundedName(String(reason)));
+  const bounded: AuditEvent = {
+    ...event,
+    principal: boundedName(event.principal),
+    workflow: boundedName(event.workflow),
+    requestId: boundedName(event.requestId),
+    ...(event.connector !== undefined ? { connector: boundedName(event.connector) } : {}),
+    ...(event.operation !== undefined ? { operation: boundedName(event.operation) } : {}),
+    reasons:
+      reasons.length > MAX_BOUNDED_REASONS
+        ? [
+            ...reasons.slice(0, MAX_BOUNDED_REASONS - 1),
+            `and-${reasons.length - MAX_BOUNDED_REASONS + 1}-more`,
+          ]
+        : reasons,
+    ...(event.intent !== undefined
+      ? { intent: maskSecrets(String(event.intent)).slice(0, MAX_INTENT_CHARS) }
+      : {}),
+    ...(event.details !== undefined ? { details: boundedDetails(event.details) } : {}),
+  };
+  // Anything still refused (a malformed docHash, say) is dropped to what is always recordable.
+  if (auditEventProblem(bounded) === undefined) return bounded;
+  const { intent: _intent, details: _details, ...rest } = bounded;
+  return { ...rest, docHashes: [], details: { bounded: 'record reduced to its decision' } };
+}
+
+function maskSecrets(text: string): string {
+  return text.replace(SECRET_IN_TEXT, MASKED_SECRET);
+}
+
+function boundedName(value: string): string {
+  const masked = SECRET_VALUE.test(value) ? MASKED_SECRET : maskSecrets(value);
+  return masked.length === 0 ? '(empty)' : masked.slice(0, MAX_NAME_CHARS);
+}
+
+function boundedDetails(details: AuditDetails): AuditDetails {
+  const masked = maskDetail(details, 0) as AuditDetails;
+  let size: number;
+  try {
+    size = Buffer.byteLength(canonicalJson(masked), 'utf8');
+  } catch {
+    return { bounded: 'details could not be recorded' };
+  }
+  return size > MAX_DETAILS_BYTES ? { bounded: `details of ${size} bytes left out` } : masked;
+}
+
+function maskDetail(value: unknown, depth: number): AuditDetailValue {
+  if (typeof value === 'string') return SECRET_VALUE.test(value) ? MASKED_SECRET : maskSecrets(value);
+  if (typeof value === 'number')
+    return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? value : String(value);
+  if (value === null || typeof value === 'boolean') return value;
+  if (depth > 8) return '[nested too deep]';
+  if (Array.isArray(value)) return value.map((item) => maskDetail(item, depth + 1));
+  if (isPlainObject(value)) {
+    const result: Record<string, AuditDetailValue> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue;
+      result[SECRET_KEY.test(key) ? `${key}Masked` : key] = SECRET_KEY.test(key)
+        ? MASKED_SECRET
+        : maskDetail(item, depth + 1);
+    }
+    return result;
+  }
+  return String(value);
 }
 
 /** Why `value` is not a well-formed audit record, or `undefined` when it is (hash not checked). */
@@ -190,7 +282,7 @@ function auditEventProblem(event: AuditEvent): string | undefined {
   if (event.intent !== undefined) {
     if (typeof event.intent !== 'string' || event.intent.length > MAX_INTENT_CHARS)
       return `intent must be a string of at most ${MAX_INTENT_CHARS} characters`;
-    if (SECRET_VALUE.test(event.intent)) return 'intent holds what looks like a token or private key';
+    if (holdsCredential(event.intent)) return 'intent holds what looks like a token or private key';
   }
   if (event.details !== undefined) {
     if (!isPlainObject(event.details)) return 'details must be a plain object';

@@ -51,6 +51,13 @@ export interface VerifyCounts {
   /** Time of the earliest and the latest record checked. */
   readonly firstTs?: string;
   readonly lastTs?: string;
+  /**
+   * Records checked that no signed digest covers yet (after their chain's last digest): intact as far
+   * as their hashes go, but a rewrite of them, or of their whole chain, would not be detected.
+   */
+  readonly unanchoredRecords: number;
+  /** Chains checked that end in such records. */
+  readonly unanchoredChains: number;
 }
 
 export type VerifyResult =
@@ -77,6 +84,8 @@ export async function verifyLedger(input: VerifyLedgerInput): Promise<VerifyResu
     digests: 0,
     firstTs: undefined as string | undefined,
     lastTs: undefined as string | undefined,
+    unanchoredRecords: 0,
+    unanchoredChains: 0,
   };
   const result = (failure?: VerifyFailure): VerifyResult =>
     failure ? { ok: false, failure, ...counts } : { ok: true, ...counts };
@@ -112,6 +121,12 @@ export async function verifyLedger(input: VerifyLedgerInput): Promise<VerifyResu
         });
       }
       previous = digest;
+    }
+    // Every digest of the chain held: what lies after the last one is covered by none.
+    const unanchored = chain ? chain.lastSeq - (previous?.seq ?? 0) : 0;
+    if (unanchored > 0) {
+      counts.unanchoredRecords += unanchored;
+      counts.unanchoredChains += 1;
     }
   }
   return result();

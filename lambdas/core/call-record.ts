@@ -2,11 +2,12 @@
  * The audit trail of one connector call: every record the call writes, each with the same principal,
  * workflow, operation, request id and intent. Only configured operation names reach a record (and the
  * metric dimensions): a caller cannot put arbitrary text in the ledger by naming operations that do
- * not exist. An intent the ledger would refuse (it looks like a token or a key) is refused up front.
+ * not exist. An intent the ledger would refuse (a token or a key anywhere in it) is refused up front;
+ * a refusal is always recorded, in a bounded form (credentials masked, sizes cut) when it must be.
  */
 import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import type { AuditAppender } from './audit-ledger';
-import { type AuditEvent, assertValidAuditEvent } from './audit-record';
+import { type AuditEvent, auditEventProblemOf, boundedAuditEvent } from './audit-record';
 import type { Caller } from './caller';
 import { AirlockError } from './errors';
 import type { PolicyDecision } from './policy-engine';
@@ -113,18 +114,21 @@ export class CallRecord {
     });
   }
 
-  /** A refusal. Resolves to whether it was recorded (the call is refused either way). */
+  /**
+   * A refusal, in a bounded form when the request carried what a record may not hold (a token in the
+   * intent, too many reasons). Resolves to whether it was recorded (the call is refused either way).
+   */
   async refused(error: AirlockError): Promise<boolean> {
-    const { intent, ...rest } = this.base;
-    const event = recordableIntent(intent) ? this.base : rest;
     try {
-      await this.ledger.append({
-        ...event,
-        type: 'connector_denied',
-        decision: 'deny',
-        reasons: [error.code, ...(error.reasons ?? [])],
-        docHashes: [],
-      });
+      await this.ledger.append(
+        boundedAuditEvent({
+          ...this.base,
+          type: 'connector_denied',
+          decision: 'deny',
+          reasons: [error.code, ...(error.reasons ?? [])],
+          docHashes: [],
+        }),
+      );
       return true;
     } catch {
       return false;
@@ -132,11 +136,11 @@ export class CallRecord {
   }
 }
 
-/** An intent the audit ledger would refuse (it looks like a token or a key). */
+/** An intent the audit ledger would refuse (a token or a key anywhere in it). */
 function recordableIntent(intent: string | undefined): boolean {
   if (intent === undefined) return true;
-  try {
-    assertValidAuditEvent({
+  return (
+    auditEventProblemOf({
       type: 'connector_allowed',
       principal: 'probe',
       workflow: 'probe',
@@ -145,9 +149,6 @@ function recordableIntent(intent: string | undefined): boolean {
       requestId: 'probe',
       docHashes: [],
       intent,
-    });
-    return true;
-  } catch {
-    return false;
-  }
+    }) === undefined
+  );
 }

@@ -3,27 +3,32 @@
  *
  * The caller arrives proven by its entry point's Authenticator (token, binding, revocation, kill
  * switch). Then: **prepare** (the operation is known, in the workflow and the token's scopes; the
- * parameters are valid; the exact upstream call is described) → **limit** (rate limits, spend cap) →
- * **authorize** (Cedar: allow, deny, or approval required) → **hold** or **consume** an approval →
- * **act** (upstream) → **filter** (DLP) → audit and metrics. The REST route and the MCP endpoint both
- * call {@link ConnectorProxy.call}: one code path.
+ * parameters are valid and within the token's `resource`; the exact upstream call is described) →
+ * **limit** (rate limits, spend cap) → **authorize** (the principal's daily amount taken, then Cedar:
+ * allow, deny, or approval required) → **hold** or **check** an approval → **act** (the write's
+ * record, the approval claimed, upstream) → **filter** (DLP) → audit and metrics. The REST route and
+ * the MCP endpoint both call {@link ConnectorProxy.call}: one code path.
  *
  * Audit: a read is answered only after its record (with the sha256 of every document returned) is
  * committed; a write is recorded before it is executed upstream and again when it completes, so
- * nothing is executed without a record. A ledger failure refuses the call (see call-record.ts).
+ * nothing is executed without a record. A held call is recorded before its approval is stored, and a
+ * re-sent call's record is committed before its approval is used up, so an audit outage neither
+ * creates an approval the trail does not name nor burns one without running. A ledger failure refuses
+ * the call (see call-record.ts); every other refusal, a dependency's included, is recorded.
  */
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
 import type { Connector, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
-import type { ApprovalDesk, PendingApproval } from './approval-desk';
+import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
 import { CallRecord } from './call-record';
 import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
-import { deriveDataPolicyContext } from './dlp/data-policy-context';
+import type { DailyAmounts, ReservedAmount } from './daily-amounts';
+import { type DataPolicyContext, deriveDataPolicyContext } from './dlp/data-policy-context';
 import { scanConnectorResult } from './dlp/result-scanner';
-import { AirlockError } from './errors';
+import { AirlockError, DependencyError } from './errors';
 import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
@@ -41,6 +46,11 @@ export interface ConnectorProxyDeps {
   readonly meter: UsageMeter;
   /** Daily spend cap per workflow (large-batch throttling). @default - no cap */
   readonly spendCap?: SpendCap;
+  /**
+   * Each principal's amounts of the day (split entries held once they add up past the threshold).
+   * @default - no daily total in the policy context
+   */
+  readonly dailyAmounts?: DailyAmounts;
   readonly clock: Clock;
 }
 
@@ -88,27 +98,50 @@ export class ConnectorProxy {
   async call(caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
     const started = performance.now();
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
+    // The shared counters this call wrote (the spend cap's, the daily amount's): DynamoDB writes too.
+    const counted = { spend: 0, amount: undefined as ReservedAmount | undefined };
     const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
-      this.meter(caller, record.names, outcome, { started, writes, bytesOut, secretReads });
+      this.meter(caller, record.names, outcome, {
+        started,
+        writes: writes + counted.spend + (counted.amount?.writes ?? 0),
+        bytesOut,
+        secretReads,
+      });
+    // The call's amount, while it counts in the principal's total of the day without having run.
+    let unspent: ReservedAmount | undefined;
     try {
       record.assertRecordableIntent();
       const prepared = this.prepare(caller, call);
-      this.limit(caller);
-      const decision = this.authorize(caller, call, prepared);
+      this.limitRate(caller);
+      if (this.deps.spendCap) {
+        counted.spend = 1;
+        await this.deps.spendCap.check(caller.workflow);
+      }
+      const data = await this.dataContext(caller, call, prepared);
+      counted.amount = unspent = data.reserved;
+      const decision = this.authorize(caller, call, prepared, data.context);
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
-        // The approval item and the audit record.
+        await unspent?.release();
+        // The audit record and the approval item.
         meter('approval_requested', 2);
         return { status: 'pending_approval', approval };
       }
-      const approvalWrites = call.approvalId ? await this.consumeApproval(caller, call, prepared) : 0;
-      return await this.act(call, prepared, decision, record, caller, (outcome, writes, bytesOut, reads) =>
-        meter(outcome, writes + approvalWrites, bytesOut, reads),
-      );
+      const approval = call.approvalId ? await this.checkApproval(caller, call, prepared) : undefined;
+      return await this.act(call, prepared, decision, record, caller, approval, {
+        upstreamStarted: () => {
+          // Past this point the call may have run: its amount stays counted.
+          unspent = undefined;
+        },
+        meter: (outcome, writes, bytesOut, reads) =>
+          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads),
+      });
     } catch (error) {
-      if (error instanceof AirlockError && error.code !== 'upstream_error') {
-        const recorded = await record.refused(error);
-        meter(error.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
+      await unspent?.release();
+      const refusal = refusalOf(error);
+      if (refusal) {
+        const recorded = await record.refused(refusal);
+        meter(refusal.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
       }
       throw error;
     }
@@ -118,6 +151,13 @@ export class ConnectorProxy {
   private prepare(caller: Caller, call: ConnectorCall): PreparedCall {
     const { connector, op } = this.catalog.resolve(caller, call);
     const params = connector.parseParameters(call.operation, call.params);
+    if (caller.resource !== undefined) {
+      // The token's signed `resource` narrows it; each kind says what lies within one.
+      const problem = connector.resourceProblem(call.operation, params, caller.resource);
+      if (problem !== undefined) {
+        throw new AirlockError('forbidden', problem, { reasons: ['outside-token-resource'] });
+      }
+    }
     return {
       connector,
       op,
@@ -129,8 +169,8 @@ export class ConnectorProxy {
     };
   }
 
-  /** Rate limits per token and per workflow, and the workflow's daily spend cap. */
-  private limit(caller: Caller): void {
+  /** Rate limits per token and per workflow (this environment's count; API Gateway and WAF bound the total). */
+  private limitRate(caller: Caller): void {
     const workflow = this.deps.config.workflows[caller.workflow];
     this.deps.rateLimiter.take(
       `token:${caller.tokenId}`,
@@ -142,17 +182,55 @@ export class ConnectorProxy {
       workflow.rateLimits.perWorkflowPerMinute,
       `workflow "${caller.workflow}"`,
     );
-    this.deps.spendCap?.check(caller.workflow);
+  }
+
+  /**
+   * The data-protection part of the call's Cedar context. A write that moves an amount (and is not
+   * the re-send of an approved call) is first taken into the principal's total of the day, which
+   * Cedar reads; the caller gives it back when the call does not run.
+   */
+  private async dataContext(
+    caller: Caller,
+    call: ConnectorCall,
+    prepared: PreparedCall,
+  ): Promise<{ context: DataPolicyContext; reserved?: ReservedAmount }> {
+    const { connector, op, params, upstreamCall } = prepared;
+    const { amount, currency, format } = connector.policyContext(call.operation, params);
+    const workflow = this.deps.config.workflows[caller.workflow];
+    const input = { amount, currency, format, destinationHost: upstreamCall.destinationHost };
+    const context = deriveDataPolicyContext(input, workflow);
+    if (
+      !this.deps.dailyAmounts ||
+      context.amountCents === undefined ||
+      op.access === 'read' ||
+      call.approvalId
+    ) {
+      return { context };
+    }
+    const reserved = await this.deps.dailyAmounts.reserve({
+      connector: call.connector,
+      principal: caller.principal,
+      currency: context.currency ?? '-',
+      cents: context.amountCents,
+    });
+    return {
+      context: deriveDataPolicyContext(
+        { ...input, amountEarlierTodayCents: reserved.earlierTodayCents },
+        workflow,
+      ),
+      reserved,
+    };
   }
 
   /** Cedar decides; a denial throws `forbidden` with the deciding policies. */
-  private authorize(caller: Caller, call: ConnectorCall, prepared: PreparedCall): PolicyDecision {
-    const { connector, op, params, upstreamCall } = prepared;
-    const { resourceId, amount, currency, format } = connector.policyContext(call.operation, params);
-    const dataContext = deriveDataPolicyContext(
-      { amount, currency, format, destinationHost: upstreamCall.destinationHost },
-      this.deps.config.workflows[caller.workflow],
-    );
+  private authorize(
+    caller: Caller,
+    call: ConnectorCall,
+    prepared: PreparedCall,
+    dataContext: DataPolicyContext,
+  ): PolicyDecision {
+    const { connector, op, params } = prepared;
+    const { resourceId } = connector.policyContext(call.operation, params);
     const decision = this.deps.policy.decide({
       principal: caller.principal,
       action: op.action,
@@ -163,7 +241,11 @@ export class ConnectorProxy {
         classification: op.classification,
       },
       workflow: caller.workflow,
-      context: { approval: call.approvalId ? 'approved' : 'none', scope: [...caller.scopes], ...dataContext },
+      context: {
+        approval: call.approvalId ? 'approved' : 'none',
+        scope: [...caller.scopes],
+        ...dataContext,
+      },
     });
     if (decision.decision === 'deny') {
       throw new AirlockError(
@@ -175,7 +257,10 @@ export class ConnectorProxy {
     return decision;
   }
 
-  /** A call a person must approve: the approval (bound to the exact call) and its record. */
+  /**
+   * A call a person must approve: the approval (bound to the exact call) is recorded, then stored, so
+   * no approval exists that the trail does not name.
+   */
   private async hold(
     caller: Caller,
     call: ConnectorCall,
@@ -183,7 +268,7 @@ export class ConnectorProxy {
     decision: PolicyDecision,
     record: CallRecord,
   ): Promise<PendingApproval> {
-    const approval = await this.deps.approvals.create({
+    const approval = this.deps.approvals.draft({
       principal: caller.principal,
       workflow: caller.workflow,
       connector: call.connector,
@@ -200,16 +285,16 @@ export class ConnectorProxy {
       argumentsHash: prepared.argumentsHash,
       approverGroup: approval.approverGroup,
     });
-    return approval;
+    return this.deps.approvals.hold(approval);
   }
 
-  /** Exactly once: the approval moves from approved to executed before anything runs upstream. */
-  private async consumeApproval(
+  /** The approval a re-sent call names, checked (bound to this exact call, approved, not expired); not used up yet. */
+  private async checkApproval(
     caller: Caller,
     call: ConnectorCall,
     prepared: PreparedCall,
-  ): Promise<number> {
-    await this.deps.approvals.consume(call.approvalId ?? '', {
+  ): Promise<ApprovalRecord> {
+    return this.deps.approvals.checkConsumable(call.approvalId ?? '', {
       principal: caller.principal,
       workflow: caller.workflow,
       connector: call.connector,
@@ -217,23 +302,34 @@ export class ConnectorProxy {
       argumentsHash: prepared.argumentsHash,
       policyVersion: this.deps.policy.versionHash,
     });
-    return 1;
   }
 
-  /** Runs the call upstream, filters what comes back, and records it. */
+  /**
+   * Runs the call upstream, filters what comes back, and records it. A write is recorded first; an
+   * approved call's approval is used up only after that record is committed, just before it runs.
+   */
   private async act(
     call: ConnectorCall,
     prepared: PreparedCall,
     decision: PolicyDecision,
     record: CallRecord,
     caller: Caller,
-    meter: (outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number) => void,
+    approval: ApprovalRecord | undefined,
+    hooks: {
+      upstreamStarted(): void;
+      meter(outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number): void;
+    },
   ): Promise<ConnectorOutcome> {
     const { connector, op, params, argumentsHash } = prepared;
+    const { meter } = hooks;
     const isWrite = op.access !== 'read';
-    if (isWrite) await record.beforeUpstream(decision, { argumentsHash, approvalId: call.approvalId });
+    if (isWrite || approval) {
+      await record.beforeUpstream(decision, { argumentsHash, approvalId: approval?.id });
+    }
+    if (approval) await this.deps.approvals.claim(approval);
     let upstream: Awaited<ReturnType<Connector['invoke']>>;
     try {
+      hooks.upstreamStarted();
       upstream = await connector.invoke(call.operation, params, { requestId: call.requestId });
     } catch (error) {
       await record.failed(error, argumentsHash);
@@ -285,6 +381,21 @@ export class ConnectorProxy {
       timestamp: this.deps.clock.now(),
     });
   }
+}
+
+/**
+ * The refusal a failed call is recorded with: its own AirlockError, or for a dependency that could not
+ * answer (the caller gets 503) one naming the dependency. None for an upstream failure (recorded as
+ * `connector_failed` already) or an audit-ledger failure (a record of it could not be written).
+ */
+function refusalOf(error: unknown): AirlockError | undefined {
+  if (error instanceof AirlockError) return error.code === 'upstream_error' ? undefined : error;
+  if (error instanceof DependencyError && !/^audit[ -]ledger$/.test(error.dependency)) {
+    return new AirlockError('unavailable', error.message, {
+      reasons: [`dependency:${error.dependency.replaceAll(' ', '-')}`],
+    });
+  }
+  return undefined;
 }
 
 function sha256Hex(data: string | Buffer): string {

@@ -12,6 +12,8 @@
  *   The token request itself belongs to no run.
  * - calls: connector calls. Token requests and LLM usage reports are priced, but are not calls.
  * - denials: refused connector calls and refused token requests.
+ * - LLM cost: self-reported. It is priced from what agents report (`POST /v1/usage`), which Airlock bounds
+ *   but cannot check; every rendering labels it so.
  * - cost: the estimate from the config's price table, summed over every request, refused ones included
  *   (a refused request still costs an API Gateway request and a Lambda invocation). Token requests
  *   (with the KMS signature of each issued token), LLM usage reports and calls to operations that do
@@ -137,7 +139,8 @@ export const COST_COMPONENTS = [
   { key: 'kms', metric: 'CostKmsUsd', label: 'KMS' },
   { key: 'secretsManager', metric: 'CostSecretsManagerUsd', label: 'Secrets Manager' },
   { key: 'dynamodb', metric: 'CostDynamoDbUsd', label: 'DynamoDB' },
-  { key: 'llm', metric: 'CostLlmUsd', label: 'LLM' },
+  // The agents' own reports (POST /v1/usage): the only figure here Airlock did not measure itself.
+  { key: 'llm', metric: 'CostLlmUsd', label: 'LLM (self-reported)' },
 ] as const satisfies readonly {
   key: Exclude<keyof CostBreakdown, 'total'>;
   metric: UsageMetricName;
@@ -149,7 +152,7 @@ export const COST_COMPONENTS = [
  * sentence every rendering of the report prints under its tables.
  */
 export const COST_DEFINITIONS =
-  'Calls are connector calls; Denied counts refused calls and refused token requests. A workflow’s cost also covers its token requests (KMS signing) and LLM usage reports, which no operation is charged for.';
+  'Calls are connector calls; Denied counts refused calls and refused token requests. A workflow’s cost also covers its token requests (KMS signing) and LLM usage reports, which no operation is charged for. LLM cost is self-reported: it is what the agents reported (bounded per report and per principal), not what Airlock measured.';
 
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MS_PER_DAY = 86_400_000;

@@ -3,12 +3,15 @@
  * to that device's certificate, or a refusal. Identity comes only from the client certificate.
  *
  * Order of checks: identity → request shape and grant → the issuance gate (kill switch, lifetime cap,
- * Cedar `RequestCredential`; shared with the OAuth server) → sign → audit. The token leaves only after
- * its audit record is committed; every refusal is recorded too (a refusal whose record fails is still
- * a refusal).
+ * Cedar `RequestCredential`; shared with the OAuth server) → the record checked → sign → audit. The
+ * token's claims are computed and its record validated before anything is signed, so nothing is
+ * signed that cannot be recorded; the token leaves only after its record is committed; every refusal
+ * is recorded too (a refusal whose record fails is still a refusal).
  */
+
+import { randomUUID } from 'node:crypto';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { issueAccessToken } from './access-token';
+import { accessTokenClaimsOf, type DeviceAccessTokenRequest, issueAccessToken } from './access-token';
 import type { AuditAppender } from './audit-ledger';
 import { certificateSubject, certificateThumbprint } from './certificate-thumbprint';
 import { decideCredentialGrant } from './credential-request';
@@ -61,10 +64,12 @@ export class CredentialBroker {
     const { config, clock } = this.deps;
     const subject = certificateSubject(input.certificatePem);
     const principal = subject.commonName;
-    let grant: ReturnType<typeof decideCredentialGrant>;
+    const request = { channel: 'device', requestId: input.requestId } as const;
+    const details = { certificateSerial: subject.serialNumber };
+    let tokenRequest: DeviceAccessTokenRequest;
     let reasons: readonly string[];
     try {
-      grant = decideCredentialGrant(config, principal, input.body);
+      const grant = decideCredentialGrant(config, principal, input.body);
       reasons = await this.gate.admit({
         principal,
         workflow: grant.workflow,
@@ -73,6 +78,20 @@ export class CredentialBroker {
         channel: 'device',
         requestId: input.requestId,
       });
+      tokenRequest = {
+        issuer: this.deps.issuer,
+        audience: this.deps.audience,
+        subject: principal,
+        workflow: grant.workflow,
+        resource: grant.resource,
+        scope: grant.scope,
+        lifetimeSeconds: grant.lifetimeSeconds,
+        certificateThumbprint: certificateThumbprint(input.certificatePem),
+        now: clock.now(),
+        jti: randomUUID(),
+      };
+      // The record the token will have, checked before the signature: nothing signed goes unrecorded.
+      this.gate.assertRecordable(request, accessTokenClaimsOf(tokenRequest), reasons, details);
     } catch (error) {
       if (error instanceof AirlockError) {
         await this.gate.refused(
@@ -82,20 +101,9 @@ export class CredentialBroker {
       }
       throw error;
     }
-    const request = { channel: 'device', requestId: input.requestId } as const;
-    const issued = await issueAccessToken(this.deps.signer, {
-      issuer: this.deps.issuer,
-      audience: this.deps.audience,
-      subject: principal,
-      workflow: grant.workflow,
-      resource: grant.resource,
-      scope: grant.scope,
-      lifetimeSeconds: grant.lifetimeSeconds,
-      certificateThumbprint: certificateThumbprint(input.certificatePem),
-      now: clock.now(),
-    });
+    const issued = await issueAccessToken(this.deps.signer, tokenRequest);
     // The token leaves only after its record is committed.
-    await this.gate.issued(request, issued.claims, reasons, { certificateSerial: subject.serialNumber });
+    await this.gate.issued(request, issued.claims, reasons, details);
     return {
       accessToken: issued.token,
       tokenType: 'Bearer',

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
-import { ACCESS_SCOPE_PATTERN } from './access-token';
+import { TOKEN_SCOPE_PATTERN, USAGE_REPORT_SCOPE } from './access-token';
+import { holdsCredential } from './audit-record';
 import { AirlockError } from './errors';
 
 /** The body of `POST /v1/credentials`. Strict: an unknown field is refused, not ignored. */
@@ -19,12 +20,20 @@ export const credentialRequestSchema = z.strictObject({
     .max(512, 'expected at most 512 characters')
     // Control characters have no place in a resource name and would corrupt logs and audit records.
     .regex(/^[^\p{Cc}]+$/u, 'expected no control characters')
+    // It is signed into the token and recorded in the audit trail, which never holds a credential.
+    .refine(
+      (value) => !holdsCredential(value),
+      'expected a key prefix such as 2026-q3/, not a token or a key',
+    )
     .optional(),
   scopes: z
     .array(
       z
         .string({ error: 'expected a scope string' })
-        .regex(ACCESS_SCOPE_PATTERN, 'expected <connector>:<read|write|export>, e.g. receipts:read'),
+        .regex(
+          TOKEN_SCOPE_PATTERN,
+          'expected <connector>:<read|write|export>, e.g. receipts:read, or usage:report',
+        ),
       { error: 'expected an array of scopes such as ["receipts:read"]' },
     )
     .min(1, 'expected at least one scope, e.g. ["receipts:read"]')
@@ -83,7 +92,10 @@ export function parseCredentialRequest(body: unknown): CredentialRequest {
   });
 }
 
-/** The scopes a workflow allows: its connectors × the access kinds of the operations it allows. */
+/**
+ * The scopes a workflow allows: its connectors × the access kinds of the operations it allows, and
+ * `usage:report` when the workflow enables usage reports.
+ */
 export function workflowScopes(config: AirlockConfig, workflow: string): Set<string> {
   const scopes = new Set<string>();
   const definition = Object.hasOwn(config.workflows, workflow) ? config.workflows[workflow] : undefined;
@@ -99,6 +111,7 @@ export function workflowScopes(config: AirlockConfig, workflow: string): Set<str
       if (op) scopes.add(`${connectorName}:${op.access}`);
     }
   }
+  if (definition.usageReports.enabled) scopes.add(USAGE_REPORT_SCOPE);
   return scopes;
 }
 

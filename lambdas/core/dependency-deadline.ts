@@ -10,6 +10,7 @@
  */
 import type { ApprovalStore } from './approval-desk';
 import type { AuditStore } from './audit-ledger';
+import type { CounterStore } from './counter-store';
 import { DependencyError } from './errors';
 import type { KillSwitchParameterSource, RevocationStore, SecretSource, TokenSigner } from './ports';
 
@@ -119,6 +120,7 @@ export interface DependencyPorts {
   readonly auditStore: AuditStore;
   readonly approvalStore: ApprovalStore;
   readonly secretSource: SecretSource;
+  readonly counterStore: CounterStore;
 }
 
 export type DependencyName = keyof DependencyPorts;
@@ -135,6 +137,7 @@ export const DEFAULT_DEADLINES: Readonly<Record<DependencyName, number>> = {
   auditStore: 2000,
   approvalStore: 2000,
   secretSource: 2000,
+  counterStore: 1000,
 };
 
 /** How each dependency is named in errors and in the 503 message a user reads. */
@@ -145,6 +148,7 @@ export const DEPENDENCY_LABELS: Readonly<Record<DependencyName, string>> = {
   auditStore: 'audit ledger',
   approvalStore: 'approvals store',
   secretSource: 'secret store',
+  counterStore: 'counter store',
 };
 
 /** The methods each dependency's budget covers (optional ones are covered when the port has them). */
@@ -155,6 +159,7 @@ const BOUNDED_METHODS: { readonly [N in DependencyName]: readonly AsyncMethodNam
   auditStore: ['append', 'readRecord', 'listChainHeads'],
   approvalStore: ['create', 'get', 'listByStatus', 'transition'],
   secretSource: ['getJson'],
+  counterStore: ['add'],
 };
 
 /**

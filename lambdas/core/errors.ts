@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  /** A method a route does not serve (GET and DELETE on the stateless `/v1/mcp`), with `Allow`. */
+  method_not_allowed: 405,
   conflict: 409,
   gone: 410,
   payload_too_large: 413,

@@ -7,7 +7,7 @@
  */
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { BaseAccessTokenClaims } from './access-token';
-import type { AuditDetails, AuditEvent } from './audit-record';
+import { type AuditDetails, type AuditEvent, auditEventProblemOf, boundedAuditEvent } from './audit-record';
 import type { CallerChannel } from './caller';
 import { AirlockError } from './errors';
 import { type KillSwitch, KillSwitchEngagedError } from './kill-switch';
@@ -77,6 +77,28 @@ export class IssuanceGate {
     return decision.reasons;
   }
 
+  /**
+   * Checks, before anything is signed, that the credential's record could be written: a request whose
+   * record the ledger would refuse (a value that looks like a token, say) is refused here, with 400,
+   * instead of after the signature (a 500, and a signed token without a record).
+   * @throws AirlockError `invalid_request` naming what could not be recorded
+   */
+  assertRecordable(
+    request: Pick<IssuanceRequest, 'channel' | 'requestId'>,
+    claims: BaseAccessTokenClaims,
+    reasons: readonly string[],
+    details: AuditDetails = {},
+  ): void {
+    const problem = auditEventProblemOf(this.issuedEvent(request, claims, reasons, details));
+    if (problem !== undefined) {
+      throw new AirlockError(
+        'invalid_request',
+        `The credential could not be recorded in the audit trail (${problem.replace(/^details\./, '')}); nothing was issued.`,
+        { reasons: ['unrecordable-request'] },
+      );
+    }
+  }
+
   /** Records an issued credential (before it leaves) and meters it; a ledger failure refuses it. */
   async issued(
     request: Pick<IssuanceRequest, 'channel' | 'requestId'>,
@@ -85,7 +107,17 @@ export class IssuanceGate {
     details: AuditDetails = {},
   ): Promise<void> {
     const started = performance.now();
-    await this.deps.ledger.append({
+    await this.deps.ledger.append(this.issuedEvent(request, claims, reasons, details));
+    this.meter(claims.workflow, 'credential_issued', started, 1);
+  }
+
+  private issuedEvent(
+    request: Pick<IssuanceRequest, 'channel' | 'requestId'>,
+    claims: BaseAccessTokenClaims,
+    reasons: readonly string[],
+    details: AuditDetails,
+  ): AuditEvent {
+    return {
       type: 'credential_issued',
       principal: claims.sub,
       workflow: claims.workflow,
@@ -101,8 +133,7 @@ export class IssuanceGate {
         ...(claims.resource ? { resource: claims.resource } : {}),
         ...details,
       },
-    });
-    this.meter(claims.workflow, 'credential_issued', started, 1);
+    };
   }
 
   /**
@@ -119,18 +150,21 @@ export class IssuanceGate {
   ): Promise<void> {
     const started = performance.now();
     try {
-      await this.deps.ledger.append({
-        type: 'credential_denied',
-        principal: request.principal,
-        workflow: request.workflow,
-        decision: 'deny',
-        reasons: [...reasons],
-        requestId: request.requestId,
-        docHashes: [],
-        ...(details || request.channel
-          ? { details: { ...(request.channel ? { channel: request.channel } : {}), ...details } }
-          : {}),
-      });
+      // Bounded: a request with 64 refused scopes, or a token pasted where a name goes, is still recorded.
+      await this.deps.ledger.append(
+        boundedAuditEvent({
+          type: 'credential_denied',
+          principal: request.principal,
+          workflow: request.workflow,
+          decision: 'deny',
+          reasons: [...reasons],
+          requestId: request.requestId,
+          docHashes: [],
+          ...(details || request.channel
+            ? { details: { ...(request.channel ? { channel: request.channel } : {}), ...details } }
+            : {}),
+        }),
+      );
     } catch {
       // The request is refused either way; the ledger's own failure surfaces on the next append.
     }

@@ -5,6 +5,7 @@
  */
 import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { USAGE_REPORT_SCOPE } from '../../lib/contracts/names';
 import { amountInCents } from './dlp/exact-amount';
 import { normalizeExportFormat } from './dlp/export-format';
 
@@ -121,6 +122,8 @@ export function buildEntities(config: AirlockConfig): PolicyEntities {
         if (access !== undefined) scopes.add(`${connectorName}:${access}`);
       }
     }
+    // Granted only when asked for (the broker never adds it), and only where usage reports are on.
+    if (workflow.usageReports.enabled) scopes.add(USAGE_REPORT_SCOPE);
     entities.push({
       uid: parent(CEDAR_TYPES.workflow, name),
       attrs: {

@@ -7,7 +7,13 @@
  */
 import type { AwsPortBuilders } from '../adapters/aws/aws-ports';
 import { connectorAdapters } from '../adapters/aws/connector-ports';
-import { approvalStore, auditStore, oauthStore, revocations } from '../adapters/aws/dynamodb-ports';
+import {
+  approvalStore,
+  auditStore,
+  counterStore,
+  oauthStore,
+  revocations,
+} from '../adapters/aws/dynamodb-ports';
 import { tokenSigner } from '../adapters/aws/kms-ports';
 import { metricsSink } from '../adapters/aws/metrics-ports';
 import { fetchClientMetadata, identityProvider } from '../adapters/aws/oauth-ports';
@@ -21,6 +27,7 @@ export const OAUTH_AWS_PORTS: AwsPortBuilders = {
   auditStore,
   approvalStore,
   approvalNotifier,
+  counterStore,
   metricsSink,
   connectorAdapters,
   oauthStore,

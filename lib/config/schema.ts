@@ -78,6 +78,35 @@ export const workflowSchema = z.strictObject({
       perWorkflowPerMinute: z.number().int().positive().default(1200),
     })
     .default({ perTokenPerMinute: 120, perWorkflowPerMinute: 1200 }),
+  /**
+   * LLM usage the agents report (`POST /v1/usage`), priced and counted against the daily spend cap.
+   * What an agent reports is its own claim: it is bounded here, shown as self-reported in the cost
+   * report, and reported only with a token that asked for the scope `usage:report`.
+   */
+  usageReports: z
+    .strictObject({
+      /** Grants `usage:report` to members who ask for it. @default false (no token may report usage) */
+      enabled: z.boolean().default(false),
+      /** Most input (and most output) tokens one report may name. */
+      maxTokensPerReport: z.number().int().positive().max(100_000_000).default(1_000_000),
+      /** Reports per minute one token may send. */
+      perTokenPerMinute: z.number().int().positive().default(30),
+      /**
+       * Share of the daily spend cap one principal's reports may use up, so no member can seal the
+       * workflow for the others with reports of their own.
+       */
+      principalShareOfSpendCap: z
+        .number()
+        .gt(0, 'expected a share greater than 0')
+        .max(1, 'expected a share of at most 1 (the whole cap)')
+        .default(0.5),
+    })
+    .default({
+      enabled: false,
+      maxTokensPerReport: 1_000_000,
+      perTokenPerMinute: 30,
+      principalShareOfSpendCap: 0.5,
+    }),
 });
 
 const classificationSchema = z.enum(['public', 'internal', 'confidential', 'pii']);

@@ -1,5 +1,8 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { AirlockStackNames } from '../contracts/stack-names';
 import type { AirlockKeys } from './airlock-keys';
 import type { AuditLedger } from './audit-ledger';
 import { type CliRoleTrust, cliRolePrincipal } from './cli-role-trust';
@@ -14,11 +17,26 @@ export interface AuditorRoleProps {
    * @default - any principal of this account whose own policy allows it, signed in with MFA
    */
   readonly trust?: CliRoleTrust;
+  /**
+   * What `airlock doctor` reads of the deployment under this role: the stage's stacks (the Api
+   * stack's outputs, the alarm names and topic ARNs CloudFormation generated), the alarms' states,
+   * the topics' subscriptions.
+   * @default - none: doctor's deployment checks are refused under this role
+   */
+  readonly doctor?: AuditorDoctorReads;
+}
+
+/** The deployment `airlock doctor` reads. */
+export interface AuditorDoctorReads {
+  /** The stage's stacks. */
+  readonly stackNames: AirlockStackNames;
+  /** The topics whose subscriptions doctor checks (alerts, approvals). */
+  readonly topics: readonly sns.ITopic[];
 }
 
 /**
  * The role IT and security assume to check Airlock without changing it: what `npx airlock audit
- * verify|export` and `npx airlock cost report` read, and nothing that writes. Only principals of
+ * verify|export`, `npx airlock cost report` and `npx airlock doctor` read, and nothing that writes. Only principals of
  * this account can assume it: by default any that signed in with MFA, or those named by `trust`.
  */
 export class AuditorRole extends Construct {
@@ -43,6 +61,60 @@ export class AuditorRole extends Construct {
     iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: ['cloudwatch:GetMetricData'],
+      resourceArns: ['*'],
+    });
+    if (props.doctor) this.grantDoctorReads(props.doctor, props.keys);
+  }
+
+  /**
+   * What `airlock doctor` reads (cli/aws-command-permissions.ts, entry `doctor`), each grant on the
+   * narrowest resource AWS accepts for it.
+   */
+  private grantDoctorReads(reads: AuditorDoctorReads, keys: AirlockKeys): void {
+    const stack = Stack.of(this);
+    const stackArn = (name: string) =>
+      stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` });
+    const { foundation, api, monitoring } = reads.stackNames;
+    // The Api stack's outputs (the names audit verify and the signature check use). A stack's ARN
+    // ends in an id CloudFormation generates, hence `<name>/*`: that stack name only.
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['cloudformation:DescribeStacks'],
+      resourceArns: [stackArn(api)],
+    });
+    // The resources of the three stacks: the REST APIs (execute-api check), topics and alarms.
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['cloudformation:ListStackResources'],
+      resourceArns: [foundation, api, monitoring].map(stackArn),
+    });
+    // Alarm states. The alarms belong to the Monitoring stack, deployed after this one, and
+    // CloudFormation names them `<stack>-<logical id>-<suffix>`: the prefix names that stack's alarms only.
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['cloudwatch:DescribeAlarms'],
+      resourceArns: [
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${monitoring}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    // Who the alerts and approval notices reach (pending confirmations).
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['sns:ListSubscriptionsByTopic'],
+      resourceArns: reads.topics.map((topic) => topic.topicArn),
+    });
+    // Checks an issued access token's signature with the token key's public half.
+    keys.grantGetPublicKey(this.role);
+    // The account's Lambda concurrency quota and what is unreserved. GetAccountSettings is about the
+    // account and has no resource type: IAM accepts only Resource "*". It reads two numbers.
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['lambda:GetAccountSettings'],
       resourceArns: ['*'],
     });
   }

@@ -15,6 +15,8 @@ export const FUNCTION_ENV = {
   revocationsTable: 'AIRLOCK_REVOCATIONS_TABLE',
   /** Approvals of held calls. */
   approvalsTable: 'AIRLOCK_APPROVALS_TABLE',
+  /** Shared daily counters (spend per workflow, reported usage per principal, amounts per principal). */
+  countersTable: 'AIRLOCK_COUNTERS_TABLE',
   /** State of the OAuth authorization server (clients, codes, refresh-token families). */
   oauthTable: 'AIRLOCK_OAUTH_TABLE',
   /** ARN of the KMS key that signs access tokens. */

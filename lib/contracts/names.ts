@@ -31,6 +31,15 @@ export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 /** One scope of an access token: `<connector>:<read|write|export>`. */
 export const ACCESS_SCOPE_PATTERN = new RegExp(`^${NAME_SOURCE}:(${ACCESS_LEVELS.join('|')})$`);
 
+/**
+ * The scope that lets a token report LLM usage (`POST /v1/usage`): granted only when asked for, and
+ * only for a workflow that enables usage reports (config `workflows.<w>.usageReports.enabled`).
+ */
+export const USAGE_REPORT_SCOPE = 'usage:report';
+
+/** Any scope of an access token: a connector's access level, or {@link USAGE_REPORT_SCOPE}. */
+export const TOKEN_SCOPE_PATTERN = new RegExp(`${ACCESS_SCOPE_PATTERN.source}|^usage:report$`);
+
 /** True when `value` is a name by {@link NAME_PATTERN}. */
 export function isName(value: unknown): value is string {
   return typeof value === 'string' && NAME_PATTERN.test(value);

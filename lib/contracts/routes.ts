@@ -66,6 +66,22 @@ export const MTLS_ROUTES = [
     function: 'connector',
     authentication: 'certificate-bound-token',
   },
+  // Stateless streamable HTTP: no SSE stream to GET, no session to DELETE. The function answers both
+  // with 405 and `Allow: POST`, which MCP clients expect, instead of API Gateway's 403 for no route.
+  {
+    id: 'mcpStream',
+    method: 'GET',
+    resource: '/v1/mcp',
+    function: 'connector',
+    authentication: 'certificate-bound-token',
+  },
+  {
+    id: 'mcpSession',
+    method: 'DELETE',
+    resource: '/v1/mcp',
+    function: 'connector',
+    authentication: 'certificate-bound-token',
+  },
   {
     id: 'reportUsage',
     method: 'POST',

@@ -33,3 +33,12 @@ export const OAUTH_TABLE = {
   /** N, epoch seconds. */
   ttlAttribute: 'ttl',
 } as const;
+
+export const COUNTERS_TABLE = {
+  /** S: `<kind>#<scope...>#<YYYY-MM-DD>`, e.g. `spend#expense-summary#2026-11-02`. */
+  partitionKey: 'pk',
+  /** N: the counter's value, changed only by atomic ADD. */
+  valueAttribute: 'n',
+  /** N, epoch seconds. */
+  ttlAttribute: 'ttl',
+} as const;

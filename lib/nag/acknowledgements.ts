@@ -6,7 +6,7 @@
  * acknowledgement covers the construct it is recorded on and its children, so each one below is
  * recorded on the narrowest construct that carries the finding.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 // Not re-exported by the package index; it is how cdk-nag names a wildcard resource in a finding id.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
@@ -108,7 +108,7 @@ function hasReservedConcurrency(fn: AirlockFunction): boolean {
 }
 
 /** Records every reviewed cdk-nag acknowledgement on Airlock's stacks. */
-export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void {
+export function acknowledgeNagFindings({ foundation, api, monitoring }: AirlockStacks): void {
   // Foundation
   const buckets = [foundation.accessLogs.bucket, foundation.auditLedger.digestBucket];
   for (const bucket of buckets) {
@@ -137,6 +137,7 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
     foundation.auditLedger.table,
     foundation.approvalStore.table,
     foundation.revocationList.table,
+    foundation.sharedCounters.table,
   ]) {
     acknowledge(table, {
       id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
@@ -161,8 +162,26 @@ export function acknowledgeNagFindings({ foundation, api }: AirlockStacks): void
   acknowledge(defaultPolicyOf(api.auditorRole.role), INLINE_POLICY, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Only cloudwatch:GetMetricData (airlock cost report) uses Resource "*": CloudWatch has no resource-level permissions or narrowing condition key for it. It reads metric values only. test/infra/wildcards.test.ts fails if any other action gets "*".',
+      'Only cloudwatch:GetMetricData (airlock cost report) and lambda:GetAccountSettings (airlock doctor) use Resource "*": neither has resource-level permissions or a narrowing condition key. They read metric values and the account\'s concurrency numbers only. test/infra/wildcards.test.ts fails if any other action gets "*".',
   });
+  // airlock doctor: stacks by name (their ARNs end in a generated id) and the Monitoring stack's alarms.
+  for (const name of [foundation.stackName, api.stackName, monitoring.stackName]) {
+    acknowledgeWildcardResource(
+      defaultPolicyOf(api.auditorRole.role),
+      Stack.of(api).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }),
+      `airlock doctor reads the ${name} stack (outputs, resource list); a stack ARN ends in an id CloudFormation generates, so "/*" names that one stack.`,
+    );
+  }
+  acknowledgeWildcardResource(
+    defaultPolicyOf(api.auditorRole.role),
+    Stack.of(api).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${monitoring.stackName}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    "airlock doctor reads the state of the Monitoring stack's alarms (cloudwatch:DescribeAlarms only); CloudFormation names them <stack>-<logical id>-<suffix>, so the prefix names that stack's alarms and no others.",
+  );
   acknowledgeWildcardResource(
     defaultPolicyOf(api.auditorRole.role),
     foundation.auditLedger.digestBucket.arnForObjects(`${DIGEST_PREFIX}*`),

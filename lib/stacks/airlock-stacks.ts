@@ -1,6 +1,7 @@
 import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
+import { airlockStackNames } from '../contracts/stack-names';
 import { acknowledgeNagFindings } from '../nag/acknowledgements';
 import { ApiStack } from './api-stack';
 import { FoundationStack } from './foundation-stack';
@@ -33,20 +34,20 @@ export function createAirlockStacks(
   config: AirlockConfig,
   options: AirlockStacksOptions = {},
 ): AirlockStacks {
-  const prefix = `Airlock-${config.stage}`;
+  const names = airlockStackNames(config.stage);
   const env = options.env;
-  const foundation = new FoundationStack(scope, `${prefix}-Foundation`, {
+  const foundation = new FoundationStack(scope, names.foundation, {
     env,
     config,
     description: `Airlock ${config.stage}: keys, secrets, audit ledger, approvals, revocations, connector data, topics`,
   });
-  const api = new ApiStack(scope, `${prefix}-Api`, {
+  const api = new ApiStack(scope, names.api, {
     env,
     config,
     foundation,
     description: `Airlock ${config.stage}: mutual-TLS API, functions, kill switch, operator role`,
   });
-  const monitoring = new MonitoringStack(scope, `${prefix}-Monitoring`, {
+  const monitoring = new MonitoringStack(scope, names.monitoring, {
     env,
     config,
     foundation,

@@ -12,6 +12,7 @@ import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
+import { airlockStackNames } from '../contracts/stack-names';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
 
@@ -91,16 +92,18 @@ export class ApiStack extends Stack {
       deadLetterQueue: true,
     });
 
-    // Every function appends to the audit ledger. The approvals function does not read the kill switch:
-    // approvers may still decide while it is engaged (the connector that would run a call is sealed).
+    // Every function appends to the audit ledger. The approvals function reads the kill switch too:
+    // nothing is decided for a sealed workflow.
     for (const fn of [this.broker, this.connector, this.approvals]) foundation.auditLedger.bindWriter(fn);
-    for (const fn of [this.broker, this.connector, this.anchor]) this.killSwitch.bindReader(fn);
+    for (const fn of [this.broker, this.connector, this.approvals, this.anchor])
+      this.killSwitch.bindReader(fn);
     foundation.auditLedger.bindAnchor(this.anchor);
 
     foundation.keys.bindSigner(this.broker);
     foundation.keys.bindVerifier(this.connector);
     foundation.revocationList.bindChecker(this.connector);
     foundation.approvalStore.bindReadWrite(this.connector);
+    foundation.sharedCounters.bindCounter(this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
     foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
@@ -182,6 +185,7 @@ export class ApiStack extends Stack {
       foundation.auditLedger.bindWriter(oauth);
       // The MCP tools run through the same connector pipeline as the connector function's.
       foundation.approvalStore.bindReadWrite(oauth);
+      foundation.sharedCounters.bindCounter(oauth);
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
       foundation.connectors.bindConnectors(oauth);
       this.oauth = oauth;
@@ -213,6 +217,10 @@ export class ApiStack extends Stack {
       auditLedger: foundation.auditLedger,
       keys: foundation.keys,
       trust: config.roles.auditor,
+      doctor: {
+        stackNames: airlockStackNames(config.stage),
+        topics: [foundation.alertsTopic.topic, foundation.approvalsTopic.topic],
+      },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'The URL desktop agents use (mTLS)' });

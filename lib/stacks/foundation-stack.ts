@@ -12,6 +12,7 @@ import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
 import { NotificationTopic } from '../constructs/notification-topic';
 import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
+import { SharedCounters } from '../constructs/shared-counters';
 import { connectorNag } from '../nag/acknowledgements';
 
 export interface FoundationStackProps extends StackProps {
@@ -21,7 +22,7 @@ export interface FoundationStackProps extends StackProps {
 
 /**
  * `Airlock-<stage>-Foundation`: what holds state and outlives deployments of the API: keys,
- * upstream secrets, the audit ledger, approvals, revocations, connector data and topics; with the
+ * upstream secrets, the audit ledger, approvals, revocations, shared counters, connector data and topics; with the
  * `oauth` config section also the OAuth table and the corporate IdP's client secret.
  */
 export class FoundationStack extends Stack {
@@ -32,6 +33,8 @@ export class FoundationStack extends Stack {
   public readonly revocationList: RevocationList;
   /** Every connector's resources, created by its kind (buckets, secrets, ...). */
   public readonly connectors: ConnectorResourceSet;
+  /** Counters every execution environment shares (daily spend cap, usage shares, daily amounts). */
+  public readonly sharedCounters: SharedCounters;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
   /**
@@ -60,6 +63,7 @@ export class FoundationStack extends Stack {
     });
     this.approvalStore = new ApprovalStore(this, 'Approvals', { keys: this.keys });
     this.revocationList = new RevocationList(this, 'Revocations', { keys: this.keys });
+    this.sharedCounters = new SharedCounters(this, 'Counters', { keys: this.keys });
     const secretNames = connectorSecretNames(config.connectors);
     this.connectors = new ConnectorResourceSet(this, {
       connectors: config.connectors,

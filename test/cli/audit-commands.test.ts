@@ -110,7 +110,37 @@ describe('Function: registerAuditCommands', () => {
         digests: 2,
         firstTs: '2026-11-02T09:00:00.000Z',
         lastTs: '2026-11-05T15:31:00.000Z',
+        unanchoredRecords: 0,
+        unanchoredChains: 0,
       });
+    });
+
+    it('attack: records written after the last anchor passed verify as if a digest covered them', async () => {
+      // Prepare: anchored, then two more records on chain pilot-a, which a rewrite could change unseen.
+      await seedLedger(home, { anchor: true });
+      const local = await openLocalDynamo(home);
+      try {
+        const store = new DynamoDbAuditStore({ client: local.doc, tableName: LOCAL_TABLES.audit });
+        const ledger = new AuditLedger({ store, chainId: 'pilot-c', clock });
+        await ledger.append(receiptReadEvent({ requestId: 'late-1' }));
+        await ledger.append(receiptReadEvent({ requestId: 'late-2' }));
+      } finally {
+        await local.close();
+      }
+
+      // Act
+      const plain = await airlock(home, ['audit', 'verify', '--local']);
+      const strict = await airlock(home, ['audit', 'verify', '--local', '--require-anchored']);
+
+      // Assess: verify says so, and with --require-anchored it fails (exit 1) until anchored.
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toContain('2 records in 1 chain not yet covered by a signed digest');
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(/audit trail not fully anchored: 2 records in 1 chain not yet covered/);
+      await airlock(home, ['audit', 'anchor', '--local']);
+      const anchored = await airlock(home, ['audit', 'verify', '--local', '--require-anchored']);
+      expect(anchored.code).toBe(0);
+      expect(anchored.stdout).toContain('every record is covered by a signed digest');
     });
 
     it('exits 1 naming the chain and seq of a record changed in the table', async () => {

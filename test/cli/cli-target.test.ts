@@ -524,18 +524,21 @@ describe('Function: addTargetOptions', () => {
     for (const path of commands) expect(lines.get(path)).toEqual(lines.get('audit verify'));
   });
 
-  it('gives approvals and the bridge the same server flags, with their variables named', () => {
+  it('gives approvals, the bridge and doctor the same server flags, with their variables named', () => {
     // Act
     const lines = helpLines(['--local', '--server', '--principal', '--cert', '--key', '--ca']);
 
     // Assess
-    const commands = [...lines.keys()].filter((path) => path.startsWith('approvals') || path === 'bridge');
+    const commands = [...lines.keys()].filter(
+      (path) => path.startsWith('approvals') || path === 'bridge' || path === 'doctor',
+    );
     expect(commands.sort()).toEqual([
       'approvals approve',
       'approvals list',
       'approvals reject',
       'approvals show',
       'bridge',
+      'doctor',
     ]);
     for (const path of commands) expect(lines.get(path)).toEqual(lines.get('bridge'));
     const help = lines.get('bridge')!.join('\n');

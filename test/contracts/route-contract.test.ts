@@ -140,14 +140,17 @@ describe('Contract: the routes', () => {
       connector: createConnectorHandler({
         authenticator: never,
         proxy: never,
-        config: never,
-        ledger: never,
-        meter: never,
-        clock: never,
+        usage: never,
         maxBodyBytes: 1024,
         mcp: async () => ({ statusCode: 401, body: '{}' }),
       }),
-      approvals: createApprovalsHandler({ desk: never, ledger: never, config: never, maxBodyBytes: 1024 }),
+      approvals: createApprovalsHandler({
+        desk: never,
+        ledger: never,
+        killSwitch: never,
+        config: never,
+        maxBodyBytes: 1024,
+      }),
     };
 
     // Act / Assess
@@ -191,11 +194,16 @@ describe('Contract: the routes', () => {
           });
 
           // Assess: the router found it (no "No route" 404), the handler answered in the contract
+          // (for GET and DELETE /v1/mcp that is the MCP endpoint's own 405 with Allow: POST)
           expect([route.id, response.json?.error?.message ?? '']).not.toEqual([
             route.id,
             expect.stringMatching(/^No route|There is no route/),
           ]);
-          expect(response.status).not.toBe(405);
+          if (route.id === 'mcpStream' || route.id === 'mcpSession') {
+            expect([route.id, response.status, response.headers.allow]).toEqual([route.id, 405, 'POST']);
+          } else {
+            expect(response.status).not.toBe(405);
+          }
         }
         const unknown = await alice.request('GET', '/v1/nothing-here');
         expect(unknown.status).toBe(404);

@@ -111,14 +111,22 @@ describe('Class: LocalPilot (approvals over mutual TLS)', () => {
         status: 'pending',
         approverGroup: 'managers',
         expiresAt: expect.any(String),
+        // The agent sees the method and what it sent, never the internal upstream URL.
         preview: {
-          call: expect.objectContaining({
-            method: 'POST',
-            url: `${pilot.sampleErp.url}/journal-entries`,
-            body,
-          }),
+          call: { method: 'POST', body },
           sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         },
+      });
+      expect(response.text).not.toContain(pilot.sampleErp.url);
+      // The approver sees the exact upstream call, whose hash the agent was given.
+      const shown = await bob.request('GET', `/v1/approvals/${approval.id}`);
+      expect(shown.json.approval.preview).toEqual({
+        call: expect.objectContaining({
+          method: 'POST',
+          url: `${pilot.sampleErp.url}/journal-entries`,
+          body,
+        }),
+        sha256: approval.preview.sha256,
       });
       const expiresIn = Date.parse(approval.expiresAt) - Date.now();
       expect(expiresIn).toBeGreaterThan(23 * HOUR_MS);

@@ -187,6 +187,12 @@ describe('HTML cost report in headless Chromium', () => {
     expect(await page.locator('svg#roi rect.bar.value').count()).toBe(1);
     expect(await page.locator('table#top-operations tbody tr').count()).toBe(4);
     expect(await page.locator('#kpi-runs .kpi-value').textContent()).toBe('14');
+    // What the agents reported is labelled as their own claim, in the legend, the tables and the notes.
+    expect(await page.locator('svg#cost-per-day .legend-item text').allTextContents()).toContain(
+      'LLM (self-reported)',
+    );
+    expect(await page.locator('th', { hasText: 'LLM (self-reported)' }).count()).toBeGreaterThan(0);
+    expect(await page.locator('p.explain', { hasText: 'LLM cost is self-reported' }).count()).toBe(1);
     // Readable: the charts fit the page width, nothing scrolls sideways.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);

@@ -38,6 +38,7 @@ const BUDGETS: Record<DependencyName, number> = {
   auditStore: BUDGET_MS,
   approvalStore: BUDGET_MS,
   secretSource: BUDGET_MS,
+  counterStore: BUDGET_MS,
 };
 /** The ERP connector's own timeout in this pilot. */
 const UPSTREAM_TIMEOUT_MS = 1000;

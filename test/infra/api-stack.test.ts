@@ -109,6 +109,9 @@ describe('Class: ApiStack', () => {
           'GET Approvals',
           'GET Approvals',
           'GET Broker',
+          // GET and DELETE /v1/mcp: the function answers 405 with Allow: POST.
+          'GET Connector',
+          'DELETE Connector',
           'POST Approvals',
           'POST Broker',
           'POST Connector',
@@ -155,9 +158,8 @@ describe('Class: ApiStack', () => {
           Environment: {
             Variables: Match.objectLike({
               AIRLOCK_STAGE: 'pilot',
-              // Approvers may decide while the switch is engaged: the approvals function does not read it.
-              AIRLOCK_KILL_SWITCH_PREFIX:
-                name === 'approvals' ? Match.absent() : '/airlock/pilot/kill-switch',
+              // Every function reads the switch: the approvals function decides nothing for a sealed workflow.
+              AIRLOCK_KILL_SWITCH_PREFIX: '/airlock/pilot/kill-switch',
               AIRLOCK_AUDIT_TABLE: Match.anyValue(),
               POWERTOOLS_METRICS_NAMESPACE: 'Airlock',
               POWERTOOLS_SERVICE_NAME: `airlock-${name}`,
@@ -324,7 +326,7 @@ describe('Class: ApiStack', () => {
       expect(anchor.map((r) => r.action.split(':')[0]).filter((service) => !KNOWN.has(service))).toEqual([]);
     });
 
-    it('gives the auditor role exactly what audit verify/export and cost report read, with MFA', () => {
+    it('gives the auditor role exactly what audit verify/export, cost report and doctor read, with MFA', () => {
       // Act
       const rows = permissionsOf(t, roleOf({ role: airlock.api.auditorRole.role }));
 
@@ -332,7 +334,32 @@ describe('Class: ApiStack', () => {
       const digestBucket = imported('DigestBucket');
       const dataKey = imported('Keys6E9E5904Arn');
       const ledger = imported('AuditLedger54A6CC82Arn');
+      const arn = (service: string, rest: string) => ({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            `:${service}:`,
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            rest,
+          ],
+        ],
+      });
+      const stack = (name: string) => arn('cloudformation', `:stack/Airlock-pilot-${name}/*`);
       expect(rows).toEqual([
+        // airlock doctor: the stage's stacks by name, the Monitoring stack's alarms, the topics' subscriptions.
+        { action: 'cloudformation:DescribeStacks', resource: stack('Api') },
+        {
+          action: 'cloudformation:ListStackResources',
+          resource: [stack('Api'), stack('Foundation'), stack('Monitoring')],
+        },
+        {
+          action: 'cloudwatch:DescribeAlarms',
+          resource: arn('cloudwatch', ':alarm:Airlock-pilot-Monitoring-*'),
+        },
         { action: 'cloudwatch:GetMetricData', resource: '*' },
         { action: 'dynamodb:Query', resource: ledger },
         { action: 'dynamodb:Scan', resource: ledger },
@@ -340,12 +367,17 @@ describe('Class: ApiStack', () => {
         { action: 'kms:Decrypt', resource: dataKey, condition: viaService('s3') },
         { action: 'kms:DescribeKey', resource: dataKey, condition: viaService('dynamodb') },
         { action: 'kms:DescribeKey', resource: dataKey, condition: viaService('s3') },
-        { action: 'kms:GetPublicKey', resource: imported('DigestSigningKey') },
+        { action: 'kms:GetPublicKey', resource: [imported('DigestSigningKey'), imported('TokenSigningKey')] },
+        { action: 'lambda:GetAccountSettings', resource: '*' },
         { action: 's3:GetObject', resource: { 'Fn::Join': ['', [digestBucket, '/digests/*']] } },
         {
           action: 's3:ListBucket',
           resource: digestBucket,
           condition: { StringLike: { 's3:prefix': ['digests/*'] } },
+        },
+        {
+          action: 'sns:ListSubscriptionsByTopic',
+          resource: [imported('AlertsTopic'), imported('ApprovalsTopic')],
         },
       ]);
       const role = t.toJSON().Resources[roleOf({ role: airlock.api.auditorRole.role })];

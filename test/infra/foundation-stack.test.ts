@@ -1,6 +1,6 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
-import { APPROVALS_TABLE, AUDIT_TABLE, REVOCATIONS_TABLE } from '../../lib/contracts/tables';
+import { APPROVALS_TABLE, AUDIT_TABLE, COUNTERS_TABLE, REVOCATIONS_TABLE } from '../../lib/contracts/tables';
 import { type AirlockTestApp, synthesizeAirlock } from './airlock-test-app';
 
 describe('Class: FoundationStack', () => {
@@ -28,7 +28,7 @@ describe('Class: FoundationStack', () => {
       t.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/airlock-pilot-token-signing' });
     });
 
-    it('creates the three tables with the key schemas the adapters use, PITR, the CMK and deletion protection', () => {
+    it('creates the four tables with the key schemas the adapters use, PITR, the CMK and deletion protection', () => {
       // Assess
       const t = airlock.foundationTemplate;
       const secure = {
@@ -37,7 +37,7 @@ describe('Class: FoundationStack', () => {
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn() },
         DeletionProtectionEnabled: true,
       };
-      t.resourceCountIs('AWS::DynamoDB::Table', 3);
+      t.resourceCountIs('AWS::DynamoDB::Table', 4);
       t.hasResourceProperties('AWS::DynamoDB::Table', {
         ...secure,
         KeySchema: [
@@ -64,6 +64,11 @@ describe('Class: FoundationStack', () => {
         ...secure,
         KeySchema: [{ AttributeName: REVOCATIONS_TABLE.partitionKey, KeyType: 'HASH' }],
         TimeToLiveSpecification: { AttributeName: REVOCATIONS_TABLE.ttlAttribute, Enabled: true },
+      });
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        ...secure,
+        KeySchema: [{ AttributeName: COUNTERS_TABLE.partitionKey, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: COUNTERS_TABLE.ttlAttribute, Enabled: true },
       });
     });
 

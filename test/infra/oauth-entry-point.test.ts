@@ -217,6 +217,7 @@ describe('Class: ApiStack (with the oauth section)', () => {
         'dynamodb:Query {"Fn::Join":["",[Foundation:Approvals,"/index/byStatus"]]}',
         'dynamodb:UpdateItem Foundation:OAuthState',
         'dynamodb:UpdateItem Foundation:Approvals',
+        'dynamodb:UpdateItem Foundation:Counters',
         // The data key only through the services that store the data, never directly.
         `kms:Decrypt Foundation:Keys if ${via('dynamodb')}`,
         `kms:Decrypt Foundation:Keys if ${via('secretsmanager')}`,

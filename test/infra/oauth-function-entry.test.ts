@@ -28,6 +28,7 @@ const ENVIRONMENT = {
   AIRLOCK_APPROVALS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:approvals',
   AIRLOCK_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555',
   AIRLOCK_OAUTH_TABLE: 'oauth',
+  AIRLOCK_COUNTERS_TABLE: 'counters',
   AIRLOCK_IDP_CLIENT_SECRET_ARN:
     'arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/idp-client-AbCdEf',
   AIRLOCK_CONNECTORS: JSON.stringify({

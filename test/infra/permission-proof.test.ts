@@ -13,7 +13,8 @@
  * (permission-allowlist.ts).
  *
  * The operator and auditor roles are proven the same way against what each CLI command sends
- * (cli/aws-command-permissions.ts), with the resources named by the stack outputs the CLI reads. And
+ * (cli/aws-command-permissions.ts), with the resources named by the stack outputs the CLI reads
+ * (and, for doctor, the topics it finds in the Foundation stack's resources). And
  * a role that needs the data key only through AWS services may not use it directly (kms:ViaService).
  *
  * It fails on the revocation check's grant as it was (GetItem, while the check sends BatchGetItem):
@@ -79,6 +80,7 @@ const BINDINGS: Partial<Record<string, string>> = {
   [FUNCTION_ENV.auditTable]: 'AuditLedger.bindWriter / bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.approvalsTable]: 'ApprovalStore.bindReadWrite (lib/constructs/approval-store.ts)',
   [FUNCTION_ENV.oauthTable]: 'OAuthState.bindServer (lib/constructs/oauth-state.ts)',
+  [FUNCTION_ENV.countersTable]: 'SharedCounters.bindCounter (lib/constructs/shared-counters.ts)',
   [FUNCTION_ENV.signingKeyId]: 'AirlockKeys.bindSigner / bindVerifier (lib/constructs/airlock-keys.ts)',
   [FUNCTION_ENV.digestBucket]: 'AuditLedger.bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.killSwitchPrefix]: 'KillSwitch.bindReader (lib/constructs/kill-switch.ts)',
@@ -183,16 +185,37 @@ function cliEnvironment(deployment: ResolvedDeployment, stack: Stack): Record<st
   return env;
 }
 
+/**
+ * What `airlock doctor` reads of the deployment before it builds its adapters: the API stack's
+ * outputs, and the Foundation stack's topics (their ARNs, as CloudFormation lists the resources).
+ */
+function doctorFindings(deployment: ResolvedDeployment, api: Stack, foundation: Stack) {
+  const r = deployment.resolver;
+  const outputs = Object.fromEntries(
+    Object.entries(
+      Template.fromStack(api).toJSON().Outputs as Record<
+        string,
+        { Value: Parameters<typeof r.resolveString>[1] }
+      >,
+    ).map(([id, output]) => [id, r.resolveString(api.stackName, output.Value)]),
+  );
+  const topics = [...r.resources(foundation.stackName)]
+    .filter(([, resource]) => resource.Type === 'AWS::SNS::Topic')
+    .map(([logicalId]) => ({ logicalId, arn: r.arnOf(foundation.stackName, logicalId) }));
+  return { outputs, topics };
+}
+
 /** A CLI role: what its commands send, as built from the stack outputs, and what it is granted. */
 function proveCliRole(
   deployment: ResolvedDeployment,
   stack: Stack,
+  foundation: Stack,
   config: AirlockConfig,
   role: CliRole,
   construct: { node: { defaultChild?: unknown } },
 ): FunctionUnderProof {
   const environment = cliEnvironment(deployment, stack);
-  const adapters = cliAwsAdapters(config, environment);
+  const adapters = cliAwsAdapters(config, environment, doctorFindings(deployment, stack, foundation));
   const commands = (Object.keys(CLI_AWS_COMMANDS) as CliAwsCommandName[]).filter(
     (command) => CLI_AWS_COMMANDS[command].role === role,
   );
@@ -335,8 +358,15 @@ describe.each([
   });
 
   const roles = {
-    operator: proveCliRole(deployment, app.api, config, 'operator', app.api.operatorRole.role),
-    auditor: proveCliRole(deployment, app.api, config, 'auditor', app.api.auditorRole.role),
+    operator: proveCliRole(
+      deployment,
+      app.api,
+      app.foundation,
+      config,
+      'operator',
+      app.api.operatorRole.role,
+    ),
+    auditor: proveCliRole(deployment, app.api, app.foundation, config, 'auditor', app.api.auditorRole.role),
   };
 
   it.each(['operator', 'auditor'] as const)(

@@ -21,6 +21,7 @@ const names = {
   approvals: 'airlock-local-approvals',
   revocations: 'airlock-local-revocations',
   oauth: 'airlock-oauth',
+  counters: 'airlock-counters',
 };
 
 /** True while `pid` runs (an exited process that nobody reaped yet, a zombie, does not count). */

@@ -9,6 +9,11 @@ export interface AwsCall {
   readonly action: string;
   /** What it was called on: a parameter name, table, function name or ARN. */
   readonly resource: string;
+  /**
+   * The Airlock role meant to make the call, for the advice on a refusal.
+   * @default 'operator'
+   */
+  readonly role?: 'operator' | 'auditor';
 }
 
 /** Error names the services use when the caller's policies do not allow the action. */
@@ -54,7 +59,7 @@ export function describeAwsError(error: unknown, call: AwsCall): string {
   const name = errorName(error);
   const target = `${call.action} on ${call.resource}`;
   if (ACCESS_DENIED.has(name)) {
-    return `not allowed to ${target}: ask for the Airlock operator role (or a role that allows ${call.action} on it)`;
+    return `not allowed to ${target}: ask for the Airlock ${call.role ?? 'operator'} role (or a role that allows ${call.action} on it)`;
   }
   if (name === CREDENTIALS_MISSING) {
     return `no AWS credentials found for ${target}: sign in (e.g. "aws sso login --profile <profile>" and set AWS_PROFILE) and try again`;

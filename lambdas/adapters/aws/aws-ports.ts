@@ -21,6 +21,7 @@ import type { AirlockPorts } from '../../composition/airlock-ports';
 import { systemClock } from '../../core/ports';
 import type { DynamoDbApprovalStore } from './dynamodb-approval-store';
 import type { DynamoDbAuditStore } from './dynamodb-audit-store';
+import type { DynamoDbCounterStore } from './dynamodb-counter-store';
 import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import type { EmfMetricsSink } from './emf-metrics-sink';
@@ -47,6 +48,7 @@ export interface AwsAdapters {
   readonly DynamoDbRevocationStore: DynamoDbRevocationStore;
   readonly DynamoDbAuditStore: DynamoDbAuditStore;
   readonly DynamoDbApprovalStore: DynamoDbApprovalStore;
+  readonly DynamoDbCounterStore: DynamoDbCounterStore;
   readonly SnsApprovalNotifier: SnsApprovalNotifier;
   readonly EmfMetricsSink: EmfMetricsSink;
   readonly SecretsManagerSecretSource: SecretsManagerSecretSource;
@@ -75,6 +77,7 @@ export const AWS_PORT_METHODS = {
   auditChainHeads: { DynamoDbAuditStore: ['listChainHeads'] },
   approvalStore: { DynamoDbApprovalStore: ['create', 'get', 'listByStatus', 'transition'] },
   approvalNotifier: { SnsApprovalNotifier: ['notify'] },
+  counterStore: { DynamoDbCounterStore: ['add'] },
   metricsSink: { EmfMetricsSink: ['record'] },
   // The kinds' own adapters are exposed by the methods each kind names (ConnectorKind.aws.adapterMethods).
   connectorAdapters: { SecretsManagerSecretSource: ['getJson'] },
@@ -210,6 +213,10 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get approvalStore() {
     return this.port('approvalStore');
+  }
+
+  get counterStore() {
+    return this.port('counterStore');
   }
 
   get approvalNotifier() {

@@ -12,7 +12,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
-import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../core/approval-desk';
+import type {
+  ApprovalPosition,
+  ApprovalRecord,
+  ApprovalStatus,
+  ApprovalStore,
+} from '../../core/approval-desk';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
 import {
@@ -139,12 +144,20 @@ export class DynamoDbApprovalStore implements ApprovalStore, DeclaresIamPermissi
   /**
    * Newest first, at most `limit`, read from the `byStatus` index. The index is eventually consistent:
    * a list may lag a decision by a moment, which is why deciding and consuming read the item itself.
+   * With `after`, the listing continues after that approval: its key on the index is exactly the
+   * `LastEvaluatedKey` DynamoDB would have returned there.
    */
-  async listByStatus(status: ApprovalStatus, limit: number): Promise<ApprovalRecord[]> {
+  async listByStatus(
+    status: ApprovalStatus,
+    limit: number,
+    after?: ApprovalPosition,
+  ): Promise<ApprovalRecord[]> {
     const records: ApprovalRecord[] = [];
     // DynamoDB refuses a Limit below 1; asking for nothing gets nothing.
     if (!(limit >= 1)) return records;
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Record<string, unknown> | undefined = after
+      ? { [PK]: after.id, [INDEX.partitionKey]: status, [INDEX.sortKey]: after.createdAt }
+      : undefined;
     try {
       // A page stops at 1 MB, so fewer than `limit` items may come back with more to read.
       do {

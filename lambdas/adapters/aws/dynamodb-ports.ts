@@ -1,6 +1,6 @@
 /**
  * The ports over DynamoDB: the revocation list, the audit ledger (append; chain heads for the anchor),
- * the approvals and the OAuth server's state, all through one document client per function.
+ * the approvals, the shared counters and the OAuth server's state, all through one document client per function.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,6 +8,7 @@ import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AwsPortBuilder, AwsPortContext } from './aws-ports';
 import { DynamoDbApprovalStore } from './dynamodb-approval-store';
 import { DynamoDbAuditStore } from './dynamodb-audit-store';
+import { DynamoDbCounterStore } from './dynamodb-counter-store';
 import { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 
@@ -60,5 +61,15 @@ export const oauthStore: AwsPortBuilder<'oauthStore'> = (context) =>
     new DynamoDbOAuthStore({
       client: documents(context),
       tableName: context.required(FUNCTION_ENV.oauthTable),
+    }),
+  );
+
+export const counterStore: AwsPortBuilder<'counterStore'> = (context) =>
+  context.expose(
+    'counterStore',
+    'DynamoDbCounterStore',
+    new DynamoDbCounterStore({
+      client: documents(context),
+      tableName: context.required(FUNCTION_ENV.countersTable),
     }),
   );

@@ -112,6 +112,20 @@ export class FileStoreConnector implements Connector {
     };
   }
 
+  /**
+   * A token's `resource` is a key prefix, as S3 means one (`2026-q3/` is the folder; `2026-q3` also
+   * covers `2026-q3-archive/`): a read's key and a listing's prefix must start with it. A listing
+   * with a shorter prefix (or none) is refused rather than filtered, so the caller learns the bound.
+   */
+  resourceProblem(operation: string, params: ParameterValues, resource: string): string | undefined {
+    const { fileOperation, path } = this.plan(operation, params);
+    if (path.startsWith(resource)) return undefined;
+    const quoted = JSON.stringify(resource);
+    return fileOperation === 'list'
+      ? `Your token reaches only the keys of ${this.name} that start with ${quoted}; list with a prefix that starts with ${quoted}.`
+      : `Your token reaches only the keys of ${this.name} that start with ${quoted}; ${JSON.stringify(path.slice(0, 80))} does not. Request a token for that key's folder.`;
+  }
+
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {
     const { fileOperation, path } = this.plan(operation, params);
     if (options.signal?.aborted) {

@@ -141,6 +141,14 @@ export class HttpApiConnector implements Connector {
     return { resourceId: operation, ...dataParametersOf(params) };
   }
 
+  /**
+   * An HTTP API's resources are its operations, which a token's scopes already select: there is
+   * nothing finer for a `resource` claim to narrow, so a token narrowed to one reaches no operation.
+   */
+  resourceProblem(_operation: string, _params: ParameterValues, resource: string): string | undefined {
+    return `Your token is narrowed to the resource ${JSON.stringify(resource)}, which names nothing in ${this.name} (an HTTP API has no resources finer than its operations). Request a token without "resource" for ${this.name}.`;
+  }
+
   async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {
     const call = this.plan(operation, params);
     this.assertAllowedHost(this.tokenUrl.hostname);

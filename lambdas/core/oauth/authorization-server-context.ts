@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthConfig } from '../../../lib/config/oauth-schema';
 import type { AirlockConfig } from '../../../lib/config/schema';
+import { USAGE_REPORT_SCOPE } from '../../../lib/contracts/names';
 import type { AuditEvent } from '../audit-record';
 import { workflowScopes } from '../credential-request';
 import { DependencyError } from '../errors';
@@ -134,7 +135,11 @@ export class AuthorizationServerContext {
         `oauth.workflow: unknown workflow "${deps.oauth.workflow}"; expected one of ${Object.keys(deps.config.workflows).join(', ')}`,
       );
     }
-    this.scopes = [...workflowScopes(deps.config, deps.oauth.workflow)].sort();
+    // Remote MCP connectors report no LLM usage: usage:report is never an OAuth scope, so a client that
+    // asks for no scope (and gets the workflow's) is never granted it unasked.
+    this.scopes = [...workflowScopes(deps.config, deps.oauth.workflow)]
+      .filter((scope) => scope !== USAGE_REPORT_SCOPE)
+      .sort();
   }
 
   get oauth(): OAuthConfig {

@@ -4,8 +4,11 @@
  * on the audit record before anything leaves.
  */
 
-import { issueAccessToken } from '../access-token';
+import { randomUUID } from 'node:crypto';
+import { accessTokenClaimsOf, issueAccessToken, type OAuthAccessTokenRequest } from '../access-token';
+import { AirlockError } from '../errors';
 import { type AuthorizationServerContext, randomToken } from './authorization-server-context';
+import { OAuthError } from './oauth-error';
 import { opaqueTokenHash, type TokenFamily } from './oauth-store';
 
 export interface TokenResponse {
@@ -31,7 +34,7 @@ export class TokenIssuer {
   ): Promise<TokenResponse> {
     const { deps, endpoints } = this.context;
     const lifetimeSeconds = this.context.accessTokenSeconds();
-    const { token, claims } = await issueAccessToken(deps.signer, {
+    const tokenRequest: OAuthAccessTokenRequest = {
       issuer: endpoints.issuer,
       audience: family.resource,
       subject: family.principal,
@@ -41,7 +44,26 @@ export class TokenIssuer {
       scope,
       lifetimeSeconds,
       now: this.context.now(),
-    });
+      jti: randomUUID(),
+    };
+    const details = { clientId: family.clientId, familyId: family.familyId, resource: family.resource };
+    try {
+      // The record the token will have, checked before the signature: nothing signed goes unrecorded.
+      this.context.gate.assertRecordable(
+        { channel: 'oauth', requestId },
+        accessTokenClaimsOf(tokenRequest),
+        [],
+        details,
+      );
+    } catch (error) {
+      if (!(error instanceof AirlockError)) throw error;
+      await this.context.gate.refused(
+        { principal: family.principal, workflow: family.workflow, requestId, channel: 'oauth' },
+        [error.code, ...(error.reasons ?? [])],
+      );
+      throw new OAuthError('invalid_request', error.message, { cause: error });
+    }
+    const { token, claims } = await issueAccessToken(deps.signer, tokenRequest);
     const refreshToken = `rt_${randomToken()}`;
     const refreshHash = opaqueTokenHash(refreshToken);
     await deps.store.putRefreshToken({
@@ -52,11 +74,7 @@ export class TokenIssuer {
     });
     if (previous !== undefined) await deps.store.setRefreshSuccessor(previous, refreshHash);
     // The token leaves only after its record is committed, by the gate the broker uses too.
-    await this.context.gate.issued({ channel: 'oauth', requestId }, claims, [], {
-      clientId: family.clientId,
-      familyId: family.familyId,
-      resource: family.resource,
-    });
+    await this.context.gate.issued({ channel: 'oauth', requestId }, claims, [], details);
     return {
       access_token: token,
       token_type: 'Bearer',

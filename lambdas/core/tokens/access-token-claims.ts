@@ -12,16 +12,19 @@
  * Each profile refuses the other's binding, so neither kind of token passes where the other belongs;
  * the issuer and audience of the two entry points differ as well.
  */
-import { ACCESS_SCOPE_PATTERN } from '../../../lib/contracts/names';
+import { ACCESS_SCOPE_PATTERN, TOKEN_SCOPE_PATTERN, USAGE_REPORT_SCOPE } from '../../../lib/contracts/names';
 import { AirlockError } from '../errors';
 
-export { ACCESS_SCOPE_PATTERN };
+export { ACCESS_SCOPE_PATTERN, TOKEN_SCOPE_PATTERN, USAGE_REPORT_SCOPE };
 
 /** The longest lifetime the config schema allows any workflow (12 hours); a longer token was not issued by us. */
 export const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 
 /** The `typ` header of every Airlock access token (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** The only signature algorithm of an Airlock access token (ECDSA P-256, the KMS key spec ECC_NIST_P256). */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256';
 
 /** Claims every Airlock access token carries. */
 export interface BaseAccessTokenClaims {
@@ -33,7 +36,7 @@ export interface BaseAccessTokenClaims {
   readonly nbf: number;
   readonly exp: number;
   readonly jti: string;
-  /** Space-separated `<connector>:<access>` scopes (RFC 9068 §2.2.3). */
+  /** Space-separated `<connector>:<access>` scopes, and `usage:report` (RFC 9068 §2.2.3). */
   readonly scope: string;
   readonly workflow: string;
   /** What the token was granted for within its connectors (e.g. a key prefix). */

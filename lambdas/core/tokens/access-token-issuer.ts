@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { DependencyError } from '../errors';
 import type { TokenSigner } from '../ports';
 import {
-  ACCESS_SCOPE_PATTERN,
+  ACCESS_TOKEN_ALGORITHM,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
   type OAuthAccessTokenClaims,
+  TOKEN_SCOPE_PATTERN,
   type TokenBinding,
 } from './access-token-claims';
 
@@ -26,7 +27,7 @@ interface BaseAccessTokenRequest {
   readonly scope: readonly string[];
   readonly lifetimeSeconds: number;
   readonly now: Date;
-  /** Defaults to a random UUID; given only by tests that need a known id. */
+  /** Defaults to a random UUID; given by an issuer that checked the token's record before signing, and by tests. */
   readonly jti?: string;
 }
 
@@ -66,8 +67,10 @@ function assertRequest(request: AccessTokenRequest): void {
     throw new TypeError('issueAccessToken: scope must list at least one scope, each once');
   }
   for (const scope of request.scope) {
-    if (!ACCESS_SCOPE_PATTERN.test(scope)) {
-      throw new TypeError(`issueAccessToken: scope "${scope}" is not <connector>:<read|write|export>`);
+    if (!TOKEN_SCOPE_PATTERN.test(scope)) {
+      throw new TypeError(
+        `issueAccessToken: scope "${scope}" is not <connector>:<read|write|export> or usage:report`,
+      );
     }
   }
   if (
@@ -97,6 +100,34 @@ function assertRequest(request: AccessTokenRequest): void {
 }
 
 /**
+ * The claims {@link issueAccessToken} signs for `request`, computed without signing: an issuer checks
+ * that their record could be written before anything is signed. Give `jti` to get the same claims
+ * the token will carry. Throws like {@link issueAccessToken} on a malformed request.
+ */
+export function accessTokenClaimsOf(request: DeviceAccessTokenRequest): AccessTokenClaims;
+export function accessTokenClaimsOf(request: OAuthAccessTokenRequest): OAuthAccessTokenClaims;
+export function accessTokenClaimsOf(request: AccessTokenRequest): AccessTokenClaims | OAuthAccessTokenClaims;
+export function accessTokenClaimsOf(request: AccessTokenRequest): AccessTokenClaims | OAuthAccessTokenClaims {
+  assertRequest(request);
+  const iat = Math.floor(request.now.getTime() / 1000);
+  const common = {
+    iss: request.issuer,
+    sub: request.subject,
+    aud: request.audience,
+    iat,
+    nbf: iat,
+    exp: iat + request.lifetimeSeconds,
+    jti: request.jti ?? randomUUID(),
+    scope: request.scope.join(' '),
+    workflow: request.workflow,
+    ...(request.resource === undefined ? {} : { resource: request.resource }),
+  };
+  return 'certificateThumbprint' in request
+    ? { ...common, cnf: { 'x5t#S256': request.certificateThumbprint } }
+    : { ...common, client_id: request.clientId, fam: request.familyId };
+}
+
+/**
  * Issues an ES256 access token. A request with `certificateThumbprint` gives a device token (`cnf`),
  * one with `clientId` and `familyId` an OAuth token (`client_id`, `fam`).
  *
@@ -115,25 +146,8 @@ export async function issueAccessToken(
   signer: TokenSigner,
   request: AccessTokenRequest,
 ): Promise<IssuedAccessToken<AccessTokenClaims | OAuthAccessTokenClaims>> {
-  assertRequest(request);
-  const iat = Math.floor(request.now.getTime() / 1000);
-  const common = {
-    iss: request.issuer,
-    sub: request.subject,
-    aud: request.audience,
-    iat,
-    nbf: iat,
-    exp: iat + request.lifetimeSeconds,
-    jti: request.jti ?? randomUUID(),
-    scope: request.scope.join(' '),
-    workflow: request.workflow,
-    ...(request.resource === undefined ? {} : { resource: request.resource }),
-  };
-  const claims =
-    'certificateThumbprint' in request
-      ? { ...common, cnf: { 'x5t#S256': request.certificateThumbprint } }
-      : { ...common, client_id: request.clientId, fam: request.familyId };
-  const signingInput = `${base64urlJson({ alg: 'ES256', typ: ACCESS_TOKEN_TYPE, kid: signer.keyId })}.${base64urlJson(claims)}`;
+  const claims = accessTokenClaimsOf(request);
+  const signingInput = `${base64urlJson({ alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signer.keyId })}.${base64urlJson(claims)}`;
   let signature: Uint8Array;
   try {
     signature = await signer.sign(Buffer.from(signingInput, 'ascii'));

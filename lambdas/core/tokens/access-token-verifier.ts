@@ -10,7 +10,7 @@ import { MAX_ACCESS_TOKEN_LENGTH } from '../../../lib/contracts/limits';
 import { DependencyError } from '../errors';
 import { type Clock, systemClock } from '../ports';
 import {
-  ACCESS_SCOPE_PATTERN,
+  ACCESS_TOKEN_ALGORITHM,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
   type AccessTokenProfile,
@@ -18,6 +18,7 @@ import {
   DEVICE_TOKEN_PROFILE,
   isNonEmptyString,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
+  TOKEN_SCOPE_PATTERN,
   TokenRejectedError,
 } from './access-token-claims';
 import { JwtVerificationError, verifySignedJwt } from './jwt-signature';
@@ -267,7 +268,7 @@ export function createAccessTokenVerifier<C extends BaseAccessTokenClaims = Acce
     const scope = payload.scope;
     if (
       typeof scope !== 'string' ||
-      scope.split(' ').some((s) => !ACCESS_SCOPE_PATTERN.test(s)) ||
+      scope.split(' ').some((s) => !TOKEN_SCOPE_PATTERN.test(s)) ||
       new Set(scope.split(' ')).size !== scope.split(' ').length
     ) {
       throw malformed(undefined, 'has a malformed "scope" claim');
@@ -318,7 +319,7 @@ export function createAccessTokenVerifier<C extends BaseAccessTokenClaims = Acce
       const header = decodeHeader(segments[0]);
 
       // RFC 8725 §3.1: the algorithm is ours to choose, never the token's.
-      if (header.alg !== 'ES256') {
+      if (header.alg !== ACCESS_TOKEN_ALGORITHM) {
         throw new TokenRejectedError(
           'alg_not_allowed',
           `The access token is not signed with ES256. ${again}`,
@@ -361,7 +362,7 @@ export function createAccessTokenVerifier<C extends BaseAccessTokenClaims = Acce
       let payload: Record<string, unknown>;
       try {
         payload = await verifySignedJwt(token, key, {
-          algorithms: ['ES256'],
+          algorithms: [ACCESS_TOKEN_ALGORITHM],
           typ: ACCESS_TOKEN_TYPE,
           issuer: options.issuer,
           audience: options.audience,

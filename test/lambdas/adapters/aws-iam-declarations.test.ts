@@ -7,6 +7,7 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -17,9 +18,18 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  CloudFormationStackReader,
+  cloudFormationStackArn,
+} from '../../../lambdas/adapters/aws/cloudformation-stack-reader';
+import {
+  CloudWatchAlarmReader,
+  cloudWatchAlarmArn,
+} from '../../../lambdas/adapters/aws/cloudwatch-alarm-reader';
 import { CloudWatchCostSource } from '../../../lambdas/adapters/aws/cloudwatch-cost-source';
 import { DynamoDbApprovalStore } from '../../../lambdas/adapters/aws/dynamodb-approval-store';
 import { DynamoDbAuditStore } from '../../../lambdas/adapters/aws/dynamodb-audit-store';
+import { DynamoDbCounterStore } from '../../../lambdas/adapters/aws/dynamodb-counter-store';
 import { DynamoDbOAuthStore } from '../../../lambdas/adapters/aws/dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
@@ -33,10 +43,12 @@ import {
   ssmParameterArn,
 } from '../../../lambdas/adapters/aws/iam-permissions';
 import { KmsTokenSigner } from '../../../lambdas/adapters/aws/kms-token-signer';
+import { LambdaAccountReader } from '../../../lambdas/adapters/aws/lambda-account-reader';
 import { LambdaConcurrencyController } from '../../../lambdas/adapters/aws/lambda-concurrency-controller';
 import { S3DigestStore } from '../../../lambdas/adapters/aws/s3-digest-store';
 import { SecretsManagerSecretSource } from '../../../lambdas/adapters/aws/secrets-manager-secret-source';
 import { SnsApprovalNotifier } from '../../../lambdas/adapters/aws/sns-approval-notifier';
+import { SnsSubscriptionReader } from '../../../lambdas/adapters/aws/sns-subscription-reader';
 import { SsmKillSwitchParameters } from '../../../lambdas/adapters/aws/ssm-kill-switch-parameters';
 import { S3FileStore } from '../../../lambdas/connectors/file-store/s3-file-store';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
@@ -118,10 +130,27 @@ function iamCallOf(prefix: string, command: { constructor: { name: string }; inp
     case 'sns':
       return { action: `sns:${name}`, resources: [String(input.TopicArn)] };
     case 'lambda':
-      return { action: `lambda:${name}`, resources: [lambdaFunctionArn(SCOPE, String(input.FunctionName))] };
+      // Account-level calls (GetAccountSettings) name no function: IAM authorizes them on "*".
+      return {
+        action: `lambda:${name}`,
+        resources: [
+          input.FunctionName === undefined ? '*' : lambdaFunctionArn(SCOPE, String(input.FunctionName)),
+        ],
+      };
     case 'cloudwatch':
-      // GetMetricData has no resource-level permissions: IAM authorizes it on "*".
-      return { action: `cloudwatch:${name}`, resources: ['*'] };
+      // DescribeAlarms is authorized per alarm; GetMetricData has no resource-level permissions ("*").
+      return {
+        action: `cloudwatch:${name}`,
+        resources: input.AlarmNames
+          ? (input.AlarmNames as string[]).map((alarm) => cloudWatchAlarmArn(SCOPE, alarm))
+          : ['*'],
+      };
+    case 'cloudformation':
+      return {
+        action: `cloudformation:${name}`,
+        // A stack's ARN ends in its id, which the caller does not know: any id of that name.
+        resources: [cloudFormationStackArn(SCOPE, String(input.StackName)).replace(/\*$/, 'a1b2c3d4')],
+      };
     default:
       throw new Error(`no IAM mapping for service ${prefix}`);
   }
@@ -146,6 +175,7 @@ const stubs: Record<string, AnyStub> = {
   sns: mockClient(SNSClient),
   lambda: mockClient(LambdaClient),
   cloudwatch: mockClient(CloudWatchClient),
+  cloudformation: mockClient(CloudFormationClient),
 };
 
 beforeEach(() => {
@@ -319,6 +349,28 @@ describe('IAM declarations of the AWS adapters', () => {
         async () => {
           answer(dynamo, { Item: record, Items: [record] });
           await call(store);
+        },
+      ]);
+    });
+  });
+
+  describe('DynamoDbCounterStore', () => {
+    const dynamo = stubs.dynamodb;
+
+    it('add sends exactly what it declares (UpdateItem), a refused bound included', async () => {
+      const store = new DynamoDbCounterStore({ client: documents(), tableName: 'counters' });
+      const expiresAt = new Date(Date.now() + 86_400_000);
+      await expectDeclarationsHonest(store, 'add', [
+        async () => {
+          answer(dynamo, { Attributes: { n: 3 } });
+          await store.add('spend#w#2026-11-02', 3, { expiresAt });
+        },
+        async () => {
+          dynamo.reset();
+          dynamo.onAnyCommand().rejects(conditionalCheckFailed());
+          await expect(
+            store.add('usage#w#a#2026-11-02', 1, { expiresAt, atMost: 2 }),
+          ).resolves.toBeUndefined();
         },
       ]);
     });
@@ -566,6 +618,90 @@ describe('IAM declarations of the AWS adapters', () => {
         async () => {
           answer(stubs.cloudwatch, { MetricDataResults: [] });
           await source.dailyTotals({ from: '2026-11-01', to: '2026-11-02' });
+        },
+      ]);
+    });
+  });
+
+  describe('CloudFormationStackReader', () => {
+    const reader = () =>
+      new CloudFormationStackReader({
+        client: new CloudFormationClient(REGION),
+        stackNames: {
+          describeStack: ['Airlock-pilot-Api'],
+          listResources: ['Airlock-pilot-Api', 'Airlock-pilot-Monitoring'],
+        },
+      });
+
+    it('describeStack sends exactly what it declares', async () => {
+      const r = reader();
+      await expectDeclarationsHonest(r, 'describeStack', [
+        async () => {
+          answer(stubs.cloudformation, {
+            Stacks: [{ StackName: 'Airlock-pilot-Api', StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+          });
+          await r.describeStack('Airlock-pilot-Api');
+        },
+      ]);
+    });
+
+    it('listResources sends exactly what it declares, every page', async () => {
+      const r = reader();
+      await expectDeclarationsHonest(r, 'listResources', [
+        async () => {
+          stubs.cloudformation
+            .onAnyCommand()
+            .resolvesOnce({ StackResourceSummaries: [], NextToken: 'next' } as never)
+            .resolves({ StackResourceSummaries: [] } as never);
+          await r.listResources('Airlock-pilot-Monitoring');
+        },
+      ]);
+    });
+
+    it('refuses a stack it was not given for that method (its declaration would not cover it)', async () => {
+      await expect(reader().listResources('Other-Stack')).rejects.toThrow(RangeError);
+      await expect(reader().describeStack('Airlock-pilot-Monitoring')).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('CloudWatchAlarmReader', () => {
+    it('states sends exactly what it declares: the alarms below its prefix', async () => {
+      const r = new CloudWatchAlarmReader({
+        client: new CloudWatchClient(REGION),
+        alarmNamePrefix: 'Airlock-pilot-Monitoring-',
+      });
+      await expectDeclarationsHonest(r, 'states', [
+        async () => {
+          answer(stubs.cloudwatch, { MetricAlarms: [], CompositeAlarms: [] });
+          await r.states(['Airlock-pilot-Monitoring-SigningRateAlarm-ABC']);
+        },
+      ]);
+      await expect(r.states(['Other-Alarm'])).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('SnsSubscriptionReader', () => {
+    it('subscriptions sends exactly what it declares, on the topic it was given', async () => {
+      const topicArn = 'arn:aws:sns:eu-west-1:111122223333:Airlock-pilot-Foundation-AlertsTopic-ABC';
+      const r = new SnsSubscriptionReader({ client: new SNSClient(REGION), topicArns: [topicArn] });
+      await expectDeclarationsHonest(r, 'subscriptions', [
+        async () => {
+          answer(stubs.sns, { Subscriptions: [] });
+          await r.subscriptions(topicArn);
+        },
+      ]);
+    });
+  });
+
+  describe('LambdaAccountReader', () => {
+    it('concurrency sends exactly what it declares', async () => {
+      const r = new LambdaAccountReader({ client: new LambdaClient(REGION) });
+      await expectDeclarationsHonest(r, 'concurrency', [
+        async () => {
+          answer(stubs.lambda, {
+            AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 900 },
+          });
+          await r.concurrency();
         },
       ]);
     });

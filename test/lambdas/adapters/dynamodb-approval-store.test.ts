@@ -237,6 +237,28 @@ describe('Class: DynamoDbApprovalStore', () => {
       expect(await store.listByStatus(status, 0)).toEqual([]);
     });
 
+    it('continues after a given approval: the next page, with nothing twice and nothing missed', async () => {
+      // Prepare: a status of its own, so other tests' records stay out of the listing.
+      const status = 'approved';
+      const records = [1, 2, 3, 4, 5, 6, 7].map((minute) =>
+        approval({ status, createdAt: `2026-11-12T08:0${minute}:00.000Z`, workflow: 'page-test' }),
+      );
+      for (const record of records) await store.create(record);
+
+      // Act
+      const pages: ApprovalRecord[][] = [];
+      let after: ApprovalRecord | undefined;
+      do {
+        const page = await store.listByStatus(status, 3, after);
+        pages.push(page);
+        after = page.length === 3 ? page[2] : undefined;
+      } while (after);
+
+      // Assess
+      const listed = pages.flat().filter((r) => r.workflow === 'page-test');
+      expect(listed.map((r) => r.createdAt)).toEqual(records.map((r) => r.createdAt).reverse());
+    });
+
     it('reads past the 1 MB page limit to fill `limit`', async () => {
       // Prepare: ~40 KB previews, so 40 of them need more than one page.
       const memo = 'm'.repeat(40_000);

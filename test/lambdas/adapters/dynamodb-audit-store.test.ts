@@ -22,6 +22,7 @@ const tables = {
   approvals: 'airlock-test-approvals',
   revocations: 'airlock-test-revocations',
   oauth: 'airlock-oauth',
+  counters: 'airlock-counters',
 };
 const clock = { now: () => new Date() };
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

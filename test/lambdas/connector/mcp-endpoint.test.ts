@@ -76,13 +76,21 @@ function scriptedHandler(
 
 function mcpEvent(
   message: unknown,
-  options: { token?: string; method?: string; certificate?: boolean } = {},
+  options: {
+    token?: string;
+    method?: string;
+    certificate?: boolean;
+    host?: string;
+    origin?: string;
+  } = {},
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {
+    Host: options.host ?? 'airlock.example.com',
     'Content-Type': 'application/json',
     Accept: 'application/json, text/event-stream',
     'Mcp-Protocol-Version': '2025-06-18',
   };
+  if (options.origin !== undefined) headers.Origin = options.origin;
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   return {
     httpMethod: options.method ?? 'POST',
@@ -210,6 +218,138 @@ describe('Function: createMcpHandler', () => {
       // Assess
       expect(response.statusCode).toBe(405);
       expect(response.headers?.allow).toBe('POST');
+    });
+  });
+
+  describe('Method: protocol edges', () => {
+    it('attack: a web page that rebinds its DNS name to Airlock reached the MCP endpoint (the conformance suite’s DNS-rebinding scenario)', async () => {
+      // Prepare: as the suite sends it, Host and Origin both naming the attacker.
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      const handler = scriptedHandler({ proxy });
+      const initialize = rpc('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'conformance-dns-rebinding-test', version: '1.0.0' },
+      });
+
+      // Act
+      const rebound = await handler(
+        mcpEvent(initialize, { token: 'good', host: 'evil.example.com', origin: 'http://evil.example.com' }),
+      );
+      const foreignPage = await handler(
+        mcpEvent(initialize, { token: 'good', origin: 'https://evil.example.com' }),
+      );
+      const ownHost = await handler(
+        mcpEvent(initialize, {
+          token: 'good',
+          host: 'airlock.example.com:443',
+          origin: 'https://airlock.example.com',
+        }),
+      );
+      const noOrigin = await handler(mcpEvent(initialize, { token: 'good' }));
+
+      // Assess: refused with a 4xx before anything is read; the endpoint's own name still answers.
+      expect(rebound.statusCode).toBe(403);
+      expect(bodyOf<{ error: { code: string } }>(rebound).error.code).toBe('forbidden');
+      expect(foreignPage.statusCode).toBe(403);
+      expect(ownHost.statusCode).toBe(200);
+      expect(noOrigin.statusCode).toBe(200);
+    });
+
+    it('refuses a request without a Host header, and a Host that is not a host name', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+      const missing = mcpEvent(rpc('tools/list'), { token: 'good' });
+      delete missing.headers.Host;
+      missing.multiValueHeaders = {};
+
+      // Act
+      const responses = [
+        await handler(missing),
+        await handler(mcpEvent(rpc('tools/list'), { token: 'good', host: 'airlock.example.com/../x' })),
+      ];
+
+      // Assess
+      expect(responses.map((r) => r.statusCode)).toEqual([403, 403]);
+    });
+
+    it('answers to the host names it is given (the local pilot: 127.0.0.1, localhost)', async () => {
+      // Prepare
+      const handler = scriptedHandler({
+        proxy: new ScriptedProxy({ good: ALL_SCOPES }),
+        allowedHosts: ['127.0.0.1', 'localhost'],
+      });
+
+      // Act
+      const local = await handler(mcpEvent(rpc('tools/list'), { token: 'good', host: '127.0.0.1:8443' }));
+      const deployed = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
+
+      // Assess
+      expect([local.statusCode, deployed.statusCode]).toEqual([200, 403]);
+    });
+
+    it('attack: a JSON-RPC batch ran several tool calls in one request', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      const handler = scriptedHandler({ proxy });
+      const call = (id: number) =>
+        rpc('tools/call', { name: 'erp_lookupGlCode', arguments: { query: 'travel' } }, id);
+
+      // Act
+      const response = await handler(mcpEvent([call(1), call(2)], { token: 'good' }));
+
+      // Assess: refused as a whole, nothing called.
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<{ error: { code: number; message: string } }>(response).error).toEqual({
+        code: -32600,
+        message: expect.stringMatching(/^JSON-RPC batches are not supported/),
+      });
+      expect(proxy.calls).toEqual([]);
+    });
+
+    it.each([
+      [
+        'arguments that are not an object',
+        { name: 'erp_lookupGlCode', arguments: 'travel' },
+        'params.arguments',
+      ],
+      ['a tool name that is not a string', { name: 123 }, 'params.name'],
+    ])(
+      'answers tools/call with %s with -32602 and one sentence, not -32603 with a schema dump',
+      async (_case, params, where) => {
+        // Prepare
+        const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+        const handler = scriptedHandler({ proxy });
+
+        // Act
+        const response = await handler(mcpEvent(rpc('tools/call', params, 7), { token: 'good' }));
+
+        // Assess
+        const { error, id } = bodyOf<{ id: number; error: { code: number; message: string } }>(response);
+        expect(id).toBe(7);
+        expect(error.code).toBe(-32602);
+        expect(error.message).toMatch(
+          new RegExp(`^Invalid params for tools/call: ${where.replace('.', '\\.')}: `),
+        );
+        expect(error.message).not.toMatch(/\n|"path"|"code"/);
+        expect(error.message.length).toBeLessThan(200);
+        expect(proxy.calls).toEqual([]);
+      },
+    );
+
+    it('answers DELETE (no session to end) with 405 and Allow: POST', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+
+      // Act
+      const response = await handler(mcpEvent(undefined, { token: 'good', method: 'DELETE' }));
+
+      // Assess
+      expect(response.statusCode).toBe(405);
+      expect(response.headers?.allow).toBe('POST');
+      expect(bodyOf(response)).toEqual({
+        error: { code: 'method_not_allowed', message: expect.stringMatching(/POST/), requestId: 'req-1' },
+      });
     });
   });
 
@@ -368,7 +508,7 @@ describe('Function: createMcpHandler', () => {
           approverGroup: 'managers',
           expiresAt: '2026-12-01T10:00:00.000Z',
           preview: {
-            call: { method: 'POST', url: 'https://erp.example.com/api/journal-entries' },
+            call: { method: 'POST', body: { glCode: '6400', amount: 2500, currency: 'EUR', memo: 'x' } },
             sha256: 'ab'.repeat(32),
           },
         },
@@ -386,7 +526,7 @@ describe('Function: createMcpHandler', () => {
       expect(text).toMatch(/"managers" must approve/);
       expect(text).toContain('apr_0123456789abcdef0123456789abcdef');
       expect(text).toContain('2026-12-01T10:00:00.000Z');
-      expect(text).toContain('https://erp.example.com/api/journal-entries');
+      expect(text).toContain('"amount":2500');
       expect(text).toMatch(
         /call erp_createJournalEntry again with exactly the same arguments plus "approvalId"/,
       );

@@ -91,6 +91,57 @@ function setup(
 }
 
 describe('Class: ApprovalDesk', () => {
+  describe('Method: prepareDecision and checkConsumable', () => {
+    it('change nothing: the status changes only in commitDecision and claim, after the caller recorded it', async () => {
+      // Prepare
+      const { desk, store, request } = setup();
+      const pending = await request('alice');
+
+      // Act
+      const prepared = await desk.prepareDecision({
+        id: pending.id,
+        approver: 'bob',
+        decision: 'approve',
+        reason: 'ok',
+      });
+
+      // Assess
+      expect(store.records.get(pending.id)?.status).toBe('pending');
+      await desk.commitDecision(prepared);
+      expect(store.records.get(pending.id)?.status).toBe('approved');
+      const approved = await desk.checkConsumable(pending.id, bindingFor('alice'));
+      expect(store.records.get(pending.id)?.status).toBe('approved');
+      await desk.claim(approved);
+      expect(store.records.get(pending.id)?.status).toBe('executed');
+    });
+
+    it('refuses a second commit of a decision someone else committed first (409), changing nothing', async () => {
+      // Prepare
+      const { desk, store, request } = setup();
+      const pending = await request('alice');
+      const first = await desk.prepareDecision({
+        id: pending.id,
+        approver: 'bob',
+        decision: 'approve',
+        reason: 'a',
+      });
+      const second = await desk.prepareDecision({
+        id: pending.id,
+        approver: 'bob',
+        decision: 'reject',
+        reason: 'b',
+      });
+      await desk.commitDecision(first);
+
+      // Act
+      const error = await refusalAsync(desk.commitDecision(second));
+
+      // Assess
+      expect(error).toMatchObject({ status: 409 });
+      expect(store.records.get(pending.id)).toMatchObject({ status: 'approved', decisionReason: 'a' });
+    });
+  });
+
   describe('Method: create', () => {
     it('stores a pending approval bound to the call, with the sha256 of the canonical JSON of the preview', async () => {
       // Prepare
@@ -107,9 +158,13 @@ describe('Class: ApprovalDesk', () => {
         status: 'pending',
         approverGroup: 'managers',
         expiresAt: '2026-11-03T09:00:00.000Z',
-        preview: { call: journalEntry, sha256: createHash('sha256').update(canonical).digest('hex') },
+        preview: {
+          call: { method: 'POST', body: journalEntry.body },
+          sha256: createHash('sha256').update(canonical).digest('hex'),
+        },
       });
       expect(store.records.get(pending.id)).toMatchObject({
+        preview: { call: journalEntry },
         ...bindingFor('alice'),
         status: 'pending',
         createdAt: '2026-11-02T09:00:00.000Z',
@@ -117,6 +172,24 @@ describe('Class: ApprovalDesk', () => {
         reasons: ['journal-entry-above-threshold'],
       });
       expect(await desk.show('bob', pending.id)).toMatchObject({ id: pending.id, status: 'pending' });
+    });
+
+    it('attack: the pending approval shown to the agent revealed the internal upstream URL (approvers still see it)', async () => {
+      // Prepare
+      const { desk, request } = setup();
+
+      // Act
+      const pending = await request('alice');
+
+      // Assess: the agent sees what it sent, not where the call goes; the approver sees everything.
+      expect(JSON.stringify(pending)).not.toMatch(/erp\.example\.com/);
+      expect(pending.preview.call).toEqual({ method: 'POST', body: journalEntry.body });
+      const forApprover = await desk.show('bob', pending.id);
+      expect(forApprover.preview.call).toMatchObject({
+        url: 'https://erp.example.com/api/journal-entries',
+        destinationHost: 'erp.example.com',
+      });
+      expect(forApprover.preview.sha256).toBe(pending.preview.sha256);
     });
 
     it('gives every approval its own id', async () => {
@@ -155,7 +228,7 @@ describe('Class: ApprovalDesk', () => {
       const pending = await request('alice');
 
       // Assess
-      expect((await desk.listFor('bob')).map((a) => a.id)).toEqual([pending.id]);
+      expect((await desk.listFor('bob')).approvals.map((a) => a.id)).toEqual([pending.id]);
       expect(reported).toEqual([new Error('topic unreachable')]);
     });
   });
@@ -493,7 +566,7 @@ describe('Class: ApprovalDesk', () => {
       const ofMallory = await request('mallory', 'managers');
 
       // Act
-      const ids = async (principal: string) => (await desk.listFor(principal)).map((a) => a.id);
+      const ids = async (principal: string) => (await desk.listFor(principal)).approvals.map((a) => a.id);
 
       // Assess
       expect(await ids('bob')).toEqual([ofMallory.id, forFinance.id, forManagers.id]);
@@ -511,11 +584,77 @@ describe('Class: ApprovalDesk', () => {
       clock.advance(1000);
 
       // Act
-      const listed = await desk.listFor('bob');
+      const listed = (await desk.listFor('bob')).approvals;
 
       // Assess
       expect(listed.map((a) => a.id)).toEqual([fresh.id]);
       expect(listed.map((a) => a.id)).not.toContain(old.id);
+    });
+
+    it('attack: an approval that expired unused was still listed as approved', async () => {
+      // Prepare
+      const { desk, clock, approved } = setup();
+      const stale = await approved('alice');
+      clock.advance(config.approvals.expiryHours * HOUR - 1000);
+      const fresh = await approved('mallory');
+      clock.advance(1000);
+
+      // Act
+      const listed = (await desk.listFor('bob', 'approved')).approvals;
+
+      // Assess: the expired one can no longer run, so it is not offered as approved.
+      expect(listed.map((a) => a.id)).toEqual([fresh.id]);
+      expect(listed.map((a) => a.id)).not.toContain(stale.id);
+    });
+
+    it('pages: at most limit approvals per page and a next cursor that continues after the last one', async () => {
+      // Prepare
+      const { desk, clock, request } = setup();
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        ids.unshift((await request('alice')).id);
+        clock.advance(1000);
+      }
+
+      // Act
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await desk.listFor('bob', 'pending', { limit: 3, ...(cursor ? { cursor } : {}) });
+        pages.push(page.approvals.map((a) => a.id));
+        cursor = page.next;
+      } while (cursor);
+
+      // Assess: newest first, nothing twice, nothing missed.
+      expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+      expect(pages.flat()).toEqual(ids);
+    });
+
+    it.each([
+      ['not base64url JSON', 'not-a-cursor'],
+      ['another shape', Buffer.from('{"id":"x"}').toString('base64url')],
+      ['a made-up id', Buffer.from('["2026-11-02T09:00:00.000Z","../x"]').toString('base64url')],
+      ['too long', 'a'.repeat(500)],
+    ])('refuses a cursor that is %s with 400 naming cursor', async (_case, cursor) => {
+      // Prepare
+      const { desk } = setup();
+
+      // Act
+      const error = await refusalAsync(desk.listFor('bob', 'pending', { cursor }));
+
+      // Assess
+      expect(error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^cursor:/) });
+    });
+
+    it.each([0, 101, 2.5])('refuses a page size of %s with 400 naming limit', async (limit) => {
+      // Prepare
+      const { desk } = setup();
+
+      // Act
+      const error = await refusalAsync(desk.listFor('bob', 'pending', { limit }));
+
+      // Assess
+      expect(error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^limit:/) });
     });
 
     it('lists by the status asked for', async () => {
@@ -525,8 +664,8 @@ describe('Class: ApprovalDesk', () => {
       const waiting = await request('alice');
 
       // Act
-      const approvedList = await desk.listFor('bob', 'approved');
-      const pendingList = await desk.listFor('bob', 'pending');
+      const approvedList = (await desk.listFor('bob', 'approved')).approvals;
+      const pendingList = (await desk.listFor('bob', 'pending')).approvals;
 
       // Assess
       expect(approvedList.map((a) => [a.id, a.status])).toEqual([[yes.id, 'approved']]);

@@ -87,7 +87,20 @@ describe('Function: verifyLedger', () => {
       digests: 2,
       firstTs: records[0].ts,
       lastTs: records[5].ts,
+      unanchoredRecords: 0,
+      unanchoredChains: 0,
     });
+  });
+
+  it('counts the records that come after their chain’s last digest as not yet anchored', async () => {
+    // Prepare: digests at seq 3 and 6 (the head), then four more records on the same chain.
+    const { records, digests } = await anchoredChain(10, [3, 6]);
+
+    // Act
+    const verdict = await verifyChain(records, digests.slice(0, 2));
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: true, records: 10, unanchoredRecords: 4, unanchoredChains: 1 });
   });
 
   describe('tampering', () => {

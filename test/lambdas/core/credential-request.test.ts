@@ -256,7 +256,45 @@ describe('Function: workflowScopes', () => {
     const scopes = workflowScopes(config, 'expense-summary');
 
     // Assess
-    expect([...scopes].sort()).toEqual(['erp:read', 'erp:write', 'receipts:read']);
+    expect([...scopes].sort()).toEqual(['erp:read', 'erp:write', 'receipts:read', 'usage:report']);
+  });
+
+  it('holds usage:report only for a workflow that enables usage reports', () => {
+    // Prepare
+    const off: AirlockConfig = {
+      ...config,
+      workflows: {
+        'expense-summary': {
+          ...config.workflows['expense-summary'],
+          usageReports: { ...config.workflows['expense-summary'].usageReports, enabled: false },
+        },
+      },
+    };
+
+    // Act
+    const error = refusal(() =>
+      decideCredentialGrant(off, 'alice', {
+        workflow: 'expense-summary',
+        scopes: ['receipts:read', 'usage:report'],
+        durationMinutes: 15,
+      }),
+    );
+
+    // Assess
+    expect([...workflowScopes(off, 'expense-summary')]).not.toContain('usage:report');
+    expect(error).toMatchObject({ code: 'forbidden', reasons: ['scope_not_allowed:usage:report'] });
+  });
+
+  it('grants usage:report only when asked for', () => {
+    // Act
+    const grant = decideCredentialGrant(config, 'alice', {
+      workflow: 'expense-summary',
+      scopes: ['receipts:read'],
+      durationMinutes: 15,
+    });
+
+    // Assess
+    expect(grant.scope).toEqual(['receipts:read']);
   });
 
   it('grants nothing for a connector or operation missing from the config (fail closed)', () => {
@@ -275,7 +313,7 @@ describe('Function: workflowScopes', () => {
     const scopes = workflowScopes(broken, 'expense-summary');
 
     // Assess
-    expect([...scopes]).toEqual(['receipts:read']);
+    expect([...scopes]).toEqual(['receipts:read', 'usage:report']);
     expect(workflowScopes(broken, 'unknown').size).toBe(0);
   });
 });

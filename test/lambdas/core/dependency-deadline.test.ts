@@ -2,6 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { ApprovalRecord, ApprovalStore } from '../../../lambdas/core/approval-desk';
 import type { AuditStore } from '../../../lambdas/core/audit-ledger';
 import type { AuditRecord } from '../../../lambdas/core/audit-record';
+import type { CounterStore } from '../../../lambdas/core/counter-store';
 import {
   DEFAULT_DEADLINES,
   DEPENDENCY_LABELS,
@@ -198,7 +199,8 @@ describe('Function: withDependencyDeadlines', () => {
       transition: hang,
     };
     const secretSource: SecretSource = { getJson: hang };
-    return { signer, killSwitchSource, revocations, auditStore, approvalStore, secretSource };
+    const counterStore: CounterStore = { add: hang };
+    return { signer, killSwitchSource, revocations, auditStore, approvalStore, secretSource, counterStore };
   }
 
   beforeEach(() => {
@@ -219,6 +221,7 @@ describe('Function: withDependencyDeadlines', () => {
       auditStore: () => ports.auditStore.listChainHeads(),
       approvalStore: () => ports.approvalStore.get('apr_1'),
       secretSource: () => ports.secretSource.getJson('erp'),
+      counterStore: () => ports.counterStore.add('spend#w#2026-11-02', 1, { expiresAt: new Date(0) }),
     };
     const outcomes = Object.entries(calls).map(([name, call]) => {
       const started = Date.now();
@@ -244,6 +247,7 @@ describe('Function: withDependencyDeadlines', () => {
       { name: 'auditStore', message: 'audit ledger did not answer within 2000 ms', waitedMs: 2000 },
       { name: 'approvalStore', message: 'approvals store did not answer within 2000 ms', waitedMs: 2000 },
       { name: 'secretSource', message: 'secret store did not answer within 2000 ms', waitedMs: 2000 },
+      { name: 'counterStore', message: 'counter store did not answer within 1000 ms', waitedMs: 1000 },
     ]);
     expect(DEFAULT_DEADLINES).toEqual({
       signer: 2000,
@@ -252,6 +256,7 @@ describe('Function: withDependencyDeadlines', () => {
       auditStore: 2000,
       approvalStore: 2000,
       secretSource: 2000,
+      counterStore: 1000,
     });
   });
 

@@ -35,7 +35,7 @@ describe('Function: buildEntities', () => {
         { __entity: { type: 'Airlock::Connector', id: 'receipts' } },
         { __entity: { type: 'Airlock::Connector', id: 'erp' } },
       ],
-      allowedScopes: ['erp:read', 'erp:write', 'receipts:read'],
+      allowedScopes: ['erp:read', 'erp:write', 'receipts:read', 'usage:report'],
       maxTokenLifetimeMinutes: 60,
     });
     expect([...result.principals].sort()).toEqual(['alice', 'bob', 'mallory']);

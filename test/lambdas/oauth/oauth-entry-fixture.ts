@@ -128,7 +128,12 @@ export function entryPoint(
   };
   const handler = createOAuthHandler({
     server,
-    mcp: createMcpHandler({ authenticator: oauthAuthenticator(server), proxy: proxy as never, config }),
+    mcp: createMcpHandler({
+      authenticator: oauthAuthenticator(server),
+      proxy: proxy as never,
+      config,
+      allowedHosts: [new URL(ISSUER).hostname],
+    }),
   });
 
   async function send(
@@ -143,7 +148,8 @@ export function entryPoint(
       sourceIp?: string;
     } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = { ...init.headers };
+    // As API Gateway passes it: the host the client asked for.
+    const headers: Record<string, string> = { host: new URL(ISSUER).host, ...init.headers };
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
     if (init.json !== undefined) headers['content-type'] = 'application/json';
     const cookie = init.browser?.header();

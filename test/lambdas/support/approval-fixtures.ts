@@ -1,5 +1,10 @@
 /** An in-memory approvals store that behaves like the DynamoDB one, for core tests. */
-import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../../lambdas/core/approval-desk';
+import type {
+  ApprovalPosition,
+  ApprovalRecord,
+  ApprovalStatus,
+  ApprovalStore,
+} from '../../../lambdas/core/approval-desk';
 
 /**
  * Behaves like the DynamoDB store: every call is asynchronous, records are copied in and out (no
@@ -21,11 +26,19 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return record && structuredClone(record);
   }
 
-  async listByStatus(status: ApprovalStatus, limit: number): Promise<ApprovalRecord[]> {
+  async listByStatus(
+    status: ApprovalStatus,
+    limit: number,
+    after?: ApprovalPosition,
+  ): Promise<ApprovalRecord[]> {
     await Promise.resolve();
+    // The index's order: createdAt descending, then id (the table key) descending.
+    const order = (a: ApprovalPosition, b: ApprovalPosition) =>
+      b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
     return [...this.records.values()]
       .filter((record) => record.status === status)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .filter((record) => after === undefined || order(after, record) < 0)
+      .sort(order)
       .slice(0, limit)
       .map((record) => structuredClone(record));
   }

@@ -1,0 +1,302 @@
+import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
+import { DependencyError } from '../../../lambdas/core/errors';
+import { FakeClock } from '../support/fake-clock';
+import { type PipelineFixture, pipelineFixture } from '../support/pipeline-fixture';
+import { refusalAsync } from '../support/refusal';
+
+const ERP_WRITE = ['erp:write'];
+/** A JWT-shaped string (header and payload start with `{"`), as an agent might paste one. */
+const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+let fixtures: PipelineFixture[] = [];
+
+function fixture(options: Parameters<typeof pipelineFixture>[0] = {}): PipelineFixture {
+  const created = pipelineFixture(options);
+  fixtures.push(created);
+  return created;
+}
+
+afterEach(() => {
+  for (const f of fixtures) f.close();
+  fixtures = [];
+});
+
+describe('Class: ConnectorProxy', () => {
+  describe('the principal’s daily amount (split entries)', () => {
+    it('attack: a journal entry split into pieces under the threshold went through without approval', async () => {
+      // Prepare: the threshold is EUR 1,000; alice books 600 and then 500.
+      const f = fixture();
+      const alice = f.caller('alice', ERP_WRITE);
+
+      // Act
+      const first = await f.proxy.call(alice, f.journalEntry(600));
+      const second = await f.proxy.call(alice, f.journalEntry(500));
+
+      // Assess: the second piece waits for a manager; only the first reached the ERP.
+      expect(first.status).toBe('completed');
+      expect(second.status).toBe('pending_approval');
+      expect(f.erpCalls).toHaveLength(1);
+      expect(f.records().at(-1)).toMatchObject({
+        type: 'connector_pending',
+        reasons: ['erp-daily-total-over-threshold-needs-approval'],
+      });
+    });
+
+    it('counts across execution environments: pieces sent to two environments add up too', async () => {
+      // Prepare: two Lambda environments, one counters table.
+      const clock = new FakeClock(Date.parse('2026-11-02T09:00:00.000Z'));
+      const counters = new MemoryCounterStore(clock);
+      const one = fixture({ clock, counters });
+      const two = fixture({ clock, counters });
+
+      // Act
+      await one.proxy.call(one.caller('alice', ERP_WRITE), one.journalEntry(700));
+      const outcome = await two.proxy.call(two.caller('alice', ERP_WRITE), two.journalEntry(400));
+
+      // Assess
+      expect(outcome.status).toBe('pending_approval');
+      expect(two.erpCalls).toHaveLength(0);
+    });
+
+    it('lets at most the threshold through without approval when pieces race', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ERP_WRITE);
+
+      // Act: six entries of 300 at once.
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, () => f.proxy.call(alice, f.journalEntry(300))),
+      );
+
+      // Assess: 3 × 300 = 900 ran; the rest wait (a fourth would make 1,200).
+      expect(outcomes.filter((o) => o.status === 'completed')).toHaveLength(3);
+      expect(f.erpCalls).toHaveLength(3);
+    });
+
+    it('gives back the amount of a call that did not run: a held entry does not count', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ERP_WRITE);
+      expect((await f.proxy.call(alice, f.journalEntry(2500))).status).toBe('pending_approval');
+
+      // Act
+      const small = await f.proxy.call(alice, f.journalEntry(900));
+
+      // Assess
+      expect(small.status).toBe('completed');
+    });
+
+    it('counts each principal and each currency on its own, and starts again the next day (UTC)', async () => {
+      // Prepare
+      const f = fixture();
+      await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(900));
+
+      // Act
+      const bob = await f.proxy.call(f.caller('bob', ERP_WRITE), f.journalEntry(900));
+      const inDollars = await f.proxy.call(f.caller('alice', ERP_WRITE), {
+        ...f.journalEntry(900),
+        params: { glCode: '6400', amount: 900, currency: 'USD', memo: 'x' },
+      });
+      f.clock.advance(24 * 3_600_000);
+      const tomorrow = await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(900));
+
+      // Assess
+      expect([bob.status, inDollars.status, tomorrow.status]).toEqual([
+        'completed',
+        'completed',
+        'completed',
+      ]);
+    });
+
+    it('refuses the call when the counters cannot be read (fail closed), and records the refusal', async () => {
+      // Prepare
+      const f = fixture();
+      f.counters.failAdds = true;
+
+      // Act
+      const outcome = f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100));
+
+      // Assess
+      await expect(outcome).rejects.toThrow(DependencyError);
+      expect(f.erpCalls).toHaveLength(0);
+      expect(f.records().at(-1)).toMatchObject({
+        type: 'connector_denied',
+        reasons: ['unavailable', 'dependency:counter-store'],
+      });
+    });
+  });
+
+  describe('the token’s resource', () => {
+    it('attack: a token narrowed to 2026-q3/ read a receipt of another quarter', async () => {
+      // Prepare
+      const f = fixture();
+      const narrowed = f.caller('alice', ['receipts:read'], { resource: '2026-q3/' });
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(narrowed, {
+          connector: 'receipts',
+          operation: 'read',
+          params: { key: '2026-q4/taxi.txt' },
+          requestId: 'req-q4',
+        }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ code: 'forbidden', reasons: ['outside-token-resource'] });
+      expect(error.message).toMatch(/start with "2026-q3\/"/);
+      expect(f.records().at(-1)).toMatchObject({
+        type: 'connector_denied',
+        reasons: ['forbidden', 'outside-token-resource'],
+      });
+    });
+
+    it('serves what lies within it: a key and a listing below the prefix', async () => {
+      // Prepare
+      const f = fixture();
+      const narrowed = f.caller('alice', ['receipts:read'], { resource: '2026-q3/' });
+
+      // Act
+      const read = await f.proxy.call(narrowed, {
+        connector: 'receipts',
+        operation: 'read',
+        params: { key: '2026-q3/hotel.txt' },
+        requestId: 'r1',
+      });
+      const listed = await f.proxy.call(narrowed, {
+        connector: 'receipts',
+        operation: 'list',
+        params: { prefix: '2026-q3/' },
+        requestId: 'r2',
+      });
+
+      // Assess
+      expect(read.status).toBe('completed');
+      expect(listed).toMatchObject({ result: { items: [{ key: '2026-q3/hotel.txt' }] } });
+    });
+
+    it('refuses a listing wider than the prefix, saying which prefix to list', async () => {
+      // Prepare
+      const f = fixture();
+      const narrowed = f.caller('alice', ['receipts:read'], { resource: '2026-q3/' });
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(narrowed, { connector: 'receipts', operation: 'list', params: {}, requestId: 'r' }),
+      );
+
+      // Assess
+      expect(error.message).toMatch(/list with a prefix that starts with "2026-q3\/"/);
+    });
+
+    it('refuses a narrowed token at a connector kind without resources (an HTTP API)', async () => {
+      // Prepare
+      const f = fixture();
+      const narrowed = f.caller('alice', ['erp:read'], { resource: '2026-q3/' });
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(narrowed, {
+          connector: 'erp',
+          operation: 'lookupGlCode',
+          params: { query: 'travel' },
+          requestId: 'r',
+        }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ code: 'forbidden', reasons: ['outside-token-resource'] });
+      expect(error.message).toMatch(/Request a token without "resource" for erp/);
+    });
+  });
+
+  describe('approvals and the audit trail', () => {
+    async function approvedEntry(f: PipelineFixture) {
+      const alice = f.caller('alice', ERP_WRITE);
+      const call = f.journalEntry(2500);
+      const held = await f.proxy.call(alice, call);
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      await f.approvals.decide({ id: held.approval.id, approver: 'bob', decision: 'approve', reason: 'ok' });
+      return { alice, call: { ...call, approvalId: held.approval.id }, id: held.approval.id };
+    }
+
+    it('attack: a re-sent approved call used up its approval while the audit trail was down, without running', async () => {
+      // Prepare
+      const f = fixture();
+      const { alice, call, id } = await approvedEntry(f);
+      f.audit.failAppends = true;
+
+      // Act
+      const during = f.proxy.call(alice, call);
+
+      // Assess: refused, nothing ran, and the approval is still there to use once the trail is back.
+      await expect(during).rejects.toThrow(DependencyError);
+      expect(f.approvalStore.records.get(id)?.status).toBe('approved');
+      f.audit.failAppends = false;
+      const after = await f.proxy.call(alice, call);
+      expect(after.status).toBe('completed');
+      expect(f.erpCalls).toHaveLength(1);
+      expect(f.approvalStore.records.get(id)?.status).toBe('executed');
+    });
+
+    it('records the re-sent write, naming its approval, before the approval is used up', async () => {
+      // Prepare
+      const f = fixture();
+      const { alice, call, id } = await approvedEntry(f);
+      const statusWhenRecorded: (string | undefined)[] = [];
+      const append = f.audit.append.bind(f.audit);
+      f.audit.append = async (record) => {
+        if (record.details?.stage === 'before_upstream')
+          statusWhenRecorded.push(f.approvalStore.records.get(id)?.status);
+        return append(record);
+      };
+
+      // Act
+      await f.proxy.call(alice, call);
+
+      // Assess
+      expect(statusWhenRecorded).toEqual(['approved']);
+      expect(f.records().find((r) => r.details?.stage === 'before_upstream')).toMatchObject({
+        details: { approvalId: id },
+      });
+    });
+
+    it('attack: a held call’s approval was stored with no record while the audit trail was down', async () => {
+      // Prepare
+      const f = fixture();
+      f.audit.failAppends = true;
+
+      // Act
+      const outcome = f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(2500));
+
+      // Assess: no approval exists that the trail does not name.
+      await expect(outcome).rejects.toThrow(DependencyError);
+      expect(f.approvalStore.records.size).toBe(0);
+    });
+  });
+
+  describe('the intent', () => {
+    it('attack: a token pasted inside a sentence of intent reached the audit trail', async () => {
+      // Prepare
+      const f = fixture();
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(f.caller('alice', ERP_WRITE), {
+          ...f.journalEntry(100),
+          intent: `Book the taxi; my session is ${JWT} if you need it.`,
+        }),
+      );
+
+      // Assess: refused, nothing ran, and the refusal is on the record with the token masked.
+      expect(error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^intent:/) });
+      expect(f.erpCalls).toHaveLength(0);
+      const refusal = f.records().at(-1);
+      expect(refusal).toMatchObject({
+        type: 'connector_denied',
+        intent: 'Book the taxi; my session is [credential removed] if you need it.',
+      });
+      expect(JSON.stringify(f.records())).not.toContain(JWT);
+    });
+  });
+});
