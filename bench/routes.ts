@@ -54,6 +54,8 @@ function apiEvent(
   },
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {
+    // API Gateway always sends Host; the MCP endpoint answers only to its own name.
+    host: 'airlock.example.com',
     ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
     ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
     ...options.headers,
