@@ -14,6 +14,7 @@ import * as killswitch from './kill-switch-fleet';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
 import * as policy from './policy';
+import * as routes from './routes';
 import * as tokens from './tokens';
 
 const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   policy,
   pipeline,
   killswitch,
+  routes,
   audit,
   mtls,
   build,

@@ -2,8 +2,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsServices } from '../adapters/aws/aws-runtime';
 import { composeApprovals } from '../composition/compose-approvals';
+import { APPROVALS_AWS_PORTS } from './approvals-aws-ports';
 
-const { handler: route } = composeApprovals(awsServices());
+const { handler: route } = composeApprovals(awsServices(APPROVALS_AWS_PORTS));
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return route(event);

@@ -2,8 +2,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsServices } from '../adapters/aws/aws-runtime';
 import { composeBroker } from '../composition/compose-broker';
+import { BROKER_AWS_PORTS } from './broker-aws-ports';
 
-const { handler: route } = composeBroker(awsServices());
+const { handler: route } = composeBroker(awsServices(BROKER_AWS_PORTS));
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return route(event);

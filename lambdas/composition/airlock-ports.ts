@@ -11,6 +11,7 @@ import type { ConnectorDependencies } from '../connectors/connector-registry';
 import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
 import type { DigestStore } from '../core/audit-anchor';
 import type { AuditLogStore, AuditStore } from '../core/audit-ledger';
+import type { CompiledPolicies } from '../core/compiled-policies';
 import type { CounterStore } from '../core/counter-store';
 import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
@@ -74,8 +75,11 @@ export interface CompositionLog {
 export interface AirlockSettings {
   /** The validated pilot config, as this target runs it. */
   readonly config: AirlockConfig;
-  /** The Cedar schema and policies. */
-  readonly policies: PolicySources;
+  /**
+   * The Cedar schema and policies: as written (validated when the engine is built), or compiled when
+   * the Lambda function was bundled (validated then). Read only by the functions that decide.
+   */
+  readonly policies: PolicySources | CompiledPolicies;
   /** `iss` and `aud` of the device channel's access tokens. */
   readonly tokens: { readonly issuer: string; readonly audience: string };
   /** The audit chains this process appends to: one per Lambda execution environment, a few locally. */

@@ -5,6 +5,7 @@
  */
 import { type ApiHandler, createBrokerHandler } from '../broker/broker-handler';
 import { CredentialBroker } from '../core/credential-broker';
+import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
 
 export interface BrokerComposition {
@@ -17,7 +18,7 @@ export function composeBroker(services: SharedServices): BrokerComposition {
   const broker = new CredentialBroker({
     config,
     signer: services.bounded('signer', () => services.ports.tokenSigner),
-    policy: services.policy,
+    policy: sharedPolicyEngine(services),
     guard: services.revocationGuard,
     ledger: services.ledger,
     clock: services.clock,

@@ -14,6 +14,7 @@ import { ConnectorProxy } from '../core/connector-proxy';
 import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
 import { UsageReporter } from '../core/usage-reporter';
+import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
 
 export interface ConnectorPipeline {
@@ -51,7 +52,7 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
     const proxy = new ConnectorProxy({
       config,
       connectors: new Map(registry.names.map((name) => [name, registry.get(name)])),
-      policy: services.policy,
+      policy: sharedPolicyEngine(services),
       ledger: services.ledger,
       approvals,
       rateLimiter: services.rateLimiter,

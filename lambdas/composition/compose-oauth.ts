@@ -8,6 +8,7 @@ import { createMcpHandler } from '../connector/mcp-endpoint';
 import { OAuthAuthorizationServer } from '../core/oauth/authorization-server';
 import { createOAuthHandler, type OAuthHandler, oauthAuthenticator } from '../oauth/oauth-handler';
 import { composeConnectorPipeline } from './compose-connector';
+import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
 
 export interface OAuthComposition {
@@ -30,7 +31,7 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
     identityProvider: ports.identityProvider,
     fetchClientMetadata: ports.fetchClientMetadata,
     signer: services.bounded('signer', () => ports.tokenSigner),
-    policy: services.policy,
+    policy: sharedPolicyEngine(services),
     guard: services.revocationGuard,
     ledger: services.ledger,
     clock: services.clock,

@@ -1,7 +1,8 @@
 /**
  * The pieces every Airlock function is built from: the kill switch and the revocation guard, the
- * audit ledger, the policy engine, the usage meter, the daily spend cap over the shared counters, and
- * the ports under their dependency deadlines.
+ * audit ledger, the usage meter, the daily spend cap over the shared counters, and the ports under
+ * their dependency deadlines (the policy engine, which only the deciding functions build, is shared
+ * by shared-policy-engine.ts).
  * Each is built on first use and then shared, so a Lambda function builds only what its composition
  * reads, and the local pilot, which serves every route in one process, builds each once.
  */
@@ -13,8 +14,6 @@ import {
   withDependencyDeadlines,
 } from '../core/dependency-deadline';
 import { KillSwitch } from '../core/kill-switch';
-import { PolicyEngine } from '../core/policy-engine';
-import { buildEntities } from '../core/policy-entities';
 import { RateLimiter } from '../core/rate-limiter';
 import { RevocationGuard } from '../core/revocation-guard';
 import { SpendCap } from '../core/spend-cap';
@@ -103,13 +102,6 @@ export class SharedServices {
           chainIds: this.settings.auditChainIds,
           clock: this.clock,
         }),
-    );
-  }
-
-  /** The Cedar policies, validated against the schema and preparsed once. */
-  get policy(): PolicyEngine {
-    return this.once('policy', () =>
-      PolicyEngine.create({ ...this.settings.policies, entities: buildEntities(this.config) }),
     );
   }
 

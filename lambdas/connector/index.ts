@@ -5,8 +5,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsServices } from '../adapters/aws/aws-runtime';
 import { composeConnector } from '../composition/compose-connector';
+import { CONNECTOR_AWS_PORTS } from './connector-aws-ports';
 
-const { handler: route } = composeConnector(awsServices());
+const { handler: route } = composeConnector(awsServices(CONNECTOR_AWS_PORTS));
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return route(event);

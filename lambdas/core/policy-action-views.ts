@@ -140,7 +140,7 @@ function actionView(
 }
 
 /** The actions the schema declares, and whether any of them is a member of another (an action group). */
-interface SchemaActions {
+export interface SchemaActions {
   readonly names: readonly string[];
   readonly grouped: boolean;
   /**
@@ -150,7 +150,8 @@ interface SchemaActions {
   readonly entities: readonly EntityJson[];
 }
 
-function schemaActionsOf(schemaText: string): SchemaActions {
+/** What the schema (Cedar schema text) says of the actions; read once, when policies are validated or compiled. */
+export function schemaActionsOf(schemaText: string): SchemaActions {
   const answer = schemaToJson(schemaText);
   if (answer.type === 'failure') return { names: [], grouped: true, entities: [] };
   const names: string[] = [];
@@ -199,9 +200,8 @@ export class PolicyActionViews {
     setPrefix: string,
     policies: readonly ValidatedPolicy[],
     entities: PolicyEntities,
-    schemaText: string,
+    schemaActions: SchemaActions,
   ) {
-    const schemaActions = schemaActionsOf(schemaText);
     const reaches = policies.map(reachOf);
     const withActions: PolicyEntities =
       schemaActions.entities.length === 0

@@ -4,7 +4,6 @@
  * asked per request. "A human must approve" is written in the policy files as a `forbid` annotated
  * with `@approval("<group>")`; this engine only reads it, in {@link PolicyEngine.decide}.
  */
-import { createHash } from 'node:crypto';
 import {
   type AuthorizationAnswer,
   type Context,
@@ -12,7 +11,13 @@ import {
   statefulIsAuthorized,
   type TypeAndId,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import { PolicyActionViews } from './policy-action-views';
+import {
+  COMPILED_POLICIES_FORMAT,
+  type CompiledPolicies,
+  hashEntities,
+  hashPolicySources,
+} from './compiled-policies';
+import { PolicyActionViews, type SchemaActions, schemaActionsOf } from './policy-action-views';
 import { CEDAR_TYPES, type PolicyEntities, resourceEntityId, selectRequestEntities } from './policy-entities';
 import { type ApprovalState, invalidRequest, type PolicyRequest } from './policy-request';
 import {
@@ -22,7 +27,7 @@ import {
   validatePolicyEntities,
   validatePolicySources,
 } from './policy-validation';
-import { describeCedarError } from './policy-validation-error';
+import { describeCedarError, PolicyValidationError } from './policy-validation-error';
 
 export interface PolicyEngineOptions extends PolicySources {
   /**
@@ -47,16 +52,15 @@ export interface PolicyDecision {
   readonly errors?: string[];
 }
 
-function hashSources(sources: PolicySources): string {
-  const hash = createHash('sha256');
-  hash.update(`schema\0${sources.schemaText}\0`);
-  for (const file of [...sources.policies].sort((a, b) => a.fileName.localeCompare(b.fileName))) {
-    hash.update(`policy\0${file.fileName}\0${file.text}\0`);
-  }
-  return hash.digest('hex');
-}
-
 let engineCount = 0;
+
+const NO_ENTITIES: PolicyEntities = {
+  entities: [],
+  index: new Map(),
+  principals: new Set<string>(),
+  workflows: new Set<string>(),
+  connectors: new Set<string>(),
+};
 
 /**
  * Decides requests against a validated, preparsed Cedar policy set. Create one per process
@@ -77,7 +81,7 @@ export class PolicyEngine {
     versionHash: string,
     policies: readonly ValidatedPolicy[],
     entities: PolicyEntities,
-    schemaText: string,
+    actions: SchemaActions,
   ) {
     this.versionHash = versionHash;
     this.policies = policies.map(({ text: _text, json: _json, ...info }) => info);
@@ -86,7 +90,7 @@ export class PolicyEngine {
     // The wasm module caches preparsed sets by name per process; a counter keeps two engines apart.
     engineCount += 1;
     const setPrefix = `airlock-${engineCount}-${versionHash.slice(0, 16)}`;
-    this.views = new PolicyActionViews(setPrefix, policies, entities, schemaText);
+    this.views = new PolicyActionViews(setPrefix, policies, entities, actions);
   }
 
   /**
@@ -96,15 +100,36 @@ export class PolicyEngine {
    */
   static create(options: PolicyEngineOptions): PolicyEngine {
     const policies = validatePolicySources(options);
-    const entities = options.entities ?? {
-      entities: [],
-      index: new Map(),
-      principals: new Set<string>(),
-      workflows: new Set<string>(),
-      connectors: new Set<string>(),
-    };
+    const entities = options.entities ?? NO_ENTITIES;
     validatePolicyEntities(entities, options.schemaText);
-    const engine = new PolicyEngine(hashSources(options), policies, entities, options.schemaText);
+    const engine = new PolicyEngine(
+      hashPolicySources(options),
+      policies,
+      entities,
+      schemaActionsOf(options.schemaText),
+    );
+    engine.warmUp();
+    return engine;
+  }
+
+  /**
+   * The engine over policies compiled when the function was bundled (compiled-policies.ts): nothing is
+   * validated again, only preparsed and warmed up. Entities other than the ones checked when compiling
+   * (a config that changed since) are checked against the schema first.
+   * @throws PolicyValidationError when the entities do not fit the schema, or Cedar refuses a set.
+   */
+  static fromCompiled(compiled: CompiledPolicies, entities: PolicyEntities = NO_ENTITIES): PolicyEngine {
+    if (compiled.format !== COMPILED_POLICIES_FORMAT) {
+      throw new PolicyValidationError([
+        {
+          fileName: 'compiled policies',
+          message: `format ${JSON.stringify(compiled.format)} is not ${COMPILED_POLICIES_FORMAT}; bundle the function again`,
+        },
+      ]);
+    }
+    if (hashEntities(entities) !== compiled.entitiesHash)
+      validatePolicyEntities(entities, compiled.schemaText);
+    const engine = new PolicyEngine(compiled.versionHash, compiled.policies, entities, compiled.actions);
     engine.warmUp();
     return engine;
   }

@@ -5,8 +5,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsServices } from '../adapters/aws/aws-runtime';
 import { composeOAuth } from '../composition/compose-oauth';
+import { OAUTH_AWS_PORTS } from './oauth-aws-ports';
 
-const { handler: route } = composeOAuth(awsServices());
+const { handler: route } = composeOAuth(awsServices(OAUTH_AWS_PORTS));
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return route(event);

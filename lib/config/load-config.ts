@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error';
 import { type AirlockConfig, configSchema } from './schema';
+import { withoutPrototypes } from './without-prototypes';
 
 /** The pilot config shipped with the kit; `AIRLOCK_CONFIG` or the CDK context `config` point elsewhere. */
 export const DEFAULT_CONFIG_PATH = 'config/airlock.config.yaml';
@@ -38,33 +39,6 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   if (value !== undefined && (typeof value !== 'object' || value === null))
     got = ` (got ${JSON.stringify(value)})`;
   return `${pathOf(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}${got}`;
-}
-
-/** A name-keyed map with no prototype: `map['__proto__']` or `'toString' in map` finds nothing. */
-function ownKeysOnly<T>(record: Record<string, T>): Record<string, T> {
-  return Object.assign(Object.create(null) as Record<string, T>, record);
-}
-
-/**
- * Every map of the config is keyed by names that requests carry (workflow, connector, operation,
- * principal, model). Without a prototype, a request naming `constructor` or `__proto__` finds no
- * entry, instead of an inherited function.
- */
-function withoutPrototypes(config: AirlockConfig): AirlockConfig {
-  for (const connector of Object.values(config.connectors)) {
-    const operations: Record<string, { parameters: Record<string, unknown> }> = connector.operations;
-    for (const operation of Object.values(operations))
-      operation.parameters = ownKeysOnly(operation.parameters);
-    Object.assign(connector, { operations: ownKeysOnly(operations) });
-  }
-  for (const workflow of Object.values(config.workflows))
-    workflow.connectors = ownKeysOnly(workflow.connectors);
-  config.prices.models = ownKeysOnly(config.prices.models);
-  config.principals = ownKeysOnly(config.principals);
-  config.groups = ownKeysOnly(config.groups);
-  config.connectors = ownKeysOnly(config.connectors);
-  config.workflows = ownKeysOnly(config.workflows);
-  return config;
 }
 
 /** Validates an already-parsed config object. Throws {@link ConfigError}. */

@@ -335,8 +335,19 @@ export const configSchema = z
          */
         accountConcurrencyQuota: z.number().int().positive().default(1000),
         logRetentionDays: z.number().int().positive().default(365),
+        /**
+         * Ship each function's source map and map the stack of an unexpected error to the TypeScript
+         * source when it is logged (the map is read on the first such error, never at start). Off by
+         * default: the map is larger than the code, and the functions log no stack a caller caused.
+         */
+        sourceMaps: z.boolean().default(false),
       })
-      .default({ reservedConcurrency: {}, accountConcurrencyQuota: 1000, logRetentionDays: 365 }),
+      .default({
+        reservedConcurrency: {},
+        accountConcurrencyQuota: 1000,
+        logRetentionDays: 365,
+        sourceMaps: false,
+      }),
     alerts: z
       .strictObject({
         /** An address subscribed to the alerts topic (kept for older configs; same as one `subscriptions` entry). */

@@ -9,6 +9,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
+import { compilePolicies } from '../../lambdas/core/policy-compiler';
+import { buildEntities } from '../../lambdas/core/policy-entities';
+import type { PolicySources } from '../../lambdas/core/policy-validation';
 import type { AirlockConfig } from '../config/schema';
 import { FUNCTION_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE } from '../contracts/metrics';
@@ -32,6 +36,35 @@ const ESM_BANNER = [
   'const __filename = __airlockFileURLToPath(import.meta.url);',
   'const __dirname = __airlockDirname(__filename);',
 ].join(' ');
+
+/** Memory of a function unless its props say otherwise: about 0.29 of a vCPU. */
+export const DEFAULT_FUNCTION_MEMORY_MB = 512;
+
+/**
+ * Packages a function imports only on demand (`await import(...)`), kept out of index.mjs so Node does
+ * not parse them at cold start, with the files of each it loads. Each has no dependencies of its own.
+ */
+const LAZY_PACKAGES = ['unpdf'] as const;
+const LAZY_PACKAGE_FILES: Record<(typeof LAZY_PACKAGES)[number], readonly string[]> = {
+  unpdf: ['package.json', 'dist/index.mjs', 'dist/pdfjs.mjs'],
+};
+
+/**
+ * The shell command that copies a lazy package into the bundle's node_modules, where Node resolves the
+ * bundle's `import('<name>')`, if the bundle imports it at all.
+ */
+function copyLazyPackage(name: (typeof LAZY_PACKAGES)[number], inputDir: string, outputDir: string): string {
+  const from = path.join(inputDir, 'node_modules', name);
+  const to = path.join(outputDir, 'node_modules', name);
+  return [
+    `if grep -q 'import("${name}' "${outputDir}/index.mjs"; then`,
+    ...LAZY_PACKAGE_FILES[name].map(
+      (file) =>
+        `mkdir -p "${path.dirname(path.join(to, file))}" && cp "${path.join(from, file)}" "${path.join(to, file)}" &&`,
+    ),
+    'true; fi',
+  ].join(' ');
+}
 
 export interface AirlockFunctionProps {
   /** Which Airlock function this is; selects the entry `lambdas/<name>/index.ts`. */
@@ -77,9 +110,10 @@ export interface AirlockFunctionProps {
 
 /**
  * The house Lambda function: Node.js 24 on ARM, X-Ray tracing, JSON logs into its own CMK-encrypted
- * log group, minified ESM bundle with source maps, optional reserved concurrency, and a bundle that carries
- * the Cedar wasm, the policies and the validated config. Its role starts empty (no managed
- * policy): it holds only what grants and bindings add.
+ * log group, a minified ESM bundle of what the function's entry imports (source maps only with
+ * `functions.sourceMaps`), optional reserved concurrency, and a bundle that carries the validated
+ * config and, in the functions that decide, the Cedar wasm and the policies compiled (validated at
+ * synth). Its role starts empty (no managed policy): it holds only what grants and bindings add.
  */
 export class AirlockFunction extends Construct implements iam.IGrantable {
   /** The Lambda function (construct id `Resource`). */
@@ -135,7 +169,7 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
       depsLockFilePath: path.join(root, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULT_FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -148,26 +182,35 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         [FUNCTION_ENV.stage]: props.config.stage,
         POWERTOOLS_SERVICE_NAME: `airlock-${props.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
         minify: true,
-        sourceMap: true,
+        // No --enable-source-maps: Node would parse the map (larger than the code) at every cold
+        // start. With the flag on, the function maps an unexpected error's stack when it logs it.
+        sourceMap: props.config.functions.sourceMaps === true,
         target: 'node24',
         // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
         bundleAwsSDK: true,
+        // PDF.js (1.6 MB) is imported only when a result holds a PDF, yet inlined it would be parsed at
+        // every cold start: it ships beside the bundle as a package of its own (afterBundling below).
+        externalModules: [...LAZY_PACKAGES],
         banner: ESM_BANNER,
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
-            `mkdir -p "${outputDir}/policies"`,
-            // policies/ may not exist yet or be empty: copy what is there, nothing else.
-            `if [ -d "${inputDir}/policies" ]; then find "${inputDir}/policies" -maxdepth 1 -type f \\( -name '*.cedar' -o -name '*.cedarschema' \\) -exec cp {} "${outputDir}/policies/" \\; ; fi`,
+            // Cedar's wasm (4 MB) and the policies, compiled (validated here, at synth), only in the
+            // bundles that load Cedar: the functions that decide.
+            [
+              `if grep -q cedar_wasm_bg.wasm "${outputDir}/index.mjs"; then`,
+              `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
+              `&& cp "${writeCompiledPolicies(root, props.config)}" "${outputDir}/policies.json";`,
+              'fi',
+            ].join(' '),
+            ...LAZY_PACKAGES.map((name) => copyLazyPackage(name, inputDir, outputDir)),
             `cp "${configFile}" "${outputDir}/airlock.config.json"`,
           ],
         },
@@ -208,11 +251,40 @@ function validateProps(props: AirlockFunctionProps): void {
   }
 }
 
-/** Writes the validated config to a temp file the bundling hook copies; CDK never imports lambdas/ code. */
+/** Writes the validated config to a temp file the bundling hook copies. */
 function writeBundledConfig(config: AirlockConfig): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'airlock-config-'));
   const file = path.join(dir, 'airlock.config.json');
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+/** Compiled policies already written, by what they were compiled from: each deciding function bundles the same. */
+const compiledPolicyFiles = new Map<string, string>();
+
+/**
+ * Validates the Cedar policies of `<root>/policies` and the config's entities against the schema and
+ * writes them compiled (lambdas/core/compiled-policies.ts) to a temp file the bundling hook copies: a
+ * bad policy fails the synth with its file and line, and a function skips validation at cold start.
+ * The files are named as the author edits them (`policies/<name>`), so the version hash that binds an
+ * approval to its rules does not depend on where the CDK app ran.
+ */
+function writeCompiledPolicies(root: string, config: AirlockConfig): string {
+  const read = readPolicyFiles(path.join(root, 'policies'));
+  const named = (fileName: string) => path.posix.join('policies', path.basename(fileName));
+  const sources: PolicySources = {
+    schemaText: read.schemaText,
+    schemaFileName: named(read.schemaFileName ?? 'airlock.cedarschema'),
+    policies: read.policies.map((file) => ({ fileName: named(file.fileName), text: file.text })),
+  };
+  const entities = buildEntities(config);
+  const key = JSON.stringify([sources, entities.entities]);
+  let file = compiledPolicyFiles.get(key);
+  if (!file) {
+    file = path.join(mkdtempSync(path.join(tmpdir(), 'airlock-policies-')), 'policies.json');
+    writeFileSync(file, `${JSON.stringify(compilePolicies(sources, entities))}\n`);
+    compiledPolicyFiles.set(key, file);
+  }
   return file;
 }
 

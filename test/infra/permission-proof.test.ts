@@ -33,14 +33,19 @@ import {
   cliAwsAdapters,
   cliCommandPermissions,
 } from '../../cli/aws-command-permissions';
-import { AwsPorts } from '../../lambdas/adapters/aws/aws-ports';
+import { type AwsPortBuilders, AwsPorts } from '../../lambdas/adapters/aws/aws-ports';
 import { awsSettings } from '../../lambdas/adapters/aws/aws-runtime';
+import { ANCHOR_AWS_PORTS } from '../../lambdas/anchor/anchor-aws-ports';
+import { APPROVALS_AWS_PORTS } from '../../lambdas/approvals/approvals-aws-ports';
+import { BROKER_AWS_PORTS } from '../../lambdas/broker/broker-aws-ports';
 import { composeAnchor } from '../../lambdas/composition/compose-anchor';
 import { composeApprovals } from '../../lambdas/composition/compose-approvals';
 import { composeBroker } from '../../lambdas/composition/compose-broker';
 import { composeConnector, composeConnectorPipeline } from '../../lambdas/composition/compose-connector';
 import { composeOAuth } from '../../lambdas/composition/compose-oauth';
 import { SharedServices } from '../../lambdas/composition/shared-services';
+import { CONNECTOR_AWS_PORTS } from '../../lambdas/connector/connector-aws-ports';
+import { OAUTH_AWS_PORTS } from '../../lambdas/oauth/oauth-aws-ports';
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
@@ -48,15 +53,24 @@ import { exampleConfig, oauthConfig, REPO_ROOT, synthesizeAirlock } from './airl
 import { type Grant, PROOF_SCOPE, type Requirement, ResolvedDeployment } from './iam-proof';
 import { FUNCTION_PLATFORM_PERMISSIONS } from './permission-allowlist';
 
-/** What each function's Lambda entry (lambdas/<name>/index.ts) composes at init. */
-const COMPOSE: Record<AirlockFunctionName, (services: SharedServices) => void> = {
-  broker: (services) => composeBroker(services),
-  connector: (services) => composeConnector(services).close(),
-  approvals: (services) => composeApprovals(services),
-  anchor: (services) => composeAnchor(services, { info: () => undefined, warn: () => undefined }),
-  oauth: (services) => {
-    composeOAuth(services);
-    composeConnectorPipeline(services).close();
+/** What each function's Lambda entry (lambdas/<name>/index.ts) composes at init, over the ports it hands over. */
+const COMPOSE: Record<
+  AirlockFunctionName,
+  { readonly ports: AwsPortBuilders; readonly compose: (services: SharedServices) => void }
+> = {
+  broker: { ports: BROKER_AWS_PORTS, compose: (services) => composeBroker(services) },
+  connector: { ports: CONNECTOR_AWS_PORTS, compose: (services) => composeConnector(services).close() },
+  approvals: { ports: APPROVALS_AWS_PORTS, compose: (services) => composeApprovals(services) },
+  anchor: {
+    ports: ANCHOR_AWS_PORTS,
+    compose: (services) => composeAnchor(services, { info: () => undefined, warn: () => undefined }),
+  },
+  oauth: {
+    ports: OAUTH_AWS_PORTS,
+    compose: (services) => {
+      composeOAuth(services);
+      composeConnectorPipeline(services).close();
+    },
   },
 };
 
@@ -112,8 +126,9 @@ function proveFunction(
   const environment = r.resolve(stack.stackName, props.Environment.Variables) as Record<string, string>;
   // As the bundle holds them next to the handler: the validated config and the Cedar policies.
   const env = { ...environment, [FUNCTION_ENV.policyDir]: path.join(REPO_ROOT, 'policies') };
-  const ports = new AwsPorts({ config, env });
-  COMPOSE[fn.name](new SharedServices(awsSettings(config, env), ports));
+  const { ports: builders, compose } = COMPOSE[fn.name];
+  const ports = new AwsPorts({ config, env, builders });
+  compose(new SharedServices(awsSettings(config, env), ports));
   const code: Requirement[] = ports.iamPermissions(PROOF_SCOPE).map((p) => ({ ...p, kind: 'code' }));
   const platform = platformRequirements(deployment, stack.stackName, props);
   const requirements = [...code, ...platform];

@@ -4,42 +4,33 @@
  * so a function builds only the adapters (and SDK clients) its composition reads, and a missing
  * variable names itself at init. Building makes no AWS call.
  *
+ * How each port is built is a builder in a module per AWS service (`kms-ports.ts`, `dynamodb-ports.ts`,
+ * ...), and each Lambda entry hands AwsPorts the builders of the ports its composition reads
+ * (`lambdas/<fn>/<fn>-aws-ports.ts`): a function's bundle then carries the SDK clients and adapters it
+ * uses and no others. Reading a port the entry did not hand over is a wiring bug, named at init.
+ *
  * Each port exposes exactly the adapter methods {@link AWS_PORT_METHODS} lists for it (a view of the
  * adapter with those methods and nothing else), and `wiredAdapters` records each adapter a
  * composition's ports were built on. With the adapters' IAM declarations, {@link AwsPorts.iamPermissions}
  * is then every (action, resource) the function can send: the permission proof
  * (test/infra/permission-proof.test.ts) checks each function's role allows exactly that.
  */
-
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AirlockConfig } from '../../../lib/config/schema';
-import { FUNCTION_ENV, type FunctionEnvName } from '../../../lib/contracts/environment';
+import type { FunctionEnvName } from '../../../lib/contracts/environment';
 import type { AirlockPorts } from '../../composition/airlock-ports';
-import { CONNECTOR_SECRET_RESOURCES } from '../../connectors/connector-infrastructure';
-import type { ConnectorDependencies } from '../../connectors/connector-registry';
-import { killSwitchParameterName, killSwitchPrefix } from '../../core/kill-switch';
 import { systemClock } from '../../core/ports';
-import type { MetricsSink } from '../../core/usage-meter';
-import { createClientMetadataFetcher } from '../../oauth/client-metadata-fetcher';
-import { createOidcIdentityProvider } from '../../oauth/oidc-identity-provider';
-import { DynamoDbApprovalStore } from './dynamodb-approval-store';
-import { DynamoDbAuditStore } from './dynamodb-audit-store';
-import { DynamoDbCounterStore } from './dynamodb-counter-store';
-import { DynamoDbOAuthStore } from './dynamodb-oauth-store';
-import { DynamoDbRevocationStore } from './dynamodb-revocation-store';
-import { EmfMetricsSink } from './emf-metrics-sink';
+import type { DynamoDbApprovalStore } from './dynamodb-approval-store';
+import type { DynamoDbAuditStore } from './dynamodb-audit-store';
+import type { DynamoDbCounterStore } from './dynamodb-counter-store';
+import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
+import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
+import type { EmfMetricsSink } from './emf-metrics-sink';
 import type { AdapterMethod, AwsScope, DeclaresIamPermissions, IamPermission } from './iam-permissions';
-import { KmsTokenSigner } from './kms-token-signer';
-import { S3DigestStore } from './s3-digest-store';
-import { SecretsManagerSecretSource } from './secrets-manager-secret-source';
-import { SnsApprovalNotifier } from './sns-approval-notifier';
-import { SsmKillSwitchParameters } from './ssm-kill-switch-parameters';
+import type { KmsTokenSigner } from './kms-token-signer';
+import type { S3DigestStore } from './s3-digest-store';
+import type { SecretsManagerSecretSource } from './secrets-manager-secret-source';
+import type { SnsApprovalNotifier } from './sns-approval-notifier';
+import type { SsmKillSwitchParameters } from './ssm-kill-switch-parameters';
 
 /** Where the environment variables come from (the process environment in Lambda). */
 export type AwsEnvironment = Readonly<Record<string, string | undefined>>;
@@ -51,7 +42,7 @@ export interface WiredPort {
 }
 
 /** The AWS adapters behind the ports, by class name. */
-interface AwsAdapters {
+export interface AwsAdapters {
   readonly KmsTokenSigner: KmsTokenSigner;
   readonly SsmKillSwitchParameters: SsmKillSwitchParameters;
   readonly DynamoDbRevocationStore: DynamoDbRevocationStore;
@@ -127,26 +118,68 @@ export interface WiredAdapter {
   readonly methods: readonly string[];
 }
 
+/** What a port builder builds with: the function's config and environment, and the shared SDK clients. */
+export interface AwsPortContext {
+  readonly config: AirlockConfig;
+  readonly env: AwsEnvironment;
+  /** Reports a metric that could not be written. */
+  readonly onMetricsError?: (error: unknown) => void;
+  /** A required environment variable; a missing one is a deployment bug, reported by name at init. */
+  required(name: FunctionEnvName): string;
+  /** A JSON object environment variable; absent means empty. */
+  jsonObject(name: FunctionEnvName): Record<string, unknown>;
+  /** One SDK client per service for the whole function (the SDK keeps connections alive). */
+  client<T>(service: string, create: () => T): T;
+  /**
+   * A view of `adapter` with exactly the methods {@link AWS_PORT_METHODS} lists for it under `port`
+   * (bound to it) and the given read-only fields, recorded in {@link AwsPorts.wiredAdapters}.
+   */
+  expose<
+    P extends keyof AirlockPorts,
+    A extends keyof AwsAdapters & keyof (typeof AWS_PORT_METHODS)[P],
+    F extends keyof AwsAdapters[A] = never,
+  >(
+    port: P,
+    kind: A,
+    adapter: AwsAdapters[A],
+    fields?: readonly F[],
+  ): Pick<AwsAdapters[A], Exposed<P, A> | F>;
+  /** A connector kind's AWS adapter as the connectors see it: the methods the kind names, recorded. */
+  exposeKindAdapter(adapter: unknown, methods: readonly string[]): unknown;
+}
+
+/** Builds one port from the function's environment (see the module comment). */
+export type AwsPortBuilder<P extends keyof AirlockPorts> = (context: AwsPortContext) => AirlockPorts[P];
+
+/** Builders of the ports a function's composition reads; the clock needs none. */
+export type AwsPortBuilders = { readonly [P in Exclude<keyof AirlockPorts, 'clock'>]?: AwsPortBuilder<P> };
+
 export interface AwsPortsOptions {
   readonly config: AirlockConfig;
+  /** The builders of the ports this function's composition reads (`lambdas/<fn>/<fn>-aws-ports.ts`). */
+  readonly builders: AwsPortBuilders;
   /** @default process.env */
   readonly env?: AwsEnvironment;
   /** Reports a metric that could not be written. */
   readonly onMetricsError?: (error: unknown) => void;
 }
 
-export class AwsPorts implements AirlockPorts {
+export class AwsPorts implements AirlockPorts, AwsPortContext {
   /** The ports read so far, in the order they were first read. */
   public readonly wired: WiredPort[] = [];
   /** The AWS adapters those ports were built on (a file store per connector once the registry asks). */
   public readonly wiredAdapters: WiredAdapter[] = [];
-  private readonly env: AwsEnvironment;
-  private readonly config: AirlockConfig;
+  public readonly env: AwsEnvironment;
+  public readonly config: AirlockConfig;
+  public readonly onMetricsError?: (error: unknown) => void;
+  private readonly builders: AwsPortBuilders;
   private readonly memo = new Map<string, unknown>();
 
-  constructor(private readonly options: AwsPortsOptions) {
+  constructor(options: AwsPortsOptions) {
     this.env = options.env ?? process.env;
     this.config = options.config;
+    this.builders = options.builders;
+    this.onMetricsError = options.onMetricsError;
   }
 
   get clock() {
@@ -154,186 +187,68 @@ export class AwsPorts implements AirlockPorts {
   }
 
   get tokenSigner() {
-    return this.port('tokenSigner', () =>
-      this.expose('tokenSigner', 'KmsTokenSigner', this.signer(), ['keyId']),
-    );
+    return this.port('tokenSigner');
   }
 
   /** The same key as {@link tokenSigner}: a function that verifies is granted kms:GetPublicKey only. */
   get tokenVerificationKey() {
-    return this.port('tokenVerificationKey', () =>
-      this.expose('tokenVerificationKey', 'KmsTokenSigner', this.signer(), ['keyId']),
-    );
+    return this.port('tokenVerificationKey');
   }
 
   get killSwitchSource() {
-    return this.port('killSwitchSource', () => {
-      const prefix = this.env[FUNCTION_ENV.killSwitchPrefix] ?? killSwitchPrefix(this.config.stage);
-      const parameters = new SsmKillSwitchParameters({
-        client: this.client('ssm', () => new SSMClient({})),
-        // What the kill switch reads: the global switch and each workflow's.
-        parameterNames: [
-          killSwitchParameterName(prefix),
-          ...Object.keys(this.config.workflows).map((workflow) => killSwitchParameterName(prefix, workflow)),
-        ],
-      });
-      return this.expose('killSwitchSource', 'SsmKillSwitchParameters', parameters);
-    });
+    return this.port('killSwitchSource');
   }
 
   get revocations() {
-    return this.port('revocations', () =>
-      this.expose(
-        'revocations',
-        'DynamoDbRevocationStore',
-        new DynamoDbRevocationStore({
-          client: this.documents,
-          tableName: this.required(FUNCTION_ENV.revocationsTable),
-        }),
-      ),
-    );
+    return this.port('revocations');
   }
 
   get auditStore() {
-    return this.port('auditStore', () => this.expose('auditStore', 'DynamoDbAuditStore', this.auditTable()));
+    return this.port('auditStore');
   }
 
   get auditChainHeads() {
-    return this.port('auditChainHeads', () =>
-      this.expose('auditChainHeads', 'DynamoDbAuditStore', this.auditTable()),
-    );
+    return this.port('auditChainHeads');
   }
 
   get approvalStore() {
-    return this.port('approvalStore', () =>
-      this.expose(
-        'approvalStore',
-        'DynamoDbApprovalStore',
-        new DynamoDbApprovalStore({
-          client: this.documents,
-          tableName: this.required(FUNCTION_ENV.approvalsTable),
-        }),
-      ),
-    );
+    return this.port('approvalStore');
   }
 
   get counterStore() {
-    return this.port('counterStore', () =>
-      this.expose(
-        'counterStore',
-        'DynamoDbCounterStore',
-        new DynamoDbCounterStore({
-          client: this.documents,
-          tableName: this.required(FUNCTION_ENV.countersTable),
-        }),
-      ),
-    );
+    return this.port('counterStore');
   }
 
   get approvalNotifier() {
-    return this.port('approvalNotifier', () =>
-      this.expose(
-        'approvalNotifier',
-        'SnsApprovalNotifier',
-        new SnsApprovalNotifier({
-          client: this.client('sns', () => new SNSClient({})),
-          topicArn: this.required(FUNCTION_ENV.approvalsTopicArn),
-        }),
-      ),
-    );
+    return this.port('approvalNotifier');
   }
 
-  get metricsSink(): MetricsSink {
-    return this.port('metricsSink', () =>
-      this.expose(
-        'metricsSink',
-        'EmfMetricsSink',
-        new EmfMetricsSink({ onError: this.options.onMetricsError }),
-      ),
-    );
+  get metricsSink() {
+    return this.port('metricsSink');
   }
 
-  get connectorAdapters(): ConnectorDependencies {
-    return this.port('connectorAdapters', () => {
-      const resources = this.connectorResources();
-      const secretSource = new SecretsManagerSecretSource({
-        client: this.secretsClient,
-        // Config secret names to the ARNs the stack granted: the grant names the full ARN exactly.
-        secretIds: Object.fromEntries(
-          Object.values(resources).flatMap((bound) => {
-            const name = bound[CONNECTOR_SECRET_RESOURCES.name];
-            const arn = bound[CONNECTOR_SECRET_RESOURCES.arn];
-            return name && arn ? [[name, arn]] : [];
-          }),
-        ),
-      });
-      return {
-        adaptersFor: (kind, name, config) => {
-          const adapter = kind.aws.adapters({
-            name,
-            config,
-            resources: resources[name] ?? {},
-            client: (service, create) => this.client(service, create),
-          });
-          // Each kind names the methods of its adapter its connectors call (what the proof checks).
-          return adapter === undefined
-            ? undefined
-            : this.exposeKindAdapter(adapter, kind.aws.adapterMethods ?? []);
-        },
-        secretSource: this.expose('connectorAdapters', 'SecretsManagerSecretSource', secretSource),
-      };
-    });
+  get connectorAdapters() {
+    return this.port('connectorAdapters');
   }
 
   get digestStore() {
-    return this.port('digestStore', () =>
-      this.expose(
-        'digestStore',
-        'S3DigestStore',
-        new S3DigestStore({
-          client: this.client('s3', () => new S3Client({})),
-          bucket: this.required(FUNCTION_ENV.digestBucket),
-        }),
-      ),
-    );
+    return this.port('digestStore');
   }
 
   get digestSigner() {
-    return this.port('digestSigner', () =>
-      this.expose('digestSigner', 'KmsTokenSigner', this.signer(), ['keyId']),
-    );
+    return this.port('digestSigner');
   }
 
   get oauthStore() {
-    return this.port('oauthStore', () =>
-      this.expose(
-        'oauthStore',
-        'DynamoDbOAuthStore',
-        new DynamoDbOAuthStore({ client: this.documents, tableName: this.required(FUNCTION_ENV.oauthTable) }),
-      ),
-    );
+    return this.port('oauthStore');
   }
 
   get identityProvider() {
-    return this.port('identityProvider', () => {
-      const oauth = this.config.oauth;
-      if (!oauth)
-        throw new Error('the config has no oauth section; there is no identity provider to sign in with');
-      const name = oauth.identityProvider.clientSecretName;
-      const secrets = new SecretsManagerSecretSource({
-        client: this.secretsClient,
-        // The stack passes the full ARN, which the grant names exactly.
-        secretIds: { [name]: this.required(FUNCTION_ENV.idpClientSecretArn) },
-      });
-      return createOidcIdentityProvider({
-        config: oauth.identityProvider,
-        secrets: this.expose('identityProvider', 'SecretsManagerSecretSource', secrets),
-      });
-    });
+    return this.port('identityProvider');
   }
 
   get fetchClientMetadata() {
-    return this.port('fetchClientMetadata', () => createClientMetadataFetcher());
+    return this.port('fetchClientMetadata');
   }
 
   /**
@@ -344,11 +259,7 @@ export class AwsPorts implements AirlockPorts {
     return this.wiredAdapters.flatMap(({ adapter, methods }) => adapter.iamPermissions(methods, scope));
   }
 
-  /**
-   * A view of `adapter` with exactly the methods {@link AWS_PORT_METHODS} lists for it under `port`
-   * (bound to it) and the given read-only fields, recorded in {@link wiredAdapters}.
-   */
-  private expose<
+  expose<
     P extends keyof AirlockPorts,
     A extends keyof AwsAdapters & keyof (typeof AWS_PORT_METHODS)[P],
     F extends keyof AwsAdapters[A] = never,
@@ -371,8 +282,7 @@ export class AwsPorts implements AirlockPorts {
     return view as Pick<AwsAdapters[A], Exposed<P, A> | F>;
   }
 
-  /** A connector kind's AWS adapter as the connectors see it: the methods the kind names, recorded. */
-  private exposeKindAdapter(adapter: unknown, methods: readonly string[]): unknown {
+  exposeKindAdapter(adapter: unknown, methods: readonly string[]): unknown {
     const declares = adapter as Partial<DeclaresIamPermissions>;
     if (typeof declares.iamPermissions !== 'function' || methods.length === 0) {
       throw new Error(
@@ -391,82 +301,44 @@ export class AwsPorts implements AirlockPorts {
     return view;
   }
 
-  /** One KMS signer over the signing key per port that needs it (each caches its public key). */
-  private signer(): KmsTokenSigner {
-    return new KmsTokenSigner({ client: this.kms, keyId: this.required(FUNCTION_ENV.signingKeyId) });
-  }
-
-  /** The audit table's adapter: each port gets its own view (and its own entry in `wiredAdapters`). */
-  private auditTable(): DynamoDbAuditStore {
-    return new DynamoDbAuditStore({
-      client: this.documents,
-      tableName: this.required(FUNCTION_ENV.auditTable),
-    });
-  }
-
-  private get kms(): KMSClient {
-    return this.client('kms', () => new KMSClient({}));
-  }
-
-  private get documents(): DynamoDBDocumentClient {
-    return this.client('dynamodb', () =>
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
-    );
-  }
-
-  private get secretsClient(): SecretsManagerClient {
-    return this.client('secretsmanager', () => new SecretsManagerClient({}));
-  }
-
-  private port<T>(name: keyof AirlockPorts, build: () => T): T {
-    const key = `port:${name}`;
-    if (!this.memo.has(key)) {
-      const adapter = build();
-      this.memo.set(key, adapter);
-      this.wired.push({ port: name, adapter });
-    }
-    return this.memo.get(key) as T;
-  }
-
-  /** One SDK client per service, shared by the adapters (the SDK keeps connections alive). */
-  private client<T>(service: string, build: () => T): T {
+  client<T>(service: string, create: () => T): T {
     const key = `client:${service}`;
-    if (!this.memo.has(key)) this.memo.set(key, build());
+    if (!this.memo.has(key)) this.memo.set(key, create());
     return this.memo.get(key) as T;
   }
 
-  /** A required environment variable; a missing one is a deployment bug, reported by name at init. */
-  private required(name: FunctionEnvName): string {
+  required(name: FunctionEnvName): string {
     const value = this.env[name];
     if (!value)
       throw new Error(`environment variable ${name} is not set; the CDK construct sets it with its grant`);
     return value;
   }
 
-  /** What the stack bound for each connector (`FUNCTION_ENV.connectorResources`); absent means none. */
-  private connectorResources(): Record<string, Record<string, string>> {
-    const all = this.jsonObject(FUNCTION_ENV.connectorResources) as unknown as Record<string, unknown>;
-    for (const [name, bound] of Object.entries(all)) {
-      if (bound === null || typeof bound !== 'object' || Array.isArray(bound)) {
-        throw new Error(
-          `environment variable ${FUNCTION_ENV.connectorResources}: connector ${name} must map to an object`,
-        );
-      }
-    }
-    return all as Record<string, Record<string, string>>;
-  }
-
-  /** A JSON object environment variable; absent means empty. */
-  private jsonObject(name: FunctionEnvName): Record<string, string> {
+  jsonObject(name: FunctionEnvName): Record<string, unknown> {
     const raw = this.env[name];
     if (!raw) return {};
     const parsed = JSON.parse(raw) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new Error(`environment variable ${name} must be a JSON object`);
     }
-    return parsed as Record<string, string>;
+    return parsed as Record<string, unknown>;
+  }
+
+  /** Builds port `name` on first read with the builder the entry handed over. */
+  private port<P extends Exclude<keyof AirlockPorts, 'clock'>>(name: P): AirlockPorts[P] {
+    const key = `port:${name}`;
+    if (!this.memo.has(key)) {
+      const build = this.builders[name] as AwsPortBuilder<P> | undefined;
+      if (!build) {
+        throw new Error(
+          `AwsPorts: this function's composition reads the ${name} port, but its Lambda entry hands over no builder for it (lambdas/<fn>/<fn>-aws-ports.ts)`,
+        );
+      }
+      const adapter = build(this);
+      this.memo.set(key, adapter);
+      this.wired.push({ port: name, adapter });
+    }
+    return this.memo.get(key) as AirlockPorts[P];
   }
 }
 

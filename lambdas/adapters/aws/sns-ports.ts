@@ -1,0 +1,15 @@
+/** The port over SNS: the notice that a call waits for an approver's decision. */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { FUNCTION_ENV } from '../../../lib/contracts/environment';
+import type { AwsPortBuilder } from './aws-ports';
+import { SnsApprovalNotifier } from './sns-approval-notifier';
+
+export const approvalNotifier: AwsPortBuilder<'approvalNotifier'> = (context) =>
+  context.expose(
+    'approvalNotifier',
+    'SnsApprovalNotifier',
+    new SnsApprovalNotifier({
+      client: context.client('sns', () => new SNSClient({})),
+      topicArn: context.required(FUNCTION_ENV.approvalsTopicArn),
+    }),
+  );

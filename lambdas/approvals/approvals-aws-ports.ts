@@ -1,0 +1,16 @@
+/**
+ * The AWS ports the approvals function's composition reads (compose-approvals.ts): the approvals, the
+ * audit ledger, and the kill switch with its copies in the revocations table (nothing is decided for a
+ * sealed workflow). Its Lambda entry hands these to AwsPorts; the permission proof composes the
+ * function over the same list.
+ */
+import type { AwsPortBuilders } from '../adapters/aws/aws-ports';
+import { approvalStore, auditStore, revocations } from '../adapters/aws/dynamodb-ports';
+import { killSwitchSource } from '../adapters/aws/ssm-ports';
+
+export const APPROVALS_AWS_PORTS: AwsPortBuilders = {
+  approvalStore,
+  auditStore,
+  killSwitchSource,
+  revocations,
+};
