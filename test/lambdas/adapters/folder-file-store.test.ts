@@ -314,7 +314,8 @@ describe('Class: FolderFileStore', () => {
       const store = new FolderFileStore(folder);
       const listed = new Set<string>();
       let raced = 0;
-      for (let i = 0; i < 3000 && (i < 300 || raced < 50); i++) {
+      // Until both sides of the race were seen (under load the swapper can win many listings in a row).
+      for (let i = 0; i < 20_000 && (i < 300 || raced < 50 || !listed.has('race/receipt.txt')); i++) {
         try {
           const keys = (await store.list('race/')).map((item) => item.key);
           if (!keys.includes('race/receipt.txt')) raced++;
