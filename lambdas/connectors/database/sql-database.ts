@@ -54,7 +54,7 @@ export function databaseError(label: string, code: string | undefined): AirlockE
   if (refusal) {
     return new AirlockError(
       'forbidden',
-      `${label}: the database refused the query as a write (${refusal}); database operations only read.`,
+      `${label}: the database refused the query (${refusal}); database operations only read, as a user that may only read.`,
       { reasons: ['database-read-only'] },
     );
   }
