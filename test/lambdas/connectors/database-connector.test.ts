@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   BeginTransactionCommand,
   ExecuteStatementCommand,
+  type ExecuteStatementCommandInput,
   type Field,
   RDSDataClient,
   RollbackTransactionCommand,
@@ -40,7 +41,7 @@ function ledgerConfig(): DatabaseConfig {
   return loadConfig().connectors.ledger as DatabaseConfig;
 }
 
-function exampleWith(change: (ledger: Record<string, any>) => void) {
+function exampleWith(change: (ledger: { operations: Record<string, Record<string, unknown>> }) => void) {
   const example = JSON.parse(JSON.stringify(loadConfig()));
   change(example.connectors.ledger);
   return example;
@@ -261,12 +262,13 @@ async function dataApiOverPglite() {
     await db.exec('ROLLBACK');
     return { transactionStatus: 'Rollback Complete' };
   });
-  stub.on(ExecuteStatementCommand as never).callsFake(async (input: any) => {
-    statements.push(input.sql);
-    const names: string[] = (input.parameters ?? []).map((p: { name: string }) => p.name);
-    const { text, names: order } = toPositional(input.sql);
+  stub.on(ExecuteStatementCommand as never).callsFake(async (input: ExecuteStatementCommandInput) => {
+    statements.push(input.sql ?? '');
+    const parameters = input.parameters ?? [];
+    const names = parameters.map((p) => p.name);
+    const { text, names: order } = toPositional(input.sql ?? '');
     const values = order.map((name) => {
-      const v = input.parameters[names.indexOf(name)].value;
+      const v = parameters[names.indexOf(name)]?.value ?? { isNull: true };
       return v.isNull ? null : (v.stringValue ?? v.longValue ?? v.doubleValue ?? v.booleanValue);
     });
     try {
