@@ -75,6 +75,33 @@ describe('Local pilot: the knowledge-base connector (handbook)', () => {
     });
   });
 
+  it('attack: clearances cannot be claimed in the call: an extra parameter is refused, and a narrowed token reaches nothing', async () => {
+    // Prepare
+    const issued = await alice.request('POST', '/v1/credentials', {
+      body: {
+        workflow: 'expense-summary',
+        scopes: ['handbook:read'],
+        durationMinutes: 30,
+        resource: 'executive-travel.md',
+      },
+    });
+    expect(issued.status).toBe(201);
+    const narrowed = issued.json.accessToken as string;
+
+    // Act
+    const claimed = await alice.request('POST', '/v1/connectors/handbook/search', {
+      token: aliceToken,
+      body: { query: SAMPLE_CONFIDENTIAL_PHRASE, classifications: ['confidential'] },
+    });
+    const viaResource = await search(alice, narrowed, SAMPLE_CONFIDENTIAL_PHRASE);
+
+    // Assess
+    expect(claimed.status).toBe(400);
+    expect(claimed.json.error.message).toMatch(/unknown parameter "classifications"/);
+    expect(viaResource.status).toBe(403);
+    expect(JSON.stringify([claimed.json, viaResource.json])).not.toContain('GBP 142');
+  });
+
   it('attack: a page without a classification is never found (nothing untagged leaks)', async () => {
     // Prepare: a page dropped into the folder without front matter, found by no one.
     await writeFile(join(home, 'handbook', 'payroll-export.md'), 'Salary bands for 2027: director 180k\n');
