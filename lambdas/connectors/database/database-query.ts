@@ -5,7 +5,10 @@
  * agent sends is ever read as SQL.
  */
 
-type Segment = { readonly text: string } | { readonly placeholder: string };
+type Segment =
+  | { readonly text: string }
+  | { readonly placeholder: string }
+  | { readonly unterminated: string };
 
 /** Splits query text into SQL and `:name` placeholders; string literals and `::` casts are kept as SQL. */
 function segmentsOf(sql: string): Segment[] {
@@ -22,6 +25,11 @@ function segmentsOf(sql: string): Segment[] {
           if (sql[j + 1] === c) j += 2;
           else break;
         } else j += 1;
+      }
+      if (j >= sql.length) {
+        if (text) segments.push({ text });
+        segments.push({ unterminated: c });
+        return segments;
       }
       text += sql.slice(i, j + 1);
       i = j + 1;
@@ -50,14 +58,17 @@ function unquotedSql(sql: string): string {
     .join('');
 }
 
+function isTerminated(sql: string): boolean {
+  return !segmentsOf(sql).some((s) => 'unterminated' in s);
+}
+
 /**
  * Why a configured query cannot be run as a read-only Airlock operation, or `undefined`. The read-only
  * user and the read-only transaction are what keep the database unchanged; this check makes a
  * mistaken config fail at synth rather than at the first call.
  */
 export function checkQueryText(sql: string): string | undefined {
-  const quotes = (sql.match(/'/g)?.length ?? 0) + (sql.match(/"/g)?.length ?? 0);
-  if (quotes % 2 !== 0) return 'the query has an unterminated quote';
+  if (!isTerminated(sql)) return 'the query has an unterminated quote';
   const bare = unquotedSql(sql);
   if (bare.includes(';')) return 'expected one statement without ";"';
   if (bare.includes('--') || bare.includes('/*')) return 'expected a query without comments';
@@ -88,6 +99,7 @@ export function toPositional(sql: string): { readonly text: string; readonly nam
   const text = segmentsOf(sql)
     .map((s) => {
       if ('text' in s) return s.text;
+      if ('unterminated' in s) throw new RangeError('the query has an unterminated quote');
       let index = names.indexOf(s.placeholder);
       if (index < 0) index = names.push(s.placeholder) - 1;
       return `$${index + 1}`;

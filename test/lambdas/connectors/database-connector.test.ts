@@ -62,12 +62,14 @@ describe('Database config', () => {
     ['SELECT 1 -- a comment', /without comments/],
     ['SELECT $1', /:name placeholders/],
     ['SELECT $$x$$', /dollar-quoted/],
+    ["SELECT 'x FROM t", /unterminated quote/],
   ])('refuses %j', (sql, message) => {
     expect(checkQueryText(sql)).toMatch(message);
   });
 
   it('accepts a SELECT whose literals hold what would be refused outside them', () => {
     expect(checkQueryText("SELECT ';--' AS x WHERE 'a:b' <> :b")).toBeUndefined();
+    expect(checkQueryText(`SELECT 1 AS "it's", 'O''Brien' AS name`)).toBeUndefined();
   });
 
   it('reads :name placeholders, never a cast or a literal, and numbers a repeated name once', () => {
