@@ -50,6 +50,8 @@ import { createLocalPorts, type LocalPilotPorts } from './local-ports';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
 import { startOAuthListener } from './oauth-listener';
 import { type SampleErp, startSampleErp } from './sample-erp';
+import { seedSampleKnowledgeBase } from './sample-knowledge-base';
+import { SAMPLE_LEDGER_SQL } from './sample-ledger';
 import { seedSampleReceipts } from './sample-receipts';
 
 export interface LocalPilotOptions {
@@ -157,6 +159,8 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       seedDocuments: async (folder) => {
         await seedSampleReceipts(folder);
       },
+      sampleLedgerSql: SAMPLE_LEDGER_SQL,
+      seedKnowledgeBase: seedSampleKnowledgeBase,
     });
 
     // The certificate-less entry point, when the config has an oauth section: a second listener of the

@@ -57,6 +57,10 @@ export interface LocalUpstreams {
   readonly sampleErpUrl: string;
   /** Writes the pilot's sample documents (receipts) into a folder, keeping what is there. */
   readonly seedDocuments: (folder: string) => Promise<void>;
+  /** The seed script (tables and rows) of the sample ledger, for an embedded database. */
+  readonly sampleLedgerSql: string;
+  /** Writes the pilot's sample knowledge-base documents (Markdown with a classification) into a folder, keeping what is there. */
+  readonly seedKnowledgeBase: (folder: string) => Promise<void>;
 }
 
 export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBase, A = unknown> {

@@ -4,7 +4,14 @@
  * (docs/connector-kinds.md).
  */
 import type { AnyConnectorKind } from './connector-kind';
+import { databaseKind } from './database/database-kind';
 import { fileStoreKind } from './file-store/file-store-kind';
 import { httpApiKind } from './http-api/http-api-kind';
+import { knowledgeBaseKind } from './knowledge-base/knowledge-base-kind';
 
-export const CONNECTOR_KINDS = [fileStoreKind, httpApiKind] as const satisfies readonly AnyConnectorKind[];
+export const CONNECTOR_KINDS = [
+  fileStoreKind,
+  httpApiKind,
+  databaseKind,
+  knowledgeBaseKind,
+] as const satisfies readonly AnyConnectorKind[];

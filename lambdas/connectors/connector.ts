@@ -43,6 +43,12 @@ export interface ConnectorResult {
    * an upper bound, since the secret source caches). @default 0
    */
   readonly secretReads?: number;
+  /**
+   * Values the connector itself withheld because the caller is not cleared for their classification
+   * (a database column classified above the caller's clearances), counted on the audit record with
+   * what DLP withheld. @default 0
+   */
+  readonly withheld?: number;
 }
 
 export interface InvokeOptions {
@@ -50,6 +56,13 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /** Passed upstream as `X-Request-Id` by HTTP connectors, so both sides' logs line up. */
   readonly requestId: string;
+  /**
+   * The classifications the caller may see: `public` and `internal` for everyone, plus the principal's
+   * clearances from the config (`confidential`, `pii`). Kinds that hold data of several
+   * classifications filter by it (a knowledge base in its query, a database per column); the proxy
+   * always passes it. @default - public and internal only
+   */
+  readonly clearedFor?: readonly string[];
 }
 
 /**

@@ -330,7 +330,10 @@ export class ConnectorProxy {
     let upstream: Awaited<ReturnType<Connector['invoke']>>;
     try {
       hooks.upstreamStarted();
-      upstream = await connector.invoke(call.operation, params, { requestId: call.requestId });
+      upstream = await connector.invoke(call.operation, params, {
+        requestId: call.requestId,
+        clearedFor: clearedClassifications(this.deps.config.principals[caller.principal]?.clearances ?? []),
+      });
     } catch (error) {
       await record.failed(error, argumentsHash);
       meter('failed', isWrite ? 2 : 1);
@@ -349,7 +352,7 @@ export class ConnectorProxy {
       {
         argumentsHash,
         redactions: filtered.redactions,
-        withheld: filtered.withheld,
+        withheld: filtered.withheld + (upstream.withheld ?? 0),
         bytesOut: upstream.bytesOut,
       },
     );
@@ -396,6 +399,11 @@ function refusalOf(error: unknown): AirlockError | undefined {
     });
   }
   return undefined;
+}
+
+/** What everyone may see, and what a principal's clearances add. */
+export function clearedClassifications(clearances: readonly string[]): readonly string[] {
+  return [...new Set(['public', 'internal', ...clearances])];
 }
 
 function sha256Hex(data: string | Buffer): string {

@@ -31,8 +31,11 @@ export type ConnectorConfig = ConfigOfKind<(typeof CONNECTOR_KINDS)[number]>;
 export const principalSchema = z.strictObject({
   /** Groups the principal belongs to; identity itself comes only from the client certificate's CN. */
   groups: z.array(name).default([]),
-  /** Clearances beyond the default (e.g. `pii` to see unredacted personal data). */
-  clearances: z.array(z.enum(['pii'])).default([]),
+  /**
+   * Clearances beyond the default (`public` and `internal`): `pii` to see unredacted personal data,
+   * `confidential` to see confidential documents of a knowledge base and confidential database columns.
+   */
+  clearances: z.array(z.enum(['pii', 'confidential'])).default([]),
   email: z.email().optional(),
 });
 

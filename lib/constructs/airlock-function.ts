@@ -50,6 +50,13 @@ const LAZY_PACKAGE_FILES: Record<(typeof LAZY_PACKAGES)[number], readonly string
 };
 
 /**
+ * Packages only the local pilot's adapters load (the embedded search of a local knowledge base), on
+ * demand: left out of every bundle, since no function in AWS runs a local adapter. (PGlite is loaded by
+ * path inside its worker, which the bundler never follows.)
+ */
+const LOCAL_ONLY_PACKAGES = ['@orama/orama'] as const;
+
+/**
  * The shell command that copies a lazy package into the bundle's node_modules, where Node resolves the
  * bundle's `import('<name>')`, if the bundle imports it at all.
  */
@@ -195,7 +202,7 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         bundleAwsSDK: true,
         // PDF.js (1.6 MB) is imported only when a result holds a PDF, yet inlined it would be parsed at
         // every cold start: it ships beside the bundle as a package of its own (afterBundling below).
-        externalModules: [...LAZY_PACKAGES],
+        externalModules: [...LAZY_PACKAGES, ...LOCAL_ONLY_PACKAGES],
         banner: ESM_BANNER,
         forceDockerBundling: false,
         commandHooks: {

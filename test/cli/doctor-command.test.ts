@@ -84,6 +84,8 @@ describe('Command: airlock doctor --local', () => {
       'pass credential-signature',
       'pass connector-read:receipts',
       'pass connector-read:erp',
+      'pass connector-read:ledger',
+      'pass connector-read:handbook',
       'pass audit-verify',
       'skip alarms',
       'skip subscriptions',
@@ -99,7 +101,7 @@ describe('Command: airlock doctor --local', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^PASS {2}tls-refuses-untrusted: refused during the TLS handshake/m);
     expect(run.stdout).toMatch(/^PASS {2}truststore: .*ca\.pem: 1 CA certificate/m);
-    expect(run.stdout).toMatch(/^10 checks passed, 5 skipped\.$/m);
+    expect(run.stdout).toMatch(/^12 checks passed, 5 skipped\.$/m);
   });
 
   it('runs the approvals and kill-switch round trips: held, approved by a manager, written once, replay refused; engaged, refused, released, issued again', async () => {

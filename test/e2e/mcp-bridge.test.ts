@@ -108,6 +108,9 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         expect(all.tools.map((t) => t.name).sort()).toEqual([
           'erp_createJournalEntry',
           'erp_lookupGlCode',
+          'handbook_search',
+          'ledger_entriesByVendor',
+          'ledger_spendByGlCode',
           'receipts_list',
           'receipts_read',
         ]);

@@ -17,6 +17,10 @@ const viaService = (service: string) => ({
   },
 });
 
+/** The example ledger's read-only database user's secret (config/airlock.config.yaml). */
+const LEDGER_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf';
+
 describe('Class: ApiStack', () => {
   let airlock: AirlockTestApp;
   let t: Template;
@@ -222,6 +226,7 @@ describe('Class: ApiStack', () => {
       // Assess
       expect(actions).toEqual(
         [
+          'bedrock:Retrieve',
           'dynamodb:BatchGetItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
@@ -234,6 +239,9 @@ describe('Class: ApiStack', () => {
           'kms:GetPublicKey',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
+          'rds-data:BeginTransaction',
+          'rds-data:ExecuteStatement',
+          'rds-data:RollbackTransaction',
           's3:GetObject',
           's3:ListBucket',
           'secretsmanager:GetSecretValue',
@@ -258,11 +266,34 @@ describe('Class: ApiStack', () => {
         },
       ]);
       const secrets = rows.filter((r) => r.action.startsWith('secretsmanager:'));
-      expect(secrets).toEqual([
+      expect(secrets.flatMap((r) => r.resource)).toEqual([
+        // The ledger's read-only database user (the Data API reads it with the caller's permissions).
+        LEDGER_SECRET_ARN,
+        imported('ConnectorSecretserp'),
+      ]);
+      // The database and the knowledge base: their one cluster and one knowledge base, read-only calls only.
+      expect(rows.filter((r) => /^(rds-data|bedrock):/.test(r.action))).toEqual([
         {
-          action: 'secretsmanager:GetSecretValue',
-          resource: imported('ConnectorSecretserp'),
+          action: 'bedrock:Retrieve',
+          resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':bedrock:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':knowledge-base/ABCDEFGHIJ',
+              ],
+            ],
+          },
         },
+        ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map((action) => ({
+          action: `rds-data:${action}`,
+          resource: 'arn:aws:rds:eu-west-1:111111111111:cluster:ledger-replica',
+        })),
       ]);
       const signing = rows.filter((r) => JSON.stringify(r.resource).includes('TokenSigningKey'));
       expect(signing.map((r) => r.action)).toEqual(['kms:GetPublicKey']);

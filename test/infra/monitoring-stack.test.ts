@@ -178,7 +178,15 @@ describe('Class: MonitoringStack', () => {
       // Prepare
       const widgets = dashboardWidgets(t);
       const expected = {
-        'expense-summary': ['receipts/list', 'receipts/read', 'erp/lookupGlCode', 'erp/createJournalEntry'],
+        'expense-summary': [
+          'receipts/list',
+          'receipts/read',
+          'erp/lookupGlCode',
+          'erp/createJournalEntry',
+          'ledger/spendByGlCode',
+          'ledger/entriesByVendor',
+          'handbook/search',
+        ],
         'travel-review': ['receipts/list'],
       };
 

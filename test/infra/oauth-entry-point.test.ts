@@ -207,6 +207,7 @@ describe('Class: ApiStack (with the oauth section)', () => {
       const parameters = `[${airlock.api.killSwitch.parameters.map((p) => `Parameter:${logicalId(p)}`).join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
+        'bedrock:Retrieve {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/ABCDEFGHIJ"]]}',
         'dynamodb:BatchGetItem Foundation:Revocations',
         'dynamodb:DeleteItem Foundation:OAuthState',
         'dynamodb:GetItem Foundation:OAuthState',
@@ -232,9 +233,12 @@ describe('Class: ApiStack (with the oauth section)', () => {
         'kms:Sign Foundation:KeysTokenSigningKey',
         `logs:CreateLogStream ${logGroup}`,
         `logs:PutLogEvents ${logGroup}`,
+        ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map(
+          (action) => `rds-data:${action} "arn:aws:rds:eu-west-1:111111111111:cluster:ledger-replica"`,
+        ),
         's3:GetObject {"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]}',
         's3:ListBucket Foundation:ConnectorDatareceipts if {"StringLike":{"s3:prefix":["receipts/*"]}}',
-        'secretsmanager:GetSecretValue [Foundation:ConnectorSecretserp,Foundation:IdentityProviderSecret]',
+        'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretserp,Foundation:IdentityProviderSecret]',
         'sns:Publish Foundation:ApprovalsTopic',
         `ssm:GetParameters ${parameters}`,
         'xray:PutTelemetryRecords "*"',

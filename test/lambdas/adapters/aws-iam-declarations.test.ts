@@ -7,11 +7,13 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -50,7 +52,9 @@ import { SecretsManagerSecretSource } from '../../../lambdas/adapters/aws/secret
 import { SnsApprovalNotifier } from '../../../lambdas/adapters/aws/sns-approval-notifier';
 import { SnsSubscriptionReader } from '../../../lambdas/adapters/aws/sns-subscription-reader';
 import { SsmKillSwitchParameters } from '../../../lambdas/adapters/aws/ssm-kill-switch-parameters';
+import { RdsDataDatabase } from '../../../lambdas/connectors/database/rds-data-database';
 import { S3FileStore } from '../../../lambdas/connectors/file-store/s3-file-store';
+import { BedrockKnowledgeBase } from '../../../lambdas/connectors/knowledge-base/bedrock-knowledge-base';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import type { Digest } from '../../../lambdas/core/audit-anchor';
 import type { AuditRecord } from '../../../lambdas/core/audit-record';
@@ -91,10 +95,28 @@ type Input = Record<string, unknown>;
  * The IAM action and resource(s) AWS authorizes a sent command as: `<prefix>:<command name without
  * "Command">`, with lib-dynamodb's and S3's renamed operations mapped to their IAM names.
  */
-function iamCallOf(prefix: string, command: { constructor: { name: string }; input: unknown }): SentCall {
+function iamCallOf(
+  prefix: string,
+  command: { constructor: { name: string }; input: unknown },
+): SentCall | SentCall[] {
   const name = command.constructor.name.replace(/Command$/, '');
   const input = command.input as Input;
   switch (prefix) {
+    case 'rds-data':
+      // Authorized on the cluster; the Data API then reads the database user's secret with the
+      // caller's permissions (GetSecretValue on that secret), so each call needs both.
+      return [
+        { action: `rds-data:${name}`, resources: [String(input.resourceArn)] },
+        { action: 'secretsmanager:GetSecretValue', resources: [String(input.secretArn)] },
+      ];
+    case 'bedrock-agent-runtime':
+      // Bedrock Agent Runtime's actions are in the `bedrock` IAM namespace, on the knowledge base.
+      return {
+        action: `bedrock:${name}`,
+        resources: [
+          `arn:${SCOPE.partition}:bedrock:${SCOPE.region}:${SCOPE.account}:knowledge-base/${String(input.knowledgeBaseId)}`,
+        ],
+      };
     case 'dynamodb': {
       const action = `dynamodb:${DOCUMENT_COMMAND_ACTIONS[name] ?? name}`;
       const tables = input.RequestItems
@@ -176,6 +198,9 @@ const stubs: Record<string, AnyStub> = {
   lambda: mockClient(LambdaClient),
   cloudwatch: mockClient(CloudWatchClient),
   cloudformation: mockClient(CloudFormationClient),
+  // Typed against an older @smithy/types than the other clients (the newest release of this client).
+  'rds-data': mockClient(RDSDataClient) as unknown as AnyStub,
+  'bedrock-agent-runtime': mockClient(BedrockAgentRuntimeClient),
 };
 
 beforeEach(() => {
@@ -185,7 +210,7 @@ beforeEach(() => {
 /** Every command sent to any stubbed client since the last reset, as IAM sees it. */
 function sentCalls(): SentCall[] {
   return Object.entries(stubs).flatMap(([prefix, stub]) =>
-    stub.calls().map((call) => iamCallOf(prefix, call.args[0] as never)),
+    stub.calls().flatMap((call) => iamCallOf(prefix, call.args[0] as never)),
   );
 }
 
@@ -607,6 +632,61 @@ describe('IAM declarations of the AWS adapters', () => {
         async () => {
           answer(stubs.secretsmanager, { SecretString: '{"clientId":"a","clientSecret":"b"}' });
           await source.getJson('airlock/erp');
+        },
+      ]);
+    });
+  });
+
+  describe('RdsDataDatabase', () => {
+    const clusterArn = 'arn:aws:rds:eu-west-1:111122223333:cluster:ledger-replica';
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-readonly-AbCdEf';
+    const database = () =>
+      new RdsDataDatabase({ client: new RDSDataClient(REGION), clusterArn, secretArn, database: 'ledger' });
+    const query = {
+      sql: 'SELECT vendor FROM ledger_entries WHERE vendor = :vendor',
+      parameters: { vendor: 'x' },
+      maxRows: 10,
+      statementTimeoutMs: 1000,
+      label: 'ledger/entriesByVendor',
+    };
+
+    it('query sends exactly what it declares, on its cluster and its secret, a refused write included', async () => {
+      const d = database();
+      await expectDeclarationsHonest(d, 'query', [
+        async () => {
+          answer(stubs['rds-data'], { transactionId: 't1', columnMetadata: [], records: [] });
+          await d.query(query);
+        },
+        async () => {
+          stubs['rds-data'].reset();
+          stubs['rds-data']
+            .onAnyCommand()
+            .resolvesOnce({ transactionId: 't1' } as never)
+            .rejects(
+              new Error('ERROR: cannot execute nextval() in a read-only transaction; SQLState: 25006'),
+            );
+          await expect(d.query(query)).rejects.toThrow(/refused the query/);
+        },
+      ]);
+    });
+  });
+
+  describe('BedrockKnowledgeBase', () => {
+    it('search sends exactly what it declares, on its knowledge base', async () => {
+      const kb = new BedrockKnowledgeBase({
+        client: new BedrockAgentRuntimeClient(REGION),
+        knowledgeBaseId: 'ABCDEFGHIJ',
+        classificationKey: 'classification',
+      });
+      await expectDeclarationsHonest(kb, 'search', [
+        async () => {
+          answer(stubs['bedrock-agent-runtime'], { retrievalResults: [] });
+          await kb.search({
+            text: 'hotel',
+            maxResults: 5,
+            classifications: ['public'],
+            label: 'handbook/search',
+          });
         },
       ]);
     });

@@ -21,7 +21,7 @@ describe('Function: createConnectors', () => {
     });
 
     // Assess
-    expect(registry.names).toEqual(['receipts', 'erp']);
+    expect(registry.names).toEqual(['receipts', 'erp', 'ledger', 'handbook']);
     expect(folders).toEqual(['receipts']);
     expect(registry.get('receipts')).toMatchObject({ kind: 'file-store', operations: ['list', 'read'] });
     expect(registry.get('erp')).toMatchObject({
@@ -58,7 +58,7 @@ describe('Function: createConnectors', () => {
     expect(error).toBeInstanceOf(AirlockError);
     expect((error as AirlockError).code).toBe('not_found');
     expect((error as AirlockError).message).toBe(
-      'There is no connector "hr"; expected one of: receipts, erp.',
+      'There is no connector "hr"; expected one of: receipts, erp, ledger, handbook.',
     );
   });
 });

@@ -82,7 +82,7 @@ describe('Function: decideCredentialGrant', () => {
     expect(error.code).toBe('forbidden');
     expect(error.status).toBe(403);
     expect(error.reasons).toEqual([`scope_not_allowed:${scope}`]);
-    expect(error.message).toContain('erp:read, erp:write, receipts:read');
+    expect(error.message).toContain('erp:read, erp:write, handbook:read, ledger:read, receipts:read');
   });
 
   it('answers an unknown workflow with not_found', () => {
@@ -256,7 +256,14 @@ describe('Function: workflowScopes', () => {
     const scopes = workflowScopes(config, 'expense-summary');
 
     // Assess
-    expect([...scopes].sort()).toEqual(['erp:read', 'erp:write', 'receipts:read', 'usage:report']);
+    expect([...scopes].sort()).toEqual([
+      'erp:read',
+      'erp:write',
+      'handbook:read',
+      'ledger:read',
+      'receipts:read',
+      'usage:report',
+    ]);
   });
 
   it('holds usage:report only for a workflow that enables usage reports', () => {

@@ -18,7 +18,7 @@ describe('Function: buildEntities', () => {
     );
     expect(byUid.get('Airlock::User::bob')).toEqual({
       uid: { type: 'Airlock::User', id: 'bob' },
-      attrs: { clearances: [], email: 'bob@example.com' },
+      attrs: { clearances: ['confidential'], email: 'bob@example.com' },
       parents: [
         { type: 'Airlock::Group', id: 'finance' },
         { type: 'Airlock::Group', id: 'managers' },
@@ -34,8 +34,17 @@ describe('Function: buildEntities', () => {
       connectors: [
         { __entity: { type: 'Airlock::Connector', id: 'receipts' } },
         { __entity: { type: 'Airlock::Connector', id: 'erp' } },
+        { __entity: { type: 'Airlock::Connector', id: 'ledger' } },
+        { __entity: { type: 'Airlock::Connector', id: 'handbook' } },
       ],
-      allowedScopes: ['erp:read', 'erp:write', 'receipts:read', 'usage:report'],
+      allowedScopes: [
+        'erp:read',
+        'erp:write',
+        'handbook:read',
+        'ledger:read',
+        'receipts:read',
+        'usage:report',
+      ],
       maxTokenLifetimeMinutes: 60,
     });
     expect([...result.principals].sort()).toEqual(['alice', 'bob', 'mallory']);

@@ -1,0 +1,42 @@
+/**
+ * The `knowledge-base` kind: search over classified documents, filtered in the query by what the
+ * caller is cleared for. In AWS, Amazon Bedrock Knowledge Bases `Retrieve` with a metadata filter; in
+ * the local pilot, Orama full-text search over a folder of tagged Markdown files.
+ */
+import { join } from 'node:path';
+import { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
+import type { ConnectorKind } from '../connector-kind';
+import { BedrockKnowledgeBase } from './bedrock-knowledge-base';
+import { FolderKnowledgeBase } from './folder-knowledge-base';
+import type { KnowledgeBase } from './knowledge-base';
+import {
+  checkKnowledgeBaseConfig,
+  type KnowledgeBaseConnectorConfig,
+  knowledgeBaseConnectorSchema,
+} from './knowledge-base-config';
+import { KnowledgeBaseConnector } from './knowledge-base-connector';
+import { knowledgeBaseInfrastructure } from './knowledge-base-infrastructure';
+
+export const knowledgeBaseKind: ConnectorKind<KnowledgeBaseConnectorConfig, KnowledgeBase> = {
+  kind: 'knowledge-base',
+  configSchema: knowledgeBaseConnectorSchema,
+  checkConfig: checkKnowledgeBaseConfig,
+  createConnector: (name, config, runtime) => new KnowledgeBaseConnector(name, config, runtime.adapters),
+  infrastructure: knowledgeBaseInfrastructure,
+  aws: {
+    adapters: ({ config, client }) =>
+      new BedrockKnowledgeBase({
+        client: client('bedrock-agent-runtime', () => new BedrockAgentRuntimeClient({})),
+        knowledgeBaseId: config.aws.knowledgeBaseId,
+        classificationKey: config.aws.classificationKey,
+      }),
+    adapterMethods: ['search'],
+  },
+  local: {
+    adapters: ({ config, home }) => new FolderKnowledgeBase(join(home, config.local.folder)),
+    prepare: async ({ config, home }, { seedKnowledgeBase }) => {
+      await seedKnowledgeBase(join(home, config.local.folder));
+      return config;
+    },
+  },
+};
