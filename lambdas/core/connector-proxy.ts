@@ -33,6 +33,7 @@ import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
+import { isShadowRefusal, recordShadowDecision } from './shadow-record';
 import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
 
@@ -99,13 +100,20 @@ export class ConnectorProxy {
     const started = performance.now();
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
     // The shared counters this call wrote (the spend cap's, the daily amount's): DynamoDB writes too.
-    const counted = { spend: 0, amount: undefined as ReservedAmount | undefined };
+    // ...and the shadow policies' record, when they would have decided otherwise.
+    const counted = {
+      spend: 0,
+      amount: undefined as ReservedAmount | undefined,
+      shadowRecords: 0,
+      shadowRefusals: 0,
+    };
     const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
       this.meter(caller, record.names, outcome, {
         started,
-        writes: writes + counted.spend + (counted.amount?.writes ?? 0),
+        writes: writes + counted.spend + (counted.amount?.writes ?? 0) + counted.shadowRecords,
         bytesOut,
         secretReads,
+        shadowRefusals: counted.shadowRefusals,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
     let unspent: ReservedAmount | undefined;
@@ -119,7 +127,7 @@ export class ConnectorProxy {
       }
       const data = await this.dataContext(caller, call, prepared);
       counted.amount = unspent = data.reserved;
-      const decision = this.authorize(caller, call, prepared, data.context);
+      const decision = await this.authorize(caller, call, prepared, data.context, record, counted);
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
         await unspent?.release();
@@ -222,13 +230,18 @@ export class ConnectorProxy {
     };
   }
 
-  /** Cedar decides; a denial throws `forbidden` with the deciding policies. */
-  private authorize(
+  /**
+   * Cedar decides; a denial throws `forbidden` with the deciding policies. What the shadow policies
+   * would have decided otherwise is recorded first, and changes nothing.
+   */
+  private async authorize(
     caller: Caller,
     call: ConnectorCall,
     prepared: PreparedCall,
     dataContext: DataPolicyContext,
-  ): PolicyDecision {
+    record: CallRecord,
+    counted: { shadowRecords: number; shadowRefusals: number },
+  ): Promise<PolicyDecision> {
     const { connector, op, params } = prepared;
     const { resourceId } = connector.policyContext(call.operation, params);
     const decision = this.deps.policy.decide({
@@ -247,6 +260,10 @@ export class ConnectorProxy {
         ...dataContext,
       },
     });
+    if (decision.shadow) {
+      if (await recordShadowDecision(this.deps.ledger, record.base, decision)) counted.shadowRecords = 1;
+      if (isShadowRefusal(decision)) counted.shadowRefusals = 1;
+    }
     if (decision.decision === 'deny') {
       throw new AirlockError(
         'forbidden',
@@ -361,7 +378,13 @@ export class ConnectorProxy {
     caller: Caller,
     names: { connector?: string; operation?: string },
     outcome: MeterOutcome,
-    usage: { started: number; writes: number; bytesOut: number; secretReads: number },
+    usage: {
+      started: number;
+      writes: number;
+      bytesOut: number;
+      secretReads: number;
+      shadowRefusals: number;
+    },
   ): void {
     this.deps.meter.record({
       runId: caller.tokenId,
@@ -379,6 +402,7 @@ export class ConnectorProxy {
         dynamodbWrites: usage.writes,
       },
       timestamp: this.deps.clock.now(),
+      ...(usage.shadowRefusals > 0 ? { shadowRefusals: usage.shadowRefusals } : {}),
     });
   }
 }
