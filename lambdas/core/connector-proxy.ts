@@ -27,6 +27,7 @@ import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
 import type { DailyAmounts, ReservedAmount } from './daily-amounts';
 import { type DataPolicyContext, deriveDataPolicyContext } from './dlp/data-policy-context';
+import { personalDataInRequest } from './dlp/outgoing-scan';
 import { scanConnectorResult } from './dlp/result-scanner';
 import { AirlockError, DependencyError } from './errors';
 import { type AvailableOperation, OperationCatalog } from './operation-catalog';
@@ -206,7 +207,10 @@ export class ConnectorProxy {
     const { amount, currency, format } = connector.policyContext(call.operation, params);
     const workflow = this.deps.config.workflows[caller.workflow];
     const input = { amount, currency, format, destinationHost: upstreamCall.destinationHost };
-    const context = deriveDataPolicyContext(input, workflow);
+    const outgoing = op.access === 'read' ? [] : await this.outgoingPersonalData(op, params);
+    const withOutgoing = (derived: DataPolicyContext): DataPolicyContext =>
+      outgoing.length > 0 ? { ...derived, requestPersonalData: outgoing } : derived;
+    const context = withOutgoing(deriveDataPolicyContext(input, workflow));
     if (
       !this.deps.dailyAmounts ||
       context.amountCents === undefined ||
@@ -222,12 +226,37 @@ export class ConnectorProxy {
       cents: context.amountCents,
     });
     return {
-      context: deriveDataPolicyContext(
-        { ...input, amountEarlierTodayCents: reserved.earlierTodayCents },
-        workflow,
+      context: withOutgoing(
+        deriveDataPolicyContext({ ...input, amountEarlierTodayCents: reserved.earlierTodayCents }, workflow),
       ),
       reserved,
     };
+  }
+
+  /**
+   * The kinds of personal data in what a write or an export sends, outside the parameters the config
+   * declares as meant to carry it; a value too deeply nested to scan is refused (fail closed).
+   */
+  private async outgoingPersonalData(op: OperationConfig, params: ParameterValues): Promise<string[]> {
+    const exempt = new Set(
+      Object.entries(op.parameters)
+        .filter(([, parameter]) => parameter.personalData === true)
+        .map(([name]) => name),
+    );
+    try {
+      return await personalDataInRequest(params, {
+        exempt,
+        phoneRegions: this.deps.config.dataProtection.phoneRegions,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new AirlockError(
+          'invalid_request',
+          'The parameters are nested too deeply to be checked for personal data.',
+        );
+      }
+      throw error;
+    }
   }
 
   /**

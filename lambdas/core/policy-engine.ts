@@ -273,6 +273,7 @@ export class PolicyEngine {
     if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
     if (input.format !== undefined) context.format = input.format.toLowerCase();
     if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();
+    if (input.requestPersonalData !== undefined) context.requestPersonalData = [...input.requestPersonalData];
 
     const resourceUid: EntityUidJson =
       resource.kind === 'workflow'
