@@ -38,7 +38,7 @@ describe('Function: buildEntities', () => {
       allowedScopes: ['erp:read', 'erp:write', 'receipts:read', 'usage:report'],
       maxTokenLifetimeMinutes: 60,
     });
-    expect([...result.principals].sort()).toEqual(['alice', 'bob', 'mallory']);
+    expect([...result.principals].sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'mallory']);
   });
 
   it('takes the approval threshold from the config, not from code', () => {
