@@ -208,13 +208,16 @@ describe('Class: MonitoringStack', () => {
         .map((w) => w.properties.markdown ?? '');
 
       // Assess
-      expect(texts).toHaveLength(2);
+      // The example's three workflows and the one this test adds, in config order.
+      expect(texts).toHaveLength(4);
       expect(texts[0]).toContain('## Workflow `expense-summary`');
       expect(texts[0]).toContain('**67.50 USD per run**');
       expect(texts[0]).toContain('**Run**: one access token’s work for the workflow');
       expect(texts[0]).toContain('`airlock-pilot-expense-summary`');
-      expect(texts[1]).toContain('## Workflow `travel-review`');
-      expect(texts[1]).toContain('cost centre **FIN-077**, budget **50.00 USD** a month');
+      expect(texts[1]).toContain('## Workflow `customer-follow-up`');
+      expect(texts[2]).toContain('## Workflow `onboarding-checklist`');
+      expect(texts[3]).toContain('## Workflow `travel-review`');
+      expect(texts[3]).toContain('cost centre **FIN-077**, budget **50.00 USD** a month');
     });
 
     it('uses only metric names the functions publish, in their namespace', () => {
@@ -239,11 +242,13 @@ describe('Class: MonitoringStack', () => {
       // Prepare
       const cases = [
         { workflow: 'expense-summary', limit: 200 },
+        { workflow: 'customer-follow-up', limit: 100 },
+        { workflow: 'onboarding-checklist', limit: 50 },
         { workflow: 'travel-review', limit: 50 },
       ];
 
       // Assess
-      t.resourceCountIs('AWS::Budgets::Budget', 2);
+      t.resourceCountIs('AWS::Budgets::Budget', cases.length);
       for (const { workflow, limit } of cases) {
         const subscribers = [{ SubscriptionType: 'SNS', Address: alertsTopicImport }];
         t.hasResourceProperties('AWS::Budgets::Budget', {
@@ -333,8 +338,9 @@ describe('Class: MonitoringStack', () => {
       );
 
       // Assess
-      expect(detectors).toHaveLength(4);
-      expect(anomalyAlarms).toHaveLength(4);
+      // Bytes out and denials, per workflow (four).
+      expect(detectors).toHaveLength(8);
+      expect(anomalyAlarms).toHaveLength(8);
       for (const alarm of anomalyAlarms) {
         expect(alarm.DependsOn).toHaveLength(1);
         expect(detectors).toContain(alarm.DependsOn[0]);
