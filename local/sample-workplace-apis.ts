@@ -6,7 +6,7 @@
  * as an `.eml` file into an outbox folder: a person (or a test) opens what the agent sent. It counts
  * every request, so a test can prove that a refused call never reached it.
  */
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -251,6 +251,14 @@ export function composeEml(message: {
   ].join('\r\n');
 }
 
+/**
+ * A message id of letters only (`msg-` and 24 of a–z): a run of digits in a random id (a UUID's last
+ * group) can read as a phone number to the personal-data scanner, which would redact it in the answer.
+ */
+function newMessageId(): string {
+  return `msg-${[...randomBytes(24)].map((byte) => String.fromCharCode(97 + (byte % 26))).join('')}`;
+}
+
 const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[A-Za-z]{2,}$/;
 
 function field(
@@ -337,7 +345,7 @@ export async function startSampleWorkplaceApis(
     const text = field(body, 'body', 8000, true)!;
     const attachmentName = field(body, 'attachmentName', 100, false);
     const attachment = field(body, 'attachment', 8000, false);
-    const messageId = randomUUID();
+    const messageId = newMessageId();
     const file = join(options.outbox, `${messageId}.eml`);
     await writeFile(
       file,
