@@ -10,7 +10,7 @@ import { AnomalyAlarm } from '../../lib/constructs/anomaly-alarm';
 import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
-import { USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
+import { SHADOW_REFUSALS_METRIC, USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
 import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
 import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
@@ -222,7 +222,7 @@ describe('Class: MonitoringStack', () => {
 
     it('uses only metric names the functions publish, in their namespace', () => {
       // Prepare
-      const written = new Set<string>(USAGE_METRIC_NAMES);
+      const written = new Set<string>([...USAGE_METRIC_NAMES, SHADOW_REFUSALS_METRIC]);
 
       // Act
       const used = dashboardWidgets(t)
