@@ -23,7 +23,7 @@ import { type AuditTrail, type AuditTrailNeeds, withOperatorPorts } from './oper
 /** Options every `audit` command takes: where the trail is. */
 type AuditOptions = TargetOptions;
 
-interface WindowOptions extends AuditOptions {
+export interface WindowOptions extends AuditOptions {
   readonly from?: string;
   readonly to?: string;
 }
@@ -41,7 +41,7 @@ const PROGRESS_EVERY = 1000;
 
 /** Where the trail is: the local pilot's, or a deployment's table (and bucket and key, for digests). */
 const TRAIL_TARGET = { acts: 'state', names: ['auditTable', 'digestBucket', 'signingKey'] } as const;
-const RECORDS_TARGET = { acts: 'state', names: ['auditTable'] } as const;
+export const RECORDS_TARGET = { acts: 'state', names: ['auditTable'] } as const;
 
 /** Registers `airlock audit verify`, `airlock audit export` and `airlock audit anchor`. */
 export function registerAuditCommands(program: Command, context: CliContext): void {
@@ -82,7 +82,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
   ).action((options: AuditOptions) => anchor(context, options));
 }
 
-function withWindowOptions(command: Command): Command {
+export function withWindowOptions(command: Command): Command {
   return command
     .option('--from <time>', 'start of the time range, ISO 8601 (e.g. 2026-11-01 or 2026-11-01T09:00:00Z)')
     .option('--to <time>', 'end of the time range, ISO 8601 (a date alone means the end of that day, UTC)');
@@ -249,7 +249,7 @@ async function anchor(context: CliContext, options: AuditOptions): Promise<void>
  * Resolves where the trail is, opens it for `work`, and closes it; a failure becomes one CliError.
  * In AWS the command needs the names `spec` declares: the table, and for digests the bucket and key.
  */
-async function withTrail<T>(
+export async function withTrail<T>(
   context: CliContext,
   options: AuditOptions,
   spec: TargetSpec & { acts: 'state'; names: readonly DeploymentNameKey[] },
@@ -300,7 +300,7 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** `--from` / `--to` as instants; a bad value is a usage error naming the flag. */
-function parseWindow(options: WindowOptions): { from?: Date; to?: Date } {
+export function parseWindow(options: WindowOptions): { from?: Date; to?: Date } {
   const from = parseTime('--from', options.from, 'start');
   const to = parseTime('--to', options.to, 'end');
   if (from && to && from.getTime() > to.getTime())
@@ -348,6 +348,6 @@ async function closeStream(stream: NodeJS.WritableStream): Promise<void> {
   await once(stream, 'finish');
 }
 
-function plural(count: number, noun: string): string {
+export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

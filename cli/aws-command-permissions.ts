@@ -122,6 +122,8 @@ export const CLI_AWS_COMMANDS = {
     },
   },
   'audit export': { role: 'auditor', calls: { auditStore: ['listChainHeads', 'readChain'] } },
+  // Reads the audit trail's policy_shadowed records, as audit export reads every record.
+  'policies report': { role: 'auditor', calls: { auditStore: ['listChainHeads', 'readChain'] } },
   'cost report': { role: 'auditor', calls: { costSource: ['dailyTotals'] } },
   // Read-only: the stacks, alarms, subscriptions, the token key's public half, the account's Lambda
   // concurrency, and audit verify's reads (doctor runs it with the names the stack outputs give).

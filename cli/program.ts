@@ -21,6 +21,7 @@ import { registerCostCommands } from './cost-commands';
 import { registerDoctorCommand } from './doctor-command';
 import { registerKillSwitchCommands } from './kill-switch-commands';
 import { registerLocalCommands } from './local-commands';
+import { registerPoliciesCommands } from './policies-commands';
 import { registerRevokeCommand } from './revoke-command';
 
 /** Builds the program; each register function adds one command group. */
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerBridgeCommand(program, context);
   registerApprovalsCommands(program, context);
   registerCostCommands(program, context);
+  registerPoliciesCommands(program, context);
   registerDoctorCommand(program, context, runCli);
   return { program, context };
 }

@@ -53,6 +53,14 @@ import { type SampleErp, startSampleErp } from './sample-erp';
 import { seedSampleKnowledgeBase } from './sample-knowledge-base';
 import { SAMPLE_LEDGER_SQL } from './sample-ledger';
 import { seedSampleReceipts } from './sample-receipts';
+import { type SampleWorkplaceApis, startSampleWorkplaceApis } from './sample-workplace-apis';
+import { SAMPLE_NEW_HIRE_DOCS, SAMPLE_SUPPORT_LOGS, seedSampleDocuments } from './sample-workplace-documents';
+
+/** Sample documents by connector name; every other file store gets the sample receipts. */
+const SAMPLE_DOCUMENTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'support-logs': SAMPLE_SUPPORT_LOGS,
+  'new-hire-docs': SAMPLE_NEW_HIRE_DOCS,
+};
 
 export interface LocalPilotOptions {
   /** State folder (AIRLOCK_HOME). */
@@ -94,6 +102,8 @@ export interface LocalPilot {
   readonly config: AirlockConfig;
   readonly ca: LocalCertificateAuthority;
   readonly sampleErp: SampleErp;
+  /** The sample CRM, HR and mail APIs; the mail API writes each message to `<home>/outbox/<id>.eml`. */
+  readonly sampleWorkplace: SampleWorkplaceApis;
   /** The OAuth entry point's URL, when the config has an `oauth` section. */
   readonly oauthUrl?: string;
   /** The local DynamoDB (dynalite): its endpoint and the id of the process that serves it. */
@@ -154,10 +164,22 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const erpClient = await ensureSampleErpSecrets(home, baseConfig);
     const sampleErp = await startSampleErp({ tls: ca.serverTls(), port: 0, ...erpClient });
     closers.push(() => sampleErp.close());
+    const sampleWorkplace = await startSampleWorkplaceApis({
+      tls: ca.serverTls(),
+      port: 0,
+      ...erpClient,
+      outbox: join(home, 'outbox'),
+    });
+    closers.push(() => sampleWorkplace.close());
     const connectorsReady = await prepareLocalConnectors(baseConfig, home, {
       sampleErpUrl: sampleErp.url,
-      seedDocuments: async (folder) => {
-        await seedSampleReceipts(folder);
+      sampleApis: sampleWorkplace.urls,
+      seedDocuments: async (folder, connector) => {
+        const documents = Object.hasOwn(SAMPLE_DOCUMENTS, connector)
+          ? SAMPLE_DOCUMENTS[connector]
+          : undefined;
+        if (documents) await seedSampleDocuments(folder, documents);
+        else await seedSampleReceipts(folder);
       },
       sampleLedgerSql: SAMPLE_LEDGER_SQL,
       seedKnowledgeBase: seedSampleKnowledgeBase,
@@ -283,6 +305,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       ca,
       sampleErp,
+      sampleWorkplace,
       oauthUrl: oauthEntry?.url,
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },

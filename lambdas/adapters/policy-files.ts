@@ -10,13 +10,17 @@ import { PolicyValidationError } from '../core/policy-validation-error';
 /** The policies shipped with the kit, relative to the working directory (the repository root). */
 export const DEFAULT_POLICY_DIRECTORY = 'policies';
 
+/** The sub-folder of shadow (log-only) policies: evaluated and recorded, never enforced. */
+export const SHADOW_POLICY_FOLDER = 'shadow';
+
 function refuse(fileName: string, message: string): never {
   throw new PolicyValidationError([{ fileName, message }]);
 }
 
 /**
- * Reads `<directory>/*.cedarschema` (exactly one) and every `<directory>/*.cedar` in name order.
- * Sub-folders (such as `tests/`) are not read. File names in the result are `<directory>/<name>`,
+ * Reads `<directory>/*.cedarschema` (exactly one) and every `<directory>/*.cedar` in name order, and
+ * the shadow policies `<directory>/shadow/*.cedar` when that folder exists. Other sub-folders (such as
+ * `tests/`) are not read. File names in the result are `<directory>/<name>`,
  * so validation errors point at the file to edit.
  * @throws PolicyValidationError when the folder or a file cannot be read, or the schema is missing.
  */
@@ -33,6 +37,9 @@ export function readPolicyFiles(directory: string = DEFAULT_POLICY_DIRECTORY): P
 
   const read = (name: string): { fileName: string; text: string } => {
     const fileName = join(directory, name);
+    return readOne(fileName);
+  };
+  const readOne = (fileName: string): { fileName: string; text: string } => {
     try {
       return { fileName, text: readFileSync(fileName, 'utf8') };
     } catch (cause) {
@@ -52,5 +59,32 @@ export function readPolicyFiles(directory: string = DEFAULT_POLICY_DIRECTORY): P
   const schema = read(schemas[0]!);
   const policies = names.filter((name) => name.endsWith('.cedar')).map(read);
   if (policies.length === 0) refuse(directory, 'no policy files found; expected *.cedar files');
-  return { schemaText: schema.text, schemaFileName: schema.fileName, policies };
+  const shadowPolicies = readShadowPolicies(join(directory, SHADOW_POLICY_FOLDER), readOne);
+  return {
+    schemaText: schema.text,
+    schemaFileName: schema.fileName,
+    policies,
+    ...(shadowPolicies.length > 0 ? { shadowPolicies } : {}),
+  };
+}
+
+/** `<folder>/*.cedar` in name order; none when the folder does not exist. */
+function readShadowPolicies(
+  folder: string,
+  readOne: (fileName: string) => { fileName: string; text: string },
+): { fileName: string; text: string }[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.cedar'))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    refuse(
+      folder,
+      `cannot read the shadow policy folder (${(cause as NodeJS.ErrnoException).code ?? cause})`,
+    );
+  }
+  return names.map((name) => readOne(join(folder, name)));
 }

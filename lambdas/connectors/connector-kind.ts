@@ -55,8 +55,13 @@ export interface LocalConnectorContext<C> {
 export interface LocalUpstreams {
   /** The sample ERP's base URL (HTTPS on loopback, certificate from the local CA). */
   readonly sampleErpUrl: string;
-  /** Writes the pilot's sample documents (receipts) into a folder, keeping what is there. */
-  readonly seedDocuments: (folder: string) => Promise<void>;
+  /**
+   * Other sample APIs' base URLs by the host the config names (`crm.example.com` → the local CRM).
+   * An HTTP connector whose host is not here points at the sample ERP. @default - none
+   */
+  readonly sampleApis?: Readonly<Record<string, string>>;
+  /** Writes the pilot's sample documents for `connector` into a folder, keeping what is there. */
+  readonly seedDocuments: (folder: string, connector: string) => Promise<void>;
   /** The seed script (tables and rows) of the sample ledger, for an embedded database. */
   readonly sampleLedgerSql: string;
   /** Writes the pilot's sample knowledge-base documents (Markdown with a classification) into a folder, keeping what is there. */

@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'kill_switch_changed',
   'revocation',
   'usage_reported',
+  'policy_shadowed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -28,7 +28,10 @@ export interface CompiledPolicies {
   readonly entitiesHash: string;
 }
 
-/** sha256 (hex) of the schema and every policy file (by file name): what binds an approval to its rules. */
+/**
+ * sha256 (hex) of the schema and every enforced policy file (by file name): what binds an approval to
+ * its rules. Shadow policies are left out: trying one changes no rule, so it voids no pending approval.
+ */
 export function hashPolicySources(sources: PolicySources): string {
   const hash = createHash('sha256');
   hash.update(`schema\0${sources.schemaText}\0`);

@@ -27,12 +27,14 @@ import type { Caller } from './caller';
 import { canonicalJson } from './canonical-json';
 import type { DailyAmounts, ReservedAmount } from './daily-amounts';
 import { type DataPolicyContext, deriveDataPolicyContext } from './dlp/data-policy-context';
+import { personalDataInRequest } from './dlp/outgoing-scan';
 import { scanConnectorResult } from './dlp/result-scanner';
 import { AirlockError, DependencyError } from './errors';
 import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
+import { isShadowRefusal, recordShadowDecision } from './shadow-record';
 import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
 
@@ -99,13 +101,20 @@ export class ConnectorProxy {
     const started = performance.now();
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
     // The shared counters this call wrote (the spend cap's, the daily amount's): DynamoDB writes too.
-    const counted = { spend: 0, amount: undefined as ReservedAmount | undefined };
+    // ...and the shadow policies' record, when they would have decided otherwise.
+    const counted = {
+      spend: 0,
+      amount: undefined as ReservedAmount | undefined,
+      shadowRecords: 0,
+      shadowRefusals: 0,
+    };
     const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
       this.meter(caller, record.names, outcome, {
         started,
-        writes: writes + counted.spend + (counted.amount?.writes ?? 0),
+        writes: writes + counted.spend + (counted.amount?.writes ?? 0) + counted.shadowRecords,
         bytesOut,
         secretReads,
+        shadowRefusals: counted.shadowRefusals,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
     let unspent: ReservedAmount | undefined;
@@ -119,7 +128,7 @@ export class ConnectorProxy {
       }
       const data = await this.dataContext(caller, call, prepared);
       counted.amount = unspent = data.reserved;
-      const decision = this.authorize(caller, call, prepared, data.context);
+      const decision = await this.authorize(caller, call, prepared, data.context, record, counted);
       if (decision.decision === 'approval_required' && !call.approvalId) {
         const approval = await this.hold(caller, call, prepared, decision, record);
         await unspent?.release();
@@ -198,7 +207,10 @@ export class ConnectorProxy {
     const { amount, currency, format } = connector.policyContext(call.operation, params);
     const workflow = this.deps.config.workflows[caller.workflow];
     const input = { amount, currency, format, destinationHost: upstreamCall.destinationHost };
-    const context = deriveDataPolicyContext(input, workflow);
+    const outgoing = op.access === 'read' ? [] : await this.outgoingPersonalData(op, params);
+    const withOutgoing = (derived: DataPolicyContext): DataPolicyContext =>
+      outgoing.length > 0 ? { ...derived, requestPersonalData: outgoing } : derived;
+    const context = withOutgoing(deriveDataPolicyContext(input, workflow));
     if (
       !this.deps.dailyAmounts ||
       context.amountCents === undefined ||
@@ -214,21 +226,51 @@ export class ConnectorProxy {
       cents: context.amountCents,
     });
     return {
-      context: deriveDataPolicyContext(
-        { ...input, amountEarlierTodayCents: reserved.earlierTodayCents },
-        workflow,
+      context: withOutgoing(
+        deriveDataPolicyContext({ ...input, amountEarlierTodayCents: reserved.earlierTodayCents }, workflow),
       ),
       reserved,
     };
   }
 
-  /** Cedar decides; a denial throws `forbidden` with the deciding policies. */
-  private authorize(
+  /**
+   * The kinds of personal data in what a write or an export sends, outside the parameters the config
+   * declares as meant to carry it; a value too deeply nested to scan is refused (fail closed).
+   */
+  private async outgoingPersonalData(op: OperationConfig, params: ParameterValues): Promise<string[]> {
+    const exempt = new Set(
+      Object.entries(op.parameters)
+        .filter(([, parameter]) => parameter.personalData === true)
+        .map(([name]) => name),
+    );
+    try {
+      return await personalDataInRequest(params, {
+        exempt,
+        phoneRegions: this.deps.config.dataProtection.phoneRegions,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new AirlockError(
+          'invalid_request',
+          'The parameters are nested too deeply to be checked for personal data.',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Cedar decides; a denial throws `forbidden` with the deciding policies. What the shadow policies
+   * would have decided otherwise is recorded first, and changes nothing.
+   */
+  private async authorize(
     caller: Caller,
     call: ConnectorCall,
     prepared: PreparedCall,
     dataContext: DataPolicyContext,
-  ): PolicyDecision {
+    record: CallRecord,
+    counted: { shadowRecords: number; shadowRefusals: number },
+  ): Promise<PolicyDecision> {
     const { connector, op, params } = prepared;
     const { resourceId } = connector.policyContext(call.operation, params);
     const decision = this.deps.policy.decide({
@@ -247,6 +289,10 @@ export class ConnectorProxy {
         ...dataContext,
       },
     });
+    if (decision.shadow) {
+      if (await recordShadowDecision(this.deps.ledger, record.base, decision)) counted.shadowRecords = 1;
+      if (isShadowRefusal(decision)) counted.shadowRefusals = 1;
+    }
     if (decision.decision === 'deny') {
       throw new AirlockError(
         'forbidden',
@@ -364,7 +410,13 @@ export class ConnectorProxy {
     caller: Caller,
     names: { connector?: string; operation?: string },
     outcome: MeterOutcome,
-    usage: { started: number; writes: number; bytesOut: number; secretReads: number },
+    usage: {
+      started: number;
+      writes: number;
+      bytesOut: number;
+      secretReads: number;
+      shadowRefusals: number;
+    },
   ): void {
     this.deps.meter.record({
       runId: caller.tokenId,
@@ -382,6 +434,7 @@ export class ConnectorProxy {
         dynamodbWrites: usage.writes,
       },
       timestamp: this.deps.clock.now(),
+      ...(usage.shadowRefusals > 0 ? { shadowRefusals: usage.shadowRefusals } : {}),
     });
   }
 }

@@ -14,6 +14,7 @@ import { AirlockError } from './errors';
 import type { PolicyEngine } from './policy-engine';
 import type { CertificateIdentity, Clock } from './ports';
 import type { IssuanceAdmission, IssuanceSubject } from './revocation-guard';
+import { recordShadowDecision } from './shadow-record';
 import type { UsageMeter } from './usage-meter';
 
 export interface IssuanceGateDeps {
@@ -95,6 +96,12 @@ export class IssuanceGate {
         scope: [...request.scope],
       },
     });
+    // What shadow policies would have decided otherwise is recorded, and changes nothing.
+    await recordShadowDecision(
+      this.deps.ledger,
+      { principal: request.principal, workflow: request.workflow, requestId: request.requestId },
+      decision,
+    );
     if (decision.decision !== 'allow') {
       throw new AirlockError(
         'forbidden',

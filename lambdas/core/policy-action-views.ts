@@ -108,6 +108,8 @@ function reachOf(policy: ValidatedPolicy): PolicyReach {
  */
 export interface ActionView {
   readonly policySetId: string;
+  /** The `@id`s of the policies in the view. */
+  readonly policyIds: readonly string[];
   /** `undefined`: some policy's reads were not understood, so every attribute is handed over. */
   readonly readAttributes: ReadonlySet<string> | undefined;
   readonly entities: PolicyEntities;
@@ -133,6 +135,7 @@ function actionView(
     : undefined;
   return {
     policySetId,
+    policyIds: policies.map((p) => p.policy.id),
     readAttributes,
     entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
     entityLiterals: policies.flatMap((p) => p.entityLiterals),

@@ -50,7 +50,24 @@ export interface PolicyDecision {
   readonly approverGroup?: string;
   /** Why the request could not be evaluated; present only on a fail-closed denial. */
   readonly errors?: string[];
+  /**
+   * What the shadow (log-only) policies would have changed: present only when the decision with them
+   * enforced differs from this one. Never part of the outcome; the caller records it.
+   */
+  readonly shadow?: ShadowDecision;
 }
+
+/** The decision a request would have had with the shadow policies enforced too. */
+export interface ShadowDecision {
+  readonly decision: 'allow' | 'deny' | 'approval_required';
+  /** The shadow policies among the deciding ones (their `@id`s). */
+  readonly policies: string[];
+  /** Every policy that decided it, enforced and shadow (or the fail-closed reason). */
+  readonly reasons: string[];
+  readonly approverGroup?: string;
+}
+
+type Views = PolicyActionViews;
 
 let engineCount = 0;
 
@@ -69,13 +86,18 @@ const NO_ENTITIES: PolicyEntities = {
 export class PolicyEngine {
   /** sha256 (hex) of the schema and every policy file: binds an approval to the rules it was asked under. */
   public readonly versionHash: string;
-  /** Every policy of the set, in file order. */
+  /** Every enforced policy of the set, in file order. */
   public readonly policies: readonly PolicyInfo[];
+  /** The shadow (log-only) policies, in file order. */
+  public readonly shadowPolicies: readonly PolicyInfo[];
 
   private readonly byId: ReadonlyMap<string, PolicyInfo>;
   private readonly entities: PolicyEntities;
   /** What a decision of each action is asked with. */
   private readonly views: PolicyActionViews;
+  /** The same over the enforced and the shadow policies together, when there are shadow policies. */
+  private readonly shadowViews?: PolicyActionViews;
+  private readonly shadowIds: ReadonlySet<string>;
 
   private constructor(
     versionHash: string,
@@ -84,13 +106,20 @@ export class PolicyEngine {
     actions: SchemaActions,
   ) {
     this.versionHash = versionHash;
-    this.policies = policies.map(({ text: _text, json: _json, ...info }) => info);
-    this.byId = new Map(this.policies.map((p) => [p.id, p]));
+    const info = policies.map(({ text: _text, json: _json, ...rest }) => rest);
+    this.policies = info.filter((p) => !p.shadow);
+    this.shadowPolicies = info.filter((p) => p.shadow);
+    this.byId = new Map(info.map((p) => [p.id, p]));
+    this.shadowIds = new Set(this.shadowPolicies.map((p) => p.id));
     this.entities = entities;
     // The wasm module caches preparsed sets by name per process; a counter keeps two engines apart.
     engineCount += 1;
     const setPrefix = `airlock-${engineCount}-${versionHash.slice(0, 16)}`;
-    this.views = new PolicyActionViews(setPrefix, policies, entities, actions);
+    const enforced = policies.filter((p) => !p.shadow);
+    this.views = new PolicyActionViews(setPrefix, enforced, entities, actions);
+    if (this.shadowIds.size > 0) {
+      this.shadowViews = new PolicyActionViews(`${setPrefix}-shadow`, policies, entities, actions);
+    }
   }
 
   /**
@@ -148,13 +177,15 @@ export class PolicyEngine {
           context: { approval: 'none' },
         },
         'none',
+        this.views,
       );
     }
   }
 
   /**
    * Decides one request. Never throws: anything that cannot be decided is denied (fail closed),
-   * with the reason and the error.
+   * with the reason and the error. With shadow policies, the request is decided a second time with
+   * them enforced too; a difference is returned as `shadow` and changes nothing else.
    */
   decide(request: PolicyRequest): PolicyDecision {
     const problem = invalidRequest(request);
@@ -173,8 +204,28 @@ export class PolicyEngine {
         errors: [`connector "${request.resource.connector}" is not in the pilot config`],
       };
     }
+    const decision = this.decideWith(this.views, request);
+    const shadow = this.shadowDecision(request, decision);
+    return shadow ? { ...decision, shadow } : decision;
+  }
 
-    const first = this.evaluate(request, request.context.approval);
+  /** The decision with the shadow policies enforced too, when a shadow policy applies and it differs. */
+  private shadowDecision(request: PolicyRequest, enforced: PolicyDecision): ShadowDecision | undefined {
+    const views = this.shadowViews;
+    if (!views) return undefined;
+    if (!views.of(request.action).policyIds.some((id) => this.shadowIds.has(id))) return undefined;
+    const would = this.decideWith(views, request);
+    if (would.decision === enforced.decision) return undefined;
+    return {
+      decision: would.decision,
+      policies: would.reasons.filter((id) => this.shadowIds.has(id)),
+      reasons: would.reasons,
+      ...(would.approverGroup ? { approverGroup: would.approverGroup } : {}),
+    };
+  }
+
+  private decideWith(views: Views, request: PolicyRequest): PolicyDecision {
+    const first = this.evaluate(request, request.context.approval, views);
     if (first.errors) return { decision: 'deny', reasons: first.reasons, errors: first.errors };
     if (first.decision === 'allow') return { decision: 'allow', reasons: first.reasons };
     if (first.reasons.length === 0) return { decision: 'deny', reasons: ['default-deny'] };
@@ -185,7 +236,7 @@ export class PolicyEngine {
     if (!onlyApprovalForbids || !approvalStillOpen) return { decision: 'deny', reasons: first.reasons };
 
     // Denied only by "needs approval" forbids: would a human's approval be enough?
-    const approved = this.evaluate(request, 'approved');
+    const approved = this.evaluate(request, 'approved', views);
     if (!approved.errors && approved.decision === 'allow') {
       const groups = [...new Set(needsApproval.map((p) => p!.approverGroup!))].sort();
       return { decision: 'approval_required', reasons: first.reasons, approverGroup: groups[0] };
@@ -205,6 +256,7 @@ export class PolicyEngine {
   private evaluate(
     request: PolicyRequest,
     approval: ApprovalState,
+    views: Views = this.views,
   ): { decision: 'allow' | 'deny'; reasons: string[]; errors?: string[] } {
     const { resource, context: input } = request;
     const workflowUid: TypeAndId = { type: CEDAR_TYPES.workflow, id: request.workflow };
@@ -221,12 +273,13 @@ export class PolicyEngine {
     if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
     if (input.format !== undefined) context.format = input.format.toLowerCase();
     if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();
+    if (input.requestPersonalData !== undefined) context.requestPersonalData = [...input.requestPersonalData];
 
     const resourceUid: EntityUidJson =
       resource.kind === 'workflow'
         ? workflowUid
         : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
-    const view = this.views.of(request.action);
+    const view = views.of(request.action);
     const entities = selectRequestEntities(
       view.entities,
       {

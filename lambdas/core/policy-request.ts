@@ -43,6 +43,11 @@ export interface PolicyRequest {
     readonly durationMinutes?: number;
     /** Scopes requested (credentials) or carried by the token (connector calls). @default [] */
     readonly scope?: readonly string[];
+    /**
+     * The kinds of personal data found in what a write or an export sends (`email`, `phone`, ...,
+     * `encoded-content` for what could not be scanned); absent when none was found.
+     */
+    readonly requestPersonalData?: readonly string[];
   };
 }
 
@@ -98,6 +103,15 @@ export function invalidRequest(request: PolicyRequest): string | undefined {
     !(Array.isArray(context.scope) && context.scope.every((s) => typeof s === 'string'))
   ) {
     return 'context.scope must be a list of strings';
+  }
+  if (
+    context.requestPersonalData !== undefined &&
+    !(
+      Array.isArray(context.requestPersonalData) &&
+      context.requestPersonalData.every((s) => typeof s === 'string')
+    )
+  ) {
+    return 'context.requestPersonalData must be a list of strings';
   }
   return undefined;
 }

@@ -33,6 +33,12 @@ export interface PolicySources {
   /** Named in schema errors. @default 'airlock.cedarschema' */
   readonly schemaFileName?: string;
   readonly policies: readonly PolicyFile[];
+  /**
+   * Shadow (log-only) policies (`policies/shadow/*.cedar`): validated like the others and evaluated
+   * beside them, but they never change a decision; what they would have changed is recorded.
+   * @default - none
+   */
+  readonly shadowPolicies?: readonly PolicyFile[];
 }
 
 /** A policy of the set, as written. */
@@ -43,6 +49,8 @@ export interface PolicyInfo {
   readonly line: number;
   /** The `@approval` group of a "needs approval" forbid. */
   readonly approverGroup?: string;
+  /** A shadow policy: evaluated and recorded, never enforced. */
+  readonly shadow?: true;
 }
 
 /** A policy that passed validation: what it is, its text (for Cedar) and its JSON form (to see what it reads). */
@@ -58,10 +66,12 @@ interface PolicyPart {
   /** UTF-8 byte offset of the policy text in its file (Cedar's unit), or undefined when not found. */
   readonly byteOffset?: number;
   readonly line: number;
+  /** From a shadow policy file. */
+  readonly shadow?: true;
 }
 
 /** Splits one file into its policies, each located in the file. */
-function splitPolicyFile(file: PolicyFile, issues: PolicyIssue[]): PolicyPart[] {
+function splitPolicyFile(file: PolicyFile, issues: PolicyIssue[], shadow = false): PolicyPart[] {
   const parts = policySetTextToParts(file.text);
   if (parts.type === 'failure') {
     issues.push(...issuesOf(file.fileName, file.text, parts.errors));
@@ -85,13 +95,14 @@ function splitPolicyFile(file: PolicyFile, issues: PolicyIssue[]): PolicyPart[] 
       text,
       line: before.split('\n').length,
       ...(found >= 0 ? { byteOffset: Buffer.byteLength(before, 'utf8') } : {}),
+      ...(shadow ? { shadow: true as const } : {}),
     };
   });
 }
 
 /** Reads a policy's `@id`, effect and `@approval`, refusing what the engine cannot name or use. */
 function describePolicy(part: PolicyPart, issues: PolicyIssue[]): ValidatedPolicy | undefined {
-  const { file, line, text } = part;
+  const { file, line, text, shadow } = part;
   const json = policyToJson(text);
   if (json.type === 'failure') {
     issues.push(...issuesOf(file.fileName, file.text, json.errors));
@@ -126,12 +137,14 @@ function describePolicy(part: PolicyPart, issues: PolicyIssue[]): ValidatedPolic
     text,
     json: json.json,
     ...(approverGroup ? { approverGroup } : {}),
+    ...(shadow ? { shadow } : {}),
   };
 }
 
 /**
  * Validates the policy files against the schema in strict mode and reads each policy's annotations.
- * @returns every policy, in file order.
+ * Shadow policies are validated with the others (one namespace of ids), and marked `shadow`.
+ * @returns every policy, in file order, the shadow ones last.
  * @throws PolicyValidationError naming the file and line of every problem.
  */
 export function validatePolicySources(sources: PolicySources): ValidatedPolicy[] {
@@ -142,7 +155,10 @@ export function validatePolicySources(sources: PolicySources): ValidatedPolicy[]
   }
 
   const issues: PolicyIssue[] = [];
-  const parts = sources.policies.flatMap((file) => splitPolicyFile(file, issues));
+  const parts = [
+    ...sources.policies.flatMap((file) => splitPolicyFile(file, issues)),
+    ...(sources.shadowPolicies ?? []).flatMap((file) => splitPolicyFile(file, issues, true)),
+  ];
   if (issues.length > 0) throw new PolicyValidationError(issues);
 
   // One validation of the whole set (the schema is parsed once); each policy under its index, so

@@ -39,6 +39,11 @@ export interface UsagePoint {
   readonly runId?: string;
   /** True for the first request of `runId` this meter has seen (counted in the `Runs` metric). */
   readonly firstOfRun?: boolean;
+  /**
+   * Decisions of the request that shadow (log-only) policies would have refused (the `ShadowRefusals`
+   * metric); only on points that have any.
+   */
+  readonly shadowRefusals?: number;
 }
 
 const NOT_CALLS: ReadonlySet<RequestOutcome> = new Set([
@@ -102,6 +107,8 @@ export class UsageMeter {
     timestamp: Date;
     /** The access token's `jti`: requests with the same id make one run. */
     runId?: string;
+    /** Decisions shadow policies would have refused. @default - none */
+    shadowRefusals?: number;
   }): UsagePoint {
     const cost = estimateCost(this.prices, {
       ...input.usage,
@@ -120,6 +127,7 @@ export class UsageMeter {
       llmOutputTokens: input.usage.llm?.outputTokens,
       timestamp: input.timestamp,
       ...(input.runId !== undefined ? { runId: input.runId, firstOfRun: this.rememberRun(input.runId) } : {}),
+      ...(input.shadowRefusals ? { shadowRefusals: input.shadowRefusals } : {}),
     };
     this.sink.record(point);
     return point;

@@ -24,6 +24,11 @@ export const parameterSchema = z.strictObject({
   enum: z.array(z.string()).min(1).optional(),
   minimum: z.number().optional(),
   maximum: z.number().optional(),
+  /**
+   * The parameter is meant to carry personal data (a recipient's e-mail address): the scan of what a
+   * write or an export sends skips it. @default false
+   */
+  personalData: z.boolean().optional(),
 });
 
 /** What every operation of every kind declares. */

@@ -283,6 +283,14 @@ function writeCompiledPolicies(root: string, config: AirlockConfig): string {
     schemaText: read.schemaText,
     schemaFileName: named(read.schemaFileName ?? 'airlock.cedarschema'),
     policies: read.policies.map((file) => ({ fileName: named(file.fileName), text: file.text })),
+    ...(read.shadowPolicies
+      ? {
+          shadowPolicies: read.shadowPolicies.map((file) => ({
+            fileName: path.posix.join('policies', 'shadow', path.basename(file.fileName)),
+            text: file.text,
+          })),
+        }
+      : {}),
   };
   const entities = buildEntities(config);
   const key = JSON.stringify([sources, entities.entities]);

@@ -189,13 +189,14 @@ function workflowRows(
   });
 
   const guardrails = new cloudwatch.GraphWidget({
-    title: `${name}: denials, approvals and failures per day`,
+    title: `${name}: denials, approvals, failures and shadow-policy refusals per day`,
     width: 12,
     height: 6,
     left: [
       metrics.metricDenials(name, { period: DAY }),
       metrics.metricApprovalsRequested(name, { period: DAY }),
       metrics.metricFailures(name, { period: DAY }),
+      metrics.metricShadowRefusals(name, { period: DAY }),
     ],
     leftYAxis: { min: 0, showUnits: false },
   });

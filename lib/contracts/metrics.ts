@@ -54,3 +54,10 @@ export type UsageMetricName =
   | CostComponentMetric
   | 'LlmInputTokens'
   | 'LlmOutputTokens';
+
+/**
+ * Decisions that shadow (log-only) policies (`policies/shadow/`) would have refused, under the same
+ * dimensions as the usage metrics; written only by points that have any. Not a cost figure: the cost
+ * report does not read it.
+ */
+export const SHADOW_REFUSALS_METRIC = 'ShadowRefusals';

@@ -13,6 +13,7 @@ import {
   COST_COMPONENT_METRICS,
   type CostComponentMetric,
   METRICS_NAMESPACE,
+  SHADOW_REFUSALS_METRIC,
   type UsageMetricName,
 } from '../contracts/metrics';
 
@@ -25,7 +26,7 @@ export const COST_COMPONENTS = COST_COMPONENT_METRICS;
 export type { CostComponentMetric };
 
 /** Every metric name the EMF sink writes. */
-export type AirlockMetricName = UsageMetricName;
+export type AirlockMetricName = UsageMetricName | typeof SHADOW_REFUSALS_METRIC;
 
 /** Options every metric method accepts. */
 export interface AirlockMetricOptions {
@@ -119,6 +120,14 @@ export class AirlockMetrics {
   public metricApprovalsRequested(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
     return this.metric('ApprovalsRequested', workflow, cloudwatch.Stats.SUM, {
       label: 'Approvals requested',
+      ...options,
+    });
+  }
+
+  /** Calls shadow (log-only) policies would have refused, summed: what enforcing them would refuse. */
+  public metricShadowRefusals(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(SHADOW_REFUSALS_METRIC, workflow, cloudwatch.Stats.SUM, {
+      label: 'Shadow policies would have refused',
       ...options,
     });
   }

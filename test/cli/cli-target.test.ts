@@ -519,6 +519,7 @@ describe('Function: addTargetOptions', () => {
       'kill-switch engage',
       'kill-switch release',
       'kill-switch status',
+      'policies report',
       'revoke',
     ]);
     for (const path of commands) expect(lines.get(path)).toEqual(lines.get('audit verify'));

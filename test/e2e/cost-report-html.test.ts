@@ -183,8 +183,9 @@ describe('HTML cost report in headless Chromium', () => {
       .evaluateAll((rects) => Math.max(...rects.map((r) => r.getBoundingClientRect().height)));
     expect(tallest).toBeGreaterThan(50);
     await expect(page.locator('svg#roi').isVisible()).resolves.toBe(true);
-    expect(await page.locator('svg#roi rect.bar.cost').count()).toBe(1);
-    expect(await page.locator('svg#roi rect.bar.value').count()).toBe(1);
+    // One row per workflow of the example config (three), those without usage in the range included.
+    expect(await page.locator('svg#roi rect.bar.cost').count()).toBe(3);
+    expect(await page.locator('svg#roi rect.bar.value').count()).toBe(3);
     expect(await page.locator('table#top-operations tbody tr').count()).toBe(4);
     expect(await page.locator('#kpi-runs .kpi-value').textContent()).toBe('14');
     // What the agents reported is labelled as their own claim, in the legend, the tables and the notes.

@@ -198,7 +198,14 @@ describe('Class: ApiStack', () => {
         EventPattern: {
           source: ['aws.ssm'],
           'detail-type': ['Parameter Store Change'],
-          detail: { name: ['/airlock/pilot/kill-switch', '/airlock/pilot/kill-switch/expense-summary'] },
+          detail: {
+            name: [
+              '/airlock/pilot/kill-switch',
+              '/airlock/pilot/kill-switch/expense-summary',
+              '/airlock/pilot/kill-switch/customer-follow-up',
+              '/airlock/pilot/kill-switch/onboarding-checklist',
+            ],
+          },
         },
         Targets: Match.arrayWith([
           Match.objectLike({
@@ -252,24 +259,37 @@ describe('Class: ApiStack', () => {
         ].sort(),
       );
       const s3 = rows.filter((r) => r.action.startsWith('s3:'));
-      expect(s3).toEqual([
+      // Each file store's objects below its prefix, and a listing of that prefix only.
+      const stores = [
+        ['receipts', 'ConnectorDatareceipts'],
+        ['support-logs', 'ConnectorDatasupportlogs'],
+        ['new-hire-docs', 'ConnectorDatanewhiredocs'],
+      ] as const;
+      expect(s3.filter((r) => r.action === 's3:GetObject')).toEqual([
         {
           action: 's3:GetObject',
-          resource: {
-            'Fn::Join': ['', [imported('ConnectorDatareceipts'), '/receipts/*']],
-          },
-        },
-        {
-          action: 's3:ListBucket',
-          resource: imported('ConnectorDatareceipts'),
-          condition: { StringLike: { 's3:prefix': ['receipts/*'] } },
+          resource: expect.arrayContaining(
+            stores.map(([prefix, bucket]) => ({ 'Fn::Join': ['', [imported(bucket), `/${prefix}/*`]] })),
+          ),
         },
       ]);
+      expect(s3.find((r) => r.action === 's3:GetObject')?.resource).toHaveLength(stores.length);
+      expect(s3.filter((r) => r.action === 's3:ListBucket')).toEqual(
+        expect.arrayContaining(
+          stores.map(([prefix, bucket]) => ({
+            action: 's3:ListBucket',
+            resource: imported(bucket),
+            condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+          })),
+        ),
+      );
+      expect(s3).toHaveLength(1 + stores.length);
+      // Each HTTP API's client secret, and nothing else.
       const secrets = rows.filter((r) => r.action.startsWith('secretsmanager:'));
       expect(secrets.flatMap((r) => r.resource)).toEqual([
         // The ledger's read-only database user (the Data API reads it with the caller's permissions).
         LEDGER_SECRET_ARN,
-        imported('ConnectorSecretserp'),
+        ...['crm', 'erp', 'hr', 'mail'].map((name) => imported(`ConnectorSecrets${name}`)),
       ]);
       // The database and the knowledge base: their one cluster and one knowledge base, read-only calls only.
       expect(rows.filter((r) => /^(rds-data|bedrock):/.test(r.action))).toEqual([
@@ -453,9 +473,10 @@ describe('Class: ApiStack', () => {
       const rows = permissionsOf(t, roleOf({ role: airlock.api.operatorRole.role }));
 
       // Assess
-      const parameters = airlock.api.killSwitch.parameters.map((p) => ({
-        Ref: airlock.api.getLogicalId(p.node.defaultChild as never),
-      }));
+      // CDK merges the statements' resources in logical-id order.
+      const parameters = airlock.api.killSwitch.parameters
+        .map((p) => ({ Ref: airlock.api.getLogicalId(p.node.defaultChild as never) }))
+        .sort((a, b) => a.Ref.localeCompare(b.Ref));
       const ssmArns = parameters.map((ref) => ({
         'Fn::Join': [
           '',

@@ -122,17 +122,20 @@ describe('Class: FoundationStack', () => {
       });
     });
 
-    it('creates the ERP secret under its configured name, encrypted with the CMK, with the credentials template', () => {
+    it('creates each HTTP API connector’s secret under its configured name, encrypted with the CMK, with the credentials template', () => {
       // Assess
-      airlock.foundationTemplate.resourceCountIs('AWS::SecretsManager::Secret', 1);
-      airlock.foundationTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: 'airlock/pilot/erp-client',
-        KmsKeyId: keyArn(),
-        GenerateSecretString: Match.objectLike({
-          SecretStringTemplate: JSON.stringify({ clientId: 'replace-me' }),
-          GenerateStringKey: 'clientSecret',
-        }),
-      });
+      const names = ['erp', 'crm', 'mail', 'hr'].map((name) => `airlock/pilot/${name}-client`);
+      airlock.foundationTemplate.resourceCountIs('AWS::SecretsManager::Secret', names.length);
+      for (const name of names) {
+        airlock.foundationTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+          Name: name,
+          KmsKeyId: keyArn(),
+          GenerateSecretString: Match.objectLike({
+            SecretStringTemplate: JSON.stringify({ clientId: 'replace-me' }),
+            GenerateStringKey: 'clientSecret',
+          }),
+        });
+      }
     });
 
     it('encrypts both topics with the CMK', () => {

@@ -39,6 +39,22 @@ describe('Class: KillSwitch', () => {
           Type: 'String',
           Value: INITIAL_VALUE,
         },
+        KillSwitchWorkflowcustomerfollowupC84B2BFC: {
+          Name: '/airlock/pilot/kill-switch/customer-follow-up',
+          Description: 'Airlock pilot: kill switch of the customer-follow-up workflow',
+          Tags: { 'airlock:stage': 'pilot', 'airlock:workflow': 'customer-follow-up' },
+          Tier: 'Standard',
+          Type: 'String',
+          Value: INITIAL_VALUE,
+        },
+        KillSwitchWorkflowonboardingchecklist99D03C05: {
+          Name: '/airlock/pilot/kill-switch/onboarding-checklist',
+          Description: 'Airlock pilot: kill switch of the onboarding-checklist workflow',
+          Tags: { 'airlock:stage': 'pilot', 'airlock:workflow': 'onboarding-checklist' },
+          Tier: 'Standard',
+          Type: 'String',
+          Value: INITIAL_VALUE,
+        },
       });
       expect(JSON.stringify(INITIAL_KILL_SWITCH_STATE)).toBe(INITIAL_VALUE);
     });
@@ -79,7 +95,7 @@ describe('Class: KillSwitch', () => {
       const after = killSwitchParameters(synthesizeAirlock(changed).apiTemplate);
 
       // Assess
-      expect(Object.keys(after)).toHaveLength(3);
+      expect(Object.keys(after)).toHaveLength(Object.keys(before).length + 1);
       for (const [id, properties] of Object.entries(before)) expect(after[id]).toEqual(properties);
     });
   });

@@ -10,7 +10,7 @@ import { AnomalyAlarm } from '../../lib/constructs/anomaly-alarm';
 import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
-import { USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
+import { SHADOW_REFUSALS_METRIC, USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
 import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
 import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
@@ -216,18 +216,21 @@ describe('Class: MonitoringStack', () => {
         .map((w) => w.properties.markdown ?? '');
 
       // Assess
-      expect(texts).toHaveLength(2);
+      // The example's three workflows and the one this test adds, in config order.
+      expect(texts).toHaveLength(4);
       expect(texts[0]).toContain('## Workflow `expense-summary`');
       expect(texts[0]).toContain('**67.50 USD per run**');
       expect(texts[0]).toContain('**Run**: one access token’s work for the workflow');
       expect(texts[0]).toContain('`airlock-pilot-expense-summary`');
-      expect(texts[1]).toContain('## Workflow `travel-review`');
-      expect(texts[1]).toContain('cost centre **FIN-077**, budget **50.00 USD** a month');
+      expect(texts[1]).toContain('## Workflow `customer-follow-up`');
+      expect(texts[2]).toContain('## Workflow `onboarding-checklist`');
+      expect(texts[3]).toContain('## Workflow `travel-review`');
+      expect(texts[3]).toContain('cost centre **FIN-077**, budget **50.00 USD** a month');
     });
 
     it('uses only metric names the functions publish, in their namespace', () => {
       // Prepare
-      const written = new Set<string>(USAGE_METRIC_NAMES);
+      const written = new Set<string>([...USAGE_METRIC_NAMES, SHADOW_REFUSALS_METRIC]);
 
       // Act
       const used = dashboardWidgets(t)
@@ -247,11 +250,13 @@ describe('Class: MonitoringStack', () => {
       // Prepare
       const cases = [
         { workflow: 'expense-summary', limit: 200 },
+        { workflow: 'customer-follow-up', limit: 100 },
+        { workflow: 'onboarding-checklist', limit: 50 },
         { workflow: 'travel-review', limit: 50 },
       ];
 
       // Assess
-      t.resourceCountIs('AWS::Budgets::Budget', 2);
+      t.resourceCountIs('AWS::Budgets::Budget', cases.length);
       for (const { workflow, limit } of cases) {
         const subscribers = [{ SubscriptionType: 'SNS', Address: alertsTopicImport }];
         t.hasResourceProperties('AWS::Budgets::Budget', {
@@ -341,8 +346,9 @@ describe('Class: MonitoringStack', () => {
       );
 
       // Assess
-      expect(detectors).toHaveLength(4);
-      expect(anomalyAlarms).toHaveLength(4);
+      // Bytes out and denials, per workflow (four).
+      expect(detectors).toHaveLength(8);
+      expect(anomalyAlarms).toHaveLength(8);
       for (const alarm of anomalyAlarms) {
         expect(alarm.DependsOn).toHaveLength(1);
         expect(detectors).toContain(alarm.DependsOn[0]);

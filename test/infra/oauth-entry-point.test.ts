@@ -204,7 +204,11 @@ describe('Class: ApiStack (with the oauth section)', () => {
       );
 
       // Assess
-      const parameters = `[${airlock.api.killSwitch.parameters.map((p) => `Parameter:${logicalId(p)}`).join(',')}]`;
+      // CDK merges the statements' resources in logical-id order.
+      const parameters = `[${airlock.api.killSwitch.parameters
+        .map((p) => `Parameter:${logicalId(p)}`)
+        .sort()
+        .join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
         'bedrock:Retrieve {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/ABCDEFGHIJ"]]}',
@@ -236,9 +240,11 @@ describe('Class: ApiStack (with the oauth section)', () => {
         ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map(
           (action) => `rds-data:${action} "arn:aws:rds:eu-west-1:111111111111:cluster:ledger-replica"`,
         ),
-        's3:GetObject {"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]}',
+        's3:GetObject [{"Fn::Join":["",[Foundation:ConnectorDatanewhiredocs,"/new-hire-docs/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatasupportlogs,"/support-logs/*"]]}]',
         's3:ListBucket Foundation:ConnectorDatareceipts if {"StringLike":{"s3:prefix":["receipts/*"]}}',
-        'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretserp,Foundation:IdentityProviderSecret]',
+        's3:ListBucket Foundation:ConnectorDatasupportlogs if {"StringLike":{"s3:prefix":["support-logs/*"]}}',
+        's3:ListBucket Foundation:ConnectorDatanewhiredocs if {"StringLike":{"s3:prefix":["new-hire-docs/*"]}}',
+        'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretscrm,Foundation:ConnectorSecretserp,Foundation:ConnectorSecretshr,Foundation:ConnectorSecretsmail,Foundation:IdentityProviderSecret]',
         'sns:Publish Foundation:ApprovalsTopic',
         `ssm:GetParameters ${parameters}`,
         'xray:PutTelemetryRecords "*"',

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPolicyFiles } from '../../lambdas/adapters/policy-files';
-import { PolicyEngine } from '../../lambdas/core/policy-engine';
+import { type PolicyDecision, PolicyEngine } from '../../lambdas/core/policy-engine';
 import { buildEntities } from '../../lambdas/core/policy-entities';
 import type { PolicyRequest } from '../../lambdas/core/policy-request';
 import { loadConfig } from '../../lib/config/load-config';
@@ -15,7 +15,13 @@ interface PolicyCase {
   /** The policy this case shows applying (deny / approval_required) or not standing in the way (allow). */
   readonly exercises?: string;
   readonly request: PolicyRequest;
-  readonly expect: { decision: string; reasons: string[]; approverGroup?: string };
+  readonly expect: {
+    decision: string;
+    reasons: string[];
+    approverGroup?: string;
+    /** What the shadow policies would have decided instead; `null`: nothing different. */
+    shadow?: PolicyDecision['shadow'] | null;
+  };
 }
 
 const CASES_DIRECTORY = join('policies', 'tests');
@@ -44,6 +50,7 @@ describe('Class: PolicyEngine', () => {
           decision: result.decision,
           reasons: result.reasons,
           ...(policyCase.expect.approverGroup === undefined ? {} : { approverGroup: result.approverGroup }),
+          ...(policyCase.expect.shadow === undefined ? {} : { shadow: result.shadow ?? null }),
         }).toEqual({ ...policyCase.expect, reasons: [...policyCase.expect.reasons].sort() });
       });
     });
@@ -69,7 +76,7 @@ describe('Class: PolicyEngine', () => {
 
     it('only names policies that exist in the cases', () => {
       // Prepare
-      const ids = new Set(engine.policies.map((p) => p.id));
+      const ids = new Set([...engine.policies, ...engine.shadowPolicies].map((p) => p.id));
 
       // Act
       const unknown = caseFiles

@@ -6,7 +6,11 @@
  * pilot appends the same lines to a file. The run id (the token's `jti`) travels as the EMF property `runId`.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, type UsageMetricName } from '../../../lib/contracts/metrics';
+import {
+  METRICS_NAMESPACE,
+  SHADOW_REFUSALS_METRIC,
+  type UsageMetricName,
+} from '../../../lib/contracts/metrics';
 import { type MetricsSink, type UsagePoint, usageMetricValues } from '../../core/usage-meter';
 import {
   type DeclaresIamPermissions,
@@ -79,6 +83,7 @@ export class EmfMetricsSink implements MetricsSink, DeclaresIamPermissions<keyof
       for (const [name, value] of Object.entries(usageMetricValues(point))) {
         m.addMetric(name, METRIC_UNITS[name as UsageMetricName], value);
       }
+      if (point.shadowRefusals) m.addMetric(SHADOW_REFUSALS_METRIC, MetricUnit.Count, point.shadowRefusals);
       // The run id is a property, not a dimension: one metric per token would be unbounded.
       if (point.runId !== undefined) m.addMetadata('runId', point.runId);
       if (this.options.emit) {

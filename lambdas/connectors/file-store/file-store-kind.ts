@@ -33,8 +33,8 @@ export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> =
   },
   local: {
     adapters: ({ config, home }) => new FolderFileStore(join(home, config.local.folder)),
-    prepare: async ({ config, home }, { seedDocuments }) => {
-      await seedDocuments(join(home, config.local.folder));
+    prepare: async ({ name, config, home }, { seedDocuments }) => {
+      await seedDocuments(join(home, config.local.folder), name);
       return config;
     },
   },

@@ -1,7 +1,8 @@
 /**
  * The `http-api` kind: configured methods and path templates below one HTTPS base URL, authorized
  * with OAuth 2.0 client credentials whose secret the connector reads (Secrets Manager in AWS). In the
- * local pilot the connector points at the sample ERP on loopback, and may reach only it.
+ * local pilot the connector points at the sample API for its host (the CRM, HR and mail stand-ins of
+ * the example config) or else the sample ERP, on loopback, and may reach only it.
  */
 import type { ConnectorKind } from '../connector-kind';
 import { checkHttpApiConfig, type HttpApiConnectorConfig, httpApiConnectorSchema } from './http-api-config';
@@ -22,10 +23,11 @@ export const httpApiKind: ConnectorKind<HttpApiConnectorConfig, undefined> = {
   aws: { adapters: () => undefined },
   local: {
     adapters: () => undefined,
-    prepare: async ({ config }, { sampleErpUrl }) => ({
-      ...config,
-      baseUrl: sampleErpUrl,
-      allowedHosts: [new URL(sampleErpUrl).hostname],
-    }),
+    prepare: async ({ config }, { sampleErpUrl, sampleApis }) => {
+      const host = new URL(config.baseUrl).hostname;
+      const baseUrl =
+        (sampleApis && Object.hasOwn(sampleApis, host) ? sampleApis[host] : undefined) ?? sampleErpUrl;
+      return { ...config, baseUrl, allowedHosts: [new URL(baseUrl).hostname] };
+    },
   },
 };

@@ -47,6 +47,8 @@ export interface DataPolicyContext {
   readonly format?: string;
   /** Lower-case destination host. */
   readonly destinationHost?: string;
+  /** Kinds of personal data in what a write or an export sends (see outgoing-scan.ts); absent when none. */
+  readonly requestPersonalData?: readonly string[];
 }
 
 const CURRENCY = /^[A-Za-z]{3}$/;

@@ -21,8 +21,18 @@ describe('Function: createConnectors', () => {
     });
 
     // Assess
-    expect(registry.names).toEqual(['receipts', 'erp', 'ledger', 'handbook']);
-    expect(folders).toEqual(['receipts']);
+    expect(registry.names).toEqual([
+      'receipts',
+      'erp',
+      'ledger',
+      'handbook',
+      'crm',
+      'support-logs',
+      'mail',
+      'hr',
+      'new-hire-docs',
+    ]);
+    expect(folders).toEqual(['receipts', 'support-logs', 'new-hire-docs']);
     expect(registry.get('receipts')).toMatchObject({ kind: 'file-store', operations: ['list', 'read'] });
     expect(registry.get('erp')).toMatchObject({
       kind: 'http-api',
@@ -48,7 +58,7 @@ describe('Function: createConnectors', () => {
     // Act
     let error: unknown;
     try {
-      registry.get('hr');
+      registry.get('payroll');
     } catch (e) {
       error = e;
     }
@@ -58,7 +68,7 @@ describe('Function: createConnectors', () => {
     expect(error).toBeInstanceOf(AirlockError);
     expect((error as AirlockError).code).toBe('not_found');
     expect((error as AirlockError).message).toBe(
-      'There is no connector "hr"; expected one of: receipts, erp, ledger, handbook.',
+      'There is no connector "payroll"; expected one of: receipts, erp, ledger, handbook, crm, support-logs, mail, hr, new-hire-docs.',
     );
   });
 });

@@ -299,4 +299,105 @@ describe('Class: ConnectorProxy', () => {
       expect(JSON.stringify(f.records())).not.toContain(JWT);
     });
   });
+  describe('data protection on the way out', () => {
+    it('attack: a journal entry memo carried a customer’s e-mail address and phone number out to the ERP', async () => {
+      // Prepare
+      const f = fixture();
+      const call = f.journalEntry(100);
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(f.caller('alice', ERP_WRITE), {
+          ...call,
+          params: { ...call.params, memo: 'Refund for jane.doe@example.com, call +44 20 7946 0958' },
+        }),
+      );
+
+      // Assess: refused by the policy, before anything reached the ERP, and on the record.
+      expect(error).toMatchObject({ code: 'forbidden', reasons: ['personal-data-in-request'] });
+      expect(f.erpCalls).toHaveLength(0);
+      expect(f.records().at(-1)).toMatchObject({
+        type: 'connector_denied',
+        reasons: ['forbidden', 'personal-data-in-request'],
+      });
+      expect(JSON.stringify(f.records())).not.toContain('jane.doe@example.com');
+    });
+
+    it('attack: the personal data was base64-encoded to slip past the scan', async () => {
+      // Prepare
+      const f = fixture();
+      const call = f.journalEntry(100);
+      const hidden = Buffer.from(
+        'Customer contact: jane.doe@example.com, IBAN GB82WEST12345698765432',
+      ).toString('base64');
+
+      // Act
+      const error = await refusalAsync(
+        f.proxy.call(f.caller('alice', ERP_WRITE), { ...call, params: { ...call.params, memo: hidden } }),
+      );
+
+      // Assess
+      expect(error).toMatchObject({ code: 'forbidden', reasons: ['personal-data-in-request'] });
+      expect(f.erpCalls).toHaveLength(0);
+    });
+
+    it('lets through a write whose text was redacted by Airlock on the way in', async () => {
+      // Prepare
+      const f = fixture();
+      const call = f.journalEntry(100);
+
+      // Act
+      const outcome = await f.proxy.call(f.caller('alice', ERP_WRITE), {
+        ...call,
+        params: { ...call.params, memo: 'Refund for [redacted:email], hotel 2 nights' },
+      });
+
+      // Assess
+      expect(outcome.status).toBe('completed');
+      expect(f.erpCalls).toHaveLength(1);
+    });
+  });
+
+  describe('shadow policies', () => {
+    const SHADOW_NO_JOURNAL_ENTRIES = `@id("shadow-no-journal-entries")
+forbid (principal, action == Airlock::Action::"Write", resource in Airlock::Connector::"erp");`;
+
+    it('a shadow forbid refuses nothing: the write runs, and what it would have done is recorded and metered', async () => {
+      // Prepare
+      const f = fixture({ shadowPolicies: [SHADOW_NO_JOURNAL_ENTRIES] });
+
+      // Act
+      const outcome = await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100));
+
+      // Assess
+      expect(outcome.status).toBe('completed');
+      expect(f.erpCalls).toHaveLength(1);
+      expect(f.records().map((r) => r.type)).toEqual([
+        'policy_shadowed',
+        'connector_allowed',
+        'connector_completed',
+      ]);
+      expect(f.records()[0]).toMatchObject({
+        decision: 'deny',
+        reasons: ['shadow-no-journal-entries'],
+        connector: 'erp',
+        operation: 'createJournalEntry',
+        details: { enforced: 'allow', wouldBe: 'deny', shadowPolicies: ['shadow-no-journal-entries'] },
+      });
+      expect(f.points.at(-1)).toMatchObject({ outcome: 'allowed', shadowRefusals: 1 });
+    });
+
+    it('still runs the call when the shadow record cannot be written, and records the call', async () => {
+      // Prepare: the ledger fails once, on the shadow record.
+      const f = fixture({ shadowPolicies: [SHADOW_NO_JOURNAL_ENTRIES] });
+      f.audit.failNext = { error: new Error('throttled'), landed: false };
+
+      // Act
+      const outcome = await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100));
+
+      // Assess
+      expect(outcome.status).toBe('completed');
+      expect(f.records().map((r) => r.type)).toEqual(['connector_allowed', 'connector_completed']);
+    });
+  });
 });

@@ -94,9 +94,12 @@ function compareWithWholeSet(sources: PolicySources, directory: ReturnType<typeo
                   ? { type: 'Airlock::Resource', id: `${resource.connector}/${resource.id}` }
                   : { type: 'Airlock::Workflow', id: 'expense-summary' },
               context: {
-                ...context,
+                ...(({ requestPersonalData: _outgoing, ...rest }) => rest)(context),
                 approval,
                 scope: [...(context.scope ?? [])],
+                ...(context.requestPersonalData
+                  ? { requestPersonalData: [...context.requestPersonalData] }
+                  : {}),
                 workflow: { __entity: { type: 'Airlock::Workflow', id: 'expense-summary' } },
               },
               preparsedPolicySetId: referenceSet,

@@ -47,7 +47,7 @@ describe('Function: buildEntities', () => {
       ],
       maxTokenLifetimeMinutes: 60,
     });
-    expect([...result.principals].sort()).toEqual(['alice', 'bob', 'mallory']);
+    expect([...result.principals].sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'mallory']);
   });
 
   it('takes the approval threshold from the config, not from code', () => {

@@ -43,6 +43,8 @@ export interface PipelineFixtureOptions {
   /** Shared with other fixtures: stands for the counters table every environment sees. */
   readonly counters?: MemoryCounterStore;
   readonly clock?: FakeClock;
+  /** Shadow policies (Cedar text) to try beside the shipped ones, instead of the shipped shadow ones. */
+  readonly shadowPolicies?: readonly string[];
 }
 
 export function pipelineFixture(options: PipelineFixtureOptions = {}) {
@@ -92,7 +94,19 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     close: () => http.close(),
   };
 
-  const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntities(config) });
+  const shipped = readPolicyFiles();
+  const policy = PolicyEngine.create({
+    ...shipped,
+    ...(options.shadowPolicies
+      ? {
+          shadowPolicies: options.shadowPolicies.map((text, i) => ({
+            fileName: `policies/shadow/try-${i}.cedar`,
+            text,
+          })),
+        }
+      : {}),
+    entities: buildEntities(config),
+  });
   const ledger = new AuditLedgerPool({ store: audit, chainIds: ['test-chain'], clock });
   const approvals = new ApprovalDesk({
     store: approvalStore,
