@@ -6,5 +6,10 @@
 import type { AnyConnectorKind } from './connector-kind';
 import { fileStoreKind } from './file-store/file-store-kind';
 import { httpApiKind } from './http-api/http-api-kind';
+import { mcpServerKind } from './mcp-server/mcp-server-kind';
 
-export const CONNECTOR_KINDS = [fileStoreKind, httpApiKind] as const satisfies readonly AnyConnectorKind[];
+export const CONNECTOR_KINDS = [
+  fileStoreKind,
+  httpApiKind,
+  mcpServerKind,
+] as const satisfies readonly AnyConnectorKind[];
