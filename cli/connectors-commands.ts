@@ -21,7 +21,7 @@ export function registerConnectorsCommands(program: Command, context: CliContext
   connectors
     .command('pin')
     .description(
-      "Read the upstream MCP server's tools and write the hashes of the exposed ones to config/mcp-pins/<connector>.json (commit it). Credentials come from the local secret store ($AIRLOCK_HOME/secrets).",
+      "Read the upstream MCP server's tools and write the hashes of the exposed ones to config/mcp-pins/<connector>.json (commit it). Credentials come from the local secret store (secrets/ in the local state folder).",
     )
     .argument('<connector>', 'an mcp-server connector of the config')
     .option(
@@ -31,7 +31,7 @@ export function registerConnectorsCommands(program: Command, context: CliContext
     .action(async (name: string, options: { check?: boolean }) => {
       const config = context.loadConfig();
       const connectorConfig = Object.hasOwn(config.connectors, name) ? config.connectors[name] : undefined;
-      if (!connectorConfig || connectorConfig.kind !== 'mcp-server') {
+      if (connectorConfig?.kind !== 'mcp-server') {
         const candidates = Object.entries(config.connectors)
           .filter(([, c]) => c.kind === 'mcp-server')
           .map(([n]) => n);
