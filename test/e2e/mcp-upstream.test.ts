@@ -48,6 +48,9 @@ function upstreamServer(): McpServer {
       return { content: [{ type: 'text', text: `opened ticket ${upstream.created.length}` }] };
     },
   );
+  server.registerTool('tail_log', { description: 'The ticket desk log.' }, async () => ({
+    content: [{ type: 'text', text: 'log line\n'.repeat(20_000) }],
+  }));
   // Offered upstream, named by no config: never exposed.
   server.registerTool('delete_everything', { description: 'Deletes every ticket.' }, async () => ({
     content: [{ type: 'text', text: 'deleted' }],
@@ -159,7 +162,15 @@ describe('Local pilot: an upstream MCP server behind the airlock (mcp-server con
       url: `http://127.0.0.1:${port}/mcp`,
       allowedHosts: ['127.0.0.1'],
       timeoutMs: 3000,
+      maxResultBytes: 4096,
       operations: {
+        tailLog: {
+          tool: 'tail_log',
+          description: 'Read the ticket desk log',
+          access: 'read',
+          action: 'Read',
+          classification: 'internal',
+        },
         lookupTicket: {
           tool: 'lookup',
           description: 'Look up an IT ticket by id',
@@ -176,7 +187,7 @@ describe('Local pilot: an upstream MCP server behind the airlock (mcp-server con
         },
       },
     };
-    config.workflows[WORKFLOW].connectors.tickets = ['lookupTicket', 'createTicket'];
+    config.workflows[WORKFLOW].connectors.tickets = ['lookupTicket', 'createTicket', 'tailLog'];
     configPath = join(dir, 'airlock.config.yaml');
     await writeFile(configPath, stringifyYaml(config));
 
@@ -217,7 +228,7 @@ describe('Local pilot: an upstream MCP server behind the airlock (mcp-server con
     ]);
 
     // Assess
-    expect(Object.keys(lock.tools).sort()).toEqual(['create_ticket', 'lookup']);
+    expect(Object.keys(lock.tools).sort()).toEqual(['create_ticket', 'lookup', 'tail_log']);
     expect(lock.tools.lookup.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(check.exitCode).toBe(0);
   });
@@ -248,6 +259,19 @@ describe('Local pilot: an upstream MCP server behind the airlock (mcp-server con
     // Assess
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('ticket T-7: printer on fire');
+  });
+
+  it('cuts an oversized result to the connector limit, with a notice saying so', async () => {
+    // Prepare
+    const alice = await agent('alice', ['tickets:read']);
+
+    // Act
+    const result = (await alice.callTool({ name: 'tickets_tailLog', arguments: {} })) as CallToolResult;
+
+    // Assess
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain('[Airlock truncated this result: the upstream answered');
+    expect(textOf(result).length).toBeLessThan(10_000);
   });
 
   it('holds the write tool for approval, and runs it once after bob approves', async () => {
