@@ -11,6 +11,7 @@ import * as audit from './audit';
 import type { BenchRow } from './bench-row';
 import * as build from './build';
 import * as killswitch from './kill-switch-fleet';
+import * as mcp from './mcp-upstream';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
 import * as policy from './policy';
@@ -24,6 +25,7 @@ const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   killswitch,
   routes,
   audit,
+  mcp,
   mtls,
   build,
 };

@@ -17,6 +17,7 @@ import {
   processIo,
 } from './cli-context';
 import { registerConfigCommands } from './config-commands';
+import { registerConnectorsCommands } from './connectors-commands';
 import { registerCostCommands } from './cost-commands';
 import { registerDoctorCommand } from './doctor-command';
 import { registerKillSwitchCommands } from './kill-switch-commands';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
     });
   const context = new CliContext(io, () => program.opts<GlobalOptions>());
   registerConfigCommands(program, context);
+  registerConnectorsCommands(program, context);
   registerAuditCommands(program, context);
   registerLocalCommands(program, context);
   registerKillSwitchCommands(program, context);

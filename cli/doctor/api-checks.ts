@@ -199,7 +199,10 @@ export async function connectorReadCheck(
   const candidate = allowed
     .map((op) => ({ op, definition: operations[op] }))
     .filter(({ definition }) => definition?.access === 'read')
-    .map(({ op, definition }) => ({ op, args: sampleArguments(definition.parameters) }))
+    .map(({ op, definition }) => ({
+      op,
+      args: 'parameters' in definition ? sampleArguments(definition.parameters) : undefined,
+    }))
     .find((c): c is { op: string; args: Record<string, unknown> } => c.args !== undefined);
   if (!candidate) {
     return skipped(name, 'the workflow allows no read operation doctor can call without knowing your data');

@@ -75,6 +75,12 @@ export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBa
   readonly configSchema: z.ZodType<C>;
   /** Checks across fields the schema cannot express; `report` names the field below the connector. */
   checkConfig?(config: C, report: (path: readonly (string | number)[], message: string) => void): void;
+  /**
+   * Reads what the config points at beside itself (the mcp-server kind's lock file of pinned tools)
+   * into the connector's config; the config loader calls it with the config file's path.
+   * @default - the config as written
+   */
+  withFiles?(config: C, context: { readonly name: string; readonly configPath: string }): C;
   /** Builds one configured connector over its adapters. Throws ConfigError when the config cannot be enforced. */
   createConnector(name: string, config: C, runtime: ConnectorRuntime<A>): Connector;
   /** The kind's adapters in AWS. Builds; makes no AWS call. */

@@ -8,10 +8,12 @@ import { databaseKind } from './database/database-kind';
 import { fileStoreKind } from './file-store/file-store-kind';
 import { httpApiKind } from './http-api/http-api-kind';
 import { knowledgeBaseKind } from './knowledge-base/knowledge-base-kind';
+import { mcpServerKind } from './mcp-server/mcp-server-kind';
 
 export const CONNECTOR_KINDS = [
   fileStoreKind,
   httpApiKind,
   databaseKind,
   knowledgeBaseKind,
+  mcpServerKind,
 ] as const satisfies readonly AnyConnectorKind[];

@@ -238,8 +238,10 @@ export class ConnectorProxy {
    * declares as meant to carry it; a value too deeply nested to scan is refused (fail closed).
    */
   private async outgoingPersonalData(op: OperationConfig, params: ParameterValues): Promise<string[]> {
+    // An upstream MCP server's tool has no declared parameters (its schema is the pinned one): none is exempt.
+    const declared = 'parameters' in op ? op.parameters : {};
     const exempt = new Set(
-      Object.entries(op.parameters)
+      Object.entries(declared)
         .filter(([, parameter]) => parameter.personalData === true)
         .map(([name]) => name),
     );

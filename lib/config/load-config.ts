@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { ConfigError } from './config-error';
 import { type AirlockConfig, configSchema } from './schema';
 import { withoutPrototypes } from './without-prototypes';
@@ -72,5 +73,11 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
     const first = String((cause as Error).message).split('\n')[0];
     throw new ConfigError(`${path}: not valid YAML: ${first}`, [], { cause });
   }
-  return parseConfig(input, path);
+  const config = parseConfig(input, path);
+  // Files the connectors point at beside the config (the pinned MCP tools), read in by their kinds.
+  for (const [name, connector] of Object.entries(config.connectors)) {
+    const kind = connectorKindOf(connector.kind);
+    if (kind.withFiles) config.connectors[name] = kind.withFiles(connector, { name, configPath: path });
+  }
+  return config;
 }

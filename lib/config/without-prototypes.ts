@@ -15,9 +15,11 @@ function ownKeysOnly<T>(record: Record<string, T>): Record<string, T> {
 /** Gives every name-keyed map of `config` no prototype (in place) and returns it. */
 export function withoutPrototypes(config: AirlockConfig): AirlockConfig {
   for (const connector of Object.values(config.connectors)) {
-    const operations: Record<string, { parameters: Record<string, unknown> }> = connector.operations;
-    for (const operation of Object.values(operations))
-      operation.parameters = ownKeysOnly(operation.parameters);
+    const operations = connector.operations as Record<string, { parameters?: Record<string, unknown> }>;
+    for (const operation of Object.values(operations)) {
+      // An MCP server's tools declare no parameters of their own: their pinned input schema governs.
+      if (operation.parameters) operation.parameters = ownKeysOnly(operation.parameters);
+    }
     Object.assign(connector, { operations: ownKeysOnly(operations) });
   }
   for (const workflow of Object.values(config.workflows))

@@ -40,6 +40,45 @@ export function oauthConfig(
   return parseConfig({ ...example, oauth: edit(structuredClone({ ...TEST_OAUTH_SECTION })) }, 'test config');
 }
 
+/**
+ * The example pilot plus an `mcp-server` connector whose upstream takes a static header from Secrets
+ * Manager, in the workflow: what the permission proof checks the new kind's grants on.
+ */
+export function mcpServerConfig(): AirlockConfig {
+  const example = loadConfig(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'));
+  const config = structuredClone({ ...example }) as unknown as {
+    connectors: Record<string, unknown>;
+    workflows: Record<string, { connectors: Record<string, string[]> }>;
+  };
+  config.connectors = {
+    ...example.connectors,
+    tickets: {
+      kind: 'mcp-server',
+      description: 'The IT ticket desk (an MCP server)',
+      url: 'https://mcp.tickets.example.com/mcp',
+      allowedHosts: ['mcp.tickets.example.com'],
+      auth: { type: 'header', header: 'authorization', secretName: 'airlock/pilot/tickets-mcp' },
+      operations: {
+        lookupTicket: {
+          tool: 'lookup',
+          description: 'Look up an IT ticket by id',
+          access: 'read',
+          action: 'Read',
+          classification: 'internal',
+        },
+      },
+    },
+  };
+  config.workflows = {
+    ...example.workflows,
+    'expense-summary': {
+      ...example.workflows['expense-summary'],
+      connectors: { ...example.workflows['expense-summary'].connectors, tickets: ['lookupTicket'] },
+    },
+  };
+  return parseConfig(config, 'test config');
+}
+
 export interface AirlockTestApp extends AirlockStacks {
   readonly app: App;
   readonly foundationTemplate: Template;

@@ -49,7 +49,13 @@ import { OAUTH_AWS_PORTS } from '../../lambdas/oauth/oauth-aws-ports';
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
-import { exampleConfig, oauthConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
+import {
+  exampleConfig,
+  mcpServerConfig,
+  oauthConfig,
+  REPO_ROOT,
+  synthesizeAirlock,
+} from './airlock-test-app';
 import { type Grant, PROOF_SCOPE, type Requirement, ResolvedDeployment } from './iam-proof';
 import { FUNCTION_PLATFORM_PERMISSIONS } from './permission-allowlist';
 
@@ -327,6 +333,11 @@ function excess(fn: FunctionUnderProof): string[] {
 describe.each([
   ['the example pilot', exampleConfig, ['broker', 'connector', 'approvals', 'anchor']],
   [
+    'the pilot with an upstream MCP server (mcp-server kind, header auth)',
+    mcpServerConfig,
+    ['broker', 'connector', 'approvals', 'anchor'],
+  ],
+  [
     'the pilot with the OAuth entry point',
     () => oauthConfig(),
     ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
@@ -394,4 +405,15 @@ describe.each([
       'code DynamoDbAuditStore.append',
     );
   });
+
+  if (config.connectors.tickets?.kind === 'mcp-server') {
+    it("connector: the MCP server connector's header secret is among what the proof checks, by its own ARN", () => {
+      const secretReads = functions.connector.requirements.filter(
+        (r) => r.action === 'secretsmanager:GetSecretValue',
+      );
+      expect(secretReads.map((r) => JSON.stringify(r.resource))).toEqual(
+        expect.arrayContaining([expect.stringContaining('airlock/pilot/tickets-mcp')]),
+      );
+    });
+  }
 });

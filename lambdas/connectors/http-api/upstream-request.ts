@@ -3,9 +3,17 @@
  * global fetch so an HTTPS agent with a custom CA (the local sample ERP) can be passed, and so the
  * response is read chunk by chunk and cut off the moment it passes the size limit.
  */
-import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import {
+  type ClientRequest,
+  type Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+} from 'node:http';
 import { type Agent, request } from 'node:https';
 import { AirlockError } from '../../core/errors';
+
+/** Host names of the loopback interface, the only ones reached over plain http. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export interface UpstreamRequest {
   readonly url: URL;
@@ -14,6 +22,11 @@ export interface UpstreamRequest {
   readonly body?: string;
   /** Keep-alive agent carrying the trusted CAs. */
   readonly agent?: Agent;
+  /**
+   * Allows a plain `http://` URL whose host is loopback (a local upstream such as an MCP server the
+   * local pilot runs), sent with this agent. @default - https only
+   */
+  readonly loopbackHttpAgent?: HttpAgent;
   /** Whole-request deadline: connect, send, and read the full response. */
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
@@ -37,7 +50,9 @@ export interface UpstreamResponse {
  */
 export function sendUpstreamRequest(upstream: UpstreamRequest): Promise<UpstreamResponse> {
   const { url, label, timeoutMs, maxResponseBytes } = upstream;
-  if (url.protocol !== 'https:') {
+  const loopbackHttp =
+    upstream.loopbackHttpAgent !== undefined && url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) {
     return Promise.reject(
       new AirlockError('forbidden', `${label}: only https:// upstreams are allowed.`, {
         reasons: ['https-only'],
@@ -63,14 +78,16 @@ export function sendUpstreamRequest(upstream: UpstreamRequest): Promise<Upstream
 
     let req: ClientRequest;
     try {
-      req = request(url, {
+      const options = {
         method: upstream.method,
         headers: {
           ...upstream.headers,
           ...(upstream.body !== undefined && { 'content-length': String(Buffer.byteLength(upstream.body)) }),
         },
-        agent: upstream.agent,
-      });
+      };
+      req = loopbackHttp
+        ? httpRequest(url, { ...options, agent: upstream.loopbackHttpAgent })
+        : request(url, { ...options, agent: upstream.agent });
     } catch {
       // e.g. a header value with characters HTTP does not allow: nothing was sent.
       settled = true;

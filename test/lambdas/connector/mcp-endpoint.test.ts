@@ -53,7 +53,14 @@ class ScriptedProxy implements McpConnectorProxy, Authenticator {
       operations.flatMap((operation) => {
         const op = config.connectors[connector].operations[operation];
         if (!caller.scopes.has(`${connector}:${op.access}`)) return [];
-        return [{ connector, operation, config: op, inputSchema: toJsonSchema(op.parameters) }];
+        return [
+          {
+            connector,
+            operation,
+            config: op,
+            inputSchema: toJsonSchema('parameters' in op ? op.parameters : {}),
+          },
+        ];
       }),
     );
   }

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import { createOperationParameters, toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
 import { ConfigError, loadConfig } from '../../../lib/config/load-config';
-import type { ParameterConfig } from '../../../lib/config/schema';
+import type {
+  FileStoreConnectorConfig,
+  HttpApiConnectorConfig,
+  ParameterConfig,
+} from '../../../lib/config/schema';
 import { refusal } from '../support/refusal';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
-const erp = config.connectors['erp'];
-const receipts = config.connectors['receipts'];
+const erp = config.connectors['erp'] as HttpApiConnectorConfig;
+const receipts = config.connectors['receipts'] as FileStoreConnectorConfig;
 
 const param = (p: Partial<ParameterConfig> & Pick<ParameterConfig, 'type'>): ParameterConfig => ({
   description: 'a parameter',

@@ -1,0 +1,176 @@
+/**
+ * The config of an `mcp-server` connector: an upstream MCP server (streamable HTTP) whose tools Airlock
+ * exposes one by one. A tool the config does not name is never exposed (default deny); each named tool
+ * declares its access, Cedar action and classification here, never from the upstream's annotations.
+ */
+import { z } from 'zod';
+import { connectorBase, operationNameSchema } from '../../../lib/config/operation-schema';
+
+/** Upstream MCP tool names (MCP's own rule: 1–128 of letters, digits, `_`, `-`, `.`). */
+export const MCP_TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+const secretNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a Secrets Manager secret name');
+
+/** The arguments of a tool whose values Cedar reads (an amount, its currency, an export format). */
+const policyArgumentsSchema = z.strictObject({
+  amount: z.string().min(1).optional(),
+  currency: z.string().min(1).optional(),
+  format: z.string().min(1).optional(),
+});
+
+/** One upstream tool exposed as an operation of the connector. */
+export const mcpToolSchema = z.strictObject({
+  /**
+   * What the tool does, as the agent is told it (the upstream's own description is pinned, not shown:
+   * a changed description cannot smuggle instructions to the model).
+   */
+  description: z.string().min(1),
+  /** The upstream's tool name. @default - the operation's name */
+  tool: z
+    .string()
+    .regex(MCP_TOOL_NAME_PATTERN, 'expected an MCP tool name (letters, digits, _ - .)')
+    .optional(),
+  /** What the tool does to the enterprise system; maps to the scope `<connector>:<access>`. */
+  access: z.enum(['read', 'write', 'export']),
+  /** Cedar action the tool is authorized as. */
+  action: z.enum(['List', 'Read', 'Write', 'Export']),
+  /** Classification of the data the tool returns or changes. */
+  classification: z.enum(['public', 'internal', 'confidential', 'pii']),
+  /** Which of the tool's arguments Cedar reads as `amount`, `currency` and `format`. @default - none */
+  policyArguments: policyArgumentsSchema.default({}),
+});
+
+/** One tool definition as pinned (`airlock connectors pin`): what the hash covers, and the hash. */
+export const pinnedToolSchema = z.strictObject({
+  /** sha256 (hex) of the canonical JSON of `{name, description, inputSchema}`. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex'),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+});
+
+const headerAuthSchema = z.strictObject({
+  type: z.literal('header'),
+  /** The header sent with every upstream request, e.g. `authorization` or `x-api-key`. */
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'expected an HTTP header name')
+    .refine(
+      (name) =>
+        ![
+          'host',
+          'content-length',
+          'content-type',
+          'accept',
+          'mcp-session-id',
+          'mcp-protocol-version',
+        ].includes(name.toLowerCase()),
+      'expected a header the MCP transport does not set itself',
+    ),
+  /** Secrets Manager secret holding `{"value": "..."}`, the header's value (created by the stack). */
+  secretName: secretNameSchema,
+});
+
+const clientCredentialsAuthSchema = z.strictObject({
+  type: z.literal('oauth2-client-credentials'),
+  /** The authorization server's token endpoint (https). */
+  tokenUrl: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }),
+  /** Secrets Manager secret holding `{clientId, clientSecret}` (created by the stack). */
+  secretName: secretNameSchema,
+  scope: z.string().optional(),
+});
+
+export const mcpServerConnectorSchema = z.strictObject({
+  kind: z.literal('mcp-server'),
+  ...connectorBase,
+  /** The upstream's streamable HTTP endpoint. http:// only on loopback (a local upstream). */
+  url: z.url({ protocol: /^https?$/, error: 'expected an https:// URL' }),
+  /** How the connector proves itself to the upstream. @default - no credentials (an open upstream) */
+  auth: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('none') }),
+      headerAuthSchema,
+      clientCredentialsAuthSchema,
+    ])
+    .default({ type: 'none' }),
+  /** Hosts the connector may reach; the URL's host (and the token URL's) must be among them. */
+  allowedHosts: z.array(z.string().min(1)).min(1),
+  /** Deadline of each upstream exchange (connect, list, call). */
+  timeoutMs: z.number().int().positive().max(30_000).default(10_000),
+  /** An upstream answer larger than this is refused (502): the transport never buffers more. */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(6 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  /** A tool result larger than this is cut to text of this size, with a notice saying so. */
+  maxResultBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(6 * 1024 * 1024)
+    .default(256 * 1024),
+  /** The upstream tools exposed, by operation name. A tool not named here is not exposed. */
+  operations: z.record(operationNameSchema, mcpToolSchema),
+  /**
+   * The pinned tool definitions, by upstream tool name: filled from the connector's lock file
+   * (`config/mcp-pins/<connector>.json`, written by `airlock connectors pin`), never written by hand.
+   * @default - none pinned: every call is refused until the connector is pinned
+   */
+  pins: z.record(z.string(), pinnedToolSchema).optional(),
+});
+
+export type McpServerConnectorConfig = z.infer<typeof mcpServerConnectorSchema>;
+export type McpToolConfig = z.infer<typeof mcpToolSchema>;
+export type PinnedTool = z.infer<typeof pinnedToolSchema>;
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The upstream tool an operation calls. */
+export function upstreamToolOf(operation: string, tool: McpToolConfig): string {
+  return tool.tool ?? operation;
+}
+
+/** Checks across fields the schema cannot express; `report` names the field. */
+export function checkMcpServerConfig(
+  config: McpServerConnectorConfig,
+  report: (path: readonly (string | number)[], message: string) => void,
+): void {
+  const url = new URL(config.url);
+  const hosts = new Set(config.allowedHosts.map((host) => host.toLowerCase()));
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+    report(
+      ['url'],
+      `expected an https:// URL (plain http is accepted on loopback only, got host "${url.hostname}")`,
+    );
+  }
+  if (url.username || url.password || url.hash) {
+    report(['url'], 'must not carry credentials or a fragment');
+  }
+  if (!hosts.has(url.hostname.toLowerCase())) {
+    report(['allowedHosts'], `the url's host "${url.hostname}" must be in allowedHosts`);
+  }
+  if (config.auth.type === 'oauth2-client-credentials') {
+    const host = new URL(config.auth.tokenUrl).hostname.toLowerCase();
+    if (!hosts.has(host)) report(['allowedHosts'], `the token URL's host "${host}" must be in allowedHosts`);
+  }
+  const seen = new Map<string, string>();
+  for (const [operation, tool] of Object.entries(config.operations)) {
+    const upstream = upstreamToolOf(operation, tool);
+    if (!MCP_TOOL_NAME_PATTERN.test(upstream)) {
+      report(
+        ['operations', operation, 'tool'],
+        `"${upstream}" is not an MCP tool name; name the upstream tool in "tool"`,
+      );
+    }
+    const other = seen.get(upstream);
+    if (other)
+      report(
+        ['operations', operation, 'tool'],
+        `the upstream tool "${upstream}" is already exposed as "${other}"`,
+      );
+    seen.set(upstream, operation);
+  }
+}

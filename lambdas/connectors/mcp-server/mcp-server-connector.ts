@@ -1,0 +1,503 @@
+/**
+ * The MCP server connector kind: an upstream MCP server reached over streamable HTTP with the MCP SDK's
+ * client, whose tools are exposed one by one as operations. Only the tools the config names are ever
+ * called; each call first checks that the upstream still defines the tool exactly as it was pinned, so
+ * a tool changed upstream after review is refused, and the rest keep working.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent } from 'node:https';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import { AirlockError, DependencyError } from '../../core/errors';
+import { type Clock, type SecretSource, systemClock } from '../../core/ports';
+import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
+import { OAuth2ClientCredentials } from '../http-api/oauth2-client-credentials';
+import {
+  sendUpstreamRequest,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from '../http-api/upstream-request';
+import type { OperationInputSchema, ParameterValues } from '../operation-parameters';
+import type { ConnectorPolicyContext } from '../policy-context';
+import {
+  type McpServerConnectorConfig,
+  type McpToolConfig,
+  type PinnedTool,
+  upstreamToolOf,
+} from './mcp-server-config';
+import { toolDefinitionHash } from './tool-definition-pin';
+
+export interface McpServerConnectorOptions {
+  /** Where the upstream credentials come from (`auth.secretName`). */
+  readonly secretSource: SecretSource;
+  /** PEM of the CA(s) to trust for an https upstream instead of the system's roots. @default - system roots */
+  readonly ca?: string;
+  /** @default the system clock */
+  readonly clock?: Clock;
+}
+
+/** The reason a call to a tool whose upstream definition changed since it was pinned is refused with. */
+export const TOOL_CHANGED_REASON = 'mcp-tool-definition-changed';
+/** The reason a call to a tool that was never pinned is refused with. */
+export const TOOL_NOT_PINNED_REASON = 'mcp-tool-not-pinned';
+
+/** Pages of `tools/list` read at most: an upstream that pages forever is cut off. */
+const MAX_TOOL_PAGES = 20;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const CLIENT_INFO = { name: 'airlock', version: '1.0.0' } as const;
+
+/** How a tool stands against its pin. */
+export interface ToolPinStatus {
+  readonly operation: string;
+  readonly tool: string;
+  /** `pinned`: matches; `changed`: differs from the pin; `unpinned`: no pin; `missing`: not offered upstream. */
+  readonly status: 'pinned' | 'changed' | 'unpinned' | 'missing';
+}
+
+/** A configured MCP server connector (see the config's `kind: mcp-server`). */
+export class McpServerConnector implements Connector {
+  public readonly kind = 'mcp-server';
+  public readonly operations: readonly string[];
+  private readonly url: URL;
+  private readonly label: string;
+  private readonly allowedHosts: ReadonlySet<string>;
+  private readonly agent: Agent;
+  private readonly httpAgent: HttpAgent;
+  private readonly tokens?: OAuth2ClientCredentials;
+  private readonly validators = new Map<string, JsonSchemaValidator<unknown>>();
+  private jsonSchema?: AjvJsonSchemaValidator;
+  private session?: Promise<Client>;
+
+  constructor(
+    public readonly name: string,
+    private readonly config: McpServerConnectorConfig,
+    private readonly options: McpServerConnectorOptions,
+  ) {
+    this.label = `Connector "${name}"`;
+    this.url = new URL(config.url);
+    this.operations = Object.keys(config.operations);
+    this.allowedHosts = new Set(config.allowedHosts.map((host) => host.toLowerCase()));
+    // Keep-alive: a warm function reuses the connection (and the TLS session) to the upstream.
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16, ...(options.ca && { ca: options.ca }) });
+    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    if (config.auth.type === 'oauth2-client-credentials') {
+      this.tokens = new OAuth2ClientCredentials({
+        tokenUrl: new URL(config.auth.tokenUrl),
+        secretName: config.auth.secretName,
+        scope: config.auth.scope,
+        secretSource: options.secretSource,
+        clock: options.clock ?? systemClock,
+        send: (request) => this.send(request),
+        timeoutMs: config.timeoutMs,
+        label: this.label,
+      });
+    }
+  }
+
+  /** The pinned input schema: what the agent is shown is what was reviewed, never a newer upstream one. */
+  inputSchema(operation: string): OperationInputSchema {
+    const pin = this.pinOf(operation);
+    const schema = (pin?.inputSchema ?? {}) as { properties?: unknown; required?: unknown };
+    // The MCP endpoint spreads `properties` and `required`; a pinned schema is any JSON Schema object.
+    return {
+      type: 'object',
+      properties: (isObject(schema.properties)
+        ? schema.properties
+        : {}) as OperationInputSchema['properties'],
+      required: Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === 'string') : [],
+      additionalProperties: false,
+    };
+  }
+
+  /** Validates the arguments against the pinned input schema (unknown arguments refused). */
+  parseParameters(operation: string, params: unknown): ParameterValues {
+    const pin = this.requirePin(operation);
+    const input = params ?? {};
+    if (!isObject(input)) {
+      throw new AirlockError(
+        'invalid_request',
+        `Invalid arguments for ${this.name}/${operation}: expected a JSON object.`,
+      );
+    }
+    const known = this.inputSchema(operation).properties;
+    const unknown = Object.keys(input).filter((key) => !Object.hasOwn(known, key));
+    if (unknown.length > 0) {
+      throw new AirlockError(
+        'invalid_request',
+        `Invalid arguments for ${this.name}/${operation}: unknown argument(s) ${unknown.map((k) => `"${k}"`).join(', ')} (expected only: ${Object.keys(known).join(', ') || 'none'}).`,
+      );
+    }
+    const result = this.validatorOf(operation, pin)(input);
+    if (!result.valid) {
+      throw new AirlockError(
+        'invalid_request',
+        `Invalid arguments for ${this.name}/${operation}: ${result.errorMessage ?? 'they do not match the tool input schema'}.`,
+      );
+    }
+    // Arguments may be nested JSON; the proxy only hashes them and hands them back to `invoke`.
+    return input as unknown as ParameterValues;
+  }
+
+  describe(operation: string, params: unknown): UpstreamCall {
+    const tool = this.toolOf(operation);
+    return {
+      method: 'tools/call',
+      url: this.url.href,
+      body: { name: upstreamToolOf(operation, tool), arguments: (params ?? {}) as Record<string, unknown> },
+      destinationHost: this.url.hostname,
+    };
+  }
+
+  /** The resource is the operation; the arguments the config maps are what policies read. */
+  policyContext(operation: string, params: ParameterValues): ConnectorPolicyContext {
+    const { policyArguments } = this.toolOf(operation);
+    const args = params as Readonly<Record<string, unknown>>;
+    return {
+      resourceId: operation,
+      ...(policyArguments.amount !== undefined && { amount: args[policyArguments.amount] }),
+      ...(policyArguments.currency !== undefined && { currency: args[policyArguments.currency] }),
+      ...(policyArguments.format !== undefined && { format: args[policyArguments.format] }),
+    };
+  }
+
+  resourceProblem(_operation: string, _params: ParameterValues, resource: string): string | undefined {
+    return `Your token is narrowed to the resource ${JSON.stringify(resource)}, which names nothing in ${this.name} (an MCP server's tools have no resources finer than themselves). Request a token without "resource" for ${this.name}.`;
+  }
+
+  async invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult> {
+    const tool = upstreamToolOf(operation, this.toolOf(operation));
+    const pin = this.requirePin(operation);
+    const usage = { secretReads: 0 };
+    const current = (await this.listUpstreamTools(options.signal, usage, options.requestId)).find(
+      (candidate) => candidate.name === tool,
+    );
+    if (!current) {
+      throw new AirlockError(
+        'upstream_error',
+        `${this.label}: the upstream no longer offers the tool "${tool}".`,
+      );
+    }
+    if (toolDefinitionHash(current) !== pin.sha256) {
+      throw new AirlockError(
+        'forbidden',
+        `${this.label}: the upstream changed the definition of tool "${tool}" since it was pinned, so it is refused until an operator reviews the change and runs "airlock connectors pin ${this.name}".`,
+        { reasons: [TOOL_CHANGED_REASON] },
+      );
+    }
+    const result = await this.exchange(
+      (client) =>
+        client.callTool({ name: tool, arguments: (params ?? {}) as Record<string, unknown> }, undefined, {
+          timeout: this.config.timeoutMs,
+          maxTotalTimeout: this.config.timeoutMs,
+          signal: options.signal,
+        }),
+      { usage, requestId: options.requestId, retry: false },
+    );
+    const bounded = this.bounded(result as CallToolResult);
+    const bytes = JSON.stringify(bounded.result);
+    return {
+      result: bounded.result,
+      documents: [{ id: `tools/call ${tool}`, bytes }],
+      bytesOut: bounded.bytes,
+      secretReads: usage.secretReads,
+    };
+  }
+
+  /** The configured tools against the upstream's current definitions (`airlock connectors pin --check`). */
+  async pinStatus(signal?: AbortSignal): Promise<ToolPinStatus[]> {
+    const upstream = await this.listUpstreamTools(signal, { secretReads: 0 });
+    return Object.entries(this.config.operations).map(([operation, config]) => {
+      const tool = upstreamToolOf(operation, config);
+      const current = upstream.find((candidate) => candidate.name === tool);
+      const pin = this.pinOf(operation);
+      const status = !current
+        ? 'missing'
+        : !pin
+          ? 'unpinned'
+          : toolDefinitionHash(current) === pin.sha256
+            ? 'pinned'
+            : 'changed';
+      return { operation, tool, status };
+    });
+  }
+
+  /** Every tool the upstream offers now (all pages), as its `tools/list` says. */
+  async listUpstreamTools(
+    signal?: AbortSignal,
+    usage: { secretReads: number } = { secretReads: 0 },
+    requestId?: string,
+  ): Promise<Tool[]> {
+    return this.exchange(
+      async (client) => {
+        const tools: Tool[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+          const answer = await client.listTools(cursor === undefined ? undefined : { cursor }, {
+            timeout: this.config.timeoutMs,
+            signal,
+          });
+          tools.push(...answer.tools);
+          cursor = answer.nextCursor;
+          if (cursor === undefined) return tools;
+        }
+        throw new AirlockError(
+          'upstream_error',
+          `${this.label}: the upstream's tool list has more than ${MAX_TOOL_PAGES} pages.`,
+        );
+      },
+      { usage, requestId, retry: true },
+    );
+  }
+
+  close(): void {
+    const session = this.session;
+    this.session = undefined;
+    void session?.then((client) => client.close()).catch(() => undefined);
+    this.agent.destroy();
+    this.httpAgent.destroy();
+  }
+
+  private toolOf(operation: string): McpToolConfig {
+    if (!Object.hasOwn(this.config.operations, operation)) {
+      throw new AirlockError(
+        'not_found',
+        `Connector "${this.name}" has no operation "${operation}"; expected one of: ${this.operations.join(', ')}.`,
+      );
+    }
+    return this.config.operations[operation];
+  }
+
+  private pinOf(operation: string): PinnedTool | undefined {
+    const tool = upstreamToolOf(operation, this.toolOf(operation));
+    const pins = this.config.pins ?? {};
+    return Object.hasOwn(pins, tool) ? pins[tool] : undefined;
+  }
+
+  private requirePin(operation: string): PinnedTool {
+    const pin = this.pinOf(operation);
+    if (!pin) {
+      throw new AirlockError(
+        'forbidden',
+        `${this.label}: the tool of ${this.name}/${operation} has not been pinned, so it is refused; an operator reviews it and runs "airlock connectors pin ${this.name}".`,
+        { reasons: [TOOL_NOT_PINNED_REASON] },
+      );
+    }
+    return pin;
+  }
+
+  private validatorOf(operation: string, pin: PinnedTool): JsonSchemaValidator<unknown> {
+    let validator = this.validators.get(operation);
+    if (!validator) {
+      this.jsonSchema ??= new AjvJsonSchemaValidator();
+      try {
+        validator = this.jsonSchema.getValidator(pin.inputSchema as never);
+      } catch {
+        throw new AirlockError(
+          'forbidden',
+          `${this.label}: the pinned input schema of ${this.name}/${operation} cannot be compiled, so the tool is refused.`,
+          { reasons: ['mcp-tool-schema-invalid'] },
+        );
+      }
+      this.validators.set(operation, validator);
+    }
+    return validator;
+  }
+
+  /**
+   * Runs one exchange over the kept session. A failed exchange drops the session (the next one opens
+   * anew); a read-only one (`retry`) that failed on a kept session is tried once more on a fresh one,
+   * since the upstream may have restarted and forgotten it. A tool call is never repeated.
+   */
+  private async exchange<T>(
+    run: (client: Client) => Promise<T>,
+    context: { usage: { secretReads: number }; requestId?: string; retry: boolean },
+  ): Promise<T> {
+    const reused = this.session !== undefined;
+    try {
+      return await run(await this.connect(context));
+    } catch (error) {
+      this.dropSession();
+      if (context.retry && reused && !(error instanceof AirlockError && error.code !== 'upstream_error')) {
+        try {
+          return await run(await this.connect(context));
+        } catch (second) {
+          this.dropSession();
+          throw this.upstreamError(second);
+        }
+      }
+      throw this.upstreamError(error);
+    }
+  }
+
+  private connect(context: { usage: { secretReads: number }; requestId?: string }): Promise<Client> {
+    if (!this.session) {
+      const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
+      const transport = new StreamableHTTPClientTransport(this.url, {
+        fetch: (url, init) => this.fetch(url, init, context),
+      });
+      this.session = client.connect(transport, { timeout: this.config.timeoutMs }).then(() => client);
+    }
+    return this.session;
+  }
+
+  private dropSession(): void {
+    const session = this.session;
+    this.session = undefined;
+    void session?.then((client) => client.close()).catch(() => undefined);
+  }
+
+  /** The SDK transport's fetch: every request bounded in time and size, credentials added here. */
+  private async fetch(
+    url: string | URL,
+    init: RequestInit | undefined,
+    context: { usage: { secretReads: number }; requestId?: string },
+  ): Promise<Response> {
+    const target = new URL(url);
+    if (!this.allowedHosts.has(target.hostname.toLowerCase()) || target.origin !== this.url.origin) {
+      throw new AirlockError(
+        'forbidden',
+        `${this.label}: the upstream pointed the connector at another host.`,
+        {
+          reasons: ['allowed-hosts'],
+        },
+      );
+    }
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((value, key) => {
+      headers[key] = value;
+    });
+    Object.assign(headers, await this.authHeaders(context.usage));
+    if (context.requestId && REQUEST_ID.test(context.requestId)) headers['x-request-id'] = context.requestId;
+    if (init?.body !== undefined && init.body !== null && typeof init.body !== 'string') {
+      throw new AirlockError(
+        'upstream_error',
+        `${this.label}: the MCP client sent a body Airlock cannot forward.`,
+      );
+    }
+    const response = await this.send({
+      url: target,
+      method: init?.method ?? 'GET',
+      headers,
+      body: init?.body ?? undefined,
+      timeoutMs: this.config.timeoutMs,
+      maxResponseBytes: this.config.maxResponseBytes,
+      signal: init?.signal ?? undefined,
+      label: this.label,
+    });
+    const responseHeaders = new Headers();
+    for (const [key, value] of Object.entries(response.headers)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(key, item);
+    }
+    const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
+    return new Response(empty ? null : new Uint8Array(response.body), {
+      status: response.status,
+      headers: responseHeaders,
+    });
+  }
+
+  private async authHeaders(usage: { secretReads: number }): Promise<Record<string, string>> {
+    const { auth } = this.config;
+    if (auth.type === 'header') {
+      usage.secretReads += 1;
+      let secret: Record<string, string>;
+      try {
+        secret = await this.options.secretSource.getJson(auth.secretName);
+      } catch (error) {
+        if (error instanceof DependencyError) {
+          throw new AirlockError(
+            'upstream_error',
+            `${this.label}: its upstream credentials cannot be read; an operator must check the secret "${auth.secretName}".`,
+          );
+        }
+        throw error;
+      }
+      if (typeof secret.value !== 'string' || secret.value === '') {
+        throw new AirlockError(
+          'upstream_error',
+          `${this.label}: the secret "${auth.secretName}" must hold {"value": "..."}, the header's value.`,
+        );
+      }
+      return { [auth.header.toLowerCase()]: secret.value };
+    }
+    if (this.tokens) return { authorization: `Bearer ${await this.tokens.getToken(usage)}` };
+    return {};
+  }
+
+  private send(request: Omit<UpstreamRequest, 'agent' | 'loopbackHttpAgent'>): Promise<UpstreamResponse> {
+    return sendUpstreamRequest({ ...request, agent: this.agent, loopbackHttpAgent: this.httpAgent });
+  }
+
+  /** Any failure of an exchange as the contract's error: the upstream's own words never pass through. */
+  private upstreamError(error: unknown): AirlockError {
+    if (error instanceof AirlockError) return error;
+    // The SDK wraps what the fetch threw; find an AirlockError it carries.
+    const cause = (error as { cause?: unknown } | undefined)?.cause;
+    if (cause instanceof AirlockError) return cause;
+    if (error instanceof McpError) {
+      if (error.code === ErrorCode.RequestTimeout) {
+        return new AirlockError(
+          'upstream_error',
+          `${this.label}: the upstream did not answer within ${this.config.timeoutMs} ms.`,
+        );
+      }
+      return new AirlockError(
+        'upstream_error',
+        `${this.label}: the upstream answered with an MCP error (code ${error.code}).`,
+        {
+          details: { mcpErrorCode: error.code },
+        },
+      );
+    }
+    const status = (error as { code?: unknown } | undefined)?.code;
+    if (typeof status === 'number' && status >= 400 && status <= 599) {
+      return new AirlockError('upstream_error', `${this.label}: the upstream answered HTTP ${status}.`, {
+        details: { upstreamStatus: status },
+      });
+    }
+    return new AirlockError(
+      'upstream_error',
+      `${this.label}: the upstream's answer was not a valid MCP message.`,
+    );
+  }
+
+  /** The tool's result, cut to `maxResultBytes` of text with a notice when it is larger. */
+  private bounded(result: CallToolResult): { result: Record<string, unknown>; bytes: number } {
+    const whole = {
+      content: result.content,
+      ...(result.structuredContent !== undefined && { structuredContent: result.structuredContent }),
+      ...(result.isError === true && { isError: true }),
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(whole));
+    const max = this.config.maxResultBytes;
+    if (bytes <= max) return { result: whole, bytes };
+    const text = (result.content ?? [])
+      .map((item) => (item.type === 'text' ? item.text : `[${item.type} content left out]`))
+      .join('\n');
+    const cut = Buffer.from(text)
+      .subarray(0, max)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '');
+    return {
+      result: {
+        content: [
+          { type: 'text', text: cut },
+          {
+            type: 'text',
+            text: `[Airlock truncated this result: the upstream answered ${bytes} bytes, more than this connector's limit of ${max}. Ask for less at a time.]`,
+          },
+        ],
+        truncated: true,
+        ...(result.isError === true && { isError: true }),
+      },
+      bytes: Math.min(bytes, max),
+    };
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,38 @@
+/**
+ * The `mcp-server` kind: an upstream MCP server (streamable HTTP) whose tools the config names are
+ * exposed as operations, each pinned to the definition an operator reviewed (docs/mcp-servers.md).
+ */
+import { ConfigError } from '../../../lib/config/config-error';
+import type { ConnectorKind } from '../connector-kind';
+import {
+  checkMcpServerConfig,
+  type McpServerConnectorConfig,
+  mcpServerConnectorSchema,
+} from './mcp-server-config';
+import { McpServerConnector } from './mcp-server-connector';
+import { mcpServerInfrastructure } from './mcp-server-infrastructure';
+import { readToolPinFile, toolPinFilePath } from './tool-pin-file';
+
+export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, undefined> = {
+  kind: 'mcp-server',
+  configSchema: mcpServerConnectorSchema,
+  checkConfig: checkMcpServerConfig,
+  withFiles(config, { name, configPath }) {
+    if (config.pins !== undefined) {
+      throw new ConfigError(
+        `${configPath}: connectors.${name}.pins: pins come from the connector's lock file (written by "airlock connectors pin ${name}"); remove them from the config.`,
+      );
+    }
+    const file = readToolPinFile(toolPinFilePath(configPath, name));
+    return file ? { ...config, pins: file.tools } : config;
+  },
+  createConnector: (name, config, runtime) =>
+    new McpServerConnector(name, config, {
+      secretSource: runtime.secretSource,
+      ca: runtime.ca,
+      clock: runtime.clock,
+    }),
+  infrastructure: mcpServerInfrastructure,
+  aws: { adapters: () => undefined },
+  local: { adapters: () => undefined },
+};
