@@ -22,6 +22,7 @@ import { registerDoctorCommand } from './doctor-command';
 import { registerKillSwitchCommands } from './kill-switch-commands';
 import { registerLocalCommands } from './local-commands';
 import { registerRevokeCommand } from './revoke-command';
+import { registerTokenCommand } from './token-command';
 
 /** Builds the program; each register function adds one command group. */
 export function buildProgram(io: CliIo = processIo): { program: Command; context: CliContext } {
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerKillSwitchCommands(program, context);
   registerRevokeCommand(program, context);
   registerBridgeCommand(program, context);
+  registerTokenCommand(program, context);
   registerApprovalsCommands(program, context);
   registerCostCommands(program, context);
   registerDoctorCommand(program, context, runCli);
