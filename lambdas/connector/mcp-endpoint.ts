@@ -258,7 +258,7 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
   }
   return {
     name: toolNameOf(op),
-    title: `${op.connector} ${op.operation}`,
+    title: titleOf(op),
     description: sentences.join(' '),
     inputSchema: {
       type: 'object',
@@ -271,6 +271,8 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
         },
         approvalId: {
           type: 'string',
+          minLength: 1,
+          pattern: '\\S',
           maxLength: MAX_APPROVAL_ID_LENGTH,
           description: 'Only when re-sending a call a person has approved: the approval id Airlock returned.',
         },
@@ -281,9 +283,20 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
     annotations: {
       readOnlyHint: config.access === 'read',
       destructiveHint: config.access === 'write',
-      openWorldHint: false,
+      // An export takes data out of the enterprise system: it reaches beyond Airlock's own world.
+      openWorldHint: config.access === 'export',
     },
   };
+}
+
+/** A title a person reads in a tool picker: `erp: create journal entry` for `erp_createJournalEntry`. */
+function titleOf(op: Pick<AvailableOperation, 'connector' | 'operation'>): string {
+  const words = op.operation
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_-]+/)
+    .map((word) => (/^[A-Z]{2,}$/.test(word) ? word : word.toLowerCase()));
+  return `${op.connector}: ${words.join(' ')}`;
 }
 
 function accessSentence(access: AvailableOperation['config']['access']): string {

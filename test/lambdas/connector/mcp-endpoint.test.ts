@@ -465,6 +465,28 @@ describe('Function: createMcpHandler', () => {
       expect(read?.description).toMatch(/^Read one receipt by key.*Reads data; changes nothing\./);
       expect(read?.description).not.toMatch(/approval/);
     });
+
+    it('gives readable titles, and an approvalId schema that refuses an empty id', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+
+      // Assess
+      const { tools } = bodyOf<{
+        result: {
+          tools: {
+            name: string;
+            title: string;
+            inputSchema: { properties: Record<string, Record<string, unknown>> };
+          }[];
+        };
+      }>(response).result;
+      const journal = tools.find((t) => t.name === 'erp_createJournalEntry');
+      expect(journal?.title).toBe('erp: create journal entry');
+      expect(journal?.inputSchema.properties.approvalId).toMatchObject({ minLength: 1, pattern: '\\S' });
+    });
   });
 
   describe('Method: tools/call', () => {
