@@ -16,6 +16,7 @@ import {
   type GlobalOptions,
   processIo,
 } from './cli-context';
+import { registerClientsCommands } from './clients-commands';
 import { registerConfigCommands } from './config-commands';
 import { registerCostCommands } from './cost-commands';
 import { registerDoctorCommand } from './doctor-command';
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerRevokeCommand(program, context);
   registerBridgeCommand(program, context);
   registerTokenCommand(program, context);
+  registerClientsCommands(program, context);
   registerApprovalsCommands(program, context);
   registerCostCommands(program, context);
   registerDoctorCommand(program, context, runCli);
