@@ -244,6 +244,7 @@ export class ConnectorProxy {
       context: {
         approval: call.approvalId ? 'approved' : 'none',
         scope: [...caller.scopes],
+        channel: caller.channel,
         ...dataContext,
       },
     });

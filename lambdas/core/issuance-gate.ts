@@ -93,6 +93,7 @@ export class IssuanceGate {
         approval: 'none',
         durationMinutes: Math.ceil(request.lifetimeSeconds / 60),
         scope: [...request.scope],
+        channel: request.channel,
       },
     });
     if (decision.decision !== 'allow') {

@@ -43,6 +43,8 @@ export interface PolicyRequest {
     readonly durationMinutes?: number;
     /** Scopes requested (credentials) or carried by the token (connector calls). @default [] */
     readonly scope?: readonly string[];
+    /** The entry point the caller came through, so policy can restrict what each may do. */
+    readonly channel?: 'device' | 'oauth';
   };
 }
 
@@ -88,6 +90,9 @@ export function invalidRequest(request: PolicyRequest): string | undefined {
   ] as const) {
     const value = context[key];
     if (value !== undefined && !Number.isSafeInteger(value)) return `context.${key} must be an integer`;
+  }
+  if (context.channel !== undefined && context.channel !== 'device' && context.channel !== 'oauth') {
+    return 'context.channel must be "device" or "oauth"';
   }
   for (const key of ['currency', 'format', 'destinationHost'] as const) {
     const value = context[key];
