@@ -71,7 +71,7 @@ export function registerTokenCommand(program: Command, context: CliContext): voi
           scopes: options.scopes,
         });
       } catch (error) {
-        throw new CliError(`airlock token: ${describeBridgeFailure(error, server.url)}`, EXIT.failed, {
+        throw new CliError(describeBridgeFailure(error, server.url), EXIT.failed, {
           cause: error,
         });
       } finally {
