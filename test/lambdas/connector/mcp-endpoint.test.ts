@@ -466,6 +466,31 @@ describe('Function: createMcpHandler', () => {
       expect(read?.description).not.toMatch(/approval/);
     });
 
+    it('annotates an export as neither read-only nor closed-world (data leaves the enterprise system)', async () => {
+      // Prepare: the receipts read operation, offered as an export
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const read = config.connectors.receipts.operations.read;
+      proxy.availableOperations = () => [
+        {
+          connector: 'receipts',
+          operation: 'exportAll',
+          config: { ...read, access: 'export' },
+          inputSchema: toJsonSchema(read.parameters),
+        },
+      ];
+      const handler = scriptedHandler({ proxy, config });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+
+      // Assess
+      const [tool] = bodyOf<{ result: { tools: { title: string; annotations: Record<string, boolean> }[] } }>(
+        response,
+      ).result.tools;
+      expect(tool.title).toBe('receipts: export all');
+      expect(tool.annotations).toEqual({ readOnlyHint: false, destructiveHint: false, openWorldHint: true });
+    });
+
     it('gives readable titles, and an approvalId schema that refuses an empty id', async () => {
       // Prepare
       const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
