@@ -23,6 +23,7 @@ interface BridgeCommandFlags extends TargetOptions {
   readonly workflow: string;
   readonly scopes?: string[];
   readonly durationMinutes?: number;
+  readonly retrySeconds?: number;
 }
 
 /** Registers `airlock bridge`. */
@@ -42,6 +43,11 @@ export function registerBridgeCommand(program: Command, context: CliContext): vo
       parseScopes,
     )
     .option('--duration-minutes <n>', "token lifetime (default: the workflow's maximum)", parseMinutes)
+    .option(
+      '--retry-seconds <n>',
+      'while Airlock is sealed or unreachable, ask again this often and tell the desktop when it is back (default: 15)',
+      parseSeconds,
+    )
     .action(async (flags: BridgeCommandFlags) => {
       // The desktop may start the bridge before the pilot: it then reports, and recovers once it runs.
       const server = await resolveTarget(context, flags, { acts: 'api' }, { requireRunningPilot: false });
@@ -59,7 +65,7 @@ export function registerBridgeCommand(program: Command, context: CliContext): vo
     });
 }
 
-function parseScopes(value: string): string[] {
+export function parseScopes(value: string): string[] {
   const scopes = value
     .split(',')
     .map((s) => s.trim())
@@ -68,7 +74,14 @@ function parseScopes(value: string): string[] {
   return scopes;
 }
 
-function parseMinutes(value: string): number {
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+    throw new InvalidArgumentError('expected a whole number of seconds from 1 to 3600');
+  return seconds;
+}
+
+export function parseMinutes(value: string): number {
   const minutes = Number(value);
   if (!Number.isInteger(minutes) || minutes < 1)
     throw new InvalidArgumentError('expected a whole number of minutes, 1 or more');
@@ -76,7 +89,11 @@ function parseMinutes(value: string): number {
 }
 
 /** The workflow, its scopes and the token lifetime; every problem is a usage error naming what to fix. */
-function bridgeOptions(flags: BridgeCommandFlags, server: ServerTarget, context: CliContext): BridgeOptions {
+export function bridgeOptions(
+  flags: Pick<BridgeCommandFlags, 'workflow' | 'scopes' | 'durationMinutes' | 'retrySeconds'>,
+  server: ServerTarget,
+  context: CliContext,
+): BridgeOptions {
   let scopes = flags.scopes;
   let durationMinutes = flags.durationMinutes;
   if (!scopes || durationMinutes === undefined) {
@@ -91,7 +108,13 @@ function bridgeOptions(flags: BridgeCommandFlags, server: ServerTarget, context:
     scopes ??= config ? [...workflowScopes(config, flags.workflow)].sort() : [];
     durationMinutes ??= workflow?.maxTokenLifetimeMinutes ?? DEFAULT_DURATION_MINUTES;
   }
-  return { workflow: flags.workflow, server: server.url, scopes, durationMinutes };
+  return {
+    workflow: flags.workflow,
+    server: server.url,
+    scopes,
+    durationMinutes,
+    ...(flags.retrySeconds === undefined ? {} : { retrySeconds: flags.retrySeconds }),
+  };
 }
 
 function loadConfigFor(context: CliContext, workflow: string, optional: boolean) {

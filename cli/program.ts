@@ -16,6 +16,7 @@ import {
   type GlobalOptions,
   processIo,
 } from './cli-context';
+import { registerClientsCommands } from './clients-commands';
 import { registerConfigCommands } from './config-commands';
 import { registerConnectorsCommands } from './connectors-commands';
 import { registerCostCommands } from './cost-commands';
@@ -24,6 +25,7 @@ import { registerKillSwitchCommands } from './kill-switch-commands';
 import { registerLocalCommands } from './local-commands';
 import { registerPoliciesCommands } from './policies-commands';
 import { registerRevokeCommand } from './revoke-command';
+import { registerTokenCommand } from './token-command';
 
 /** Builds the program; each register function adds one command group. */
 export function buildProgram(io: CliIo = processIo): { program: Command; context: CliContext } {
@@ -50,6 +52,8 @@ export function buildProgram(io: CliIo = processIo): { program: Command; context
   registerKillSwitchCommands(program, context);
   registerRevokeCommand(program, context);
   registerBridgeCommand(program, context);
+  registerTokenCommand(program, context);
+  registerClientsCommands(program, context);
   registerApprovalsCommands(program, context);
   registerCostCommands(program, context);
   registerPoliciesCommands(program, context);

@@ -14,6 +14,12 @@ export interface BridgeOptions {
   readonly server: string;
   readonly scopes: readonly string[];
   readonly durationMinutes: number;
+  /**
+   * While Airlock is sealed or unreachable, how often the bridge asks again (to tell the desktop the
+   * tools are back).
+   * @default 15
+   */
+  readonly retrySeconds?: number;
 }
 
 /** The bridge's version, announced to the desktop (as an MCP server) and to Airlock (as an MCP client). */

@@ -35,7 +35,7 @@ export async function runBridge(
   // Loaded here, not at the top: every other `airlock` command would otherwise pay for the MCP SDK.
   const { Server } = await import('@modelcontextprotocol/sdk/server/index.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { CallToolRequestSchema, ListToolsRequestSchema, McpError } = await import(
+  const { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } = await import(
     '@modelcontextprotocol/sdk/types.js'
   );
   const report = createReporter(streams.stderr);
@@ -45,31 +45,49 @@ export async function runBridge(
   const server = new Server(
     { name: 'airlock', version: BRIDGE_VERSION },
     {
-      capabilities: { tools: { listChanged: false } },
-      instructions: `Airlock tools for workflow "${options.workflow}". Every call is checked by policy and recorded; some calls wait for a person's approval (the result says who, and how to re-send with approvalId).`,
+      // listChanged: when Airlock comes back (kill switch released, server up again) the bridge tells
+      // the desktop to list again, so it recovers without being restarted.
+      capabilities: { tools: { listChanged: true } },
+      instructions: `Airlock tools for workflow "${options.workflow}". Every call is checked by policy and recorded; some calls wait for a person's approval (the result says who, and how to re-send with approvalId). Pass "intent" with a short reason for each call; it is recorded for the auditors.`,
     },
   );
+  const health = new UpstreamHealth(async () => {
+    const client = await upstream.client();
+    await client.listTools();
+  }, options.retrySeconds ?? DEFAULT_RETRY_SECONDS);
+  health.onRecovered = () => {
+    report('Airlock answers again; the desktop is told to list the tools again.');
+    void server.sendToolListChanged().catch(() => undefined);
+  };
   server.setRequestHandler(ListToolsRequestSchema, async (request): Promise<ListToolsResult> => {
     try {
       const client = await upstream.client();
-      return await client.listTools(request.params);
+      const listed = await client.listTools(request.params);
+      health.succeeded();
+      return listed;
     } catch (error) {
       if (error instanceof McpError) throw error;
-      report('no tools available', describeBridgeFailure(error, options.server));
-      return { tools: [] };
+      const message = describeBridgeFailure(error, options.server);
+      report('no tools available', message);
+      health.failed();
+      // An error, not an empty list: a sealed or unreachable Airlock is not "connected with no tools".
+      throw new McpError(ErrorCode.InternalError, `Airlock is not available: ${message}`);
     }
   });
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
     try {
       const client = await upstream.client();
-      return (await client.callTool({
+      const result = (await client.callTool({
         name: request.params.name,
         arguments: request.params.arguments,
       })) as CallToolResult;
+      health.succeeded();
+      return result;
     } catch (error) {
       if (error instanceof McpError) throw error;
       const message = describeBridgeFailure(error, options.server);
       report(`${request.params.name} failed`, message);
+      health.failed();
       return {
         content: [{ type: 'text', text: `Airlock could not run ${request.params.name}: ${message}` }],
         isError: true,
@@ -94,14 +112,71 @@ export async function runBridge(
   void upstream
     .client()
     .then((client) => client.listTools())
-    .then(({ tools }) =>
-      report(`${tools.length} tools available: ${tools.map((t) => t.name).join(', ') || 'none'}.`),
-    )
-    .catch((error) => report('no tools available', describeBridgeFailure(error, options.server)));
+    .then(({ tools }) => {
+      health.succeeded();
+      report(`${tools.length} tools available: ${tools.map((t) => t.name).join(', ') || 'none'}.`);
+    })
+    .catch((error) => {
+      health.failed();
+      report('no tools available', describeBridgeFailure(error, options.server));
+    });
 
   await closed;
+  health.stop();
   await upstream.close();
   await server.close().catch(() => undefined);
+}
+
+/** How often the bridge asks a failing Airlock again, so it can tell the desktop once it is back. */
+const DEFAULT_RETRY_SECONDS = 15;
+
+/**
+ * Whether Airlock answers. After a failure it asks again every `retrySeconds` (one timer, which never
+ * keeps the process alive) until it answers, and then calls `onRecovered` once: that is when the
+ * desktop is told the tool list changed.
+ */
+export class UpstreamHealth {
+  onRecovered?: () => void;
+  private failing = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly probe: () => Promise<void>,
+    private readonly retrySeconds: number,
+  ) {}
+
+  failed(): void {
+    this.failing = true;
+    this.schedule();
+  }
+
+  succeeded(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.failing) return;
+    this.failing = false;
+    this.onRecovered?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.failing = false;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.probe().then(
+        () => this.succeeded(),
+        () => {
+          if (this.failing) this.schedule();
+        },
+      );
+    }, this.retrySeconds * 1000);
+    this.timer.unref();
+  }
 }
 
 /**

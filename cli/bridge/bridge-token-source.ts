@@ -51,6 +51,14 @@ export class BridgeTokenSource {
     return this.inFlight;
   }
 
+  /** Asks for a new token now, and says when it expires (what `airlock token` prints). */
+  async issue(): Promise<{ readonly accessToken: string; readonly expiresAt?: string }> {
+    const accessToken = await this.renew();
+    return { accessToken, ...(this.expiresAt === undefined ? {} : { expiresAt: this.expiresAt }) };
+  }
+
+  private expiresAt?: string;
+
   private async request(): Promise<string> {
     if (this.options.scopes.length === 0) {
       throw new BridgeError(
@@ -80,6 +88,7 @@ export class BridgeTokenSource {
     }
     const requestedLifeMs = this.options.durationMinutes * 60_000;
     const expiresAt = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : Number.NaN;
+    this.expiresAt = typeof body.expiresAt === 'string' ? body.expiresAt : undefined;
     // The server's expiry bounds the life, but a skewed clock must not make it look already over.
     const lifeMs =
       Number.isFinite(expiresAt) && expiresAt > requestedAt

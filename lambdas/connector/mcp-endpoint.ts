@@ -39,7 +39,7 @@ export interface McpHandlerOptions {
   /**
    * A tool result's text longer than this is cut, with a notice saying how much was cut: a model's
    * context is finite and a huge result crowds out the conversation.
-   * @default 80_000
+   * @default 40_000 (Claude Code's default limit is about 25,000 tokens for text and structured content together)
    */
   readonly maxResultChars?: number;
   /**
@@ -74,7 +74,12 @@ const MCP_INSTRUCTIONS =
   'Pass "intent" with a short reason for each call; it is recorded for the auditors.';
 
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
-const DEFAULT_MAX_RESULT_CHARS = 80_000;
+/**
+ * Claude Code passes a tool result of up to about 25,000 tokens to the model and saves a larger one
+ * to a file, showing a 2 KB preview that loses Airlock's notices. The text and `structuredContent`
+ * both count: 40,000 characters of JSON each stay under that limit.
+ */
+const DEFAULT_MAX_RESULT_CHARS = 40_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 const MAX_INTENT_LENGTH = 1000;
 const MAX_APPROVAL_ID_LENGTH = 128;
@@ -253,7 +258,7 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
   }
   return {
     name: toolNameOf(op),
-    title: `${op.connector} ${op.operation}`,
+    title: titleOf(op),
     description: sentences.join(' '),
     inputSchema: {
       type: 'object',
@@ -266,6 +271,8 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
         },
         approvalId: {
           type: 'string',
+          minLength: 1,
+          pattern: '\\S',
           maxLength: MAX_APPROVAL_ID_LENGTH,
           description: 'Only when re-sending a call a person has approved: the approval id Airlock returned.',
         },
@@ -276,9 +283,20 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
     annotations: {
       readOnlyHint: config.access === 'read',
       destructiveHint: config.access === 'write',
-      openWorldHint: false,
+      // An export takes data out of the enterprise system: it reaches beyond Airlock's own world.
+      openWorldHint: config.access === 'export',
     },
   };
+}
+
+/** A title a person reads in a tool picker: `erp: create journal entry` for `erp_createJournalEntry`. */
+function titleOf(op: Pick<AvailableOperation, 'connector' | 'operation'>): string {
+  const words = op.operation
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_-]+/)
+    .map((word) => (/^[A-Z]{2,}$/.test(word) ? word : word.toLowerCase()));
+  return `${op.connector}: ${words.join(' ')}`;
 }
 
 function accessSentence(access: AvailableOperation['config']['access']): string {
@@ -300,6 +318,13 @@ function checkToolArguments(intent: unknown, approvalId: unknown): string | unde
   return undefined;
 }
 
+/**
+ * A completed call. Clients that show the model `structuredContent` instead of the text (Claude Code
+ * does) must see the same facts: so `structuredContent` is `{status, result, redactions, message?}`
+ * with the redaction notice in `message`, never the bare result. A cut result carries no
+ * `structuredContent` (it would carry the whole result past the cut), so every client shows the text
+ * with its notice.
+ */
 function completedResult(result: unknown, redactions: number, maxResultChars: number): CallToolResult {
   const json = JSON.stringify(result ?? null);
   const truncated = json.length > maxResultChars;
@@ -311,15 +336,21 @@ function completedResult(result: unknown, redactions: number, maxResultChars: nu
         : json,
     },
   ];
-  if (redactions > 0) {
-    content.push({
-      type: 'text',
-      text: `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`,
-    });
-  }
-  // structuredContent would carry the whole result past the cut, so a truncated result has none.
-  const structured = !truncated && isPlainObject(result) ? { structuredContent: result } : {};
-  return { content, ...structured };
+  const notice =
+    redactions > 0
+      ? `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`
+      : undefined;
+  if (notice) content.push({ type: 'text', text: notice });
+  if (truncated) return { content };
+  return {
+    content,
+    structuredContent: {
+      status: 'completed',
+      result: result ?? null,
+      redactions,
+      ...(notice ? { message: notice } : {}),
+    },
+  };
 }
 
 function pendingResult(
@@ -335,7 +366,7 @@ function pendingResult(
   ].join('\n');
   return {
     content: [{ type: 'text', text }],
-    structuredContent: { status: 'pending_approval', approval: { ...approval }, requestId },
+    structuredContent: { status: 'pending_approval', message: text, approval: { ...approval }, requestId },
   };
 }
 
@@ -359,7 +390,11 @@ function errorResult(error: unknown, requestId: string): CallToolResult {
   lines.push(`Request id: ${requestId}.`);
   return {
     content: [{ type: 'text', text: lines.join('\n') }],
-    structuredContent: { error: { code, message, reasons: [...reasons], requestId } },
+    structuredContent: {
+      status: 'refused',
+      message: lines.join('\n'),
+      error: { code, message, reasons: [...reasons], requestId },
+    },
     isError: true,
   };
 }

@@ -43,6 +43,7 @@ export function bearerTokenOf(event: Pick<APIGatewayProxyEvent, 'headers'>): str
     throw new AirlockError(
       'unauthenticated',
       'The Authorization header must be "Bearer <token>" with a token from POST /v1/credentials.',
+      { reasons: ['malformed'] },
     );
   }
   return match[1];

@@ -38,7 +38,7 @@ export function errorResponse(
     if (error.reasons) body.reasons = error.reasons;
     if (error.details) Object.assign(body, error.details);
     const headers: Record<string, string> = {};
-    if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="airlock"';
+    if (error.code === 'unauthenticated') headers['www-authenticate'] = bearerChallengeOf(error);
     if (
       error.code === 'rate_limited' ||
       error.code === 'kill_switch_engaged' ||
@@ -69,4 +69,16 @@ export function errorResponse(
       requestId,
     },
   });
+}
+
+/**
+ * RFC 6750 §3: a presented token that was refused (its reasons name why) is `invalid_token`, so a
+ * client re-runs what produced it (Claude Code's `headersHelper`, the bridge's renewal) instead of
+ * starting an OAuth discovery; a request with no token gets the bare challenge.
+ */
+function bearerChallengeOf(error: AirlockError): string {
+  if (!error.reasons?.length) return 'Bearer realm="airlock"';
+  // error_description is %x20-21 / %x23-5B / %x5D-7E: no quote or backslash.
+  const description = error.message.replace(/[^\x20-\x7e]|["\\]/g, '').slice(0, 200);
+  return `Bearer realm="airlock", error="invalid_token", error_description="${description}"`;
 }

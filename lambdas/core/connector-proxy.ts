@@ -288,6 +288,7 @@ export class ConnectorProxy {
       context: {
         approval: call.approvalId ? 'approved' : 'none',
         scope: [...caller.scopes],
+        channel: caller.channel,
         ...dataContext,
       },
     });

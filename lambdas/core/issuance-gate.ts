@@ -94,6 +94,7 @@ export class IssuanceGate {
         approval: 'none',
         durationMinutes: Math.ceil(request.lifetimeSeconds / 60),
         scope: [...request.scope],
+        channel: request.channel,
       },
     });
     // What shadow policies would have decided otherwise is recorded, and changes nothing.

@@ -271,6 +271,7 @@ export class PolicyEngine {
       context.approvalThresholdCents = input.approvalThresholdCents;
     if (input.dailyAmountCents !== undefined) context.dailyAmountCents = input.dailyAmountCents;
     if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
+    if (input.channel !== undefined) context.channel = input.channel;
     if (input.format !== undefined) context.format = input.format.toLowerCase();
     if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();
     if (input.requestPersonalData !== undefined) context.requestPersonalData = [...input.requestPersonalData];

@@ -48,6 +48,8 @@ export interface PolicyRequest {
      * `encoded-content` for what could not be scanned); absent when none was found.
      */
     readonly requestPersonalData?: readonly string[];
+    /** The entry point the caller came through, so policy can restrict what each may do. */
+    readonly channel?: 'device' | 'oauth';
   };
 }
 
@@ -93,6 +95,9 @@ export function invalidRequest(request: PolicyRequest): string | undefined {
   ] as const) {
     const value = context[key];
     if (value !== undefined && !Number.isSafeInteger(value)) return `context.${key} must be an integer`;
+  }
+  if (context.channel !== undefined && context.channel !== 'device' && context.channel !== 'oauth') {
+    return 'context.channel must be "device" or "oauth"';
   }
   for (const key of ['currency', 'format', 'destinationHost'] as const) {
     const value = context[key];

@@ -509,7 +509,9 @@ describe('Function: addTargetOptions', () => {
     const lines = helpLines(['--local', '--region']);
 
     // Assess
-    const commands = [...lines.keys()].filter((path) => !path.startsWith('approvals') && path !== 'bridge');
+    const commands = [...lines.keys()].filter(
+      (path) => !path.startsWith('approvals') && path !== 'bridge' && path !== 'token',
+    );
     expect(commands.sort()).toEqual([
       'audit anchor',
       'audit export',
@@ -525,13 +527,13 @@ describe('Function: addTargetOptions', () => {
     for (const path of commands) expect(lines.get(path)).toEqual(lines.get('audit verify'));
   });
 
-  it('gives approvals, the bridge and doctor the same server flags, with their variables named', () => {
+  it('gives approvals, the bridge, doctor and token the same server flags, with their variables named', () => {
     // Act
     const lines = helpLines(['--local', '--server', '--principal', '--cert', '--key', '--ca']);
 
     // Assess
     const commands = [...lines.keys()].filter(
-      (path) => path.startsWith('approvals') || path === 'bridge' || path === 'doctor',
+      (path) => path.startsWith('approvals') || path === 'bridge' || path === 'doctor' || path === 'token',
     );
     expect(commands.sort()).toEqual([
       'approvals approve',
@@ -540,6 +542,7 @@ describe('Function: addTargetOptions', () => {
       'approvals show',
       'bridge',
       'doctor',
+      'token',
     ]);
     for (const path of commands) expect(lines.get(path)).toEqual(lines.get('bridge'));
     const help = lines.get('bridge')!.join('\n');

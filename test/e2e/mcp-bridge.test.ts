@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { killSwitchCopiesOf } from '../../cli/kill-switch-copies';
 import { DynamoDbRevocationStore } from '../../lambdas/adapters/aws/dynamodb-revocation-store';
 import { FileKillSwitchParameters } from '../../lambdas/adapters/local/file-kill-switch-parameters';
@@ -121,16 +121,16 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
     );
 
     it(
-      'lists no tools for mallory and says on stderr that Airlock refused her a token',
+      'answers tools/list with an error for mallory (not an empty list) and says on stderr that Airlock refused her a token',
       async () => {
         // Prepare
         const mallory = await bridge(['--principal', 'mallory']);
 
         // Act
-        const { tools } = await mallory.client.listTools();
+        const listing = mallory.client.listTools();
 
         // Assess
-        expect(tools).toEqual([]);
+        await expect(listing).rejects.toThrow(/Airlock is not available: Airlock refused a token/);
         await eventually(() => /refused a token/.test(mallory.stderr()));
         expect(mallory.stderr()).toMatch(/Airlock refused a token for workflow "expense-summary"/);
       },
@@ -138,16 +138,16 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
     );
 
     it(
-      'lists no tools and asks whether the local pilot runs when nothing listens on the port',
+      'answers tools/list with an error and asks whether the local pilot runs when nothing listens on the port',
       async () => {
         // Prepare
         const nowhere = await bridge(['--principal', 'alice'], { AIRLOCK_PORT: String(await freePort()) });
 
         // Act
-        const { tools } = await nowhere.client.listTools();
+        const listing = nowhere.client.listTools();
 
         // Assess
-        expect(tools).toEqual([]);
+        await expect(listing).rejects.toThrow(/is the local pilot running\?/);
         await eventually(() => /npm start/.test(nowhere.stderr()));
         expect(nowhere.stderr()).toMatch(/is the local pilot running\? Start it with npm start/);
       },
@@ -235,6 +235,56 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
           await releaseKillSwitch({ ...switchOptions, reason: 'drill over' });
           await dynamo.close();
         }
+      },
+      BRIDGE_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'attack on availability: a sealed Airlock showed as connected with no tools and never came back; now tools/list fails while sealed and the desktop is told to list again once released',
+      async () => {
+        // Prepare
+        const alice = await bridge([
+          '--principal',
+          'alice',
+          '--scopes',
+          'receipts:read',
+          '--retry-seconds',
+          '1',
+        ]);
+        let listChanged = 0;
+        alice.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+          listChanged += 1;
+        });
+        expect(alice.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
+        expect((await alice.client.listTools()).tools.length).toBe(2);
+        const parameters = new FileKillSwitchParameters(home);
+        const dynamo = await openLocalDynamo(home);
+        const switchOptions = {
+          source: parameters,
+          writer: parameters,
+          copies: killSwitchCopiesOf(
+            new DynamoDbRevocationStore({ client: dynamo.doc, tableName: LOCAL_TABLES.revocations }),
+          ),
+          prefix: killSwitchPrefix(config.stage),
+          changedBy: 'e2e',
+          backstopSeconds: 1,
+        };
+        await engageKillSwitch({ ...switchOptions, reason: 'incident drill 43' });
+        try {
+          // Act + Assess: sealed, the list is an error naming the reason
+          await expect(alice.client.listTools()).rejects.toThrow(/kill switch is engaged.*incident drill 43/);
+        } finally {
+          await releaseKillSwitch({ ...switchOptions, reason: 'drill over' });
+          await dynamo.close();
+        }
+
+        // Assess: released, the bridge notices by itself and notifies; the list works again
+        await eventually(() => listChanged > 0, 30_000);
+        expect((await alice.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+          'receipts_list',
+          'receipts_read',
+        ]);
+        expect(alice.stderr()).toMatch(/Airlock answers again/);
       },
       BRIDGE_TEST_TIMEOUT_MS,
     );

@@ -101,10 +101,12 @@ describe('Class: MCP endpoint over the local pilot (direct streamable HTTP with 
 
       // Assess
       expect(listed.isError).toBeFalsy();
-      const keys = (listed.structuredContent as { items: { key: string }[] }).items.map((i) => i.key);
+      const keys = (listed.structuredContent as { result: { items: { key: string }[] } }).result.items.map(
+        (i) => i.key,
+      );
       expect(keys.sort()).toEqual(Object.keys(SAMPLE_RECEIPTS).sort());
       expect(read.isError).toBeFalsy();
-      const receipt = read.structuredContent as { key: string; content: string };
+      const receipt = (read.structuredContent as { result: { key: string; content: string } }).result;
       expect(receipt.key).toBe(SAMPLE_RECEIPT_WITH_PERSONAL_DATA);
       expect(receipt.content).toContain('HARBOUR VIEW');
       expect(receipt.content).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.]+/);

@@ -5,6 +5,7 @@ import {
   type McpConnectorProxy,
   type McpHandlerOptions,
 } from '../../../lambdas/connector/mcp-endpoint';
+import type { FileStoreConnectorConfig } from '../../../lambdas/connectors/file-store/file-store-config';
 import { toJsonSchema } from '../../../lambdas/connectors/operation-parameters';
 import { bearerTokenOf, clientCertificateOf } from '../../../lambdas/core/api-request';
 import type { AuthenticationRequest, Authenticator, Caller } from '../../../lambdas/core/caller';
@@ -12,6 +13,7 @@ import type { ConnectorCall, ConnectorOutcome } from '../../../lambdas/core/conn
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
 import { KillSwitchEngagedError } from '../../../lambdas/core/kill-switch';
 import type { AvailableOperation } from '../../../lambdas/core/operation-catalog';
+import { TokenRejectedError } from '../../../lambdas/core/tokens/access-token-claims';
 import { loadConfig } from '../../../lib/config/load-config';
 
 const config = loadConfig(join(__dirname, '../../../config/airlock.config.yaml'));
@@ -175,6 +177,33 @@ describe('Function: createMcpHandler', () => {
       expect(bodyOf<{ error: { message: string } }>(noCertificate).error.message).toMatch(
         /client certificate/,
       );
+    });
+
+    it('says error="invalid_token" on the 401 of an expired token, so Claude Code re-runs its headersHelper instead of looking for OAuth', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ good: ALL_SCOPES });
+      proxy.authenticateError = new TokenRejectedError(
+        'expired',
+        'The access token has expired. Request a new token from POST /v1/credentials.',
+      );
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const expired = await handler(mcpEvent(rpc('tools/list'), { token: 'good' }));
+      const plain = scriptedHandler({ proxy: new ScriptedProxy({ good: ALL_SCOPES }) });
+      const malformed = await plain(mcpEvent(rpc('tools/list'), { token: 'two words' }));
+      const missing = await plain(mcpEvent(rpc('tools/list')));
+
+      // Assess
+      expect(expired.statusCode).toBe(401);
+      expect(expired.headers?.['www-authenticate']).toBe(
+        'Bearer realm="airlock", error="invalid_token", error_description="The access token has expired. Request a new token from POST /v1/credentials."',
+      );
+      expect(malformed.headers?.['www-authenticate']).toMatch(
+        /^Bearer realm="airlock", error="invalid_token"/,
+      );
+      // RFC 6750 §3.1: a request without any token gets no error code.
+      expect(missing.headers?.['www-authenticate']).toBe('Bearer realm="airlock"');
     });
 
     it('answers 503 kill_switch_engaged with the reason when the kill switch is engaged', async () => {
@@ -444,6 +473,53 @@ describe('Function: createMcpHandler', () => {
       expect(read?.description).toMatch(/^Read one receipt by key.*Reads data; changes nothing\./);
       expect(read?.description).not.toMatch(/approval/);
     });
+
+    it('annotates an export as neither read-only nor closed-world (data leaves the enterprise system)', async () => {
+      // Prepare: the receipts read operation, offered as an export
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const read = (config.connectors.receipts as FileStoreConnectorConfig).operations.read;
+      proxy.availableOperations = () => [
+        {
+          connector: 'receipts',
+          operation: 'exportAll',
+          config: { ...read, access: 'export' },
+          inputSchema: toJsonSchema(read.parameters),
+        },
+      ];
+      const handler = scriptedHandler({ proxy, config });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+
+      // Assess
+      const [tool] = bodyOf<{ result: { tools: { title: string; annotations: Record<string, boolean> }[] } }>(
+        response,
+      ).result.tools;
+      expect(tool.title).toBe('receipts: export all');
+      expect(tool.annotations).toEqual({ readOnlyHint: false, destructiveHint: false, openWorldHint: true });
+    });
+
+    it('gives readable titles, and an approvalId schema that refuses an empty id', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), config });
+
+      // Act
+      const response = await handler(mcpEvent(rpc('tools/list'), { token: 'all' }));
+
+      // Assess
+      const { tools } = bodyOf<{
+        result: {
+          tools: {
+            name: string;
+            title: string;
+            inputSchema: { properties: Record<string, Record<string, unknown>> };
+          }[];
+        };
+      }>(response).result;
+      const journal = tools.find((t) => t.name === 'erp_createJournalEntry');
+      expect(journal?.title).toBe('erp: create journal entry');
+      expect(journal?.inputSchema.properties.approvalId).toMatchObject({ minLength: 1, pattern: '\\S' });
+    });
   });
 
   describe('Method: tools/call', () => {
@@ -477,7 +553,11 @@ describe('Function: createMcpHandler', () => {
       const { result } = bodyOf<ToolResultBody>(response);
       expect(result.isError).toBeUndefined();
       expect(JSON.parse(result.content[0].text)).toEqual({ matches: [{ code: '6100', name: 'Travel' }] });
-      expect(result.structuredContent).toEqual({ matches: [{ code: '6100', name: 'Travel' }] });
+      expect(result.structuredContent).toEqual({
+        status: 'completed',
+        result: { matches: [{ code: '6100', name: 'Travel' }] },
+        redactions: 0,
+      });
       expect(proxy.calls).toEqual([
         {
           connector: 'erp',
@@ -502,6 +582,26 @@ describe('Function: createMcpHandler', () => {
 
       // Assess
       expect(textOf(response)).toMatch(/redacted 3 values of personal data/);
+    });
+
+    it('attack on what the model knows: a client that shows only structuredContent (Claude Code) hid the redaction notice from the model', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = { status: 'completed', result: { content: 'Guest: [REDACTED]' }, redactions: 3 };
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_read', arguments: { key: 'a.txt' } }), { token: 'all' }),
+      );
+
+      // Assess
+      expect(bodyOf<ToolResultBody>(response).result.structuredContent).toEqual({
+        status: 'completed',
+        result: { content: 'Guest: [REDACTED]' },
+        redactions: 3,
+        message: expect.stringMatching(/redacted 3 values of personal data/),
+      });
     });
 
     it('tells the model and the user what is pending, who approves, and how to re-send with approvalId', async () => {
@@ -537,7 +637,11 @@ describe('Function: createMcpHandler', () => {
       expect(text).toMatch(
         /call erp_createJournalEntry again with exactly the same arguments plus "approvalId"/,
       );
-      expect(result.structuredContent).toMatchObject({ status: 'pending_approval' });
+      // Claude Code shows the model structuredContent alone: it must say nothing has run, too.
+      expect(result.structuredContent).toMatchObject({
+        status: 'pending_approval',
+        message: expect.stringMatching(/^Held for approval: nothing has run yet/),
+      });
     });
 
     it('re-sends an approved call with its approvalId, and never passes approvalId on as a parameter', async () => {
@@ -576,6 +680,8 @@ describe('Function: createMcpHandler', () => {
       expect(textOf(response)).toMatch(/Refused by Airlock \(forbidden\): Policy does not allow/);
       expect(textOf(response)).toContain('no-weekend-journal-entries');
       expect(result.structuredContent).toMatchObject({
+        status: 'refused',
+        message: expect.stringMatching(/^Refused by Airlock \(forbidden\)/),
         error: { code: 'forbidden', reasons: ['no-weekend-journal-entries'] },
       });
     });

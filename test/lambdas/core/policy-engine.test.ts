@@ -79,6 +79,34 @@ describe('Class: PolicyEngine', () => {
       expect(result).toEqual({ decision: 'allow', reasons: ['finance-read-receipts'] });
     });
 
+    it('attack: a remote connector without a device certificate wrote to the ERP; context.channel lets policy keep writes on the device channel', () => {
+      // Prepare
+      const deviceOnlyWrites = PolicyEngine.create({
+        ...sourcesWith(
+          PERMIT_WRITES,
+          `@id("writes-only-from-devices")
+forbid (principal, action == Airlock::Action::"Write", resource)
+unless { context has channel && context.channel == "device" };`,
+        ),
+        entities,
+      });
+      const write = journalEntry('alice', 500);
+
+      // Act
+      const fromOAuth = deviceOnlyWrites.decide({
+        ...write,
+        context: { ...write.context, channel: 'oauth' },
+      });
+      const fromDevice = deviceOnlyWrites.decide({
+        ...write,
+        context: { ...write.context, channel: 'device' },
+      });
+
+      // Assess
+      expect(fromOAuth).toMatchObject({ decision: 'deny', reasons: ['writes-only-from-devices'] });
+      expect(fromDevice).toEqual({ decision: 'allow', reasons: ['permit-writes'] });
+    });
+
     it('asks for approval only when the annotated forbid is all that stands in the way', () => {
       // Act
       const member = engine.decide(journalEntry('alice', 150000));
