@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
-import type { Connector, UpstreamCall } from '../connectors/connector';
+import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
@@ -100,12 +100,19 @@ export class ConnectorProxy {
     const record = new CallRecord(this.deps.ledger, caller, call, this.catalog.isKnown(call));
     // The shared counters this call wrote (the spend cap's, the daily amount's): DynamoDB writes too.
     const counted = { spend: 0, amount: undefined as ReservedAmount | undefined };
-    const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
+    const meter = (
+      outcome: MeterOutcome,
+      writes: number,
+      bytesOut = 0,
+      secretReads = 0,
+      s3Requests?: ConnectorResult['s3Requests'],
+    ) =>
       this.meter(caller, record.names, outcome, {
         started,
         writes: writes + counted.spend + (counted.amount?.writes ?? 0),
         bytesOut,
         secretReads,
+        s3Requests,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
     let unspent: ReservedAmount | undefined;
@@ -133,8 +140,8 @@ export class ConnectorProxy {
           // Past this point the call may have run: its amount stays counted.
           unspent = undefined;
         },
-        meter: (outcome, writes, bytesOut, reads) =>
-          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads),
+        meter: (outcome, writes, bytesOut, reads, s3Requests) =>
+          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads, s3Requests),
       });
     } catch (error) {
       await unspent?.release();
@@ -317,7 +324,13 @@ export class ConnectorProxy {
     approval: ApprovalRecord | undefined,
     hooks: {
       upstreamStarted(): void;
-      meter(outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number): void;
+      meter(
+        outcome: MeterOutcome,
+        writes: number,
+        bytesOut?: number,
+        secretReads?: number,
+        s3Requests?: ConnectorResult['s3Requests'],
+      ): void;
     },
   ): Promise<ConnectorOutcome> {
     const { connector, op, params, argumentsHash } = prepared;
@@ -353,7 +366,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
-    meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0);
+    meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }
 
@@ -361,7 +374,13 @@ export class ConnectorProxy {
     caller: Caller,
     names: { connector?: string; operation?: string },
     outcome: MeterOutcome,
-    usage: { started: number; writes: number; bytesOut: number; secretReads: number },
+    usage: {
+      started: number;
+      writes: number;
+      bytesOut: number;
+      secretReads: number;
+      s3Requests?: ConnectorResult['s3Requests'];
+    },
   ): void {
     this.deps.meter.record({
       runId: caller.tokenId,
@@ -377,6 +396,8 @@ export class ConnectorProxy {
         // What the connector read (its token request's secret), not a guess per call: the value is cached.
         secretsManagerCalls: usage.secretReads,
         dynamodbWrites: usage.writes,
+        s3Tier1Requests: usage.s3Requests?.tier1 ?? 0,
+        s3Tier2Requests: usage.s3Requests?.tier2 ?? 0,
       },
       timestamp: this.deps.clock.now(),
     });

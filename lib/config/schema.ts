@@ -9,6 +9,14 @@ import { z } from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { CONNECTOR_KINDS } from '../../lambdas/connectors/connector-kinds';
+import {
+  AWS_PRICES,
+  type AwsUnitPrices,
+  DEFAULT_LOG_BYTES_PER_REQUEST,
+  DEFAULT_PRICE_REGION,
+  DEFAULT_TRACED_SHARE,
+  regionPrices,
+} from './aws-prices';
 import { checkOAuthConfig, oauthConfigSchema } from './oauth-schema';
 import { nameSchema, operationNameSchema } from './operation-schema';
 
@@ -145,21 +153,69 @@ export const dataProtectionSchema = z.strictObject({
     .optional(),
 });
 
-export const pricesSchema = z.strictObject({
-  lambdaGbSecond: usd,
-  lambdaRequest: usd,
-  apiGatewayRequest: usd,
-  kmsRequest: usd,
-  secretsManagerCall: usd,
-  dynamodbWrite: usd,
-  /** Model id → USD per million tokens. */
-  models: z.record(
-    z.string().min(1),
-    z.strictObject({ inputPerMillionTokens: usd, outputPerMillionTokens: usd }),
-  ),
-  /** Value of one hour of the manual work a workflow replaces, for ROI. */
-  hourlyRateUsd: usd,
-});
+const unitPriceFields = {
+  lambdaGbSecond: usd.optional(),
+  lambdaRequest: usd.optional(),
+  apiGatewayRequest: usd.optional(),
+  wafRequest: usd.optional(),
+  dynamodbWrite: usd.optional(),
+  dynamodbRead: usd.optional(),
+  kmsRequest: usd.optional(),
+  secretsManagerCall: usd.optional(),
+  logsIngestionPerGb: usd.optional(),
+  xrayTrace: usd.optional(),
+  s3Tier1Request: usd.optional(),
+  s3Tier2Request: usd.optional(),
+} satisfies Record<keyof AwsUnitPrices, unknown>;
+
+/**
+ * The price table: a region whose AWS list prices lib/config/aws-prices.ts defines (each price may
+ * still be given here, and then wins), the LLM prices per model, and the hourly rate for ROI. A region
+ * without a table there must name every AWS price itself.
+ */
+export const pricesSchema = z
+  .strictObject({
+    /** The AWS region the prices are for. @default us-east-1 */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
+      .default(DEFAULT_PRICE_REGION),
+    /** When the AWS prices were read (set from the region's table; a config need not give it). */
+    asOf: z.string().optional(),
+    ...unitPriceFields,
+    /** Bytes one request writes to CloudWatch Logs (access log, function log, EMF line). */
+    logBytesPerRequest: z.number().int().nonnegative().default(DEFAULT_LOG_BYTES_PER_REQUEST),
+    /** Share of requests X-Ray records (0..1). */
+    tracedShare: z.number().min(0).max(1, 'expected a share of at most 1').default(DEFAULT_TRACED_SHARE),
+    /** Model id → USD per million tokens. */
+    models: z.record(
+      z.string().min(1),
+      z.strictObject({ inputPerMillionTokens: usd, outputPerMillionTokens: usd }),
+    ),
+    /** Value of one hour of the manual work a workflow replaces, for ROI. */
+    hourlyRateUsd: usd,
+  })
+  .transform((prices, ctx) => {
+    const table = regionPrices(prices.region);
+    const resolved: Partial<Record<keyof AwsUnitPrices, number>> = {};
+    for (const key of Object.keys(unitPriceFields) as (keyof AwsUnitPrices)[]) {
+      const value = prices[key] ?? table?.prices[key];
+      if (value === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `no price for ${key} in region ${prices.region} (lib/config/aws-prices.ts has ${Object.keys(AWS_PRICES).join(', ')}); give prices.${key} or a region with a price table`,
+        });
+        return z.NEVER;
+      }
+      resolved[key] = value;
+    }
+    return {
+      ...prices,
+      ...(resolved as AwsUnitPrices),
+      asOf: prices.asOf ?? table?.asOf,
+    };
+  });
 
 const acmCertificateArn = z
   .string()

@@ -101,7 +101,7 @@ function workflowRows(
       `Owner **${workflow.owner}**, cost centre **${workflow.costCentre}**, budget **${usd(workflow.monthlyBudgetUsd)} USD** a month.`,
       '',
       '- **Run**: one access token’s work for the workflow, i.e. every request an assistant makes with the same token (the `Runs` metric). CloudWatch counts a run once per function instance that served it, so a long run can count slightly more than once. **Calls** are the requests themselves (`Invocations`).',
-      '- **Estimated cost**: what Airlock computes per call from the price table in the config (`prices`): Lambda, API Gateway, KMS, Secrets Manager, DynamoDB and reported LLM tokens. An estimate, not the bill.',
+      '- **Estimated cost**: what Airlock computes per call from the price table (lib/config/aws-prices.ts for `prices.region`): API Gateway, WAF, Lambda, DynamoDB, KMS, Secrets Manager, CloudWatch Logs (EMF included), X-Ray, S3 and self-reported LLM tokens; shared infrastructure attributed by use. An estimate, not the bill.',
       `- **Value** = runs × ${workflow.minutesSavedPerRun} minutes saved per run × ${usd(hourlyRateUsd)} USD an hour ÷ 60 = **${usd(valuePerRun)} USD per run**.`,
       '- **ROI** = (value − estimated cost) ÷ estimated cost, per day; 1 means the workflow returns twice what it costs.',
       `- **The bill**: the AWS Budget \`${workflow.budgetName}\` tracks actual spend on resources tagged \`airlock:workflow=${name}\` (the tag must be activated as a cost allocation tag in Billing) and alerts at 80 % spent and 100 % forecast.`,

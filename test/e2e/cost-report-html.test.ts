@@ -192,7 +192,9 @@ describe('HTML cost report in headless Chromium', () => {
       'LLM (self-reported)',
     );
     expect(await page.locator('th', { hasText: 'LLM (self-reported)' }).count()).toBeGreaterThan(0);
-    expect(await page.locator('p.explain', { hasText: 'LLM cost is self-reported' }).count()).toBe(1);
+    expect(
+      await page.locator('p.explain', { hasText: 'LLM (self-reported) is what the agents reported' }).count(),
+    ).toBe(1);
     // Readable: the charts fit the page width, nothing scrolls sideways.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);

@@ -113,11 +113,15 @@ describe('Class: MonitoringStack', () => {
         // Assess
         expect(graph.properties.stacked).toBe(true);
         expect(rows.map((r) => r.name)).toEqual([
-          'CostLambdaUsd',
           'CostApiGatewayUsd',
+          'CostWafUsd',
+          'CostLambdaUsd',
+          'CostDynamoDbUsd',
           'CostKmsUsd',
           'CostSecretsManagerUsd',
-          'CostDynamoDbUsd',
+          'CostLogsUsd',
+          'CostXRayUsd',
+          'CostS3Usd',
           'CostLlmUsd',
         ]);
         for (const row of rows) {
