@@ -6,6 +6,8 @@
  * dynalite (the same DynamoDB adapters as in AWS), a folder of sample receipts, and a sample ERP with
  * OAuth2 client credentials on loopback. State lives under AIRLOCK_HOME (`.airlock/`).
  */
+import { localInferenceProfiles } from '../lambdas/adapters/local/provider-metrics-usage-source';
+import { LocalBedrockStandIn } from './bedrock-stand-in';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -98,6 +100,11 @@ export interface LocalPilot {
   readonly dynamodb: { readonly endpoint: LocalDynamoEndpoint; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
   readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
+  /**
+   * The local stand-in for Amazon Bedrock behind each workflow's inference profile (`llm` in the
+   * config): a model call through it is counted by the "provider", as Bedrock counts it in AWS.
+   */
+  readonly bedrock: LocalBedrockStandIn;
   /** Signs every chain head now (the anchor function's job in AWS). */
   anchor(): Promise<number>;
   close(): Promise<void>;
@@ -279,6 +286,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       ca,
       sampleErp,
+      bedrock: new LocalBedrockStandIn(
+        home,
+        new Set(Object.values(localInferenceProfiles(config)).map((p) => p.profileArn)),
+      ),
       oauthUrl: oauthEntry?.url,
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },

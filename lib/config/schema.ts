@@ -87,6 +87,27 @@ export const workflowSchema = z.strictObject({
     })
     .default({ perTokenPerMinute: 120, perWorkflowPerMinute: 1200 }),
   /**
+   * The workflow's LLM on Amazon Bedrock: the CDK app creates an application inference profile for it
+   * (tagged `airlock:workflow`), clients call the model through the profile's ARN, and the provider's
+   * own token counts for the profile are the workflow's measured LLM usage. @default - none
+   */
+  llm: z
+    .strictObject({
+      /** The model's prices: a key of `prices.models`. */
+      model: z.string().min(1),
+      /**
+       * What the profile routes to: a foundation model id (`anthropic.claude-...`) or a system-defined
+       * cross-region inference profile id (`us.anthropic.claude-...`).
+       */
+      bedrockModelId: z
+        .string()
+        .regex(
+          /^[a-z0-9-]+(\.[a-zA-Z0-9-]+)+(:\d+)?$/,
+          'expected a Bedrock model or inference profile id such as us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        ),
+    })
+    .optional(),
+  /**
    * LLM usage the agents report (`POST /v1/usage`), priced and counted against the daily spend cap.
    * What an agent reports is its own claim: it is bounded here, shown as self-reported in the cost
    * report, and reported only with a token that asked for the scope `usage:report`.
@@ -455,6 +476,15 @@ export const configSchema = z
     checkOAuthConfig(config, ctx);
     checkReservedConcurrency(config, ctx);
     checkCertificateRegions(config, ctx);
+    for (const [workflow, w] of Object.entries(config.workflows)) {
+      if (w.llm && !Object.hasOwn(config.prices.models, w.llm.model)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workflows', workflow, 'llm', 'model'],
+          message: `no model "${w.llm.model}" under prices.models; add its prices or name one of ${Object.keys(config.prices.models).join(', ')}`,
+        });
+      }
+    }
     for (const role of ['operator', 'auditor'] as const) {
       const trust = config.roles[role];
       if (trust.permissionSets.length > 0 && trust.requireMfa === true) {

@@ -68,6 +68,11 @@ export const CLI_ENV = {
   connectorFunction: 'AIRLOCK_CONNECTOR_FUNCTION',
   /** OAuth function name (kill-switch hard mode, with the oauth section). */
   oauthFunction: 'AIRLOCK_OAUTH_FUNCTION',
+  /**
+   * JSON `{workflow: inferenceProfileArn}` (the `InferenceProfileArns` output of the Foundation stack):
+   * whose Bedrock token counts `cost report` reads as measured LLM usage.
+   */
+  inferenceProfiles: 'AIRLOCK_INFERENCE_PROFILES',
 } as const;
 
 export type FunctionEnvName = (typeof FUNCTION_ENV)[keyof typeof FUNCTION_ENV];

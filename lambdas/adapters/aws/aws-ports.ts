@@ -109,6 +109,9 @@ export const AWS_PORT_METHODS = {
   },
   identityProvider: { SecretsManagerSecretSource: ['getJson'] },
   fetchClientMetadata: {},
+  // Not built in AWS yet: the functions' spend cap counts metered and reported spend there, and
+  // `airlock cost report` reads Bedrock's metrics with the operator's credentials.
+  llmUsageSource: {},
 } as const satisfies Record<keyof AirlockPorts, PortMethods>;
 
 /** An AWS adapter a port was built on, and the methods of it that the port exposes. */
