@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as audit from './audit';
 import type { BenchRow } from './bench-row';
 import * as build from './build';
+import * as cost from './cost';
 import * as killswitch from './kill-switch-fleet';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
@@ -26,6 +27,7 @@ const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   audit,
   mtls,
   build,
+  cost,
 };
 
 function format(value: number): string {
