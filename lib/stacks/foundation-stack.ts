@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../config/load-config';
 import type { AirlockConfig } from '../config/schema';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket';
+import type { AirlockFunction } from '../constructs/airlock-function';
 import { AirlockKeys } from '../constructs/airlock-keys';
 import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
@@ -14,7 +16,7 @@ import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
 import { SharedCounters } from '../constructs/shared-counters';
 import { WorkflowInferenceProfile } from '../constructs/workflow-inference-profile';
-import { CLI_ENV } from '../contracts/environment';
+import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
 import { connectorNag } from '../nag/acknowledgements';
 
 export interface FoundationStackProps extends StackProps {
@@ -133,6 +135,28 @@ export class FoundationStack extends Stack {
       });
     }
   }
+}
+
+/**
+ * Binds a function whose spend cap counts the measured LLM usage: `AIRLOCK_INFERENCE_PROFILES` (the
+ * profiles' ARNs by workflow) with `cloudwatch:GetMetricData`, nothing when no workflow has an `llm`.
+ */
+export function bindInferenceProfileReader(foundation: FoundationStack, fn: AirlockFunction): void {
+  if (foundation.inferenceProfiles.size === 0) return;
+  fn.addEnvironment(
+    FUNCTION_ENV.inferenceProfiles,
+    Stack.of(fn).toJsonString(
+      Object.fromEntries([...foundation.inferenceProfiles].map(([w, p]) => [w, p.profileArn])),
+    ),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      // GetMetricData has no resource-level permissions and no narrowing condition key: AWS accepts only
+      // "*" (test/infra/wildcard-allowlist.json). It reads the profiles' token counts for the spend cap.
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }),
+  );
 }
 
 /** `expense-summary` → `ExpenseSummary` (an output id). */

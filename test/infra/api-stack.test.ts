@@ -222,6 +222,8 @@ describe('Class: ApiStack', () => {
       // Assess
       expect(actions).toEqual(
         [
+          // The spend cap reads the token counts Bedrock measured for the workflows' inference profiles.
+          'cloudwatch:GetMetricData',
           'dynamodb:BatchGetItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',

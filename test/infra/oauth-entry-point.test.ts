@@ -207,6 +207,8 @@ describe('Class: ApiStack (with the oauth section)', () => {
       const parameters = `[${airlock.api.killSwitch.parameters.map((p) => `Parameter:${logicalId(p)}`).join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
+        // Its connector pipeline's spend cap reads the tokens Bedrock measured (no resource-level permissions).
+        'cloudwatch:GetMetricData "*"',
         'dynamodb:BatchGetItem Foundation:Revocations',
         'dynamodb:DeleteItem Foundation:OAuthState',
         'dynamodb:GetItem Foundation:OAuthState',
