@@ -129,10 +129,8 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
 export function readRange(range: ReportRange, now: Date): ReportRange {
   const today = utcDay(now);
   const monthStart = `${today.slice(0, 7)}-01`;
-  return {
-    from: range.from < monthStart ? range.from : monthStart,
-    to: range.to > today ? range.to : today,
-  };
+  // ISO days order as strings: the earlier of the two starts, the later of the two ends.
+  return { from: [range.from, monthStart].sort()[0], to: [range.to, today].sort()[1] };
 }
 
 function usage<T>(call: () => T): T {

@@ -6,8 +6,7 @@
  * dynalite (the same DynamoDB adapters as in AWS), a folder of sample receipts, and a sample ERP with
  * OAuth2 client credentials on loopback. State lives under AIRLOCK_HOME (`.airlock/`).
  */
-import { localInferenceProfiles } from '../lambdas/adapters/local/provider-metrics-usage-source';
-import { LocalBedrockStandIn } from './bedrock-stand-in';
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +17,7 @@ import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
+import { localInferenceProfiles } from '../lambdas/adapters/local/provider-metrics-usage-source';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import type { AirlockSettings } from '../lambdas/composition/airlock-ports';
 import { composeAnchor } from '../lambdas/composition/compose-anchor';
@@ -40,6 +40,7 @@ import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/c
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
+import { LocalBedrockStandIn } from './bedrock-stand-in';
 import {
   createLocalDynamoClient,
   ensureTables,
