@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as audit from './audit';
 import type { BenchRow } from './bench-row';
 import * as build from './build';
+import * as cost from './cost';
 import * as killswitch from './kill-switch-fleet';
 import * as mcp from './mcp-upstream';
 import * as mtls from './mtls-baseline';
@@ -28,6 +29,7 @@ const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
   mcp,
   mtls,
   build,
+  cost,
 };
 
 function format(value: number): string {

@@ -18,6 +18,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BedrockUsageSource } from '../lambdas/adapters/aws/bedrock-usage-source';
 import { CloudWatchCostSource } from '../lambdas/adapters/aws/cloudwatch-cost-source';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
 import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
@@ -48,6 +49,8 @@ export interface CliAwsAdapters {
   readonly digestStore: S3DigestStore;
   readonly signingKey: KmsTokenSigner;
   readonly costSource: CloudWatchCostSource;
+  /** cost report: Bedrock's token counts per workflow inference profile (measured LLM usage). */
+  readonly llmUsage: BedrockUsageSource;
   /** doctor: the stage's stacks (outputs, resources). */
   readonly stacks: DoctorAwsAdapters['stacks'];
   /** doctor: the Monitoring stack's alarms. */
@@ -124,7 +127,7 @@ export const CLI_AWS_COMMANDS = {
   'audit export': { role: 'auditor', calls: { auditStore: ['listChainHeads', 'readChain'] } },
   // Reads the audit trail's policy_shadowed records, as audit export reads every record.
   'policies report': { role: 'auditor', calls: { auditStore: ['listChainHeads', 'readChain'] } },
-  'cost report': { role: 'auditor', calls: { costSource: ['dailyTotals'] } },
+  'cost report': { role: 'auditor', calls: { costSource: ['dailyTotals'], llmUsage: ['dailyUsage'] } },
   // Read-only: the stacks, alarms, subscriptions, the token key's public half, the account's Lambda
   // concurrency, and audit verify's reads (doctor runs it with the names the stack outputs give).
   doctor: {
@@ -215,6 +218,7 @@ export function cliAwsAdapters(
       keyId: required(FUNCTION_ENV.signingKeyId),
     }),
     costSource: new CloudWatchCostSource({ client: new CloudWatchClient({}), config }),
+    llmUsage: new BedrockUsageSource({ client: new CloudWatchClient({}), profiles: {} }),
     ...doctor,
     tokenKey: doctor.tokenKey,
   };

@@ -7,6 +7,7 @@
  * The audit trail's calls are wrapped so a refusal names the IAM action and resource the operator's
  * role lacks; the other adapters already phrase their AWS errors that way.
  */
+
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -15,6 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsCall, describeAwsError } from '../lambdas/adapters/aws/aws-permission-error';
+import { BedrockUsageSource, inferenceProfilesOf } from '../lambdas/adapters/aws/bedrock-usage-source';
 import { CloudWatchCostSource } from '../lambdas/adapters/aws/cloudwatch-cost-source';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
 import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
@@ -24,11 +26,13 @@ import { S3DigestStore } from '../lambdas/adapters/aws/s3-digest-store';
 import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch-parameters';
 import { DigestConflictError, type DigestStore } from '../lambdas/core/audit-anchor';
 import { AuditConflictError, type AuditLedger, type AuditStore } from '../lambdas/core/audit-ledger';
+import { withMeasuredLlm } from '../lambdas/core/cost-report';
 import type { CredentialRecords } from '../lambdas/core/credential-records';
 import { DependencyError } from '../lambdas/core/errors';
 import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
 import { systemClock, type TokenSigner } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { DIGEST_PREFIX } from '../lib/contracts/storage';
 import { CliError, EXIT } from './cli-context';
 import type { AwsTarget } from './cli-target';
@@ -167,11 +171,14 @@ export class AwsOperatorPorts implements OperatorPorts {
 
   costSource(config: AirlockConfig): CostSourcePort {
     const region = this.target.region;
+    const client = this.client('cloudwatch', () => new CloudWatchClient(this.config));
+    const profiles = inferenceProfilesOf(process.env[CLI_ENV.inferenceProfiles], config.workflows);
+    const airlock = new CloudWatchCostSource({ client, config });
     return {
-      source: new CloudWatchCostSource({
-        client: this.client('cloudwatch', () => new CloudWatchClient(this.config)),
-        config,
-      }),
+      source:
+        Object.keys(profiles).length > 0
+          ? withMeasuredLlm(airlock, new BedrockUsageSource({ client, profiles }))
+          : airlock,
       label: `CloudWatch${region ? ` (${region})` : ''}`,
     };
   }

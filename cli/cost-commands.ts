@@ -12,8 +12,13 @@ import {
   COST_DEFINITIONS,
   type CostReport,
   formatRoi,
+  formatShare,
   formatUsd,
+  type ReportRange,
   reportRange,
+  roiPercent,
+  utcDay,
+  type WorkflowCostFigures,
 } from '../lambdas/core/cost-report';
 import { AirlockError } from '../lambdas/core/errors';
 import { renderCostReportHtml } from '../local/cost-report-html';
@@ -66,9 +71,11 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
   const target = await resolveTarget(context, options, { acts: 'state' });
   const { result, label } = await withOperatorPorts(target, async (ports) => {
     const { source, label } = ports.costSource(config);
-    context.progress(`Reading ${label} for ${range.from}..${range.to} ...`);
+    // The budget's month to date needs the current month too, whatever the range.
+    const read = readRange(range, now);
+    context.progress(`Reading ${label} for ${read.from}..${read.to} ...`);
     try {
-      return { label, result: await source.dailyTotals(range) };
+      return { label, result: await source.dailyTotals(read) };
     } catch (error) {
       throw new CliError(error instanceof Error ? error.message : String(error), EXIT.failed, {
         cause: error,
@@ -80,7 +87,12 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
       `airlock: skipped ${result.skippedRecords} malformed line(s) in ${label}; they are not counted in the report.`,
     );
   }
-  const report = buildCostReport(config, result.totals, range, { topOperations: top });
+  const report = buildCostReport(config, result.totals, range, {
+    topOperations: top,
+    measuredLlm: result.measuredLlm,
+    measuredLlmSource: result.measuredLlmSource,
+    now,
+  });
   for (const note of report.notes) context.notice(`airlock: ${note}`);
 
   const rendered = render(report, options.format, {
@@ -111,6 +123,14 @@ async function runReport(context: CliContext, options: ReportOptions, now: Date)
   }
   if (context.json) context.result('', data);
   else context.io.stdout.write(rendered);
+}
+
+/** The days to read: the report's range and the current UTC month up to today. */
+export function readRange(range: ReportRange, now: Date): ReportRange {
+  const today = utcDay(now);
+  const monthStart = `${today.slice(0, 7)}-01`;
+  // ISO days order as strings: the earlier of the two starts, the later of the two ends.
+  return { from: [range.from, monthStart].sort()[0], to: [range.to, today].sort()[1] };
 }
 
 function usage<T>(call: () => T): T {
@@ -183,32 +203,64 @@ export function formatCostTable(report: CostReport, source: string): string {
     ),
   );
   lines.push('', 'Per workflow');
+  const workflowRow = (w: WorkflowCostFigures, costCentre: string, owner: string) => [
+    w.workflow,
+    costCentre,
+    owner,
+    count(w.runs),
+    count(w.invocations),
+    count(w.denials),
+    count(w.approvalsRequested),
+    formatUsd(w.cost.total),
+    w.costPerRunUsd === null ? 'n/a' : formatUsd(w.costPerRunUsd),
+    count(w.minutesSaved),
+    formatUsd(w.valueUsd),
+    formatRoi(w.roi),
+  ];
   lines.push(
     ...alignedTable(
       [
         'Workflow',
         'Cost centre',
+        'Owner',
         'Runs',
         'Calls',
+        'Denied',
+        'Approvals',
         'Cost',
         'Cost/run',
-        'Minutes saved',
-        'Value',
+        'Minutes saved (assumed)',
+        'Value (assumed)',
         'ROI',
-        'Budget/month',
       ],
-      report.workflows.map((w) => [
-        w.workflow,
-        w.costCentre ?? '(not in config)',
-        count(w.runs),
-        count(w.invocations),
-        formatUsd(w.cost.total),
-        w.costPerRunUsd === null ? 'n/a' : formatUsd(w.costPerRunUsd),
-        count(w.minutesSaved),
-        formatUsd(w.valueUsd),
-        formatRoi(w.roi),
-        w.monthlyBudgetUsd === undefined ? 'n/a' : formatUsd(w.monthlyBudgetUsd),
-      ]),
+      [
+        ...report.workflows.map((w) =>
+          workflowRow(w, w.costCentre ?? '(not in config)', w.owner ?? '(not in config)'),
+        ),
+        ...(report.workflows.length > 0 ? [workflowRow(report.summary, '', '')] : []),
+      ],
+      3,
+    ),
+  );
+  lines.push('', 'Budgets this month (UTC)');
+  lines.push(
+    ...alignedTable(
+      ['Workflow', 'Month', 'Budget', 'Month to date', 'Used', 'Forecast', 'Forecast share'],
+      report.workflows.flatMap((w) =>
+        w.budget
+          ? [
+              [
+                w.workflow,
+                w.budget.month,
+                formatUsd(w.budget.monthlyBudgetUsd),
+                formatUsd(w.budget.monthToDateUsd),
+                formatShare(w.budget.shareUsed),
+                formatUsd(w.budget.forecastUsd),
+                formatShare(w.budget.forecastShare),
+              ],
+            ]
+          : [],
+      ),
       2,
     ),
   );
@@ -230,8 +282,9 @@ export function formatCostTable(report: CostReport, source: string): string {
   );
   lines.push(
     '',
-    `Total: cost ${formatUsd(report.totalCostUsd)}, value ${formatUsd(report.totalValueUsd)}.`,
-    'A run is one access token’s work for a workflow; value = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd.',
+    `Total: cost ${formatUsd(report.totalCostUsd)}, value ${formatUsd(report.totalValueUsd)} (assumed), ROI ${formatRoi(report.summary.roi)}.`,
+    ...(report.measuredLlmSource ? [`LLM usage measured by: ${report.measuredLlmSource}.`] : []),
+    'A run is one access token’s work for a workflow; value (an assumption) = runs × minutesSavedPerRun ÷ 60 × hourlyRateUsd; ROI = (value − cost) ÷ cost, in percent.',
     COST_DEFINITIONS,
   );
   return `${lines.join('\n')}\n`;
@@ -249,58 +302,97 @@ function alignedTable(head: readonly string[], rows: readonly string[][], firstN
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
-/** CSV column names, one row per workflow per day. */
+/** CSV column names: one row per workflow per day, then one summary row per workflow and one for all. */
 export const COST_CSV_COLUMNS = [
+  'row',
   'day',
   'workflow',
+  'cost_centre',
+  'owner',
   'runs',
   'invocations',
   'denials',
   'approvals_requested',
   'failures',
   'bytes_out',
-  'llm_input_tokens',
-  'llm_output_tokens',
-  'cost_lambda_usd',
+  'llm_measured_input_tokens',
+  'llm_measured_output_tokens',
+  'llm_self_reported_input_tokens',
+  'llm_self_reported_output_tokens',
   'cost_api_gateway_usd',
+  'cost_waf_usd',
+  'cost_lambda_usd',
+  'cost_dynamodb_usd',
   'cost_kms_usd',
   'cost_secrets_manager_usd',
-  'cost_dynamodb_usd',
-  'cost_llm_usd',
+  'cost_logs_usd',
+  'cost_xray_usd',
+  'cost_s3_usd',
+  'cost_llm_measured_usd',
+  'cost_llm_self_reported_usd',
   'cost_total_usd',
   'cost_per_run_usd',
-  'minutes_saved',
-  'value_usd',
-  'roi_ratio',
+  'minutes_saved_assumed',
+  'value_usd_assumed',
+  'roi_percent',
 ] as const;
 
 /**
- * The per-workflow-per-day rows as RFC 4180 CSV (CRLF line ends, a header row). Amounts are plain
- * decimals (never exponent notation) so spreadsheets read them as numbers; an empty cell is "not
- * defined" (cost per run without runs, ROI without cost). `roi_ratio` is
- * (value − cost) / cost: 2.5 means +250%.
+ * The report as RFC 4180 CSV (CRLF line ends, a header row): a `day` row per workflow per day, a
+ * `workflow` row per workflow over the range, and one `total` row. Every row carries the workflow's cost
+ * centre and owner, so a sheet filtered by cost centre still adds up. Amounts are plain decimals (never
+ * exponent notation) so spreadsheets read them as numbers; an empty cell is "not defined" (cost per run
+ * without runs, ROI when undefined). `roi_percent` is (value − cost) / cost × 100: 250 means +250%.
  */
 export function formatCostCsv(report: CostReport): string {
-  const rows = report.days.map((d) => [
-    text(d.day),
-    text(d.workflow),
-    decimal(d.runs),
-    decimal(d.invocations),
-    decimal(d.denials),
-    decimal(d.approvalsRequested),
-    decimal(d.failures),
-    decimal(d.bytesOut),
-    decimal(d.llmInputTokens),
-    decimal(d.llmOutputTokens),
-    ...COST_COMPONENTS.map((c) => decimal(d.cost[c.key])),
-    decimal(d.cost.total),
-    d.costPerRunUsd === null ? '' : decimal(d.costPerRunUsd),
-    decimal(d.minutesSaved),
-    decimal(d.valueUsd),
-    d.roi === null ? '' : decimal(d.roi),
-  ]);
+  const owners = new Map(report.workflows.map((w) => [w.workflow, w]));
+  const row = (kind: string, day: string, f: WorkflowCostFigures, costCentre: string, owner: string) => [
+    kind,
+    text(day),
+    text(f.workflow),
+    text(costCentre),
+    text(owner),
+    decimal(f.runs),
+    decimal(f.invocations),
+    decimal(f.denials),
+    decimal(f.approvalsRequested),
+    decimal(f.failures),
+    decimal(f.bytesOut),
+    decimal(f.llmMeasuredInputTokens),
+    decimal(f.llmMeasuredOutputTokens),
+    decimal(f.llmInputTokens),
+    decimal(f.llmOutputTokens),
+    ...CSV_COMPONENT_ORDER.map((key) => decimal(f.cost[key])),
+    decimal(f.cost.total),
+    f.costPerRunUsd === null ? '' : decimal(f.costPerRunUsd),
+    decimal(f.minutesSaved),
+    decimal(f.valueUsd),
+    f.roi === null ? '' : decimal(roiPercent(f.roi) as number),
+  ];
+  const rows = [
+    ...report.days.map((d) =>
+      row('day', d.day, d, owners.get(d.workflow)?.costCentre ?? '', owners.get(d.workflow)?.owner ?? ''),
+    ),
+    ...report.workflows.map((w) => row('workflow', '', w, w.costCentre ?? '', w.owner ?? '')),
+    row('total', '', report.summary, '', ''),
+  ];
   return `${[[...COST_CSV_COLUMNS], ...rows].map((r) => r.join(',')).join('\r\n')}\r\n`;
 }
+
+/** The cost columns of the CSV, in column order. */
+const CSV_COMPONENT_ORDER = [
+  'apiGateway',
+  'waf',
+  'lambda',
+  'dynamodb',
+  'kms',
+  'secretsManager',
+  'logs',
+  'xray',
+  's3',
+  'llmMeasured',
+  'llm',
+] as const;
 
 /** A CSV text field: quoted when it must be (RFC 4180), and defused when a spreadsheet would run it as a formula. */
 function text(value: string): string {

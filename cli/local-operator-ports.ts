@@ -3,6 +3,7 @@
  * or opened for this run), its digest folder and signing key, its kill-switch parameter files and its
  * metrics log, all under `$AIRLOCK_HOME`.
  */
+
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,10 +17,17 @@ import {
   TOKEN_SIGNING_KEY_FILE,
 } from '../lambdas/adapters/local/local-token-signer';
 import { MetricsLogCostSource } from '../lambdas/adapters/local/metrics-log-cost-source';
+import {
+  localInferenceProfiles,
+  PROVIDER_METRICS_LOG_FILE,
+  ProviderMetricsLogUsageSource,
+} from '../lambdas/adapters/local/provider-metrics-usage-source';
 import type { AuditLedger } from '../lambdas/core/audit-ledger';
+import { withMeasuredLlm } from '../lambdas/core/cost-report';
 import type { CredentialRecords } from '../lambdas/core/credential-records';
 import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
 import { systemClock } from '../lambdas/core/ports';
+import type { AirlockConfig } from '../lib/config/schema';
 import { LOCAL_TABLES, type LocalDynamo, openLocalDynamo } from '../local/local-state';
 import { CliError, EXIT } from './cli-context';
 import type { LocalTarget } from './cli-target';
@@ -115,9 +123,17 @@ export class LocalOperatorPorts implements OperatorPorts {
     );
   }
 
-  costSource(): CostSourcePort {
+  costSource(config: AirlockConfig): CostSourcePort {
     const file = join(this.home, METRICS_LOG_FILE);
-    return { source: new MetricsLogCostSource(file), label: `local pilot metrics log ${file}` };
+    // LLM usage as the local Bedrock stand-in counted it for each workflow's profile, not as agents reported it.
+    const profiles = localInferenceProfiles(config);
+    return {
+      source: withMeasuredLlm(
+        new MetricsLogCostSource(file),
+        new ProviderMetricsLogUsageSource(join(this.home, PROVIDER_METRICS_LOG_FILE), profiles),
+      ),
+      label: `local pilot metrics log ${file}`,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * The cost report as one self-contained HTML file finance can open offline or mail around: inline
  * CSS, SVG charts drawn here (no scripts, fonts or images fetched from anywhere), and the tables the
- * charts summarize. Stable hooks: `svg#cost-per-day`, `svg#roi`, `table#workflows`, `table#components`,
- * `table#top-operations`, `table#days`.
+ * charts summarize. Stable hooks: `svg#cost-per-day`, `svg#roi`, `table#budgets`, `table#workflows`,
+ * `table#components`, `table#top-operations`, `table#days`; the summary row is `tr.summary`.
  */
 import {
   COST_COMPONENTS,
@@ -10,19 +10,27 @@ import {
   type CostReport,
   daysOf,
   formatRoi,
+  formatShare,
   formatUsd,
   type WorkflowDayCost,
 } from '../lambdas/core/cost-report';
 
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and in print. */
 const COMPONENT_COLOURS: Record<(typeof COST_COMPONENTS)[number]['key'], string> = {
-  lambda: '#E69F00',
   apiGateway: '#56B4E9',
+  waf: '#999999',
+  lambda: '#E69F00',
+  dynamodb: '#0072B2',
   kms: '#009E73',
   secretsManager: '#CC79A7',
-  dynamodb: '#0072B2',
-  llm: '#D55E00',
+  logs: '#F0E442',
+  xray: '#882255',
+  s3: '#44AA99',
+  llmMeasured: '#D55E00',
+  llm: '#FFB38A',
 };
+/** Legend entries per row under the cost chart. */
+const LEGEND_PER_ROW = 6;
 const COST_COLOUR = '#3E4756';
 const VALUE_COLOUR = '#009E73';
 
@@ -37,9 +45,7 @@ export interface CostReportHtmlOptions {
 
 /** Renders the report as a complete HTML document. */
 export function renderCostReportHtml(report: CostReport, options: CostReportHtmlOptions): string {
-  const runs = report.workflows.reduce((n, w) => n + w.runs, 0);
-  const roi =
-    report.totalCostUsd > 0 ? (report.totalValueUsd - report.totalCostUsd) / report.totalCostUsd : null;
+  const { runs, roi } = report.summary;
   const notes = [...report.notes];
   if (options.skippedRecords) {
     notes.push(`${options.skippedRecords} malformed metric record(s) were skipped and are not counted.`);
@@ -57,7 +63,7 @@ export function renderCostReportHtml(report: CostReport, options: CostReportHtml
 <body>
 <header>
 <h1>Airlock cost report</h1>
-<p class="meta">${escapeHtml(report.range.from)} to ${escapeHtml(report.range.to)} (UTC days) · source: ${escapeHtml(options.source)} · generated ${escapeHtml(options.generatedAt.toISOString())}</p>
+<p class="meta">${escapeHtml(report.range.from)} to ${escapeHtml(report.range.to)} (UTC days) · source: ${escapeHtml(options.source)}${report.measuredLlmSource ? ` · LLM usage measured by: ${escapeHtml(report.measuredLlmSource)}` : ''} · generated ${escapeHtml(options.generatedAt.toISOString())}</p>
 </header>
 <main>
 <section class="kpis" aria-label="Totals">
@@ -68,13 +74,18 @@ ${kpi('ROI', formatRoi(roi), 'kpi-roi')}
 </section>
 ${notes.length > 0 ? `<section class="notes" id="notes"><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
 <section>
+<h2>Budgets this month</h2>
+${budgetsTable(report)}
+<p class="explain">Month to date is Airlock’s attributed cost of the workflow in the current UTC month, measured LLM usage included; the forecast carries the month’s daily average to its end.</p>
+</section>
+<section>
 <h2>Cost per day by component</h2>
 ${costPerDayChart(report)}
 </section>
 <section>
 <h2>Cost against value (ROI)</h2>
 ${roiChart(report)}
-<p class="explain">Value = runs × minutes saved per run ÷ 60 × hourly rate. ROI = (value − cost) ÷ cost. A run is one access token’s work for a workflow.</p>
+<p class="explain">Measured: runs, calls, denials, approvals, cost. Assumed: value = runs × minutes saved per run (config) ÷ 60 × hourly rate (config). ROI = (value − cost) ÷ cost, in percent. A run is one access token’s work for a workflow.</p>
 </section>
 <section>
 <h2>Workflows</h2>
@@ -106,16 +117,17 @@ function kpi(label: string, value: string, id: string): string {
 
 const CHART_WIDTH = 960;
 const CHART_HEIGHT = 340;
-const MARGIN = { top: 16, right: 16, bottom: 64, left: 84 };
+const MARGIN = { top: 16, right: 16, bottom: 82, left: 84 };
 
 /** Stacked bars: one bar per workflow per day, stacked by cost component. */
 function costPerDayChart(report: CostReport): string {
   const rows = report.days;
   const plotWidth = CHART_WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
+  const legendRows = Math.ceil(COST_COMPONENTS.length / LEGEND_PER_ROW);
   const legend = COST_COMPONENTS.map(
     (c, i) =>
-      `<g class="legend-item" transform="translate(${MARGIN.left + i * 140},${CHART_HEIGHT - 18})"><rect class="legend-swatch" width="12" height="12" y="-10" fill="${COMPONENT_COLOURS[c.key]}"/><text x="18">${escapeHtml(c.label)}</text></g>`,
+      `<g class="legend-item" transform="translate(${MARGIN.left + (i % LEGEND_PER_ROW) * 150},${CHART_HEIGHT - 18 - (legendRows - 1 - Math.floor(i / LEGEND_PER_ROW)) * 18})"><rect class="legend-swatch" width="12" height="12" y="-10" fill="${COMPONENT_COLOURS[c.key]}"/><text x="18">${escapeHtml(c.label)}</text></g>`,
   ).join('');
   const open = `<svg id="cost-per-day" class="chart" role="img" aria-labelledby="cost-per-day-title" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title id="cost-per-day-title">Estimated cost per workflow per day, stacked by component</title>`;
   if (rows.length === 0) {
@@ -220,20 +232,21 @@ function workflowsTable(report: CostReport): string {
   const head = [
     'Workflow',
     'Cost centre',
+    'Owner',
     'Runs',
     'Calls',
     'Denied',
     'Approvals',
     'Cost',
     'Cost / run',
-    'Minutes saved',
-    'Value',
+    'Minutes saved (assumed)',
+    'Value (assumed)',
     'ROI',
-    'Budget / month',
   ];
-  const body = report.workflows.map((w) => [
+  const row = (w: CostReport['summary'], costCentre: string, owner: string) => [
     w.workflow,
-    w.costCentre ?? '(not in config)',
+    costCentre,
+    owner,
     count(w.runs),
     count(w.invocations),
     count(w.denials),
@@ -243,19 +256,51 @@ function workflowsTable(report: CostReport): string {
     count(w.minutesSaved),
     formatUsd(w.valueUsd),
     formatRoi(w.roi),
-    w.monthlyBudgetUsd === undefined ? 'n/a' : formatUsd(w.monthlyBudgetUsd),
-  ]);
-  return table('workflows', head, body, 2);
+  ];
+  const body = report.workflows.map((w) =>
+    row(w, w.costCentre ?? '(not in config)', w.owner ?? '(not in config)'),
+  );
+  return table('workflows', head, body, 3, row(report.summary, '', ''));
+}
+
+function budgetsTable(report: CostReport): string {
+  const head = [
+    'Workflow',
+    'Cost centre',
+    'Month',
+    'Budget',
+    'Month to date',
+    'Used',
+    'Forecast',
+    'Forecast share',
+  ];
+  const body = report.workflows.flatMap((w) =>
+    w.budget
+      ? [
+          [
+            w.workflow,
+            w.costCentre ?? '',
+            w.budget.month,
+            formatUsd(w.budget.monthlyBudgetUsd),
+            formatUsd(w.budget.monthToDateUsd),
+            formatShare(w.budget.shareUsed),
+            formatUsd(w.budget.forecastUsd),
+            formatShare(w.budget.forecastShare),
+          ],
+        ]
+      : [],
+  );
+  return table('budgets', head, body, 3);
 }
 
 function componentsTable(report: CostReport): string {
   const head = ['Workflow', ...COST_COMPONENTS.map((c) => c.label), 'Total'];
-  const body = report.workflows.map((w) => [
+  const row = (w: CostReport['summary']) => [
     w.workflow,
     ...COST_COMPONENTS.map((c) => formatUsd(w.cost[c.key])),
     formatUsd(w.cost.total),
-  ]);
-  return table('components', head, body, 1);
+  ];
+  return table('components', head, report.workflows.map(row), 1, row(report.summary));
 }
 
 function daysTable(report: CostReport): string {
@@ -302,16 +347,26 @@ function topOperationsTable(report: CostReport): string {
 }
 
 /** A table whose columns from `firstNumeric` on are right-aligned figures. */
-function table(id: string, head: readonly string[], body: readonly string[][], firstNumeric: number): string {
+function table(
+  id: string,
+  head: readonly string[],
+  body: readonly string[][],
+  firstNumeric: number,
+  summary?: readonly string[],
+): string {
   const cell = (tag: 'th' | 'td', text: string, i: number) =>
     `<${tag}${i >= firstNumeric ? ' class="num"' : ''}>${escapeHtml(text)}</${tag}>`;
   const rows =
     body.length > 0
       ? body.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('\n')
       : `<tr><td colspan="${head.length}" class="empty">No usage recorded in this range.</td></tr>`;
+  const foot =
+    summary && body.length > 0
+      ? `<tfoot><tr class="summary">${summary.map((c, i) => cell('td', c, i)).join('')}</tr></tfoot>`
+      : '';
   return `<div class="table-wrap"><table id="${id}"><thead><tr>${head.map((h, i) => cell('th', h, i)).join('')}</tr></thead><tbody>
 ${rows}
-</tbody></table></div>`;
+</tbody>${foot}</table></div>`;
 }
 
 /** About five round tick values from 0 up to at least `max`. */
@@ -371,6 +426,7 @@ footer { padding: 0 32px 24px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; font-size: 13px; text-align: left; white-space: nowrap; }
 th { background: var(--panel); font-weight: 600; font-size: 12px; }
+tr.summary td { font-weight: 600; border-top: 2px solid var(--line); }
 .num { text-align: right; }
 td.empty { color: var(--muted); text-align: center; }
 @media print { main, header, footer { padding-left: 0; padding-right: 0; } section { break-inside: avoid; } }

@@ -6,6 +6,7 @@
  * dynalite (the same DynamoDB adapters as in AWS), a folder of sample receipts, and a sample ERP with
  * OAuth2 client credentials on loopback. State lives under AIRLOCK_HOME (`.airlock/`).
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
+import { localInferenceProfiles } from '../lambdas/adapters/local/provider-metrics-usage-source';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import type { AirlockSettings } from '../lambdas/composition/airlock-ports';
 import { composeAnchor } from '../lambdas/composition/compose-anchor';
@@ -38,6 +40,7 @@ import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/c
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
+import { LocalBedrockStandIn } from './bedrock-stand-in';
 import {
   createLocalDynamoClient,
   ensureTables,
@@ -110,6 +113,11 @@ export interface LocalPilot {
   readonly dynamodb: { readonly endpoint: LocalDynamoEndpoint; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
   readonly certificates: { readonly ca: string; client(principal: string): { cert: string; key: string } };
+  /**
+   * The local stand-in for Amazon Bedrock behind each workflow's inference profile (`llm` in the
+   * config): a model call through it is counted by the "provider", as Bedrock counts it in AWS.
+   */
+  readonly bedrock: LocalBedrockStandIn;
   /** Signs every chain head now (the anchor function's job in AWS). */
   anchor(): Promise<number>;
   close(): Promise<void>;
@@ -306,6 +314,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       ca,
       sampleErp,
       sampleWorkplace,
+      bedrock: new LocalBedrockStandIn(
+        home,
+        new Set(Object.values(localInferenceProfiles(config)).map((p) => p.profileArn)),
+      ),
       oauthUrl: oauthEntry?.url,
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },

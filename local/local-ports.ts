@@ -1,10 +1,4 @@
-/**
- * Airlock's ports for the local pilot: a P-256 key under AIRLOCK_HOME instead of KMS, kill-switch
- * parameters as files, the DynamoDB tables in dynalite (the same DynamoDB adapters as in AWS), folders
- * instead of S3, secret files instead of Secrets Manager, the console instead of SNS, and the metrics
- * log instead of CloudWatch. The composition in lambdas/composition builds the same graph over them as
- * over the AWS ports.
- */
+import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbApprovalStore } from '../lambdas/adapters/aws/dynamodb-approval-store';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
@@ -15,6 +9,18 @@ import type { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
 import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
 import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
+/**
+ * Airlock's ports for the local pilot: a P-256 key under AIRLOCK_HOME instead of KMS, kill-switch
+ * parameters as files, the DynamoDB tables in dynalite (the same DynamoDB adapters as in AWS), folders
+ * instead of S3, secret files instead of Secrets Manager, the console instead of SNS, and the metrics
+ * log instead of CloudWatch. The composition in lambdas/composition builds the same graph over them as
+ * over the AWS ports.
+ */
+import {
+  localInferenceProfiles,
+  PROVIDER_METRICS_LOG_FILE,
+  ProviderMetricsLogUsageSource,
+} from '../lambdas/adapters/local/provider-metrics-usage-source';
 import type { AirlockPorts } from '../lambdas/composition/airlock-ports';
 import type { ApprovalStore } from '../lambdas/core/approval-desk';
 import type { AuditStore } from '../lambdas/core/audit-ledger';
@@ -94,6 +100,10 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     counterStore: failing.counterStore,
     approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
     metricsSink: options.metrics,
+    llmUsageSource: new ProviderMetricsLogUsageSource(
+      join(home, PROVIDER_METRICS_LOG_FILE),
+      localInferenceProfiles(config),
+    ),
     connectorAdapters: {
       adaptersFor: (kind, name, connectorConfig) =>
         kind.local.adapters({ name, config: connectorConfig, home }),

@@ -6,12 +6,14 @@
  * reads), the local pilot supplies local adapters over `.airlock/`, tests supply fakes. Nothing else
  * differs between them: the composition in this folder builds the same object graph from both.
  */
+
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { ConnectorDependencies } from '../connectors/connector-registry';
 import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
 import type { DigestStore } from '../core/audit-anchor';
 import type { AuditLogStore, AuditStore } from '../core/audit-ledger';
 import type { CompiledPolicies } from '../core/compiled-policies';
+import type { LlmUsageSource } from '../core/cost-report';
 import type { CounterStore } from '../core/counter-store';
 import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
@@ -49,6 +51,11 @@ export interface AirlockPorts {
   readonly counterStore: CounterStore;
   /** Where usage points go (CloudWatch EMF in AWS, the metrics log locally). */
   readonly metricsSink: MetricsSink;
+  /**
+   * The LLM usage the provider measured per workflow (Bedrock's metrics in AWS, the local stand-in's
+   * log locally), which the daily spend cap counts. @default - only metered and reported spend counts
+   */
+  readonly llmUsageSource?: LlmUsageSource;
   /** What the connector kinds need to reach their upstreams. */
   readonly connectorAdapters: ConnectorDependencies;
   /** Where signed audit digests are stored (S3 Object Lock in AWS, a folder locally). */

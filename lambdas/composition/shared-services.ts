@@ -6,6 +6,7 @@
  * Each is built on first use and then shared, so a Lambda function builds only what its composition
  * reads, and the local pilot, which serves every route in one process, builds each once.
  */
+
 import { AuditLedgerPool } from '../core/audit-ledger';
 import type { CounterStore } from '../core/counter-store';
 import {
@@ -14,6 +15,7 @@ import {
   withDependencyDeadlines,
 } from '../core/dependency-deadline';
 import { KillSwitch } from '../core/kill-switch';
+import { MeasuredLlmSpend } from '../core/measured-llm-spend';
 import { RateLimiter } from '../core/rate-limiter';
 import { RevocationGuard } from '../core/revocation-guard';
 import { SpendCap } from '../core/spend-cap';
@@ -112,10 +114,14 @@ export class SharedServices {
    */
   get spendCap(): SpendCap {
     return this.once('spendCap', () => {
+      const source = this.ports.llmUsageSource;
       const cap = new SpendCap({
         workflows: this.config.workflows,
         counters: this.counters,
         clock: this.clock,
+        ...(source
+          ? { measuredLlm: new MeasuredLlmSpend({ source, prices: this.config.prices, clock: this.clock }) }
+          : {}),
       });
       this.usageListeners.push(cap);
       return cap;

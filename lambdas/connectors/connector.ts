@@ -49,6 +49,11 @@ export interface ConnectorResult {
    * what DLP withheld. @default 0
    */
   readonly withheld?: number;
+  /**
+   * S3 requests the call made in AWS (priced per request class): tier 1 is PUT/COPY/POST/LIST, tier 2
+   * GET and the rest. A local stand-in reports what the AWS store would have sent. @default none
+   */
+  readonly s3Requests?: { readonly tier1: number; readonly tier2: number };
 }
 
 export interface InvokeOptions {

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
-import type { Connector, UpstreamCall } from '../connectors/connector';
+import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
@@ -108,13 +108,20 @@ export class ConnectorProxy {
       shadowRecords: 0,
       shadowRefusals: 0,
     };
-    const meter = (outcome: MeterOutcome, writes: number, bytesOut = 0, secretReads = 0) =>
+    const meter = (
+      outcome: MeterOutcome,
+      writes: number,
+      bytesOut = 0,
+      secretReads = 0,
+      s3Requests?: ConnectorResult['s3Requests'],
+    ) =>
       this.meter(caller, record.names, outcome, {
         started,
         writes: writes + counted.spend + (counted.amount?.writes ?? 0) + counted.shadowRecords,
         bytesOut,
         secretReads,
         shadowRefusals: counted.shadowRefusals,
+        s3Requests,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
     let unspent: ReservedAmount | undefined;
@@ -142,8 +149,8 @@ export class ConnectorProxy {
           // Past this point the call may have run: its amount stays counted.
           unspent = undefined;
         },
-        meter: (outcome, writes, bytesOut, reads) =>
-          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads),
+        meter: (outcome, writes, bytesOut, reads, s3Requests) =>
+          meter(outcome, writes + (approval ? 1 : 0), bytesOut, reads, s3Requests),
       });
     } catch (error) {
       await unspent?.release();
@@ -366,7 +373,13 @@ export class ConnectorProxy {
     approval: ApprovalRecord | undefined,
     hooks: {
       upstreamStarted(): void;
-      meter(outcome: MeterOutcome, writes: number, bytesOut?: number, secretReads?: number): void;
+      meter(
+        outcome: MeterOutcome,
+        writes: number,
+        bytesOut?: number,
+        secretReads?: number,
+        s3Requests?: ConnectorResult['s3Requests'],
+      ): void;
     },
   ): Promise<ConnectorOutcome> {
     const { connector, op, params, argumentsHash } = prepared;
@@ -405,7 +418,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
-    meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0);
+    meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }
 
@@ -419,6 +432,7 @@ export class ConnectorProxy {
       bytesOut: number;
       secretReads: number;
       shadowRefusals: number;
+      s3Requests?: ConnectorResult['s3Requests'];
     },
   ): void {
     this.deps.meter.record({
@@ -435,6 +449,8 @@ export class ConnectorProxy {
         // What the connector read (its token request's secret), not a guess per call: the value is cached.
         secretsManagerCalls: usage.secretReads,
         dynamodbWrites: usage.writes,
+        s3Tier1Requests: usage.s3Requests?.tier1 ?? 0,
+        s3Tier2Requests: usage.s3Requests?.tier2 ?? 0,
       },
       timestamp: this.deps.clock.now(),
       ...(usage.shadowRefusals > 0 ? { shadowRefusals: usage.shadowRefusals } : {}),

@@ -13,7 +13,9 @@
  * under a cent). Reported LLM usage is added at once (see usage-reporter.ts). A counter store that
  * cannot answer refuses the call: a cap that cannot be read cannot be checked.
  *
- * What counts: connector calls (refused ones included) and reported LLM usage. Token requests are
+ * What counts: connector calls (refused ones included), reported LLM usage, and the LLM usage the
+ * provider measured for the workflow's inference profile today (see measured-llm-spend.ts), when a
+ * source of it is given. Token requests are
  * priced in the cost report but not counted here: the broker has no access to the counters.
  */
 import type { WorkflowConfig } from '../../lib/config/schema';
@@ -36,6 +38,8 @@ export interface SpendCapDeps {
   /** Where the spend of every execution environment is added up. */
   readonly counters: CounterStore;
   readonly clock: Clock;
+  /** Today's LLM spend the provider measured per workflow. @default - none counted */
+  readonly measuredLlm?: { spentToday(workflow: string): Promise<number> };
 }
 
 /** Tracks estimated spend per workflow per UTC day and refuses calls once the cap is reached. */
@@ -54,8 +58,12 @@ export class SpendCap implements MetricsSink {
    */
   async check(workflow: string): Promise<void> {
     const cap = this.capOf(workflow);
-    const spent = await this.flush(workflow);
-    if (spent >= cap) throw this.capReached(workflow, cap, spent);
+    const [metered, measured] = await Promise.all([
+      this.flush(workflow),
+      this.deps.measuredLlm?.spentToday(workflow) ?? 0,
+    ]);
+    const spent = metered + measured;
+    if (spent >= cap) throw this.capReached(workflow, cap, spent, measured);
   }
 
   /** Notes spend of the UTC day of `at` (default: now) for the next check; a past day's spend is ignored. */
@@ -77,7 +85,11 @@ export class SpendCap implements MetricsSink {
 
   /** Estimated spend of the workflow today (UTC) in every environment, this one's pending spend included. */
   async spentToday(workflow: string): Promise<number> {
-    return this.flush(workflow);
+    const [metered, measured] = await Promise.all([
+      this.flush(workflow),
+      this.deps.measuredLlm?.spentToday(workflow) ?? 0,
+    ]);
+    return metered + measured;
   }
 
   /**
@@ -104,7 +116,7 @@ export class SpendCap implements MetricsSink {
     return (total ?? 0) / NANOS_PER_USD;
   }
 
-  private capReached(workflow: string, cap: number, spent: number): AirlockError {
+  private capReached(workflow: string, cap: number, spent: number, measuredLlmUsd: number): AirlockError {
     const now = this.deps.clock.now();
     const resetsAt = nextUtcMidnight(now);
     return new AirlockError(
@@ -115,6 +127,7 @@ export class SpendCap implements MetricsSink {
         details: {
           dailySpendCapUsd: cap,
           spentTodayUsd: spent,
+          measuredLlmTodayUsd: measuredLlmUsd,
           resetsAt: resetsAt.toISOString(),
           // The HTTP Retry-After: nothing changes before midnight, so a polite client waits for it.
           retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)),

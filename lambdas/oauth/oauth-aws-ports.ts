@@ -15,7 +15,7 @@ import {
   revocations,
 } from '../adapters/aws/dynamodb-ports';
 import { tokenSigner } from '../adapters/aws/kms-ports';
-import { metricsSink } from '../adapters/aws/metrics-ports';
+import { llmUsageSource, metricsSink } from '../adapters/aws/metrics-ports';
 import { fetchClientMetadata, identityProvider } from '../adapters/aws/oauth-ports';
 import { approvalNotifier } from '../adapters/aws/sns-ports';
 import { killSwitchSource } from '../adapters/aws/ssm-ports';
@@ -29,6 +29,7 @@ export const OAUTH_AWS_PORTS: AwsPortBuilders = {
   approvalNotifier,
   counterStore,
   metricsSink,
+  llmUsageSource,
   connectorAdapters,
   oauthStore,
   identityProvider,

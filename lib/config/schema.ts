@@ -9,6 +9,14 @@ import { z } from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { CONNECTOR_KINDS } from '../../lambdas/connectors/connector-kinds';
+import {
+  AWS_PRICES,
+  type AwsUnitPrices,
+  DEFAULT_LOG_BYTES_PER_REQUEST,
+  DEFAULT_PRICE_REGION,
+  DEFAULT_TRACED_SHARE,
+  regionPrices,
+} from './aws-prices';
 import { checkOAuthConfig, oauthConfigSchema } from './oauth-schema';
 import { nameSchema, operationNameSchema } from './operation-schema';
 
@@ -82,6 +90,27 @@ export const workflowSchema = z.strictObject({
     })
     .default({ perTokenPerMinute: 120, perWorkflowPerMinute: 1200 }),
   /**
+   * The workflow's LLM on Amazon Bedrock: the CDK app creates an application inference profile for it
+   * (tagged `airlock:workflow`), clients call the model through the profile's ARN, and the provider's
+   * own token counts for the profile are the workflow's measured LLM usage. @default - none
+   */
+  llm: z
+    .strictObject({
+      /** The model's prices: a key of `prices.models`. */
+      model: z.string().min(1),
+      /**
+       * What the profile routes to: a foundation model id (`anthropic.claude-...`) or a system-defined
+       * cross-region inference profile id (`us.anthropic.claude-...`).
+       */
+      bedrockModelId: z
+        .string()
+        .regex(
+          /^[a-z0-9-]+(\.[a-zA-Z0-9-]+)+(:\d+)?$/,
+          'expected a Bedrock model or inference profile id such as us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        ),
+    })
+    .optional(),
+  /**
    * LLM usage the agents report (`POST /v1/usage`), priced and counted against the daily spend cap.
    * What an agent reports is its own claim: it is bounded here, shown as self-reported in the cost
    * report, and reported only with a token that asked for the scope `usage:report`.
@@ -148,21 +177,69 @@ export const dataProtectionSchema = z.strictObject({
     .optional(),
 });
 
-export const pricesSchema = z.strictObject({
-  lambdaGbSecond: usd,
-  lambdaRequest: usd,
-  apiGatewayRequest: usd,
-  kmsRequest: usd,
-  secretsManagerCall: usd,
-  dynamodbWrite: usd,
-  /** Model id → USD per million tokens. */
-  models: z.record(
-    z.string().min(1),
-    z.strictObject({ inputPerMillionTokens: usd, outputPerMillionTokens: usd }),
-  ),
-  /** Value of one hour of the manual work a workflow replaces, for ROI. */
-  hourlyRateUsd: usd,
-});
+const unitPriceFields = {
+  lambdaGbSecond: usd.optional(),
+  lambdaRequest: usd.optional(),
+  apiGatewayRequest: usd.optional(),
+  wafRequest: usd.optional(),
+  dynamodbWrite: usd.optional(),
+  dynamodbRead: usd.optional(),
+  kmsRequest: usd.optional(),
+  secretsManagerCall: usd.optional(),
+  logsIngestionPerGb: usd.optional(),
+  xrayTrace: usd.optional(),
+  s3Tier1Request: usd.optional(),
+  s3Tier2Request: usd.optional(),
+} satisfies Record<keyof AwsUnitPrices, unknown>;
+
+/**
+ * The price table: a region whose AWS list prices lib/config/aws-prices.ts defines (each price may
+ * still be given here, and then wins), the LLM prices per model, and the hourly rate for ROI. A region
+ * without a table there must name every AWS price itself.
+ */
+export const pricesSchema = z
+  .strictObject({
+    /** The AWS region the prices are for. @default us-east-1 */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
+      .default(DEFAULT_PRICE_REGION),
+    /** When the AWS prices were read (set from the region's table; a config need not give it). */
+    asOf: z.string().optional(),
+    ...unitPriceFields,
+    /** Bytes one request writes to CloudWatch Logs (access log, function log, EMF line). */
+    logBytesPerRequest: z.number().int().nonnegative().default(DEFAULT_LOG_BYTES_PER_REQUEST),
+    /** Share of requests X-Ray records (0..1). */
+    tracedShare: z.number().min(0).max(1, 'expected a share of at most 1').default(DEFAULT_TRACED_SHARE),
+    /** Model id → USD per million tokens. */
+    models: z.record(
+      z.string().min(1),
+      z.strictObject({ inputPerMillionTokens: usd, outputPerMillionTokens: usd }),
+    ),
+    /** Value of one hour of the manual work a workflow replaces, for ROI. */
+    hourlyRateUsd: usd,
+  })
+  .transform((prices, ctx) => {
+    const table = regionPrices(prices.region);
+    const resolved: Partial<Record<keyof AwsUnitPrices, number>> = {};
+    for (const key of Object.keys(unitPriceFields) as (keyof AwsUnitPrices)[]) {
+      const value = prices[key] ?? table?.prices[key];
+      if (value === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `no price for ${key} in region ${prices.region} (lib/config/aws-prices.ts has ${Object.keys(AWS_PRICES).join(', ')}); give prices.${key} or a region with a price table`,
+        });
+        return z.NEVER;
+      }
+      resolved[key] = value;
+    }
+    return {
+      ...prices,
+      ...(resolved as AwsUnitPrices),
+      asOf: prices.asOf ?? table?.asOf,
+    };
+  });
 
 const acmCertificateArn = z
   .string()
@@ -402,6 +479,15 @@ export const configSchema = z
     checkOAuthConfig(config, ctx);
     checkReservedConcurrency(config, ctx);
     checkCertificateRegions(config, ctx);
+    for (const [workflow, w] of Object.entries(config.workflows)) {
+      if (w.llm && !Object.hasOwn(config.prices.models, w.llm.model)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workflows', workflow, 'llm', 'model'],
+          message: `no model "${w.llm.model}" under prices.models; add its prices or name one of ${Object.keys(config.prices.models).join(', ')}`,
+        });
+      }
+    }
     for (const role of ['operator', 'auditor'] as const) {
       const trust = config.roles[role];
       if (trust.permissionSets.length > 0 && trust.requireMfa === true) {

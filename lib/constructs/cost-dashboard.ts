@@ -18,6 +18,15 @@ export interface CostDashboardWorkflow {
   readonly budgetName: string;
   /** The operations the workflow may call, each shown in the top-operations widget. */
   readonly operations: readonly OperationRef[];
+  /**
+   * The workflow's Bedrock inference profile and its model's prices: the measured LLM cost.
+   * @default - no measured LLM cost shown
+   */
+  readonly llm?: {
+    readonly profileArn: string;
+    readonly inputPerMillionTokens: number;
+    readonly outputPerMillionTokens: number;
+  };
 }
 
 export interface CostDashboardProps {
@@ -91,7 +100,19 @@ function workflowRows(
   const { name } = workflow;
   const valuePerRun = valuePerRunUsd(workflow.minutesSavedPerRun, hourlyRateUsd);
   const runs = metrics.metricRuns(name, { period: DAY });
-  const cost = metrics.metricEstimatedCost(name, { period: DAY });
+  const airlockCost = metrics.metricEstimatedCost(name, { period: DAY });
+  const llmCost = workflow.llm
+    ? metrics.metricMeasuredLlmCost(workflow.llm.profileArn, workflow.llm, { period: DAY })
+    : undefined;
+  // The workflow's whole cost: Airlock's attributed estimate plus the LLM tokens Bedrock measured.
+  const cost = llmCost
+    ? new cloudwatch.MathExpression({
+        expression: 'FILL(airlock, 0) + llm',
+        usingMetrics: { airlock: airlockCost, llm: llmCost },
+        period: DAY,
+        label: 'Cost (Airlock + measured LLM)',
+      })
+    : airlockCost;
 
   const explanation = new cloudwatch.TextWidget({
     width: 24,
@@ -101,9 +122,11 @@ function workflowRows(
       `Owner **${workflow.owner}**, cost centre **${workflow.costCentre}**, budget **${usd(workflow.monthlyBudgetUsd)} USD** a month.`,
       '',
       '- **Run**: one access token’s work for the workflow, i.e. every request an assistant makes with the same token (the `Runs` metric). CloudWatch counts a run once per function instance that served it, so a long run can count slightly more than once. **Calls** are the requests themselves (`Invocations`).',
-      '- **Estimated cost**: what Airlock computes per call from the price table in the config (`prices`): Lambda, API Gateway, KMS, Secrets Manager, DynamoDB and reported LLM tokens. An estimate, not the bill.',
+      '- **Estimated cost**: what Airlock computes per call from the price table (lib/config/aws-prices.ts for `prices.region`): API Gateway, WAF, Lambda, DynamoDB, KMS, Secrets Manager, CloudWatch Logs (EMF included), X-Ray, S3 and self-reported LLM tokens; shared infrastructure attributed by use. An estimate, not the bill.',
       `- **Value** = runs × ${workflow.minutesSavedPerRun} minutes saved per run × ${usd(hourlyRateUsd)} USD an hour ÷ 60 = **${usd(valuePerRun)} USD per run**.`,
-      '- **ROI** = (value − estimated cost) ÷ estimated cost, per day; 1 means the workflow returns twice what it costs.',
+      `- **LLM (measured)**: ${workflow.llm ? 'the tokens Bedrock counted for the workflow’s application inference profile (`AWS/Bedrock`), priced from `prices.models`.' : 'none: the workflow has no `llm` in the config, so only self-reported LLM usage is in the cost.'}`,
+      '- **ROI** = (value − cost) ÷ cost, in percent, per day; +100 % means the workflow returns twice what it costs. Value is an assumption (minutes saved per run from the config); runs and cost are measured. No ROI on a day without measured LLM cost.',
+      `- **Budget**: the single values show the spend over the dashboard’s time range and its share of the ${usd(workflow.monthlyBudgetUsd)} USD budget (choose “this month” for month to date); \`airlock cost report\` adds the month’s forecast.`,
       `- **The bill**: the AWS Budget \`${workflow.budgetName}\` tracks actual spend on resources tagged \`airlock:workflow=${name}\` (the tag must be activated as a cost allocation tag in Billing) and alerts at 80 % spent and 100 % forecast.`,
     ].join('\n'),
   });
@@ -113,7 +136,7 @@ function workflowRows(
     width: 12,
     height: 6,
     stacked: true,
-    left: metrics.metricCostComponents(name, { period: DAY }),
+    left: [...metrics.metricCostComponents(name, { period: DAY }), ...(llmCost ? [llmCost] : [])],
     leftYAxis: { min: 0, label: 'USD', showUnits: false },
   });
 
@@ -169,10 +192,12 @@ function workflowRows(
     height: 6,
     left: [
       new cloudwatch.MathExpression({
-        expression: `IF(cost > 0, (runs * ${mathNumber(valuePerRun)} - cost) / cost)`,
-        usingMetrics: { runs, cost },
+        expression: llmCost
+          ? `IF(cost > 0 AND llm > 0, 100 * (runs * ${mathNumber(valuePerRun)} - cost) / cost)`
+          : `IF(cost > 0, 100 * (runs * ${mathNumber(valuePerRun)} - cost) / cost)`,
+        usingMetrics: llmCost ? { runs, cost, llm: llmCost } : { runs, cost },
         period: DAY,
-        label: 'ROI',
+        label: 'ROI (%)',
       }),
     ],
     leftYAxis: { showUnits: false },
@@ -210,8 +235,30 @@ function workflowRows(
     legendPosition: cloudwatch.LegendPosition.HIDDEN,
   });
 
+  const budget = new cloudwatch.SingleValueWidget({
+    title: `${name}: spend over the time range against the budget`,
+    width: 12,
+    height: 3,
+    setPeriodToTimeRange: true,
+    metrics: [
+      new cloudwatch.MathExpression({
+        expression: 'total',
+        usingMetrics: { total: cost },
+        period: DAY,
+        label: 'Spend (USD)',
+      }),
+      new cloudwatch.MathExpression({
+        expression: `100 * total / ${mathNumber(workflow.monthlyBudgetUsd)}`,
+        usingMetrics: { total: cost },
+        period: DAY,
+        label: `Share of the ${usd(workflow.monthlyBudgetUsd)} USD budget (%)`,
+      }),
+    ],
+  });
+
   return [
     [explanation],
+    [budget],
     [costByComponent, runsPerDay, costPerRun],
     [valueAgainstCost, roi, topOperations],
     [guardrails, bytesOut],

@@ -32,6 +32,11 @@ export const FUNCTION_ENV = {
    * ...), as the kind's infrastructure returned them and its AWS adapters read them.
    */
   connectorResources: 'AIRLOCK_CONNECTORS',
+  /**
+   * JSON `{workflow: inferenceProfileArn}`: the workflows' Bedrock application inference profiles, whose
+   * measured token counts the connector's daily spend cap adds (absent: none).
+   */
+  inferenceProfiles: 'AIRLOCK_INFERENCE_PROFILE_ARNS',
   /** ARN of the secret holding the corporate IdP's client secret (OAuth entry point). */
   idpClientSecretArn: 'AIRLOCK_IDP_CLIENT_SECRET_ARN',
   /** Folder holding `airlock.config.json` and `policies/` (tests and the bench; default: next to the handler). */
@@ -68,6 +73,11 @@ export const CLI_ENV = {
   connectorFunction: 'AIRLOCK_CONNECTOR_FUNCTION',
   /** OAuth function name (kill-switch hard mode, with the oauth section). */
   oauthFunction: 'AIRLOCK_OAUTH_FUNCTION',
+  /**
+   * JSON `{workflow: inferenceProfileArn}` (the `InferenceProfileArns` output of the Foundation stack):
+   * whose Bedrock token counts `cost report` reads as measured LLM usage.
+   */
+  inferenceProfiles: 'AIRLOCK_INFERENCE_PROFILES',
 } as const;
 
 export type FunctionEnvName = (typeof FUNCTION_ENV)[keyof typeof FUNCTION_ENV];

@@ -15,12 +15,16 @@ export const METRIC_DIMENSION_SETS = {
 
 /** Estimated cost components, each a metric `Cost<Component>Usd` written per usage point, with its label. */
 export const COST_COMPONENT_METRICS = {
-  CostLambdaUsd: 'Lambda',
   CostApiGatewayUsd: 'API Gateway',
+  CostWafUsd: 'WAF',
+  CostLambdaUsd: 'Lambda',
+  CostDynamoDbUsd: 'DynamoDB',
   CostKmsUsd: 'KMS',
   CostSecretsManagerUsd: 'Secrets Manager',
-  CostDynamoDbUsd: 'DynamoDB',
-  CostLlmUsd: 'LLM tokens',
+  CostLogsUsd: 'CloudWatch Logs (incl. EMF)',
+  CostXRayUsd: 'X-Ray',
+  CostS3Usd: 'S3',
+  CostLlmUsd: 'LLM tokens (self-reported)',
 } as const;
 
 /** Name of one cost component metric. */
@@ -61,3 +65,16 @@ export type UsageMetricName =
  * report does not read it.
  */
 export const SHADOW_REFUSALS_METRIC = 'ShadowRefusals';
+
+/**
+ * Amazon Bedrock's own runtime metrics (namespace `AWS/Bedrock`, dimension `ModelId`): the token
+ * counts of every call through a workflow's application inference profile, measured by the provider.
+ * The cost source, the dashboard, the spend cap and the anomaly alarm read them per profile.
+ */
+export const BEDROCK_METRICS = {
+  namespace: 'AWS/Bedrock',
+  dimension: 'ModelId',
+  inputTokens: 'InputTokenCount',
+  outputTokens: 'OutputTokenCount',
+  invocations: 'Invocations',
+} as const;

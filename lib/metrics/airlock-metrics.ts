@@ -10,6 +10,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
+  BEDROCK_METRICS,
   COST_COMPONENT_METRICS,
   type CostComponentMetric,
   METRICS_NAMESPACE,
@@ -155,6 +156,44 @@ export class AirlockMetrics {
       statistic: cloudwatch.Stats.SUM,
       period: options.period ?? Duration.days(1),
       label: options.label ?? `${connector}/${operation}`,
+    });
+  }
+
+  /**
+   * Tokens Bedrock counted for a workflow's application inference profile (namespace `AWS/Bedrock`,
+   * dimension `ModelId` = the profile ARN), summed: the provider's measure, not the agent's.
+   */
+  public metricBedrockTokens(
+    profileArn: string,
+    kind: 'input' | 'output',
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: BEDROCK_METRICS.namespace,
+      metricName: kind === 'input' ? BEDROCK_METRICS.inputTokens : BEDROCK_METRICS.outputTokens,
+      dimensionsMap: { [BEDROCK_METRICS.dimension]: profileArn },
+      statistic: cloudwatch.Stats.SUM,
+      period: options.period ?? Duration.days(1),
+      label: options.label ?? (kind === 'input' ? 'Input tokens (measured)' : 'Output tokens (measured)'),
+    });
+  }
+
+  /** The measured LLM cost of a workflow's profile in USD: its tokens × the model's prices per million. */
+  public metricMeasuredLlmCost(
+    profileArn: string,
+    price: { readonly inputPerMillionTokens: number; readonly outputPerMillionTokens: number },
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.MathExpression {
+    const period = options.period ?? Duration.days(1);
+    const decimal = (n: number) => n.toFixed(6).replace(/\.?0+$/, '');
+    return new cloudwatch.MathExpression({
+      expression: `(FILL(tin, 0) * ${decimal(price.inputPerMillionTokens)} + FILL(tout, 0) * ${decimal(price.outputPerMillionTokens)}) / 1000000`,
+      usingMetrics: {
+        tin: this.metricBedrockTokens(profileArn, 'input', { period }),
+        tout: this.metricBedrockTokens(profileArn, 'output', { period }),
+      },
+      period,
+      label: options.label ?? 'LLM (measured)',
     });
   }
 

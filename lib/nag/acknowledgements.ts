@@ -61,7 +61,7 @@ function defaultPolicyOf(role: iam.IRole): IConstruct {
 const XRAY_RESOURCE_STAR: NagAcknowledgement = {
   id: 'AwsSolutions-IAM5[Resource::*]',
   reason:
-    'Only xray:PutTraceSegments and xray:PutTelemetryRecords use Resource "*": X-Ray has no resource-level permissions. test/infra/wildcards.test.ts fails if any other action gets "*".',
+    'Only xray:PutTraceSegments and xray:PutTelemetryRecords, and on the connector and OAuth functions cloudwatch:GetMetricData (the daily spend cap reads the token counts Bedrock measured for the workflows\' inference profiles), use Resource "*": neither X-Ray nor GetMetricData has resource-level permissions or a narrowing condition key. test/infra/wildcards.test.ts fails if any other action gets "*".',
 };
 
 const INLINE_POLICY: NagAcknowledgement = {

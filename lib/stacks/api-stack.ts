@@ -13,7 +13,7 @@ import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
 import { airlockStackNames } from '../contracts/stack-names';
-import type { FoundationStack } from './foundation-stack';
+import { bindInferenceProfileReader, type FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
 
 export interface ApiStackProps extends StackProps {
@@ -110,6 +110,8 @@ export class ApiStack extends Stack {
     foundation.revocationList.bindChecker(this.approvals);
     foundation.approvalStore.bindReadWrite(this.connector);
     foundation.sharedCounters.bindCounter(this.connector);
+    // The spend cap adds the tokens Bedrock measured for each workflow's inference profile today.
+    bindInferenceProfileReader(foundation, this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
     foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
@@ -192,6 +194,7 @@ export class ApiStack extends Stack {
       // The MCP tools run through the same connector pipeline as the connector function's.
       foundation.approvalStore.bindReadWrite(oauth);
       foundation.sharedCounters.bindCounter(oauth);
+      bindInferenceProfileReader(foundation, oauth);
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
       foundation.connectors.bindConnectors(oauth);
       this.oauth = oauth;

@@ -1,8 +1,10 @@
-import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../config/load-config';
 import type { AirlockConfig } from '../config/schema';
 import { AccessLogsBucket } from '../constructs/access-logs-bucket';
+import type { AirlockFunction } from '../constructs/airlock-function';
 import { AirlockKeys } from '../constructs/airlock-keys';
 import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
@@ -13,6 +15,8 @@ import { NotificationTopic } from '../constructs/notification-topic';
 import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
 import { SharedCounters } from '../constructs/shared-counters';
+import { WorkflowInferenceProfile } from '../constructs/workflow-inference-profile';
+import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
 import { connectorNag } from '../nag/acknowledgements';
 
 export interface FoundationStackProps extends StackProps {
@@ -48,6 +52,8 @@ export class FoundationStack extends Stack {
   public readonly identityProviderSecret?: IdentityProviderSecret;
   /** API Gateway's account-wide CloudWatch Logs role, when `api.createCloudWatchRole` is set. */
   public readonly apiGatewayAccountRole?: ApiGatewayAccountRole;
+  /** Workflow → its Bedrock application inference profile (workflows with an `llm`). */
+  public readonly inferenceProfiles: ReadonlyMap<string, WorkflowInferenceProfile>;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -106,5 +112,54 @@ export class FoundationStack extends Stack {
         encryptionKey: this.keys.dataKey,
       });
     }
+
+    const profiles = new Map<string, WorkflowInferenceProfile>();
+    for (const [workflow, w] of Object.entries(config.workflows)) {
+      if (!w.llm) continue;
+      const profile = new WorkflowInferenceProfile(this, `InferenceProfile-${workflow}`, {
+        stage: config.stage,
+        workflow,
+        bedrockModelId: w.llm.bedrockModelId,
+      });
+      profiles.set(workflow, profile);
+      new CfnOutput(this, `InferenceProfileArn${pascalCase(workflow)}`, {
+        value: profile.profileArn,
+        description: `The ${workflow} workflow's model: clients call Bedrock with this ARN, so its tokens are measured per workflow`,
+      });
+    }
+    this.inferenceProfiles = profiles;
+    if (profiles.size > 0) {
+      new CfnOutput(this, 'InferenceProfileArns', {
+        value: this.toJsonString(Object.fromEntries([...profiles].map(([w, p]) => [w, p.profileArn]))),
+        description: `For the airlock CLI: export as ${CLI_ENV.inferenceProfiles} (cost report reads the measured LLM usage of these profiles)`,
+      });
+    }
   }
+}
+
+/**
+ * Binds a function whose spend cap counts the measured LLM usage: `AIRLOCK_INFERENCE_PROFILES` (the
+ * profiles' ARNs by workflow) with `cloudwatch:GetMetricData`, nothing when no workflow has an `llm`.
+ */
+export function bindInferenceProfileReader(foundation: FoundationStack, fn: AirlockFunction): void {
+  if (foundation.inferenceProfiles.size === 0) return;
+  fn.addEnvironment(
+    FUNCTION_ENV.inferenceProfiles,
+    Stack.of(fn).toJsonString(
+      Object.fromEntries([...foundation.inferenceProfiles].map(([w, p]) => [w, p.profileArn])),
+    ),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      // GetMetricData has no resource-level permissions and no narrowing condition key: AWS accepts only
+      // "*" (test/infra/wildcard-allowlist.json). It reads the profiles' token counts for the spend cap.
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }),
+  );
+}
+
+/** `expense-summary` → `ExpenseSummary` (an output id). */
+function pascalCase(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 }

@@ -22,6 +22,8 @@ export interface WorkflowAlarms {
   readonly bytesOut: AnomalyAlarm;
   /** Denials far above the usual: an agent probing what it may not do, or a broken policy. */
   readonly denials: AnomalyAlarm;
+  /** LLM input tokens (measured by Bedrock) far above the usual: a runaway loop. Workflows with an `llm`. */
+  readonly llmTokens?: AnomalyAlarm;
 }
 
 /**
@@ -50,6 +52,13 @@ export class MonitoringStack extends Stack {
     const topic = foundation.alertsTopic.topic;
     this.metrics = new AirlockMetrics();
 
+    /** The workflow's inference profile and its model's prices, when it has an `llm`. */
+    const llmOf = (workflow: string) => {
+      const profile = foundation.inferenceProfiles.get(workflow);
+      const model = config.workflows[workflow]?.llm?.model;
+      const price = model !== undefined ? config.prices.models[model] : undefined;
+      return profile && price ? { llm: { profileArn: profile.profileArn, ...price } } : {};
+    };
     const budgets = new Map<string, WorkflowBudget>();
     const workflowAlarms = new Map<string, WorkflowAlarms>();
     for (const [workflow, w] of Object.entries(config.workflows)) {
@@ -78,6 +87,21 @@ export class MonitoringStack extends Stack {
           workflow,
           description: `Airlock ${config.stage}: the ${workflow} workflow gets far more denials than usual. An agent may be probing what it may not do, or a policy change went wrong; check the audit records' reasons.`,
         }),
+        ...(foundation.inferenceProfiles.has(workflow)
+          ? {
+              llmTokens: new AnomalyAlarm(this, `LlmTokensAnomaly-${workflow}`, {
+                metric: this.metrics.metricBedrockTokens(
+                  foundation.inferenceProfiles.get(workflow)?.profileArn ?? '',
+                  'input',
+                  { period },
+                ),
+                bandWidth: config.monitoring.anomalyBandWidth,
+                topic,
+                workflow,
+                description: `Airlock ${config.stage}: the ${workflow} workflow's model reads far more tokens than usual (measured by Bedrock on its inference profile). A runaway agent loop spends fast; check the runs and engage its kill switch if needed (docs/runbooks/kill-switch.md).`,
+              }),
+            }
+          : {}),
       });
     }
     this.budgets = budgets;
@@ -97,6 +121,7 @@ export class MonitoringStack extends Stack {
         operations: Object.entries(w.connectors).flatMap(([connector, operations]) =>
           operations.map((operation) => ({ connector, operation })),
         ),
+        ...llmOf(name),
       })),
     });
 

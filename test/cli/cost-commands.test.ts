@@ -241,7 +241,7 @@ describe('Command: cost report --local', () => {
     // KMS: one signature per issued token, by the price table: 1 on day 1, 2 on day 2.
     expect(cell(day1, 'KMS')).toBe(formatUsd(config.prices.kmsRequest));
     expect(cell(cellsOf('2026-10-02'), 'KMS')).toBe(formatUsd(2 * config.prices.kmsRequest));
-    expect(out).toMatch(new RegExp(`${WORKFLOW}\\s+FIN-042\\s+3\\s+6\\s+`)); // 3 runs, 6 calls over the range
+    expect(out).toMatch(new RegExp(`${WORKFLOW}\\s+FIN-042\\s+bob\\s+3\\s+6\\s+`)); // 3 runs, 6 calls over the range
     expect(out).toContain('$135.00'); // 3 runs × 45 min ÷ 60 × $60
     expect(out).toMatch(/Top operations by cost\n.*\n.*\nexpense-summary\s+erp\/lookupGlCode/);
     // The reader is told what Calls and Denied cover, and why operations do not add up to the cost.
@@ -262,21 +262,44 @@ describe('Command: cost report --local', () => {
     expect(text.replace(/\r\n/g, '')).not.toMatch(/[\n]/);
     const [header, ...rows] = parseCsv(text);
     expect(header).toEqual([...COST_CSV_COLUMNS]);
-    expect(rows).toHaveLength(3);
     const column = (row: string[], name: (typeof COST_CSV_COLUMNS)[number]) => row[header.indexOf(name)];
-    const day1 = rows.find((r) => r[0] === '2026-10-01' && r[1] === WORKFLOW)!;
+    // Three day rows, a row per workflow of the config or the metrics, and the total.
+    // (the config's workflows, and the retired one only the metrics know)
+    const workflowRows = Object.keys(config.workflows).length + 1;
+    expect(rows.map((r) => column(r, 'row'))).toEqual([
+      'day',
+      'day',
+      'day',
+      ...Array<string>(workflowRows).fill('workflow'),
+      'total',
+    ]);
+    const day1 = rows.find((r) => column(r, 'day') === '2026-10-01' && column(r, 'workflow') === WORKFLOW)!;
+    expect(column(day1, 'cost_centre')).toBe(config.workflows[WORKFLOW].costCentre);
+    expect(column(day1, 'owner')).toBe(config.workflows[WORKFLOW].owner);
     expect(Number(column(day1, 'cost_total_usd'))).toBeCloseTo(costOfDay('2026-10-01'), 11);
     expect(column(day1, 'runs')).toBe('1');
     expect(column(day1, 'invocations')).toBe('4');
     expect(column(day1, 'denials')).toBe('2');
     expect(Number(column(day1, 'cost_kms_usd'))).toBeCloseTo(config.prices.kmsRequest, 12);
-    expect(column(day1, 'llm_input_tokens')).toBe('40000');
-    expect(Number(column(day1, 'value_usd'))).toBeCloseTo(45, 9);
+    expect(column(day1, 'llm_self_reported_input_tokens')).toBe('40000');
+    expect(Number(column(day1, 'value_usd_assumed'))).toBeCloseTo(45, 9);
+    const total = rows.find((r) => column(r, 'row') === 'total')!;
+    expect(Number(column(total, 'cost_total_usd'))).toBeCloseTo(
+      rows
+        .filter((r) => column(r, 'row') === 'day')
+        .reduce((n, r) => n + Number(column(r, 'cost_total_usd')), 0),
+      11,
+    );
     for (const row of rows) {
       expect(row).toHaveLength(COST_CSV_COLUMNS.length);
       expect(column(row, 'cost_lambda_usd')).toMatch(/^\d+(\.\d+)?$/); // never 1e-7
     }
-    expect(rows.map((r) => r[1]).sort()).toEqual([WORKFLOW, WORKFLOW, RETIRED_WORKFLOW].sort());
+    expect(
+      rows
+        .filter((r) => column(r, 'row') === 'day')
+        .map((r) => column(r, 'workflow'))
+        .sort(),
+    ).toEqual([WORKFLOW, WORKFLOW, RETIRED_WORKFLOW].sort());
   });
 
   it('prints the whole report as JSON with --json', async () => {
@@ -389,9 +412,10 @@ describe('Function: formatCostCsv', () => {
     // Assess
     expect(text).toContain(`"'=HYPERLINK(""x""),y"`);
     const [, row] = parseCsv(text);
-    expect(row[1]).toBe(`'${HOSTILE_WORKFLOW}`);
+    expect(row[COST_CSV_COLUMNS.indexOf('workflow')]).toBe(`'${HOSTILE_WORKFLOW}`);
     expect(row[COST_CSV_COLUMNS.indexOf('cost_total_usd')]).toBe('0.0000001');
-    expect(row[COST_CSV_COLUMNS.indexOf('roi_ratio')]).toBe('-1');
+    // No runs, so no value: a loss of all of it, in percent as everywhere else.
+    expect(row[COST_CSV_COLUMNS.indexOf('roi_percent')]).toBe('-100');
     expect(row[COST_CSV_COLUMNS.indexOf('cost_per_run_usd')]).toBe('');
   });
 });

@@ -9,8 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { runCli } from '../../cli/program';
 import { EmfMetricsSink } from '../../lambdas/adapters/aws/emf-metrics-sink';
+import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
 import { UsageMeter } from '../../lambdas/core/usage-meter';
 import { loadConfig } from '../../lib/config/load-config';
+import { LocalBedrockStandIn } from '../../local/bedrock-stand-in';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EXAMPLE_CONFIG = resolve(__dirname, '../../config/airlock.config.yaml');
@@ -193,9 +195,87 @@ describe('HTML cost report in headless Chromium', () => {
       'LLM (self-reported)',
     );
     expect(await page.locator('th', { hasText: 'LLM (self-reported)' }).count()).toBeGreaterThan(0);
-    expect(await page.locator('p.explain', { hasText: 'LLM cost is self-reported' }).count()).toBe(1);
+    expect(
+      await page.locator('p.explain', { hasText: 'LLM (self-reported) is what the agents reported' }).count(),
+    ).toBe(1);
     // Readable: the charts fit the page width, nothing scrolls sideways.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('shows each workflow’s budget used this month and the forecast, with the measured LLM cost labelled', async () => {
+    // Prepare: this month's calls, and a model call through the local Bedrock stand-in today.
+    const lines: string[] = [];
+    const meter = new UsageMeter(config.prices, new EmfMetricsSink({ emit: (l) => lines.push(l) }), 512);
+    const now = new Date();
+    meter.record({
+      workflow: 'expense-summary',
+      connector: 'receipts',
+      operation: 'list',
+      outcome: 'allowed',
+      bytesOut: 1000,
+      durationMs: 50,
+      usage: { apiRequests: 1, kmsRequests: 0, secretsManagerCalls: 0, dynamodbWrites: 1 },
+      timestamp: now,
+      runId: 'jti-now',
+    });
+    await writeFile(join(dir, 'metrics.log'), `${lines.join('\n')}\n`);
+    const bedrock = new LocalBedrockStandIn(
+      dir,
+      new Set([localInferenceProfileArn(config.stage, 'expense-summary')]),
+    );
+    const reply = await bedrock.converse(localInferenceProfileArn(config.stage, 'expense-summary'), [
+      { role: 'user', content: [{ text: 'x'.repeat(4_000_000) }] }, // 1,000,000 tokens: $3 at $3 per million
+    ]);
+    expect(reply.usage.inputTokens).toBe(1_000_000);
+    const out = join(dir, 'budget.html');
+    expect(await airlock(dir, 'cost', 'report', '--local', '--format', 'html', '--out', out)).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+    const page = await context.newPage();
+    await page.route('**/*', (route) =>
+      route.request().url().startsWith('file:') ? route.continue() : route.abort(),
+    );
+
+    // Act
+    await page.goto(pathToFileURL(out).href, { waitUntil: 'load' });
+    const row = (
+      await page
+        .locator('table#budgets tbody tr', { hasText: 'expense-summary' })
+        .locator('td')
+        .allTextContents()
+    ).map((c) => c.trim());
+
+    // Assess: [workflow, cost centre, month, budget, month to date, used, forecast, forecast share]
+    // One budget row per workflow of the config.
+    expect(await page.locator('table#budgets tbody tr').count()).toBe(Object.keys(config.workflows).length);
+    expect(row.slice(0, 4)).toEqual(['expense-summary', 'FIN-042', now.toISOString().slice(0, 7), '$200.00']);
+    const monthToDate = Number(row[4].replace(/[$,]/g, ''));
+    expect(monthToDate).toBeGreaterThanOrEqual(3); // the measured $3 of LLM, plus the call
+    expect(monthToDate).toBeLessThan(3.01);
+    expect(row[5]).toBe(
+      `${((monthToDate / 200) * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`,
+    );
+    const days = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
+    const forecast = Number(row[6].replace(/[$,]/g, ''));
+    expect(forecast).toBeGreaterThan(monthToDate); // the month's run rate carried to its end
+    expect(forecast).toBeLessThanOrEqual(monthToDate * days * 24 + 0.01);
+    expect(await page.locator('header .meta').textContent()).toContain(
+      'LLM usage measured by: local Bedrock stand-in',
+    );
+    expect(await page.locator('table#components th', { hasText: 'LLM (measured)' }).count()).toBe(1);
+    expect(await page.locator('table#workflows tr.summary td').first().textContent()).toBe('all workflows');
   });
 });

@@ -36,7 +36,17 @@ const LLM_USAGE = [
   { model: 'claude-haiku-4-5', inputTokens: 20_000, outputTokens: 2_000 },
 ] as const;
 
-type Component = 'lambda' | 'apiGateway' | 'kms' | 'secretsManager' | 'dynamodb' | 'llm';
+type Component =
+  | 'lambda'
+  | 'apiGateway'
+  | 'waf'
+  | 'kms'
+  | 'secretsManager'
+  | 'dynamodb'
+  | 'logs'
+  | 'xray'
+  | 's3'
+  | 'llm';
 type Breakdown = Record<Component | 'total', number>;
 
 /** One request the test made that the pilot meters, with what it used by the pricing rules below. */
@@ -87,6 +97,9 @@ interface EmfLine {
  * - Secrets Manager: one secret read per ERP call that reached the ERP (its OAuth2 client credentials).
  * - DynamoDB: one write per audit record the request appended (cross-checked against the ledger
  *   below), plus the approval item of a call held for approval, plus each shared-counter addition.
+ * - WAF, CloudWatch Logs, X-Ray: per API request, the request inspected, `logBytesPerRequest` ingested,
+ *   `tracedShare` of a trace recorded (a usage report, priced as a request too).
+ * - S3: the receipts folder's requests as the S3 store would send them: a listing is one LIST, a read one GET.
  * - LLM: reported tokens × the model's price per million tokens.
  */
 function expectedCost(request: MeteredRequest, durationMs: number, prices: Prices): Breakdown {
@@ -96,6 +109,16 @@ function expectedCost(request: MeteredRequest, durationMs: number, prices: Price
   const kms = request.kmsRequests * prices.kmsRequest;
   const secretsManager = request.secretsManagerCalls * prices.secretsManagerCall;
   const dynamodb = request.dynamodbWrites * prices.dynamodbWrite;
+  const waf = prices.wafRequest;
+  const logs = (prices.logBytesPerRequest / 1024 ** 3) * prices.logsIngestionPerGb;
+  const xray = prices.tracedShare * prices.xrayTrace;
+  const reachedStore = request.outcome === 'allowed';
+  const s3 =
+    reachedStore && request.operation === 'receipts/list'
+      ? prices.s3Tier1Request
+      : reachedStore && request.operation === 'receipts/read'
+        ? prices.s3Tier2Request
+        : 0;
   const model = request.llm ? prices.models[request.llm.model] : undefined;
   const llm =
     request.llm && model
@@ -109,8 +132,12 @@ function expectedCost(request: MeteredRequest, durationMs: number, prices: Price
     kms,
     secretsManager,
     dynamodb,
+    waf,
+    logs,
+    xray,
+    s3,
     llm,
-    total: lambda + apiGateway + kms + secretsManager + dynamodb + llm,
+    total: lambda + apiGateway + waf + kms + secretsManager + dynamodb + logs + xray + s3 + llm,
   };
 }
 
@@ -121,6 +148,10 @@ function sumBreakdowns(items: readonly Breakdown[]): Breakdown {
     kms: 0,
     secretsManager: 0,
     dynamodb: 0,
+    waf: 0,
+    logs: 0,
+    xray: 0,
+    s3: 0,
     llm: 0,
     total: 0,
   };
@@ -539,7 +570,7 @@ describe('Command: airlock cost report --local', () => {
       // Total and cost per run are above a cent, so the table shows them in cents.
       expect(table.stdout).toMatch(
         new RegExp(
-          `${WORKFLOW}\\s+FIN-042\\s+2\\s+12\\s+\\${usd(expected.total)}\\s+\\${usd(expected.total / 2)}\\s+90\\s+\\$90\\.00\\s`,
+          `${WORKFLOW}\\s+FIN-042\\s+bob\\s+2\\s+12\\s+${counts.denials}\\s+${counts.approvalsRequested}\\s+\\${usd(expected.total)}\\s+\\${usd(expected.total / 2)}\\s+90\\s+\\$90\\.00\\s`,
         ),
       );
     });
@@ -548,7 +579,7 @@ describe('Command: airlock cost report --local', () => {
 
 describe('Class: SpendCap, through the local pilot', () => {
   describe('Method: check', () => {
-    const DAILY_CAP_USD = 0.00002;
+    const DAILY_CAP_USD = 0.0001;
     let home: string;
 
     afterAll(async () => {
@@ -576,7 +607,7 @@ describe('Class: SpendCap, through the local pilot', () => {
       try {
         const token = await alice.getToken(WORKFLOW, ['receipts:read'], 15);
 
-        // Act: list receipts until refused (each listing ~$0.0000049, so about four pass; the token
+        // Act: list receipts until refused (each listing ~$0.000034, so about three pass; the token
         // request is priced in the cost report but not counted by the cap, which the broker never reads).
         for (let i = 0; i < 20 && !refused; i++) {
           const response = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });

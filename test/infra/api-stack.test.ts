@@ -234,6 +234,8 @@ describe('Class: ApiStack', () => {
       expect(actions).toEqual(
         [
           'bedrock:Retrieve',
+          // The spend cap reads the token counts Bedrock measured for the workflows' inference profiles.
+          'cloudwatch:GetMetricData',
           'dynamodb:BatchGetItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',

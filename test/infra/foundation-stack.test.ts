@@ -20,6 +20,28 @@ describe('Class: FoundationStack', () => {
       expect(airlock.foundationTemplate.toJSON()).toMatchSnapshot();
     });
 
+    it('creates a Bedrock application inference profile per workflow with an llm, tagged with the workflow, its ARN an output', () => {
+      // Assess
+      const t = airlock.foundationTemplate;
+      t.resourceCountIs('AWS::Bedrock::ApplicationInferenceProfile', 1);
+      t.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', {
+        InferenceProfileName: 'airlock-pilot-expense-summary',
+        ModelSource: {
+          CopyFrom: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([':inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0']),
+            ],
+          },
+        },
+        Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
+      });
+      t.hasOutput('InferenceProfileArns', {
+        Description: Match.stringLikeRegexp('AIRLOCK_INFERENCE_PROFILES'),
+      });
+      t.hasOutput('InferenceProfileArnExpenseSummary', {});
+    });
+
     it('creates a symmetric data key with rotation and an ES256 signing key with its alias', () => {
       // Assess
       const t = airlock.foundationTemplate;

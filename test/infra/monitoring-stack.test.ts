@@ -108,16 +108,26 @@ describe('Class: MonitoringStack', () => {
       for (const workflow of ['expense-summary', 'travel-review']) {
         // Act
         const graph = widgetTitled(widgets, `${workflow}: estimated cost per day by component (USD)`);
-        const rows = graph.properties.metrics?.map(parseRow) ?? [];
+        const all = graph.properties.metrics?.map(parseRow) ?? [];
+        // Airlock's own components; the measured LLM cost is Bedrock's metrics (tested below).
+        const rows = all.filter((r) => r.namespace === 'Airlock');
+        expect(all.filter((r) => r.namespace === 'AWS/Bedrock').map((r) => r.name)).toEqual([
+          'InputTokenCount',
+          'OutputTokenCount',
+        ]);
 
         // Assess
         expect(graph.properties.stacked).toBe(true);
         expect(rows.map((r) => r.name)).toEqual([
-          'CostLambdaUsd',
           'CostApiGatewayUsd',
+          'CostWafUsd',
+          'CostLambdaUsd',
+          'CostDynamoDbUsd',
           'CostKmsUsd',
           'CostSecretsManagerUsd',
-          'CostDynamoDbUsd',
+          'CostLogsUsd',
+          'CostXRayUsd',
+          'CostS3Usd',
           'CostLlmUsd',
         ]);
         for (const row of rows) {
@@ -156,20 +166,30 @@ describe('Class: MonitoringStack', () => {
         ]);
         expect(expressionsOf(`${workflow}: estimated cost per run (USD)`)).toEqual([
           'IF(runs > 0, cost / runs)',
+          // The cost is Airlock's estimate plus the tokens Bedrock measured, at the model's prices.
+          'FILL(airlock, 0) + llm',
+          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
         ]);
         expect(expressionsOf(`${workflow}: value against estimated cost per day (USD)`)).toEqual([
           `runs * ${valuePerRun}`,
           'cost',
+          'FILL(airlock, 0) + llm',
+          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
         ]);
+        // ROI in percent, as in the report; none on a day without measured LLM cost.
         expect(expressionsOf(`${workflow}: ROI per day`)).toEqual([
-          `IF(cost > 0, (runs * ${valuePerRun} - cost) / cost)`,
+          `IF(cost > 0 AND llm > 0, 100 * (runs * ${valuePerRun} - cost) / cost)`,
+          'FILL(airlock, 0) + llm',
+          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
         ]);
         const inputs = (widgetTitled(widgets, `${workflow}: ROI per day`).properties.metrics ?? [])
           .map(parseRow)
           .filter((r) => r.name);
-        expect(inputs.map((r) => [r.options.id, r.name, r.dimensions.workflow, r.options.period])).toEqual([
-          ['runs', 'Runs', workflow, 86_400],
-          ['cost', 'EstimatedCostUsd', workflow, 86_400],
+        expect(inputs.map((r) => [r.options.id, r.name, r.options.period])).toEqual([
+          ['runs', 'Runs', 86_400],
+          ['airlock', 'EstimatedCostUsd', 86_400],
+          ['tin', 'InputTokenCount', 86_400],
+          ['tout', 'OutputTokenCount', 86_400],
         ]);
       }
     });
@@ -241,6 +261,11 @@ describe('Class: MonitoringStack', () => {
       // Assess
       expect(used.length).toBeGreaterThan(10);
       for (const row of used) {
+        // Airlock's metrics, or Bedrock's token counts of a workflow's inference profile.
+        if (row.namespace === 'AWS/Bedrock') {
+          expect(['InputTokenCount', 'OutputTokenCount']).toContain(row.name);
+          continue;
+        }
         expect(row.namespace).toBe('Airlock');
         expect(written).toContain(row.name);
       }
@@ -346,9 +371,9 @@ describe('Class: MonitoringStack', () => {
       );
 
       // Assess
-      // Bytes out and denials, per workflow (four).
-      expect(detectors).toHaveLength(8);
-      expect(anomalyAlarms).toHaveLength(8);
+      // Bytes out and denials per workflow (four), and measured LLM input tokens for the two with an llm.
+      expect(detectors).toHaveLength(10);
+      expect(anomalyAlarms).toHaveLength(10);
       for (const alarm of anomalyAlarms) {
         expect(alarm.DependsOn).toHaveLength(1);
         expect(detectors).toContain(alarm.DependsOn[0]);

@@ -212,6 +212,8 @@ describe('Class: ApiStack (with the oauth section)', () => {
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
         'bedrock:Retrieve {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/ABCDEFGHIJ"]]}',
+        // Its connector pipeline's spend cap reads the tokens Bedrock measured (no resource-level permissions).
+        'cloudwatch:GetMetricData "*"',
         'dynamodb:BatchGetItem Foundation:Revocations',
         'dynamodb:DeleteItem Foundation:OAuthState',
         'dynamodb:GetItem Foundation:OAuthState',

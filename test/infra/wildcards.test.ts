@@ -88,10 +88,13 @@ describe('Function: findWildcards', () => {
     },
   );
 
-  it('allows cloudwatch:GetMetricData on "*" to the auditor role only', () => {
+  it('allows cloudwatch:GetMetricData on "*" to the auditor role and the connector (its spend cap reads Bedrock’s token counts) only', () => {
     // Prepare
     const auditorPolicy = airlock.api.getLogicalId(
       airlock.api.auditorRole.role.node.findChild('DefaultPolicy').node.defaultChild as never,
+    );
+    const connectorPolicy = airlock.api.getLogicalId(
+      airlock.api.connector.function.role?.node.findChild('DefaultPolicy').node.defaultChild as never,
     );
 
     // Act
@@ -99,6 +102,7 @@ describe('Function: findWildcards', () => {
 
     // Assess
     expect(metricReads).toEqual([
+      { where: connectorPolicy, action: 'cloudwatch:GetMetricData', resource: '*' },
       { where: auditorPolicy, action: 'cloudwatch:GetMetricData', resource: '*' },
     ]);
   });

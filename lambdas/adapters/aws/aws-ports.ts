@@ -19,6 +19,7 @@ import type { AirlockConfig } from '../../../lib/config/schema';
 import type { FunctionEnvName } from '../../../lib/contracts/environment';
 import type { AirlockPorts } from '../../composition/airlock-ports';
 import { systemClock } from '../../core/ports';
+import type { BedrockUsageSource } from './bedrock-usage-source';
 import type { DynamoDbApprovalStore } from './dynamodb-approval-store';
 import type { DynamoDbAuditStore } from './dynamodb-audit-store';
 import type { DynamoDbCounterStore } from './dynamodb-counter-store';
@@ -43,6 +44,7 @@ export interface WiredPort {
 
 /** The AWS adapters behind the ports, by class name. */
 export interface AwsAdapters {
+  readonly BedrockUsageSource: BedrockUsageSource;
   readonly KmsTokenSigner: KmsTokenSigner;
   readonly SsmKillSwitchParameters: SsmKillSwitchParameters;
   readonly DynamoDbRevocationStore: DynamoDbRevocationStore;
@@ -109,6 +111,8 @@ export const AWS_PORT_METHODS = {
   },
   identityProvider: { SecretsManagerSecretSource: ['getJson'] },
   fetchClientMetadata: {},
+  // The connector's spend cap: today's tokens of each workflow's inference profile.
+  llmUsageSource: { BedrockUsageSource: ['dailyUsage'] },
 } as const satisfies Record<keyof AirlockPorts, PortMethods>;
 
 /** An AWS adapter a port was built on, and the methods of it that the port exposes. */
@@ -249,6 +253,10 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get fetchClientMetadata() {
     return this.port('fetchClientMetadata');
+  }
+
+  get llmUsageSource() {
+    return this.port('llmUsageSource');
   }
 
   /**

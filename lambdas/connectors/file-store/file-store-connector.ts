@@ -138,6 +138,8 @@ export class FileStoreConnector implements Connector {
         result: { items },
         documents: [{ id: `list:${path}`, bytes: listing }],
         bytesOut: Buffer.byteLength(listing),
+        // ListObjectsV2 returns at most 1,000 keys a page.
+        s3Requests: { tier1: Math.max(1, Math.ceil(items.length / 1000)), tier2: 0 },
       };
     }
     const object = await this.store.read(path);
@@ -152,6 +154,7 @@ export class FileStoreConnector implements Connector {
       result,
       documents: [{ id: path, bytes: object.content }],
       bytesOut: object.content.length,
+      s3Requests: { tier1: 0, tier2: 1 },
     };
   }
 

@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchCostSource } from '../../../lambdas/adapters/aws/cloudwatch-cost-source';
 import { DependencyError } from '../../../lambdas/core/errors';
+import { USAGE_METRIC_NAMES } from '../../../lib/contracts/metrics';
 import { FakeCloudWatchMetrics } from './fake-cloudwatch-metrics';
 
 const WORKFLOWS = {
@@ -78,8 +79,8 @@ describe('Class: CloudWatchCostSource', () => {
         input.MetricDataQueries?.map((q) => q.MetricStat?.Metric?.Dimensions?.map((d) => d.Name).join(',')),
       );
       expect(dimensionSets).toEqual(new Set(['workflow', 'workflow,connector,operation']));
-      // 2 workflows × 16 metrics + 4 operations × 4 metrics.
-      expect(input.MetricDataQueries).toHaveLength(2 * 16 + 4 * 4);
+      // 2 workflows × every usage metric + 4 operations × 4 metrics.
+      expect(input.MetricDataQueries).toHaveLength(2 * USAGE_METRIC_NAMES.length + 4 * 4);
     });
 
     it('follows NextToken until every datapoint is read', async () => {
@@ -101,7 +102,7 @@ describe('Class: CloudWatchCostSource', () => {
     });
 
     it('splits more than 500 queries into several calls', async () => {
-      // Prepare: 40 workflows × (16 + 4) queries = 800.
+      // Prepare: 40 workflows × (every usage metric + 4) queries.
       cloudwatch = new FakeCloudWatchMetrics();
       const many = Object.fromEntries(
         Array.from({ length: 40 }, (_, i) => [`flow-${i}`, { connectors: { erp: ['lookupGlCode'] } }]),
@@ -115,7 +116,8 @@ describe('Class: CloudWatchCostSource', () => {
       }).dailyTotals(RANGE);
 
       // Assess
-      expect(cloudwatch.calls.map((c) => c.MetricDataQueries?.length)).toEqual([500, 300]);
+      const queries = 40 * (USAGE_METRIC_NAMES.length + 4);
+      expect(cloudwatch.calls.map((c) => c.MetricDataQueries?.length)).toEqual([500, queries - 500]);
       expect(result.totals.find((t) => t.workflow === 'flow-39')?.values.Runs).toBe(2);
     });
 

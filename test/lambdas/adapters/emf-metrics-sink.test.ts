@@ -20,7 +20,12 @@ const COST = {
   kms: 0,
   secretsManager: 0,
   dynamodb: 0.00000125,
+  waf: 0,
+  logs: 0,
+  xray: 0,
+  s3: 0,
   llm: 0,
+  llmMeasured: 0,
   total: 0.00000515,
 };
 

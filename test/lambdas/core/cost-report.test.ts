@@ -259,6 +259,10 @@ function priced(request: RecordedRequest) {
   const kms = (request.kmsRequests ?? 0) * prices.kmsRequest;
   const secretsManager = request.secretsManagerCalls * prices.secretsManagerCall;
   const dynamodb = request.dynamodbWrites * prices.dynamodbWrite;
+  // Every API request is inspected by WAF, logged and traced.
+  const waf = prices.wafRequest;
+  const logs = (prices.logBytesPerRequest / 1024 ** 3) * prices.logsIngestionPerGb;
+  const xray = prices.tracedShare * prices.xrayTrace;
   const model = request.llm ? prices.models[request.llm.model] : undefined;
   const llm =
     request.llm && model
@@ -272,8 +276,11 @@ function priced(request: RecordedRequest) {
     kms,
     secretsManager,
     dynamodb,
+    waf,
+    logs,
+    xray,
     llm,
-    total: lambda + apiGateway + kms + secretsManager + dynamodb + llm,
+    total: lambda + apiGateway + kms + secretsManager + dynamodb + waf + logs + xray + llm,
   };
 }
 
@@ -323,6 +330,9 @@ describe('Function: buildCostReport', () => {
         kms: 0,
         secretsManager: 0,
         dynamodb: 0,
+        waf: 0,
+        logs: 0,
+        xray: 0,
         llm: 0,
         total: 0,
         runs: new Set(),
@@ -336,6 +346,9 @@ describe('Function: buildCostReport', () => {
       e.kms += p.kms;
       e.secretsManager += p.secretsManager;
       e.dynamodb += p.dynamodb;
+      e.waf += p.waf;
+      e.logs += p.logs;
+      e.xray += p.xray;
       e.llm += p.llm;
       e.total += p.total;
       if (r.runId !== undefined) e.runs.add(r.runId);
@@ -360,6 +373,9 @@ describe('Function: buildCostReport', () => {
       expect(row.cost.kms).toBeCloseTo(e.kms, 12);
       expect(row.cost.secretsManager).toBeCloseTo(e.secretsManager, 12);
       expect(row.cost.dynamodb).toBeCloseTo(e.dynamodb, 12);
+      expect(row.cost.waf).toBeCloseTo(e.waf, 12);
+      expect(row.cost.logs).toBeCloseTo(e.logs, 12);
+      expect(row.cost.xray).toBeCloseTo(e.xray, 12);
       expect(row.cost.llm).toBeCloseTo(e.llm, 12);
       expect(row.cost.total).toBeCloseTo(e.total, 12);
       expect(row.runs).toBe(e.runs.size);
@@ -412,7 +428,10 @@ describe('Function: buildCostReport', () => {
 
     // Assess
     const names = report.topOperations.map((o) => `${o.connector}/${o.operation}`);
-    expect(names).toEqual(['erp/lookupGlCode', 'erp/createJournalEntry', 'receipts/read', 'receipts/list']);
+    const expected = ['erp/lookupGlCode', 'erp/createJournalEntry', 'receipts/read', 'receipts/list'].sort(
+      (a, b) => costOf(...(b.split('/') as [string, string])) - costOf(...(a.split('/') as [string, string])),
+    );
+    expect(names).toEqual(expected);
     for (const o of report.topOperations) {
       expect(o.costUsd).toBeCloseTo(costOf(o.connector, o.operation), 12);
     }

@@ -15,7 +15,20 @@ class FakeClock implements Clock {
 }
 
 function cost(total: number): CostBreakdown {
-  return { lambda: 0, apiGateway: 0, kms: 0, secretsManager: 0, dynamodb: 0, llm: total, total };
+  return {
+    lambda: 0,
+    apiGateway: 0,
+    waf: 0,
+    kms: 0,
+    secretsManager: 0,
+    dynamodb: 0,
+    logs: 0,
+    xray: 0,
+    s3: 0,
+    llm: total,
+    llmMeasured: 0,
+    total,
+  };
 }
 
 async function refusalOf(call: () => Promise<void>): Promise<AirlockError> {
