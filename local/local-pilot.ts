@@ -15,6 +15,7 @@ import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revoca
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
+import { LocalMacKey } from '../lambdas/adapters/local/local-mac-key';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
 import type { AirlockSettings } from '../lambdas/composition/airlock-ports';
@@ -163,10 +164,13 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     // same local API server (no client certificate asked), and a local OIDC provider standing in for
     // the corporate IdP. Its handler is composed below, with everything else.
     const maxBodyBytes = baseConfig.api.maxBodyBytes;
-    let oauthHandler: LocalApiHandler = async () => ({
+    const starting: LocalApiHandler = async () => ({
       statusCode: 503,
       body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'Airlock is starting.' }),
     });
+    let oauthHandler = starting;
+    // The approvals page shares the certificate-less listener, served by the approvals function.
+    let approvalsPageHandler = starting;
     const oauthEntry = baseConfig.oauth
       ? await startOAuthListener(baseConfig, {
           tls: ca.serverTls(),
@@ -175,7 +179,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
           identityProvider: options.identityProvider,
           maxBodyBytes,
           log,
-          handler: (event) => oauthHandler(event),
+          handlers: {
+            oauth: (event) => oauthHandler(event),
+            approvals: (event) => approvalsPageHandler(event),
+          },
         })
       : undefined;
     if (oauthEntry) closers.push(() => oauthEntry.close());
@@ -224,6 +231,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       doc,
       signer: await LocalTokenSigner.loadOrCreate(home),
+      sessionMacKey: await LocalMacKey.loadOrCreate(home),
       killSwitchSource: killSwitchParameters,
       metrics: new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
       ca: ca.caCertificatePem,
@@ -240,7 +248,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       connector: connector.handler,
       approvals: composeApprovals(services).handler,
     };
-    if (oauthEntry) oauthHandler = composeOAuth(services).handler;
+    if (oauthEntry) {
+      oauthHandler = composeOAuth(services).handler;
+      approvalsPageHandler = handlers.approvals;
+    }
     const server = await startLocalApiServer({
       tls: ca.serverTls(),
       port: options.port ?? 8443,

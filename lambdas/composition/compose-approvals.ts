@@ -1,9 +1,11 @@
 /**
  * The approvals function: approvers list held calls and decide them (`/v1/approvals...`). Deciding
- * notifies nobody (creating a held call, in the connector pipeline, notifies the approver group), so
- * this function reads no notifier. It reads the kill switch: a sealed workflow's approvals are not decided.
+ * notifies nobody yet (creating a held call, in the connector pipeline, notifies the approver group).
+ * With an `oauth` section it also serves the approvals page (sign-in at the corporate IdP). It reads the kill switch: a sealed workflow's approvals are not decided.
  */
+import { matchRoute } from '../../lib/contracts/routes';
 import { createApprovalsHandler } from '../approvals/approvals-handler';
+import { APPROVALS_PAGE_ROUTES, createApprovalsPageHandler } from '../approvals/approvals-page-handler';
 import type { ApiHandler } from '../broker/broker-handler';
 import { ApprovalDesk } from '../core/approval-desk';
 import type { SharedServices } from './shared-services';
@@ -21,7 +23,7 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
     config,
     clock: services.clock,
   });
-  const handler = createApprovalsHandler({
+  const api = createApprovalsHandler({
     desk,
     ledger: services.ledger,
     // The kill switch with its copies in the revocations table: a CLI engage is seen at the next request.
@@ -30,5 +32,28 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
     maxBodyBytes: config.api.maxBodyBytes,
     logUnexpected: settings.log.unexpected,
   });
+  const oauth = config.oauth;
+  if (!oauth) return { desk, handler: api };
+  // With an `oauth` section, the approvals page is served on the certificate-less entry point: approvers
+  // sign in at the same corporate IdP. Its routes reach this function there; the JSON routes stay on mTLS.
+  const page = createApprovalsPageHandler({
+    desk,
+    ledger: services.ledger,
+    killSwitch: services.revocationGuard,
+    config,
+    oauth,
+    identityProvider: services.ports.identityProvider,
+    macKey: services.ports.sessionMacKey,
+    clock: services.clock,
+    maxBodyBytes: config.api.maxBodyBytes,
+    logUnexpected: settings.log.unexpected,
+  });
+  const handler: ApiHandler = (event) =>
+    matchRoute(APPROVALS_PAGE_ROUTES, {
+      httpMethod: event.httpMethod,
+      resource: event.resource ?? event.path,
+    })
+      ? page(event)
+      : api(event);
   return { desk, handler };
 }

@@ -40,6 +40,8 @@ export interface ApprovalRecord extends ApprovalBinding {
   /** Policy ids that held the call. */
   readonly reasons: readonly string[];
   readonly requestId: string;
+  /** The agent's stated purpose of the call, as it gave it (recorded in the audit trail too). */
+  readonly intent?: string;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -138,6 +140,7 @@ export class ApprovalDesk {
       preview: UpstreamCall;
       requestId: string;
       reasons: readonly string[];
+      intent?: string;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -155,6 +158,7 @@ export class ApprovalDesk {
       preview: { call: input.preview, sha256: sha256Hex(canonicalJson(input.preview)) },
       reasons: [...input.reasons],
       requestId: input.requestId,
+      ...(input.intent ? { intent: input.intent } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

@@ -16,8 +16,10 @@
  * creates an approval the trail does not name nor burns one without running. A ledger failure refuses
  * the call (see call-record.ts); every other refusal, a dependency's included, is recorded.
  */
+
 import { createHash } from 'node:crypto';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
+import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import type { Connector, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
@@ -279,6 +281,7 @@ export class ConnectorProxy {
       preview: prepared.upstreamCall,
       requestId: call.requestId,
       reasons: decision.reasons,
+      ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
     });
     await record.held(decision, {
       approvalId: approval.id,

@@ -32,6 +32,8 @@ export const FUNCTION_ENV = {
    * ...), as the kind's infrastructure returned them and its AWS adapters read them.
    */
   connectorResources: 'AIRLOCK_CONNECTORS',
+  /** ARN of the KMS HMAC key that seals the approvals page's browser cookies. */
+  sessionMacKeyId: 'AIRLOCK_SESSION_MAC_KEY_ID',
   /** ARN of the secret holding the corporate IdP's client secret (OAuth entry point). */
   idpClientSecretArn: 'AIRLOCK_IDP_CLIENT_SECRET_ARN',
   /** Folder holding `airlock.config.json` and `policies/` (tests and the bench; default: next to the handler). */

@@ -11,6 +11,7 @@ import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
+import { SessionMacKey } from '../constructs/session-mac-key';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
 import { airlockStackNames } from '../contracts/stack-names';
 import type { FoundationStack } from './foundation-stack';
@@ -42,6 +43,8 @@ export class ApiStack extends Stack {
   public readonly oauth?: AirlockFunction;
   /** The certificate-less entry point for remote MCP connectors, when the config has an `oauth` section. */
   public readonly oauthApi?: OAuthApi;
+  /** Seals the approvals page's session cookies, when the config has an `oauth` section. */
+  public readonly sessionMacKey?: SessionMacKey;
   /** Runs the anchor every `audit.anchorEveryMinutes`. */
   public readonly anchorSchedule: events.Rule;
   /** Sends kill-switch changes to the alerts topic and the anchor. */
@@ -195,11 +198,17 @@ export class ApiStack extends Stack {
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
       foundation.connectors.bindConnectors(oauth);
       this.oauth = oauth;
+      // The approvals page on the same entry point, served by the approvals function: approvers sign in
+      // at the same IdP (its client secret), their session sealed with a KMS HMAC key.
+      identityProviderSecret.bindReader(this.approvals);
+      this.sessionMacKey = new SessionMacKey(this, 'ApprovalsSessionKey', { stage: config.stage });
+      this.sessionMacKey.bindSealer(this.approvals);
       this.oauthApi = new OAuthApi(this, 'OAuthApi', {
         domainName: oauthDomain.domainName,
         certificateArn: oauthDomain.certificateArn,
         hostedZone: oauthDomain.hostedZone,
         handler: oauth.function,
+        approvalsHandler: this.approvals.function,
         encryptionKey: foundation.keys.dataKey,
         allowedSourceCidrs: config.oauth.allowedSourceCidrs,
         throttleRatePerSecond: config.api.throttleRatePerSecond,

@@ -400,6 +400,7 @@ describe('Class: OAuthApi', () => {
       domainName: 'mcp.example.com',
       certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
       handler,
+      approvalsHandler: handler,
       encryptionKey: new AirlockKeys(stack, 'Keys', { stage: 'test' }).dataKey,
       ...overrides,
     });

@@ -26,6 +26,7 @@ import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import type { EmfMetricsSink } from './emf-metrics-sink';
 import type { AdapterMethod, AwsScope, DeclaresIamPermissions, IamPermission } from './iam-permissions';
+import type { KmsMacKey } from './kms-mac-key';
 import type { KmsTokenSigner } from './kms-token-signer';
 import type { S3DigestStore } from './s3-digest-store';
 import type { SecretsManagerSecretSource } from './secrets-manager-secret-source';
@@ -54,6 +55,7 @@ export interface AwsAdapters {
   readonly SecretsManagerSecretSource: SecretsManagerSecretSource;
   readonly S3DigestStore: S3DigestStore;
   readonly DynamoDbOAuthStore: DynamoDbOAuthStore;
+  readonly KmsMacKey: KmsMacKey;
 }
 
 type PortMethods = {
@@ -109,6 +111,7 @@ export const AWS_PORT_METHODS = {
   },
   identityProvider: { SecretsManagerSecretSource: ['getJson'] },
   fetchClientMetadata: {},
+  sessionMacKey: { KmsMacKey: ['generateMac', 'verifyMac'] },
 } as const satisfies Record<keyof AirlockPorts, PortMethods>;
 
 /** An AWS adapter a port was built on, and the methods of it that the port exposes. */
@@ -249,6 +252,10 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get fetchClientMetadata() {
     return this.port('fetchClientMetadata');
+  }
+
+  get sessionMacKey() {
+    return this.port('sessionMacKey');
   }
 
   /**

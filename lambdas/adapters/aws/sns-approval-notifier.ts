@@ -5,7 +5,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
-import { approvalNotice } from '../../core/approval-notice';
+import { approvalNotice, type NoticeTarget } from '../../core/approval-notice';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
 import {
@@ -26,16 +26,20 @@ export { type ApprovalNotice, approvalNotice, MAX_SUBJECT_LENGTH } from '../../c
 export interface SnsApprovalNotifierProps {
   readonly client: SNSClient;
   readonly topicArn: string;
+  /** Where the notice sends the approver (the approvals page, the API's `--server`). @default the CLI alone */
+  readonly target?: NoticeTarget;
 }
 
 /** {@link ApprovalNotifier} publishing {@link approvalNotice} to an SNS topic. */
 export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermissions<keyof ApprovalNotifier> {
   private readonly client: SNSClient;
   private readonly topicArn: string;
+  private readonly target?: NoticeTarget;
 
   constructor(props: SnsApprovalNotifierProps) {
     this.client = props.client;
     this.topicArn = props.topicArn;
+    this.target = props.target;
   }
 
   iamPermissions(methods: readonly (keyof ApprovalNotifier)[]): IamPermission[] {
@@ -50,7 +54,7 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * @throws DependencyError when SNS refuses or cannot be reached.
    */
   async notify(approval: ApprovalRecord): Promise<void> {
-    const { subject, message } = approvalNotice(approval);
+    const { subject, message } = approvalNotice(approval, this.target);
     try {
       await this.client.send(
         new PublishCommand({
