@@ -207,6 +207,9 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     );
     const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
+    // The approval notices (held calls, decisions), as e-mail would carry them: on the console and here.
+    const noticesLog = createWriteStream(join(home, 'notices.log'), { flags: 'a', mode: 0o600 });
+    closers.push(() => new Promise<void>((resolve) => noticesLog.end(resolve)));
 
     const logUnexpected = (message: string, error: unknown) =>
       log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
@@ -236,7 +239,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       metrics: new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
       ca: ca.caCertificatePem,
       clock,
-      notice: (text) => log(text),
+      notice: (text) => {
+        log(text);
+        noticesLog.write(`${text}\n${'-'.repeat(72)}\n`);
+      },
       wrapPorts: options.wrapPorts,
       identityProvider: oauthEntry?.identityProvider,
     });

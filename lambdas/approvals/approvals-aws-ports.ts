@@ -8,6 +8,7 @@ import type { AwsPortBuilders } from '../adapters/aws/aws-ports';
 import { approvalStore, auditStore, revocations } from '../adapters/aws/dynamodb-ports';
 import { sessionMacKey } from '../adapters/aws/kms-ports';
 import { identityProvider } from '../adapters/aws/oauth-ports';
+import { approvalNotifier } from '../adapters/aws/sns-ports';
 import { killSwitchSource } from '../adapters/aws/ssm-ports';
 
 export const APPROVALS_AWS_PORTS: AwsPortBuilders = {
@@ -15,6 +16,8 @@ export const APPROVALS_AWS_PORTS: AwsPortBuilders = {
   auditStore,
   killSwitchSource,
   revocations,
+  // The requester is told of the decision (the approvals topic).
+  approvalNotifier,
   // The approvals page (with an `oauth` section): sign-in at the corporate IdP, sealed session cookies.
   identityProvider,
   sessionMacKey,

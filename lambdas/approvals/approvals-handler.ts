@@ -15,7 +15,13 @@ import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
-import type { ApprovalDesk, ApprovalRecord, ApprovalStatus, PreparedDecision } from '../core/approval-desk';
+import type {
+  ApprovalDesk,
+  ApprovalNotifier,
+  ApprovalRecord,
+  ApprovalStatus,
+  PreparedDecision,
+} from '../core/approval-desk';
 import type { AuditAppender } from '../core/audit-ledger';
 import { type AuditEvent, auditEventProblemOf, boundedAuditEvent } from '../core/audit-record';
 import { certificateSubject } from '../core/certificate-thumbprint';
@@ -30,6 +36,10 @@ export interface ApprovalsHandlerDeps {
   readonly config: AirlockConfig;
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
+  /** Tells the requester what was decided. @default - nobody is told */
+  readonly notifier?: Pick<ApprovalNotifier, 'notifyDecision'>;
+  /** Reports a decision notice that could not be sent (the decision stands). */
+  readonly onNotifyError?: (error: unknown) => void;
 }
 
 /** The routes of the approvals function (lib/contracts/routes.ts). */
@@ -113,7 +123,7 @@ export interface DecisionInput {
 
 /** Checks, records, then applies a decision; every refusal is recorded too. */
 export async function decideApproval(
-  deps: Pick<ApprovalsHandlerDeps, 'desk' | 'ledger' | 'killSwitch'>,
+  deps: Pick<ApprovalsHandlerDeps, 'desk' | 'ledger' | 'killSwitch' | 'notifier' | 'onNotifyError'>,
   input: DecisionInput,
 ): Promise<ApprovalRecord> {
   const { id, approver, requestId } = input;
@@ -141,8 +151,9 @@ export async function decideApproval(
     await recordRefusal(deps, error, { approver, id, attempted, record, requestId, channel: input.channel });
     throw error;
   }
+  let decided: ApprovalRecord;
   try {
-    return await deps.desk.commitDecision(prepared);
+    decided = await deps.desk.commitDecision(prepared);
   } catch (error) {
     // Someone else decided first: the record just written did not take effect, and says so next.
     await recordRefusal(deps, error, {
@@ -156,6 +167,9 @@ export async function decideApproval(
     });
     throw error;
   }
+  // The requester is told; a notice that cannot be sent does not undo a recorded decision.
+  await deps.notifier?.notifyDecision?.(decided).catch((error: unknown) => deps.onNotifyError?.(error));
+  return decided;
 }
 
 function decidedEvent(

@@ -23,7 +23,7 @@ import {
 } from '../../lib/contracts/routes';
 import { headerOf, requestIdOf } from '../core/api-request';
 import type { UnexpectedErrorLogger } from '../core/api-response';
-import type { ApprovalDesk, ApprovalRecord } from '../core/approval-desk';
+import type { ApprovalDesk, ApprovalNotifier, ApprovalRecord } from '../core/approval-desk';
 import { approvalPreviewText } from '../core/approval-preview';
 import {
   ApproverCookieSeal,
@@ -57,6 +57,9 @@ export interface ApprovalsPageDeps {
   readonly clock: Clock;
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
+  /** Tells the requester what was decided. @default - nobody is told */
+  readonly notifier?: Pick<ApprovalNotifier, 'notifyDecision'>;
+  readonly onNotifyError?: (error: unknown) => void;
 }
 
 /** The routes of the approvals page (lib/contracts/routes.ts). */

@@ -1,6 +1,6 @@
 /**
  * The approvals function: approvers list held calls and decide them (`/v1/approvals...`). Deciding
- * notifies nobody yet (creating a held call, in the connector pipeline, notifies the approver group).
+ * tells the requester what was decided (creating a held call, in the connector pipeline, notifies the approver group).
  * With an `oauth` section it also serves the approvals page (sign-in at the corporate IdP). It reads the kill switch: a sealed workflow's approvals are not decided.
  */
 import { matchRoute } from '../../lib/contracts/routes';
@@ -23,7 +23,12 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
     config,
     clock: services.clock,
   });
+  const notices = {
+    notifier: services.ports.approvalNotifier,
+    onNotifyError: (error: unknown) => settings.log.warn('the decision notice was not sent', error),
+  };
   const api = createApprovalsHandler({
+    ...notices,
     desk,
     ledger: services.ledger,
     // The kill switch with its copies in the revocations table: a CLI engage is seen at the next request.
@@ -37,6 +42,7 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
   // With an `oauth` section, the approvals page is served on the certificate-less entry point: approvers
   // sign in at the same corporate IdP. Its routes reach this function there; the JSON routes stay on mTLS.
   const page = createApprovalsPageHandler({
+    ...notices,
     desk,
     ledger: services.ledger,
     killSwitch: services.revocationGuard,

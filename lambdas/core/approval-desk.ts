@@ -114,6 +114,8 @@ export interface PreparedDecision {
 /** Tells the approver group that a call waits for them (SNS in AWS, the console locally). */
 export interface ApprovalNotifier {
   notify(approval: ApprovalRecord): Promise<void>;
+  /** Tells the requester what was decided (approved or rejected, by whom, why). */
+  notifyDecision?(approval: ApprovalRecord): Promise<void>;
 }
 
 export interface ApprovalDeskDeps {

@@ -91,6 +91,35 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
   return { subject: subjectLine(`Airlock: approval needed for ${what} by ${approval.principal}`), message };
 }
 
+/**
+ * The notice to the requester once an approver decided: who, what, why, and what to do next.
+ */
+export function decisionNotice(approval: ApprovalRecord): ApprovalNotice {
+  const what = `${approval.connector}/${approval.operation}`;
+  const approved = approval.status === 'approved';
+  const verb = approved ? 'approved' : 'rejected';
+  const message = [
+    `${approval.decidedBy ?? 'An approver'} ${verb} ${approval.principal}'s request to run ${what} in workflow "${approval.workflow}".`,
+    '',
+    `Approval:   ${approval.id}`,
+    `Decided:    ${approval.decidedAt ?? ''} by ${approval.decidedBy ?? ''}`,
+    `Reason:     ${approval.decisionReason ?? ''}`,
+    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    `sha256:     ${approval.preview.sha256}`,
+    '',
+    approved
+      ? `Next: the agent re-sends exactly the same call with the header "Airlock-Approval: ${approval.id}" (MCP: the argument approvalId) before ${approval.expiresAt}; it runs once.`
+      : 'Next: nothing runs. Do not retry the same call; change it or talk to the approver.',
+    '',
+  ].join('\n');
+  return {
+    subject: subjectLine(
+      `Airlock: ${approval.decidedBy ?? 'an approver'} ${verb} ${what} for ${approval.principal}`,
+    ),
+    message,
+  };
+}
+
 /** SNS subjects are printable ASCII on one line, at most 100 characters. */
 function subjectLine(text: string): string {
   const printable = text.replace(/[^\x20-\x7e]/g, '?');

@@ -116,6 +116,8 @@ export class ApiStack extends Stack {
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
     foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
+    // The approvals function tells the requester what was decided, through the same topic.
+    foundation.approvalsTopic.bindPublisher(this.approvals, FUNCTION_ENV.approvalsTopicArn);
     // The anchor signs digests with a key of their own: it cannot mint access tokens.
     foundation.keys.bindDigestSigner(this.anchor);
 

@@ -5,7 +5,7 @@
  * attacks: alice approving her own request, a forged cross-site post, a form without its CSRF token,
  * a forged session cookie, framing.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import type { LocalPilotPorts } from '../../local/local-ports';
 import { type E2eClient, e2eClientFor } from './e2e-client';
+import { airlock } from './support/cli-run';
 
 jest.setTimeout(120_000);
 
@@ -199,6 +200,12 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
         details: { requester: 'alice', reason: 'Matches the offsite receipts', channel: 'approvals-page' },
       });
       expect(records.some((r) => r.type === 'approval_sign_in' && r.principal === 'bob')).toBe(true);
+      // The requester is told: on the console and in the notices file the walkthrough shows.
+      const told = notices.find((line) =>
+        line.startsWith('Airlock: bob approved erp/createJournalEntry for alice'),
+      );
+      expect(told).toContain('Reason:     Matches the offsite receipts');
+      expect(await readFile(join(home, 'notices.log'), 'utf8')).toContain(`bob approved alice's request`);
       expect(problems).toEqual([]);
       expect(foreign).toEqual([]);
     } finally {
@@ -313,6 +320,31 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('the notice’s CLI commands work as pasted (the local pilot’s --local --principal bob)', async () => {
+    // Prepare
+    const token = await alice.getToken(WORKFLOW, ['erp:read', 'erp:write'], 15);
+    const { id } = await holdEntry(token);
+    const notice = notices.find((line) => line.includes(`Approval:   ${id}`)) ?? '';
+    const pasted = (verb: string) => {
+      const line = notice.split('\n').find((l) => l.trim().startsWith(`npx airlock approvals ${verb} ${id}`));
+      expect(line).toBeDefined();
+      // As a shell splits it: words, and a double-quoted phrase as one word.
+      return [...(line ?? '').trim().matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(2);
+    };
+
+    // Act
+    const shown = await airlock(home, pasted('show'));
+    const rejected = await airlock(home, pasted('reject'));
+
+    // Assess
+    expect(notice).not.toMatch(/as alice:/);
+    expect(pasted('show')).toEqual(['approvals', 'show', id, '--local', '--principal', 'bob']);
+    expect([shown.exitCode, shown.stderr]).toEqual([0, '']);
+    expect(shown.stdout).toContain(id);
+    expect([rejected.exitCode, rejected.stderr]).toEqual([0, '']);
+    expect((await ports.approvalStore.get(id))?.status).toBe('rejected');
   });
 
   it('attack: a forged session cookie (bob’s payload, no valid MAC) is not signed in', async () => {

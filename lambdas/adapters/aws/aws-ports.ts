@@ -78,7 +78,7 @@ export const AWS_PORT_METHODS = {
   auditStore: { DynamoDbAuditStore: ['append'] },
   auditChainHeads: { DynamoDbAuditStore: ['listChainHeads'] },
   approvalStore: { DynamoDbApprovalStore: ['create', 'get', 'listByStatus', 'transition'] },
-  approvalNotifier: { SnsApprovalNotifier: ['notify'] },
+  approvalNotifier: { SnsApprovalNotifier: ['notify', 'notifyDecision'] },
   counterStore: { DynamoDbCounterStore: ['add'] },
   metricsSink: { EmfMetricsSink: ['record'] },
   // The kinds' own adapters are exposed by the methods each kind names (ConnectorKind.aws.adapterMethods).

@@ -3,7 +3,7 @@
  * `npm start` sees what an approver would receive and the command to decide it.
  */
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
-import { approvalNotice, type NoticeTarget } from '../../core/approval-notice';
+import { approvalNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
 
 export interface ConsoleApprovalNotifierProps {
   /**
@@ -28,6 +28,11 @@ export class ConsoleApprovalNotifier implements ApprovalNotifier {
   async notify(approval: ApprovalRecord): Promise<void> {
     const target = typeof this.target === 'function' ? this.target(approval) : this.target;
     const { subject, message } = approvalNotice(approval, target);
+    this.write(`${subject}\n\n${message}`);
+  }
+
+  async notifyDecision(approval: ApprovalRecord): Promise<void> {
+    const { subject, message } = decisionNotice(approval);
     this.write(`${subject}\n\n${message}`);
   }
 }
