@@ -42,6 +42,8 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly requestId: string;
   /** The agent's stated purpose of the call, as it gave it (recorded in the audit trail too). */
   readonly intent?: string;
+  /** Names of parameter values looked up for the approver (config `nameLookup`), e.g. `{glCode: "Travel"}`. */
+  readonly names?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -143,6 +145,7 @@ export class ApprovalDesk {
       requestId: string;
       reasons: readonly string[];
       intent?: string;
+      names?: Readonly<Record<string, string>>;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -161,6 +164,7 @@ export class ApprovalDesk {
       reasons: [...input.reasons],
       requestId: input.requestId,
       ...(input.intent ? { intent: input.intent } : {}),
+      ...(input.names && Object.keys(input.names).length > 0 ? { names: { ...input.names } } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

@@ -78,6 +78,7 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     `Workflow:   ${approval.workflow}`,
     `Operation:  ${what}`,
     ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
     '',

@@ -49,9 +49,14 @@ export function approvalPreviewText(
     ? lowerFirst(operation.description.split(/[;.]/)[0])
     : `run ${record.connector}/${record.operation}`;
   const headline = `${record.principal} asks to ${what}${amount !== undefined ? ` of ${formatAmount(amount, currency)}` : ''}`;
+  const names = record.names ?? {};
   const parameters = Object.entries(body).map(([name, value]): [string, string] => [
     name === 'amount' && amount !== undefined ? 'Amount' : name,
-    name === 'amount' && amount !== undefined ? formatAmount(amount, currency) : String(value),
+    name === 'amount' && amount !== undefined
+      ? formatAmount(amount, currency)
+      : Object.hasOwn(names, name)
+        ? `${String(value)} (${names[name]})`
+        : String(value),
   ]);
   const facts: [string, string][] = [
     ['Asked by', record.principal],

@@ -84,6 +84,9 @@ interface PreparedCall {
 
 type MeterOutcome = 'allowed' | 'denied' | 'approval_requested' | 'failed' | 'refused';
 
+/** A name lookup for the approver never holds a call up longer than this. */
+const NAME_LOOKUP_TIMEOUT_MS = 3000;
+
 export class ConnectorProxy {
   private readonly catalog: OperationCatalog;
 
@@ -282,6 +285,7 @@ export class ConnectorProxy {
       requestId: call.requestId,
       reasons: decision.reasons,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
+      names: await this.lookUpNames(prepared, call.requestId),
     });
     await record.held(decision, {
       approvalId: approval.id,
@@ -289,6 +293,35 @@ export class ConnectorProxy {
       approverGroup: approval.approverGroup,
     });
     return this.deps.approvals.hold(approval);
+  }
+
+  /**
+   * The names an approver reads beside raw values (config `nameLookup`: a GL code's account name), each
+   * from a read of the same connector. Best effort: a lookup that fails or finds nothing names nothing.
+   */
+  private async lookUpNames(prepared: PreparedCall, requestId: string): Promise<Record<string, string>> {
+    const names: Record<string, string> = {};
+    for (const [parameter, config] of Object.entries(prepared.op.parameters)) {
+      const lookup = config.nameLookup;
+      const value = prepared.params[parameter];
+      if (!lookup || value === undefined || value === null) continue;
+      try {
+        const { result } = await prepared.connector.invoke(
+          lookup.operation,
+          { [lookup.parameter]: String(value) },
+          { requestId, signal: AbortSignal.timeout(NAME_LOOKUP_TIMEOUT_MS) },
+        );
+        const list = (result as Record<string, unknown> | null)?.[lookup.list];
+        const match = Array.isArray(list)
+          ? list.find((item) => String((item as Record<string, unknown>)?.[lookup.key]) === String(value))
+          : undefined;
+        const label = (match as Record<string, unknown> | undefined)?.[lookup.label];
+        if (typeof label === 'string' && label.length > 0) names[parameter] = label.slice(0, 200);
+      } catch {
+        // The approver sees the raw value; the call is held either way.
+      }
+    }
+    return names;
   }
 
   /** The approval a re-sent call names, checked (bound to this exact call, approved, not expired); not used up yet. */

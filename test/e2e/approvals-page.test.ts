@@ -187,7 +187,7 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
       expect(heading).toBe('alice asks to create a journal entry of €2,500.00');
       expect(facts).toContain('Book the Q3 team offsite travel to the travel GL account');
       expect(facts).toContain('€2,500.00');
-      expect(facts).toContain('6400');
+      expect(facts).toContain('6400 (Travel)');
       expect(call).toContain('"amount":2500');
       expect(first.status).toBe(200);
       expect(second.status).toBe(409);
