@@ -115,7 +115,7 @@ export function listPage(
       ? '<h1>Nothing waits for you</h1><p>No pending approval for you to decide or of yours.</p>'
       : `<h1>Waiting for a decision</h1>
 <table>
-<caption class="visually-hidden">Pending approvals</caption>
+<caption>Pending approvals, newest first</caption>
 <thead><tr><th scope="col">What</th><th scope="col">Asked by</th><th scope="col">Workflow</th><th scope="col">Expires (UTC)</th></tr></thead>
 <tbody>
 ${rows}

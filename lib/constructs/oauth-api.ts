@@ -92,7 +92,7 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 /**
  * The certificate-less entry point for remote MCP connectors (docs/oauth.md): an API Gateway REST
  * API on its own regional custom domain WITHOUT mutual TLS, serving only the OAuth routes and
- * `POST /v1/mcp` from one function, the execute-api endpoint disabled, a WAF web ACL with a per-IP
+ * `POST /v1/mcp` from the OAuth function and the approvals page from the approvals function, the execute-api endpoint disabled, a WAF web ACL with a per-IP
  * rate rule, a body-size rule and (when given) a source allowlist for the server-to-server routes,
  * stage throttling, access logs and X-Ray tracing.
  */

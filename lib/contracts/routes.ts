@@ -147,8 +147,8 @@ export const APPROVALS_PAGE_PATHS = {
 } as const;
 
 /**
- * The certificate-less entry point (`oauth.publicUrl`): the OAuth routes and the MCP endpoint, and
- * nothing else; every other route stays behind mutual TLS.
+ * The certificate-less entry point (`oauth.publicUrl`): the OAuth routes, the MCP endpoint and the
+ * approvals page (browsers signed in at the IdP), and nothing else; every other route stays behind mutual TLS.
  */
 export const OAUTH_ROUTES = [
   {

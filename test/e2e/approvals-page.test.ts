@@ -347,6 +347,31 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
     expect((await ports.approvalStore.get(id))?.status).toBe('rejected');
   });
 
+  it('mallory, whom the IdP knows but the config does not enrol, is refused at sign-in, on the record', async () => {
+    // Prepare
+    const { context, page } = await newBrowserContext();
+    try {
+      // Act
+      await page.goto(`${pilot.oauthUrl}/approvals`);
+      await page.getByRole('button', { name: /^mallory/ }).click();
+      await page.getByRole('heading', { level: 1, name: 'Sign-in refused' }).waitFor();
+
+      // Assess
+      expect(await page.getByRole('alert').textContent()).toMatch(/not enrolled in this Airlock pilot/);
+      expect((await context.cookies()).some((c) => c.name === '__Host-airlock-approver')).toBe(false);
+      expect(
+        (await auditRecords()).some(
+          (r) =>
+            r.type === 'approval_refused' &&
+            r.reasons.includes('unknown-identity') &&
+            r.details?.idpSubject === 'local-unenrolled-mallory',
+        ),
+      ).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('attack: a forged session cookie (bob’s payload, no valid MAC) is not signed in', async () => {
     // Prepare
     const payload = Buffer.from(
