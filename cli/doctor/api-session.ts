@@ -4,7 +4,7 @@
  * certificate no truststore holds, the default execute-api endpoint). Network and TLS failures are
  * returned as values, so each check can say what they mean instead of throwing.
  */
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import type { AirlockApiClient } from '../airlock-api-client';
 
@@ -190,7 +190,7 @@ export async function untrustedCertificate(): Promise<{ cert: string; key: strin
     signingAlgorithm: algorithm,
     keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+  // Generated per run and held in memory only: node encodes it, nothing here writes key material.
+  const key = KeyObject.from(keys.privateKey).export({ format: 'pem', type: 'pkcs8' }).toString();
   return { cert: certificate.toString('pem'), key };
 }
