@@ -38,6 +38,7 @@ import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorizat
 import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
+import { APPROVAL_REMINDER_MINUTES } from '../lib/contracts/limits';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
 import {
   createLocalDynamoClient,
@@ -249,10 +250,17 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const services = new SharedServices(settings, ports);
     const connector = composeConnector(services);
     closers.push(() => connector.close());
+    const approvals = composeApprovals(services);
+    // Reminders before expiry, as the approvals function's schedule sends them in AWS.
+    const reminderTimer = setInterval(() => {
+      approvals.remind().catch((error) => log(`approval reminders failed: ${(error as Error).message}`));
+    }, APPROVAL_REMINDER_MINUTES * 60_000);
+    reminderTimer.unref();
+    closers.push(() => clearInterval(reminderTimer));
     const handlers: Record<Exclude<RouteFunction, 'oauth'>, LocalApiHandler> = {
       broker: composeBroker(services).handler,
       connector: connector.handler,
-      approvals: composeApprovals(services).handler,
+      approvals: approvals.handler,
     };
     if (oauthEntry) {
       oauthHandler = composeOAuth(services).handler;

@@ -13,16 +13,27 @@ import type { SharedServices } from './shared-services';
 export interface ApprovalsComposition {
   readonly desk: ApprovalDesk;
   readonly handler: ApiHandler;
+  /**
+   * Reminds approver groups of approvals about to expire (`approvals.reminderHoursBeforeExpiry`): the
+   * function's schedule in AWS, a timer in the local pilot. Resolves to how many were reminded.
+   */
+  readonly remind: () => Promise<number>;
 }
 
 export function composeApprovals(services: SharedServices): ApprovalsComposition {
   const { config, settings } = services;
   const desk = new ApprovalDesk({
     store: services.bounded('approvalStore', () => services.ports.approvalStore),
-    notifier: { notify: async () => undefined },
+    // Reminders before expiry go to the approver group through the same notifier as the first notice.
+    notifier: services.ports.approvalNotifier,
     config,
     clock: services.clock,
+    onNotifyError: (error) => settings.log.warn('a reminder was not sent', error),
   });
+  const remind = async () =>
+    config.approvals.reminderHoursBeforeExpiry > 0
+      ? (await desk.remindDue(config.approvals.reminderHoursBeforeExpiry)).length
+      : 0;
   const notices = {
     notifier: services.ports.approvalNotifier,
     onNotifyError: (error: unknown) => settings.log.warn('the decision notice was not sent', error),
@@ -38,7 +49,7 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
     logUnexpected: settings.log.unexpected,
   });
   const oauth = config.oauth;
-  if (!oauth) return { desk, handler: api };
+  if (!oauth) return { desk, handler: api, remind };
   // With an `oauth` section, the approvals page is served on the certificate-less entry point: approvers
   // sign in at the same corporate IdP. Its routes reach this function there; the JSON routes stay on mTLS.
   const page = createApprovalsPageHandler({
@@ -61,5 +72,5 @@ export function composeApprovals(services: SharedServices): ApprovalsComposition
     })
       ? page(event)
       : api(event);
-  return { desk, handler };
+  return { desk, handler, remind };
 }

@@ -70,6 +70,9 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
       ? call
       : `(${Buffer.byteLength(call)} bytes, too large for this message: run the "show" command below to see it)`;
   const message = [
+    ...(approval.remindedAt
+      ? [`Reminder: this approval expires at ${approval.expiresAt} and nobody has decided it yet.`, '']
+      : []),
     `${approval.principal} asks to run ${what} in workflow "${approval.workflow}".`,
     `A member of the group "${approval.approverGroup}" must approve or reject it; nobody approves their own request.`,
     '',
@@ -89,7 +92,11 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     ...decideLines(approval, target),
     '',
   ].join('\n');
-  return { subject: subjectLine(`Airlock: approval needed for ${what} by ${approval.principal}`), message };
+  const reminder = approval.remindedAt ? 'reminder, ' : '';
+  return {
+    subject: subjectLine(`Airlock: ${reminder}approval needed for ${what} by ${approval.principal}`),
+    message,
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
 import { SessionMacKey } from '../constructs/session-mac-key';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
+import { APPROVAL_REMINDER_MINUTES } from '../contracts/limits';
 import { airlockStackNames } from '../contracts/stack-names';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
@@ -43,6 +44,8 @@ export class ApiStack extends Stack {
   public readonly oauth?: AirlockFunction;
   /** The certificate-less entry point for remote MCP connectors, when the config has an `oauth` section. */
   public readonly oauthApi?: OAuthApi;
+  /** Runs the approvals function's reminders before expiry, unless `approvals.reminderHoursBeforeExpiry` is 0. */
+  public readonly approvalReminders?: events.Rule;
   /** Seals the approvals page's session cookies, when the config has an `oauth` section. */
   public readonly sessionMacKey?: SessionMacKey;
   /** Runs the anchor every `audit.anchorEveryMinutes`. */
@@ -167,6 +170,16 @@ export class ApiStack extends Stack {
         retryAttempts: 2,
       }),
     );
+    if (config.approvals.reminderHoursBeforeExpiry > 0) {
+      // Reminds approver groups of approvals about to expire, through the approvals topic.
+      this.approvalReminders = new events.Rule(this, 'ApprovalReminders', {
+        description: 'Reminds approver groups of pending approvals that are about to expire',
+        schedule: events.Schedule.rate(Duration.minutes(APPROVAL_REMINDER_MINUTES)),
+      });
+      this.approvalReminders.addTarget(
+        new targets.LambdaFunction(this.approvals.function, { retryAttempts: 2 }),
+      );
+    }
     this.killSwitchChanges = this.killSwitch.onChange('Changes', {
       alerts: foundation.alertsTopic,
       recorder: this.anchor,
