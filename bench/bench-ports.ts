@@ -65,6 +65,9 @@ export function benchPorts(options: {
     get auditChainHeads(): never {
       return unused('the audit chain heads')();
     },
+    get sessionMacKey(): never {
+      return unused('the approvals page’s MAC key')();
+    },
     approvalStore: {
       create: async () => undefined,
       get: async () => undefined,

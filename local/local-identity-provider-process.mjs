@@ -4,7 +4,7 @@
  * (local-identity-provider.ts) with `child_process.fork`. Plain JavaScript, so the child needs no
  * TypeScript loader.
  *
- * argv[2]: JSON `{ port, clientId, clientSecret, redirectUri, users: { [id]: claims } }`.
+ * argv[2]: JSON `{ port, clientId, clientSecret, redirectUris, users: { [id]: claims } }`.
  * IPC to the parent: `{ type: 'listening', issuer }` once it serves, or `{ type: 'failed', message }`.
  * The sign-in page lists the users (the config's principals): pick one, no password; it is a stand-in
  * for the enterprise's IdP on a developer's machine and listens on loopback only.
@@ -13,7 +13,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
-const { port, clientId, clientSecret, redirectUri, users } = JSON.parse(process.argv[2] ?? '{}');
+const { port, clientId, clientSecret, redirectUris, users } = JSON.parse(process.argv[2] ?? '{}');
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const STYLE =
@@ -21,7 +21,7 @@ const STYLE =
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   // form-action names Airlock too: the login form's answer ends in a redirect to Airlock's callback.
-  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(redirectUri).origin}; frame-ancestors 'none'`,
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${[...new Set(redirectUris.map((uri) => new URL(uri).origin))].join(' ')}; frame-ancestors 'none'`,
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };
@@ -70,7 +70,7 @@ server.listen(port ?? 0, '127.0.0.1', () => {
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: [redirectUri],
+        redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',

@@ -14,8 +14,8 @@ import type { AirlockConfig } from '../lib/config/schema';
 export interface LocalIdentityProviderOptions {
   readonly config: Pick<AirlockConfig, 'principals'>;
   readonly identityProvider: IdentityProviderConfig;
-  /** Airlock's `/oauth/callback`, the only redirect URI of Airlock's client at the IdP. */
-  readonly redirectUri: string;
+  /** Airlock's redirect URIs at the IdP: the OAuth entry point's `/oauth/callback` and the approvals page's. */
+  readonly redirectUris: readonly string[];
   /** @default 0 (a free port) */
   readonly port?: number;
 }
@@ -75,7 +75,7 @@ export async function startLocalIdentityProvider(
         port: options.port ?? 0,
         clientId,
         clientSecret,
-        redirectUri: options.redirectUri,
+        redirectUris: options.redirectUris,
         users: accounts,
       }),
     ],

@@ -16,6 +16,7 @@ import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revoca
 import { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
 import { FileSecretSource, secretFileName } from '../lambdas/adapters/local/file-secret-source';
+import { LocalMacKey } from '../lambdas/adapters/local/local-mac-key';
 import { LocalTokenSigner } from '../lambdas/adapters/local/local-token-signer';
 import { localInferenceProfiles } from '../lambdas/adapters/local/provider-metrics-usage-source';
 import { readPolicyFiles } from '../lambdas/adapters/policy-files';
@@ -39,6 +40,7 @@ import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorizat
 import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
+import { APPROVAL_REMINDER_MINUTES } from '../lib/contracts/limits';
 import { MTLS_ROUTES, type RouteFunction } from '../lib/contracts/routes';
 import { LocalBedrockStandIn } from './bedrock-stand-in';
 import {
@@ -197,10 +199,13 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     // same local API server (no client certificate asked), and a local OIDC provider standing in for
     // the corporate IdP. Its handler is composed below, with everything else.
     const maxBodyBytes = baseConfig.api.maxBodyBytes;
-    let oauthHandler: LocalApiHandler = async () => ({
+    const starting: LocalApiHandler = async () => ({
       statusCode: 503,
       body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'Airlock is starting.' }),
     });
+    let oauthHandler = starting;
+    // The approvals page shares the certificate-less listener, served by the approvals function.
+    let approvalsPageHandler = starting;
     const oauthEntry = baseConfig.oauth
       ? await startOAuthListener(baseConfig, {
           tls: ca.serverTls(),
@@ -209,7 +214,10 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
           identityProvider: options.identityProvider,
           maxBodyBytes,
           log,
-          handler: (event) => oauthHandler(event),
+          handlers: {
+            oauth: (event) => oauthHandler(event),
+            approvals: (event) => approvalsPageHandler(event),
+          },
         })
       : undefined;
     if (oauthEntry) closers.push(() => oauthEntry.close());
@@ -234,6 +242,9 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     );
     const metricsLog = createWriteStream(join(home, 'metrics.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => metricsLog.end(resolve)));
+    // The approval notices (held calls, decisions), as e-mail would carry them: on the console and here.
+    const noticesLog = createWriteStream(join(home, 'notices.log'), { flags: 'a', mode: 0o600 });
+    closers.push(() => new Promise<void>((resolve) => noticesLog.end(resolve)));
 
     const logUnexpected = (message: string, error: unknown) =>
       log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
@@ -258,23 +269,37 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       config,
       doc,
       signer: await LocalTokenSigner.loadOrCreate(home),
+      sessionMacKey: await LocalMacKey.loadOrCreate(home),
       killSwitchSource: killSwitchParameters,
       metrics: new EmfMetricsSink({ emit: (line) => metricsLog.write(`${line}\n`) }),
       ca: ca.caCertificatePem,
       clock,
-      notice: (text) => log(text),
+      notice: (text) => {
+        log(text);
+        noticesLog.write(`${text}\n${'-'.repeat(72)}\n`);
+      },
       wrapPorts: options.wrapPorts,
       identityProvider: oauthEntry?.identityProvider,
     });
     const services = new SharedServices(settings, ports);
     const connector = composeConnector(services);
     closers.push(() => connector.close());
+    const approvals = composeApprovals(services);
+    // Reminders before expiry, as the approvals function's schedule sends them in AWS.
+    const reminderTimer = setInterval(() => {
+      approvals.remind().catch((error) => log(`approval reminders failed: ${(error as Error).message}`));
+    }, APPROVAL_REMINDER_MINUTES * 60_000);
+    reminderTimer.unref();
+    closers.push(() => clearInterval(reminderTimer));
     const handlers: Record<Exclude<RouteFunction, 'oauth'>, LocalApiHandler> = {
       broker: composeBroker(services).handler,
       connector: connector.handler,
-      approvals: composeApprovals(services).handler,
+      approvals: approvals.handler,
     };
-    if (oauthEntry) oauthHandler = composeOAuth(services).handler;
+    if (oauthEntry) {
+      oauthHandler = composeOAuth(services).handler;
+      approvalsPageHandler = handlers.approvals;
+    }
     const server = await startLocalApiServer({
       tls: ca.serverTls(),
       port: options.port ?? 8443,

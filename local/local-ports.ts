@@ -32,6 +32,7 @@ import type {
 import type {
   Clock,
   KillSwitchParameterSource,
+  MacKey,
   RevocationStore,
   SecretSource,
   TokenSigner,
@@ -68,6 +69,8 @@ export interface LocalPortsOptions {
   readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
   /** @default the OIDC relying party for `oauth.identityProvider` */
   readonly identityProvider?: CorporateIdentityProvider;
+  /** Seals the approvals page's cookies. */
+  readonly sessionMacKey: MacKey;
   /** @default https fetch of the document */
   readonly fetchClientMetadata?: ClientMetadataFetcher;
 }
@@ -98,7 +101,17 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     auditChainHeads: failing.auditStore,
     approvalStore: failing.approvalStore,
     counterStore: failing.counterStore,
-    approvalNotifier: new ConsoleApprovalNotifier({ write: options.notice }),
+    approvalNotifier: new ConsoleApprovalNotifier({
+      write: options.notice,
+      // The local pilot's notice names the page on its certificate-less listener and `--local --principal`.
+      target: (approval) => ({
+        ...(config.oauth ? { pageUrl: config.oauth.publicUrl } : {}),
+        cli: { kind: 'local' },
+        approvers: Object.entries(config.principals)
+          .filter(([, p]) => p.groups.includes(approval.approverGroup))
+          .map(([name]) => name),
+      }),
+    }),
     metricsSink: options.metrics,
     llmUsageSource: new ProviderMetricsLogUsageSource(
       join(home, PROVIDER_METRICS_LOG_FILE),
@@ -123,6 +136,7 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
       });
       return identityProvider;
     },
+    sessionMacKey: options.sessionMacKey,
     get fetchClientMetadata() {
       fetchClientMetadata ??= createClientMetadataFetcher();
       return fetchClientMetadata;

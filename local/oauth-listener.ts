@@ -9,7 +9,7 @@ import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorizat
 import { createOidcIdentityProvider } from '../lambdas/oauth/oidc-identity-provider';
 import type { OAuthConfig } from '../lib/config/oauth-schema';
 import type { AirlockConfig } from '../lib/config/schema';
-import { OAUTH_PATHS, OAUTH_ROUTES } from '../lib/contracts/routes';
+import { APPROVALS_PAGE_PATHS, OAUTH_PATHS, OAUTH_ROUTES } from '../lib/contracts/routes';
 import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { type LocalIdentityProvider, startLocalIdentityProvider } from './local-identity-provider';
 
@@ -24,8 +24,11 @@ export interface OAuthListenerOptions {
   readonly identityProvider?: CorporateIdentityProvider;
   readonly maxBodyBytes: number;
   readonly log: (line: string) => void;
-  /** Serves every route of the entry point (bound once the pilot is composed). */
-  readonly handler: LocalApiHandler;
+  /**
+   * Serve the entry point's routes by function (bound once the pilot is composed): the OAuth function's,
+   * and the approvals page's.
+   */
+  readonly handlers: Readonly<Record<'oauth' | 'approvals', LocalApiHandler>>;
 }
 
 export interface OAuthListener {
@@ -51,7 +54,7 @@ export async function startOAuthListener(
     tls: options.tls,
     port: options.port,
     clientCertificates: 'none',
-    routes: OAUTH_ROUTES.map((route) => ({ ...route, handler: options.handler })),
+    routes: OAUTH_ROUTES.map((route) => ({ ...route, handler: options.handlers[route.function] })),
     maxBodyBytes: options.maxBodyBytes,
     log: (line) => options.log(`oauth ${line}`),
   });
@@ -64,7 +67,10 @@ export async function startOAuthListener(
       localIdentityProvider = await startLocalIdentityProvider({
         config,
         identityProvider: section.identityProvider,
-        redirectUri: `${server.url}${OAUTH_PATHS.idpCallback}`,
+        redirectUris: [
+          `${server.url}${OAUTH_PATHS.idpCallback}`,
+          `${server.url}${APPROVALS_PAGE_PATHS.callback}`,
+        ],
         port: options.identityProviderPort,
       });
     } catch (error) {
@@ -83,6 +89,9 @@ export async function startOAuthListener(
   }
   options.log(
     `OAuth entry point for remote MCP connectors on ${server.url} (MCP resource ${server.url}${OAUTH_PATHS.mcp})`,
+  );
+  options.log(
+    `Approvals page for approvers (sign in at the identity provider): ${server.url}${APPROVALS_PAGE_PATHS.list}`,
   );
   return {
     url: server.url,

@@ -15,7 +15,13 @@ import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';
 import { clientCertificateOf, jsonBodyOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
-import type { ApprovalDesk, ApprovalRecord, ApprovalStatus, PreparedDecision } from '../core/approval-desk';
+import type {
+  ApprovalDesk,
+  ApprovalNotifier,
+  ApprovalRecord,
+  ApprovalStatus,
+  PreparedDecision,
+} from '../core/approval-desk';
 import type { AuditAppender } from '../core/audit-ledger';
 import { type AuditEvent, auditEventProblemOf, boundedAuditEvent } from '../core/audit-record';
 import { certificateSubject } from '../core/certificate-thumbprint';
@@ -30,6 +36,10 @@ export interface ApprovalsHandlerDeps {
   readonly config: AirlockConfig;
   readonly maxBodyBytes: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
+  /** Tells the requester what was decided. @default - nobody is told */
+  readonly notifier?: Pick<ApprovalNotifier, 'notifyDecision'>;
+  /** Reports a decision notice that could not be sent (the decision stands). */
+  readonly onNotifyError?: (error: unknown) => void;
 }
 
 /** The routes of the approvals function (lib/contracts/routes.ts). */
@@ -73,8 +83,24 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
             approval: await deps.desk.show(principal, event.pathParameters?.id ?? ''),
             requestId,
           });
-        case 'decideApproval':
-          return jsonResponse(200, { approval: await decide(deps, event, principal, requestId), requestId });
+        case 'decideApproval': {
+          const id = event.pathParameters?.id ?? '';
+          let parsed: ReturnType<typeof decisionSchema.safeParse>;
+          try {
+            parsed = decisionSchema.safeParse(jsonBodyOf(event, deps.maxBodyBytes));
+            if (!parsed.success) {
+              throw new AirlockError(
+                'invalid_request',
+                'Expected {"decision": "approve" | "reject", "reason": "why, in a sentence"}.',
+              );
+            }
+          } catch (error) {
+            await recordRefusal(deps, error, { approver: principal, id, requestId });
+            throw error;
+          }
+          const approval = await decideApproval(deps, { id, approver: principal, ...parsed.data, requestId });
+          return jsonResponse(200, { approval, requestId });
+        }
       }
     } catch (error) {
       return errorResponse(error, requestId, deps.logUnexpected);
@@ -82,29 +108,35 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
   };
 }
 
+/** A decision as an approver made it (CLI over mutual TLS, or the approvals page). */
+export interface DecisionInput {
+  readonly id: string;
+  readonly approver: string;
+  readonly decision: 'approve' | 'reject';
+  readonly reason: string;
+  readonly requestId: string;
+  /** Where the decision was made, for the audit record. @default 'certificate' */
+  readonly channel?: 'certificate' | 'approvals-page';
+  /** Checked against the approval before anything is recorded (the page: the IdP's groups agree). */
+  readonly check?: (record: ApprovalRecord) => void;
+}
+
 /** Checks, records, then applies a decision; every refusal is recorded too. */
-async function decide(
-  deps: ApprovalsHandlerDeps,
-  event: APIGatewayProxyEvent,
-  approver: string,
-  requestId: string,
+export async function decideApproval(
+  deps: Pick<ApprovalsHandlerDeps, 'desk' | 'ledger' | 'killSwitch' | 'notifier' | 'onNotifyError'>,
+  input: DecisionInput,
 ): Promise<ApprovalRecord> {
-  const id = event.pathParameters?.id ?? '';
-  let attempted: string | undefined;
+  const { id, approver, requestId } = input;
+  const attempted = input.decision;
   let prepared: PreparedDecision | undefined;
+  let record: ApprovalRecord | undefined;
   try {
-    const parsed = decisionSchema.safeParse(jsonBodyOf(event, deps.maxBodyBytes));
-    if (!parsed.success) {
-      throw new AirlockError(
-        'invalid_request',
-        'Expected {"decision": "approve" | "reject", "reason": "why, in a sentence"}.',
-      );
-    }
-    attempted = parsed.data.decision;
-    prepared = await deps.desk.prepareDecision({ id, approver, ...parsed.data });
+    prepared = await deps.desk.prepareDecision(input);
+    record = prepared.record;
+    input.check?.(prepared.record);
     const killSwitch = await deps.killSwitch.check(prepared.record.workflow);
     if (killSwitch.engaged) throw new KillSwitchEngagedError(killSwitch);
-    const decided = decidedEvent(prepared, approver, requestId);
+    const decided = decidedEvent(prepared, approver, requestId, input.channel);
     const problem = auditEventProblemOf(decided);
     if (problem !== undefined) {
       throw new AirlockError(
@@ -116,11 +148,12 @@ async function decide(
     // The decision's record first: nothing changes status unless the record is committed.
     await deps.ledger.append(decided);
   } catch (error) {
-    await recordRefusal(deps, error, { approver, id, attempted, record: prepared?.record, requestId });
+    await recordRefusal(deps, error, { approver, id, attempted, record, requestId, channel: input.channel });
     throw error;
   }
+  let decided: ApprovalRecord;
   try {
-    return await deps.desk.commitDecision(prepared);
+    decided = await deps.desk.commitDecision(prepared);
   } catch (error) {
     // Someone else decided first: the record just written did not take effect, and says so next.
     await recordRefusal(deps, error, {
@@ -130,12 +163,21 @@ async function decide(
       record: prepared.record,
       requestId,
       voids: 'approval_decided',
+      channel: input.channel,
     });
     throw error;
   }
+  // The requester is told; a notice that cannot be sent does not undo a recorded decision.
+  await deps.notifier?.notifyDecision?.(decided).catch((error: unknown) => deps.onNotifyError?.(error));
+  return decided;
 }
 
-function decidedEvent(prepared: PreparedDecision, approver: string, requestId: string): AuditEvent {
+function decidedEvent(
+  prepared: PreparedDecision,
+  approver: string,
+  requestId: string,
+  channel: DecisionInput['channel'],
+): AuditEvent {
   const { record, changes } = prepared;
   return {
     type: 'approval_decided',
@@ -152,13 +194,14 @@ function decidedEvent(prepared: PreparedDecision, approver: string, requestId: s
       requester: record.principal,
       argumentsHash: record.argumentsHash,
       reason: changes.decisionReason ?? '',
+      ...(channel === 'approvals-page' ? { channel } : {}),
     },
   };
 }
 
 /** Records a refused decision, in a bounded form (the id and reason are the client's). Never throws. */
-async function recordRefusal(
-  deps: ApprovalsHandlerDeps,
+export async function recordRefusal(
+  deps: Pick<ApprovalsHandlerDeps, 'ledger'>,
   error: unknown,
   context: {
     approver: string;
@@ -167,6 +210,7 @@ async function recordRefusal(
     record?: ApprovalRecord;
     requestId: string;
     voids?: string;
+    channel?: DecisionInput['channel'];
   },
 ): Promise<void> {
   // A dependency that could not answer (the ledger itself, say) leaves nothing to record it in reliably.
@@ -188,6 +232,7 @@ async function recordRefusal(
           approvalId: context.id.slice(0, 80),
           ...(context.attempted ? { attempted: context.attempted } : {}),
           ...(context.voids ? { voids: context.voids } : {}),
+          ...(context.channel === 'approvals-page' ? { channel: context.channel } : {}),
         },
       }),
     )

@@ -4,8 +4,19 @@ import { awsServices } from '../adapters/aws/aws-runtime';
 import { composeApprovals } from '../composition/compose-approvals';
 import { APPROVALS_AWS_PORTS } from './approvals-aws-ports';
 
-const { handler: route } = composeApprovals(awsServices(APPROVALS_AWS_PORTS));
+const { handler: route, remind } = composeApprovals(awsServices(APPROVALS_AWS_PORTS));
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return route(event);
+/** EventBridge's scheduled event: the reminder run (the Api stack's ApprovalReminders rule). */
+interface ScheduledEvent {
+  readonly source: 'aws.events';
+  readonly 'detail-type': 'Scheduled Event';
+}
+
+export async function handler(
+  event: APIGatewayProxyEvent | ScheduledEvent,
+): Promise<APIGatewayProxyResult | { reminded: number }> {
+  if ('source' in event && event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
+    return { reminded: await remind() };
+  }
+  return route(event as APIGatewayProxyEvent);
 }

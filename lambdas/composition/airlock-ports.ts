@@ -19,7 +19,7 @@ import type { DependencyName } from '../core/dependency-deadline';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { OAuthStore } from '../core/oauth/oauth-store';
 import type { PolicySources } from '../core/policy-validation';
-import type { Clock, KillSwitchParameterSource, RevocationStore, TokenSigner } from '../core/ports';
+import type { Clock, KillSwitchParameterSource, MacKey, RevocationStore, TokenSigner } from '../core/ports';
 import type { MetricsSink } from '../core/usage-meter';
 
 /**
@@ -68,6 +68,8 @@ export interface AirlockPorts {
   readonly identityProvider: CorporateIdentityProvider;
   /** Fetches OAuth Client ID Metadata Documents. */
   readonly fetchClientMetadata: ClientMetadataFetcher;
+  /** Seals the approvals page's cookies (KMS HMAC in AWS, a key file locally). */
+  readonly sessionMacKey: MacKey;
 }
 
 /** How the composition reports what it cannot return to a caller. */

@@ -40,12 +40,18 @@ export interface ApprovalRecord extends ApprovalBinding {
   /** Policy ids that held the call. */
   readonly reasons: readonly string[];
   readonly requestId: string;
+  /** The agent's stated purpose of the call, as it gave it (recorded in the audit trail too). */
+  readonly intent?: string;
+  /** Names of parameter values looked up for the approver (config `nameLookup`), e.g. `{glCode: "Travel"}`. */
+  readonly names?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
   readonly decidedAt?: string;
   readonly decisionReason?: string;
   readonly executedAt?: string;
+  /** When the approver group was reminded that this approval is about to expire. */
+  readonly remindedAt?: string;
 }
 
 /**
@@ -112,6 +118,8 @@ export interface PreparedDecision {
 /** Tells the approver group that a call waits for them (SNS in AWS, the console locally). */
 export interface ApprovalNotifier {
   notify(approval: ApprovalRecord): Promise<void>;
+  /** Tells the requester what was decided (approved or rejected, by whom, why). */
+  notifyDecision?(approval: ApprovalRecord): Promise<void>;
 }
 
 export interface ApprovalDeskDeps {
@@ -138,6 +146,8 @@ export class ApprovalDesk {
       preview: UpstreamCall;
       requestId: string;
       reasons: readonly string[];
+      intent?: string;
+      names?: Readonly<Record<string, string>>;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -155,6 +165,8 @@ export class ApprovalDesk {
       preview: { call: input.preview, sha256: sha256Hex(canonicalJson(input.preview)) },
       reasons: [...input.reasons],
       requestId: input.requestId,
+      ...(input.intent ? { intent: input.intent } : {}),
+      ...(input.names && Object.keys(input.names).length > 0 ? { names: { ...input.names } } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };
@@ -175,6 +187,40 @@ export class ApprovalDesk {
       expiresAt: record.expiresAt,
       preview: { call: agentPreviewOf(record.preview.call), sha256: record.preview.sha256 },
     };
+  }
+
+  /**
+   * Reminds the approver group of each pending approval that expires within `withinHours` and was not
+   * reminded yet, once: the reminder is marked first (a conditional update that still finds it
+   * pending), then sent. Returns the approvals reminded. Reads at most `maxPages` pages of pending
+   * approvals per run (newest first: the oldest, closest to expiry, are read last, so keep runs frequent).
+   */
+  async remindDue(withinHours: number, maxPages = 10): Promise<ApprovalRecord[]> {
+    const now = this.deps.clock.now();
+    const horizon = now.getTime() + withinHours * 3_600_000;
+    const reminded: ApprovalRecord[] = [];
+    let after: ApprovalPosition | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const records = await this.deps.store.listByStatus('pending', MAX_APPROVALS_PAGE, after);
+      for (const record of records) {
+        const expires = Date.parse(record.expiresAt);
+        if (record.remindedAt || expires <= now.getTime() || expires > horizon) continue;
+        const remindedAt = now.toISOString();
+        if (!(await this.deps.store.transition(record.id, 'pending', { status: 'pending', remindedAt })))
+          continue;
+        const due = { ...record, remindedAt };
+        try {
+          await this.deps.notifier.notify(due);
+          reminded.push(due);
+        } catch (error) {
+          this.deps.onNotifyError?.(error);
+        }
+      }
+      const last = records.at(-1);
+      if (records.length < MAX_APPROVALS_PAGE || !last) break;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    return reminded;
   }
 
   /** {@link ApprovalDesk.draft} and {@link ApprovalDesk.hold} in one step, with nothing recorded between. */

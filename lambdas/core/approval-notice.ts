@@ -17,11 +17,52 @@ export interface ApprovalNotice {
   readonly message: string;
 }
 
+/** Where the approver decides: the approvals page, and how the CLI reaches the API that holds the call. */
+export interface NoticeTarget {
+  /** The approvals page's origin (config `oauth.publicUrl`), when it is served. */
+  readonly pageUrl?: string;
+  /**
+   * The CLI flags that reach the API: `--server https://airlock.example.com` (the approver adds their
+   * device certificate), or the local pilot's `--local` (each approver is named with `--principal`).
+   */
+  readonly cli?: { readonly kind: 'server'; readonly url: string } | { readonly kind: 'local' };
+  /** The members of the approver group (the local pilot names each in its commands). */
+  readonly approvers?: readonly string[];
+}
+
+function decideLines(approval: ApprovalRecord, target: NoticeTarget): string[] {
+  const id = approval.id;
+  const commands = (flags: string) => [
+    `  npx airlock approvals show ${id} ${flags}`,
+    `  npx airlock approvals approve ${id} ${flags} --reason "why it is fine"`,
+    `  npx airlock approvals reject ${id} ${flags} --reason "why not"`,
+  ];
+  const lines = ['To decide:'];
+  if (target.pageUrl) {
+    lines.push(
+      `  in a browser (sign in with your company account): ${target.pageUrl.replace(/\/$/, '')}/approvals/${id}`,
+    );
+    lines.push('  or with the CLI:');
+  }
+  const cli = target.cli;
+  if (cli?.kind === 'local') {
+    const approvers = (target.approvers ?? []).filter((name) => name !== approval.principal);
+    for (const name of approvers.length > 0 ? approvers : ['<your principal>']) {
+      lines.push(`  as ${name}:`, ...commands(`--local --principal ${name}`));
+    }
+  } else if (cli?.kind === 'server') {
+    lines.push(...commands(`--server ${cli.url} --cert <your device certificate> --key <its key>`));
+  } else {
+    lines.push(...commands('').map((line) => line.replace(/ {2,}--/g, ' --').trimEnd()));
+  }
+  return lines;
+}
+
 /**
  * The notice for an approval. The call is printed as canonical JSON, the exact bytes `sha256` covers,
  * so an approver can check the hash themself (`printf '%s' '<call>' | sha256sum`).
  */
-export function approvalNotice(approval: ApprovalRecord): ApprovalNotice {
+export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = {}): ApprovalNotice {
   const what = `${approval.connector}/${approval.operation}`;
   const call = canonicalJson(approval.preview.call);
   const shownCall =
@@ -29,6 +70,9 @@ export function approvalNotice(approval: ApprovalRecord): ApprovalNotice {
       ? call
       : `(${Buffer.byteLength(call)} bytes, too large for this message: run the "show" command below to see it)`;
   const message = [
+    ...(approval.remindedAt
+      ? [`Reminder: this approval expires at ${approval.expiresAt} and nobody has decided it yet.`, '']
+      : []),
     `${approval.principal} asks to run ${what} in workflow "${approval.workflow}".`,
     `A member of the group "${approval.approverGroup}" must approve or reject it; nobody approves their own request.`,
     '',
@@ -36,6 +80,8 @@ export function approvalNotice(approval: ApprovalRecord): ApprovalNotice {
     `Requested:  ${approval.createdAt} by ${approval.principal} (request ${approval.requestId})`,
     `Workflow:   ${approval.workflow}`,
     `Operation:  ${what}`,
+    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
     '',
@@ -43,13 +89,43 @@ export function approvalNotice(approval: ApprovalRecord): ApprovalNotice {
     shownCall,
     `sha256: ${approval.preview.sha256}`,
     '',
-    'To decide:',
-    `  npx airlock approvals show ${approval.id}`,
-    `  npx airlock approvals approve ${approval.id} --reason "why it is fine"`,
-    `  npx airlock approvals reject ${approval.id} --reason "why not"`,
+    ...decideLines(approval, target),
     '',
   ].join('\n');
-  return { subject: subjectLine(`Airlock: approval needed for ${what} by ${approval.principal}`), message };
+  const reminder = approval.remindedAt ? 'reminder, ' : '';
+  return {
+    subject: subjectLine(`Airlock: ${reminder}approval needed for ${what} by ${approval.principal}`),
+    message,
+  };
+}
+
+/**
+ * The notice to the requester once an approver decided: who, what, why, and what to do next.
+ */
+export function decisionNotice(approval: ApprovalRecord): ApprovalNotice {
+  const what = `${approval.connector}/${approval.operation}`;
+  const approved = approval.status === 'approved';
+  const verb = approved ? 'approved' : 'rejected';
+  const message = [
+    `${approval.decidedBy ?? 'An approver'} ${verb} ${approval.principal}'s request to run ${what} in workflow "${approval.workflow}".`,
+    '',
+    `Approval:   ${approval.id}`,
+    `Decided:    ${approval.decidedAt ?? ''} by ${approval.decidedBy ?? ''}`,
+    `Reason:     ${approval.decisionReason ?? ''}`,
+    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    `sha256:     ${approval.preview.sha256}`,
+    '',
+    approved
+      ? `Next: the agent re-sends exactly the same call with the header "Airlock-Approval: ${approval.id}" (MCP: the argument approvalId) before ${approval.expiresAt}; it runs once.`
+      : 'Next: nothing runs. Do not retry the same call; change it or talk to the approver.',
+    '',
+  ].join('\n');
+  return {
+    subject: subjectLine(
+      `Airlock: ${approval.decidedBy ?? 'an approver'} ${verb} ${what} for ${approval.principal}`,
+    ),
+    message,
+  };
 }
 
 /** SNS subjects are printable ASCII on one line, at most 100 characters. */

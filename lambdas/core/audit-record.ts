@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'approval_decided',
   'approval_executed',
   'approval_refused',
+  'approval_sign_in',
   'kill_switch_changed',
   'revocation',
   'usage_reported',

@@ -16,8 +16,11 @@
  * creates an approval the trail does not name nor burns one without running. A ledger failure refuses
  * the call (see call-record.ts); every other refusal, a dependency's included, is recorded.
  */
+
 import { createHash } from 'node:crypto';
+import type { ParameterConfig } from '../../lib/config/operation-schema';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
+import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
@@ -83,6 +86,9 @@ interface PreparedCall {
 }
 
 type MeterOutcome = 'allowed' | 'denied' | 'approval_requested' | 'failed' | 'refused';
+
+/** A name lookup for the approver never holds a call up longer than this. */
+const NAME_LOOKUP_TIMEOUT_MS = 3000;
 
 export class ConnectorProxy {
   private readonly catalog: OperationCatalog;
@@ -245,10 +251,8 @@ export class ConnectorProxy {
    * declares as meant to carry it; a value too deeply nested to scan is refused (fail closed).
    */
   private async outgoingPersonalData(op: OperationConfig, params: ParameterValues): Promise<string[]> {
-    // An upstream MCP server's tool has no declared parameters (its schema is the pinned one): none is exempt.
-    const declared = 'parameters' in op ? op.parameters : {};
     const exempt = new Set(
-      Object.entries(declared)
+      Object.entries(declaredParameters(op))
         .filter(([, parameter]) => parameter.personalData === true)
         .map(([name]) => name),
     );
@@ -335,6 +339,8 @@ export class ConnectorProxy {
       preview: prepared.upstreamCall,
       requestId: call.requestId,
       reasons: decision.reasons,
+      ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
+      names: await this.lookUpNames(prepared, call.requestId),
     });
     await record.held(decision, {
       approvalId: approval.id,
@@ -342,6 +348,35 @@ export class ConnectorProxy {
       approverGroup: approval.approverGroup,
     });
     return this.deps.approvals.hold(approval);
+  }
+
+  /**
+   * The names an approver reads beside raw values (config `nameLookup`: a GL code's account name), each
+   * from a read of the same connector. Best effort: a lookup that fails or finds nothing names nothing.
+   */
+  private async lookUpNames(prepared: PreparedCall, requestId: string): Promise<Record<string, string>> {
+    const names: Record<string, string> = {};
+    for (const [parameter, config] of Object.entries(declaredParameters(prepared.op))) {
+      const lookup = config.nameLookup;
+      const value = prepared.params[parameter];
+      if (!lookup || value === undefined || value === null) continue;
+      try {
+        const { result } = await prepared.connector.invoke(
+          lookup.operation,
+          { [lookup.parameter]: String(value) },
+          { requestId, signal: AbortSignal.timeout(NAME_LOOKUP_TIMEOUT_MS) },
+        );
+        const list = (result as Record<string, unknown> | null)?.[lookup.list];
+        const match = Array.isArray(list)
+          ? list.find((item) => String((item as Record<string, unknown>)?.[lookup.key]) === String(value))
+          : undefined;
+        const label = (match as Record<string, unknown> | undefined)?.[lookup.label];
+        if (typeof label === 'string' && label.length > 0) names[parameter] = label.slice(0, 200);
+      } catch {
+        // The approver sees the raw value; the call is held either way.
+      }
+    }
+    return names;
   }
 
   /** The approval a re-sent call names, checked (bound to this exact call, approved, not expired); not used up yet. */
@@ -480,4 +515,12 @@ export function clearedClassifications(clearances: readonly string[]): readonly 
 
 function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The parameters the config declares for an operation; none for an upstream MCP server's tool, whose
+ * schema is the pinned one (so no parameter of it is exempt from the outgoing scan or named for approvers).
+ */
+function declaredParameters(op: OperationConfig): Readonly<Record<string, ParameterConfig>> {
+  return 'parameters' in op ? op.parameters : {};
 }

@@ -157,3 +157,14 @@ export interface SecretSource {
   /** The secret's JSON value. Adapters cache; values are never logged. */
   getJson(name: string): Promise<Record<string, string>>;
 }
+
+/**
+ * An HMAC-SHA-256 key that never leaves its keeper: KMS (`GenerateMac`/`VerifyMac` on an HMAC_256 key)
+ * in AWS, a key file under AIRLOCK_HOME locally. Seals the approvals page's browser cookies.
+ */
+export interface MacKey {
+  /** HMAC-SHA-256 of `message` (32 bytes). */
+  generateMac(message: Uint8Array): Promise<Uint8Array>;
+  /** True only when `mac` is the HMAC of `message` under this key. */
+  verifyMac(message: Uint8Array, mac: Uint8Array): Promise<boolean>;
+}

@@ -29,6 +29,25 @@ export const parameterSchema = z.strictObject({
    * write or an export sends skips it. @default false
    */
   personalData: z.boolean().optional(),
+  /**
+   * For the approver of a held call: the value's name, looked up with a read operation of the same
+   * connector (e.g. a GL code's account name) and shown on the approvals page and in the notice.
+   * A lookup that fails leaves the name out; it never blocks the call.
+   */
+  nameLookup: z
+    .strictObject({
+      /** A read operation of the same connector. */
+      operation: operationNameSchema,
+      /** Its parameter that takes this value, e.g. `query`. */
+      parameter: z.string().min(1),
+      /** The field of its result holding the list of matches, e.g. `matches`. */
+      list: z.string().min(1),
+      /** The field of a match that equals this value, e.g. `code`. */
+      key: z.string().min(1),
+      /** The field of that match to show, e.g. `name`. */
+      label: z.string().min(1),
+    })
+    .optional(),
 });
 
 /** What every operation of every kind declares. */

@@ -391,8 +391,22 @@ export const configSchema = z
           .default(24),
         /** Who receives the notice that a call waits for a decision (approvers). */
         subscriptions: z.array(subscriptionSchema).default([]),
+        /**
+         * The approver group is reminded once when a pending approval has this many hours left; 0: never.
+         * Checked every 15 minutes (the approvals function's schedule in AWS, a timer locally).
+         */
+        reminderHoursBeforeExpiry: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(2),
       })
-      .default({ expiryHours: 24, subscriptions: [] }),
+      .refine((a) => a.reminderHoursBeforeExpiry < a.expiryHours, {
+        message:
+          'reminderHoursBeforeExpiry must be less than expiryHours, or every approval is reminded at once',
+        path: ['reminderHoursBeforeExpiry'],
+      })
+      .default({ expiryHours: 24, subscriptions: [], reminderHoursBeforeExpiry: 2 }),
     functions: z
       .strictObject({
         /**

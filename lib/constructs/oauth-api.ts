@@ -33,8 +33,10 @@ export const ALLOWLISTED_PATHS = [
 export interface OAuthApiProps extends RegionalApiProps {
   /** Regional custom domain name of the entry point, e.g. `mcp.airlock.example.com` (the host of `oauth.publicUrl`). */
   readonly domainName: string;
-  /** The OAuth function behind every route. */
+  /** The OAuth function, behind the OAuth routes and `/v1/mcp`. */
   readonly handler: lambda.IFunction;
+  /** The approvals function, behind the approvals page's routes (`/approvals...`). */
+  readonly approvalsHandler: lambda.IFunction;
   /**
    * Source ranges (IPv4 and IPv6 CIDRs) allowed to call `/v1/mcp`, `/oauth/token` and `/oauth/register`.
    * @default [] - no allowlist: any source may call them
@@ -90,7 +92,7 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 /**
  * The certificate-less entry point for remote MCP connectors (docs/oauth.md): an API Gateway REST
  * API on its own regional custom domain WITHOUT mutual TLS, serving only the OAuth routes and
- * `POST /v1/mcp` from one function, the execute-api endpoint disabled, a WAF web ACL with a per-IP
+ * `POST /v1/mcp` from the OAuth function and the approvals page from the approvals function, the execute-api endpoint disabled, a WAF web ACL with a per-IP
  * rate rule, a body-size rule and (when given) a source allowlist for the server-to-server routes,
  * stage throttling, access logs and X-Ray tracing.
  */
@@ -143,12 +145,17 @@ export class OAuthApi extends Construct {
     // Registration metadata must be a JSON object; token and revocation are form-encoded and MCP is
     // JSON-RPC, both validated by the function.
     const { validator, jsonObject } = addRequestValidation(this.api);
-    const integration = new apigateway.LambdaIntegration(props.handler);
+    const integrations = {
+      oauth: new apigateway.LambdaIntegration(props.handler),
+      approvals: new apigateway.LambdaIntegration(props.approvalsHandler),
+    };
     this.methods = OAUTH_ROUTES.map((route: RouteContract) =>
-      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
-        requestValidator: validator,
-        requestModels: route.body === 'json-object' ? { 'application/json': jsonObject } : undefined,
-      }),
+      this.api.root
+        .resourceForPath(route.resource)
+        .addMethod(route.method, integrations[route.function as 'oauth' | 'approvals'], {
+          requestValidator: validator,
+          requestModels: route.body === 'json-object' ? { 'application/json': jsonObject } : undefined,
+        }),
     );
 
     // No mtls: remote MCP clients call from the vendor's cloud and cannot present a device

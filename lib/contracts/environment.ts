@@ -37,6 +37,8 @@ export const FUNCTION_ENV = {
    * measured token counts the connector's daily spend cap adds (absent: none).
    */
   inferenceProfiles: 'AIRLOCK_INFERENCE_PROFILE_ARNS',
+  /** ARN of the KMS HMAC key that seals the approvals page's browser cookies. */
+  sessionMacKeyId: 'AIRLOCK_SESSION_MAC_KEY_ID',
   /** ARN of the secret holding the corporate IdP's client secret (OAuth entry point). */
   idpClientSecretArn: 'AIRLOCK_IDP_CLIENT_SECRET_ARN',
   /** Folder holding `airlock.config.json` and `policies/` (tests and the bench; default: next to the handler). */

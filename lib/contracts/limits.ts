@@ -15,3 +15,12 @@ export const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
 /** The longest approval id a client may send back (REST header or MCP argument). */
 export const MAX_APPROVAL_ID_LENGTH = 128;
+
+/** How often pending approvals are checked for a reminder before they expire (AWS schedule, local timer). */
+export const APPROVAL_REMINDER_MINUTES = 15;
+
+/** How long an approver stays signed in to the approvals page before the IdP is asked again. */
+export const APPROVER_SESSION_SECONDS = 60 * 60;
+
+/** How long a sign-in at the IdP may take, from the approvals page's redirect to the IdP's answer. */
+export const APPROVER_SIGN_IN_SECONDS = 10 * 60;

@@ -16,7 +16,12 @@ export type RouteAuthentication =
   /** An OAuth access token of the certificate-less entry point. */
   | 'oauth-token'
   /** Nothing: discovery documents and the browser legs of an OAuth flow. */
-  | 'none';
+  | 'none'
+  /**
+   * An approver's session cookie from a sign-in at the corporate IdP (the approvals page): the
+   * function checks it, and a request without one is sent to sign in.
+   */
+  | 'approver-session';
 
 /** One method on one API Gateway resource. */
 export interface RouteContract {
@@ -130,8 +135,20 @@ export const OAUTH_PATHS = {
 } as const;
 
 /**
- * The certificate-less entry point (`oauth.publicUrl`): the OAuth routes and the MCP endpoint, and
- * nothing else; every other route stays behind mutual TLS.
+ * The approvals page on the certificate-less entry point: approvers sign in at the corporate IdP in a
+ * browser, so no device certificate is needed to decide a held call. Served by the approvals function.
+ */
+export const APPROVALS_PAGE_PATHS = {
+  list: '/approvals',
+  approval: '/approvals/{id}',
+  signIn: '/approvals/sign-in',
+  callback: '/approvals/callback',
+  signOut: '/approvals/sign-out',
+} as const;
+
+/**
+ * The certificate-less entry point (`oauth.publicUrl`): the OAuth routes, the MCP endpoint and the
+ * approvals page (browsers signed in at the IdP), and nothing else; every other route stays behind mutual TLS.
  */
 export const OAUTH_ROUTES = [
   {
@@ -204,6 +221,49 @@ export const OAUTH_ROUTES = [
     authentication: 'oauth-token',
     serverToServer: true,
   },
+  {
+    id: 'approvalsPage',
+    method: 'GET',
+    resource: APPROVALS_PAGE_PATHS.list,
+    function: 'approvals',
+    authentication: 'approver-session',
+  },
+  {
+    id: 'approvalPage',
+    method: 'GET',
+    resource: APPROVALS_PAGE_PATHS.approval,
+    function: 'approvals',
+    authentication: 'approver-session',
+  },
+  // The decision form posts to the approval's own page (a form, checked by the function).
+  {
+    id: 'approvalDecisionForm',
+    method: 'POST',
+    resource: APPROVALS_PAGE_PATHS.approval,
+    function: 'approvals',
+    authentication: 'approver-session',
+  },
+  {
+    id: 'approverSignIn',
+    method: 'GET',
+    resource: APPROVALS_PAGE_PATHS.signIn,
+    function: 'approvals',
+    authentication: 'none',
+  },
+  {
+    id: 'approverCallback',
+    method: 'GET',
+    resource: APPROVALS_PAGE_PATHS.callback,
+    function: 'approvals',
+    authentication: 'none',
+  },
+  {
+    id: 'approverSignOut',
+    method: 'POST',
+    resource: APPROVALS_PAGE_PATHS.signOut,
+    function: 'approvals',
+    authentication: 'approver-session',
+  },
   // Stateless MCP: no SSE stream to open and no session to end; both answer 405 with `Allow: POST`.
   {
     id: 'mcpStream',
@@ -222,6 +282,9 @@ export const OAUTH_ROUTES = [
     serverToServer: true,
   },
 ] as const satisfies readonly RouteContract[];
+
+/** The approvals page's routes (approvals function, certificate-less entry point). */
+export type ApprovalsPageRouteId = Extract<(typeof OAUTH_ROUTES)[number], { function: 'approvals' }>['id'];
 
 /** Ids of the OAuth entry point's routes. */
 export type OAuthRouteId = (typeof OAUTH_ROUTES)[number]['id'];

@@ -89,6 +89,10 @@ const SYNCHRONOUS_NO_DLQ: NagAcknowledgement[] = [
   },
 ];
 
+/** The approvals function: API Gateway calls it synchronously, and its reminder schedule asynchronously. */
+const REMINDERS_NO_DLQ =
+  'API Gateway invokes the approvals function synchronously (a failure goes back to the approver and into the audit ledger); the only asynchronous invocation is the 15-minute reminder run, which EventBridge retries twice and the next run repeats: each approval is reminded once (remindedAt), so a lost run only delays a reminder and a dead-letter queue would hold nothing to replay.';
+
 const NO_RESERVED_CONCURRENCY: NagAcknowledgement = {
   id: 'NIST.800.53.R5-LambdaConcurrency',
   reason:
@@ -149,7 +153,14 @@ export function acknowledgeNagFindings({ foundation, api, monitoring }: AirlockS
   // Api: functions
   acknowledgeFunction(api.broker, true);
   acknowledgeFunction(api.connector, true);
-  acknowledgeFunction(api.approvals, true);
+  acknowledgeFunction(api.approvals, false);
+  acknowledge(
+    api.approvals.function,
+    ...SYNCHRONOUS_NO_DLQ.map(({ id }) => ({ id, reason: REMINDERS_NO_DLQ })),
+  );
+  if (api.approvalReminders) {
+    acknowledge(api.approvalReminders, { id: 'Serverless-EventBusDLQ', reason: REMINDERS_NO_DLQ });
+  }
   acknowledgeFunction(api.anchor, false);
   acknowledge(api.anchor.deadLetterQueue!, {
     id: 'Serverless-SQSRedrivePolicy',

@@ -11,7 +11,9 @@ import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
 import { OperatorRole } from '../constructs/operator-role';
+import { SessionMacKey } from '../constructs/session-mac-key';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
+import { APPROVAL_REMINDER_MINUTES } from '../contracts/limits';
 import { airlockStackNames } from '../contracts/stack-names';
 import { bindInferenceProfileReader, type FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
@@ -42,6 +44,10 @@ export class ApiStack extends Stack {
   public readonly oauth?: AirlockFunction;
   /** The certificate-less entry point for remote MCP connectors, when the config has an `oauth` section. */
   public readonly oauthApi?: OAuthApi;
+  /** Runs the approvals function's reminders before expiry, unless `approvals.reminderHoursBeforeExpiry` is 0. */
+  public readonly approvalReminders?: events.Rule;
+  /** Seals the approvals page's session cookies, when the config has an `oauth` section. */
+  public readonly sessionMacKey?: SessionMacKey;
   /** Runs the anchor every `audit.anchorEveryMinutes`. */
   public readonly anchorSchedule: events.Rule;
   /** Sends kill-switch changes to the alerts topic and the anchor. */
@@ -115,6 +121,8 @@ export class ApiStack extends Stack {
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
     foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
+    // The approvals function tells the requester what was decided, through the same topic.
+    foundation.approvalsTopic.bindPublisher(this.approvals, FUNCTION_ENV.approvalsTopicArn);
     // The anchor signs digests with a key of their own: it cannot mint access tokens.
     foundation.keys.bindDigestSigner(this.anchor);
 
@@ -164,6 +172,16 @@ export class ApiStack extends Stack {
         retryAttempts: 2,
       }),
     );
+    if (config.approvals.reminderHoursBeforeExpiry > 0) {
+      // Reminds approver groups of approvals about to expire, through the approvals topic.
+      this.approvalReminders = new events.Rule(this, 'ApprovalReminders', {
+        description: 'Reminds approver groups of pending approvals that are about to expire',
+        schedule: events.Schedule.rate(Duration.minutes(APPROVAL_REMINDER_MINUTES)),
+      });
+      this.approvalReminders.addTarget(
+        new targets.LambdaFunction(this.approvals.function, { retryAttempts: 2 }),
+      );
+    }
     this.killSwitchChanges = this.killSwitch.onChange('Changes', {
       alerts: foundation.alertsTopic,
       recorder: this.anchor,
@@ -198,11 +216,17 @@ export class ApiStack extends Stack {
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
       foundation.connectors.bindConnectors(oauth);
       this.oauth = oauth;
+      // The approvals page on the same entry point, served by the approvals function: approvers sign in
+      // at the same IdP (its client secret), their session sealed with a KMS HMAC key.
+      identityProviderSecret.bindReader(this.approvals);
+      this.sessionMacKey = new SessionMacKey(this, 'ApprovalsSessionKey', { stage: config.stage });
+      this.sessionMacKey.bindSealer(this.approvals);
       this.oauthApi = new OAuthApi(this, 'OAuthApi', {
         domainName: oauthDomain.domainName,
         certificateArn: oauthDomain.certificateArn,
         hostedZone: oauthDomain.hostedZone,
         handler: oauth.function,
+        approvalsHandler: this.approvals.function,
         encryptionKey: foundation.keys.dataKey,
         allowedSourceCidrs: config.oauth.allowedSourceCidrs,
         throttleRatePerSecond: config.api.throttleRatePerSecond,

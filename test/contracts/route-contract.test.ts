@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createApprovalsHandler } from '../../lambdas/approvals/approvals-handler';
+import { createApprovalsPageHandler } from '../../lambdas/approvals/approvals-page-handler';
 import { type ApiHandler, createBrokerHandler } from '../../lambdas/broker/broker-handler';
 import { createConnectorHandler } from '../../lambdas/connector/connector-handler';
 import { createOAuthHandler } from '../../lambdas/oauth/oauth-handler';
@@ -16,6 +17,7 @@ import {
   OAUTH_ROUTES,
   type RouteContract,
   type RouteFunction,
+  routesOf,
 } from '../../lib/contracts/routes';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { e2eClientFor } from '../e2e/e2e-client';
@@ -120,15 +122,43 @@ describe('Contract: the routes', () => {
     const handler = createOAuthHandler({ server: never, mcp: async () => ({ statusCode: 405, body: '{}' }) });
 
     // Act / Assess
-    for (const route of OAUTH_ROUTES) {
+    for (const route of routesOf(OAUTH_ROUTES, 'oauth')) {
       const response = await handler(eventFor(route));
       expect([route.id, response.statusCode]).not.toEqual([route.id, 404]);
+    }
+    for (const route of routesOf(OAUTH_ROUTES, 'approvals')) {
+      const response = await handler(eventFor(route));
+      expect([route.id, response.statusCode]).toEqual([route.id, 404]);
     }
     for (const route of MTLS_ROUTES) {
       const response = await handler(eventFor(route));
       if (!OAUTH_ROUTES.some((o) => o.method === route.method && o.resource === route.resource)) {
         expect([route.id, response.statusCode]).toEqual([route.id, 404]);
       }
+    }
+  });
+
+  it('the approvals page answers every approvals route of the OAuth entry point, and no other', async () => {
+    // Prepare: a page whose dependencies are never reached beyond the cookie check (no session: sign in)
+    const never = new Proxy({}, { get: () => () => Promise.reject(new Error('not reached')) }) as never;
+    const page = createApprovalsPageHandler({
+      desk: never,
+      ledger: { append: async () => undefined } as never,
+      killSwitch: never,
+      config: never,
+      oauth: { publicUrl: 'https://mcp.example.com', identityProvider: never },
+      identityProvider: { authorizationUrl: async () => 'https://idp.example.com/auth', signIn: never },
+      macKey: { generateMac: async () => new Uint8Array(32), verifyMac: async () => false },
+      clock: { now: () => new Date() },
+      maxBodyBytes: 1024,
+    });
+
+    // Act / Assess: every approvals route is answered by the page (a sign-in, a refusal), never "no page"
+    for (const route of OAUTH_ROUTES) {
+      const response = await page(eventFor(route));
+      if (route.function === 'approvals')
+        expect([route.id, response.body]).not.toEqual([route.id, expect.stringMatching(/There is no page/)]);
+      else expect([route.id, response.body]).toEqual([route.id, expect.stringMatching(/There is no page/)]);
     }
   });
 

@@ -35,6 +35,16 @@ describe('Class: ApiStack', () => {
   });
 
   describe('Method: constructor', () => {
+    it('runs the approvals function every 15 minutes to remind approver groups before expiry', () => {
+      // Assess
+      const rule = Object.values(t.findResources('AWS::Events::Rule')).find(
+        (r) =>
+          r.Properties.ScheduleExpression === 'rate(15 minutes)' &&
+          JSON.stringify(r.Properties.Targets).includes('Approvals'),
+      );
+      expect(rule?.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 2 });
+    });
+
     it('matches the snapshot', () => {
       // Assess
       expect(t.toJSON()).toMatchSnapshot();

@@ -6,6 +6,7 @@ import { OAUTH_TABLE } from '../../lambdas/adapters/aws/dynamodb-oauth-store';
 import { ConfigError } from '../../lib/config/load-config';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
 import { OAuthApi, type OAuthApiProps } from '../../lib/constructs/oauth-api';
+import { FUNCTION_ENV } from '../../lib/contracts/environment';
 import { OAUTH_PATHS } from '../../lib/contracts/routes';
 import { createNagPacks } from '../../lib/nag/nag-packs';
 import { type AirlockTestApp, oauthConfig, synthesizeAirlock, TEST_OAUTH_SECTION } from './airlock-test-app';
@@ -88,7 +89,7 @@ describe('Class: ApiStack (with the oauth section)', () => {
       });
     });
 
-    it('routes exactly the OAuth routes and POST /v1/mcp, all to the OAuth function', () => {
+    it('routes exactly the OAuth routes and /v1/mcp to the OAuth function, and the approvals page to the approvals function', () => {
       // Prepare
       const api = airlock.api.oauthApi!;
       const pathOf = (resourceId: unknown): string => {
@@ -120,14 +121,52 @@ describe('Class: ApiStack (with the oauth section)', () => {
           `POST ${OAUTH_PATHS.mcp}`,
           `GET ${OAUTH_PATHS.mcp}`,
           `DELETE ${OAUTH_PATHS.mcp}`,
+          'GET /approvals',
+          'GET /approvals/{id}',
+          'POST /approvals/{id}',
+          'GET /approvals/sign-in',
+          'GET /approvals/callback',
+          'POST /approvals/sign-out',
         ].sort(),
       );
       for (const method of methods) {
-        expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(
-          logicalId(airlock.api.oauth!.function),
-        );
+        const path = pathOf(method.Properties.ResourceId);
+        const fn = path.startsWith('/approvals') ? airlock.api.approvals : airlock.api.oauth!;
+        expect([path, JSON.stringify(method.Properties.Integration.Uri)]).toEqual([
+          path,
+          expect.stringContaining(logicalId(fn.function)),
+        ]);
         expect(method.Properties.RequestValidatorId).toBeDefined();
       }
+    });
+
+    it('gives the approvals page a KMS HMAC key, MAC-only grants on it, and the IdP client secret', () => {
+      // Prepare
+      const keyId = logicalId(airlock.api.sessionMacKey!.key);
+      const role = airlock.api.approvals.role;
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(
+          airlock.api.getLogicalId(role.node.defaultChild as never),
+        ),
+      );
+      const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+      // Assess
+      t.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: ['kms:GenerateMac', 'kms:VerifyMac'],
+          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        }),
+      );
+      expect(JSON.stringify(statements)).toContain('secretsmanager:GetSecretValue');
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            [FUNCTION_ENV.sessionMacKeyId]: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          }),
+        },
+      });
     });
 
     it('allowlists the vendor ranges on /v1/mcp, /oauth/token and /oauth/register only, with the rate rule', () => {
@@ -412,6 +451,7 @@ describe('Class: OAuthApi', () => {
       domainName: 'mcp.example.com',
       certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
       handler,
+      approvalsHandler: handler,
       encryptionKey: new AirlockKeys(stack, 'Keys', { stage: 'test' }).dataKey,
       ...overrides,
     });

@@ -95,6 +95,7 @@ const BINDINGS: Partial<Record<string, string>> = {
     'ConnectorResourceSet.bindConnectors (lib/constructs/connector-resources.ts), which binds each connector by its kind (lambdas/connectors/<kind>/<kind>-infrastructure.ts)',
   [FUNCTION_ENV.idpClientSecretArn]:
     'IdentityProviderSecret.bindReader (lib/constructs/identity-provider-secret.ts)',
+  [FUNCTION_ENV.sessionMacKeyId]: 'SessionMacKey.bindSealer (lib/constructs/session-mac-key.ts)',
 };
 
 interface FunctionUnderProof {
@@ -398,6 +399,18 @@ describe.each([
       expect(await directKeyUses(deployment, app.api, fn)).toEqual([]);
     },
   );
+
+  if (names.includes('oauth' as never)) {
+    it('approvals: the approvals page’s calls (KMS GenerateMac/VerifyMac, the IdP client secret) are in its proof', () => {
+      expect(functions.approvals.requirements.map((r) => `${r.action} ${r.neededBy}`)).toEqual(
+        expect.arrayContaining([
+          'kms:GenerateMac KmsMacKey.generateMac',
+          'kms:VerifyMac KmsMacKey.verifyMac',
+          'secretsmanager:GetSecretValue SecretsManagerSecretSource.getJson',
+        ]),
+      );
+    });
+  }
 
   it.each(names)('%s: what it needs comes from the ports its composition reads', (name) => {
     // A proof over an empty list would prove nothing: every function records its decisions.

@@ -27,6 +27,7 @@ import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import type { EmfMetricsSink } from './emf-metrics-sink';
 import type { AdapterMethod, AwsScope, DeclaresIamPermissions, IamPermission } from './iam-permissions';
+import type { KmsMacKey } from './kms-mac-key';
 import type { KmsTokenSigner } from './kms-token-signer';
 import type { S3DigestStore } from './s3-digest-store';
 import type { SecretsManagerSecretSource } from './secrets-manager-secret-source';
@@ -56,6 +57,7 @@ export interface AwsAdapters {
   readonly SecretsManagerSecretSource: SecretsManagerSecretSource;
   readonly S3DigestStore: S3DigestStore;
   readonly DynamoDbOAuthStore: DynamoDbOAuthStore;
+  readonly KmsMacKey: KmsMacKey;
 }
 
 type PortMethods = {
@@ -78,7 +80,7 @@ export const AWS_PORT_METHODS = {
   auditStore: { DynamoDbAuditStore: ['append'] },
   auditChainHeads: { DynamoDbAuditStore: ['listChainHeads'] },
   approvalStore: { DynamoDbApprovalStore: ['create', 'get', 'listByStatus', 'transition'] },
-  approvalNotifier: { SnsApprovalNotifier: ['notify'] },
+  approvalNotifier: { SnsApprovalNotifier: ['notify', 'notifyDecision'] },
   counterStore: { DynamoDbCounterStore: ['add'] },
   metricsSink: { EmfMetricsSink: ['record'] },
   // The kinds' own adapters are exposed by the methods each kind names (ConnectorKind.aws.adapterMethods).
@@ -113,6 +115,7 @@ export const AWS_PORT_METHODS = {
   fetchClientMetadata: {},
   // The connector's spend cap: today's tokens of each workflow's inference profile.
   llmUsageSource: { BedrockUsageSource: ['dailyUsage'] },
+  sessionMacKey: { KmsMacKey: ['generateMac', 'verifyMac'] },
 } as const satisfies Record<keyof AirlockPorts, PortMethods>;
 
 /** An AWS adapter a port was built on, and the methods of it that the port exposes. */
@@ -257,6 +260,10 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get llmUsageSource() {
     return this.port('llmUsageSource');
+  }
+
+  get sessionMacKey() {
+    return this.port('sessionMacKey');
   }
 
   /**

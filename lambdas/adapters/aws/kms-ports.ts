@@ -6,6 +6,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AwsPortBuilder, AwsPortContext } from './aws-ports';
+import { KmsMacKey } from './kms-mac-key';
 import { KmsTokenSigner } from './kms-token-signer';
 
 function signer(context: AwsPortContext): KmsTokenSigner {
@@ -24,3 +25,14 @@ export const tokenVerificationKey: AwsPortBuilder<'tokenVerificationKey'> = (con
 
 export const digestSigner: AwsPortBuilder<'digestSigner'> = (context) =>
   context.expose('digestSigner', 'KmsTokenSigner', signer(context), ['keyId']);
+
+/** The HMAC key that seals the approvals page's cookies (approvals function, with an `oauth` section). */
+export const sessionMacKey: AwsPortBuilder<'sessionMacKey'> = (context) =>
+  context.expose(
+    'sessionMacKey',
+    'KmsMacKey',
+    new KmsMacKey({
+      client: context.client('kms', () => new KMSClient({})),
+      keyId: context.required(FUNCTION_ENV.sessionMacKeyId),
+    }),
+  );

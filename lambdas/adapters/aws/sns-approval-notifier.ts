@@ -5,7 +5,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
-import { approvalNotice } from '../../core/approval-notice';
+import { approvalNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
 import {
@@ -18,6 +18,7 @@ import {
 /** The IAM actions each method sends, on the approvals topic. */
 export const SNS_NOTIFIER_ACTIONS = {
   notify: ['sns:Publish'],
+  notifyDecision: ['sns:Publish'],
 } as const satisfies IamActions<keyof ApprovalNotifier>;
 
 // Re-exported so existing importers of the SNS notifier keep working; the notice itself is core.
@@ -26,16 +27,20 @@ export { type ApprovalNotice, approvalNotice, MAX_SUBJECT_LENGTH } from '../../c
 export interface SnsApprovalNotifierProps {
   readonly client: SNSClient;
   readonly topicArn: string;
+  /** Where the notice sends the approver (the approvals page, the API's `--server`). @default the CLI alone */
+  readonly target?: NoticeTarget;
 }
 
 /** {@link ApprovalNotifier} publishing {@link approvalNotice} to an SNS topic. */
 export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermissions<keyof ApprovalNotifier> {
   private readonly client: SNSClient;
   private readonly topicArn: string;
+  private readonly target?: NoticeTarget;
 
   constructor(props: SnsApprovalNotifierProps) {
     this.client = props.client;
     this.topicArn = props.topicArn;
+    this.target = props.target;
   }
 
   iamPermissions(methods: readonly (keyof ApprovalNotifier)[]): IamPermission[] {
@@ -50,7 +55,22 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * @throws DependencyError when SNS refuses or cannot be reached.
    */
   async notify(approval: ApprovalRecord): Promise<void> {
-    const { subject, message } = approvalNotice(approval);
+    await this.publish(approval, approvalNotice(approval, this.target), 'pending');
+  }
+
+  /**
+   * Publishes the decision with `kind: decision` and the `requester` attribute, so the requester's (or
+   * the workflow owner's) subscription can filter on it.
+   */
+  async notifyDecision(approval: ApprovalRecord): Promise<void> {
+    await this.publish(approval, decisionNotice(approval), 'decision');
+  }
+
+  private async publish(
+    approval: ApprovalRecord,
+    { subject, message }: { subject: string; message: string },
+    kind: 'pending' | 'decision',
+  ): Promise<void> {
     try {
       await this.client.send(
         new PublishCommand({
@@ -60,6 +80,8 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
           MessageAttributes: {
             approverGroup: { DataType: 'String', StringValue: approval.approverGroup },
             workflow: { DataType: 'String', StringValue: approval.workflow },
+            kind: { DataType: 'String', StringValue: kind },
+            requester: { DataType: 'String', StringValue: approval.principal },
           },
         }),
       );

@@ -11,5 +11,10 @@ export const approvalNotifier: AwsPortBuilder<'approvalNotifier'> = (context) =>
     new SnsApprovalNotifier({
       client: context.client('sns', () => new SNSClient({})),
       topicArn: context.required(FUNCTION_ENV.approvalsTopicArn),
+      // The notice names the approvals page (with an `oauth` section) and the mTLS API for the CLI.
+      target: {
+        ...(context.config.oauth ? { pageUrl: context.config.oauth.publicUrl } : {}),
+        cli: { kind: 'server', url: `https://${context.config.domain.name}` },
+      },
     }),
   );

@@ -47,6 +47,27 @@ export function resolveCorporateIdentity(
   oauth: Pick<OAuthConfig, 'identityProvider' | 'workflow'>,
   claims: Readonly<Record<string, unknown>>,
 ): CorporateIdentity {
+  const identity = resolveEnrolledUser(config, oauth, claims);
+  const workflow = config.workflows[oauth.workflow];
+  if (!workflow || !identity.groups.some((g) => workflow.groups.includes(g))) {
+    throw new UnknownIdentityError(
+      `Your identity provider groups do not include one that may run workflow "${oauth.workflow}".`,
+      identity.subject,
+    );
+  }
+  return identity;
+}
+
+/**
+ * Maps verified ID-token claims to an enrolled principal and the Airlock groups its IdP groups map to,
+ * whatever they may do (the approvals page checks the approver group itself). Refuses
+ * (`access_denied`) a token of another issuer and a user the config does not list.
+ */
+export function resolveEnrolledUser(
+  config: Pick<AirlockConfig, 'principals'>,
+  oauth: Pick<OAuthConfig, 'identityProvider'>,
+  claims: Readonly<Record<string, unknown>>,
+): CorporateIdentity {
   const idp = oauth.identityProvider;
   if (typeof claims.iss !== 'string' || !sameIssuer(claims.iss, idp.issuer)) {
     throw new UnknownIdentityError('The sign-in was not made at the identity provider Airlock trusts.');
@@ -74,13 +95,6 @@ export function resolveCorporateIdentity(
   const groups = [
     ...new Set(idpGroups.filter((g) => Object.hasOwn(idp.groupMapping, g)).map((g) => idp.groupMapping[g])),
   ].sort();
-  const workflow = config.workflows[oauth.workflow];
-  if (!workflow || !groups.some((g) => workflow.groups.includes(g))) {
-    throw new UnknownIdentityError(
-      `Your identity provider groups do not include one that may run workflow "${oauth.workflow}".`,
-      subject,
-    );
-  }
   return { principal, groups, matchedBy, subject };
 }
 

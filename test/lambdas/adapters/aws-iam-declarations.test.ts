@@ -44,6 +44,7 @@ import {
   s3Arn,
   ssmParameterArn,
 } from '../../../lambdas/adapters/aws/iam-permissions';
+import { KmsMacKey } from '../../../lambdas/adapters/aws/kms-mac-key';
 import { KmsTokenSigner } from '../../../lambdas/adapters/aws/kms-token-signer';
 import { LambdaAccountReader } from '../../../lambdas/adapters/aws/lambda-account-reader';
 import { LambdaConcurrencyController } from '../../../lambdas/adapters/aws/lambda-concurrency-controller';
@@ -537,6 +538,31 @@ describe('IAM declarations of the AWS adapters', () => {
             PublicKey: new Uint8Array(keys.publicKey.export({ format: 'der', type: 'spki' })),
           });
           await s.getPublicKey();
+        },
+      ]);
+    });
+  });
+
+  describe('KmsMacKey', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/66666666-2222-3333-4444-555555555555';
+    const key = () => new KmsMacKey({ client: new KMSClient(REGION), keyId: keyArn });
+
+    it('generateMac sends exactly what it declares', async () => {
+      const k = key();
+      await expectDeclarationsHonest(k, 'generateMac', [
+        async () => {
+          answer(stubs.kms, { Mac: new Uint8Array(32) });
+          await k.generateMac(new Uint8Array([1]));
+        },
+      ]);
+    });
+
+    it('verifyMac sends exactly what it declares', async () => {
+      const k = key();
+      await expectDeclarationsHonest(k, 'verifyMac', [
+        async () => {
+          answer(stubs.kms, { MacValid: true });
+          await k.verifyMac(new Uint8Array([1]), new Uint8Array(32));
         },
       ]);
     });

@@ -114,6 +114,8 @@ describe('Class: SnsApprovalNotifier', () => {
       expect(sent.MessageAttributes).toEqual({
         approverGroup: { DataType: 'String', StringValue: 'managers' },
         workflow: { DataType: 'String', StringValue: 'expense-summary' },
+        kind: { DataType: 'String', StringValue: 'pending' },
+        requester: { DataType: 'String', StringValue: 'alice' },
       });
     });
 

@@ -91,6 +91,31 @@ function setup(
 }
 
 describe('Class: ApprovalDesk', () => {
+  describe('Method: remindDue', () => {
+    it('reminds the approver group once of a pending approval within the window, never of a decided or far one', async () => {
+      // Prepare: expiry 24 h; one decided, one pending created 2 h later
+      const { desk, notifier, clock, request, approved } = setup();
+      await approved('alice');
+      clock.advance(2 * HOUR);
+      const late = await request('alice');
+      notifier.notified.length = 0;
+
+      // Act: 21 h after the first: the late one has 23 h left (outside 2 h), nothing due; then 23 h later it is
+      clock.advance(19 * HOUR);
+      const early = await desk.remindDue(2);
+      clock.advance(4 * HOUR);
+      const due = await desk.remindDue(2);
+      const again = await desk.remindDue(2);
+
+      // Assess
+      expect(early).toEqual([]);
+      expect(due.map((r) => r.id)).toEqual([late.id]);
+      expect(due[0].remindedAt).toBe(clock.now().toISOString());
+      expect(again).toEqual([]);
+      expect(notifier.notified.map((r) => r.id)).toEqual([late.id]);
+    });
+  });
+
   describe('Method: prepareDecision and checkConsumable', () => {
     it('change nothing: the status changes only in commitDecision and claim, after the caller recorded it', async () => {
       // Prepare

@@ -59,6 +59,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     ['2026-q4/taxi.txt', 'Taxi, EUR 32.50'],
   ]);
   const erpCalls: ErpCall[] = [];
+  const erpLookups: ErpCall[] = [];
   const points: UsagePoint[] = [];
 
   const receipts = new FileStoreConnector(
@@ -87,6 +88,12 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     policyContext: (operation, params) => http.policyContext(operation, params),
     resourceProblem: (operation, params, resource) => http.resourceProblem(operation, params, resource),
     invoke: async (operation, params): Promise<ConnectorResult> => {
+      if (operation === 'lookupGlCode') {
+        // Reads, such as the name lookup for an approver, are counted apart from the entries written.
+        erpLookups.push({ operation, params });
+        const result = { matches: [{ code: '6400', name: 'Travel' }] };
+        return { result, documents: [{ id: operation, bytes: JSON.stringify(result) }], bytesOut: 40 };
+      }
       erpCalls.push({ operation, params });
       const result = { entryId: `JE-${erpCalls.length}` };
       return { result, documents: [{ id: operation, bytes: JSON.stringify(result) }], bytesOut: 20 };
@@ -175,6 +182,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     counters,
     files,
     erpCalls,
+    erpLookups,
     points,
     proxy,
     approvals,
