@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadConfig } from '../lib/config/load-config';
 import type { BenchRow } from './bench-row';
 
 const exec = promisify(execFile);
@@ -49,15 +50,33 @@ const RESOURCE_PLACEHOLDERS: Record<string, string> = {
   AIRLOCK_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000',
   AIRLOCK_APPROVALS_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:approvals',
   AIRLOCK_DIGEST_BUCKET: 'digests',
-  AIRLOCK_IDP_CLIENT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:airlock/idp-AbCdEf',
-  AIRLOCK_CONNECTORS: JSON.stringify({
-    receipts: { bucket: 'receipts-bucket' },
-    erp: {
-      secretName: 'airlock/pilot/erp-client',
-      secretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:airlock/pilot/erp-client-AbCdEf',
-    },
+  AIRLOCK_SESSION_MAC_KEY_ID: 'arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000001',
+  AIRLOCK_INFERENCE_PROFILE_ARNS: JSON.stringify({
+    'expense-summary': 'arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/expensesummary0',
   }),
+  AIRLOCK_IDP_CLIENT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:airlock/idp-AbCdEf',
+  AIRLOCK_CONNECTORS: JSON.stringify(connectorPlaceholders()),
 };
+
+/**
+ * What the stack binds for each connector of the measured config: a file store's bucket, the secret of
+ * an upstream's credentials; nothing for the kinds whose resources the config names itself.
+ */
+function connectorPlaceholders(): Record<string, Record<string, string>> {
+  const config = loadConfig(join(__dirname, '..', 'config', 'airlock.oauth.yaml'));
+  const bound: Record<string, Record<string, string>> = {};
+  for (const [name, connector] of Object.entries(config.connectors)) {
+    const auth = (connector as { auth?: { secretName?: string } }).auth;
+    if (connector.kind === 'file-store') bound[name] = { bucket: `${name}-bucket` };
+    else if (auth?.secretName !== undefined)
+      bound[name] = {
+        secretName: auth.secretName,
+        secretArn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${auth.secretName}-AbCdEf`,
+      };
+    else bound[name] = {};
+  }
+  return bound;
+}
 
 /** The Airlock functions of a synthesized deployment, from the templates' asset metadata. */
 function functionAssets(outdir: string): FunctionAsset[] {
