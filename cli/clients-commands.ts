@@ -4,15 +4,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
+import { CLI_ENV } from '../lib/contracts/environment';
 import { type CliContext, CliError, EXIT } from './cli-context';
 import {
+  type BedrockInference,
+  bedrockInferenceOf,
   CLIENT_KINDS,
   ClientConfigError,
   type ClientConfigRequest,
   type ClientKind,
   claudeCodeConfig,
   claudeDesktopConfig,
+  coworkInferenceSettings,
   coworkManagedServers,
+  DEFAULT_COWORK_INFERENCE_KEYS,
   mobileconfigOf,
   regOf,
 } from './clients/client-config';
@@ -34,6 +39,11 @@ interface ClientsConfigFlags {
   readonly format: Format;
   readonly payloadType: string;
   readonly registryKey: string;
+  readonly inferenceProfileArn?: string;
+  readonly local?: boolean;
+  readonly providerSettingKey: string;
+  readonly regionSettingKey: string;
+  readonly modelsSettingKey: string;
 }
 
 /** Registers `airlock clients config`. */
@@ -42,7 +52,7 @@ export function registerClientsCommands(program: Command, context: CliContext): 
   clients
     .command('config')
     .description(
-      "Print a client's MCP configuration for a workflow: Claude Code's MCP JSON, Cowork on 3P's managedMcpServers (JSON, .mobileconfig or .reg), or Claude Desktop's config.",
+      "Print a client's MCP configuration for a workflow: Claude Code's MCP JSON and env, Cowork on 3P's managed settings (JSON, .mobileconfig or .reg), or Claude Desktop's config. A workflow with llm also gets the client's Bedrock settings, the model being the workflow's application inference profile, so its tokens are measured per workflow.",
     )
     .requiredOption('--for <client>', `the client: ${CLIENT_KINDS.join(', ')}`, parseClient)
     .requiredOption('--workflow <name>', 'the workflow the client works for, e.g. expense-summary')
@@ -69,6 +79,26 @@ export function registerClientsCommands(program: Command, context: CliContext): 
       'com.anthropic.claudefordesktop',
     )
     .option('--registry-key <key>', 'the .reg policy key', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude')
+    .option(
+      '--inference-profile-arn <arn>',
+      `a workflow with llm: its Bedrock application inference profile (the Foundation stack's InferenceProfileArn<Workflow> output; default: the workflow's entry in $${CLI_ENV.inferenceProfiles})`,
+    )
+    .option('--local', "a workflow with llm: the local pilot's Bedrock stand-in profile")
+    .option(
+      '--provider-setting-key <key>',
+      'cowork-3p: the managed setting naming the inference provider (check your client version)',
+      DEFAULT_COWORK_INFERENCE_KEYS.provider,
+    )
+    .option(
+      '--region-setting-key <key>',
+      "cowork-3p: the managed setting naming Bedrock's region (check your client version)",
+      DEFAULT_COWORK_INFERENCE_KEYS.region,
+    )
+    .option(
+      '--models-setting-key <key>',
+      "cowork-3p: the managed setting listing the models, here the workflow's profile (check your client version)",
+      DEFAULT_COWORK_INFERENCE_KEYS.models,
+    )
     .action((flags: ClientsConfigFlags) => {
       const config = context.loadConfig();
       const request: ClientConfigRequest = {
@@ -88,8 +118,24 @@ export function registerClientsCommands(program: Command, context: CliContext): 
           EXIT.usage,
         );
       }
+      if (flags.for === 'claude-desktop' && (flags.inferenceProfileArn !== undefined || flags.local)) {
+        throw new CliError(
+          `${flags.local ? '--local' : '--inference-profile-arn'}: Claude Desktop's config has no model setting; use it with --for claude-code or cowork-3p.`,
+          EXIT.usage,
+        );
+      }
       try {
-        context.io.stdout.write(render(flags, config, request));
+        const bedrock =
+          flags.for === 'claude-desktop'
+            ? undefined
+            : bedrockInferenceOf(config, flags.workflow, {
+                ...(flags.inferenceProfileArn !== undefined ? { flag: flags.inferenceProfileArn } : {}),
+                ...(flags.local ? { local: true } : {}),
+                ...(context.io.env[CLI_ENV.inferenceProfiles]
+                  ? { profilesJson: context.io.env[CLI_ENV.inferenceProfiles] }
+                  : {}),
+              });
+        context.io.stdout.write(render(flags, config, request, bedrock));
       } catch (error) {
         if (error instanceof ClientConfigError) throw new CliError(error.message, EXIT.usage);
         throw error;
@@ -101,18 +147,24 @@ function render(
   flags: ClientsConfigFlags,
   config: ReturnType<CliContext['loadConfig']>,
   request: ClientConfigRequest,
+  bedrock: BedrockInference | undefined,
 ): string {
   switch (flags.for) {
     case 'claude-code':
-      return `${JSON.stringify(claudeCodeConfig(config, request), null, 2)}\n`;
+      return `${JSON.stringify(claudeCodeConfig(config, request, bedrock), null, 2)}\n`;
     case 'claude-desktop':
       return `${JSON.stringify(claudeDesktopConfig(request), null, 2)}\n`;
     case 'cowork-3p': {
       const servers = coworkManagedServers(config, request);
+      const inference = coworkInferenceSettings(bedrock, {
+        provider: flags.providerSettingKey,
+        region: flags.regionSettingKey,
+        models: flags.modelsSettingKey,
+      });
       if (flags.format === 'mobileconfig')
-        return mobileconfigOf(servers, flags.payloadType, () => randomUUID().toUpperCase());
-      if (flags.format === 'reg') return regOf(servers, flags.registryKey);
-      return `${JSON.stringify({ managedMcpServers: servers }, null, 2)}\n`;
+        return mobileconfigOf(servers, flags.payloadType, () => randomUUID().toUpperCase(), inference);
+      if (flags.format === 'reg') return regOf(servers, flags.registryKey, inference);
+      return `${JSON.stringify({ managedMcpServers: servers, ...inference }, null, 2)}\n`;
     }
   }
 }

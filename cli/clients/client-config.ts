@@ -9,7 +9,9 @@
  *   the macOS `.mobileconfig` / Windows `.reg` that carry it.
  * - Claude Desktop: the bridge entry of `claude_desktop_config.json`.
  */
+import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { CLI_ENV } from '../../lib/contracts/environment';
 
 export const CLIENT_KINDS = ['claude-code', 'cowork-3p', 'claude-desktop'] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
@@ -89,10 +91,108 @@ export function helperTtlOf(config: AirlockConfig, request: ClientConfigRequest)
   return ttl;
 }
 
-/** Claude Code's MCP configuration (`.mcp.json`, or `managed-mcp.json` deployed by IT). */
-export function claudeCodeConfig(config: AirlockConfig, request: ClientConfigRequest) {
+/** A workflow's Bedrock application inference profile, as the client calls the model through it. */
+export interface BedrockInference {
+  readonly profileArn: string;
+  /** The profile's region (the ARN's). */
+  readonly region: string;
+}
+
+/** Where the profile's ARN may come from, in this order: the flag, the local pilot's naming, the CLI variable. */
+export interface InferenceProfileSource {
+  /** `--inference-profile-arn`. */
+  readonly flag?: string;
+  /** `--local`: the local Bedrock stand-in's profile of the workflow. */
+  readonly local?: boolean;
+  /** `AIRLOCK_INFERENCE_PROFILES`: JSON `{workflow: arn}` (the Foundation stack's `InferenceProfileArns`). */
+  readonly profilesJson?: string;
+}
+
+/** An application inference profile ARN: partition, region, account, `application-inference-profile/<id>`. */
+const APPLICATION_PROFILE_ARN =
+  /^arn:aws(?:-[a-z]+)*:bedrock:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:application-inference-profile\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const ARN_EXAMPLE = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123example';
+
+/**
+ * The workflow's inference profile for the client's Bedrock settings: none for a workflow without
+ * `llm` (its client gets no Bedrock settings); for one with `llm`, the ARN from the flag, the local
+ * pilot's stand-in or `AIRLOCK_INFERENCE_PROFILES`, and a refusal naming where to put it when none says,
+ * so a client is never configured to call the model outside the profile that measures it.
+ */
+export function bedrockInferenceOf(
+  config: AirlockConfig,
+  workflow: string,
+  source: InferenceProfileSource,
+): BedrockInference | undefined {
+  const definition = workflowOf(config, workflow);
+  if (!definition.llm) {
+    if (source.flag !== undefined) {
+      throw new ClientConfigError(
+        `--inference-profile-arn: workflow "${workflow}" has no llm section, so its client gets no Bedrock settings; drop the flag or add workflows.${workflow}.llm to the config.`,
+      );
+    }
+    return undefined;
+  }
+  if (source.flag !== undefined) return parseProfileArn(source.flag, '--inference-profile-arn');
+  if (source.local) {
+    return { profileArn: localInferenceProfileArn(config.stage, workflow), region: 'local' };
+  }
+  const variable = CLI_ENV.inferenceProfiles;
+  if (source.profilesJson) {
+    let profiles: unknown;
+    try {
+      profiles = JSON.parse(source.profilesJson);
+    } catch {
+      throw new ClientConfigError(
+        `${variable}: not JSON; export the Foundation stack's InferenceProfileArns output as it is, or pass --inference-profile-arn.`,
+      );
+    }
+    const arn =
+      profiles && typeof profiles === 'object' && Object.hasOwn(profiles, workflow)
+        ? (profiles as Record<string, unknown>)[workflow]
+        : undefined;
+    if (typeof arn === 'string') return parseProfileArn(arn, `${variable} (workflow "${workflow}")`);
+  }
+  throw new ClientConfigError(
+    `--inference-profile-arn: workflow "${workflow}" has an llm section, so its client calls Bedrock through the workflow's application inference profile (that is how its tokens are measured); pass the Foundation stack's InferenceProfileArn output for it, export ${variable} (the InferenceProfileArns output), or use --local for the local pilot's stand-in.`,
+  );
+}
+
+function parseProfileArn(arn: string, where: string): BedrockInference {
+  const match = APPLICATION_PROFILE_ARN.exec(arn);
+  if (!match) {
+    throw new ClientConfigError(
+      `${where}: "${arn}" is not a Bedrock application inference profile ARN; expected one such as ${ARN_EXAMPLE} (the Foundation stack's InferenceProfileArn output).`,
+    );
+  }
+  return { profileArn: arn, region: match[1] };
+}
+
+/** Claude Code's Bedrock settings (`env`): the model is the workflow's profile, so Bedrock counts its tokens. */
+export function claudeCodeBedrockEnv(bedrock: BedrockInference | undefined): Record<string, string> {
+  if (!bedrock) return {};
+  return {
+    CLAUDE_CODE_USE_BEDROCK: '1',
+    AWS_REGION: bedrock.region,
+    ANTHROPIC_MODEL: bedrock.profileArn,
+  };
+}
+
+/**
+ * Claude Code's MCP configuration (`.mcp.json`, or `managed-mcp.json` deployed by IT) and its managed
+ * settings' `env`: the device certificate for mutual TLS and, for a workflow with `llm`, Bedrock through
+ * the workflow's inference profile.
+ */
+export function claudeCodeConfig(
+  config: AirlockConfig,
+  request: ClientConfigRequest,
+  bedrock?: BedrockInference,
+) {
   const name = request.name ?? 'airlock';
-  if (request.bridge) return { mcpServers: { [name]: bridgeEntry(request) } };
+  if (request.bridge) {
+    const mcpServers = { [name]: bridgeEntry(request) };
+    return bedrock ? { mcpServers, env: claudeCodeBedrockEnv(bedrock) } : { mcpServers };
+  }
   return {
     mcpServers: {
       [name]: {
@@ -101,13 +201,51 @@ export function claudeCodeConfig(config: AirlockConfig, request: ClientConfigReq
         headersHelper: headersHelperOf(config, request),
       },
     },
-    /** Claude Code's managed settings (`managed-settings.json` → `env`): the device certificate for mutual TLS. */
+    /** Claude Code's managed settings (`managed-settings.json` → `env`). */
     env: {
       CLAUDE_CODE_CLIENT_CERT: request.certPath ?? DEFAULT_CERT,
       CLAUDE_CODE_CLIENT_KEY: request.keyPath ?? DEFAULT_KEY,
       NODE_EXTRA_CA_CERTS: request.caPath ?? DEFAULT_CA,
+      ...claudeCodeBedrockEnv(bedrock),
     },
   };
+}
+
+/** The managed-setting keys that carry Cowork on 3P's Bedrock inference (flags, checked against the client's reference). */
+export interface CoworkInferenceKeys {
+  /** @default inferenceProvider */
+  readonly provider: string;
+  /** @default inferenceBedrockRegion */
+  readonly region: string;
+  /** @default inferenceModels */
+  readonly models: string;
+}
+
+export const DEFAULT_COWORK_INFERENCE_KEYS: CoworkInferenceKeys = {
+  provider: 'inferenceProvider',
+  region: 'inferenceBedrockRegion',
+  models: 'inferenceModels',
+};
+
+/**
+ * Cowork on 3P's inference settings for a workflow with `llm`: provider `bedrock`, the profile's region,
+ * and the profile's ARN as the only model (a JSON string array in MDM, like every array-typed key).
+ */
+export function coworkInferenceSettings(
+  bedrock: BedrockInference | undefined,
+  keys: CoworkInferenceKeys = DEFAULT_COWORK_INFERENCE_KEYS,
+): Record<string, string | string[]> {
+  if (!bedrock) return {};
+  return {
+    [keys.provider]: 'bedrock',
+    [keys.region]: bedrock.region,
+    [keys.models]: [bedrock.profileArn],
+  };
+}
+
+/** A managed setting's value as the OS preference store holds it: a string (arrays as JSON). */
+function mdmString(value: string | string[]): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Claude Desktop's `claude_desktop_config.json`: the stdio bridge (it has no client-certificate setting). */
@@ -155,8 +293,15 @@ export function mobileconfigOf(
   servers: readonly ManagedMcpServer[],
   payloadType: string,
   uuid: () => string,
+  settings: Readonly<Record<string, string | string[]>> = {},
 ): string {
   const json = xmlEscape(JSON.stringify(servers));
+  const extra = Object.entries(settings)
+    .map(
+      ([key, value]) =>
+        `\n      <key>${xmlEscape(key)}</key>\n      <string>${xmlEscape(mdmString(value))}</string>`,
+    )
+    .join('');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -173,7 +318,7 @@ export function mobileconfigOf(
       <key>PayloadVersion</key>
       <integer>1</integer>
       <key>managedMcpServers</key>
-      <string>${json}</string>
+      <string>${json}</string>${extra}
     </dict>
   </array>
   <key>PayloadDisplayName</key>
@@ -192,9 +337,20 @@ export function mobileconfigOf(
 }
 
 /** A Windows registry file setting `managedMcpServers` (REG_SZ, JSON) under the given policy key. */
-export function regOf(servers: readonly ManagedMcpServer[], policyKey: string): string {
-  const value = JSON.stringify(servers).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return `Windows Registry Editor Version 5.00\r\n\r\n[${policyKey}]\r\n"managedMcpServers"="${value}"\r\n`;
+export function regOf(
+  servers: readonly ManagedMcpServer[],
+  policyKey: string,
+  settings: Readonly<Record<string, string | string[]>> = {},
+): string {
+  const lines = [
+    ['managedMcpServers', JSON.stringify(servers)],
+    ...Object.entries(settings).map(([key, value]) => [key, mdmString(value)]),
+  ].map(([key, value]) => `"${regEscape(key)}"="${regEscape(value)}"\r\n`);
+  return `Windows Registry Editor Version 5.00\r\n\r\n[${policyKey}]\r\n${lines.join('')}`;
+}
+
+function regEscape(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
 export class ClientConfigError extends Error {

@@ -509,9 +509,14 @@ describe('Function: addTargetOptions', () => {
     const lines = helpLines(['--local', '--region']);
 
     // Assess
+    // clients config acts on no state: its --local only names the local pilot's stand-in inference profile.
     const commands = [...lines.keys()].filter(
-      (path) => !path.startsWith('approvals') && path !== 'bridge' && path !== 'token',
+      (path) =>
+        !path.startsWith('approvals') && path !== 'bridge' && path !== 'token' && path !== 'clients config',
     );
+    expect(lines.get('clients config')).toEqual([
+      "--local: a workflow with llm: the local pilot's Bedrock stand-in profile",
+    ]);
     expect(commands.sort()).toEqual([
       'audit anchor',
       'audit export',

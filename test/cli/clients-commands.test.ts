@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
+import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
 import { loadConfig } from '../../lib/config/load-config';
 import { type CliRun, runAirlock } from './support/fake-cli-io';
 
@@ -40,8 +41,16 @@ const managedMcpServers = z.array(
   }),
 );
 
-function airlock(args: string[], config = EXAMPLE_CONFIG): Promise<CliRun> {
-  return runAirlock(args, { env: { AIRLOCK_CONFIG: config } });
+/** The example's Foundation output `InferenceProfileArns`, as `cost report` reads it. */
+const PROFILE_ARN = 'arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/k3x9m2example';
+const PROFILES = JSON.stringify({ 'expense-summary': PROFILE_ARN });
+
+function airlock(
+  args: string[],
+  config = EXAMPLE_CONFIG,
+  env: NodeJS.ProcessEnv = { AIRLOCK_INFERENCE_PROFILES: PROFILES },
+): Promise<CliRun> {
+  return runAirlock(args, { env: { AIRLOCK_CONFIG: config, ...env } });
 }
 
 describe('Function: registerClientsCommands', () => {
@@ -68,10 +77,138 @@ describe('Function: registerClientsCommands', () => {
         `npx airlock token --headers --workflow expense-summary --server ${SERVER} --cert $HOME/.airlock/device.pem --key $HOME/.airlock/device.key.pem --ca $HOME/.airlock/ca.pem --ttl-seconds 1800`,
       );
       expect(Object.keys(printed.env).sort()).toEqual([
+        'ANTHROPIC_MODEL',
+        'AWS_REGION',
         'CLAUDE_CODE_CLIENT_CERT',
         'CLAUDE_CODE_CLIENT_KEY',
+        'CLAUDE_CODE_USE_BEDROCK',
         'NODE_EXTRA_CA_CERTS',
       ]);
+    });
+
+    it("calls Bedrock through the workflow's inference profile from AIRLOCK_INFERENCE_PROFILES, so its tokens are measured", async () => {
+      // Act
+      const run = await airlock([
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        SERVER,
+      ]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).env).toMatchObject({
+        CLAUDE_CODE_USE_BEDROCK: '1',
+        AWS_REGION: 'eu-west-1',
+        ANTHROPIC_MODEL: PROFILE_ARN,
+      });
+    });
+
+    it('takes --inference-profile-arn over the variable, and the local stand-in profile with --local', async () => {
+      // Prepare
+      const other = 'arn:aws:bedrock:us-east-1:210987654321:application-inference-profile/otherprofile1';
+      const args = [
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        SERVER,
+      ];
+
+      // Act
+      const flagged = await airlock([...args, '--inference-profile-arn', other]);
+      const local = await airlock([...args, '--local'], EXAMPLE_CONFIG, {});
+      const bridged = await airlock([...args, '--bridge', '--inference-profile-arn', other]);
+
+      // Assess
+      expect(flagged.code).toBe(0);
+      expect(JSON.parse(flagged.stdout).env).toMatchObject({
+        AWS_REGION: 'us-east-1',
+        ANTHROPIC_MODEL: other,
+      });
+      expect(local.code).toBe(0);
+      expect(JSON.parse(local.stdout).env.ANTHROPIC_MODEL).toBe(
+        localInferenceProfileArn(loadConfig(EXAMPLE_CONFIG).stage, 'expense-summary'),
+      );
+      expect(bridged.code).toBe(0);
+      expect(JSON.parse(bridged.stdout).env).toEqual({
+        CLAUDE_CODE_USE_BEDROCK: '1',
+        AWS_REGION: 'us-east-1',
+        ANTHROPIC_MODEL: other,
+      });
+    });
+
+    it('gives a workflow without llm no Bedrock settings, and refuses an ARN for it (exit 2), naming the flag', async () => {
+      // Prepare
+      const args = [
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'customer-follow-up',
+        '--server',
+        SERVER,
+      ];
+
+      // Act
+      const plain = await airlock(args, EXAMPLE_CONFIG, {});
+      const withArn = await airlock([...args, '--inference-profile-arn', PROFILE_ARN]);
+
+      // Assess
+      expect(plain.code).toBe(0);
+      expect(JSON.parse(plain.stdout).env).not.toHaveProperty('CLAUDE_CODE_USE_BEDROCK');
+      expect(JSON.parse(plain.stdout).env).not.toHaveProperty('ANTHROPIC_MODEL');
+      expect(withArn.code).toBe(2);
+      expect(withArn.stderr).toMatch(
+        /--inference-profile-arn: workflow "customer-follow-up" has no llm section/,
+      );
+    });
+
+    it('refuses a model ARN that would bypass the per-workflow profile (foundation model, malformed), naming the flag or variable', async () => {
+      // Prepare
+      const args = [
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        SERVER,
+      ];
+      const foundationModel =
+        'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+      // Act
+      const viaFlag = await airlock([...args, '--inference-profile-arn', foundationModel]);
+      const viaVariable = await airlock(args, EXAMPLE_CONFIG, {
+        AIRLOCK_INFERENCE_PROFILES: JSON.stringify({ 'expense-summary': 'not-an-arn' }),
+      });
+      const notJson = await airlock(args, EXAMPLE_CONFIG, { AIRLOCK_INFERENCE_PROFILES: '{expense' });
+      const none = await airlock(args, EXAMPLE_CONFIG, {});
+
+      // Assess
+      expect(viaFlag.code).toBe(2);
+      expect(viaFlag.stderr).toMatch(
+        /--inference-profile-arn: ".*" is not a Bedrock application inference profile ARN/,
+      );
+      expect(viaVariable.code).toBe(2);
+      expect(viaVariable.stderr).toMatch(
+        /AIRLOCK_INFERENCE_PROFILES \(workflow "expense-summary"\): "not-an-arn"/,
+      );
+      expect(notJson.code).toBe(2);
+      expect(notJson.stderr).toMatch(/AIRLOCK_INFERENCE_PROFILES: not JSON/);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/--inference-profile-arn: workflow "expense-summary" has an llm section/);
+      expect(`${viaFlag.stdout}${viaVariable.stdout}${notJson.stdout}${none.stdout}`).toBe('');
     });
 
     it('uses the stdio bridge with --bridge', async () => {
@@ -228,8 +365,50 @@ describe('Function: registerClientsCommands', () => {
           'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude]\r\n',
         ),
       ).toBe(true);
-      const value = /"managedMcpServers"="(.*)"\r\n$/.exec(reg.stdout)?.[1] ?? '';
+      const value = /"managedMcpServers"="(.*?)"\r\n/.exec(reg.stdout)?.[1] ?? '';
       expect(JSON.parse(value.replace(/\\"/g, '"').replace(/\\\\/g, '\\'))).toEqual(expected);
+    });
+
+    it("sets Bedrock as the provider with the workflow's inference profile as the only model, in JSON, .mobileconfig and .reg", async () => {
+      // Prepare
+      const args = [
+        'clients',
+        'config',
+        '--for',
+        'cowork-3p',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        SERVER,
+      ];
+
+      // Act
+      const json = await airlock(args);
+      const plist = await airlock([...args, '--format', 'mobileconfig']);
+      const reg = await airlock([...args, '--format', 'reg', '--models-setting-key', 'customModels']);
+      const noLlm = await airlock(
+        ['clients', 'config', '--for', 'cowork-3p', '--workflow', 'customer-follow-up', '--server', SERVER],
+        EXAMPLE_CONFIG,
+        {},
+      );
+
+      // Assess
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        inferenceProvider: 'bedrock',
+        inferenceBedrockRegion: 'eu-west-1',
+        inferenceModels: [PROFILE_ARN],
+      });
+      expect(plist.code).toBe(0);
+      expect(plist.stdout).toContain(
+        `<key>inferenceModels</key>\n      <string>[&quot;${PROFILE_ARN}&quot;]</string>`,
+      );
+      expect(plist.stdout).toContain('<key>inferenceProvider</key>\n      <string>bedrock</string>');
+      expect(reg.code).toBe(0);
+      expect(reg.stdout).toContain(`"customModels"="[\\"${PROFILE_ARN}\\"]"\r\n`);
+      expect(reg.stdout).toContain('"inferenceBedrockRegion"="eu-west-1"\r\n');
+      expect(noLlm.code).toBe(0);
+      expect(Object.keys(JSON.parse(noLlm.stdout))).toEqual(['managedMcpServers']);
     });
 
     it('refuses an unknown workflow and a server URL with a path (exit 2)', async () => {
