@@ -66,6 +66,14 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<voi
   }
 }
 
+async function eventuallyAsync(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('Class: airlock bridge (stdio MCP server for the desktop) against the local pilot', () => {
   let home: string;
   let pilot: LocalPilot;
@@ -256,7 +264,15 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
           listChanged += 1;
         });
         expect(alice.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
-        expect((await alice.client.listTools()).tools.length).toBe(2);
+        // The drill before this one released the switch; the pilot sees a release once its parameter read
+        // (every backstopSeconds ± 20 %) has caught up, so wait for that instead of racing it.
+        let tools = 0;
+        await eventuallyAsync(async () => {
+          tools = (await alice.client.listTools().catch(() => ({ tools: [] }))).tools.length;
+          return tools > 0;
+        });
+        expect(tools).toBe(2);
+        listChanged = 0;
         const parameters = new FileKillSwitchParameters(home);
         const dynamo = await openLocalDynamo(home);
         const switchOptions = {
