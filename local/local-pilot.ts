@@ -59,12 +59,20 @@ import { seedSampleKnowledgeBase } from './sample-knowledge-base';
 import { SAMPLE_LEDGER_SQL } from './sample-ledger';
 import { seedSampleReceipts } from './sample-receipts';
 import { type SampleWorkplaceApis, startSampleWorkplaceApis } from './sample-workplace-apis';
-import { SAMPLE_NEW_HIRE_DOCS, SAMPLE_SUPPORT_LOGS, seedSampleDocuments } from './sample-workplace-documents';
+import {
+  SAMPLE_NEW_HIRE_PAGES,
+  SAMPLE_SUPPORT_LOGS,
+  seedSampleDocuments,
+} from './sample-workplace-documents';
 
 /** Sample documents by connector name; every other file store gets the sample receipts. */
 const SAMPLE_DOCUMENTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'support-logs': SAMPLE_SUPPORT_LOGS,
-  'new-hire-docs': SAMPLE_NEW_HIRE_DOCS,
+};
+
+/** Sample knowledge-base pages by connector name; every other knowledge base gets the finance handbook. */
+const SAMPLE_KNOWLEDGE_BASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'new-hire-docs': SAMPLE_NEW_HIRE_PAGES,
 };
 
 export interface LocalPilotOptions {
@@ -192,7 +200,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
         else await seedSampleReceipts(folder);
       },
       sampleLedgerSql: SAMPLE_LEDGER_SQL,
-      seedKnowledgeBase: seedSampleKnowledgeBase,
+      seedKnowledgeBase: (folder, connector) =>
+        seedSampleKnowledgeBase(
+          folder,
+          Object.hasOwn(SAMPLE_KNOWLEDGE_BASES, connector) ? SAMPLE_KNOWLEDGE_BASES[connector] : undefined,
+        ),
     });
 
     // The certificate-less entry point, when the config has an oauth section: a second listener of the

@@ -47,10 +47,16 @@ A page with no front matter is never indexed, so it can never be found: nothing 
 `,
 };
 
-/** Writes the sample pages into `folder`, keeping any file that is already there. */
-export async function seedSampleKnowledgeBase(folder: string): Promise<void> {
+/**
+ * Writes sample pages (the finance handbook unless `pages` says otherwise) into `folder`, keeping any
+ * file that is already there.
+ */
+export async function seedSampleKnowledgeBase(
+  folder: string,
+  pages: Readonly<Record<string, string>> = SAMPLE_KNOWLEDGE_BASE,
+): Promise<void> {
   await mkdir(folder, { recursive: true });
-  for (const [name, content] of Object.entries(SAMPLE_KNOWLEDGE_BASE)) {
+  for (const [name, content] of Object.entries(pages)) {
     try {
       await writeFile(join(folder, name), content, { flag: 'wx' });
     } catch (error) {

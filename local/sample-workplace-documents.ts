@@ -1,8 +1,9 @@
 /**
  * Sample documents of the local pilot's two further workflows: support logs for the customer
  * follow-up (the trace of a ticket, with customers' e-mail addresses and phone numbers in it, so the
- * excerpt an agent attaches is the redacted one) and the new-hire documents of the onboarding
- * checklist. Written into their folders like the sample receipts: only what is missing.
+ * excerpt an agent attaches is the redacted one), written into their folder like the sample receipts
+ * (only what is missing); and the new-hire handbook of the onboarding checklist, a knowledge base of
+ * tagged pages (seeded by seedSampleKnowledgeBase).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,32 +26,60 @@ export const SAMPLE_SUPPORT_LOGS: Readonly<Record<string, string>> = {
 `,
 };
 
-/** New-hire document key to content: the handbook pages an onboarding checklist is built from. */
-export const SAMPLE_NEW_HIRE_DOCS: Readonly<Record<string, string>> = {
-  'all/first-week.md': `# Your first week
+/** A phrase that appears only in the confidential new-hire page (People Ops is not cleared for it). */
+export const SAMPLE_NEW_HIRE_CONFIDENTIAL_PHRASE = 'relocation allowance';
 
+/**
+ * The new-hire handbook, a knowledge base: file name to Markdown with a `classification:` front matter,
+ * the pages an onboarding checklist is built from. One page is confidential, so a search by People Ops
+ * (not cleared for it) can be seen, and tested, finding nothing of it.
+ */
+export const SAMPLE_NEW_HIRE_PAGES: Readonly<Record<string, string>> = {
+  'first-week.md': `---
+title: Your first week
+classification: internal
+---
 - Day 1: collect your laptop and badge at reception (bring photo ID); IT sets up your accounts.
 - Day 1: complete the security awareness course (45 minutes) before you are given access to customer data.
 - Day 2: meet your manager for goals of the first 90 days.
 - Day 3: benefits enrolment with People Ops (pension, health insurance).
 - By Friday: read the code of conduct and the expense policy, and sign both in the HR portal.
 `,
-  'all/equipment.md': `# Equipment
-
+  'equipment.md': `---
+title: Equipment
+classification: internal
+---
 Standard kit: laptop, headset. Ask your manager for a second monitor. Equipment is ordered by People
 Ops two weeks before the start date and handed over on day 1.
 `,
-  'finance/finance-onboarding.md': `# Finance onboarding
-
+  'finance-onboarding.md': `---
+title: Finance onboarding
+classification: internal
+---
 - ERP access (read-only for the first 30 days; journal entries after the controls training).
 - Shadow the month-end close with a senior analyst.
 - Expense summary workflow: see the Airlock pilot guide.
 `,
-  'customer-support/support-onboarding.md': `# Customer Support onboarding
-
+  'support-onboarding.md': `---
+title: Customer Support onboarding
+classification: internal
+---
 - CRM access and the ticket queue after the data protection module.
 - Two weeks of paired shifts with a support lead.
 - Follow-up e-mails to customers are approved by a support lead before they are sent.
+`,
+  'welcome.md': `---
+title: Welcome
+classification: public
+---
+Welcome aboard! Your manager and a buddy from your team will meet you on your first day.
+`,
+  'relocation-terms.md': `---
+title: Relocation and signing terms
+classification: confidential
+---
+New hires moving from abroad receive a ${SAMPLE_NEW_HIRE_CONFIDENTIAL_PHRASE} of EUR 7,500 in their first
+week and a signing bonus agreed in their contract; neither is shown in an onboarding checklist.
 `,
 };
 

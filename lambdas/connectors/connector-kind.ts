@@ -64,8 +64,11 @@ export interface LocalUpstreams {
   readonly seedDocuments: (folder: string, connector: string) => Promise<void>;
   /** The seed script (tables and rows) of the sample ledger, for an embedded database. */
   readonly sampleLedgerSql: string;
-  /** Writes the pilot's sample knowledge-base documents (Markdown with a classification) into a folder, keeping what is there. */
-  readonly seedKnowledgeBase: (folder: string) => Promise<void>;
+  /**
+   * Writes the pilot's sample knowledge-base documents for `connector` (Markdown with a classification)
+   * into a folder, keeping what is there.
+   */
+  readonly seedKnowledgeBase: (folder: string, connector: string) => Promise<void>;
 }
 
 export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBase, A = unknown> {

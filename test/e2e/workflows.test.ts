@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
+import { SAMPLE_NEW_HIRE_CONFIDENTIAL_PHRASE } from '../../local/sample-workplace-documents';
 import { type E2eClient, e2eClientFor } from './e2e-client';
 import { airlock } from './support/cli-run';
 
@@ -158,16 +159,17 @@ describe('Workflow: customer follow-up', () => {
 });
 
 describe('Workflow: onboarding checklist', () => {
-  it('builds a checklist from the HR system and the new-hire handbook, with personal contact details redacted', async () => {
+  it('builds a checklist from the HR system and a search of the new-hire handbook, with personal contact details redacted', async () => {
     // Prepare
     const token = await dave.getToken('onboarding-checklist', ['hr:read', 'new-hire-docs:read'], 15);
 
     // Act
     const hires = await call(dave, token, 'hr/listNewHires', { startingAfter: '2026-12-01' });
     const hire = await call(dave, token, 'hr/getNewHire', { employeeId: 'E-3101' });
-    const pages = await call(dave, token, 'new-hire-docs/list', { prefix: 'all/' });
-    const firstWeek = await call(dave, token, 'new-hire-docs/read', { key: 'all/first-week.md' });
-    const finance = await call(dave, token, 'new-hire-docs/read', { key: 'finance/finance-onboarding.md' });
+    const firstWeek = await call(dave, token, 'new-hire-docs/search', { query: 'first week laptop badge' });
+    const finance = await call(dave, token, 'new-hire-docs/search', {
+      query: 'finance onboarding ERP access',
+    });
 
     // Assess
     expect(hires.status).toBe(200);
@@ -183,12 +185,53 @@ describe('Workflow: onboarding checklist', () => {
       manager: 'bob',
       personalEmail: '[redacted:email]',
     });
-    expect(pages.json.result.items.map((i: { key: string }) => i.key)).toEqual([
-      'all/equipment.md',
-      'all/first-week.md',
-    ]);
-    expect(firstWeek.json.result.content).toContain('security awareness course');
-    expect(finance.json.result.content).toContain('ERP access (read-only');
+    expect(firstWeek.status).toBe(200);
+    expect(firstWeek.json.result.results[0]).toMatchObject({
+      source: 'first-week.md',
+      title: 'Your first week',
+      classification: 'internal',
+      excerpt: expect.stringContaining('security awareness course'),
+    });
+    expect(finance.status).toBe(200);
+    expect(finance.json.result.results[0]).toMatchObject({
+      source: 'finance-onboarding.md',
+      excerpt: expect.stringContaining('ERP access (read-only'),
+    });
+  });
+
+  it('attack: a new-hire page classified above the reader’s clearances is never returned, even searching its exact words', async () => {
+    // Prepare
+    const token = await dave.getToken('onboarding-checklist', ['new-hire-docs:read'], 15);
+
+    // Act
+    const exact = await call(dave, token, 'new-hire-docs/search', {
+      query: SAMPLE_NEW_HIRE_CONFIDENTIAL_PHRASE,
+    });
+    const broad = await call(dave, token, 'new-hire-docs/search', {
+      query: 'relocation signing bonus EUR 7,500 first week new hires contract',
+    });
+
+    // Assess
+    expect(exact.status).toBe(200);
+    expect(broad.status).toBe(200);
+    expect(broad.json.result.results.length).toBeGreaterThan(0);
+    for (const response of [exact, broad]) {
+      expect(JSON.stringify(response.json)).not.toMatch(/relocation-terms|7,500|signing bonus/);
+      for (const result of response.json.result.results as { classification: string }[]) {
+        expect(['public', 'internal']).toContain(result.classification);
+      }
+    }
+  });
+
+  it('offers the new-hire handbook only as a search: the file-store operations are gone', async () => {
+    // Prepare
+    const token = await dave.getToken('onboarding-checklist', ['new-hire-docs:read'], 15);
+
+    // Act
+    const list = await call(dave, token, 'new-hire-docs/list', { prefix: 'all/' });
+
+    // Assess
+    expect(list.status).toBe(404);
   });
 
   it('keeps the HR system read-only: a token that asks to write to it is refused', async () => {

@@ -275,7 +275,6 @@ describe('Class: ApiStack', () => {
       const stores = [
         ['receipts', 'ConnectorDatareceipts'],
         ['support-logs', 'ConnectorDatasupportlogs'],
-        ['new-hire-docs', 'ConnectorDatanewhiredocs'],
       ] as const;
       expect(s3.filter((r) => r.action === 's3:GetObject')).toEqual([
         {
@@ -303,24 +302,26 @@ describe('Class: ApiStack', () => {
         LEDGER_SECRET_ARN,
         ...['crm', 'erp', 'hr', 'mail'].map((name) => imported(`ConnectorSecrets${name}`)),
       ]);
-      // The database and the knowledge base: their one cluster and one knowledge base, read-only calls only.
+      // The database and the knowledge bases: their one cluster and their two knowledge bases (the
+      // finance handbook, the new-hire handbook), read-only calls only.
+      const knowledgeBase = (id: string) => ({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':bedrock:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:knowledge-base/${id}`,
+          ],
+        ],
+      });
       expect(rows.filter((r) => /^(rds-data|bedrock):/.test(r.action))).toEqual([
         {
           action: 'bedrock:Retrieve',
-          resource: {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':bedrock:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                ':knowledge-base/ABCDEFGHIJ',
-              ],
-            ],
-          },
+          resource: [knowledgeBase('ABCDEFGHIJ'), knowledgeBase('NEWHIREDOC')],
         },
         ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map((action) => ({
           action: `rds-data:${action}`,

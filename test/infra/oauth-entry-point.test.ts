@@ -250,7 +250,12 @@ describe('Class: ApiStack (with the oauth section)', () => {
         .join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
-        'bedrock:Retrieve {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/ABCDEFGHIJ"]]}',
+        `bedrock:Retrieve [${['ABCDEFGHIJ', 'NEWHIREDOC']
+          .map(
+            (id) =>
+              `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/${id}"]]}`,
+          )
+          .join(',')}]`,
         // Its connector pipeline's spend cap reads the tokens Bedrock measured (no resource-level permissions).
         'cloudwatch:GetMetricData "*"',
         'dynamodb:BatchGetItem Foundation:Revocations',
@@ -281,10 +286,9 @@ describe('Class: ApiStack (with the oauth section)', () => {
         ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map(
           (action) => `rds-data:${action} "arn:aws:rds:eu-west-1:111111111111:cluster:ledger-replica"`,
         ),
-        's3:GetObject [{"Fn::Join":["",[Foundation:ConnectorDatanewhiredocs,"/new-hire-docs/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatasupportlogs,"/support-logs/*"]]}]',
+        's3:GetObject [{"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatasupportlogs,"/support-logs/*"]]}]',
         's3:ListBucket Foundation:ConnectorDatareceipts if {"StringLike":{"s3:prefix":["receipts/*"]}}',
         's3:ListBucket Foundation:ConnectorDatasupportlogs if {"StringLike":{"s3:prefix":["support-logs/*"]}}',
-        's3:ListBucket Foundation:ConnectorDatanewhiredocs if {"StringLike":{"s3:prefix":["new-hire-docs/*"]}}',
         'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretscrm,Foundation:ConnectorSecretserp,Foundation:ConnectorSecretshr,Foundation:ConnectorSecretsmail,Foundation:IdentityProviderSecret]',
         'sns:Publish Foundation:ApprovalsTopic',
         `ssm:GetParameters ${parameters}`,

@@ -48,7 +48,6 @@ const ENVIRONMENT = {
       ]),
     ),
     'support-logs': { bucket: 'receipts-bucket' },
-    'new-hire-docs': { bucket: 'receipts-bucket' },
   }),
 };
 

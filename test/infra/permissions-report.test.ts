@@ -31,7 +31,7 @@ describe('Function: renderPermissionsReport', () => {
       expect(report).toContain(`## Api: ${role}`);
     }
     expect(report).toContain(
-      '| Allow | `s3:GetObject` | `Foundation:ConnectorData/new-hire-docs.Arn/new-hire-docs/*`<br>`Foundation:ConnectorData/receipts.Arn/receipts/*`<br>`Foundation:ConnectorData/support-logs.Arn/support-logs/*` |  |',
+      '| Allow | `s3:GetObject` | `Foundation:ConnectorData/receipts.Arn/receipts/*`<br>`Foundation:ConnectorData/support-logs.Arn/support-logs/*` |  |',
     );
     expect(report).toContain('| Allow | `kms:Sign` | `Foundation:Keys/TokenSigningKey.Arn` |  |');
     expect(report).not.toMatch(/ExportsOutput|PublishOutput|GetStackOutput/);

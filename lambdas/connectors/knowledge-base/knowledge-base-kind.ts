@@ -34,8 +34,8 @@ export const knowledgeBaseKind: ConnectorKind<KnowledgeBaseConnectorConfig, Know
   },
   local: {
     adapters: ({ config, home }) => new FolderKnowledgeBase(join(home, config.local.folder)),
-    prepare: async ({ config, home }, { seedKnowledgeBase }) => {
-      await seedKnowledgeBase(join(home, config.local.folder));
+    prepare: async ({ name, config, home }, { seedKnowledgeBase }) => {
+      await seedKnowledgeBase(join(home, config.local.folder), name);
       return config;
     },
   },

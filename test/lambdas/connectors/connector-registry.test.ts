@@ -32,7 +32,7 @@ describe('Function: createConnectors', () => {
       'hr',
       'new-hire-docs',
     ]);
-    expect(folders).toEqual(['receipts', 'support-logs', 'new-hire-docs']);
+    expect(folders).toEqual(['receipts', 'support-logs']);
     expect(registry.get('receipts')).toMatchObject({ kind: 'file-store', operations: ['list', 'read'] });
     expect(registry.get('erp')).toMatchObject({
       kind: 'http-api',
