@@ -84,3 +84,63 @@ export interface ConnectorInfrastructure<C> {
   /** Creates one connector's resources. Throws with the field to fix when the config cannot be deployed. */
   create(context: ConnectorInfrastructureContext<C>): ConnectorResources;
 }
+
+/** What differs between kinds whose connector reads its upstream's credentials from one secret. */
+export interface UpstreamCredentialSecret {
+  readonly secretName: string;
+  readonly description: string;
+  /** The placeholder the stack generates; the operator puts the real credential in after deployment. */
+  readonly placeholder: secretsmanager.SecretStringGenerator;
+  /** Why the secret is not rotated by AWS (the cdk-nag acknowledgement's reason). */
+  readonly rotationReason: string;
+}
+
+/**
+ * One Secrets Manager secret holding an upstream's credentials, encrypted with the data key and created
+ * with a placeholder (credentials never pass through CloudFormation), and its binding: `GetSecretValue`
+ * on that secret and `kms:Decrypt` through Secrets Manager only.
+ */
+export function upstreamCredentialSecret(
+  { cdk, scope, name, dataKey, nag }: ConnectorInfrastructureContext<unknown>,
+  { secretName, description, placeholder, rotationReason }: UpstreamCredentialSecret,
+): ConnectorResources {
+  const { iam, secretsmanager } = cdk;
+  const stack = cdk.core.Stack.of(scope);
+  const secret = new secretsmanager.Secret(scope, name, {
+    secretName,
+    description,
+    encryptionKey: dataKey,
+    generateSecretString: placeholder,
+    // A failed first create must not leave a secret of this fixed name behind to block the retry.
+    removalPolicy: cdk.core.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  });
+  nag.acknowledge(
+    secret,
+    { id: 'AwsSolutions-SMG4', reason: rotationReason },
+    { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason: rotationReason },
+  );
+  return {
+    // On the principal, because `secret.grantRead` also edits the key policy when the grantee lives in
+    // another stack, which would make the stateful stack depend on the API stack.
+    bind(grantee) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [secret.secretArn],
+      });
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [dataKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          },
+        }),
+      );
+      return {
+        [CONNECTOR_SECRET_RESOURCES.name]: secretName,
+        [CONNECTOR_SECRET_RESOURCES.arn]: secret.secretArn,
+      };
+    },
+  };
+}

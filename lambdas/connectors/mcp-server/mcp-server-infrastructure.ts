@@ -5,23 +5,20 @@
  * CloudFormation. An upstream without credentials gets nothing. (CDK types only: see
  * connector-infrastructure.ts.)
  */
-import { CONNECTOR_SECRET_RESOURCES, type ConnectorInfrastructure } from '../connector-infrastructure';
+import { type ConnectorInfrastructure, upstreamCredentialSecret } from '../connector-infrastructure';
 import type { McpServerConnectorConfig } from './mcp-server-config';
 
 export const mcpServerInfrastructure: ConnectorInfrastructure<McpServerConnectorConfig> = {
   groupId: 'McpServerSecrets',
   secretNames: (config) => (config.auth.type === 'none' ? [] : [config.auth.secretName]),
-  create({ cdk, scope, name, config, dataKey, nag }) {
+  create(context) {
+    const { cdk, scope, name, config } = context;
     const { auth } = config;
     if (auth.type === 'none') return { bind: () => ({}) };
-    const { iam, secretsmanager } = cdk;
-    const stack = cdk.core.Stack.of(scope);
-    const secret = new secretsmanager.Secret(scope, name, {
+    return upstreamCredentialSecret(context, {
       secretName: auth.secretName,
-      description: `Airlock ${stack.stackName}: credentials of the ${name} connector for its MCP server (${config.url})`,
-      encryptionKey: dataKey,
-      // The generated value is a placeholder: the operator puts the real credential in after deployment.
-      generateSecretString:
+      description: `Airlock ${cdk.core.Stack.of(scope).stackName}: credentials of the ${name} connector for its MCP server (${config.url})`,
+      placeholder:
         auth.type === 'header'
           ? { secretStringTemplate: '{}', generateStringKey: 'value', excludePunctuation: true }
           : {
@@ -29,39 +26,8 @@ export const mcpServerInfrastructure: ConnectorInfrastructure<McpServerConnector
               generateStringKey: 'clientSecret',
               excludePunctuation: true,
             },
-      // A failed first create must not leave a secret of this fixed name behind to block the retry.
-      removalPolicy: cdk.core.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      rotationReason:
+        "The upstream MCP server's credential is issued by that server's owner, so rotating it needs that system; it is rotated there following docs/mcp-servers.md, then put into this secret.",
     });
-    const reason =
-      "The upstream MCP server's credential is issued by that server's owner, so rotating it needs that system; it is rotated there following docs/mcp-servers.md, then put into this secret.";
-    nag.acknowledge(
-      secret,
-      { id: 'AwsSolutions-SMG4', reason },
-      { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason },
-    );
-    return {
-      // On the principal, as the http-api kind does: a grant on the secret would edit the key policy
-      // across stacks and make the stateful stack depend on the API stack.
-      bind(grantee) {
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['secretsmanager:GetSecretValue'],
-          resourceArns: [secret.secretArn],
-        });
-        grantee.grantPrincipal.addToPrincipalPolicy(
-          new iam.PolicyStatement({
-            actions: ['kms:Decrypt'],
-            resources: [dataKey.keyArn],
-            conditions: {
-              StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
-            },
-          }),
-        );
-        return {
-          [CONNECTOR_SECRET_RESOURCES.name]: auth.secretName,
-          [CONNECTOR_SECRET_RESOURCES.arn]: secret.secretArn,
-        };
-      },
-    };
   },
 };
