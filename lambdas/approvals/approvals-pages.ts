@@ -5,12 +5,12 @@
  * Accessible: landmarks, labelled fields, a visible focus ring, system colours (contrast follows the
  * user's light or dark setting).
  */
-import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ApprovalRecord } from '../core/approval-desk';
 import type { ApprovalPreviewText } from '../core/approval-preview';
+import { escapeHtml, htmlDocument, pageHeaders, pageStyle } from '../core/html-page';
 
-const STYLE = `
+const CSS = `
 :root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5}
 body{margin:0;background:Canvas;color:CanvasText}
 header{display:flex;justify-content:space-between;align-items:center;padding:.75rem 1.5rem;border-bottom:1px solid GrayText}
@@ -35,32 +35,7 @@ button.link{border:none;padding:0;text-decoration:underline;color:LinkText}
 .notice{border:2px solid #b45309;padding:.75rem;border-radius:.5rem}
 `.trim();
 
-const STYLE_HASH = createHash('sha256').update(STYLE, 'utf8').digest('base64');
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Headers of every page: no caching, no framing, no sniffing, no referrer elsewhere, a strict CSP. */
-export function pageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': [
-      "default-src 'none'",
-      `style-src 'sha256-${STYLE_HASH}'`,
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-      "base-uri 'none'",
-    ].join('; '),
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'same-origin',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-  };
-}
+const STYLE = pageStyle(CSS);
 
 /** Who is signed in, and the sign-out form (its own CSRF token). */
 export interface PageUser {
@@ -76,27 +51,11 @@ function page(title: string, body: string, user?: PageUser): string {
 <input type="hidden" name="csrf_token" value="${escapeHtml(user.signOutCsrf)}">
 <button type="submit" class="link">Sign out</button></form></header>`
     : '<header><span>Airlock approvals</span></header>';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${header}
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, STYLE, `${header}\n<main>\n${body}\n</main>`);
 }
 
 function htmlResponse(status: number, title: string, body: string, user?: PageUser): APIGatewayProxyResult {
-  return { statusCode: status, headers: pageHeaders(), body: page(title, body, user) };
+  return { statusCode: status, headers: pageHeaders(STYLE, ["'self'"]), body: page(title, body, user) };
 }
 
 /** The approvals waiting for the approver, and their own requests. */

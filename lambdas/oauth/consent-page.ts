@@ -5,11 +5,11 @@
  * no other site can overlay the Allow button), under a CSP that allows only its own inline style and a
  * form posted to Airlock (and, after it, the redirect to the client's origin).
  */
-import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { escapeHtml, htmlDocument, pageHeaders, pageStyle } from '../core/html-page';
 import type { ConsentPrompt } from '../core/oauth/authorization-server';
 
-const STYLE = `
+const CSS = `
 :root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5}
 body{margin:0;background:Canvas;color:CanvasText}
 main{max-width:40rem;margin:0 auto;padding:1.5rem}
@@ -27,52 +27,10 @@ button.deny{background:Canvas;color:CanvasText}
 button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 `.trim();
 
-const STYLE_HASH = createHash('sha256').update(STYLE, 'utf8').digest('base64');
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Headers of every page: no caching, no framing, no sniffing, no referrer, a strict CSP. */
-function pageHeaders(formTargets: readonly string[] = []): Record<string, string> {
-  const formAction = formTargets.length > 0 ? `'self' ${formTargets.join(' ')}` : `'none'`;
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': [
-      "default-src 'none'",
-      `style-src 'sha256-${STYLE_HASH}'`,
-      `form-action ${formAction}`,
-      "frame-ancestors 'none'",
-      "base-uri 'none'",
-    ].join('; '),
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the form's POST,
-    // and the consent answer checks the Origin. Other sites still get no referrer.
-    'referrer-policy': 'same-origin',
-    'cross-origin-opener-policy': 'same-origin',
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-  };
-}
+const STYLE = pageStyle(CSS);
 
 function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, STYLE, `<main>\n${body}\n</main>`);
 }
 
 /** The consent page: 200, with the cookies the handler adds. */
@@ -124,7 +82,7 @@ ${scopes}
 </form>`;
   return {
     statusCode: 200,
-    headers: pageHeaders([prompt.redirectOrigin]),
+    headers: pageHeaders(STYLE, ["'self'", prompt.redirectOrigin]),
     body: page(title, body),
   };
 }
@@ -138,5 +96,9 @@ export function errorPageResponse(
   const body = `<h1>Airlock cannot continue this sign-in</h1>
 <p role="alert">${escapeHtml(description)}</p>
 <p>Go back to your AI assistant and connect again. If this keeps happening, give IT/security this reference: <code>${escapeHtml(requestId)}</code>.</p>`;
-  return { statusCode: status, headers: pageHeaders(), body: page('Airlock: sign-in stopped', body) };
+  return {
+    statusCode: status,
+    headers: pageHeaders(STYLE, []),
+    body: page('Airlock: sign-in stopped', body),
+  };
 }
