@@ -18,6 +18,24 @@ export interface LocalIdentityProviderOptions {
   readonly redirectUris: readonly string[];
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Enterprise-Managed Authorization: an MCP client registered here that may trade its users' ID tokens
+   * for ID-JAGs for Airlock (`audience`: Airlock's issuer; `resource`: its MCP resource).
+   * @default - no such client; the IdP issues no ID-JAG
+   */
+  readonly mcpClient?: {
+    readonly clientId: string;
+    readonly redirectUris: readonly string[];
+    readonly audience: string;
+    readonly resource: string;
+  };
+}
+
+/** The MCP client of Enterprise-Managed Authorization, as registered at the local IdP. */
+export interface LocalMcpClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUris: readonly string[];
 }
 
 export interface LocalIdentityProvider {
@@ -28,6 +46,8 @@ export interface LocalIdentityProvider {
   readonly clientSecret: string;
   /** The users, by name, with the claims their ID token carries. */
   readonly users: Readonly<Record<string, Record<string, unknown>>>;
+  /** The MCP client that may get ID-JAGs here, when asked for. */
+  readonly mcpClient?: LocalMcpClient;
   close(): Promise<void>;
 }
 
@@ -68,6 +88,9 @@ export async function startLocalIdentityProvider(
   const users = localIdentityProviderUsers(options.config, options.identityProvider);
   // oidc-provider's account id is the ID token's `sub`; the login page shows each user's name.
   const accounts = Object.fromEntries(Object.values(users).map((claims) => [String(claims.sub), claims]));
+  const mcpClient = options.mcpClient
+    ? { ...options.mcpClient, clientSecret: randomBytes(24).toString('base64url') }
+    : undefined;
   const child = fork(
     PROCESS,
     [
@@ -77,6 +100,7 @@ export async function startLocalIdentityProvider(
         clientSecret,
         redirectUris: options.redirectUris,
         users: accounts,
+        ...(mcpClient ? { mcpClient } : {}),
       }),
     ],
     { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
@@ -110,6 +134,15 @@ export async function startLocalIdentityProvider(
     clientId,
     clientSecret,
     users,
+    ...(mcpClient
+      ? {
+          mcpClient: {
+            clientId: mcpClient.clientId,
+            clientSecret: mcpClient.clientSecret,
+            redirectUris: mcpClient.redirectUris,
+          },
+        }
+      : {}),
     close: () => {
       closed ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

@@ -51,6 +51,7 @@ import {
 } from './dynalite-server';
 import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
+import type { LocalIdentityProvider } from './local-identity-provider';
 import { createLocalPorts, type LocalPilotPorts } from './local-ports';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
 import { startOAuthListener } from './oauth-listener';
@@ -119,6 +120,8 @@ export interface LocalPilot {
   readonly sampleWorkplace: SampleWorkplaceApis;
   /** The OAuth entry point's URL, when the config has an `oauth` section. */
   readonly oauthUrl?: string;
+  /** The local IdP standing in for the corporate one (with its Enterprise-Managed Authorization client). */
+  readonly localIdentityProvider?: LocalIdentityProvider;
   /** The local DynamoDB (dynalite): its endpoint and the id of the process that serves it. */
   readonly dynamodb: { readonly endpoint: LocalDynamoEndpoint; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
@@ -309,6 +312,19 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       approvals: approvals.handler,
     };
     if (oauthEntry) {
+      const mcpClient = oauthEntry.localIdentityProvider?.mcpClient;
+      if (mcpClient) {
+        // Enterprise-Managed Authorization: the MCP client the local IdP issues ID-JAGs to is registered
+        // at Airlock under the same id (a public client: it proves itself by the IdP-signed assertion).
+        await ports.oauthStore.putClient({
+          clientId: mcpClient.clientId,
+          source: 'registration',
+          clientName: 'Local MCP client (Enterprise-Managed Authorization)',
+          redirectUris: [],
+          tokenEndpointAuthMethod: 'none',
+          createdAt: clock.now().toISOString(),
+        });
+      }
       oauthHandler = composeOAuth(services).handler;
       approvalsPageHandler = handlers.approvals;
     }
@@ -356,6 +372,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
         new Set(Object.values(localInferenceProfiles(config)).map((p) => p.profileArn)),
       ),
       oauthUrl: oauthEntry?.url,
+      localIdentityProvider: oauthEntry?.localIdentityProvider,
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
       anchor,

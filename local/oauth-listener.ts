@@ -13,6 +13,15 @@ import { APPROVALS_PAGE_PATHS, OAUTH_PATHS, OAUTH_ROUTES } from '../lib/contract
 import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { type LocalIdentityProvider, startLocalIdentityProvider } from './local-identity-provider';
 
+/**
+ * The MCP client of Enterprise-Managed Authorization in the local pilot: registered at the local IdP
+ * (which stamps this id into its ID-JAGs) and at Airlock under the same id, as IT registers a vendor's
+ * client on both sides.
+ */
+export const LOCAL_MCP_CLIENT_ID = 'local-mcp-client';
+/** Where the local IdP sends that client's users back after sign-in (a loopback URI, RFC 8252). */
+export const LOCAL_MCP_CLIENT_REDIRECT = 'http://127.0.0.1:33419/callback';
+
 export interface OAuthListenerOptions {
   /** The pilot's server TLS material (the local CA's server certificate). */
   readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
@@ -72,13 +81,37 @@ export async function startOAuthListener(
           `${server.url}${APPROVALS_PAGE_PATHS.callback}`,
         ],
         port: options.identityProviderPort,
+        // Enterprise-Managed Authorization: an MCP client that gets ID-JAGs for this entry point.
+        ...(section.enterpriseManagedAuthorization
+          ? {
+              mcpClient: {
+                clientId: LOCAL_MCP_CLIENT_ID,
+                redirectUris: [LOCAL_MCP_CLIENT_REDIRECT],
+                audience: server.url,
+                resource: `${server.url}${OAUTH_PATHS.mcp}`,
+              },
+            }
+          : {}),
       });
     } catch (error) {
       await server.close();
       throw error;
     }
     const local = localIdentityProvider;
-    oauth = { ...oauth, identityProvider: { ...oauth.identityProvider, issuer: local.issuer } };
+    oauth = {
+      ...oauth,
+      identityProvider: { ...oauth.identityProvider, issuer: local.issuer },
+      // The ID-JAGs come from the same local IdP, signed with its published keys.
+      ...(oauth.enterpriseManagedAuthorization
+        ? {
+            enterpriseManagedAuthorization: {
+              ...oauth.enterpriseManagedAuthorization,
+              issuer: local.issuer,
+              jwksUri: `${local.issuer}/jwks`,
+            },
+          }
+        : {}),
+    };
     identityProvider = createOidcIdentityProvider({
       config: oauth.identityProvider,
       secrets: { getJson: async () => ({ clientSecret: local.clientSecret }) },
@@ -86,6 +119,11 @@ export async function startOAuthListener(
     options.log(
       `Local identity provider (oidc-provider) on ${local.issuer}, standing in for ${section.identityProvider.issuer}; users: ${Object.keys(local.users).join(', ')}`,
     );
+    if (local.mcpClient) {
+      options.log(
+        `Enterprise-Managed Authorization: the local IdP issues ID-JAGs for Airlock to the MCP client "${local.mcpClient.clientId}" (token exchange at ${local.issuer}/token)`,
+      );
+    }
   }
   options.log(
     `OAuth entry point for remote MCP connectors on ${server.url} (MCP resource ${server.url}${OAUTH_PATHS.mcp})`,

@@ -6,6 +6,7 @@
  */
 import { createMcpHandler } from '../connector/mcp-endpoint';
 import { OAuthAuthorizationServer } from '../core/oauth/authorization-server';
+import { remoteKeySet } from '../core/tokens/jwt-signature';
 import { createOAuthHandler, type OAuthHandler, oauthAuthenticator } from '../oauth/oauth-handler';
 import { composeConnectorPipeline } from './compose-connector';
 import { sharedPolicyEngine } from './shared-policy-engine';
@@ -37,6 +38,14 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
     clock: services.clock,
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     meter: services.meter,
+    // Enterprise-Managed Authorization: the IdP's published keys, fetched and cached by jose.
+    ...(oauth.enterpriseManagedAuthorization
+      ? {
+          enterpriseAssertionKeys: remoteKeySet(new URL(oauth.enterpriseManagedAuthorization.jwksUri), {
+            timeoutMs: 5_000,
+          }),
+        }
+      : {}),
   });
   const handler = createOAuthHandler({
     server,

@@ -82,6 +82,35 @@ export const identityProviderSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Enterprise-Managed Authorization (MCP extension `io.modelcontextprotocol/enterprise-managed-authorization`):
+ * the JWT bearer grant (RFC 7523) with an Identity Assertion JWT Authorization Grant (ID-JAG) that the
+ * enterprise IdP signed. The IdP decides, by its own policy, which users' MCP clients may reach Airlock;
+ * Airlock maps the assertion's subject with `identityProvider` (subjects, groups) and its Cedar policy still
+ * decides. No consent page: the IdP's administrator consented for the organisation.
+ */
+export const enterpriseManagedAuthorizationSchema = z.strictObject({
+  /**
+   * The `iss` of the ID-JAGs (Okta: the org authorization server, e.g. `https://acme.okta.com`). Its user
+   * ids must be the ones `identityProvider.subjects` lists (Okta: one org, the same `00u...` ids).
+   */
+  issuer: httpsOrLoopbackUrl,
+  /** The IdP's JSON Web Key Set that signs the ID-JAGs (Okta: `https://acme.okta.com/oauth2/v1/keys`). */
+  jwksUri: httpsOrLoopbackUrl,
+  /** Signature algorithms accepted (never `none`, never an HMAC: the IdP's keys are public). */
+  algorithms: z
+    .array(z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']))
+    .min(1)
+    .default(['RS256', 'ES256']),
+  /**
+   * The longest life (`exp - iat`) an ID-JAG may have: it is a bearer credential; IdPs issue them for
+   * about five minutes. Each is accepted once (its `jti` is remembered until it expires).
+   */
+  maxAssertionLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+});
+
+export type EnterpriseManagedAuthorizationConfig = z.infer<typeof enterpriseManagedAuthorizationSchema>;
+
 export const oauthConfigSchema = z.strictObject({
   /**
    * The public base URL of the certificate-less entry point, e.g. `https://mcp.airlock.example.com`.
@@ -125,6 +154,12 @@ export const oauthConfigSchema = z.strictObject({
     .min(1)
     .max(24 * 30)
     .default(24),
+  /**
+   * Accept ID-JAGs from the enterprise IdP at the token endpoint (Enterprise-Managed Authorization, the
+   * JWT bearer grant); see docs/oauth.md. Off when absent.
+   * @default - not accepted
+   */
+  enterpriseManagedAuthorization: enterpriseManagedAuthorizationSchema.optional(),
   /** Accept Client ID Metadata Documents (an https URL as client_id). */
   clientIdMetadataDocuments: z.boolean().default(true),
   /**

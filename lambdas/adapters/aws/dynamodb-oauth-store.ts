@@ -7,7 +7,8 @@
  * - `refresh#<sha256>`: a refresh token, `used` flipped once by a conditional update;
  * - `ticket#<id>`: a consent form waiting for the user's answer (deleted when answered);
  * - `consent#<principal>#<client_id>`: a user's remembered consent to a client;
- * - `counter#<name>`: a registration counter of one hour, incremented atomically.
+ * - `counter#<name>`: a registration counter of one hour, incremented atomically;
+ * - `assertion#<sha256>`: an ID-JAG's issuer and `jti`, put once by a conditional put, kept until it expires.
  * DynamoDB's TTL removes items lazily, so every read also checks expiry. The same code runs against
  * dynalite in the local pilot.
  */
@@ -80,6 +81,7 @@ export const OAUTH_STORE_ACTIONS = {
   useRefreshToken: ['dynamodb:UpdateItem'],
   setRefreshSuccessor: ['dynamodb:UpdateItem'],
   takeRefreshGrace: ['dynamodb:UpdateItem'],
+  claimAssertion: ['dynamodb:PutItem'],
 } as const satisfies IamActions<keyof OAuthStore>;
 
 export class DynamoDbOAuthStore implements OAuthStore, DeclaresIamPermissions<keyof OAuthStore> {
@@ -293,6 +295,25 @@ export class DynamoDbOAuthStore implements OAuthStore, DeclaresIamPermissions<ke
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
       throw this.dependencyError('UpdateItem', error);
+    }
+  }
+
+  async claimAssertion(key: string, expiresAt: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `assertion#${key}`, ttl: expiresAt },
+          // TTL removes items lazily: an expired marker no longer counts, as on every read here.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': Math.floor(this.clock.now().getTime() / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw this.dependencyError('PutItem', error);
     }
   }
 

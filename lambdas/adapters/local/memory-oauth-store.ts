@@ -33,7 +33,16 @@ export class MemoryOAuthStore implements OAuthStore {
   private readonly families = new Map<string, TokenFamily>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord & { graceTaken?: boolean }>();
 
+  private readonly assertions = new Map<string, number>();
+
   constructor(private readonly clock: Clock = systemClock) {}
+
+  async claimAssertion(key: string, expiresAt: number): Promise<boolean> {
+    const until = this.assertions.get(key);
+    if (until !== undefined && !this.expired(until)) return false;
+    this.assertions.set(key, expiresAt);
+    return true;
+  }
 
   async putClient(client: RegisteredClient, expiresAt?: number): Promise<void> {
     this.clients.set(client.clientId, { value: client, expiresAt });

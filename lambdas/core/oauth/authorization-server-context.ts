@@ -14,6 +14,7 @@ import { IssuanceGate } from '../issuance-gate';
 import type { PolicyEngine } from '../policy-engine';
 import type { Clock, TokenSigner } from '../ports';
 import type { RevocationGuard } from '../revocation-guard';
+import type { JwtKeys } from '../tokens/jwt-signature';
 import type { UsageMeter } from '../usage-meter';
 import { OAuthError } from './oauth-error';
 import { type OAuthEndpoints, oauthEndpoints } from './oauth-metadata';
@@ -64,6 +65,12 @@ export interface OAuthAuthorizationServerDeps {
   readonly clockSkewSeconds?: number;
   /** Prices credential requests for the workflow, as the broker's are. @default - not metered */
   readonly meter?: UsageMeter;
+  /**
+   * The enterprise IdP's keys that sign ID-JAGs (`oauth.enterpriseManagedAuthorization.jwksUri`);
+   * required when that section is set.
+   * @default - none (the JWT bearer grant is not offered)
+   */
+  readonly enterpriseAssertionKeys?: JwtKeys;
 }
 
 /** Form parameters of a request (query or `application/x-www-form-urlencoded` body). */

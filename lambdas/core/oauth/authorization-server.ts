@@ -24,6 +24,7 @@ import {
 } from './authorization-server-context';
 import { ClientDirectory } from './client-directory';
 import { ConsentEndpoint, type ConsentSubmission } from './consent-endpoint';
+import { IdentityAssertionGrant } from './identity-assertion-grant';
 import { OAuthIssuanceGate } from './oauth-issuance-gate';
 import {
   authorizationServerMetadata,
@@ -52,7 +53,7 @@ export type {
 export type { ConsentSubmission } from './consent-endpoint';
 export type { ConsentPrompt } from './consent-prompt';
 export type { ConsentRequired } from './sign-in-callback';
-export type { TokenResponse } from './token-issuer';
+export type { AccessTokenResponse, TokenResponse } from './token-issuer';
 
 export class OAuthAuthorizationServer {
   readonly endpoints: OAuthEndpoints;
@@ -86,10 +87,19 @@ export class OAuthAuthorizationServer {
     this.authorization = new AuthorizationEndpoint(context, directory);
     this.callback = new SignInCallback(context, directory, gate, codes);
     this.consentEndpoint = new ConsentEndpoint(context, directory, gate, codes);
+    const ema = deps.oauth.enterpriseManagedAuthorization;
+    if (ema && !deps.enterpriseAssertionKeys) {
+      throw new TypeError(
+        'oauth.enterpriseManagedAuthorization is set but no key set of its identity provider was given',
+      );
+    }
     this.tokenEndpoint = new TokenEndpoint(
       directory,
       new AuthorizationCodeGrant(context, directory, gate, tokens),
       new RefreshTokenGrant(context, gate, tokens),
+      ema && deps.enterpriseAssertionKeys
+        ? new IdentityAssertionGrant(context, gate, tokens, ema, deps.enterpriseAssertionKeys)
+        : undefined,
     );
     this.revocation = new RevocationEndpoint(context, directory, verifier, tokens);
     this.resource = new OAuthResourceAuthenticator(context, verifier);
@@ -106,6 +116,7 @@ export class OAuthAuthorizationServer {
       scopes: this.context.scopes,
       dynamicRegistration: this.context.oauth.dynamicRegistration,
       clientIdMetadataDocuments: this.context.oauth.clientIdMetadataDocuments,
+      enterpriseManagedAuthorization: this.context.oauth.enterpriseManagedAuthorization !== undefined,
     });
   }
 
@@ -140,7 +151,7 @@ export class OAuthAuthorizationServer {
     return this.consentEndpoint.answer(submission, requestId);
   }
 
-  /** The token endpoint (authorization_code and refresh_token grants). */
+  /** The token endpoint (authorization_code, refresh_token and, when enabled, the JWT bearer grant). */
   token(params: OAuthParameters, credentials: ClientCredentials, requestId: string): Promise<TokenResponse> {
     return this.tokenEndpoint.token(params, credentials, requestId);
   }

@@ -13,7 +13,8 @@ const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
 ];
-const GRANT_TYPES = ['authorization_code', 'refresh_token'];
+/** A client may declare the JWT bearer grant (Enterprise-Managed Authorization); the server decides whether it is offered. */
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'];
 const MAX_REDIRECT_URIS = 10;
 const MAX_URI_LENGTH = 2000;
 
@@ -181,7 +182,7 @@ function assertGrantAndResponseTypes(metadata: Record<string, unknown>): void {
   if (!Array.isArray(grants) || grants.some((g) => !GRANT_TYPES.includes(g as string))) {
     throw new OAuthError(
       'invalid_client_metadata',
-      'grant_types may only contain authorization_code and refresh_token.',
+      'grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:jwt-bearer.',
     );
   }
   const responses = metadata.response_types ?? ['code'];

@@ -4,6 +4,7 @@
  * MCP authorization spec asks.
  */
 import { OAUTH_PATHS } from '../../../lib/contracts/routes';
+import { ID_JAG_GRANT_PROFILE, JWT_BEARER_GRANT_TYPE } from './identity-assertion-grant';
 
 /** Every URL of the entry point, derived from its public origin. */
 export interface OAuthEndpoints {
@@ -65,8 +66,15 @@ export function protectedResourceMetadata(
 /** RFC 8414 §2, with the MCP spec's PKCE and Client ID Metadata Document flags. */
 export function authorizationServerMetadata(
   endpoints: OAuthEndpoints,
-  options: { scopes: readonly string[]; dynamicRegistration: boolean; clientIdMetadataDocuments: boolean },
+  options: {
+    scopes: readonly string[];
+    dynamicRegistration: boolean;
+    clientIdMetadataDocuments: boolean;
+    /** The JWT bearer grant with ID-JAGs (Enterprise-Managed Authorization). @default false */
+    enterpriseManagedAuthorization?: boolean;
+  },
 ): Record<string, unknown> {
+  const ema = options.enterpriseManagedAuthorization === true;
   return {
     issuer: endpoints.issuer,
     authorization_endpoint: endpoints.authorization,
@@ -77,7 +85,9 @@ export function authorizationServerMetadata(
     scopes_supported: [...options.scopes],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', ...(ema ? [JWT_BEARER_GRANT_TYPE] : [])],
+    // draft-ietf-oauth-identity-assertion-authz-grant §7.2, as the MCP extension's discovery (§6) reads it.
+    ...(ema ? { authorization_grant_profiles_supported: [ID_JAG_GRANT_PROFILE] } : {}),
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],

@@ -3,8 +3,8 @@
  * refresh-token families. The port is here; adapters: DynamoDB (AWS and the local pilot's dynalite)
  * and an in-memory store for tests. Codes and refresh tokens are kept only as SHA-256 hashes.
  *
- * Single use is the store's job: {@link OAuthStore.redeemCode} and {@link OAuthStore.useRefreshToken}
- * must be atomic (a conditional write), so two concurrent redemptions cannot both be the first.
+ * Single use is the store's job: {@link OAuthStore.redeemCode}, {@link OAuthStore.useRefreshToken} and
+ * {@link OAuthStore.claimAssertion} must be atomic (a conditional write), so two concurrent redemptions cannot both be the first.
  */
 import { createHash } from 'node:crypto';
 import type { RegisteredClient } from './oauth-client';
@@ -174,6 +174,16 @@ export interface OAuthStore {
    * only.
    */
   takeRefreshGrace(tokenHash: string): Promise<boolean>;
+  /**
+   * Remembers an assertion (an ID-JAG's issuer and `jti`, as {@link assertionKey}) as used until
+   * `expiresAt` (epoch seconds), atomically: true for the first caller only, false for a replay.
+   */
+  claimAssertion(key: string, expiresAt: number): Promise<boolean>;
+}
+
+/** The key an assertion is remembered by: its issuer and `jti`, hashed (bounded, no raw claim in a key). */
+export function assertionKey(issuer: string, jti: string): string {
+  return createHash('sha256').update(`${issuer}\n${jti}`, 'utf8').digest('base64url');
 }
 
 /** How codes and refresh tokens are keyed: base64url SHA-256, so a store leak yields no usable token. */

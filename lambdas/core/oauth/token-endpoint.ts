@@ -9,6 +9,7 @@ import type { AuthorizationCodeGrant } from './authorization-code-grant';
 import type { ClientCredentials, OAuthParameters } from './authorization-server-context';
 import { authenticateClient } from './client-authentication';
 import type { ClientDirectory } from './client-directory';
+import { type IdentityAssertionGrant, JWT_BEARER_GRANT_TYPE } from './identity-assertion-grant';
 import { OAuthError, type OAuthErrorCode } from './oauth-error';
 import type { RefreshTokenGrant } from './refresh-token-grant';
 import type { TokenResponse } from './token-issuer';
@@ -29,6 +30,8 @@ export class TokenEndpoint {
     private readonly directory: ClientDirectory,
     private readonly codeGrant: AuthorizationCodeGrant,
     private readonly refreshGrant: RefreshTokenGrant,
+    /** Enterprise-Managed Authorization, when the config enables it. */
+    private readonly assertionGrant?: IdentityAssertionGrant,
   ) {}
 
   async token(
@@ -39,13 +42,17 @@ export class TokenEndpoint {
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
-      if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+      const assertionGrant = grantType === JWT_BEARER_GRANT_TYPE ? this.assertionGrant : undefined;
+      if (grantType !== 'authorization_code' && grantType !== 'refresh_token' && !assertionGrant) {
         throw new OAuthError(
           'unsupported_grant_type',
-          'grant_type must be authorization_code or refresh_token.',
+          this.assertionGrant
+            ? `grant_type must be authorization_code, refresh_token or ${JWT_BEARER_GRANT_TYPE}.`
+            : 'grant_type must be authorization_code or refresh_token.',
         );
       }
       const client = await authenticateClient(this.directory, params, credentials);
+      if (assertionGrant) return await assertionGrant.exchange(client, params, requestId);
       return grantType === 'authorization_code'
         ? await this.codeGrant.exchange(client, params, requestId)
         : await this.refreshGrant.exchange(client, params, requestId);

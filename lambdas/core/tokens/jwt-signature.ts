@@ -13,7 +13,8 @@ export interface SignedJwtRequirements {
   readonly algorithms: readonly string[];
   /** Required `typ` header (RFC 8725 §3.11), when the token type is explicit. */
   readonly typ?: string;
-  readonly issuer?: string;
+  /** The issuer, or the spellings of it accepted (e.g. with and without a trailing slash). */
+  readonly issuer?: string | readonly string[];
   readonly audience?: string;
   /** Seconds of leeway on `exp`, `nbf` and `iat`. */
   readonly clockToleranceSeconds: number;
@@ -62,7 +63,7 @@ export async function verifySignedJwt(
   const options = {
     algorithms: [...requirements.algorithms],
     typ: requirements.typ,
-    issuer: requirements.issuer,
+    issuer: typeof requirements.issuer === 'string' ? requirements.issuer : requirements.issuer && [...requirements.issuer],
     audience: requirements.audience,
     clockTolerance: requirements.clockToleranceSeconds,
     currentDate: requirements.now,
