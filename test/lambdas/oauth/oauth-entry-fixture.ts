@@ -19,6 +19,7 @@ import { s256ChallengeOf } from '../../../lambdas/core/oauth/pkce';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../lambdas/core/policy-entities';
 import type { RevocationStore } from '../../../lambdas/core/ports';
+import type { JwtKeys } from '../../../lambdas/core/tokens/jwt-signature';
 import { createOAuthHandler, oauthAuthenticator } from '../../../lambdas/oauth/oauth-handler';
 import { loadConfig } from '../../../lib/config/load-config';
 import { oauthConfigSchema } from '../../../lib/config/oauth-schema';
@@ -29,7 +30,7 @@ const policy = PolicyEngine.create({ ...readPolicyFiles(), entities: buildEntiti
 export const ISSUER = 'https://mcp.airlock.test';
 export const REDIRECT = 'https://claude.ai/api/mcp/auth_callback';
 export const RESOURCE = `${ISSUER}/v1/mcp`;
-const IDP = 'https://idp.test';
+export const IDP = 'https://idp.test';
 
 export interface Response {
   readonly status: number;
@@ -63,6 +64,8 @@ export function entryPoint(
     /** @default a set of revoked principals the test fills (`revokedPrincipals`) */
     revocations?: Pick<RevocationStore, 'readEntries'>;
     now?: { value: Date };
+    /** The enterprise IdP's keys (with `oauth.enterpriseManagedAuthorization`). */
+    enterpriseAssertionKeys?: JwtKeys;
   } = {},
 ) {
   const store = new MemoryOAuthStore({ now: () => now.value });
@@ -122,6 +125,7 @@ export function entryPoint(
     }),
     ledger: { append: async (event: AuditEvent) => audit.push(event) },
     clock: { now: () => now.value },
+    ...(options.enterpriseAssertionKeys ? { enterpriseAssertionKeys: options.enterpriseAssertionKeys } : {}),
   });
   const proxy = {
     availableOperations: () => [],
