@@ -152,6 +152,20 @@ export class IdentityAssertionGrant {
     }
   }
 
+  /** Records a JWT bearer request whose client did not authenticate (nothing of its assertion is trusted). */
+  async recordUnauthenticated(params: OAuthParameters, error: unknown, requestId: string): Promise<void> {
+    const context = this.context;
+    await context.gate.refused(
+      { principal: '(unknown)', workflow: context.oauth.workflow, requestId, channel: 'oauth' },
+      [error instanceof OAuthError ? error.code : 'temporarily_unavailable', 'client_not_authenticated'],
+      {
+        grantType: 'jwt-bearer',
+        ...(params.client_id ? { clientId: params.client_id.slice(0, 255) } : {}),
+        ...(error instanceof OAuthError ? { description: error.description.slice(0, 300) } : {}),
+      },
+    );
+  }
+
   /** The assertion's signature and claims, checked as the draft's §4.4.1 and the MCP profile ask. */
   private async verified(
     assertion: string | undefined,

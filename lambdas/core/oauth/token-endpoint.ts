@@ -51,8 +51,17 @@ export class TokenEndpoint {
             : 'grant_type must be authorization_code or refresh_token.',
         );
       }
+      if (assertionGrant) {
+        const client = await authenticateClient(this.directory, params, credentials).catch(
+          async (error: unknown) => {
+            // A refused ID-JAG request is on the record even when its client is not who it says.
+            await assertionGrant.recordUnauthenticated(params, error, requestId);
+            throw error;
+          },
+        );
+        return await assertionGrant.exchange(client, params, requestId);
+      }
       const client = await authenticateClient(this.directory, params, credentials);
-      if (assertionGrant) return await assertionGrant.exchange(client, params, requestId);
       return grantType === 'authorization_code'
         ? await this.codeGrant.exchange(client, params, requestId)
         : await this.refreshGrant.exchange(client, params, requestId);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { JWT_BEARER_GRANT_TYPE } from '../../../lambdas/core/oauth/identity-assertion-grant';
 import { remoteKeySet } from '../../../lambdas/core/tokens/jwt-signature';
+import { loadConfig, parseConfig } from '../../../lib/config/load-config';
 import { entryPoint, IDP, ISSUER, RESOURCE } from './oauth-entry-fixture';
 
 let idpKey: CryptoKey;
@@ -95,7 +96,13 @@ function expectRefused(
 }
 
 describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)', () => {
-  describe('discovery', () => {
+  describe('discovery and registration', () => {
+    it('lets a client declare the JWT bearer grant at registration', async () => {
+      const { f } = await withEnterpriseIdp();
+      const clientId = await f.register({ grant_types: ['authorization_code', JWT_BEARER_GRANT_TYPE] });
+      expect(clientId).toMatch(/^mcp_/);
+    });
+
     it('advertises the JWT bearer grant and the ID-JAG profile only when enabled', async () => {
       // Prepare
       const { f } = await withEnterpriseIdp();
@@ -242,6 +249,32 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
       expectRefused(wrongGroup, refusals(), 'assertion_subject');
     });
 
+    it('refuses an ID-JAG without a jti (it could not be held to one use) or issued in the future', async () => {
+      const { f, idJag, exchange, refusals } = await withEnterpriseIdp();
+      const t = Math.floor(f.now.value.getTime() / 1000);
+      expectRefused(await exchange(await idJag({ jti: undefined })), refusals(), 'assertion_malformed');
+      expectRefused(
+        await exchange(await idJag({ iat: t + 120, exp: t + 300 })),
+        refusals(),
+        'assertion_lifetime',
+      );
+    });
+
+    it('records a JWT bearer request whose client does not authenticate, and trusts nothing of its assertion', async () => {
+      const { f, idJag } = await withEnterpriseIdp();
+      const response = await f.send('POST', '/oauth/token', {
+        form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion: await idJag(), client_id: 'mcp_nobody' },
+      });
+      expect(response.status).toBe(401);
+      expect(response.json().error).toBe('invalid_client');
+      expect(f.audit.at(-1)).toMatchObject({
+        type: 'credential_denied',
+        principal: '(unknown)',
+        reasons: ['invalid_client', 'client_not_authenticated'],
+        details: expect.objectContaining({ grantType: 'jwt-bearer', clientId: 'mcp_nobody' }),
+      });
+    });
+
     it('refuses every ID-JAG while the kill switch is engaged, and keeps it usable once released', async () => {
       const { f, idJag, exchange, refusals } = await withEnterpriseIdp();
       const assertion = await idJag();
@@ -257,5 +290,53 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
       f.killSwitch.state = { engaged: false, scope: null, reason: 'released', revokeIssuedBefore: null };
       expect((await exchange(assertion)).status).toBe(200);
     });
+  });
+});
+
+describe('Config: oauth.enterpriseManagedAuthorization', () => {
+  const example = JSON.parse(JSON.stringify(loadConfig('config/airlock.oauth.yaml')));
+  const withEma = (ema: Record<string, unknown>) => ({
+    ...example,
+    oauth: {
+      ...example.oauth,
+      enterpriseManagedAuthorization: { ...example.oauth.enterpriseManagedAuthorization, ...ema },
+    },
+  });
+
+  it('reads the example config with its defaults', () => {
+    expect(parseConfig(withEma({}), 'c.yaml').oauth?.enterpriseManagedAuthorization).toEqual({
+      issuer: 'https://login.example.com',
+      jwksUri: 'https://login.example.com/oauth2/v1/keys',
+      algorithms: ['RS256', 'ES256'],
+      maxAssertionLifetimeSeconds: 300,
+    });
+  });
+
+  it('refuses a key set fetched over plain http across a network (keys swapped in transit)', () => {
+    expect(() => parseConfig(withEma({ jwksUri: 'http://idp.example.com/keys' }), 'c.yaml')).toThrow(
+      /oauth\.enterpriseManagedAuthorization\.jwksUri: expected an https:\/\/ URL/,
+    );
+  });
+
+  it('refuses an HMAC or none algorithm (a public key used as a shared secret, an unsigned assertion)', () => {
+    for (const alg of ['HS256', 'none']) {
+      expect(() => parseConfig(withEma({ algorithms: [alg] }), 'c.yaml')).toThrow(
+        /oauth\.enterpriseManagedAuthorization\.algorithms\[0\]: Invalid option: expected one of "RS256"/,
+      );
+    }
+  });
+
+  it('refuses a maximum assertion lifetime over an hour', () => {
+    expect(() => parseConfig(withEma({ maxAssertionLifetimeSeconds: 86_400 }), 'c.yaml')).toThrow(
+      /oauth\.enterpriseManagedAuthorization\.maxAssertionLifetimeSeconds/,
+    );
+  });
+
+  it('refuses to build an authorization server with the section but no key set', () => {
+    expect(() =>
+      entryPoint({
+        oauth: { enterpriseManagedAuthorization: { issuer: IDP, jwksUri: 'https://idp.test/keys' } },
+      }),
+    ).toThrow(/no key set of its identity provider/);
   });
 });
