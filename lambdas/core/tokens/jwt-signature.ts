@@ -63,7 +63,10 @@ export async function verifySignedJwt(
   const options = {
     algorithms: [...requirements.algorithms],
     typ: requirements.typ,
-    issuer: typeof requirements.issuer === 'string' ? requirements.issuer : requirements.issuer && [...requirements.issuer],
+    issuer:
+      typeof requirements.issuer === 'string'
+        ? requirements.issuer
+        : requirements.issuer && [...requirements.issuer],
     audience: requirements.audience,
     clockTolerance: requirements.clockToleranceSeconds,
     currentDate: requirements.now,
