@@ -196,7 +196,8 @@ export class IdentityAssertionGrant {
         typ: ID_JAG_TYPE,
         // The issuer as configured, with or without its trailing slash (IdPs differ; the rest is exact).
         issuer: [...new Set([this.settings.issuer, this.settings.issuer.replace(/\/$/, '')])],
-        audience: context.endpoints.issuer,
+        // Our issuer as IdP admins type it, with or without a trailing slash (the draft's examples have one).
+        audience: [context.endpoints.issuer, `${context.endpoints.issuer}/`],
         clockToleranceSeconds: skew,
         now: context.now(),
         requiredClaims: ['iss', 'sub', 'aud', 'client_id', 'jti', 'exp', 'iat'],

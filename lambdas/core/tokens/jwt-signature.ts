@@ -15,7 +15,8 @@ export interface SignedJwtRequirements {
   readonly typ?: string;
   /** The issuer, or the spellings of it accepted (e.g. with and without a trailing slash). */
   readonly issuer?: string | readonly string[];
-  readonly audience?: string;
+  /** The audience, or the spellings of it accepted. */
+  readonly audience?: string | readonly string[];
   /** Seconds of leeway on `exp`, `nbf` and `iat`. */
   readonly clockToleranceSeconds: number;
   readonly now: Date;
@@ -67,7 +68,10 @@ export async function verifySignedJwt(
       typeof requirements.issuer === 'string'
         ? requirements.issuer
         : requirements.issuer && [...requirements.issuer],
-    audience: requirements.audience,
+    audience:
+      typeof requirements.audience === 'string'
+        ? requirements.audience
+        : requirements.audience && [...requirements.audience],
     clockTolerance: requirements.clockToleranceSeconds,
     currentDate: requirements.now,
     requiredClaims: requirements.requiredClaims ? [...requirements.requiredClaims] : undefined,

@@ -154,6 +154,11 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
       });
     });
 
+    it('accepts the issuer written with a trailing slash as aud (as the draft’s examples write it)', async () => {
+      const { idJag, exchange } = await withEnterpriseIdp();
+      expect((await exchange(await idJag({ aud: `${ISSUER}/` }))).status).toBe(200);
+    });
+
     it('narrows the scopes to those asked for, within the ID-JAG (MCP profile §7.2.1)', async () => {
       // Prepare
       const { idJag, exchange } = await withEnterpriseIdp();
