@@ -15,7 +15,6 @@ import {
   ErrorCode,
   InitializeRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   PingRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -28,6 +27,13 @@ import type { Authenticator, Caller } from '../core/caller';
 import type { ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError, DependencyError } from '../core/errors';
 import type { AvailableOperation } from '../core/operation-catalog';
+import {
+  handleStatelessRequest,
+  type JsonRpcRequestLike,
+  McpProtocolError,
+  type StatelessMcpServer,
+  speaksStatelessWire,
+} from './mcp-stateless';
 
 /** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
 export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'>;
@@ -59,6 +65,11 @@ export interface McpHandlerOptions {
    * @default - the one name API Gateway served the request for (`requestContext.domainName`)
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * `tools/list` answers at most this many tools per page, with a `nextCursor` for the rest.
+   * @default 50
+   */
+  readonly toolsPageSize?: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
 
@@ -81,6 +92,7 @@ const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options'
  */
 const DEFAULT_MAX_RESULT_CHARS = 40_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
+const DEFAULT_TOOLS_PAGE_SIZE = 50;
 const MAX_INTENT_LENGTH = 1000;
 const MAX_APPROVAL_ID_LENGTH = 128;
 /**
@@ -159,11 +171,22 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     } catch (error) {
       return refusal(error, requestId, options.logUnexpected);
     }
-    const refused = refuseBeforeMcp(event, maxBodyBytes);
+    const message = parsedMessageOf(event, maxBodyBytes);
+    const refused = refuseBeforeMcp(message);
     if (refused) return refused;
+    const tools = createToolFunctions(caller, requestId, { ...options, maxResultChars });
+    if (isJsonRpcRequest(message) && speaksStatelessWire(event, message)) {
+      try {
+        return await handleStatelessRequest(event, message, tools, SECURITY_HEADERS);
+      } catch (error) {
+        return refusal(error, requestId, options.logUnexpected);
+      }
+    }
+    const invalid = invalidParamsOf(message);
+    if (invalid) return invalid;
     try {
       jsonSchemaValidator ??= new AjvJsonSchemaValidator();
-      const server = createMcpServer(caller, requestId, { ...options, maxResultChars }, jsonSchemaValidator);
+      const server = createMcpServer(tools, jsonSchemaValidator);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
@@ -182,57 +205,113 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   };
 }
 
-/** One MCP server for one authenticated HTTP request. */
-function createMcpServer(
+/** What one authenticated caller can list and call: the same functions serve both MCP wires. */
+function createToolFunctions(
   caller: Caller,
   requestId: string,
   options: McpHandlerOptions & { readonly maxResultChars: number },
-  jsonSchemaValidator: AjvJsonSchemaValidator,
-): Server {
+): StatelessMcpServer {
+  const threshold = options.config?.workflows[caller.workflow]?.approvalAmountAbove;
+  const pageSize = Math.max(1, options.toolsPageSize ?? DEFAULT_TOOLS_PAGE_SIZE);
+  return {
+    serverInfo: AIRLOCK_MCP_SERVER_INFO,
+    instructions: MCP_INSTRUCTIONS,
+    async listTools(cursor) {
+      const all = options.proxy.availableOperations(caller);
+      const offset = cursor === undefined ? 0 : offsetOfCursor(cursor, all.length);
+      const page = all.slice(offset, offset + pageSize).map((op) => toolOf(op, threshold));
+      const next = offset + pageSize;
+      return next < all.length ? { tools: page, nextCursor: cursorOf(next) } : { tools: page };
+    },
+    async callTool(params) {
+      const name = params.name;
+      if (typeof name !== 'string') {
+        throw new McpProtocolError(
+          ErrorCode.InvalidParams,
+          'Invalid params for tools/call: name: expected the tool name, a string.',
+        );
+      }
+      const args = params.arguments ?? {};
+      if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+        throw new McpProtocolError(
+          ErrorCode.InvalidParams,
+          'Invalid params for tools/call: arguments: expected an object.',
+        );
+      }
+      return callTool(caller, requestId, options, name, args as Record<string, unknown>);
+    },
+  };
+}
+
+/** One MCP server (the SDK's, for the 2025 wire with its initialize handshake) for one authenticated HTTP request. */
+function createMcpServer(tools: StatelessMcpServer, jsonSchemaValidator: AjvJsonSchemaValidator): Server {
   const server = new Server(
     { ...AIRLOCK_MCP_SERVER_INFO },
     { capabilities: { tools: { listChanged: false } }, instructions: MCP_INSTRUCTIONS, jsonSchemaValidator },
   );
-  const threshold = options.config?.workflows[caller.workflow]?.approvalAmountAbove;
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: options.proxy.availableOperations(caller).map((op) => toolOf(op, threshold)),
-  }));
-
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
-    const name = request.params.name;
-    const available = options.proxy.availableOperations(caller);
-    const op = available.find((candidate) => toolNameOf(candidate) === name);
-    if (!op) {
-      // An MCP error, not a tool result: the client asked for something this server never offered.
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
-      );
-    }
-    const { intent, approvalId, ...params } = request.params.arguments ?? {};
-    const argumentError = checkToolArguments(intent, approvalId);
-    if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
-    let outcome: ConnectorOutcome;
-    try {
-      outcome = await options.proxy.call(caller, {
-        connector: op.connector,
-        operation: op.operation,
-        params,
-        ...(intent === undefined ? {} : { intent: intent as string }),
-        ...(approvalId === undefined ? {} : { approvalId: (approvalId as string).trim() }),
-        requestId,
-      });
-    } catch (error) {
-      if (!(error instanceof AirlockError) && !(error instanceof DependencyError)) {
-        options.logUnexpected?.('unexpected error in an MCP tool call', error);
-      }
-      return errorResult(error, requestId);
-    }
-    if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
-    return completedResult(outcome.result, outcome.redactions, options.maxResultChars);
-  });
+  server.setRequestHandler(ListToolsRequestSchema, async (request) =>
+    tools.listTools(request.params?.cursor),
+  );
+  server.setRequestHandler(CallToolRequestSchema, async (request) => tools.callTool(request.params));
   return server;
+}
+
+async function callTool(
+  caller: Caller,
+  requestId: string,
+  options: McpHandlerOptions & { readonly maxResultChars: number },
+  name: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const available = options.proxy.availableOperations(caller);
+  const op = available.find((candidate) => toolNameOf(candidate) === name);
+  if (!op) {
+    // A protocol error, not a tool result: the client asked for something this server never offered.
+    // Its message goes on the wire as it is (an McpError would prefix "MCP error -32602:", and the
+    // client's McpError prefixes it again).
+    throw new McpProtocolError(
+      ErrorCode.InvalidParams,
+      `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
+    );
+  }
+  const { intent, approvalId, ...params } = args;
+  const argumentError = checkToolArguments(intent, approvalId);
+  if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
+  let outcome: ConnectorOutcome;
+  try {
+    outcome = await options.proxy.call(caller, {
+      connector: op.connector,
+      operation: op.operation,
+      params,
+      ...(intent === undefined ? {} : { intent: intent as string }),
+      ...(approvalId === undefined ? {} : { approvalId: (approvalId as string).trim() }),
+      requestId,
+    });
+  } catch (error) {
+    if (!(error instanceof AirlockError) && !(error instanceof DependencyError)) {
+      options.logUnexpected?.('unexpected error in an MCP tool call', error);
+    }
+    return errorResult(error, requestId);
+  }
+  if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
+  return completedResult(outcome.result, outcome.redactions, options.maxResultChars);
+}
+
+/** An opaque `tools/list` cursor: where the next page starts. */
+function cursorOf(offset: number): string {
+  return Buffer.from(`tools:${offset}`, 'utf8').toString('base64url');
+}
+
+function offsetOfCursor(cursor: string, total: number): number {
+  const match = /^tools:(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const offset = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(offset) || offset <= 0 || offset >= total) {
+    throw new McpProtocolError(
+      ErrorCode.InvalidParams,
+      'Invalid params for tools/list: cursor is not one this server gave out (or the list changed); list again without a cursor.',
+    );
+  }
+  return offset;
 }
 
 /** The MCP tool name of an operation: `<connector>_<operation>` (neither part may hold an underscore). */
@@ -459,25 +538,29 @@ function hostnameOf(host: string): string | undefined {
   return match ? match[1].toLowerCase() : undefined;
 }
 
-/**
- * What is answered without the SDK: a JSON-RPC batch (removed from MCP in 2025-06-18: one message per
- * request, so each is authorized and recorded on its own), and a request whose parameters do not fit
- * the method (-32602 naming the parameter). Anything else, malformed JSON included, goes to the SDK.
- */
-function refuseBeforeMcp(
-  event: APIGatewayProxyEvent,
-  maxBodyBytes: number,
-): APIGatewayProxyResult | undefined {
+/** The request body as JSON, or `undefined` when it is not JSON or too large to parse here (the transport refuses those). */
+function parsedMessageOf(event: APIGatewayProxyEvent, maxBodyBytes: number): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  // The transport refuses an oversized body itself; never parse one here.
   if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) return undefined;
-  let message: unknown;
   try {
-    message = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+function isJsonRpcRequest(message: unknown): message is JsonRpcRequestLike {
+  return isPlainObject(message) && typeof message.method === 'string';
+}
+
+/**
+ * What is answered without the SDK: a JSON-RPC batch (removed from MCP in 2025-06-18: one message per
+ * request, so each is authorized and recorded on its own), and a request of the 2025 wire whose
+ * parameters do not fit the method (-32602 naming the parameter). Anything else, malformed JSON
+ * included, goes on to the SDK or the stateless layer.
+ */
+function refuseBeforeMcp(message: unknown): APIGatewayProxyResult | undefined {
   if (Array.isArray(message)) {
     return jsonResponse(
       400,
@@ -493,6 +576,11 @@ function refuseBeforeMcp(
       SECURITY_HEADERS,
     );
   }
+  return undefined;
+}
+
+/** A request of the 2025 wire whose parameters do not fit the method: -32602 naming the parameter. */
+function invalidParamsOf(message: unknown): APIGatewayProxyResult | undefined {
   if (!isPlainObject(message) || typeof message.method !== 'string' || !Object.hasOwn(message, 'id'))
     return undefined;
   const schema = Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined;
