@@ -17,6 +17,9 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { headerOf } from '../core/api-request';
 import { jsonResponse } from '../core/api-response';
+import { McpProtocolError } from './mcp-protocol-error';
+
+export { McpProtocolError } from './mcp-protocol-error';
 
 /** The stateless revisions this endpoint speaks itself. */
 export const STATELESS_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28'];
@@ -40,18 +43,6 @@ export const StatelessErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
 } as const;
-
-/** A JSON-RPC error a handler raises: its message goes on the wire as it is, with no prefix added. */
-export class McpProtocolError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-    this.name = 'McpProtocolError';
-  }
-}
 
 /** What the stateless layer needs from the endpoint: the same functions the SDK's handlers use. */
 export interface StatelessMcpServer {
