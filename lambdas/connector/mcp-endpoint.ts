@@ -45,7 +45,9 @@ export interface McpHandlerOptions {
   /**
    * A tool result's text longer than this is cut, with a notice saying how much was cut: a model's
    * context is finite and a huge result crowds out the conversation.
-   * @default 40_000 (Claude Code's default limit is about 25,000 tokens for text and structured content together)
+   * A read's list (the result itself, or its longest array) is paged instead: the result says where the
+   * next page starts, and the tool takes `resultOffset` to get it.
+   * @default 30_000 (Claude Code's default limit is about 25,000 tokens for text and structured content together)
    */
   readonly maxResultChars?: number;
   /**
@@ -88,9 +90,12 @@ const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options'
 /**
  * Claude Code passes a tool result of up to about 25,000 tokens to the model and saves a larger one
  * to a file, showing a 2 KB preview that loses Airlock's notices. The text and `structuredContent`
- * both count: 40,000 characters of JSON each stay under that limit.
+ * carry the same JSON and both count: 2 × 30,000 characters of JSON (about 3 characters a token for
+ * dense JSON) stay under that limit with room for the notices.
  */
-const DEFAULT_MAX_RESULT_CHARS = 40_000;
+const DEFAULT_MAX_RESULT_CHARS = 30_000;
+/** The largest `resultOffset` a read tool accepts (a list longer than this is not paged through an assistant). */
+const MAX_RESULT_OFFSET = 1_000_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 const DEFAULT_TOOLS_PAGE_SIZE = 50;
 const MAX_INTENT_LENGTH = 1000;
@@ -274,8 +279,11 @@ async function callTool(
       `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
     );
   }
-  const { intent, approvalId, ...params } = args;
-  const argumentError = checkToolArguments(intent, approvalId);
+  const { intent, approvalId, ...rest } = args;
+  // `resultOffset` is Airlock's, not the operation's: it picks the page of a read's result.
+  const { resultOffset, ...params } =
+    op.config.access === 'read' ? rest : { ...rest, resultOffset: undefined };
+  const argumentError = checkToolArguments(intent, approvalId) ?? checkResultOffset(resultOffset);
   if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
   let outcome: ConnectorOutcome;
   try {
@@ -294,7 +302,21 @@ async function callTool(
     return errorResult(error, requestId);
   }
   if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
-  return completedResult(outcome.result, outcome.redactions, options.maxResultChars);
+  return completedResult(outcome.result, outcome.redactions, options.maxResultChars, {
+    toolName: name,
+    requestId,
+    pageable: op.config.access === 'read',
+    offset: resultOffset as number | undefined,
+  });
+}
+
+function checkResultOffset(offset: unknown): string | undefined {
+  if (
+    offset === undefined ||
+    (Number.isSafeInteger(offset) && (offset as number) >= 0 && (offset as number) <= MAX_RESULT_OFFSET)
+  )
+    return undefined;
+  return `resultOffset: expected a whole number from 0 to ${MAX_RESULT_OFFSET} (the nextOffset a previous result gave).`;
 }
 
 /** An opaque `tools/list` cursor: where the next page starts. */
@@ -355,6 +377,17 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
           maxLength: MAX_APPROVAL_ID_LENGTH,
           description: 'Only when re-sending a call a person has approved: the approval id Airlock returned.',
         },
+        ...(config.access === 'read'
+          ? {
+              resultOffset: {
+                type: 'integer',
+                minimum: 0,
+                maximum: MAX_RESULT_OFFSET,
+                description:
+                  'Only to see more of a long list: where the next page starts (the nextOffset a previous result gave).',
+              },
+            }
+          : {}),
       },
       required: [...op.inputSchema.required],
       additionalProperties: false,
@@ -397,15 +430,50 @@ function checkToolArguments(intent: unknown, approvalId: unknown): string | unde
   return undefined;
 }
 
+interface Paging {
+  readonly toolName: string;
+  readonly requestId: string;
+  /** Whether the tool takes `resultOffset` (reads do). */
+  readonly pageable: boolean;
+  readonly offset?: number;
+}
+
+/** Where a page of a list result starts and ends, and where the next one starts. */
+interface PageInfo {
+  /** The property holding the list, or `null` when the result is the list. */
+  readonly field: string | null;
+  readonly offset: number;
+  readonly returned: number;
+  readonly total: number;
+  readonly nextOffset?: number;
+}
+
 /**
  * A completed call. Clients that show the model `structuredContent` instead of the text (Claude Code
- * does) must see the same facts: so `structuredContent` is `{status, result, redactions, message?}`
- * with the redaction notice in `message`, never the bare result. A cut result carries no
- * `structuredContent` (it would carry the whole result past the cut), so every client shows the text
- * with its notice.
+ * does) must see the same facts: so `structuredContent` is `{status, result, redactions, page?,
+ * message?}` with the redaction and paging notices in `message`, never the bare result.
+ *
+ * A read whose JSON is longer than `maxResultChars` is paged when it is a list or holds one (its
+ * longest array): the result carries as many items as fit, `page` says where the next page starts,
+ * and the message tells the model to call again with `resultOffset`. Anything else that is too long
+ * is cut, with a notice, and carries no `structuredContent` (it would carry the whole result past the
+ * cut), so every client shows the text with its notice.
  */
-function completedResult(result: unknown, redactions: number, maxResultChars: number): CallToolResult {
-  const json = JSON.stringify(result ?? null);
+function completedResult(
+  result: unknown,
+  redactions: number,
+  maxResultChars: number,
+  paging: Paging,
+): CallToolResult {
+  let value: unknown = result ?? null;
+  let page: PageInfo | undefined;
+  if (paging.pageable && (paging.offset !== undefined || JSON.stringify(value).length > maxResultChars)) {
+    const paged = pageOf(value, paging.offset ?? 0, maxResultChars);
+    if (typeof paged === 'string')
+      return errorResult(new AirlockError('invalid_request', paged), paging.requestId);
+    if (paged) ({ value, page } = paged);
+  }
+  const json = JSON.stringify(value);
   const truncated = json.length > maxResultChars;
   const content: CallToolResult['content'] = [
     {
@@ -415,21 +483,84 @@ function completedResult(result: unknown, redactions: number, maxResultChars: nu
         : json,
     },
   ];
-  const notice =
-    redactions > 0
-      ? `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`
-      : undefined;
-  if (notice) content.push({ type: 'text', text: notice });
+  const notices: string[] = [];
+  if (page) notices.push(pageNotice(page, paging.toolName));
+  if (redactions > 0) {
+    notices.push(
+      `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`,
+    );
+  }
+  for (const notice of notices) content.push({ type: 'text', text: notice });
   if (truncated) return { content };
   return {
     content,
     structuredContent: {
       status: 'completed',
-      result: result ?? null,
+      result: value,
       redactions,
-      ...(notice ? { message: notice } : {}),
+      ...(page ? { page: { ...page } } : {}),
+      ...(notices.length > 0 ? { message: notices.join(' ') } : {}),
     },
   };
+}
+
+/**
+ * The page of a list result that starts at `offset` and fits `maxChars`, or `undefined` when the result
+ * holds no list, or a sentence saying why `offset` is wrong.
+ */
+function pageOf(
+  result: unknown,
+  offset: number,
+  maxChars: number,
+): { value: unknown; page: PageInfo } | string | undefined {
+  let field: string | null = null;
+  let items: readonly unknown[];
+  if (Array.isArray(result)) {
+    items = result;
+  } else if (isPlainObject(result)) {
+    const lists = Object.entries(result).filter((entry): entry is [string, unknown[]] =>
+      Array.isArray(entry[1]),
+    );
+    if (lists.length === 0)
+      return offset > 0 ? 'resultOffset: this result holds no list to page through.' : undefined;
+    [field, items] = lists.reduce((longest, entry) =>
+      JSON.stringify(entry[1]).length > JSON.stringify(longest[1]).length ? entry : longest,
+    );
+  } else {
+    return offset > 0 ? 'resultOffset: this result holds no list to page through.' : undefined;
+  }
+  const total = items.length;
+  if (offset > total || (offset > 0 && offset === total)) {
+    return `resultOffset: the list has ${total} items; give a resultOffset below ${total}.`;
+  }
+  const withList = (list: unknown[]) => (field === null ? list : { ...(result as object), [field]: list });
+  // Room for the page's own fields in structuredContent.
+  let size = JSON.stringify(withList([])).length + 200;
+  let end = offset;
+  while (end < total) {
+    const itemSize = JSON.stringify(items[end] ?? null).length + 1;
+    if (end > offset && size + itemSize > maxChars) break;
+    size += itemSize;
+    end += 1;
+  }
+  return {
+    value: withList(items.slice(offset, end)),
+    page: {
+      field,
+      offset,
+      returned: end - offset,
+      total,
+      ...(end < total ? { nextOffset: end } : {}),
+    },
+  };
+}
+
+function pageNotice(page: PageInfo, toolName: string): string {
+  const what = page.field === null ? 'items' : `items of "${page.field}"`;
+  const shown = `This result shows ${what} ${page.offset + 1} to ${page.offset + page.returned} of ${page.total}.`;
+  return page.nextOffset === undefined
+    ? `${shown} That is the last page.`
+    : `${shown} For the next page, call ${toolName} again with the same arguments plus "resultOffset": ${page.nextOffset}.`;
 }
 
 function pendingResult(

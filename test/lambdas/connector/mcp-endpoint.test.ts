@@ -744,6 +744,110 @@ describe('Function: createMcpHandler', () => {
       expect(body.result.structuredContent).toBeUndefined();
     });
 
+    it('pages a long list from a read: as many items as fit, where the next page starts, and resultOffset gets it', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const items = Array.from({ length: 300 }, (_, i) => ({
+        key: `receipt-${i}.txt`,
+        note: 'n'.repeat(80),
+      }));
+      proxy.outcome = { status: 'completed', result: { items, prefix: 'q3/' }, redactions: 0 };
+      const handler = scriptedHandler({ proxy, maxResultChars: 5000 });
+      const call = (args: Record<string, unknown>) =>
+        handler(mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: args }), { token: 'all' }));
+
+      // Act
+      const first = bodyOf<ToolResultBody>(await call({ intent: 'Q3' }));
+      const page1 = first.result.structuredContent as {
+        result: { items: { key: string }[]; prefix: string };
+        page: { field: string; offset: number; returned: number; total: number; nextOffset: number };
+        message: string;
+      };
+      const second = bodyOf<ToolResultBody>(
+        await call({ intent: 'Q3', resultOffset: page1.page.nextOffset }),
+      );
+      const page2 = second.result.structuredContent as typeof page1;
+
+      // Assess
+      expect(page1.result.prefix).toBe('q3/');
+      expect(page1.result.items[0].key).toBe('receipt-0.txt');
+      expect(page1.page).toEqual({
+        field: 'items',
+        offset: 0,
+        returned: page1.result.items.length,
+        total: 300,
+        nextOffset: page1.result.items.length,
+      });
+      expect(JSON.stringify(page1.result).length).toBeLessThanOrEqual(5000);
+      expect(page1.message).toMatch(
+        new RegExp(
+          `call receipts_list again with the same arguments plus "resultOffset": ${page1.page.nextOffset}`,
+        ),
+      );
+      expect(first.result.content.map((c) => c.text).join('\n')).toContain(page1.message);
+      expect(page2.result.items[0].key).toBe(`receipt-${page1.page.nextOffset}.txt`);
+      expect(page2.page.offset).toBe(page1.page.nextOffset);
+      // resultOffset is Airlock's: the connector never sees it
+      expect(proxy.calls.map((c) => c.params)).toEqual([{}, {}]);
+    });
+
+    it("attack on what the model knows: a long list exceeded Claude Code's limit and was saved to a file with a 2 KB preview; at the default size it comes back as a page under the limit, with the way to the next page", async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const items = Array.from({ length: 2000 }, (_, i) => ({
+        key: `receipt-${i}.txt`,
+        vendor: 'Harbour View Hotel',
+        total: i,
+      }));
+      proxy.outcome = { status: 'completed', result: items, redactions: 2 };
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: {} }), { token: 'all' }),
+      );
+
+      // Assess
+      const { result } = bodyOf<ToolResultBody>(response);
+      expect(JSON.stringify(items).length).toBeGreaterThan(100_000);
+      // About 25,000 tokens: dense JSON runs about 3 characters a token, so everything the model may be shown stays under 75,000.
+      expect(
+        JSON.stringify(result.content).length + JSON.stringify(result.structuredContent).length,
+      ).toBeLessThan(75_000);
+      const structured = result.structuredContent as {
+        page: { nextOffset: number; field: null };
+        message: string;
+      };
+      expect(structured.page.field).toBeNull();
+      expect(structured.message).toMatch(/"resultOffset": \d+/);
+      expect(structured.message).toMatch(/redacted 2 values/);
+    });
+
+    it('offers resultOffset on reads only, and refuses one past the end of the list', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = { status: 'completed', result: { items: [1, 2, 3] }, redactions: 0 };
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const listed = bodyOf<{
+        result: { tools: { name: string; inputSchema: { properties: Record<string, unknown> } }[] };
+      }>(await handler(mcpEvent(rpc('tools/list'), { token: 'all' }))).result.tools;
+      const past = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: { resultOffset: 3 } }), {
+          token: 'all',
+        }),
+      );
+
+      // Assess
+      const offsetOf = (name: string) =>
+        listed.find((t) => t.name === name)?.inputSchema.properties.resultOffset;
+      expect(offsetOf('receipts_list')).toMatchObject({ type: 'integer', minimum: 0 });
+      expect(offsetOf('erp_createJournalEntry')).toBeUndefined();
+      expect(bodyOf<ToolResultBody>(past).result.isError).toBe(true);
+      expect(textOf(past)).toMatch(/resultOffset: the list has 3 items/);
+    });
+
     it('answers an MCP error for a tool it does not offer, naming the tools the caller has', async () => {
       // Prepare
       const proxy = new ScriptedProxy({ receipts: ['receipts:read'] });
