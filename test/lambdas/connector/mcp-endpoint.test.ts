@@ -1085,6 +1085,19 @@ describe('Function: createMcpHandler', () => {
       }
     });
 
+    it('answers a body that is not JSON at the 2026-07-28 wire with a JSON-RPC parse error and 400, never a 5xx', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+      const event = { ...statelessEvent('tools/list', { _meta: META }), body: '{"jsonrpc": "2.0", "id": 1, "method": ' };
+
+      // Act
+      const response = await handler(event);
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<{ error: { code: number } }>(response).error.code).toBe(-32700);
+    });
+
     it('still authenticates first: no token, no MCP (401 before the stateless layer reads anything)', async () => {
       // Prepare
       const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
