@@ -124,6 +124,9 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         ]);
         expect(receipts.tools.map((t) => t.name).sort()).toEqual(['receipts_list', 'receipts_read']);
         expect(full.stderr()).not.toMatch(/eyJ/); // no JWT ever reaches the log
+        // The model is told to give a reason for each call (kept in the audit trail), and how approvals work.
+        expect(full.client.getInstructions()).toMatch(/Pass "intent" with a short reason/);
+        expect(full.client.getInstructions()).toMatch(/approvalId/);
       },
       BRIDGE_TEST_TIMEOUT_MS,
     );

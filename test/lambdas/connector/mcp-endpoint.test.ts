@@ -416,6 +416,7 @@ describe('Function: createMcpHandler', () => {
       expect(result.serverInfo.name).toBe('airlock');
       expect(result.capabilities).toHaveProperty('tools');
       expect(result.instructions).toMatch(/approvalId/);
+      expect(result.instructions).toMatch(/Pass "intent" with a short reason/);
     });
   });
 
@@ -1088,7 +1089,10 @@ describe('Function: createMcpHandler', () => {
     it('answers a body that is not JSON at the 2026-07-28 wire with a JSON-RPC parse error and 400, never a 5xx', async () => {
       // Prepare
       const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
-      const event = { ...statelessEvent('tools/list', { _meta: META }), body: '{"jsonrpc": "2.0", "id": 1, "method": ' };
+      const event = {
+        ...statelessEvent('tools/list', { _meta: META }),
+        body: '{"jsonrpc": "2.0", "id": 1, "method": ',
+      };
 
       // Act
       const response = await handler(event);
