@@ -153,7 +153,7 @@ function render(
     case 'claude-code':
       return `${JSON.stringify(claudeCodeConfig(config, request, bedrock), null, 2)}\n`;
     case 'claude-desktop':
-      return `${JSON.stringify(claudeDesktopConfig(request), null, 2)}\n`;
+      return `${JSON.stringify(claudeDesktopConfig(config, request), null, 2)}\n`;
     case 'cowork-3p': {
       const servers = coworkManagedServers(config, request);
       const inference = coworkInferenceSettings(bedrock, {

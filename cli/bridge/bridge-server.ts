@@ -9,6 +9,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpProtocolError, mcpErrorMessageOf } from '../../lambdas/connector/mcp-protocol-error';
 import type { MtlsFetch } from '../../local/mtls-fetch';
 import { describeBridgeFailure } from './bridge-error';
 import { BRIDGE_VERSION, type BridgeOptions } from './bridge-options';
@@ -66,12 +67,14 @@ export async function runBridge(
       health.succeeded();
       return listed;
     } catch (error) {
-      if (error instanceof McpError) throw error;
+      // Airlock's own protocol error, relayed without the prefix the bridge's client added to it.
+      if (error instanceof McpError)
+        throw new McpProtocolError(error.code, mcpErrorMessageOf(error), error.data);
       const message = describeBridgeFailure(error, options.server);
       report('no tools available', message);
       health.failed();
       // An error, not an empty list: a sealed or unreachable Airlock is not "connected with no tools".
-      throw new McpError(ErrorCode.InternalError, `Airlock is not available: ${message}`);
+      throw new McpProtocolError(ErrorCode.InternalError, `Airlock is not available: ${message}`);
     }
   });
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
@@ -84,7 +87,8 @@ export async function runBridge(
       health.succeeded();
       return result;
     } catch (error) {
-      if (error instanceof McpError) throw error;
+      if (error instanceof McpError)
+        throw new McpProtocolError(error.code, mcpErrorMessageOf(error), error.data);
       const message = describeBridgeFailure(error, options.server);
       report(`${request.params.name} failed`, message);
       health.failed();

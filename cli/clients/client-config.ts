@@ -10,6 +10,7 @@
  * - Claude Desktop: the bridge entry of `claude_desktop_config.json`.
  */
 import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
+import { workflowScopes } from '../../lambdas/core/credential-request';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { CLI_ENV } from '../../lib/contracts/environment';
 
@@ -75,8 +76,18 @@ export function headersHelperOf(config: AirlockConfig, request: ClientConfigRequ
     `--cert ${request.certPath ?? DEFAULT_CERT}`,
     `--key ${request.keyPath ?? DEFAULT_KEY}`,
     `--ca ${request.caPath ?? DEFAULT_CA}`,
+    `--scopes ${scopesOf(config, request.workflow)}`,
     `--ttl-seconds ${ttl}`,
   ].join(' ');
+}
+
+/**
+ * The workflow's scopes, written into the device's command: on a device there is no Airlock config to
+ * read them from (tried with Claude Code: without them the helper failed outside an Airlock checkout,
+ * and Claude Code connected without a token).
+ */
+function scopesOf(config: AirlockConfig, workflow: string): string {
+  return [...workflowScopes(config, workflow)].sort().join(',');
 }
 
 /** The helper's TTL: half the workflow's token lifetime unless given, never longer than the lifetime. */
@@ -190,7 +201,7 @@ export function claudeCodeConfig(
 ) {
   const name = request.name ?? 'airlock';
   if (request.bridge) {
-    const mcpServers = { [name]: bridgeEntry(request) };
+    const mcpServers = { [name]: bridgeEntry(config, request) };
     return bedrock ? { mcpServers, env: claudeCodeBedrockEnv(bedrock) } : { mcpServers };
   }
   return {
@@ -249,8 +260,8 @@ function mdmString(value: string | string[]): string {
 }
 
 /** Claude Desktop's `claude_desktop_config.json`: the stdio bridge (it has no client-certificate setting). */
-export function claudeDesktopConfig(request: ClientConfigRequest) {
-  return { mcpServers: { [request.name ?? 'airlock']: bridgeEntry(request) } };
+export function claudeDesktopConfig(config: AirlockConfig, request: ClientConfigRequest) {
+  return { mcpServers: { [request.name ?? 'airlock']: bridgeEntry(config, request) } };
 }
 
 export interface ManagedMcpServer {
@@ -357,7 +368,7 @@ export class ClientConfigError extends Error {
   public readonly name = 'ClientConfigError';
 }
 
-function bridgeEntry(request: ClientConfigRequest) {
+function bridgeEntry(config: AirlockConfig, request: ClientConfigRequest) {
   const [command, ...prefix] = (request.airlockCommand ?? 'npx airlock').split(' ');
   return {
     command,
@@ -374,6 +385,8 @@ function bridgeEntry(request: ClientConfigRequest) {
       request.keyPath ?? DEFAULT_KEY,
       '--ca',
       request.caPath ?? DEFAULT_CA,
+      '--scopes',
+      scopesOf(config, request.workflow),
     ],
   };
 }

@@ -15,7 +15,6 @@ import {
   ErrorCode,
   InitializeRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   PingRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -28,6 +27,13 @@ import type { Authenticator, Caller } from '../core/caller';
 import type { ConnectorOutcome, ConnectorProxy } from '../core/connector-proxy';
 import { AirlockError, DependencyError } from '../core/errors';
 import type { AvailableOperation } from '../core/operation-catalog';
+import {
+  handleStatelessRequest,
+  type JsonRpcRequestLike,
+  McpProtocolError,
+  type StatelessMcpServer,
+  speaksStatelessWire,
+} from './mcp-stateless';
 
 /** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
 export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'>;
@@ -39,7 +45,9 @@ export interface McpHandlerOptions {
   /**
    * A tool result's text longer than this is cut, with a notice saying how much was cut: a model's
    * context is finite and a huge result crowds out the conversation.
-   * @default 40_000 (Claude Code's default limit is about 25,000 tokens for text and structured content together)
+   * A read's list (the result itself, or its longest array) is paged instead: the result says where the
+   * next page starts, and the tool takes `resultOffset` to get it.
+   * @default 30_000 (Claude Code's default limit is about 25,000 tokens for text and structured content together)
    */
   readonly maxResultChars?: number;
   /**
@@ -59,6 +67,11 @@ export interface McpHandlerOptions {
    * @default - the one name API Gateway served the request for (`requestContext.domainName`)
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * `tools/list` answers at most this many tools per page, with a `nextCursor` for the rest.
+   * @default 50
+   */
+  readonly toolsPageSize?: number;
   readonly logUnexpected?: UnexpectedErrorLogger;
 }
 
@@ -77,10 +90,14 @@ const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options'
 /**
  * Claude Code passes a tool result of up to about 25,000 tokens to the model and saves a larger one
  * to a file, showing a 2 KB preview that loses Airlock's notices. The text and `structuredContent`
- * both count: 40,000 characters of JSON each stay under that limit.
+ * carry the same JSON and both count: 2 × 30,000 characters of JSON (about 3 characters a token for
+ * dense JSON) stay under that limit with room for the notices.
  */
-const DEFAULT_MAX_RESULT_CHARS = 40_000;
+const DEFAULT_MAX_RESULT_CHARS = 30_000;
+/** The largest `resultOffset` a read tool accepts (a list longer than this is not paged through an assistant). */
+const MAX_RESULT_OFFSET = 1_000_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
+const DEFAULT_TOOLS_PAGE_SIZE = 50;
 const MAX_INTENT_LENGTH = 1000;
 const MAX_APPROVAL_ID_LENGTH = 128;
 /**
@@ -159,11 +176,22 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     } catch (error) {
       return refusal(error, requestId, options.logUnexpected);
     }
-    const refused = refuseBeforeMcp(event, maxBodyBytes);
+    const message = parsedMessageOf(event, maxBodyBytes);
+    const refused = refuseBeforeMcp(message);
     if (refused) return refused;
+    const tools = createToolFunctions(caller, requestId, { ...options, maxResultChars });
+    if (isJsonRpcRequest(message) && speaksStatelessWire(event, message)) {
+      try {
+        return await handleStatelessRequest(event, message, tools, SECURITY_HEADERS);
+      } catch (error) {
+        return refusal(error, requestId, options.logUnexpected);
+      }
+    }
+    const invalid = invalidParamsOf(message);
+    if (invalid) return invalid;
     try {
       jsonSchemaValidator ??= new AjvJsonSchemaValidator();
-      const server = createMcpServer(caller, requestId, { ...options, maxResultChars }, jsonSchemaValidator);
+      const server = createMcpServer(tools, jsonSchemaValidator);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
@@ -182,57 +210,130 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   };
 }
 
-/** One MCP server for one authenticated HTTP request. */
-function createMcpServer(
+/** What one authenticated caller can list and call: the same functions serve both MCP wires. */
+function createToolFunctions(
   caller: Caller,
   requestId: string,
   options: McpHandlerOptions & { readonly maxResultChars: number },
-  jsonSchemaValidator: AjvJsonSchemaValidator,
-): Server {
+): StatelessMcpServer {
+  const threshold = options.config?.workflows[caller.workflow]?.approvalAmountAbove;
+  const pageSize = Math.max(1, options.toolsPageSize ?? DEFAULT_TOOLS_PAGE_SIZE);
+  return {
+    serverInfo: AIRLOCK_MCP_SERVER_INFO,
+    instructions: MCP_INSTRUCTIONS,
+    async listTools(cursor) {
+      const all = options.proxy.availableOperations(caller);
+      const offset = cursor === undefined ? 0 : offsetOfCursor(cursor, all.length);
+      const page = all.slice(offset, offset + pageSize).map((op) => toolOf(op, threshold));
+      const next = offset + pageSize;
+      return next < all.length ? { tools: page, nextCursor: cursorOf(next) } : { tools: page };
+    },
+    async callTool(params) {
+      const name = params.name;
+      if (typeof name !== 'string') {
+        throw new McpProtocolError(
+          ErrorCode.InvalidParams,
+          'Invalid params for tools/call: name: expected the tool name, a string.',
+        );
+      }
+      const args = params.arguments ?? {};
+      if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+        throw new McpProtocolError(
+          ErrorCode.InvalidParams,
+          'Invalid params for tools/call: arguments: expected an object.',
+        );
+      }
+      return callTool(caller, requestId, options, name, args as Record<string, unknown>);
+    },
+  };
+}
+
+/** One MCP server (the SDK's, for the 2025 wire with its initialize handshake) for one authenticated HTTP request. */
+function createMcpServer(tools: StatelessMcpServer, jsonSchemaValidator: AjvJsonSchemaValidator): Server {
   const server = new Server(
     { ...AIRLOCK_MCP_SERVER_INFO },
     { capabilities: { tools: { listChanged: false } }, instructions: MCP_INSTRUCTIONS, jsonSchemaValidator },
   );
-  const threshold = options.config?.workflows[caller.workflow]?.approvalAmountAbove;
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: options.proxy.availableOperations(caller).map((op) => toolOf(op, threshold)),
-  }));
-
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
-    const name = request.params.name;
-    const available = options.proxy.availableOperations(caller);
-    const op = available.find((candidate) => toolNameOf(candidate) === name);
-    if (!op) {
-      // An MCP error, not a tool result: the client asked for something this server never offered.
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
-      );
-    }
-    const { intent, approvalId, ...params } = request.params.arguments ?? {};
-    const argumentError = checkToolArguments(intent, approvalId);
-    if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
-    let outcome: ConnectorOutcome;
-    try {
-      outcome = await options.proxy.call(caller, {
-        connector: op.connector,
-        operation: op.operation,
-        params,
-        ...(intent === undefined ? {} : { intent: intent as string }),
-        ...(approvalId === undefined ? {} : { approvalId: (approvalId as string).trim() }),
-        requestId,
-      });
-    } catch (error) {
-      if (!(error instanceof AirlockError) && !(error instanceof DependencyError)) {
-        options.logUnexpected?.('unexpected error in an MCP tool call', error);
-      }
-      return errorResult(error, requestId);
-    }
-    if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
-    return completedResult(outcome.result, outcome.redactions, options.maxResultChars);
-  });
+  server.setRequestHandler(ListToolsRequestSchema, async (request) =>
+    tools.listTools(request.params?.cursor),
+  );
+  server.setRequestHandler(CallToolRequestSchema, async (request) => tools.callTool(request.params));
   return server;
+}
+
+async function callTool(
+  caller: Caller,
+  requestId: string,
+  options: McpHandlerOptions & { readonly maxResultChars: number },
+  name: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const available = options.proxy.availableOperations(caller);
+  const op = available.find((candidate) => toolNameOf(candidate) === name);
+  if (!op) {
+    // A protocol error, not a tool result: the client asked for something this server never offered.
+    // Its message goes on the wire as it is (an McpError would prefix "MCP error -32602:", and the
+    // client's McpError prefixes it again).
+    throw new McpProtocolError(
+      ErrorCode.InvalidParams,
+      `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
+    );
+  }
+  const { intent, approvalId, ...rest } = args;
+  // `resultOffset` is Airlock's, not the operation's: it picks the page of a read's result.
+  const { resultOffset, ...params } =
+    op.config.access === 'read' ? rest : { ...rest, resultOffset: undefined };
+  const argumentError = checkToolArguments(intent, approvalId) ?? checkResultOffset(resultOffset);
+  if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
+  let outcome: ConnectorOutcome;
+  try {
+    outcome = await options.proxy.call(caller, {
+      connector: op.connector,
+      operation: op.operation,
+      params,
+      ...(intent === undefined ? {} : { intent: intent as string }),
+      ...(approvalId === undefined ? {} : { approvalId: (approvalId as string).trim() }),
+      requestId,
+    });
+  } catch (error) {
+    if (!(error instanceof AirlockError) && !(error instanceof DependencyError)) {
+      options.logUnexpected?.('unexpected error in an MCP tool call', error);
+    }
+    return errorResult(error, requestId);
+  }
+  if (outcome.status === 'pending_approval') return pendingResult(name, outcome.approval, requestId);
+  return completedResult(outcome.result, outcome.redactions, options.maxResultChars, {
+    toolName: name,
+    requestId,
+    pageable: op.config.access === 'read',
+    offset: resultOffset as number | undefined,
+  });
+}
+
+function checkResultOffset(offset: unknown): string | undefined {
+  if (
+    offset === undefined ||
+    (Number.isSafeInteger(offset) && (offset as number) >= 0 && (offset as number) <= MAX_RESULT_OFFSET)
+  )
+    return undefined;
+  return `resultOffset: expected a whole number from 0 to ${MAX_RESULT_OFFSET} (the nextOffset a previous result gave).`;
+}
+
+/** An opaque `tools/list` cursor: where the next page starts. */
+function cursorOf(offset: number): string {
+  return Buffer.from(`tools:${offset}`, 'utf8').toString('base64url');
+}
+
+function offsetOfCursor(cursor: string, total: number): number {
+  const match = /^tools:(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const offset = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(offset) || offset <= 0 || offset >= total) {
+    throw new McpProtocolError(
+      ErrorCode.InvalidParams,
+      'Invalid params for tools/list: cursor is not one this server gave out (or the list changed); list again without a cursor.',
+    );
+  }
+  return offset;
 }
 
 /** The MCP tool name of an operation: `<connector>_<operation>` (neither part may hold an underscore). */
@@ -276,6 +377,17 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
           maxLength: MAX_APPROVAL_ID_LENGTH,
           description: 'Only when re-sending a call a person has approved: the approval id Airlock returned.',
         },
+        ...(config.access === 'read'
+          ? {
+              resultOffset: {
+                type: 'integer',
+                minimum: 0,
+                maximum: MAX_RESULT_OFFSET,
+                description:
+                  'Only to see more of a long list: where the next page starts (the nextOffset a previous result gave).',
+              },
+            }
+          : {}),
       },
       required: [...op.inputSchema.required],
       additionalProperties: false,
@@ -318,15 +430,50 @@ function checkToolArguments(intent: unknown, approvalId: unknown): string | unde
   return undefined;
 }
 
+interface Paging {
+  readonly toolName: string;
+  readonly requestId: string;
+  /** Whether the tool takes `resultOffset` (reads do). */
+  readonly pageable: boolean;
+  readonly offset?: number;
+}
+
+/** Where a page of a list result starts and ends, and where the next one starts. */
+interface PageInfo {
+  /** The property holding the list, or `null` when the result is the list. */
+  readonly field: string | null;
+  readonly offset: number;
+  readonly returned: number;
+  readonly total: number;
+  readonly nextOffset?: number;
+}
+
 /**
  * A completed call. Clients that show the model `structuredContent` instead of the text (Claude Code
- * does) must see the same facts: so `structuredContent` is `{status, result, redactions, message?}`
- * with the redaction notice in `message`, never the bare result. A cut result carries no
- * `structuredContent` (it would carry the whole result past the cut), so every client shows the text
- * with its notice.
+ * does) must see the same facts: so `structuredContent` is `{status, result, redactions, page?,
+ * message?}` with the redaction and paging notices in `message`, never the bare result.
+ *
+ * A read whose JSON is longer than `maxResultChars` is paged when it is a list or holds one (its
+ * longest array): the result carries as many items as fit, `page` says where the next page starts,
+ * and the message tells the model to call again with `resultOffset`. Anything else that is too long
+ * is cut, with a notice, and carries no `structuredContent` (it would carry the whole result past the
+ * cut), so every client shows the text with its notice.
  */
-function completedResult(result: unknown, redactions: number, maxResultChars: number): CallToolResult {
-  const json = JSON.stringify(result ?? null);
+function completedResult(
+  result: unknown,
+  redactions: number,
+  maxResultChars: number,
+  paging: Paging,
+): CallToolResult {
+  let value: unknown = result ?? null;
+  let page: PageInfo | undefined;
+  if (paging.pageable && (paging.offset !== undefined || JSON.stringify(value).length > maxResultChars)) {
+    const paged = pageOf(value, paging.offset ?? 0, maxResultChars);
+    if (typeof paged === 'string')
+      return errorResult(new AirlockError('invalid_request', paged), paging.requestId);
+    if (paged) ({ value, page } = paged);
+  }
+  const json = JSON.stringify(value);
   const truncated = json.length > maxResultChars;
   const content: CallToolResult['content'] = [
     {
@@ -336,21 +483,84 @@ function completedResult(result: unknown, redactions: number, maxResultChars: nu
         : json,
     },
   ];
-  const notice =
-    redactions > 0
-      ? `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`
-      : undefined;
-  if (notice) content.push({ type: 'text', text: notice });
+  const notices: string[] = [];
+  if (page) notices.push(pageNotice(page, paging.toolName));
+  if (redactions > 0) {
+    notices.push(
+      `Airlock redacted ${redactions} ${redactions === 1 ? 'value' : 'values'} of personal data from this result; you are not cleared to see ${redactions === 1 ? 'it' : 'them'}.`,
+    );
+  }
+  for (const notice of notices) content.push({ type: 'text', text: notice });
   if (truncated) return { content };
   return {
     content,
     structuredContent: {
       status: 'completed',
-      result: result ?? null,
+      result: value,
       redactions,
-      ...(notice ? { message: notice } : {}),
+      ...(page ? { page: { ...page } } : {}),
+      ...(notices.length > 0 ? { message: notices.join(' ') } : {}),
     },
   };
+}
+
+/**
+ * The page of a list result that starts at `offset` and fits `maxChars`, or `undefined` when the result
+ * holds no list, or a sentence saying why `offset` is wrong.
+ */
+function pageOf(
+  result: unknown,
+  offset: number,
+  maxChars: number,
+): { value: unknown; page: PageInfo } | string | undefined {
+  let field: string | null = null;
+  let items: readonly unknown[];
+  if (Array.isArray(result)) {
+    items = result;
+  } else if (isPlainObject(result)) {
+    const lists = Object.entries(result).filter((entry): entry is [string, unknown[]] =>
+      Array.isArray(entry[1]),
+    );
+    if (lists.length === 0)
+      return offset > 0 ? 'resultOffset: this result holds no list to page through.' : undefined;
+    [field, items] = lists.reduce((longest, entry) =>
+      JSON.stringify(entry[1]).length > JSON.stringify(longest[1]).length ? entry : longest,
+    );
+  } else {
+    return offset > 0 ? 'resultOffset: this result holds no list to page through.' : undefined;
+  }
+  const total = items.length;
+  if (offset > total || (offset > 0 && offset === total)) {
+    return `resultOffset: the list has ${total} items; give a resultOffset below ${total}.`;
+  }
+  const withList = (list: unknown[]) => (field === null ? list : { ...(result as object), [field]: list });
+  // Room for the page's own fields in structuredContent.
+  let size = JSON.stringify(withList([])).length + 200;
+  let end = offset;
+  while (end < total) {
+    const itemSize = JSON.stringify(items[end] ?? null).length + 1;
+    if (end > offset && size + itemSize > maxChars) break;
+    size += itemSize;
+    end += 1;
+  }
+  return {
+    value: withList(items.slice(offset, end)),
+    page: {
+      field,
+      offset,
+      returned: end - offset,
+      total,
+      ...(end < total ? { nextOffset: end } : {}),
+    },
+  };
+}
+
+function pageNotice(page: PageInfo, toolName: string): string {
+  const what = page.field === null ? 'items' : `items of "${page.field}"`;
+  const shown = `This result shows ${what} ${page.offset + 1} to ${page.offset + page.returned} of ${page.total}.`;
+  return page.nextOffset === undefined
+    ? `${shown} That is the last page.`
+    : `${shown} For the next page, call ${toolName} again with the same arguments plus "resultOffset": ${page.nextOffset}.`;
 }
 
 function pendingResult(
@@ -459,25 +669,29 @@ function hostnameOf(host: string): string | undefined {
   return match ? match[1].toLowerCase() : undefined;
 }
 
-/**
- * What is answered without the SDK: a JSON-RPC batch (removed from MCP in 2025-06-18: one message per
- * request, so each is authorized and recorded on its own), and a request whose parameters do not fit
- * the method (-32602 naming the parameter). Anything else, malformed JSON included, goes to the SDK.
- */
-function refuseBeforeMcp(
-  event: APIGatewayProxyEvent,
-  maxBodyBytes: number,
-): APIGatewayProxyResult | undefined {
+/** The request body as JSON, or `undefined` when it is not JSON or too large to parse here (the transport refuses those). */
+function parsedMessageOf(event: APIGatewayProxyEvent, maxBodyBytes: number): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  // The transport refuses an oversized body itself; never parse one here.
   if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) return undefined;
-  let message: unknown;
   try {
-    message = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+function isJsonRpcRequest(message: unknown): message is JsonRpcRequestLike {
+  return isPlainObject(message) && typeof message.method === 'string';
+}
+
+/**
+ * What is answered without the SDK: a JSON-RPC batch (removed from MCP in 2025-06-18: one message per
+ * request, so each is authorized and recorded on its own), and a request of the 2025 wire whose
+ * parameters do not fit the method (-32602 naming the parameter). Anything else, malformed JSON
+ * included, goes on to the SDK or the stateless layer.
+ */
+function refuseBeforeMcp(message: unknown): APIGatewayProxyResult | undefined {
   if (Array.isArray(message)) {
     return jsonResponse(
       400,
@@ -493,6 +707,11 @@ function refuseBeforeMcp(
       SECURITY_HEADERS,
     );
   }
+  return undefined;
+}
+
+/** A request of the 2025 wire whose parameters do not fit the method: -32602 naming the parameter. */
+function invalidParamsOf(message: unknown): APIGatewayProxyResult | undefined {
   if (!isPlainObject(message) || typeof message.method !== 'string' || !Object.hasOwn(message, 'id'))
     return undefined;
   const schema = Object.hasOwn(REQUEST_SCHEMAS, message.method) ? REQUEST_SCHEMAS[message.method] : undefined;

@@ -74,6 +74,45 @@ describe('Function: registerTokenCommand', () => {
       }
     });
 
+    it('runs as the generated headersHelper on a device with no Airlock config (an empty folder, no AIRLOCK_* variables), as Claude Code runs it', async () => {
+      // Prepare: IT generates the entry from the config; the device has only its certificate files
+      const files = pilot.certificates.client('alice');
+      const generated = await airlock([
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        pilot.url,
+        '--cert',
+        files.cert,
+        '--key',
+        files.key,
+        '--ca',
+        pilot.certificates.ca,
+        '--local',
+      ]);
+      expect(generated.code).toBe(0);
+      const helper = (JSON.parse(generated.stdout) as { mcpServers: { airlock: { headersHelper: string } } })
+        .mcpServers.airlock.headersHelper;
+      const [npx, command, ...args] = helper.split(' ');
+      expect(`${npx} ${command}`).toBe('npx airlock');
+      const device = await mkdtemp(join(tmpdir(), 'airlock-device-'));
+
+      try {
+        // Act
+        const run = await runAirlock(args, { env: {}, cwd: device });
+
+        // Assess
+        expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+        expect((JSON.parse(run.stdout) as Record<string, string>).Authorization).toMatch(/^Bearer eyJ/);
+      } finally {
+        await rm(device, { recursive: true, force: true });
+      }
+    });
+
     it('prints the token with its expiry as JSON with --json', async () => {
       // Act
       const run = await airlock([

@@ -124,6 +124,9 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         ]);
         expect(receipts.tools.map((t) => t.name).sort()).toEqual(['receipts_list', 'receipts_read']);
         expect(full.stderr()).not.toMatch(/eyJ/); // no JWT ever reaches the log
+        // The model is told to give a reason for each call (kept in the audit trail), and how approvals work.
+        expect(full.client.getInstructions()).toMatch(/Pass "intent" with a short reason/);
+        expect(full.client.getInstructions()).toMatch(/approvalId/);
       },
       BRIDGE_TEST_TIMEOUT_MS,
     );
@@ -138,7 +141,10 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         const listing = mallory.client.listTools();
 
         // Assess
-        await expect(listing).rejects.toThrow(/Airlock is not available: Airlock refused a token/);
+        // One "MCP error" prefix (the desktop's client adds it), never two.
+        await expect(listing).rejects.toThrow(
+          /^MCP error -32603: Airlock is not available: Airlock refused a token/,
+        );
         await eventually(() => /refused a token/.test(mallory.stderr()));
         expect(mallory.stderr()).toMatch(/Airlock refused a token for workflow "expense-summary"/);
       },
@@ -164,6 +170,23 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
   });
 
   describe('Method: tools/call', () => {
+    it(
+      "relays Airlock's refusal of a tool it does not offer with one error prefix, not three",
+      async () => {
+        // Prepare
+        const alice = await bridge(['--principal', 'alice', '--scopes', 'receipts:read']);
+
+        // Act
+        const calling = alice.client.callTool({ name: 'erp_createJournalEntry', arguments: {} });
+
+        // Assess
+        await expect(calling).rejects.toThrow(
+          /^MCP error -32602: Unknown tool "erp_createJournalEntry"\. Your tools: receipts_list, receipts_read\.$/,
+        );
+      },
+      BRIDGE_TEST_TIMEOUT_MS,
+    );
+
     it(
       'reads a receipt for alice',
       async () => {
@@ -301,6 +324,47 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
           'receipts_read',
         ]);
         expect(alice.stderr()).toMatch(/Airlock answers again/);
+      },
+      BRIDGE_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'starts while Airlock is sealed: the desktop connects, tools/list fails naming the kill switch and its reason, and calls are refused',
+      async () => {
+        // Prepare
+        const parameters = new FileKillSwitchParameters(home);
+        const dynamo = await openLocalDynamo(home);
+        const switchOptions = {
+          source: parameters,
+          writer: parameters,
+          copies: killSwitchCopiesOf(
+            new DynamoDbRevocationStore({ client: dynamo.doc, tableName: LOCAL_TABLES.revocations }),
+          ),
+          prefix: killSwitchPrefix(config.stage),
+          changedBy: 'e2e',
+          backstopSeconds: 1,
+        };
+        await engageKillSwitch({ ...switchOptions, reason: 'incident drill 44' });
+        try {
+          // Act
+          const alice = await bridge(['--principal', 'alice', '--scopes', 'receipts:read']);
+          const listing = alice.client.listTools();
+          const call = (await alice.client.callTool({
+            name: 'receipts_list',
+            arguments: {},
+          })) as CallToolResult;
+
+          // Assess
+          expect(alice.client.getServerVersion()?.name).toBe('airlock');
+          await expect(listing).rejects.toThrow(
+            /^MCP error -32603: Airlock is not available: .*kill switch is engaged.*incident drill 44/,
+          );
+          expect(call.isError).toBe(true);
+          expect(textOf(call)).toMatch(/kill switch is engaged.*incident drill 44/);
+        } finally {
+          await releaseKillSwitch({ ...switchOptions, reason: 'drill over' });
+          await dynamo.close();
+        }
       },
       BRIDGE_TEST_TIMEOUT_MS,
     );

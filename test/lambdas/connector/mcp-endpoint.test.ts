@@ -416,6 +416,7 @@ describe('Function: createMcpHandler', () => {
       expect(result.serverInfo.name).toBe('airlock');
       expect(result.capabilities).toHaveProperty('tools');
       expect(result.instructions).toMatch(/approvalId/);
+      expect(result.instructions).toMatch(/Pass "intent" with a short reason/);
     });
   });
 
@@ -744,6 +745,110 @@ describe('Function: createMcpHandler', () => {
       expect(body.result.structuredContent).toBeUndefined();
     });
 
+    it('pages a long list from a read: as many items as fit, where the next page starts, and resultOffset gets it', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const items = Array.from({ length: 300 }, (_, i) => ({
+        key: `receipt-${i}.txt`,
+        note: 'n'.repeat(80),
+      }));
+      proxy.outcome = { status: 'completed', result: { items, prefix: 'q3/' }, redactions: 0 };
+      const handler = scriptedHandler({ proxy, maxResultChars: 5000 });
+      const call = (args: Record<string, unknown>) =>
+        handler(mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: args }), { token: 'all' }));
+
+      // Act
+      const first = bodyOf<ToolResultBody>(await call({ intent: 'Q3' }));
+      const page1 = first.result.structuredContent as {
+        result: { items: { key: string }[]; prefix: string };
+        page: { field: string; offset: number; returned: number; total: number; nextOffset: number };
+        message: string;
+      };
+      const second = bodyOf<ToolResultBody>(
+        await call({ intent: 'Q3', resultOffset: page1.page.nextOffset }),
+      );
+      const page2 = second.result.structuredContent as typeof page1;
+
+      // Assess
+      expect(page1.result.prefix).toBe('q3/');
+      expect(page1.result.items[0].key).toBe('receipt-0.txt');
+      expect(page1.page).toEqual({
+        field: 'items',
+        offset: 0,
+        returned: page1.result.items.length,
+        total: 300,
+        nextOffset: page1.result.items.length,
+      });
+      expect(JSON.stringify(page1.result).length).toBeLessThanOrEqual(5000);
+      expect(page1.message).toMatch(
+        new RegExp(
+          `call receipts_list again with the same arguments plus "resultOffset": ${page1.page.nextOffset}`,
+        ),
+      );
+      expect(first.result.content.map((c) => c.text).join('\n')).toContain(page1.message);
+      expect(page2.result.items[0].key).toBe(`receipt-${page1.page.nextOffset}.txt`);
+      expect(page2.page.offset).toBe(page1.page.nextOffset);
+      // resultOffset is Airlock's: the connector never sees it
+      expect(proxy.calls.map((c) => c.params)).toEqual([{}, {}]);
+    });
+
+    it("attack on what the model knows: a long list exceeded Claude Code's limit and was saved to a file with a 2 KB preview; at the default size it comes back as a page under the limit, with the way to the next page", async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const items = Array.from({ length: 2000 }, (_, i) => ({
+        key: `receipt-${i}.txt`,
+        vendor: 'Harbour View Hotel',
+        total: i,
+      }));
+      proxy.outcome = { status: 'completed', result: items, redactions: 2 };
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: {} }), { token: 'all' }),
+      );
+
+      // Assess
+      const { result } = bodyOf<ToolResultBody>(response);
+      expect(JSON.stringify(items).length).toBeGreaterThan(100_000);
+      // About 25,000 tokens: dense JSON runs about 3 characters a token, so everything the model may be shown stays under 75,000.
+      expect(
+        JSON.stringify(result.content).length + JSON.stringify(result.structuredContent).length,
+      ).toBeLessThan(75_000);
+      const structured = result.structuredContent as {
+        page: { nextOffset: number; field: null };
+        message: string;
+      };
+      expect(structured.page.field).toBeNull();
+      expect(structured.message).toMatch(/"resultOffset": \d+/);
+      expect(structured.message).toMatch(/redacted 2 values/);
+    });
+
+    it('offers resultOffset on reads only, and refuses one past the end of the list', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      proxy.outcome = { status: 'completed', result: { items: [1, 2, 3] }, redactions: 0 };
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const listed = bodyOf<{
+        result: { tools: { name: string; inputSchema: { properties: Record<string, unknown> } }[] };
+      }>(await handler(mcpEvent(rpc('tools/list'), { token: 'all' }))).result.tools;
+      const past = await handler(
+        mcpEvent(rpc('tools/call', { name: 'receipts_list', arguments: { resultOffset: 3 } }), {
+          token: 'all',
+        }),
+      );
+
+      // Assess
+      const offsetOf = (name: string) =>
+        listed.find((t) => t.name === name)?.inputSchema.properties.resultOffset;
+      expect(offsetOf('receipts_list')).toMatchObject({ type: 'integer', minimum: 0 });
+      expect(offsetOf('erp_createJournalEntry')).toBeUndefined();
+      expect(bodyOf<ToolResultBody>(past).result.isError).toBe(true);
+      expect(textOf(past)).toMatch(/resultOffset: the list has 3 items/);
+    });
+
     it('answers an MCP error for a tool it does not offer, naming the tools the caller has', async () => {
       // Prepare
       const proxy = new ScriptedProxy({ receipts: ['receipts:read'] });
@@ -760,6 +865,253 @@ describe('Function: createMcpHandler', () => {
       expect(error.code).toBe(-32602);
       expect(error.message).toMatch(/Unknown tool "erp_createJournalEntry".*receipts_list, receipts_read/);
       expect(proxy.calls).toHaveLength(0);
+    });
+
+    it('says what went wrong without a doubled prefix: the message on the wire has no "MCP error -32602:", which the client adds once', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ receipts: ['receipts:read'] }) });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/call', { name: 'erp_createJournalEntry', arguments: {} }), { token: 'receipts' }),
+      );
+
+      // Assess
+      const { error } = bodyOf<{ error: { message: string } }>(response);
+      expect(error.message).toMatch(/^Unknown tool /);
+      expect(error.message).not.toMatch(/MCP error/);
+    });
+  });
+
+  describe('Method: tools/list paging', () => {
+    it('answers a long list in pages with nextCursor, and the last page without one', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), toolsPageSize: 3 });
+
+      // Act
+      const first = bodyOf<{ result: { tools: { name: string }[]; nextCursor?: string } }>(
+        await handler(mcpEvent(rpc('tools/list'), { token: 'all' })),
+      ).result;
+      const second = bodyOf<{ result: { tools: { name: string }[]; nextCursor?: string } }>(
+        await handler(mcpEvent(rpc('tools/list', { cursor: first.nextCursor }), { token: 'all' })),
+      ).result;
+
+      // Assess
+      expect(first.tools.map((t) => t.name)).toEqual(['receipts_list', 'receipts_read', 'erp_lookupGlCode']);
+      expect(typeof first.nextCursor).toBe('string');
+      expect(second.tools.map((t) => t.name)).toEqual(['erp_createJournalEntry']);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('refuses a cursor it never gave out with -32602 saying to list again', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }), toolsPageSize: 3 });
+
+      // Act
+      const response = await handler(
+        mcpEvent(rpc('tools/list', { cursor: 'not-a-cursor' }), { token: 'all' }),
+      );
+
+      // Assess
+      const { error } = bodyOf<{ error: { code: number; message: string } }>(response);
+      expect(error.code).toBe(-32602);
+      expect(error.message).toMatch(/cursor .*list again without a cursor/);
+    });
+  });
+
+  describe('Method: the stateless 2026-07-28 wire (no initialize)', () => {
+    const META = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+
+    /** A stateless request: the version in the header and in _meta, the method (and tool name) in headers. */
+    function statelessEvent(
+      method: string,
+      params: Record<string, unknown>,
+      headers: Record<string, string | undefined> = {},
+    ): APIGatewayProxyEvent {
+      const event = mcpEvent(rpc(method, params), { token: 'all' });
+      const all: Record<string, string | undefined> = {
+        ...event.headers,
+        'Mcp-Protocol-Version': '2026-07-28',
+        'Mcp-Method': method,
+        ...(typeof params.name === 'string' ? { 'Mcp-Name': params.name } : {}),
+        ...headers,
+      };
+      const kept = Object.fromEntries(
+        Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      );
+      return {
+        ...event,
+        headers: kept,
+        multiValueHeaders: Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, [v]])),
+      };
+    }
+
+    it('answers server/discover with the versions, the tools capability, the instructions and who it is', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+
+      // Act
+      const response = await handler(statelessEvent('server/discover', { _meta: META }));
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const { result } = bodyOf<{ result: Record<string, unknown> }>(response);
+      expect(result.resultType).toBe('complete');
+      expect(result.supportedVersions).toEqual(expect.arrayContaining(['2026-07-28', '2025-11-25']));
+      expect(result.capabilities).toEqual({ tools: { listChanged: false } });
+      expect(result.instructions).toMatch(/intent/);
+      expect(result._meta).toEqual({
+        'io.modelcontextprotocol/serverInfo': { name: 'airlock', version: '1.0.0' },
+      });
+      expect(result.cacheScope).toBe('private');
+    });
+
+    it('lists and calls tools without an initialize handshake, through the same proxy', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const listed = await handler(statelessEvent('tools/list', { _meta: META }));
+      const called = await handler(
+        statelessEvent('tools/call', { name: 'receipts_list', arguments: { intent: 'Q3' }, _meta: META }),
+      );
+
+      // Assess
+      const list = bodyOf<{ result: { tools: { name: string }[]; resultType: string; ttlMs: number } }>(
+        listed,
+      ).result;
+      expect(list.resultType).toBe('complete');
+      expect(list.ttlMs).toBe(0);
+      expect(list.tools.map((t) => t.name)).toContain('erp_createJournalEntry');
+      const call = bodyOf<{ result: { resultType: string; structuredContent: { status: string } } }>(
+        called,
+      ).result;
+      expect(call.resultType).toBe('complete');
+      expect(call.structuredContent.status).toBe('completed');
+      expect(proxy.calls).toEqual([
+        expect.objectContaining({ connector: 'receipts', operation: 'list', intent: 'Q3' }),
+      ]);
+    });
+
+    it('refuses a protocol version it does not know with 400 and -32022 naming the supported ones', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+
+      // Act
+      const response = await handler(
+        statelessEvent(
+          'tools/list',
+          { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
+          { 'Mcp-Protocol-Version': '2099-01-01' },
+        ),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      const { error, id } = bodyOf<{
+        id: number;
+        error: { code: number; data: { supported: string[]; requested: string } };
+      }>(response);
+      expect(id).toBe(1);
+      expect(error.code).toBe(-32022);
+      expect(error.data.requested).toBe('2099-01-01');
+      expect(error.data.supported).toEqual(expect.arrayContaining(['2026-07-28', '2025-11-25']));
+    });
+
+    it('refuses a request whose _meta lacks the version or the capabilities (-32602), or names another version than the header (-32020), with 400', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+
+      // Act
+      const noMeta = await handler(statelessEvent('tools/list', {}));
+      const noCapabilities = await handler(
+        statelessEvent('tools/list', { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }),
+      );
+      const mismatch = await handler(
+        statelessEvent('tools/list', {
+          _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' },
+        }),
+      );
+
+      // Assess
+      const codeOf = (r: APIGatewayProxyResult) => [
+        r.statusCode,
+        bodyOf<{ error: { code: number } }>(r).error.code,
+      ];
+      expect(codeOf(noMeta)).toEqual([400, -32602]);
+      expect(codeOf(noCapabilities)).toEqual([400, -32602]);
+      expect(codeOf(mismatch)).toEqual([400, -32020]);
+    });
+
+    it('attack: the Mcp-Name header named a harmless read tool to a gateway that routes on headers, while the body called a write', async () => {
+      // Prepare
+      const proxy = new ScriptedProxy({ all: ALL_SCOPES });
+      const handler = scriptedHandler({ proxy });
+
+      // Act
+      const response = await handler(
+        statelessEvent(
+          'tools/call',
+          { name: 'erp_createJournalEntry', arguments: { amount: 5 }, _meta: META },
+          { 'Mcp-Name': 'receipts_list' },
+        ),
+      );
+      const noMethodHeader = await handler(
+        statelessEvent('tools/list', { _meta: META }, { 'Mcp-Method': undefined }),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<{ error: { code: number } }>(response).error.code).toBe(-32020);
+      expect(proxy.calls).toHaveLength(0);
+      expect(noMethodHeader.statusCode).toBe(400);
+    });
+
+    it('answers the methods the revision removed (initialize, ping) with 404 and -32601', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+
+      // Act
+      const initialize = await handler(statelessEvent('initialize', { _meta: META }));
+      const ping = await handler(statelessEvent('ping', { _meta: META }));
+
+      // Assess
+      for (const response of [initialize, ping]) {
+        expect(response.statusCode).toBe(404);
+        expect(bodyOf<{ error: { code: number } }>(response).error.code).toBe(-32601);
+      }
+    });
+
+    it('answers a body that is not JSON at the 2026-07-28 wire with a JSON-RPC parse error and 400, never a 5xx', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+      const event = {
+        ...statelessEvent('tools/list', { _meta: META }),
+        body: '{"jsonrpc": "2.0", "id": 1, "method": ',
+      };
+
+      // Act
+      const response = await handler(event);
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<{ error: { code: number } }>(response).error.code).toBe(-32700);
+    });
+
+    it('still authenticates first: no token, no MCP (401 before the stateless layer reads anything)', async () => {
+      // Prepare
+      const handler = scriptedHandler({ proxy: new ScriptedProxy({ all: ALL_SCOPES }) });
+      const event = statelessEvent('server/discover', { _meta: META }, { Authorization: undefined });
+
+      // Act
+      const response = await handler(event);
+
+      // Assess
+      expect(response.statusCode).toBe(401);
     });
   });
 });
