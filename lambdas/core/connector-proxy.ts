@@ -429,6 +429,7 @@ export class ConnectorProxy {
       hooks.upstreamStarted();
       upstream = await connector.invoke(call.operation, params, {
         requestId: call.requestId,
+        subject: caller.principal,
         clearedFor: clearedClassifications(this.deps.config.principals[caller.principal]?.clearances ?? []),
       });
     } catch (error) {

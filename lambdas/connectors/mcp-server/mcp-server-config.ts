@@ -81,6 +81,32 @@ const clientCredentialsAuthSchema = z.strictObject({
   scope: z.string().optional(),
 });
 
+/**
+ * RFC 8693 token exchange: the connector acts on behalf of the signed-in user. Airlock signs a
+ * short-lived subject assertion about the caller with this connector's own key and exchanges it, with
+ * the connector's client credentials, for an upstream token of that user (docs/mcp-servers.md).
+ */
+const tokenExchangeAuthSchema = z.strictObject({
+  type: z.literal('oauth2-token-exchange'),
+  /** The authorization server's token endpoint (https; http on loopback only). */
+  tokenUrl: z.url({ protocol: /^https?$/, error: 'expected an https:// URL' }),
+  /** Secrets Manager secret holding `{clientId, clientSecret}` of the connector's client (created by the stack). */
+  secretName: secretNameSchema,
+  /**
+   * `iss` of the subject assertions, which the authorization server trusts the connector's public key for.
+   * @default - `urn:airlock:connector:<connector>`
+   */
+  subjectIssuer: z.string().min(1).max(256).optional(),
+  /** RFC 8693 `audience`: the upstream as the authorization server names it. @default - not sent */
+  audience: z.string().min(1).max(512).optional(),
+  /** RFC 8693 `resource` (RFC 8707): the upstream's URI. @default - not sent */
+  resource: z.url({ error: 'expected an absolute URI' }).optional(),
+  /** Scope of the exchanged token. @default - not sent (the server's default) */
+  scope: z.string().min(1).max(1024).optional(),
+  /** RFC 8693 `requested_token_type`; the answer must be a bearer token of this type. */
+  requestedTokenType: z.string().min(1).default('urn:ietf:params:oauth:token-type:access_token'),
+});
+
 export const mcpServerConnectorSchema = z.strictObject({
   kind: z.literal('mcp-server'),
   ...connectorBase,
@@ -92,6 +118,7 @@ export const mcpServerConnectorSchema = z.strictObject({
       z.strictObject({ type: z.literal('none') }),
       headerAuthSchema,
       clientCredentialsAuthSchema,
+      tokenExchangeAuthSchema,
     ])
     .default({ type: 'none' }),
   /** Hosts the connector may reach; the URL's host (and the token URL's) must be among them. */
@@ -128,6 +155,11 @@ export type PinnedTool = z.infer<typeof pinnedToolSchema>;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** `iss` of a token-exchange connector's subject assertions. */
+export function subjectIssuerOf(connector: string, auth: { readonly subjectIssuer?: string }): string {
+  return auth.subjectIssuer ?? `urn:airlock:connector:${connector}`;
+}
+
 /** The upstream tool an operation calls. */
 export function upstreamToolOf(operation: string, tool: McpToolConfig): string {
   return tool.tool ?? operation;
@@ -152,9 +184,19 @@ export function checkMcpServerConfig(
   if (!hosts.has(url.hostname.toLowerCase())) {
     report(['allowedHosts'], `the url's host "${url.hostname}" must be in allowedHosts`);
   }
-  if (config.auth.type === 'oauth2-client-credentials') {
-    const host = new URL(config.auth.tokenUrl).hostname.toLowerCase();
+  if (config.auth.type === 'oauth2-client-credentials' || config.auth.type === 'oauth2-token-exchange') {
+    const tokenUrl = new URL(config.auth.tokenUrl);
+    const host = tokenUrl.hostname.toLowerCase();
     if (!hosts.has(host)) report(['allowedHosts'], `the token URL's host "${host}" must be in allowedHosts`);
+    if (tokenUrl.protocol === 'http:' && !LOOPBACK.has(tokenUrl.hostname)) {
+      report(
+        ['auth', 'tokenUrl'],
+        `expected an https:// URL (plain http is accepted on loopback only, got host "${tokenUrl.hostname}")`,
+      );
+    }
+    if (tokenUrl.username || tokenUrl.password || tokenUrl.hash) {
+      report(['auth', 'tokenUrl'], 'must not carry credentials or a fragment');
+    }
   }
   const seen = new Map<string, string>();
   for (const [operation, tool] of Object.entries(config.operations)) {
