@@ -12,6 +12,7 @@ import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelconte
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ConfigError } from '../../../lib/config/config-error';
+import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
 import { AirlockError, DependencyError } from '../../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../../core/ports';
 import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
@@ -61,7 +62,7 @@ interface ExchangeContext {
 }
 
 /** The reason a call to a tool whose upstream definition changed since it was pinned is refused with. */
-export const TOOL_CHANGED_REASON = 'mcp-tool-definition-changed';
+export const TOOL_CHANGED_REASON = TOOL_DEFINITION_CHANGED_REASON;
 /** The reason a call to a tool that was never pinned is refused with. */
 export const TOOL_NOT_PINNED_REASON = 'mcp-tool-not-pinned';
 
