@@ -107,6 +107,28 @@ const tokenExchangeAuthSchema = z.strictObject({
   requestedTokenType: z.string().min(1).default('urn:ietf:params:oauth:token-type:access_token'),
 });
 
+/**
+ * In AWS, the VPC through which the functions that run connectors reach a private upstream: they get a
+ * network interface in these subnets. Imported by id, so `cdk synth` looks nothing up.
+ */
+const vpcSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id (vpc-...)'),
+  /** Private subnets (with a NAT gateway or VPC endpoints: the functions reach AWS services through them too). */
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id (subnet-...)'))
+    .min(1)
+    .max(16),
+  /**
+   * Security groups of the functions' network interfaces (Lambda takes at most 5).
+   * @default - one the stack creates: no inbound, outbound TCP 443 and the upstream's own ports only
+   */
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id (sg-...)'))
+    .min(1)
+    .max(5)
+    .optional(),
+});
+
 export const mcpServerConnectorSchema = z.strictObject({
   kind: z.literal('mcp-server'),
   ...connectorBase,
@@ -121,6 +143,8 @@ export const mcpServerConnectorSchema = z.strictObject({
       tokenExchangeAuthSchema,
     ])
     .default({ type: 'none' }),
+  /** In AWS, reach the upstream through this VPC (docs/mcp-servers.md#private-upstreams). @default - no VPC */
+  vpc: vpcSchema.optional(),
   /** Hosts the connector may reach; the URL's host (and the token URL's) must be among them. */
   allowedHosts: z.array(z.string().min(1)).min(1),
   /** Deadline of each upstream exchange (connect, list, call). */
@@ -197,6 +221,9 @@ export function checkMcpServerConfig(
     if (tokenUrl.username || tokenUrl.password || tokenUrl.hash) {
       report(['auth', 'tokenUrl'], 'must not carry credentials or a fragment');
     }
+  }
+  if (config.vpc && new Set(config.vpc.subnetIds).size !== config.vpc.subnetIds.length) {
+    report(['vpc', 'subnetIds'], 'names a subnet twice');
   }
   const seen = new Map<string, string>();
   for (const [operation, tool] of Object.entries(config.operations)) {

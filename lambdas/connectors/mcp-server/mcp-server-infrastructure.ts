@@ -20,6 +20,19 @@ export const SUBJECT_ASSERTION_KEY_RESOURCE = 'subjectAssertionKeyArn';
 export const mcpServerInfrastructure: ConnectorInfrastructure<McpServerConnectorConfig> = {
   groupId: 'McpServerSecrets',
   secretNames: (config) => (config.auth.type === 'none' ? [] : [config.auth.secretName]),
+  network(name, config) {
+    if (!config.vpc) return undefined;
+    const portOf = (url: string) => {
+      const parsed = new URL(url);
+      return Number(parsed.port || (parsed.protocol === 'http:' ? 80 : 443));
+    };
+    const urls = [config.url, ...('tokenUrl' in config.auth ? [config.auth.tokenUrl] : [])];
+    return {
+      ...config.vpc,
+      ports: [...new Set(urls.map(portOf))],
+      field: `connectors.${name}.vpc`,
+    };
+  },
   create(context) {
     const { cdk, scope, name, config } = context;
     const { auth } = config;
