@@ -49,8 +49,8 @@ export interface TokenExchangeUpstream {
   readonly exchanges: ExchangeRecord[];
   /** The subject of every MCP request the upstream accepted, and `401` for each it refused. */
   readonly mcpCallers: string[];
-  /** Answers the next exchange with this status and body instead (a failing authorization server). */
-  failNext(status: number, body: string): void;
+  /** Answers the next `times` exchanges with this status and body instead (a failing authorization server). */
+  failNext(status: number, body: string, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export async function startTokenExchangeUpstream(
   const exchanges: ExchangeRecord[] = [];
   const mcpCallers: string[] = [];
   const seenJti = new Set<string>();
-  let injected: { status: number; body: string } | undefined;
+  let injected: { status: number; body: string; times: number } | undefined;
   const trusted = options.assertionKey;
 
   const as = createServer(async (req, res) => {
@@ -90,7 +90,7 @@ export async function startTokenExchangeUpstream(
     };
     if (injected) {
       const { status, body: text } = injected;
-      injected = undefined;
+      injected = injected.times > 1 ? { ...injected, times: injected.times - 1 } : undefined;
       exchanges.push({ status });
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(text);
@@ -211,8 +211,8 @@ export async function startTokenExchangeUpstream(
     mcpUrl,
     exchanges,
     mcpCallers,
-    failNext(status, body) {
-      injected = { status, body };
+    failNext(status, body, times = 1) {
+      injected = { status, body, times };
     },
     async close() {
       for (const server of [as, mcp]) {
