@@ -373,7 +373,9 @@ export class McpServerConnector implements Connector {
       return await run(await this.connect(key, context));
     } catch (error) {
       this.dropSession(key);
-      if (context.retry && reused && !(error instanceof AirlockError && error.code !== 'upstream_error')) {
+      // A refusal (the caller's token exchange refused, a host outside allowedHosts) is not retried, even
+      // when the SDK wrapped it.
+      if (context.retry && reused && this.upstreamError(error).code === 'upstream_error') {
         try {
           return await run(await this.connect(key, context));
         } catch (second) {

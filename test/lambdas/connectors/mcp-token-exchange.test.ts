@@ -204,6 +204,22 @@ describe('Class: McpServerConnector (auth: oauth2-token-exchange)', () => {
     expect(upstream.mcpCallers.slice(seenBefore)).toEqual([]);
   });
 
+  it('attack: a user the authorization server stops acting for is refused, never retried into a success on a fresh session', async () => {
+    // Prepare: alice has a session and a token; the token expires and the server now refuses her.
+    const tickets = await connector();
+    await call(tickets, 'alice');
+    clock.time += 300_000;
+    upstream.failNext(400, '{"error":"invalid_grant"}');
+    const before = upstream.exchanges.length;
+
+    // Act
+    const refused = await call(tickets, 'alice').catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 'forbidden', reasons: [TOKEN_EXCHANGE_REFUSED_REASON] });
+    expect(upstream.exchanges.length - before).toBe(1);
+  });
+
   it('refuses a call that names nobody to act for (fail closed), without asking the authorization server', async () => {
     const tickets = await connector();
 
