@@ -65,6 +65,8 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
   const erpInvocations: InvokeOptions[] = [];
   const erpLookups: ErpCall[] = [];
   const points: UsagePoint[] = [];
+  /** What the ERP stand-in throws instead of answering, while set. */
+  let upstreamFailure: unknown;
 
   const receipts = new FileStoreConnector(
     'receipts',
@@ -93,6 +95,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     resourceProblem: (operation, params, resource) => http.resourceProblem(operation, params, resource),
     invoke: async (operation, params, invokeOptions): Promise<ConnectorResult> => {
       erpInvocations.push(invokeOptions);
+      if (upstreamFailure !== undefined) throw upstreamFailure;
       if (operation === 'lookupGlCode') {
         // Reads, such as the name lookup for an approver, are counted apart from the entries written.
         erpLookups.push({ operation, params });
@@ -195,6 +198,10 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     approvals,
     caller,
     journalEntry,
+    /** Makes every ERP call throw `error` (undefined: answer again). */
+    failUpstreamWith: (error: unknown) => {
+      upstreamFailure = error;
+    },
     /** The audit records written so far, oldest first. */
     records: () => audit.records(),
     close: () => http.close(),
