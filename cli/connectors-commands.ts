@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
+import { LocalSubjectAssertionSigner } from '../lambdas/connectors/mcp-server/local-subject-assertion-signer';
 import { upstreamToolOf } from '../lambdas/connectors/mcp-server/mcp-server-config';
 import { McpServerConnector } from '../lambdas/connectors/mcp-server/mcp-server-connector';
 import {
@@ -28,7 +29,11 @@ export function registerConnectorsCommands(program: Command, context: CliContext
       '--check',
       'compare with the lock file instead of writing it; exit 1 when a tool changed, is missing or unpinned',
     )
-    .action(async (name: string, options: { check?: boolean }) => {
+    .option(
+      '--as <principal>',
+      "for a connector with auth oauth2-token-exchange: the principal the upstream lists the tools for (signed with the connector's local subject assertion key)",
+    )
+    .action(async (name: string, options: { check?: boolean; as?: string }) => {
       const config = context.loadConfig();
       const connectorConfig = Object.hasOwn(config.connectors, name) ? config.connectors[name] : undefined;
       if (connectorConfig?.kind !== 'mcp-server') {
@@ -40,12 +45,27 @@ export function registerConnectorsCommands(program: Command, context: CliContext
           EXIT.usage,
         );
       }
+      const exchange = connectorConfig.auth.type === 'oauth2-token-exchange';
+      if (exchange && options.as === undefined) {
+        throw new CliError(
+          `--as: ${name} acts on behalf of the signed-in user (auth oauth2-token-exchange); name the principal to list its tools for, e.g. --as ${Object.keys(config.principals)[0] ?? 'alice'}.`,
+          EXIT.usage,
+        );
+      }
+      if (options.as !== undefined && !Object.hasOwn(config.principals, options.as)) {
+        throw new CliError(
+          `--as: "${options.as}" is not a principal of ${context.configPath}; expected one of: ${Object.keys(config.principals).join(', ')}.`,
+          EXIT.usage,
+        );
+      }
+      const subject = options.as;
       const connector = new McpServerConnector(name, connectorConfig, {
         secretSource: new FileSecretSource(context.home),
+        ...(exchange && { subjectSigner: new LocalSubjectAssertionSigner(context.home, name) }),
       });
       try {
         if (options.check) {
-          const status = await connector.pinStatus();
+          const status = await connector.pinStatus(undefined, subject);
           const bad = status.filter((s) => s.status !== 'pinned');
           context.result(
             status.map((s) => `  ${s.operation} (${s.tool}): ${s.status}`),
@@ -59,7 +79,7 @@ export function registerConnectorsCommands(program: Command, context: CliContext
           }
           return;
         }
-        const upstream = await connector.listUpstreamTools();
+        const upstream = await connector.listUpstreamTools(undefined, undefined, undefined, subject);
         const tools: Record<
           string,
           { sha256: string; description: string; inputSchema: Record<string, unknown> }

@@ -72,6 +72,18 @@ export interface ConnectorResources {
   bind(grantee: iam.IGrantable): Readonly<Record<string, string>>;
 }
 
+/** A VPC a connector's upstream is reached through (the functions that run connectors join it). */
+export interface ConnectorNetworkNeed {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** @default - a security group the stack creates */
+  readonly securityGroupIds?: readonly string[];
+  /** TCP ports the upstream listens on, opened outbound in a security group the stack creates. */
+  readonly ports: readonly number[];
+  /** Where the config names the VPC, for error messages (`connectors.<name>.vpc`). */
+  readonly field: string;
+}
+
 /** The CDK half of a connector kind. */
 export interface ConnectorInfrastructure<C> {
   /**
@@ -81,6 +93,12 @@ export interface ConnectorInfrastructure<C> {
   readonly groupId: string;
   /** Secrets Manager secret names the kind creates for a connector (checked against other secrets). */
   secretNames?(config: C): readonly string[];
+  /**
+   * The VPC the connector's upstream is reached through, if its config names one: the functions that
+   * run connectors get a network interface there (lib/constructs/connector-network.ts).
+   * @default - none: the upstream is reached over the internet
+   */
+  network?(name: string, config: C): ConnectorNetworkNeed | undefined;
   /** Creates one connector's resources. Throws with the field to fix when the config cannot be deployed. */
   create(context: ConnectorInfrastructureContext<C>): ConnectorResources;
 }

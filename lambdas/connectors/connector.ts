@@ -68,6 +68,12 @@ export interface InvokeOptions {
    * always passes it. @default - public and internal only
    */
   readonly clearedFor?: readonly string[];
+  /**
+   * The principal the call is made for (the caller's stable name in the config). Kinds that act on
+   * behalf of the signed-in user (an MCP server behind RFC 8693 token exchange) need it and refuse a
+   * call without it; the proxy always passes it. @default - none
+   */
+  readonly subject?: string;
 }
 
 /**

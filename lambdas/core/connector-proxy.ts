@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import type { ParameterConfig } from '../../lib/config/operation-schema';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
 import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
+import { TOOL_DEFINITION_CHANGED_REASON } from '../../lib/contracts/metrics';
 import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
 import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
@@ -113,6 +114,8 @@ export class ConnectorProxy {
       amount: undefined as ReservedAmount | undefined,
       shadowRecords: 0,
       shadowRefusals: 0,
+      // 1 when the call is refused because its upstream tool changed since it was pinned (alarmed).
+      toolDefinitionChanges: 0,
     };
     const meter = (
       outcome: MeterOutcome,
@@ -127,6 +130,7 @@ export class ConnectorProxy {
         bytesOut,
         secretReads,
         shadowRefusals: counted.shadowRefusals,
+        toolDefinitionChanges: counted.toolDefinitionChanges,
         s3Requests,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
@@ -163,6 +167,7 @@ export class ConnectorProxy {
       const refusal = record.settled ? undefined : refusalOf(error);
       if (refusal) {
         const recorded = await record.refused(refusal);
+        if (refusal.reasons?.includes(TOOL_DEFINITION_CHANGED_REASON)) counted.toolDefinitionChanges = 1;
         meter(refusal.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
       }
       throw error;
@@ -429,6 +434,7 @@ export class ConnectorProxy {
       hooks.upstreamStarted();
       upstream = await connector.invoke(call.operation, params, {
         requestId: call.requestId,
+        subject: caller.principal,
         clearedFor: clearedClassifications(this.deps.config.principals[caller.principal]?.clearances ?? []),
       });
     } catch (error) {
@@ -471,6 +477,7 @@ export class ConnectorProxy {
       bytesOut: number;
       secretReads: number;
       shadowRefusals: number;
+      toolDefinitionChanges: number;
       s3Requests?: ConnectorResult['s3Requests'];
     },
   ): void {
@@ -493,6 +500,7 @@ export class ConnectorProxy {
       },
       timestamp: this.deps.clock.now(),
       ...(usage.shadowRefusals > 0 ? { shadowRefusals: usage.shadowRefusals } : {}),
+      ...(usage.toolDefinitionChanges > 0 ? { toolDefinitionChanges: usage.toolDefinitionChanges } : {}),
     });
   }
 }

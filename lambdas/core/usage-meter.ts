@@ -44,6 +44,11 @@ export interface UsagePoint {
    * metric); only on points that have any.
    */
   readonly shadowRefusals?: number;
+  /**
+   * Calls of the request refused because an upstream MCP tool's definition changed since it was pinned
+   * (the `ToolDefinitionChanges` metric); only on points that have any.
+   */
+  readonly toolDefinitionChanges?: number;
 }
 
 const NOT_CALLS: ReadonlySet<RequestOutcome> = new Set([
@@ -113,6 +118,8 @@ export class UsageMeter {
     runId?: string;
     /** Decisions shadow policies would have refused. @default - none */
     shadowRefusals?: number;
+    /** Calls refused for a changed upstream tool definition. @default - none */
+    toolDefinitionChanges?: number;
   }): UsagePoint {
     const cost = estimateCost(this.prices, {
       ...input.usage,
@@ -132,6 +139,7 @@ export class UsageMeter {
       timestamp: input.timestamp,
       ...(input.runId !== undefined ? { runId: input.runId, firstOfRun: this.rememberRun(input.runId) } : {}),
       ...(input.shadowRefusals ? { shadowRefusals: input.shadowRefusals } : {}),
+      ...(input.toolDefinitionChanges ? { toolDefinitionChanges: input.toolDefinitionChanges } : {}),
     };
     this.sink.record(point);
     return point;

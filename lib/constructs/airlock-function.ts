@@ -16,6 +16,7 @@ import type { PolicySources } from '../../lambdas/core/policy-validation';
 import type { AirlockConfig } from '../config/schema';
 import { FUNCTION_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE } from '../contracts/metrics';
+import type { ConnectorNetwork } from './connector-network';
 
 /** Where the project root is: the CDK app always runs from it (cdk.json lives there). */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -109,6 +110,12 @@ export interface AirlockFunctionProps {
    */
   readonly deadLetterQueue?: boolean;
   /**
+   * The VPC the function joins to reach private upstreams (functions that run connectors only), with the
+   * network-interface permissions the Lambda service needs on its role.
+   * @default - no VPC
+   */
+  readonly network?: ConnectorNetwork;
+  /**
    * Project root holding `lambdas/`, `policies/` and `node_modules/`.
    * @default - the folder two levels above this file
    */
@@ -182,6 +189,11 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
       role: this.role,
+      ...(props.network && {
+        vpc: props.network.vpc,
+        vpcSubnets: { subnets: [...props.network.subnets] },
+        securityGroups: [...props.network.securityGroups],
+      }),
       reservedConcurrentExecutions: props.reservedConcurrency,
       deadLetterQueue: this.deadLetterQueue,
       description: `Airlock ${props.name}`,
@@ -223,6 +235,12 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         },
       },
     });
+    props.network?.grantNetworkInterfaces(this, this.role, this.function);
+  }
+
+  /** The policy of the network-interface permissions, when the function joins a VPC. */
+  public get networkPolicy(): iam.Policy | undefined {
+    return this.node.tryFindChild('NetworkInterfaces') as iam.Policy | undefined;
   }
 
   /** Sets an environment variable; use it only from a `bindX()` that also grants what the variable names. */

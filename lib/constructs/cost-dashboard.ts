@@ -19,6 +19,12 @@ export interface CostDashboardWorkflow {
   /** The operations the workflow may call, each shown in the top-operations widget. */
   readonly operations: readonly OperationRef[];
   /**
+   * Whether the workflow calls an upstream MCP server: its guardrails graph then shows calls refused
+   * because a pinned tool changed upstream.
+   * @default false
+   */
+  readonly watchesToolDefinitions?: boolean;
+  /**
    * The workflow's Bedrock inference profile and its model's prices: the measured LLM cost.
    * @default - no measured LLM cost shown
    */
@@ -222,6 +228,9 @@ function workflowRows(
       metrics.metricApprovalsRequested(name, { period: DAY }),
       metrics.metricFailures(name, { period: DAY }),
       metrics.metricShadowRefusals(name, { period: DAY }),
+      ...(workflow.watchesToolDefinitions
+        ? [metrics.metricToolDefinitionChanges(name, { period: DAY })]
+        : []),
     ],
     leftYAxis: { min: 0, showUnits: false },
   });

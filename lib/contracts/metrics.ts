@@ -67,6 +67,20 @@ export type UsageMetricName =
 export const SHADOW_REFUSALS_METRIC = 'ShadowRefusals';
 
 /**
+ * The refusal reason of a call to an upstream MCP tool whose definition changed since it was pinned
+ * (`airlock connectors pin`): the mcp-server connector refuses with it, the proxy counts it as
+ * {@link TOOL_DEFINITION_CHANGES_METRIC}.
+ */
+export const TOOL_DEFINITION_CHANGED_REASON = 'mcp-tool-definition-changed';
+
+/**
+ * Calls refused because the upstream changed a pinned tool's definition (a "rug pull" or an unreviewed
+ * upgrade), under the same dimensions as the usage metrics; written only by points that have any. An
+ * alarm per workflow that uses an mcp-server connector watches it (lib/stacks/monitoring-stack.ts).
+ */
+export const TOOL_DEFINITION_CHANGES_METRIC = 'ToolDefinitionChanges';
+
+/**
  * Amazon Bedrock's own runtime metrics (namespace `AWS/Bedrock`, dimension `ModelId`): the token
  * counts of every call through a workflow's application inference profile, measured by the provider.
  * The cost source, the dashboard, the spend cap and the anomaly alarm read them per profile.

@@ -15,6 +15,7 @@ import {
   type CostComponentMetric,
   METRICS_NAMESPACE,
   SHADOW_REFUSALS_METRIC,
+  TOOL_DEFINITION_CHANGES_METRIC,
   type UsageMetricName,
 } from '../contracts/metrics';
 
@@ -27,7 +28,10 @@ export const COST_COMPONENTS = COST_COMPONENT_METRICS;
 export type { CostComponentMetric };
 
 /** Every metric name the EMF sink writes. */
-export type AirlockMetricName = UsageMetricName | typeof SHADOW_REFUSALS_METRIC;
+export type AirlockMetricName =
+  | UsageMetricName
+  | typeof SHADOW_REFUSALS_METRIC
+  | typeof TOOL_DEFINITION_CHANGES_METRIC;
 
 /** Options every metric method accepts. */
 export interface AirlockMetricOptions {
@@ -129,6 +133,20 @@ export class AirlockMetrics {
   public metricShadowRefusals(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
     return this.metric(SHADOW_REFUSALS_METRIC, workflow, cloudwatch.Stats.SUM, {
       label: 'Shadow policies would have refused',
+      ...options,
+    });
+  }
+
+  /**
+   * Calls refused because an upstream MCP server changed a pinned tool's definition, summed: a rug pull
+   * or an unreviewed upgrade (the tool-definition-change alarm watches it).
+   */
+  public metricToolDefinitionChanges(
+    workflow: string,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.Metric {
+    return this.metric(TOOL_DEFINITION_CHANGES_METRIC, workflow, cloudwatch.Stats.SUM, {
+      label: 'Refused: upstream tool changed',
       ...options,
     });
   }

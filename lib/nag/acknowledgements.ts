@@ -6,7 +6,7 @@
  * acknowledgement covers the construct it is recorded on and its children, so each one below is
  * recorded on the narrowest construct that carries the finding.
  */
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 // Not re-exported by the package index; it is how cdk-nag names a wildcard resource in a finding id.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
@@ -99,8 +99,32 @@ const NO_RESERVED_CONCURRENCY: NagAcknowledgement = {
     'No reserved concurrency unless functions.reservedConcurrency sets one: a new account’s Lambda concurrency quota can be 10 and Lambda keeps 100 unreserved, so a default reservation would fail the first deploy. The API stage throttles every route and the WAF rate-limits each source; the kill switch’s hard mode sets reserved concurrency 0 either way.',
 };
 
+/** Why the network-interface policy of a function in a VPC (ConnectorNetwork) holds what it holds. */
+const NETWORK_INTERFACE_REASONS = {
+  networkInterfaces:
+    'The Lambda service creates, deletes and re-addresses the function’s VPC network interfaces with its execution role (AWSLambdaVPCAccessExecutionRole’s actions); their ids are made by Lambda, so the policy names any network interface of this account and region, and ec2:CreateNetworkInterface is further bound to the configured subnets and security groups.',
+  describe:
+    'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda needs to attach the function to the VPC, support only Resource "*" (EC2 Describe actions have no resource-level permissions); they read, they change nothing. test/infra/wildcards.test.ts lists them.',
+  inline:
+    'A policy of its own, for this function alone, so the function can depend on it (Lambda checks the role when it creates a function in a VPC); a managed policy would invite reuse by other principals.',
+};
+
 function acknowledgeFunction(fn: AirlockFunction, synchronous: boolean): void {
-  acknowledge(fn.function, NO_VPC);
+  const networkPolicy = fn.networkPolicy;
+  if (networkPolicy) {
+    acknowledgeWildcardResource(
+      networkPolicy,
+      `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:network-interface/*`,
+      NETWORK_INTERFACE_REASONS.networkInterfaces,
+    );
+    acknowledge(
+      networkPolicy,
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: NETWORK_INTERFACE_REASONS.describe },
+      { id: INLINE_POLICY.id, reason: NETWORK_INTERFACE_REASONS.inline },
+    );
+  } else {
+    acknowledge(fn.function, NO_VPC);
+  }
   if (!hasReservedConcurrency(fn)) acknowledge(fn.function, NO_RESERVED_CONCURRENCY);
   if (synchronous) acknowledge(fn.function, ...SYNCHRONOUS_NO_DLQ);
   acknowledge(defaultPolicyOf(fn.role), XRAY_RESOURCE_STAR, INLINE_POLICY);

@@ -7,6 +7,7 @@ import { type AirlockConfig, certificateRegion, connectorsOfWorkflows } from '..
 import { AirlockFunction } from '../constructs/airlock-function';
 import { AuditorRole } from '../constructs/auditor-role';
 import { CertificateRegionRule, type RegionBoundCertificate } from '../constructs/certificate-region-rule';
+import { ConnectorNetwork } from '../constructs/connector-network';
 import { KillSwitch } from '../constructs/kill-switch';
 import { MutualTlsApi } from '../constructs/mutual-tls-api';
 import { OAuthApi } from '../constructs/oauth-api';
@@ -34,6 +35,8 @@ export class ApiStack extends Stack {
   public readonly killSwitch: KillSwitch;
   public readonly broker: AirlockFunction;
   public readonly connector: AirlockFunction;
+  /** The VPC the connector (and OAuth) function joins for private upstreams, when a connector names one. */
+  public readonly connectorNetwork?: ConnectorNetwork;
   public readonly approvals: AirlockFunction;
   public readonly anchor: AirlockFunction;
   public readonly api: MutualTlsApi;
@@ -78,8 +81,11 @@ export class ApiStack extends Stack {
       name: 'broker',
       reservedConcurrency: concurrency.broker,
     });
+    // Private upstreams (a connector's `vpc`): the functions that run connectors join that VPC.
+    this.connectorNetwork = ConnectorNetwork.fromConnectors(this, 'ConnectorNetwork', config.connectors);
     this.connector = new AirlockFunction(this, 'Connector', {
       ...common,
+      network: this.connectorNetwork,
       name: 'connector',
       reservedConcurrency: concurrency.connector,
       // Upstream calls may take up to connectors.*.timeoutMs; API Gateway gives up at 29 s.
@@ -196,6 +202,7 @@ export class ApiStack extends Stack {
       }
       const oauth = new AirlockFunction(this, 'OAuth', {
         ...common,
+        network: this.connectorNetwork,
         name: 'oauth',
         reservedConcurrency: config.oauth.reservedConcurrency,
         // The IdP's token endpoint and the upstream connectors may each take seconds; API Gateway gives up at 29 s.

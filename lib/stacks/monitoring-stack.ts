@@ -4,6 +4,7 @@ import type { AirlockConfig } from '../config/schema';
 import { AnomalyAlarm } from '../constructs/anomaly-alarm';
 import { CostDashboard } from '../constructs/cost-dashboard';
 import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
+import { ToolDefinitionChangeAlarm } from '../constructs/tool-definition-change-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
 import { AirlockMetrics } from '../metrics/airlock-metrics';
 import type { FoundationStack } from './foundation-stack';
@@ -24,6 +25,11 @@ export interface WorkflowAlarms {
   readonly denials: AnomalyAlarm;
   /** LLM input tokens (measured by Bedrock) far above the usual: a runaway loop. Workflows with an `llm`. */
   readonly llmTokens?: AnomalyAlarm;
+  /**
+   * Any call refused because an upstream MCP server changed a pinned tool. Workflows that use an
+   * mcp-server connector.
+   */
+  readonly toolDefinitionChanges?: ToolDefinitionChangeAlarm;
 }
 
 /**
@@ -59,6 +65,11 @@ export class MonitoringStack extends Stack {
       const price = model !== undefined ? config.prices.models[model] : undefined;
       return profile && price ? { llm: { profileArn: profile.profileArn, ...price } } : {};
     };
+    /** The workflow's mcp-server connectors (whose tools are pinned). */
+    const mcpConnectorsOf = (workflow: string) =>
+      Object.keys(config.workflows[workflow]?.connectors ?? {}).filter(
+        (connector) => config.connectors[connector]?.kind === 'mcp-server',
+      );
     const budgets = new Map<string, WorkflowBudget>();
     const workflowAlarms = new Map<string, WorkflowAlarms>();
     for (const [workflow, w] of Object.entries(config.workflows)) {
@@ -102,6 +113,21 @@ export class MonitoringStack extends Stack {
               }),
             }
           : {}),
+        ...(mcpConnectorsOf(workflow).length > 0
+          ? {
+              toolDefinitionChanges: new ToolDefinitionChangeAlarm(
+                this,
+                `ToolDefinitionChanged-${workflow}`,
+                {
+                  workflow,
+                  connectors: mcpConnectorsOf(workflow),
+                  stage: config.stage,
+                  topic,
+                  metrics: this.metrics,
+                },
+              ),
+            }
+          : {}),
       });
     }
     this.budgets = budgets;
@@ -121,6 +147,7 @@ export class MonitoringStack extends Stack {
         operations: Object.entries(w.connectors).flatMap(([connector, operations]) =>
           operations.map((operation) => ({ connector, operation })),
         ),
+        watchesToolDefinitions: mcpConnectorsOf(name).length > 0,
         ...llmOf(name),
       })),
     });

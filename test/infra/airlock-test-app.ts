@@ -44,7 +44,7 @@ export function oauthConfig(
  * The example pilot plus an `mcp-server` connector whose upstream takes a static header from Secrets
  * Manager, in the workflow: what the permission proof checks the new kind's grants on.
  */
-export function mcpServerConfig(): AirlockConfig {
+export function mcpServerConfig(tickets: Record<string, unknown> = {}): AirlockConfig {
   const example = loadConfig(path.join(REPO_ROOT, 'config', 'airlock.config.yaml'));
   const config = structuredClone({ ...example }) as unknown as {
     connectors: Record<string, unknown>;
@@ -58,6 +58,7 @@ export function mcpServerConfig(): AirlockConfig {
       url: 'https://mcp.tickets.example.com/mcp',
       allowedHosts: ['mcp.tickets.example.com'],
       auth: { type: 'header', header: 'authorization', secretName: 'airlock/pilot/tickets-mcp' },
+      ...tickets,
       operations: {
         lookupTicket: {
           tool: 'lookup',
@@ -108,4 +109,29 @@ export function synthesizeAirlock(
     apiTemplate: Template.fromStack(stacks.api),
     monitoringTemplate: Template.fromStack(stacks.monitoring),
   };
+}
+
+/** The VPC of the private ticket desk in the test configs (ids only: synth looks nothing up). */
+export const TEST_CONNECTOR_VPC = {
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  subnetIds: ['subnet-0a1b2c3d4e5f60711', 'subnet-0a1b2c3d4e5f60722'],
+} as const;
+
+/**
+ * The pilot with a private MCP server that acts on behalf of the signed-in user: RFC 8693 token exchange
+ * at its authorization server, reached through a VPC (security group created by the stack unless given).
+ */
+export function mcpTokenExchangeConfig(vpc: Record<string, unknown> = TEST_CONNECTOR_VPC): AirlockConfig {
+  return mcpServerConfig({
+    url: 'https://tickets.internal.example.com:8443/mcp',
+    allowedHosts: ['tickets.internal.example.com', 'login.internal.example.com'],
+    auth: {
+      type: 'oauth2-token-exchange',
+      tokenUrl: 'https://login.internal.example.com/oauth2/token',
+      secretName: 'airlock/pilot/tickets-exchange',
+      audience: 'ticket-desk',
+      scope: 'tickets.read',
+    },
+    vpc,
+  });
 }

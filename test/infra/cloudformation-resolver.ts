@@ -157,6 +157,9 @@ export class CloudFormationResolver {
       case 'TopicName':
       case 'QueueName':
         return this.physicalName(stackName, logicalId);
+      case 'GroupId':
+        // EC2 names a security group by an id it generates.
+        return `sg-${shortHash(`${stackName}/${logicalId}`).slice(0, 17)}`;
       case 'InferenceProfileArn':
         // Bedrock names an application inference profile by an id it generates.
         return `arn:${this.scope.partition}:bedrock:${this.scope.region}:${this.scope.account}:application-inference-profile/${logicalId.toLowerCase().slice(0, 12)}`;

@@ -9,10 +9,21 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import { AnomalyAlarm } from '../../lib/constructs/anomaly-alarm';
 import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
+import { ToolDefinitionChangeAlarm } from '../../lib/constructs/tool-definition-change-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
-import { SHADOW_REFUSALS_METRIC, USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
+import {
+  SHADOW_REFUSALS_METRIC,
+  TOOL_DEFINITION_CHANGES_METRIC,
+  USAGE_METRIC_NAMES,
+} from '../../lib/contracts/metrics';
 import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
-import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
+import {
+  type AirlockTestApp,
+  exampleConfig,
+  mcpServerConfig,
+  REPO_ROOT,
+  synthesizeAirlock,
+} from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
 
 /** The example pilot plus a second workflow and non-default monitoring settings. */
@@ -625,5 +636,86 @@ describe('Function: parseConfig', () => {
     // Act & Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(message);
+  });
+});
+
+describe('Class: ToolDefinitionChangeAlarm', () => {
+  describe('Method: constructor', () => {
+    let withMcp: AirlockTestApp;
+    let alertsTopicImport: Record<string, unknown>;
+
+    beforeAll(() => {
+      withMcp = synthesizeAirlock(mcpServerConfig());
+      alertsTopicImport = fromFoundationMatch('AlertsTopic');
+    });
+
+    it('alarms on the first refusal of a changed upstream tool in five minutes, to the alerts topic', () => {
+      // Assess
+      withMcp.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [
+          Match.objectLike({
+            MetricStat: {
+              Metric: {
+                Namespace: 'Airlock',
+                MetricName: TOOL_DEFINITION_CHANGES_METRIC,
+                Dimensions: [{ Name: 'workflow', Value: 'expense-summary' }],
+              },
+              Period: 300,
+              Stat: 'Sum',
+            },
+          }),
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: Match.stringLikeRegexp('upstream MCP server \\(tickets\\) changed a pinned tool'),
+        AlarmActions: [alertsTopicImport],
+        OKActions: [alertsTopicImport],
+        Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
+      });
+      expect(withMcp.monitoring.workflowAlarms.get('expense-summary')?.toolDefinitionChanges).toBeDefined();
+    });
+
+    it('is made only for workflows that use an mcp-server connector', () => {
+      // Act
+      const example = synthesizeAirlock();
+
+      // Assess
+      const watching = (template: Template) =>
+        Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+          JSON.stringify(alarm).includes(`"MetricName":"${TOOL_DEFINITION_CHANGES_METRIC}"`),
+        );
+      expect(watching(example.monitoringTemplate)).toHaveLength(0);
+      expect(watching(withMcp.monitoringTemplate)).toHaveLength(1);
+    });
+
+    it("shows the refusals in the workflow's guardrails graph", () => {
+      // Act
+      const widgets = dashboardWidgets(withMcp.monitoringTemplate);
+
+      // Assess
+      const guardrails = widgets.find((w) => w.properties.title?.startsWith('expense-summary: denials'));
+      expect(guardrails?.properties.metrics?.map((row) => parseRow(row).name)).toContain(
+        TOOL_DEFINITION_CHANGES_METRIC,
+      );
+    });
+
+    it('refuses a workflow without an mcp-server connector', () => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new ToolDefinitionChangeAlarm(stack, 'Alarm', {
+            workflow: 'expense-summary',
+            connectors: [],
+            stage: 'pilot',
+            topic,
+          }),
+      ).toThrow(/the expense-summary workflow has no mcp-server connector to watch/);
+    });
   });
 });

@@ -34,6 +34,39 @@ export const FUNCTION_PLATFORM_PERMISSIONS = [
     reason:
       "An asynchronous invocation that fails after its retries is sent by Lambda to the function's dead-letter queue with the execution role (the anchor's schedule and kill-switch events); the queue is encrypted, so the key use that sending needs follows from it.",
   },
+  {
+    action: 'ec2:CreateNetworkInterface',
+    on: 'vpc: network interfaces, subnets and security groups',
+    reason:
+      "A function in a VPC (a connector's `vpc`): Lambda creates the function's network interfaces with the execution role, in the configured subnets with the configured security groups (AWSLambdaVPCAccessExecutionRole's actions, granted by ConnectorNetwork narrowed to those).",
+  },
+  {
+    action: 'ec2:DeleteNetworkInterface',
+    on: 'vpc: network interfaces',
+    reason:
+      'As ec2:CreateNetworkInterface: Lambda removes the interfaces it no longer needs; their ids are made by Lambda.',
+  },
+  {
+    action: 'ec2:AssignPrivateIpAddresses',
+    on: 'vpc: network interfaces',
+    reason: 'As ec2:CreateNetworkInterface: Lambda gives its interfaces addresses.',
+  },
+  {
+    action: 'ec2:UnassignPrivateIpAddresses',
+    on: 'vpc: network interfaces',
+    reason: 'As ec2:AssignPrivateIpAddresses: Lambda takes them back.',
+  },
+  {
+    action: 'ec2:DescribeNetworkInterfaces',
+    on: 'vpc: *',
+    reason:
+      'As ec2:CreateNetworkInterface: Lambda reads its interfaces; EC2 Describe actions accept only Resource "*".',
+  },
+  {
+    action: 'ec2:DescribeSubnets',
+    on: 'vpc: *',
+    reason: 'As ec2:DescribeNetworkInterfaces: Lambda reads the configured subnets; Resource "*" only.',
+  },
 ] as const;
 
 export type PlatformTarget = (typeof FUNCTION_PLATFORM_PERMISSIONS)[number]['on'];

@@ -52,6 +52,7 @@ import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
   exampleConfig,
   mcpServerConfig,
+  mcpTokenExchangeConfig,
   oauthConfig,
   REPO_ROOT,
   synthesizeAirlock,
@@ -114,6 +115,7 @@ interface FunctionProperties {
   readonly Environment: { readonly Variables: unknown };
   readonly LoggingConfig?: { readonly LogGroup?: { readonly Ref: string } };
   readonly DeadLetterConfig?: { readonly TargetArn: unknown };
+  readonly VpcConfig?: { readonly SubnetIds: unknown[]; readonly SecurityGroupIds: unknown[] };
 }
 
 function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
@@ -157,7 +159,18 @@ function platformRequirements(
   props: FunctionProperties,
 ): Requirement[] {
   const r = deployment.resolver;
-  const targets: Record<string, string | undefined> = {
+  const ec2Arn = (resource: string) =>
+    `arn:${PROOF_SCOPE.partition}:ec2:${PROOF_SCOPE.region}:${PROOF_SCOPE.account}:${resource}`;
+  const vpc = props.VpcConfig;
+  const interfaces = vpc ? [ec2Arn('network-interface/*')] : undefined;
+  const targets: Record<string, string | readonly string[] | undefined> = {
+    'vpc: network interfaces': interfaces,
+    'vpc: network interfaces, subnets and security groups': vpc && [
+      ...(interfaces ?? []),
+      ...vpc.SubnetIds.map((id) => ec2Arn(`subnet/${r.resolveString(stackName, id)}`)),
+      ...vpc.SecurityGroupIds.map((id) => ec2Arn(`security-group/${r.resolveString(stackName, id)}`)),
+    ],
+    'vpc: *': vpc ? '*' : undefined,
     '*': '*',
     'own log group': props.LoggingConfig?.LogGroup
       ? r.arnOf(stackName, props.LoggingConfig.LogGroup.Ref)
@@ -167,10 +180,12 @@ function platformRequirements(
       : undefined,
   };
   return FUNCTION_PLATFORM_PERMISSIONS.flatMap(({ action, on, reason }) => {
-    const resource = targets[on];
-    return resource
-      ? [{ action, resource, neededBy: `the Lambda platform: ${reason}`, kind: 'platform' as const }]
-      : [];
+    return [targets[on] ?? []].flat().map((resource) => ({
+      action,
+      resource,
+      neededBy: `the Lambda platform: ${reason}`,
+      kind: 'platform' as const,
+    }));
   });
 }
 
@@ -340,6 +355,19 @@ describe.each([
     ['broker', 'connector', 'approvals', 'anchor'],
   ],
   [
+    'the pilot with a private MCP server (token exchange, a VPC)',
+    () => mcpTokenExchangeConfig(),
+    ['broker', 'connector', 'approvals', 'anchor'],
+  ],
+  [
+    'the pilot with the OAuth entry point and the private MCP server',
+    () => {
+      const withVpc = mcpTokenExchangeConfig();
+      return { ...oauthConfig(), connectors: withVpc.connectors, workflows: withVpc.workflows };
+    },
+    ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
+  ],
+  [
     'the pilot with the OAuth entry point',
     () => oauthConfig(),
     ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
@@ -420,13 +448,40 @@ describe.each([
     );
   });
 
+  const tickets = config.connectors.tickets;
+  if (tickets?.kind === 'mcp-server' && tickets.auth.type === 'oauth2-token-exchange') {
+    it.each(names.filter((name) => name === 'connector' || name === 'oauth'))(
+      "%s: signing subject assertions with the connector's own key, and joining the VPC, are in its proof",
+      (name) => {
+        const needs = functions[name].requirements.map((r) => `${r.action} ${r.neededBy.split(':')[0]}`);
+        expect(needs).toEqual(
+          expect.arrayContaining([
+            'kms:Sign KmsSubjectAssertionSigner.sign',
+            'ec2:CreateNetworkInterface the Lambda platform',
+            'ec2:DescribeNetworkInterfaces the Lambda platform',
+          ]),
+        );
+        // The connector's own key, never the access-token key: it cannot mint an Airlock token.
+        const signed = functions[name].requirements.filter((r) => r.action === 'kms:Sign');
+        const tokenKey = functions[name].environment[FUNCTION_ENV.signingKeyId];
+        const own = signed.filter((r) => r.neededBy.startsWith('KmsSubjectAssertionSigner'));
+        expect(own).toHaveLength(1);
+        if (tokenKey) expect(own[0].resource).not.toContain(tokenKey);
+      },
+    );
+  }
+
   if (config.connectors.tickets?.kind === 'mcp-server') {
-    it("connector: the MCP server connector's header secret is among what the proof checks, by its own ARN", () => {
+    it("connector: the MCP server connector's credential secret is among what the proof checks, by its own ARN", () => {
       const secretReads = functions.connector.requirements.filter(
         (r) => r.action === 'secretsmanager:GetSecretValue',
       );
       expect(secretReads.map((r) => JSON.stringify(r.resource))).toEqual(
-        expect.arrayContaining([expect.stringContaining('airlock/pilot/tickets-mcp')]),
+        expect.arrayContaining([
+          expect.stringContaining(
+            tickets?.kind === 'mcp-server' && tickets.auth.type !== 'none' ? tickets.auth.secretName : '?',
+          ),
+        ]),
       );
     });
   }

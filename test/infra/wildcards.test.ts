@@ -1,6 +1,11 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { type AirlockTestApp, oauthConfig, synthesizeAirlock } from './airlock-test-app';
+import {
+  type AirlockTestApp,
+  mcpTokenExchangeConfig,
+  oauthConfig,
+  synthesizeAirlock,
+} from './airlock-test-app';
 import allowlist from './wildcard-allowlist.json';
 
 interface Statement {
@@ -60,10 +65,37 @@ function allowed(finding: { action: string; resource: string }): boolean {
 describe('Function: findWildcards', () => {
   let airlock: AirlockTestApp;
   let withOAuth: AirlockTestApp;
+  let withVpc: AirlockTestApp;
 
   beforeAll(() => {
     airlock = synthesizeAirlock();
     withOAuth = synthesizeAirlock(oauthConfig());
+    withVpc = synthesizeAirlock(mcpTokenExchangeConfig());
+  });
+
+  it.each(['foundationTemplate', 'apiTemplate'] as const)(
+    'finds no wildcard outside the allowlist in %s with a connector in a VPC (network-interface permissions)',
+    (name) => {
+      expect(findWildcards(withVpc[name]).filter((f) => !allowed(f))).toEqual([]);
+    },
+  );
+
+  it('allows the EC2 Describe actions on "*" to the connector function in a VPC only, in its network-interface policy', () => {
+    // Prepare
+    const networkPolicy = withVpc.api.getLogicalId(
+      withVpc.api.connector.networkPolicy?.node.defaultChild as never,
+    );
+
+    // Act
+    const describes = (app: AirlockTestApp) =>
+      findWildcards(app.apiTemplate).filter((f) => f.action.startsWith('ec2:'));
+
+    // Assess
+    expect(describes(withVpc)).toEqual([
+      { where: networkPolicy, action: 'ec2:DescribeNetworkInterfaces', resource: '*' },
+      { where: networkPolicy, action: 'ec2:DescribeSubnets', resource: '*' },
+    ]);
+    expect(describes(airlock)).toEqual([]);
   });
 
   it.each(['foundationTemplate', 'apiTemplate', 'monitoringTemplate'] as const)(

@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   METRICS_NAMESPACE,
   SHADOW_REFUSALS_METRIC,
+  TOOL_DEFINITION_CHANGES_METRIC,
   type UsageMetricName,
 } from '../../../lib/contracts/metrics';
 import { type MetricsSink, type UsagePoint, usageMetricValues } from '../../core/usage-meter';
@@ -88,6 +89,9 @@ export class EmfMetricsSink implements MetricsSink, DeclaresIamPermissions<keyof
         m.addMetric(name, METRIC_UNITS[name as UsageMetricName], value);
       }
       if (point.shadowRefusals) m.addMetric(SHADOW_REFUSALS_METRIC, MetricUnit.Count, point.shadowRefusals);
+      if (point.toolDefinitionChanges) {
+        m.addMetric(TOOL_DEFINITION_CHANGES_METRIC, MetricUnit.Count, point.toolDefinitionChanges);
+      }
       // The run id is a property, not a dimension: one metric per token would be unbounded.
       if (point.runId !== undefined) m.addMetadata('runId', point.runId);
       if (this.options.emit) {

@@ -58,16 +58,17 @@ export class LocalTokenSigner implements TokenSigner {
   }
 
   /**
-   * Loads `<home>/keys/token-signing-key.pem`, creating it first if it does not exist.
+   * Loads `<home>/keys/token-signing-key.pem` (or another key file below `<home>/keys`), creating it
+   * first if it does not exist.
    * Creation is atomic (written under a temporary name, then hard-linked into place), so two
    * processes starting at once end up with the same key. A key file that others can read is refused.
    */
-  static async loadOrCreate(home: string): Promise<LocalTokenSigner> {
+  static async loadOrCreate(home: string, file: string = TOKEN_SIGNING_KEY_FILE): Promise<LocalTokenSigner> {
     const directory = join(home, 'keys');
     await mkdir(directory, { recursive: true, mode: 0o700 });
     // mkdir leaves an existing directory's mode alone; the key's directory must be private.
     await chmod(directory, 0o700);
-    const path = join(home, TOKEN_SIGNING_KEY_FILE);
+    const path = join(home, file);
     const existing = await readKeyFile(path);
     if (existing !== undefined) return LocalTokenSigner.fromPem(existing, path);
 

@@ -81,6 +81,54 @@ const clientCredentialsAuthSchema = z.strictObject({
   scope: z.string().optional(),
 });
 
+/**
+ * RFC 8693 token exchange: the connector acts on behalf of the signed-in user. Airlock signs a
+ * short-lived subject assertion about the caller with this connector's own key and exchanges it, with
+ * the connector's client credentials, for an upstream token of that user (docs/mcp-servers.md).
+ */
+const tokenExchangeAuthSchema = z.strictObject({
+  type: z.literal('oauth2-token-exchange'),
+  /** The authorization server's token endpoint (https; http on loopback only). */
+  tokenUrl: z.url({ protocol: /^https?$/, error: 'expected an https:// URL' }),
+  /** Secrets Manager secret holding `{clientId, clientSecret}` of the connector's client (created by the stack). */
+  secretName: secretNameSchema,
+  /**
+   * `iss` of the subject assertions, which the authorization server trusts the connector's public key for.
+   * @default - `urn:airlock:connector:<connector>`
+   */
+  subjectIssuer: z.string().min(1).max(256).optional(),
+  /** RFC 8693 `audience`: the upstream as the authorization server names it. @default - not sent */
+  audience: z.string().min(1).max(512).optional(),
+  /** RFC 8693 `resource` (RFC 8707): the upstream's URI. @default - not sent */
+  resource: z.url({ error: 'expected an absolute URI' }).optional(),
+  /** Scope of the exchanged token. @default - not sent (the server's default) */
+  scope: z.string().min(1).max(1024).optional(),
+  /** RFC 8693 `requested_token_type`; the answer must be a bearer token of this type. */
+  requestedTokenType: z.string().min(1).default('urn:ietf:params:oauth:token-type:access_token'),
+});
+
+/**
+ * In AWS, the VPC through which the functions that run connectors reach a private upstream: they get a
+ * network interface in these subnets. Imported by id, so `cdk synth` looks nothing up.
+ */
+const vpcSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id (vpc-...)'),
+  /** Private subnets (with a NAT gateway or VPC endpoints: the functions reach AWS services through them too). */
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id (subnet-...)'))
+    .min(1)
+    .max(16),
+  /**
+   * Security groups of the functions' network interfaces (Lambda takes at most 5).
+   * @default - one the stack creates: no inbound, outbound TCP 443 and the upstream's own ports only
+   */
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id (sg-...)'))
+    .min(1)
+    .max(5)
+    .optional(),
+});
+
 export const mcpServerConnectorSchema = z.strictObject({
   kind: z.literal('mcp-server'),
   ...connectorBase,
@@ -92,8 +140,11 @@ export const mcpServerConnectorSchema = z.strictObject({
       z.strictObject({ type: z.literal('none') }),
       headerAuthSchema,
       clientCredentialsAuthSchema,
+      tokenExchangeAuthSchema,
     ])
     .default({ type: 'none' }),
+  /** In AWS, reach the upstream through this VPC (docs/mcp-servers.md#private-upstreams). @default - no VPC */
+  vpc: vpcSchema.optional(),
   /** Hosts the connector may reach; the URL's host (and the token URL's) must be among them. */
   allowedHosts: z.array(z.string().min(1)).min(1),
   /** Deadline of each upstream exchange (connect, list, call). */
@@ -128,6 +179,11 @@ export type PinnedTool = z.infer<typeof pinnedToolSchema>;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** `iss` of a token-exchange connector's subject assertions. */
+export function subjectIssuerOf(connector: string, auth: { readonly subjectIssuer?: string }): string {
+  return auth.subjectIssuer ?? `urn:airlock:connector:${connector}`;
+}
+
 /** The upstream tool an operation calls. */
 export function upstreamToolOf(operation: string, tool: McpToolConfig): string {
   return tool.tool ?? operation;
@@ -152,9 +208,22 @@ export function checkMcpServerConfig(
   if (!hosts.has(url.hostname.toLowerCase())) {
     report(['allowedHosts'], `the url's host "${url.hostname}" must be in allowedHosts`);
   }
-  if (config.auth.type === 'oauth2-client-credentials') {
-    const host = new URL(config.auth.tokenUrl).hostname.toLowerCase();
+  if (config.auth.type === 'oauth2-client-credentials' || config.auth.type === 'oauth2-token-exchange') {
+    const tokenUrl = new URL(config.auth.tokenUrl);
+    const host = tokenUrl.hostname.toLowerCase();
     if (!hosts.has(host)) report(['allowedHosts'], `the token URL's host "${host}" must be in allowedHosts`);
+    if (tokenUrl.protocol === 'http:' && !LOOPBACK.has(tokenUrl.hostname)) {
+      report(
+        ['auth', 'tokenUrl'],
+        `expected an https:// URL (plain http is accepted on loopback only, got host "${tokenUrl.hostname}")`,
+      );
+    }
+    if (tokenUrl.username || tokenUrl.password || tokenUrl.hash) {
+      report(['auth', 'tokenUrl'], 'must not carry credentials or a fragment');
+    }
+  }
+  if (config.vpc && new Set(config.vpc.subnetIds).size !== config.vpc.subnetIds.length) {
+    report(['vpc', 'subnetIds'], 'names a subnet twice');
   }
   const seen = new Map<string, string>();
   for (const [operation, tool] of Object.entries(config.operations)) {

@@ -11,6 +11,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import { ConfigError } from '../../../lib/config/config-error';
+import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
 import { AirlockError, DependencyError } from '../../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../../core/ports';
 import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
@@ -26,9 +28,11 @@ import {
   type McpServerConnectorConfig,
   type McpToolConfig,
   type PinnedTool,
+  subjectIssuerOf,
   upstreamToolOf,
 } from './mcp-server-config';
 import { toolDefinitionHash } from './tool-definition-pin';
+import { type SubjectAssertionSigner, UpstreamTokenExchange } from './upstream-token-exchange';
 
 export interface McpServerConnectorOptions {
   /** Where the upstream credentials come from (`auth.secretName`). */
@@ -37,10 +41,28 @@ export interface McpServerConnectorOptions {
   readonly ca?: string;
   /** @default the system clock */
   readonly clock?: Clock;
+  /**
+   * Signs the subject assertions of `auth.type: oauth2-token-exchange` (the connector's own key: KMS in
+   * AWS, a local P-256 key in the local pilot). Required for that auth type. @default - none
+   */
+  readonly subjectSigner?: SubjectAssertionSigner;
+}
+
+/** Sessions kept at once (one per subject with token exchange); the oldest is closed first. */
+const MAX_SESSIONS = 32;
+/** The session key of a connector that does not act per user. */
+const SHARED_SESSION = '';
+
+/** What one exchange with the upstream runs with. */
+interface ExchangeContext {
+  readonly usage: { secretReads: number };
+  readonly requestId?: string;
+  /** The principal the upstream is called for (token exchange only). */
+  readonly subject?: string;
 }
 
 /** The reason a call to a tool whose upstream definition changed since it was pinned is refused with. */
-export const TOOL_CHANGED_REASON = 'mcp-tool-definition-changed';
+export const TOOL_CHANGED_REASON = TOOL_DEFINITION_CHANGED_REASON;
 /** The reason a call to a tool that was never pinned is refused with. */
 export const TOOL_NOT_PINNED_REASON = 'mcp-tool-not-pinned';
 
@@ -67,9 +89,14 @@ export class McpServerConnector implements Connector {
   private readonly agent: Agent;
   private readonly httpAgent: HttpAgent;
   private readonly tokens?: OAuth2ClientCredentials;
+  private readonly exchangedTokens?: UpstreamTokenExchange;
   private readonly validators = new Map<string, JsonSchemaValidator<unknown>>();
   private jsonSchema?: AjvJsonSchemaValidator;
-  private session?: Promise<Client>;
+  /**
+   * Open MCP sessions by subject: with token exchange each principal has its own (an upstream binds a
+   * session to the user who opened it), so one user's calls never ride on another's session or token.
+   */
+  private readonly sessions = new Map<string, Promise<Client>>();
 
   constructor(
     public readonly name: string,
@@ -88,6 +115,29 @@ export class McpServerConnector implements Connector {
         tokenUrl: new URL(config.auth.tokenUrl),
         secretName: config.auth.secretName,
         scope: config.auth.scope,
+        secretSource: options.secretSource,
+        clock: options.clock ?? systemClock,
+        send: (request) => this.send(request),
+        timeoutMs: config.timeoutMs,
+        label: this.label,
+      });
+    }
+    if (config.auth.type === 'oauth2-token-exchange') {
+      if (!options.subjectSigner) {
+        throw new ConfigError(
+          `connectors.${name}.auth: oauth2-token-exchange needs the connector's subject assertion key, which this target did not provide.`,
+        );
+      }
+      const { auth } = config;
+      this.exchangedTokens = new UpstreamTokenExchange({
+        tokenUrl: new URL(auth.tokenUrl),
+        secretName: auth.secretName,
+        issuer: subjectIssuerOf(name, auth),
+        audience: auth.audience,
+        resource: auth.resource,
+        scope: auth.scope,
+        requestedTokenType: auth.requestedTokenType,
+        signer: options.subjectSigner,
         secretSource: options.secretSource,
         clock: options.clock ?? systemClock,
         send: (request) => this.send(request),
@@ -171,9 +221,9 @@ export class McpServerConnector implements Connector {
     const tool = upstreamToolOf(operation, this.toolOf(operation));
     const pin = this.requirePin(operation);
     const usage = { secretReads: 0 };
-    const current = (await this.listUpstreamTools(options.signal, usage, options.requestId)).find(
-      (candidate) => candidate.name === tool,
-    );
+    const current = (
+      await this.listUpstreamTools(options.signal, usage, options.requestId, options.subject)
+    ).find((candidate) => candidate.name === tool);
     if (!current) {
       throw new AirlockError(
         'upstream_error',
@@ -194,7 +244,7 @@ export class McpServerConnector implements Connector {
           maxTotalTimeout: this.config.timeoutMs,
           signal: options.signal,
         }),
-      { usage, requestId: options.requestId, retry: false },
+      { usage, requestId: options.requestId, subject: options.subject, retry: false },
     );
     const bounded = this.bounded(result as CallToolResult);
     const bytes = JSON.stringify(bounded.result);
@@ -206,9 +256,12 @@ export class McpServerConnector implements Connector {
     };
   }
 
-  /** The configured tools against the upstream's current definitions (`airlock connectors pin --check`). */
-  async pinStatus(signal?: AbortSignal): Promise<ToolPinStatus[]> {
-    const upstream = await this.listUpstreamTools(signal, { secretReads: 0 });
+  /**
+   * The configured tools against the upstream's current definitions (`airlock connectors pin --check`).
+   * @param subject the principal to list them as (a token-exchange connector needs one)
+   */
+  async pinStatus(signal?: AbortSignal, subject?: string): Promise<ToolPinStatus[]> {
+    const upstream = await this.listUpstreamTools(signal, { secretReads: 0 }, undefined, subject);
     return Object.entries(this.config.operations).map(([operation, config]) => {
       const tool = upstreamToolOf(operation, config);
       const current = upstream.find((candidate) => candidate.name === tool);
@@ -229,6 +282,7 @@ export class McpServerConnector implements Connector {
     signal?: AbortSignal,
     usage: { secretReads: number } = { secretReads: 0 },
     requestId?: string,
+    subject?: string,
   ): Promise<Tool[]> {
     return this.exchange(
       async (client) => {
@@ -248,14 +302,12 @@ export class McpServerConnector implements Connector {
           `${this.label}: the upstream's tool list has more than ${MAX_TOOL_PAGES} pages.`,
         );
       },
-      { usage, requestId, retry: true },
+      { usage, requestId, subject, retry: true },
     );
   }
 
   close(): void {
-    const session = this.session;
-    this.session = undefined;
-    void session?.then((client) => client.close()).catch(() => undefined);
+    for (const key of [...this.sessions.keys()]) this.dropSession(key);
     this.agent.destroy();
     this.httpAgent.destroy();
   }
@@ -313,18 +365,21 @@ export class McpServerConnector implements Connector {
    */
   private async exchange<T>(
     run: (client: Client) => Promise<T>,
-    context: { usage: { secretReads: number }; requestId?: string; retry: boolean },
+    context: ExchangeContext & { retry: boolean },
   ): Promise<T> {
-    const reused = this.session !== undefined;
+    const key = this.sessionKey(context.subject);
+    const reused = this.sessions.has(key);
     try {
-      return await run(await this.connect(context));
+      return await run(await this.connect(key, context));
     } catch (error) {
-      this.dropSession();
-      if (context.retry && reused && !(error instanceof AirlockError && error.code !== 'upstream_error')) {
+      this.dropSession(key);
+      // A refusal (the caller's token exchange refused, a host outside allowedHosts) is not retried, even
+      // when the SDK wrapped it.
+      if (context.retry && reused && this.upstreamError(error).code === 'upstream_error') {
         try {
-          return await run(await this.connect(context));
+          return await run(await this.connect(key, context));
         } catch (second) {
-          this.dropSession();
+          this.dropSession(key);
           throw this.upstreamError(second);
         }
       }
@@ -332,20 +387,28 @@ export class McpServerConnector implements Connector {
     }
   }
 
-  private connect(context: { usage: { secretReads: number }; requestId?: string }): Promise<Client> {
-    if (!this.session) {
+  /** One session per subject when the upstream is called on behalf of users, else one shared. */
+  private sessionKey(subject: string | undefined): string {
+    return this.exchangedTokens ? `subject:${subject ?? ''}` : SHARED_SESSION;
+  }
+
+  private connect(key: string, context: ExchangeContext): Promise<Client> {
+    let session = this.sessions.get(key);
+    if (!session) {
       const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
       const transport = new StreamableHTTPClientTransport(this.url, {
         fetch: (url, init) => this.fetch(url, init, context),
       });
-      this.session = client.connect(transport, { timeout: this.config.timeoutMs }).then(() => client);
+      session = client.connect(transport, { timeout: this.config.timeoutMs }).then(() => client);
+      this.sessions.set(key, session);
+      while (this.sessions.size > MAX_SESSIONS) this.dropSession(this.sessions.keys().next().value as string);
     }
-    return this.session;
+    return session;
   }
 
-  private dropSession(): void {
-    const session = this.session;
-    this.session = undefined;
+  private dropSession(key: string): void {
+    const session = this.sessions.get(key);
+    this.sessions.delete(key);
     void session?.then((client) => client.close()).catch(() => undefined);
   }
 
@@ -353,7 +416,7 @@ export class McpServerConnector implements Connector {
   private async fetch(
     url: string | URL,
     init: RequestInit | undefined,
-    context: { usage: { secretReads: number }; requestId?: string },
+    context: ExchangeContext,
   ): Promise<Response> {
     const target = new URL(url);
     if (!this.allowedHosts.has(target.hostname.toLowerCase()) || target.origin !== this.url.origin) {
@@ -369,7 +432,7 @@ export class McpServerConnector implements Connector {
     new Headers(init?.headers).forEach((value, key) => {
       headers[key] = value;
     });
-    Object.assign(headers, await this.authHeaders(context.usage));
+    Object.assign(headers, await this.authHeaders(context));
     if (context.requestId && REQUEST_ID.test(context.requestId)) headers['x-request-id'] = context.requestId;
     if (init?.body !== undefined && init.body !== null && typeof init.body !== 'string') {
       throw new AirlockError(
@@ -387,6 +450,10 @@ export class McpServerConnector implements Connector {
       signal: init?.signal ?? undefined,
       label: this.label,
     });
+    if (response.status === 401 && this.exchangedTokens && context.subject !== undefined) {
+      // The upstream refused the exchanged token (revoked early): the next call exchanges afresh.
+      this.exchangedTokens.invalidate(context.subject, headers.authorization?.replace(/^Bearer /, '') ?? '');
+    }
     const responseHeaders = new Headers();
     for (const [key, value] of Object.entries(response.headers)) {
       if (value === undefined) continue;
@@ -399,7 +466,7 @@ export class McpServerConnector implements Connector {
     });
   }
 
-  private async authHeaders(usage: { secretReads: number }): Promise<Record<string, string>> {
+  private async authHeaders({ usage, subject }: ExchangeContext): Promise<Record<string, string>> {
     const { auth } = this.config;
     if (auth.type === 'header') {
       usage.secretReads += 1;
@@ -424,6 +491,9 @@ export class McpServerConnector implements Connector {
       return { [auth.header.toLowerCase()]: secret.value };
     }
     if (this.tokens) return { authorization: `Bearer ${await this.tokens.getToken(usage)}` };
+    if (this.exchangedTokens) {
+      return { authorization: `Bearer ${await this.exchangedTokens.getToken(subject, usage)}` };
+    }
     return {};
   }
 

@@ -2,18 +2,25 @@
  * The `mcp-server` kind: an upstream MCP server (streamable HTTP) whose tools the config names are
  * exposed as operations, each pinned to the definition an operator reviewed (docs/mcp-servers.md).
  */
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError } from '../../../lib/config/config-error';
 import type { ConnectorKind } from '../connector-kind';
+import { KmsSubjectAssertionSigner } from './kms-subject-assertion-signer';
+import { LocalSubjectAssertionSigner } from './local-subject-assertion-signer';
 import {
   checkMcpServerConfig,
   type McpServerConnectorConfig,
   mcpServerConnectorSchema,
 } from './mcp-server-config';
 import { McpServerConnector } from './mcp-server-connector';
-import { mcpServerInfrastructure } from './mcp-server-infrastructure';
+import { mcpServerInfrastructure, SUBJECT_ASSERTION_KEY_RESOURCE } from './mcp-server-infrastructure';
 import { readToolPinFile, toolPinFilePath } from './tool-pin-file';
+import type { SubjectAssertionSigner } from './upstream-token-exchange';
 
-export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, undefined> = {
+/** The kind's adapter: a token-exchange connector's subject assertion key; none for other auth types. */
+export type McpServerAdapters = SubjectAssertionSigner | undefined;
+
+export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, McpServerAdapters> = {
   kind: 'mcp-server',
   configSchema: mcpServerConnectorSchema,
   checkConfig: checkMcpServerConfig,
@@ -31,8 +38,24 @@ export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, undefined> =
       secretSource: runtime.secretSource,
       ca: runtime.ca,
       clock: runtime.clock,
+      subjectSigner: runtime.adapters,
     }),
   infrastructure: mcpServerInfrastructure,
-  aws: { adapters: () => undefined },
-  local: { adapters: () => undefined },
+  aws: {
+    adapters: ({ name, config, resources, client }) => {
+      if (config.auth.type !== 'oauth2-token-exchange') return undefined;
+      const keyArn = resources[SUBJECT_ASSERTION_KEY_RESOURCE];
+      if (!keyArn) {
+        throw new ConfigError(
+          `connectors.${name}.auth: the stack bound no subject assertion key for this token-exchange connector; deploy the Foundation stack again.`,
+        );
+      }
+      return new KmsSubjectAssertionSigner({ client: client('kms', () => new KMSClient({})), keyArn });
+    },
+    adapterMethods: ['sign', 'keyId'],
+  },
+  local: {
+    adapters: ({ name, config, home }) =>
+      config.auth.type === 'oauth2-token-exchange' ? new LocalSubjectAssertionSigner(home, name) : undefined,
+  },
 };

@@ -56,6 +56,7 @@ import { SsmKillSwitchParameters } from '../../../lambdas/adapters/aws/ssm-kill-
 import { RdsDataDatabase } from '../../../lambdas/connectors/database/rds-data-database';
 import { S3FileStore } from '../../../lambdas/connectors/file-store/s3-file-store';
 import { BedrockKnowledgeBase } from '../../../lambdas/connectors/knowledge-base/bedrock-knowledge-base';
+import { KmsSubjectAssertionSigner } from '../../../lambdas/connectors/mcp-server/kms-subject-assertion-signer';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import type { Digest } from '../../../lambdas/core/audit-anchor';
 import type { AuditRecord } from '../../../lambdas/core/audit-record';
@@ -692,6 +693,35 @@ describe('IAM declarations of the AWS adapters', () => {
               new Error('ERROR: cannot execute nextval() in a read-only transaction; SQLState: 25006'),
             );
           await expect(d.query(query)).rejects.toThrow(/refused the query/);
+        },
+      ]);
+    });
+  });
+
+  describe('KmsSubjectAssertionSigner', () => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555';
+    const signer = () => new KmsSubjectAssertionSigner({ client: new KMSClient(REGION), keyArn });
+
+    it('sign sends exactly what it declares, on the connector’s own key', async () => {
+      const s = signer();
+      await expectDeclarationsHonest(s, 'sign', [
+        async () => {
+          answer(stubs.kms, {
+            Signature: new Uint8Array(
+              sign('sha256', Buffer.from('x'), { key: keys.privateKey, dsaEncoding: 'der' }),
+            ),
+          });
+          await s.sign(new Uint8Array([1]));
+        },
+      ]);
+    });
+
+    it('keyId sends nothing and declares nothing (the kid is the key id of its ARN)', async () => {
+      const s = signer();
+      await expectDeclarationsHonest(s, 'keyId', [
+        async () => {
+          expect(await s.keyId()).toBe('99999999-2222-3333-4444-555555555555');
         },
       ]);
     });

@@ -1,5 +1,6 @@
 import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
 import type { UsagePoint } from '../../../lambdas/core/usage-meter';
+import { TOOL_DEFINITION_CHANGES_METRIC } from '../../../lib/contracts/metrics';
 
 /** The parts of an EMF document these tests read. */
 interface EmfDocument {
@@ -202,5 +203,28 @@ describe('Class: EmfMetricsSink', () => {
       expect(document).not.toHaveProperty('runId');
       expect(document.Invocations).toBe(0);
     });
+  });
+});
+
+describe('Class: EmfMetricsSink (tool definition changes)', () => {
+  it('writes ToolDefinitionChanges (Count) under the workflow and operation dimensions only for a point that has one', () => {
+    // Act
+    const [changed, plain] = recordAll([
+      connectorCall({ outcome: 'denied', toolDefinitionChanges: 1 }),
+      connectorCall({ outcome: 'denied' }),
+    ]);
+
+    // Assess
+    const names = (doc: EmfDocument) => doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name);
+    expect(changed._aws.CloudWatchMetrics[0].Metrics).toContainEqual({
+      Name: TOOL_DEFINITION_CHANGES_METRIC,
+      Unit: 'Count',
+    });
+    expect(changed[TOOL_DEFINITION_CHANGES_METRIC]).toBe(1);
+    expect(changed._aws.CloudWatchMetrics[0].Dimensions).toEqual([
+      ['workflow'],
+      ['workflow', 'connector', 'operation'],
+    ]);
+    expect(names(plain)).not.toContain(TOOL_DEFINITION_CHANGES_METRIC);
   });
 });

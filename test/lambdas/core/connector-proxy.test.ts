@@ -1,5 +1,6 @@
 import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
+import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
 import { FakeClock } from '../support/fake-clock';
 import { type PipelineFixture, pipelineFixture } from '../support/pipeline-fixture';
 import { refusalAsync } from '../support/refusal';
@@ -394,6 +395,56 @@ describe('Class: ConnectorProxy', () => {
       // Assess
       expect(outcome.status).toBe('completed');
       expect(f.erpCalls).toHaveLength(1);
+    });
+  });
+
+  describe('calls made on behalf of the caller', () => {
+    it("names the caller's principal to the connector (token exchange acts for it), never anything from the arguments", async () => {
+      // Prepare
+      const f = fixture();
+
+      // Act
+      await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100));
+
+      // Assess
+      expect(f.erpInvocations.map((options) => options.subject)).toEqual(['alice']);
+    });
+  });
+
+  describe('an upstream tool changed since it was pinned', () => {
+    it('counts the refusal as ToolDefinitionChanges (alarmed) besides the denial, and audits it', async () => {
+      // Prepare
+      const f = fixture({
+        erpFailure: () =>
+          new AirlockError('forbidden', 'the upstream changed the tool', {
+            reasons: [TOOL_DEFINITION_CHANGED_REASON],
+          }),
+      });
+
+      // Act
+      const refused = await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100)).catch((e) => e);
+
+      // Assess
+      expect(refused).toMatchObject({ code: 'forbidden', reasons: [TOOL_DEFINITION_CHANGED_REASON] });
+      expect(f.points.at(-1)).toMatchObject({ outcome: 'denied', toolDefinitionChanges: 1 });
+      expect(f.records().at(-1)).toMatchObject({
+        type: 'connector_denied',
+        reasons: expect.arrayContaining([TOOL_DEFINITION_CHANGED_REASON]),
+      });
+    });
+
+    it('counts no tool definition change for any other refusal', async () => {
+      // Prepare
+      const f = fixture({
+        erpFailure: () => new AirlockError('forbidden', 'no', { reasons: ['something-else'] }),
+      });
+
+      // Act
+      await f.proxy.call(f.caller('alice', ERP_WRITE), f.journalEntry(100)).catch(() => undefined);
+
+      // Assess
+      expect(f.points.at(-1)).toMatchObject({ outcome: 'denied' });
+      expect(f.points.at(-1)).not.toHaveProperty('toolDefinitionChanges');
     });
   });
 

@@ -8,7 +8,7 @@
  */
 import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
 import { readPolicyFiles } from '../../../lambdas/adapters/policy-files';
-import type { Connector, ConnectorResult } from '../../../lambdas/connectors/connector';
+import type { Connector, ConnectorResult, InvokeOptions } from '../../../lambdas/connectors/connector';
 import { FileStoreConnector } from '../../../lambdas/connectors/file-store/file-store-connector';
 import { HttpApiConnector } from '../../../lambdas/connectors/http-api/http-api-connector';
 import { ApprovalDesk } from '../../../lambdas/core/approval-desk';
@@ -45,6 +45,8 @@ export interface PipelineFixtureOptions {
   readonly clock?: FakeClock;
   /** Shadow policies (Cedar text) to try beside the shipped ones, instead of the shipped shadow ones. */
   readonly shadowPolicies?: readonly string[];
+  /** What the ERP's upstream throws on a journal entry instead of answering (e.g. a pinned tool changed). */
+  readonly erpFailure?: () => Error;
 }
 
 export function pipelineFixture(options: PipelineFixtureOptions = {}) {
@@ -59,6 +61,8 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     ['2026-q4/taxi.txt', 'Taxi, EUR 32.50'],
   ]);
   const erpCalls: ErpCall[] = [];
+  /** The options of every ERP invocation (the subject the call is made for, ...). */
+  const erpInvocations: InvokeOptions[] = [];
   const erpLookups: ErpCall[] = [];
   const points: UsagePoint[] = [];
   /** What the ERP stand-in throws instead of answering, while set. */
@@ -89,7 +93,8 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     describe: (operation, params) => http.describe(operation, params),
     policyContext: (operation, params) => http.policyContext(operation, params),
     resourceProblem: (operation, params, resource) => http.resourceProblem(operation, params, resource),
-    invoke: async (operation, params): Promise<ConnectorResult> => {
+    invoke: async (operation, params, invokeOptions): Promise<ConnectorResult> => {
+      erpInvocations.push(invokeOptions);
       if (upstreamFailure !== undefined) throw upstreamFailure;
       if (operation === 'lookupGlCode') {
         // Reads, such as the name lookup for an approver, are counted apart from the entries written.
@@ -97,6 +102,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
         const result = { matches: [{ code: '6400', name: 'Travel' }] };
         return { result, documents: [{ id: operation, bytes: JSON.stringify(result) }], bytesOut: 40 };
       }
+      if (options.erpFailure) throw options.erpFailure();
       erpCalls.push({ operation, params });
       const result = { entryId: `JE-${erpCalls.length}` };
       return { result, documents: [{ id: operation, bytes: JSON.stringify(result) }], bytesOut: 20 };
@@ -185,6 +191,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     counters,
     files,
     erpCalls,
+    erpInvocations,
     erpLookups,
     points,
     proxy,
