@@ -102,6 +102,12 @@ export interface Connector {
   resourceProblem(operation: string, params: ParameterValues, resource: string): string | undefined;
   /** Makes the call. */
   invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult>;
+  /**
+   * The operations whose upstream definition changed since it was reviewed (an MCP server's tools
+   * against their pins): the tool listing still shows them, marked, and a call to one is refused.
+   * @default - a kind whose operations are all in the config has none
+   */
+  changedOperations?(signal?: AbortSignal): Promise<ReadonlySet<string>>;
   /** Releases what the connector keeps open (kept-alive upstream connections). @default - nothing to release */
   close?(): void;
 }

@@ -206,6 +206,8 @@ describe('Class: MonitoringStack', () => {
           'ledger/spendByGlCode',
           'ledger/entriesByVendor',
           'handbook/search',
+          'everything/echo',
+          'everything/compressFile',
         ],
         'travel-review': ['receipts/list'],
       };

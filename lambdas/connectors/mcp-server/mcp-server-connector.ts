@@ -29,6 +29,7 @@ import {
   upstreamToolOf,
 } from './mcp-server-config';
 import { toolDefinitionHash } from './tool-definition-pin';
+import { patternOperations } from './tool-patterns';
 
 export interface McpServerConnectorOptions {
   /** Where the upstream credentials come from (`auth.secretName`). */
@@ -209,7 +210,7 @@ export class McpServerConnector implements Connector {
   /** The configured tools against the upstream's current definitions (`airlock connectors pin --check`). */
   async pinStatus(signal?: AbortSignal): Promise<ToolPinStatus[]> {
     const upstream = await this.listUpstreamTools(signal, { secretReads: 0 });
-    return Object.entries(this.config.operations).map(([operation, config]) => {
+    const statuses = Object.entries(this.config.operations).map(([operation, config]) => {
       const tool = upstreamToolOf(operation, config);
       const current = upstream.find((candidate) => candidate.name === tool);
       const pin = this.pinOf(operation);
@@ -220,8 +221,36 @@ export class McpServerConnector implements Connector {
           : toolDefinitionHash(current) === pin.sha256
             ? 'pinned'
             : 'changed';
-      return { operation, tool, status };
+      return { operation, tool, status } as ToolPinStatus;
     });
+    // Upstream tools a pattern would expose that are not pinned (a new tool, or one named to match).
+    const pins = this.config.pins ?? {};
+    const patterned = patternOperations(
+      this.config,
+      upstream.map((t) => t.name),
+      () => '',
+    );
+    for (const [tool, decision] of patterned) {
+      if (decision.exposed && !Object.hasOwn(pins, tool)) {
+        statuses.push({ operation: decision.operation, tool, status: 'unpinned' });
+      }
+    }
+    return statuses;
+  }
+
+  /**
+   * The operations whose upstream definition no longer matches its pin, for the tool listing to mark
+   * (a call to one is refused). Asks the upstream's `tools/list` once.
+   */
+  async changedOperations(signal?: AbortSignal): Promise<ReadonlySet<string>> {
+    const upstream = new Map((await this.listUpstreamTools(signal)).map((tool) => [tool.name, tool]));
+    const changed = new Set<string>();
+    for (const [operation, config] of Object.entries(this.config.operations)) {
+      const pin = this.pinOf(operation);
+      const current = upstream.get(upstreamToolOf(operation, config));
+      if (pin && current && toolDefinitionHash(current) !== pin.sha256) changed.add(operation);
+    }
+    return changed;
   }
 
   /** Every tool the upstream offers now (all pages), as its `tools/list` says. */
