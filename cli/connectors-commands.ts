@@ -43,7 +43,8 @@ export function registerConnectorsCommands(program: Command, context: CliContext
     );
   addTargetOptions(pin, PIN_TARGET).action(
     async (name: string, options: TargetOptions & { check?: boolean }) => {
-      const config = context.loadConfig();
+      // A workflow may already name a tool a pattern matches that is pinned only by this run.
+      const config = context.loadConfig({ checkOperationsFromFiles: false });
       const connectorConfig = Object.hasOwn(config.connectors, name) ? config.connectors[name] : undefined;
       if (connectorConfig?.kind !== 'mcp-server') {
         const candidates = Object.entries(config.connectors)

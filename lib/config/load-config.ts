@@ -52,8 +52,20 @@ export function parseConfig(input: unknown, source = 'config'): AirlockConfig {
   throw new ConfigError(`${source}: ${issues[0]}${more}`, issues);
 }
 
+export interface LoadConfigOptions {
+  /**
+   * Check that the workflows' operations of connectors whose kind adds operations from its files
+   * exist once the files are read. Off only for `airlock connectors pin`, which writes those files.
+   * @default true
+   */
+  readonly checkOperationsFromFiles?: boolean;
+}
+
 /** Reads and validates a YAML or JSON pilot config file. Throws {@link ConfigError}. */
-export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
+export function loadConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  options: LoadConfigOptions = {},
+): AirlockConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -79,7 +91,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
     const kind = connectorKindOf(connector.kind);
     if (kind.withFiles) config.connectors[name] = kind.withFiles(connector, { name, configPath: path });
   }
-  checkWorkflowOperationsFromFiles(config, path);
+  if (options.checkOperationsFromFiles !== false) checkWorkflowOperationsFromFiles(config, path);
   return config;
 }
 
