@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsCall, describeAwsError } from '../lambdas/adapters/aws/aws-permission-error';
@@ -23,6 +24,7 @@ import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revoca
 import { KmsTokenSigner } from '../lambdas/adapters/aws/kms-token-signer';
 import { LambdaConcurrencyController } from '../lambdas/adapters/aws/lambda-concurrency-controller';
 import { S3DigestStore } from '../lambdas/adapters/aws/s3-digest-store';
+import { SecretsManagerSecretSource } from '../lambdas/adapters/aws/secrets-manager-secret-source';
 import { SsmKillSwitchParameters } from '../lambdas/adapters/aws/ssm-kill-switch-parameters';
 import { DigestConflictError, type DigestStore } from '../lambdas/core/audit-anchor';
 import { AuditConflictError, type AuditLedger, type AuditStore } from '../lambdas/core/audit-ledger';
@@ -30,7 +32,7 @@ import { withMeasuredLlm } from '../lambdas/core/cost-report';
 import type { CredentialRecords } from '../lambdas/core/credential-records';
 import { DependencyError } from '../lambdas/core/errors';
 import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
-import { systemClock, type TokenSigner } from '../lambdas/core/ports';
+import { type SecretSource, systemClock, type TokenSigner } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
 import { CLI_ENV } from '../lib/contracts/environment';
 import { DIGEST_PREFIX } from '../lib/contracts/storage';
@@ -189,6 +191,12 @@ export class AwsOperatorPorts implements OperatorPorts {
   }
 
   /** The SDK client configuration: the target's region, else the SDK's chain decides. */
+  upstreamSecrets(): SecretSource {
+    return new SecretsManagerSecretSource({
+      client: this.client('secretsmanager', () => new SecretsManagerClient(this.config)),
+    });
+  }
+
   private get config(): { region?: string } {
     return this.target.region ? { region: this.target.region } : {};
   }

@@ -5,7 +5,12 @@
 import { relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirlockError } from '../lambdas/core/errors';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load-config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  type LoadConfigOptions,
+  loadConfig,
+} from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
 import { CLI_ENV } from '../lib/contracts/environment';
 
@@ -80,9 +85,9 @@ export class CliContext {
   }
 
   /** The validated config; a bad file is a usage error naming the field. */
-  loadConfig(): AirlockConfig {
+  loadConfig(options?: LoadConfigOptions): AirlockConfig {
     try {
-      return loadConfig(this.configPath);
+      return loadConfig(this.configPath, options);
     } catch (error) {
       if (error instanceof ConfigError)
         throw new CliError(`Invalid Airlock config: ${error.message}`, EXIT.usage);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store';
 import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
 import { FileKillSwitchParameters } from '../lambdas/adapters/local/file-kill-switch-parameters';
+import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
 import { FolderDigestStore } from '../lambdas/adapters/local/folder-digest-store';
 import {
   jwkThumbprintOf,
@@ -26,7 +27,7 @@ import type { AuditLedger } from '../lambdas/core/audit-ledger';
 import { withMeasuredLlm } from '../lambdas/core/cost-report';
 import type { CredentialRecords } from '../lambdas/core/credential-records';
 import type { KillSwitchCopyStore } from '../lambdas/core/kill-switch-operator';
-import { systemClock } from '../lambdas/core/ports';
+import { type SecretSource, systemClock } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
 import { LOCAL_TABLES, type LocalDynamo, openLocalDynamo } from '../local/local-state';
 import { CliError, EXIT } from './cli-context';
@@ -54,6 +55,10 @@ export class LocalOperatorPorts implements OperatorPorts {
 
   constructor(target: LocalTarget) {
     this.home = target.home;
+  }
+
+  upstreamSecrets(): SecretSource {
+    return new FileSecretSource(this.home);
   }
 
   async openAuditTrail(needs: AuditTrailNeeds): Promise<AuditTrail> {

@@ -20,6 +20,7 @@ import type {
   KillSwitchParameterWriter,
   RevocationListEditor,
   RevocationStore,
+  SecretSource,
   TokenSigner,
 } from '../lambdas/core/ports';
 import type { AirlockConfig } from '../lib/config/schema';
@@ -113,6 +114,11 @@ export interface OperatorPorts {
   /** @throws CliError (usage) for the local pilot, which has no reserved concurrency. */
   concurrencyController(): ConcurrencyController;
   costSource(config: AirlockConfig): CostSourcePort;
+  /**
+   * Where upstream credentials are read (`airlock connectors pin`), as the connector function reads
+   * them: Secrets Manager by the secret's name in AWS, the local secret store (`secrets/`) locally.
+   */
+  upstreamSecrets(): SecretSource;
   /** Releases what was opened (the local DynamoDB, SDK clients); safe to call more than once. */
   close(): Promise<void>;
 }

@@ -52,6 +52,7 @@ import {
 import { type LocalApiHandler, startLocalApiServer } from './local-api-server';
 import { LocalCertificateAuthority } from './local-certificate-authority';
 import type { LocalIdentityProvider } from './local-identity-provider';
+import { startLocalMcpUpstreams } from './local-mcp-upstreams';
 import { createLocalPorts, type LocalPilotPorts } from './local-ports';
 import { LOCAL_TABLES, removePilotState, writePilotState } from './local-state';
 import { startOAuthListener } from './oauth-listener';
@@ -181,6 +182,15 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const certs = await ca.ensureClientCertificates(Object.keys(baseConfig.principals));
     if (certs.issued.length > 0) log(`Issued device certificates for: ${certs.issued.join(', ')}`);
 
+    // Upstream MCP servers the config points at that the pilot runs itself (server-everything from
+    // npm, in a process of its own): started now, awaited before the connectors are prepared.
+    const mcpStarting = startLocalMcpUpstreams(baseConfig);
+    mcpStarting.catch(() => undefined);
+    closers.push(async () => {
+      const started = await mcpStarting.catch(() => undefined);
+      await started?.close();
+    });
+
     // Upstreams: sample receipts in a folder, and a sample ERP with its own OAuth2 client secret.
     const erpClient = await ensureSampleErpSecrets(home, baseConfig);
     const sampleErp = await startSampleErp({ tls: ca.serverTls(), port: 0, ...erpClient });
@@ -192,9 +202,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       outbox: join(home, 'outbox'),
     });
     closers.push(() => sampleWorkplace.close());
+    const mcpUpstreams = await mcpStarting;
     const connectorsReady = await prepareLocalConnectors(baseConfig, home, {
       sampleErpUrl: sampleErp.url,
       sampleApis: sampleWorkplace.urls,
+      mcpServers: mcpUpstreams.urls,
       seedDocuments: async (folder, connector) => {
         const documents = Object.hasOwn(SAMPLE_DOCUMENTS, connector)
           ? SAMPLE_DOCUMENTS[connector]

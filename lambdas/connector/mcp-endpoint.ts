@@ -36,7 +36,8 @@ import {
 } from './mcp-stateless';
 
 /** What the endpoint needs of the proxy (the real {@link ConnectorProxy} in Lambda and the local pilot). */
-export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'>;
+export type McpConnectorProxy = Pick<ConnectorProxy, 'availableOperations' | 'call'> &
+  Partial<Pick<ConnectorProxy, 'listedOperations'>>;
 
 export interface McpHandlerOptions {
   /** Proves the caller before any MCP message is read (the device channel's, or the OAuth entry point's). */
@@ -222,7 +223,10 @@ function createToolFunctions(
     serverInfo: AIRLOCK_MCP_SERVER_INFO,
     instructions: MCP_INSTRUCTIONS,
     async listTools(cursor) {
-      const all = options.proxy.availableOperations(caller);
+      // Tools changed upstream since they were pinned stay listed, marked (a call to one is refused).
+      const all = options.proxy.listedOperations
+        ? await options.proxy.listedOperations(caller)
+        : options.proxy.availableOperations(caller);
       const offset = cursor === undefined ? 0 : offsetOfCursor(cursor, all.length);
       const page = all.slice(offset, offset + pageSize).map((op) => toolOf(op, threshold));
       const next = offset + pageSize;
@@ -341,6 +345,12 @@ export function toolNameOf(op: Pick<AvailableOperation, 'connector' | 'operation
   return `${op.connector}_${op.operation}`;
 }
 
+/** What a tool whose upstream definition changed since it was pinned says first. */
+export const CHANGED_UPSTREAM_NOTICE =
+  '[Unavailable: the upstream server changed this tool since an operator reviewed and pinned it; calls are refused until it is reviewed and pinned again.]';
+/** The `_meta` flag of such a tool, for clients that show it. */
+export const CHANGED_UPSTREAM_META = 'dev.airlock/definition-changed';
+
 /** An operation as an MCP tool: its input schema plus `intent` and `approvalId`, and a description a model can act on. */
 function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined): Tool {
   const { config } = op;
@@ -357,10 +367,12 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
       'Once approved, call this tool again with exactly the same arguments plus "approvalId".',
     );
   }
+  if (op.changedUpstream) sentences.unshift(CHANGED_UPSTREAM_NOTICE);
   return {
     name: toolNameOf(op),
     title: titleOf(op),
     description: sentences.join(' '),
+    ...(op.changedUpstream && { _meta: { [CHANGED_UPSTREAM_META]: true } }),
     inputSchema: {
       type: 'object',
       properties: {

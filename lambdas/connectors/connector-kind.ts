@@ -69,6 +69,11 @@ export interface LocalUpstreams {
    * into a folder, keeping what is there.
    */
   readonly seedKnowledgeBase: (folder: string, connector: string) => Promise<void>;
+  /**
+   * Local MCP servers (streamable HTTP on loopback) by the host a connector's URL names
+   * (`everything.mcp.example.com` → server-everything from npm). @default - none
+   */
+  readonly mcpServers?: Readonly<Record<string, string>>;
 }
 
 export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBase, A = unknown> {
@@ -84,6 +89,12 @@ export interface ConnectorKind<C extends ConnectorConfigBase = ConnectorConfigBa
    * @default - the config as written
    */
   withFiles?(config: C, context: { readonly name: string; readonly configPath: string }): C;
+  /**
+   * True when `withFiles` may add operations (the mcp-server kind's tool patterns, from its lock file):
+   * a workflow's operation this connector does not declare yet is then checked once the files are read.
+   * @default - never: every operation is in the config
+   */
+  operationsFromFiles?(config: C): boolean;
   /** Builds one configured connector over its adapters. Throws ConfigError when the config cannot be enforced. */
   createConnector(name: string, config: C, runtime: ConnectorRuntime<A>): Connector;
   /** The kind's adapters in AWS. Builds; makes no AWS call. */

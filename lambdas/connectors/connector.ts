@@ -108,6 +108,13 @@ export interface Connector {
   resourceProblem(operation: string, params: ParameterValues, resource: string): string | undefined;
   /** Makes the call. */
   invoke(operation: string, params: unknown, options: InvokeOptions): Promise<ConnectorResult>;
+  /**
+   * The operations whose upstream definition changed since it was reviewed (an MCP server's tools
+   * against their pins): the tool listing still shows them, marked, and a call to one is refused.
+   * @param subject the caller's principal (a connector that lists tools per user lists them as this one)
+   * @default - a kind whose operations are all in the config has none
+   */
+  changedOperations?(signal?: AbortSignal, subject?: string): Promise<ReadonlySet<string>>;
   /** Releases what the connector keeps open (kept-alive upstream connections). @default - nothing to release */
   close?(): void;
 }

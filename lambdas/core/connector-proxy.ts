@@ -103,6 +103,32 @@ export class ConnectorProxy {
     return this.catalog.available(caller);
   }
 
+  /**
+   * The available operations as a tool listing shows them: those whose upstream definition changed
+   * since it was pinned are kept and marked (a call to one is refused), so the agent and the person
+   * see why a tool stopped working. A connector that cannot tell (its upstream down) marks nothing:
+   * the call checks again.
+   */
+  async listedOperations(caller: Caller): Promise<AvailableOperation[]> {
+    const available = this.catalog.available(caller);
+    const names = [...new Set(available.map((op) => op.connector))];
+    const changed = new Map<string, ReadonlySet<string>>();
+    await Promise.all(
+      names.map(async (name) => {
+        const connector = this.deps.connectors.get(name);
+        if (!connector?.changedOperations) return;
+        try {
+          changed.set(name, await connector.changedOperations(undefined, caller.principal));
+        } catch {
+          // Listed unmarked; the call itself refuses a changed tool.
+        }
+      }),
+    );
+    return available.map((op) =>
+      changed.get(op.connector)?.has(op.operation) ? { ...op, changedUpstream: true } : op,
+    );
+  }
+
   /** Runs one call for an authenticated caller. Throws {@link AirlockError} for every refusal, after recording it. */
   async call(caller: Caller, call: ConnectorCall): Promise<ConnectorOutcome> {
     const started = performance.now();

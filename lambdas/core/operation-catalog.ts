@@ -15,6 +15,11 @@ export interface AvailableOperation {
   readonly operation: string;
   readonly config: OperationConfig;
   readonly inputSchema: ReturnType<Connector['inputSchema']>;
+  /**
+   * The upstream changed the definition since it was pinned (an MCP server's tool): listed, marked,
+   * and refused on call. @default false
+   */
+  readonly changedUpstream?: boolean;
 }
 
 /** Which operation a call names. */

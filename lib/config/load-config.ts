@@ -52,8 +52,20 @@ export function parseConfig(input: unknown, source = 'config'): AirlockConfig {
   throw new ConfigError(`${source}: ${issues[0]}${more}`, issues);
 }
 
+export interface LoadConfigOptions {
+  /**
+   * Check that the workflows' operations of connectors whose kind adds operations from its files
+   * exist once the files are read. Off only for `airlock connectors pin`, which writes those files.
+   * @default true
+   */
+  readonly checkOperationsFromFiles?: boolean;
+}
+
 /** Reads and validates a YAML or JSON pilot config file. Throws {@link ConfigError}. */
-export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
+export function loadConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  options: LoadConfigOptions = {},
+): AirlockConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -79,5 +91,25 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): AirlockConfig {
     const kind = connectorKindOf(connector.kind);
     if (kind.withFiles) config.connectors[name] = kind.withFiles(connector, { name, configPath: path });
   }
+  if (options.checkOperationsFromFiles !== false) checkWorkflowOperationsFromFiles(config, path);
   return config;
+}
+
+/**
+ * A workflow's operations of a connector whose kind adds operations from its files (an mcp-server's tool
+ * patterns) exist only once the files are read: checked here, naming the field as the schema would.
+ */
+function checkWorkflowOperationsFromFiles(config: AirlockConfig, path: string): void {
+  for (const [workflowName, workflow] of Object.entries(config.workflows)) {
+    for (const [connectorName, operations] of Object.entries(workflow.connectors)) {
+      const connector = config.connectors[connectorName];
+      if (!connector || connectorKindOf(connector.kind).operationsFromFiles?.(connector) !== true) continue;
+      operations.forEach((op, i) => {
+        if (Object.hasOwn(connector.operations, op)) return;
+        throw new ConfigError(
+          `${path}: workflows.${workflowName}.connectors.${connectorName}.${i}: unknown operation "${op}" of connector "${connectorName}"; expected one of: ${Object.keys(connector.operations).join(', ')} (a tool pattern exposes a tool once "airlock connectors pin ${connectorName}" has pinned it)`,
+        );
+      });
+    }
+  }
 }

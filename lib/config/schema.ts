@@ -556,8 +556,10 @@ export const configSchema = z
           });
           continue;
         }
+        // Operations a kind adds from its files (pinned tools of a pattern) are checked by loadConfig.
+        const fromFiles = connectorKindOf(connector.kind).operationsFromFiles?.(connector) === true;
         operations.forEach((op, i) => {
-          if (!(op in connector.operations)) {
+          if (!(op in connector.operations) && !fromFiles) {
             ctx.addIssue({
               code: 'custom',
               path: ['workflows', workflowName, 'connectors', connectorName, i],

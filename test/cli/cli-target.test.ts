@@ -521,6 +521,7 @@ describe('Function: addTargetOptions', () => {
       'audit anchor',
       'audit export',
       'audit verify',
+      'connectors pin',
       'cost report',
       'doctor',
       'kill-switch engage',

@@ -77,7 +77,7 @@ describe('Function: registerClientsCommands', () => {
       const entry = claudeCodeServer.parse(printed.mcpServers.airlock);
       expect(entry).toMatchObject({ type: 'http', url: `${SERVER}/v1/mcp` });
       expect((entry as { headersHelper: string }).headersHelper).toBe(
-        `npx airlock token --headers --workflow expense-summary --server ${SERVER} --cert $HOME/.airlock/device.pem --key $HOME/.airlock/device.key.pem --ca $HOME/.airlock/ca.pem --scopes erp:read,erp:write,handbook:read,ledger:read,receipts:read,usage:report --ttl-seconds 1800`,
+        `npx airlock token --headers --workflow expense-summary --server ${SERVER} --cert $HOME/.airlock/device.pem --key $HOME/.airlock/device.key.pem --ca $HOME/.airlock/ca.pem --scopes erp:read,erp:write,everything:read,everything:write,handbook:read,ledger:read,receipts:read,usage:report --ttl-seconds 1800`,
       );
       expect(Object.keys(printed.env).sort()).toEqual([
         'ANTHROPIC_MODEL',

@@ -86,6 +86,7 @@ describe('Command: airlock doctor --local', () => {
       'pass connector-read:erp',
       'pass connector-read:ledger',
       'pass connector-read:handbook',
+      'skip connector-read:everything',
       'pass audit-verify',
       'skip alarms',
       'skip subscriptions',
@@ -101,7 +102,8 @@ describe('Command: airlock doctor --local', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^PASS {2}tls-refuses-untrusted: refused during the TLS handshake/m);
     expect(run.stdout).toMatch(/^PASS {2}truststore: .*ca\.pem: 1 CA certificate/m);
-    expect(run.stdout).toMatch(/^12 checks passed, 5 skipped\.$/m);
+    expect(run.stdout).toMatch(/^SKIP {2}connector-read:everything: /m);
+    expect(run.stdout).toMatch(/^12 checks passed, 6 skipped\.$/m);
   });
 
   it('runs the approvals and kill-switch round trips: held, approved by a manager, written once, replay refused; engaged, refused, released, issued again', async () => {

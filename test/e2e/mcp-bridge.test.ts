@@ -116,6 +116,8 @@ describe('Class: airlock bridge (stdio MCP server for the desktop) against the l
         expect(all.tools.map((t) => t.name).sort()).toEqual([
           'erp_createJournalEntry',
           'erp_lookupGlCode',
+          'everything_compressFile',
+          'everything_echo',
           'handbook_search',
           'ledger_entriesByVendor',
           'ledger_spendByGlCode',

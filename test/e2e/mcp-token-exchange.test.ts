@@ -136,6 +136,7 @@ describe('Local pilot: an upstream MCP server reached on behalf of the signed-in
       'connectors',
       'pin',
       'tickets',
+      '--local',
       '--as',
       'alice',
     ]);
@@ -164,10 +165,27 @@ describe('Local pilot: an upstream MCP server reached on behalf of the signed-in
   });
 
   it('refuses to pin a token-exchange connector without a principal to list the tools for', async () => {
-    const refused = await airlock(home, ['--config', configPath, 'connectors', 'pin', 'tickets']);
+    const refused = await airlock(home, ['--config', configPath, 'connectors', 'pin', 'tickets', '--local']);
 
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/--as: tickets acts on behalf of the signed-in user/);
+  });
+
+  it('refuses to pin a token-exchange connector against a deployment, whose subject key only the connector functions may use', async () => {
+    const refused = await airlock(home, [
+      '--config',
+      configPath,
+      'connectors',
+      'pin',
+      'tickets',
+      '--as',
+      'alice',
+      '--region',
+      'eu-west-1',
+    ]);
+
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/--local: tickets lists its tools per signed-in user/);
   });
 
   it('reaches the upstream as alice when alice calls, and as nobody else', async () => {

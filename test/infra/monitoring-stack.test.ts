@@ -217,6 +217,8 @@ describe('Class: MonitoringStack', () => {
           'ledger/spendByGlCode',
           'ledger/entriesByVendor',
           'handbook/search',
+          'everything/echo',
+          'everything/compressFile',
         ],
         'travel-review': ['receipts/list'],
       };
@@ -261,7 +263,11 @@ describe('Class: MonitoringStack', () => {
 
     it('uses only metric names the functions publish, in their namespace', () => {
       // Prepare
-      const written = new Set<string>([...USAGE_METRIC_NAMES, SHADOW_REFUSALS_METRIC]);
+      const written = new Set<string>([
+        ...USAGE_METRIC_NAMES,
+        SHADOW_REFUSALS_METRIC,
+        TOOL_DEFINITION_CHANGES_METRIC,
+      ]);
 
       // Act
       const used = dashboardWidgets(t)
@@ -669,7 +675,9 @@ describe('Class: ToolDefinitionChangeAlarm', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 1,
         TreatMissingData: 'notBreaching',
-        AlarmDescription: Match.stringLikeRegexp('upstream MCP server \\(tickets\\) changed a pinned tool'),
+        AlarmDescription: Match.stringLikeRegexp(
+          'upstream MCP server \\(everything, tickets\\) changed a pinned tool',
+        ),
         AlarmActions: [alertsTopicImport],
         OKActions: [alertsTopicImport],
         Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
@@ -686,8 +694,12 @@ describe('Class: ToolDefinitionChangeAlarm', () => {
         Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
           JSON.stringify(alarm).includes(`"MetricName":"${TOOL_DEFINITION_CHANGES_METRIC}"`),
         );
-      expect(watching(example.monitoringTemplate)).toHaveLength(0);
-      expect(watching(withMcp.monitoringTemplate)).toHaveLength(1);
+      // The example's expense-summary reaches server-everything; its other workflows use no MCP server.
+      const alarmed = watching(example.monitoringTemplate).map(
+        (alarm) => JSON.stringify(alarm).match(/"Name":"workflow","Value":"([^"]+)"/)?.[1],
+      );
+      expect(alarmed).toEqual(['expense-summary']);
+      expect(Object.keys(exampleConfig().workflows).length).toBeGreaterThan(1);
     });
 
     it("shows the refusals in the workflow's guardrails graph", () => {

@@ -252,7 +252,7 @@ describe('Class: ApiStack (with the oauth section)', () => {
       );
       // The variable is a JSON object inside a Fn::Join: its keys appear as \"name\":
       const keys = [...bound.matchAll(/\\"([a-z-]+)\\":\{/g)].map((match) => match[1]);
-      expect(keys.sort()).toEqual(['erp', 'handbook', 'ledger', 'receipts']);
+      expect(keys.sort()).toEqual(['erp', 'everything', 'handbook', 'ledger', 'receipts']);
     });
 
     it('gives the OAuth function exactly its permissions and nothing else', () => {

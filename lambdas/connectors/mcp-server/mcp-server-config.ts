@@ -42,6 +42,25 @@ export const mcpToolSchema = z.strictObject({
   policyArguments: policyArgumentsSchema.default({}),
 });
 
+/**
+ * One rule for every upstream tool whose name matches a glob (`get-*`): exposed as the operation named
+ * after the tool in camel case (`get-sum` → `getSum`), once the tool is pinned. A tool named under
+ * `operations` is decided there, whatever pattern it matches.
+ */
+export const mcpToolPatternSchema = z.strictObject({
+  /** A glob over the upstream's tool names: `*` matches any run of characters. */
+  match: z
+    .string()
+    .regex(/^[A-Za-z0-9_.*-]{1,128}$/, 'expected a glob of MCP tool names (letters, digits, _ - . and *)'),
+  /** What the agent is told the tools do. @default - each tool's pinned description */
+  description: z.string().min(1).optional(),
+  access: mcpToolSchema.shape.access,
+  action: mcpToolSchema.shape.action,
+  classification: mcpToolSchema.shape.classification,
+  /** Which of the tools' arguments Cedar reads as `amount`, `currency` and `format`. @default - none */
+  policyArguments: policyArgumentsSchema.default({}),
+});
+
 /** One tool definition as pinned (`airlock connectors pin`): what the hash covers, and the hash. */
 export const pinnedToolSchema = z.strictObject({
   /** sha256 (hex) of the canonical JSON of `{name, description, inputSchema}`. */
@@ -163,19 +182,34 @@ export const mcpServerConnectorSchema = z.strictObject({
     .positive()
     .max(6 * 1024 * 1024)
     .default(256 * 1024),
-  /** The upstream tools exposed, by operation name. A tool not named here is not exposed. */
+  /**
+   * The upstream tools exposed, by operation name. A tool named neither here nor by a pinned tool's
+   * pattern is not exposed.
+   */
   operations: z.record(operationNameSchema, mcpToolSchema),
+  /**
+   * Rules for the upstream tools whose names match a glob, tried in order (the first that matches
+   * decides). Only pinned tools are exposed; a tool named under `operations` is decided there.
+   * @default - none: only the tools under `operations`
+   */
+  toolPatterns: z.array(mcpToolPatternSchema).optional(),
   /**
    * The pinned tool definitions, by upstream tool name: filled from the connector's lock file
    * (`config/mcp-pins/<connector>.json`, written by `airlock connectors pin`), never written by hand.
    * @default - none pinned: every call is refused until the connector is pinned
    */
   pins: z.record(z.string(), pinnedToolSchema).optional(),
+  /**
+   * The operations a tool pattern added from the lock file (the rest are named under `operations`):
+   * filled by the config loader with `pins`, never written by hand. @default - none
+   */
+  patternOperations: z.array(operationNameSchema).optional(),
 });
 
 export type McpServerConnectorConfig = z.infer<typeof mcpServerConnectorSchema>;
 export type McpToolConfig = z.infer<typeof mcpToolSchema>;
 export type PinnedTool = z.infer<typeof pinnedToolSchema>;
+export type McpToolPattern = z.infer<typeof mcpToolPatternSchema>;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 

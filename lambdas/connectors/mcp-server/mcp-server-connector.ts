@@ -32,6 +32,7 @@ import {
   upstreamToolOf,
 } from './mcp-server-config';
 import { toolDefinitionHash } from './tool-definition-pin';
+import { patternOperations } from './tool-patterns';
 import { type SubjectAssertionSigner, UpstreamTokenExchange } from './upstream-token-exchange';
 
 export interface McpServerConnectorOptions {
@@ -262,7 +263,7 @@ export class McpServerConnector implements Connector {
    */
   async pinStatus(signal?: AbortSignal, subject?: string): Promise<ToolPinStatus[]> {
     const upstream = await this.listUpstreamTools(signal, { secretReads: 0 }, undefined, subject);
-    return Object.entries(this.config.operations).map(([operation, config]) => {
+    const statuses = Object.entries(this.config.operations).map(([operation, config]) => {
       const tool = upstreamToolOf(operation, config);
       const current = upstream.find((candidate) => candidate.name === tool);
       const pin = this.pinOf(operation);
@@ -273,8 +274,37 @@ export class McpServerConnector implements Connector {
           : toolDefinitionHash(current) === pin.sha256
             ? 'pinned'
             : 'changed';
-      return { operation, tool, status };
+      return { operation, tool, status } as ToolPinStatus;
     });
+    // Upstream tools a pattern would expose that are not pinned (a new tool, or one named to match).
+    const pins = this.config.pins ?? {};
+    const patterned = patternOperations(
+      this.config,
+      upstream.map((t) => t.name),
+      () => '',
+    );
+    for (const [tool, decision] of patterned) {
+      if (decision.exposed && !Object.hasOwn(pins, tool)) {
+        statuses.push({ operation: decision.operation, tool, status: 'unpinned' });
+      }
+    }
+    return statuses;
+  }
+
+  /**
+   * The operations whose upstream definition no longer matches its pin, for the tool listing to mark
+   * (a call to one is refused). Asks the upstream's `tools/list` once.
+   */
+  async changedOperations(signal?: AbortSignal, subject?: string): Promise<ReadonlySet<string>> {
+    const listed = await this.listUpstreamTools(signal, undefined, undefined, subject);
+    const upstream = new Map(listed.map((tool) => [tool.name, tool]));
+    const changed = new Set<string>();
+    for (const [operation, config] of Object.entries(this.config.operations)) {
+      const pin = this.pinOf(operation);
+      const current = upstream.get(upstreamToolOf(operation, config));
+      if (pin && current && toolDefinitionHash(current) !== pin.sha256) changed.add(operation);
+    }
+    return changed;
   }
 
   /** Every tool the upstream offers now (all pages), as its `tools/list` says. */

@@ -14,6 +14,7 @@ import {
 } from './mcp-server-config';
 import { McpServerConnector } from './mcp-server-connector';
 import { mcpServerInfrastructure, SUBJECT_ASSERTION_KEY_RESOURCE } from './mcp-server-infrastructure';
+import { withPatternOperations } from './tool-patterns';
 import { readToolPinFile, toolPinFilePath } from './tool-pin-file';
 import type { SubjectAssertionSigner } from './upstream-token-exchange';
 
@@ -30,9 +31,16 @@ export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, McpServerAda
         `${configPath}: connectors.${name}.pins: pins come from the connector's lock file (written by "airlock connectors pin ${name}"); remove them from the config.`,
       );
     }
+    if (config.patternOperations !== undefined) {
+      throw new ConfigError(
+        `${configPath}: connectors.${name}.patternOperations: filled from the connector's lock file and its toolPatterns; remove it from the config.`,
+      );
+    }
     const file = readToolPinFile(toolPinFilePath(configPath, name));
-    return file ? { ...config, pins: file.tools } : config;
+    return file ? withPatternOperations({ ...config, pins: file.tools }, file.tools) : config;
   },
+  // A workflow may name a tool a pattern exposes; whether it is pinned is known once the lock file is read.
+  operationsFromFiles: (config) => (config.toolPatterns ?? []).length > 0,
   createConnector: (name, config, runtime) =>
     new McpServerConnector(name, config, {
       secretSource: runtime.secretSource,
@@ -57,5 +65,11 @@ export const mcpServerKind: ConnectorKind<McpServerConnectorConfig, McpServerAda
   local: {
     adapters: ({ name, config, home }) =>
       config.auth.type === 'oauth2-token-exchange' ? new LocalSubjectAssertionSigner(home, name) : undefined,
+    // A connector whose host the pilot runs a local MCP server for is pointed at it (loopback only).
+    prepare: async ({ config }, { mcpServers }) => {
+      const host = new URL(config.url).hostname.toLowerCase();
+      const local = mcpServers && Object.hasOwn(mcpServers, host) ? mcpServers[host] : undefined;
+      return local ? { ...config, url: local, allowedHosts: [new URL(local).hostname] } : config;
+    },
   },
 };

@@ -31,6 +31,7 @@ describe('Function: createConnectors', () => {
       'mail',
       'hr',
       'new-hire-docs',
+      'everything',
     ]);
     expect(folders).toEqual(['receipts', 'support-logs']);
     expect(registry.get('receipts')).toMatchObject({ kind: 'file-store', operations: ['list', 'read'] });
@@ -68,7 +69,7 @@ describe('Function: createConnectors', () => {
     expect(error).toBeInstanceOf(AirlockError);
     expect((error as AirlockError).code).toBe('not_found');
     expect((error as AirlockError).message).toBe(
-      'There is no connector "payroll"; expected one of: receipts, erp, ledger, handbook, crm, support-logs, mail, hr, new-hire-docs.',
+      'There is no connector "payroll"; expected one of: receipts, erp, ledger, handbook, crm, support-logs, mail, hr, new-hire-docs, everything.',
     );
   });
 });

@@ -82,7 +82,9 @@ describe('Function: decideCredentialGrant', () => {
     expect(error.code).toBe('forbidden');
     expect(error.status).toBe(403);
     expect(error.reasons).toEqual([`scope_not_allowed:${scope}`]);
-    expect(error.message).toContain('erp:read, erp:write, handbook:read, ledger:read, receipts:read');
+    expect(error.message).toContain(
+      'erp:read, erp:write, everything:read, everything:write, handbook:read, ledger:read, receipts:read',
+    );
   });
 
   it('answers an unknown workflow with not_found', () => {
@@ -259,6 +261,8 @@ describe('Function: workflowScopes', () => {
     expect([...scopes].sort()).toEqual([
       'erp:read',
       'erp:write',
+      'everything:read',
+      'everything:write',
       'handbook:read',
       'ledger:read',
       'receipts:read',

@@ -36,10 +36,13 @@ describe('Function: buildEntities', () => {
         { __entity: { type: 'Airlock::Connector', id: 'erp' } },
         { __entity: { type: 'Airlock::Connector', id: 'ledger' } },
         { __entity: { type: 'Airlock::Connector', id: 'handbook' } },
+        { __entity: { type: 'Airlock::Connector', id: 'everything' } },
       ],
       allowedScopes: [
         'erp:read',
         'erp:write',
+        'everything:read',
+        'everything:write',
         'handbook:read',
         'ledger:read',
         'receipts:read',

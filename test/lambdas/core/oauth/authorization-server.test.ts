@@ -188,7 +188,15 @@ describe('Class: OAuthAuthorizationServer', () => {
       expect(fixture().server.resourceMetadata()).toMatchObject({
         resource: RESOURCE,
         authorization_servers: ['https://mcp.airlock.test'],
-        scopes_supported: ['erp:read', 'erp:write', 'handbook:read', 'ledger:read', 'receipts:read'],
+        scopes_supported: [
+          'erp:read',
+          'erp:write',
+          'everything:read',
+          'everything:write',
+          'handbook:read',
+          'ledger:read',
+          'receipts:read',
+        ],
       });
     });
   });
@@ -203,7 +211,7 @@ describe('Class: OAuthAuthorizationServer', () => {
       expect(issued).toMatchObject({
         token_type: 'Bearer',
         expires_in: 600,
-        scope: 'erp:read erp:write handbook:read ledger:read receipts:read',
+        scope: 'erp:read erp:write everything:read everything:write handbook:read ledger:read receipts:read',
       });
       const claims = JSON.parse(Buffer.from(issued.access_token.split('.')[1], 'base64url').toString());
       expect(claims).toMatchObject({ aud: RESOURCE, sub: 'alice', workflow: 'expense-summary' });
