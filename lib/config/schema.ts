@@ -389,8 +389,17 @@ export const configSchema = z
           .positive()
           .max(24 * 30)
           .default(24),
-        /** Who receives the notice that a call waits for a decision (approvers). */
+        /**
+         * Who receives the notice that a call waits for a decision (approvers). They receive pending
+         * notices and reminders only; a decision goes to its requester alone (`notifyRequesters`).
+         */
         subscriptions: z.array(subscriptionSchema).default([]),
+        /**
+         * Each principal with an `email` is subscribed to the approvals topic for the decisions on their
+         * own requests, and only theirs (a filter policy on the `requester` attribute). Each confirms the
+         * subscription by the link in SNS's e-mail.
+         */
+        notifyRequesters: z.boolean().default(false),
         /**
          * The approver group is reminded once when a pending approval has this many hours left; 0: never.
          * Checked every 15 minutes (the approvals function's schedule in AWS, a timer locally).
@@ -406,7 +415,7 @@ export const configSchema = z
           'reminderHoursBeforeExpiry must be less than expiryHours, or every approval is reminded at once',
         path: ['reminderHoursBeforeExpiry'],
       })
-      .default({ expiryHours: 24, subscriptions: [], reminderHoursBeforeExpiry: 2 }),
+      .default({ expiryHours: 24, subscriptions: [], reminderHoursBeforeExpiry: 2, notifyRequesters: false }),
     functions: z
       .strictObject({
         /**

@@ -4,6 +4,7 @@
  * API: who asks, in which workflow, the exact call and its hash, the expiry, and the CLI commands.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { NOTICE_ATTRIBUTES, NOTICE_KINDS, type NoticeKind } from '../../../lib/contracts/notices';
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
 import { approvalNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
 import { DependencyError } from '../../core/errors';
@@ -55,7 +56,7 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * @throws DependencyError when SNS refuses or cannot be reached.
    */
   async notify(approval: ApprovalRecord): Promise<void> {
-    await this.publish(approval, approvalNotice(approval, this.target), 'pending');
+    await this.publish(approval, approvalNotice(approval, this.target), NOTICE_KINDS.pending);
   }
 
   /**
@@ -63,13 +64,13 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * the workflow owner's) subscription can filter on it.
    */
   async notifyDecision(approval: ApprovalRecord): Promise<void> {
-    await this.publish(approval, decisionNotice(approval), 'decision');
+    await this.publish(approval, decisionNotice(approval), NOTICE_KINDS.decision);
   }
 
   private async publish(
     approval: ApprovalRecord,
     { subject, message }: { subject: string; message: string },
-    kind: 'pending' | 'decision',
+    kind: NoticeKind,
   ): Promise<void> {
     try {
       await this.client.send(
@@ -78,10 +79,10 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
           Subject: subject,
           Message: message,
           MessageAttributes: {
-            approverGroup: { DataType: 'String', StringValue: approval.approverGroup },
-            workflow: { DataType: 'String', StringValue: approval.workflow },
-            kind: { DataType: 'String', StringValue: kind },
-            requester: { DataType: 'String', StringValue: approval.principal },
+            [NOTICE_ATTRIBUTES.approverGroup]: { DataType: 'String', StringValue: approval.approverGroup },
+            [NOTICE_ATTRIBUTES.workflow]: { DataType: 'String', StringValue: approval.workflow },
+            [NOTICE_ATTRIBUTES.kind]: { DataType: 'String', StringValue: kind },
+            [NOTICE_ATTRIBUTES.requester]: { DataType: 'String', StringValue: approval.principal },
           },
         }),
       );

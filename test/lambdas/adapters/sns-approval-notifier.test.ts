@@ -16,6 +16,8 @@ import {
 import { ConsoleApprovalNotifier } from '../../../lambdas/adapters/local/console-approval-notifier';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import { DependencyError } from '../../../lambdas/core/errors';
+import { approvalsTopicSubscribers } from '../../../lib/stacks/foundation-stack';
+import { exampleConfig } from '../../infra/airlock-test-app';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:airlock-pilot-approvals';
 const metadata = { httpStatusCode: 400, requestId: 'c0ffee00-0000-4000-8000-000000000000', attempts: 1 };
@@ -206,6 +208,74 @@ describe('Class: SnsApprovalNotifier', () => {
       await expect(attempt).rejects.toThrow(DependencyError);
       await expect(attempt).rejects.toMatchObject({ dependency: 'approvals-notifier' });
       await expect(attempt).rejects.toThrow(phrase);
+    });
+  });
+});
+
+/** SNS's filter-policy rule for string allowlists: every attribute the policy names must hold one of its values. */
+function delivers(
+  filter: Readonly<Record<string, readonly string[]>> | undefined,
+  sent: PublishCommandInput,
+) {
+  return Object.entries(filter ?? {}).every(([attribute, values]) => {
+    const value = sent.MessageAttributes?.[attribute]?.StringValue;
+    return value !== undefined && values.includes(value);
+  });
+}
+
+describe('Class: SnsApprovalNotifier (requester routing)', () => {
+  describe('Method: notifyDecision', () => {
+    it('publishes the decision with kind "decision" and the requester attribute', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      await notifier.notifyDecision(
+        approval({
+          status: 'approved',
+          decidedBy: 'bob',
+          decidedAt: '2026-11-02T10:00:00.000Z',
+          decisionReason: 'ok',
+        }),
+      );
+
+      // Assess
+      expect(published).toHaveLength(1);
+      expect(published[0].Subject).toBe('Airlock: bob approved erp/createJournalEntry for alice');
+      expect(published[0].MessageAttributes).toEqual({
+        approverGroup: { DataType: 'String', StringValue: 'managers' },
+        workflow: { DataType: 'String', StringValue: 'expense-summary' },
+        kind: { DataType: 'String', StringValue: 'decision' },
+        requester: { DataType: 'String', StringValue: 'alice' },
+      });
+    });
+
+    it("reaches only the requester: another requester and the approvers' list filter it out (attack: decision leak)", async () => {
+      // Prepare: the example config's subscriptions, as the Foundation stack declares them
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+      const subscribers = approvalsTopicSubscribers(exampleConfig());
+      const addressOf = (s: (typeof subscribers)[number]) => ('email' in s ? s.email : s.https);
+
+      // Act
+      await notifier.notifyDecision(approval({ status: 'rejected', decidedBy: 'bob', decisionReason: 'no' }));
+      await notifier.notify(approval());
+
+      // Assess
+      const [decision, pending] = published;
+      expect(subscribers.filter((s) => delivers(s.filter, decision)).map(addressOf)).toEqual([
+        'alice@example.com',
+      ]);
+      expect(subscribers.filter((s) => delivers(s.filter, pending)).map(addressOf)).toEqual([
+        'finance-managers@example.com',
+      ]);
     });
   });
 });
