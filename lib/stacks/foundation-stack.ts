@@ -8,6 +8,7 @@ import type { AirlockFunction } from '../constructs/airlock-function';
 import { AirlockKeys } from '../constructs/airlock-keys';
 import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
+import { ApprovalsChatChannel } from '../constructs/approvals-chat-channel';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectorResourceSet, connectorSecretNames } from '../constructs/connector-resources';
 import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
@@ -42,6 +43,10 @@ export class FoundationStack extends Stack {
   public readonly sharedCounters: SharedCounters;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
+  /** Pending notices for the approvers' chat channel (config `approvals.chat`). */
+  public readonly approvalsChatTopic?: NotificationTopic;
+  /** The approvers' chat channel (config `approvals.chat`). */
+  public readonly approvalsChatChannel?: ApprovalsChatChannel;
   /**
    * Operator alerts (kill switch changes, anchor failures, alarms, budgets), to `alerts.email` and
    * `alerts.subscriptions`.
@@ -83,6 +88,21 @@ export class FoundationStack extends Stack {
       encryptionKey: this.keys.dataKey,
       subscriptions: approvalsTopicSubscribers(config),
     });
+    const chat = config.approvals.chat;
+    if (chat) {
+      // Pending notices and reminders for the approvers' channel, never decisions: a topic of its own,
+      // since the chat integration's subscription cannot carry a filter policy.
+      this.approvalsChatTopic = new NotificationTopic(this, 'ApprovalsChatTopic', {
+        displayName: `Airlock ${config.stage}: approvals waiting (chat)`,
+        encryptionKey: this.keys.dataKey,
+      });
+      this.approvalsChatChannel = new ApprovalsChatChannel(this, 'ApprovalsChatChannel', {
+        topic: this.approvalsChatTopic.topic,
+        configurationName: `airlock-${config.stage}-approvals`,
+        slack: chat.slack,
+        teams: chat.teams,
+      });
+    }
     this.alertsTopic = new NotificationTopic(this, 'AlertsTopic', {
       displayName: `Airlock ${config.stage}: alerts`,
       encryptionKey: this.keys.dataKey,

@@ -51,6 +51,7 @@ import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/
 import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
   exampleConfig,
+  chatConfig,
   mcpServerConfig,
   oauthConfig,
   REPO_ROOT,
@@ -342,6 +343,11 @@ describe.each([
     'the pilot with the OAuth entry point',
     () => oauthConfig(),
     ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
+  ],
+  [
+    'the pilot with the approvals page and the approvers’ chat channel',
+    chatConfig,
+    ['connector', 'approvals', 'oauth'],
   ],
 ] as const)('Permission proof: %s', (_label, configOf, names) => {
   const config = configOf();

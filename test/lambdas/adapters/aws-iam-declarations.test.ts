@@ -719,9 +719,12 @@ describe('IAM declarations of the AWS adapters', () => {
   });
 
   describe('SnsApprovalNotifier', () => {
-    it('notify sends exactly what it declares', async () => {
+    it.each([
+      ['the approvals topic', undefined],
+      ['the approvals topic and the chat topic', 'arn:aws:sns:eu-west-1:111122223333:approvals-chat'],
+    ])('notify to %s sends exactly what it declares', async (_label, chatTopicArn) => {
       const topicArn = 'arn:aws:sns:eu-west-1:111122223333:approvals';
-      const notifier = new SnsApprovalNotifier({ client: new SNSClient(REGION), topicArn });
+      const notifier = new SnsApprovalNotifier({ client: new SNSClient(REGION), topicArn, chatTopicArn });
       await expectDeclarationsHonest(notifier, 'notify', [
         async () => {
           answer(stubs.sns, { MessageId: 'm' });

@@ -223,6 +223,89 @@ function delivers(
   });
 }
 
+const CHAT_TOPIC = 'arn:aws:sns:us-east-1:111111111111:airlock-pilot-approvals-chat';
+
+describe('Class: SnsApprovalNotifier (chat channel)', () => {
+  /** SNS with two topics; the chat integration renders only its custom-notification shape. */
+  function fakeTopics(): PublishCommandInput[] {
+    const published: PublishCommandInput[] = [];
+    snsMock.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+      if (input.TopicArn !== TOPIC && input.TopicArn !== CHAT_TOPIC)
+        throw new NotFoundException({ $metadata: metadata, message: 'Topic does not exist' });
+      published.push(input);
+      return { MessageId: `msg-${published.length}`, $metadata: { ...metadata, httpStatusCode: 200 } };
+    });
+    return published;
+  }
+  const notifier = () =>
+    new SnsApprovalNotifier({
+      client: new SNSClient({ region: 'us-east-1' }),
+      topicArn: TOPIC,
+      chatTopicArn: CHAT_TOPIC,
+      target: {
+        pageUrl: 'https://mcp.airlock.example.com',
+        cli: { kind: 'server', url: 'https://airlock.example.com' },
+      },
+    });
+
+  it('posts the pending notice to the chat topic as a custom notification linking to the page', async () => {
+    // Prepare
+    const published = fakeTopics();
+
+    // Act
+    await notifier().notify(approval({ intent: 'Book the Q3 travel accrual', names: { glCode: 'Travel' } }));
+
+    // Assess
+    expect(published.map((p) => p.TopicArn)).toEqual([TOPIC, CHAT_TOPIC]);
+    const chat = JSON.parse(published[1].Message!);
+    expect(chat).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      id: 'apr_0123456789abcdef0123456789abcdef',
+      content: {
+        textType: 'client-markdown',
+        title: 'Approval needed: erp/createJournalEntry by alice',
+        keywords: ['expense-summary', 'managers', 'erp/createJournalEntry'],
+      },
+      metadata: { threadId: 'apr_0123456789abcdef0123456789abcdef' },
+    });
+    expect(chat.content.description).toContain('*Intent:* Book the Q3 travel accrual');
+    expect(chat.content.description).toContain('*glCode:* Travel');
+    expect(chat.content.description).toContain(`\`${callSha256}\``);
+    expect(chat.content.nextSteps[0]).toBe(
+      'Open https://mcp.airlock.example.com/approvals/apr_0123456789abcdef0123456789abcdef and sign in with your company account',
+    );
+    expect(published[1].Subject).toBeUndefined();
+    expect(published[1].MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'pending' });
+  });
+
+  it("never posts a decision to the chat (attack: decision leak to the approvers' channel)", async () => {
+    // Prepare
+    const published = fakeTopics();
+
+    // Act
+    await notifier().notifyDecision(approval({ status: 'approved', decidedBy: 'bob', decisionReason: 'ok' }));
+
+    // Assess
+    expect(published.map((p) => p.TopicArn)).toEqual([TOPIC]);
+  });
+
+  it('still sends the e-mail notice when the chat topic fails, and reports the failure', async () => {
+    // Prepare
+    const published: string[] = [];
+    snsMock.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+      if (input.TopicArn === CHAT_TOPIC)
+        throw new AuthorizationErrorException({ $metadata: metadata, message: 'not authorized' });
+      published.push(input.TopicArn!);
+      return { MessageId: 'm', $metadata: { ...metadata, httpStatusCode: 200 } };
+    });
+
+    // Act / Assess
+    await expect(notifier().notify(approval())).rejects.toThrow(DependencyError);
+    expect(published).toEqual([TOPIC]);
+  });
+});
+
 describe('Class: SnsApprovalNotifier (requester routing)', () => {
   describe('Method: notifyDecision', () => {
     it('publishes the decision with kind "decision" and the requester attribute', async () => {
