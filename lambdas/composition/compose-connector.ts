@@ -13,6 +13,7 @@ import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
 import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
+import type { RunReadLog } from '../core/run-read-log';
 import { UsageReporter } from '../core/usage-reporter';
 import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
@@ -59,6 +60,12 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
       meter: services.meter,
       spendCap: services.spendCap,
       dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
+      ...(ports.runReadLog
+        ? {
+            runReads: services.bounded('runReadLog', () => ports.runReadLog as RunReadLog),
+            onRunReadsError: (error: unknown) => settings.log.warn('run read log failed', error),
+          }
+        : {}),
       clock: services.clock,
     });
     return { proxy, approvals, close: () => registry.close() };

@@ -163,6 +163,7 @@ export class ApprovalDesk {
       reasons: readonly string[];
       intent?: string;
       names?: Readonly<Record<string, string>>;
+      documents?: readonly RunDocument[];
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -182,6 +183,9 @@ export class ApprovalDesk {
       requestId: input.requestId,
       ...(input.intent ? { intent: input.intent } : {}),
       ...(input.names && Object.keys(input.names).length > 0 ? { names: { ...input.names } } : {}),
+      ...(input.documents && input.documents.length > 0
+        ? { documents: input.documents.map((d) => ({ ...d })) }
+        : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

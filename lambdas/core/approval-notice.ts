@@ -58,6 +58,16 @@ function decideLines(approval: ApprovalRecord, target: NoticeTarget): string[] {
   return lines;
 }
 
+/** The documents the same run read before it asked, one line each: name, operation, sha256. */
+function documentLines(approval: ApprovalRecord): string[] {
+  const documents = approval.documents ?? [];
+  if (documents.length === 0) return [];
+  return [
+    'Read before: (documents the same run read, with the sha256 the audit trail holds)',
+    ...documents.map((d) => `  ${d.id} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+  ];
+}
+
 /**
  * The notice for an approval. The call is printed as canonical JSON, the exact bytes `sha256` covers,
  * so an approver can check the hash themself (`printf '%s' '<call>' | sha256sum`).
@@ -82,6 +92,7 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     `Operation:  ${what}`,
     ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
     ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
+    ...documentLines(approval),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
     '',
