@@ -50,8 +50,8 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
-  exampleConfig,
   chatConfig,
+  exampleConfig,
   mcpServerConfig,
   oauthConfig,
   REPO_ROOT,
