@@ -269,6 +269,15 @@ function describeApproval(approval: ApprovalRecord): string[] {
     );
   }
   if (approval.executedAt) lines.push(`Executed:   ${approval.executedAt}`);
+  if (approval.documents && approval.documents.length > 0) {
+    lines.push(
+      '',
+      'Documents the same run read before it asked (sha256 as the audit trail holds it):',
+      ...approval.documents.map(
+        (d) => `  ${d.id} (${d.connector}/${d.operation}, ${d.readAt}) sha256 ${d.sha256}`,
+      ),
+    );
+  }
   lines.push(
     '',
     'The exact call that will run:',

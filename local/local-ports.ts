@@ -5,6 +5,7 @@ import { DynamoDbAuditStore } from '../lambdas/adapters/aws/dynamodb-audit-store
 import { DynamoDbCounterStore } from '../lambdas/adapters/aws/dynamodb-counter-store';
 import { DynamoDbOAuthStore } from '../lambdas/adapters/aws/dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from '../lambdas/adapters/aws/dynamodb-revocation-store';
+import { DynamoDbRunReadLog } from '../lambdas/adapters/aws/dynamodb-run-read-log';
 import type { EmfMetricsSink } from '../lambdas/adapters/aws/emf-metrics-sink';
 import { ConsoleApprovalNotifier } from '../lambdas/adapters/local/console-approval-notifier';
 import { FileSecretSource } from '../lambdas/adapters/local/file-secret-source';
@@ -100,6 +101,7 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     auditStore: failing.auditStore,
     auditChainHeads: failing.auditStore,
     approvalStore: failing.approvalStore,
+    runReadLog: new DynamoDbRunReadLog({ client: doc, tableName: LOCAL_TABLES.approvals }),
     counterStore: failing.counterStore,
     approvalNotifier: new ConsoleApprovalNotifier({
       write: options.notice,

@@ -23,6 +23,7 @@ dd{margin:0;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid GrayText;padding:.75rem;border-radius:.4rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid GrayText}
+code.hash{word-break:break-all}
 a{color:LinkText}
 a:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
@@ -121,12 +122,38 @@ ${decided}
 <dl>
 ${facts}
 </dl>
+${documentsSection(record)}
 <h2>The exact call that will run</h2>
 <pre><code>${escapeHtml(preview.call)}</code></pre>
 <p>sha256 of this call: <code>${escapeHtml(record.preview.sha256)}</code></p>
 ${formHtml}
 <p><a href="${escapeHtml(preview.backHref)}">Back to the list</a></p>`;
   return htmlResponse(200, `Airlock approval: ${preview.headline}`, body, user);
+}
+
+/**
+ * The documents the same run read before it asked: names and sha256 (compare with `airlock audit`),
+ * never their content, which stays where the agent read it.
+ */
+function documentsSection(record: ApprovalRecord): string {
+  const documents = record.documents ?? [];
+  if (documents.length === 0) {
+    return '<h2 id="documents">Documents read in the same run</h2>\n<p>None: the agent read nothing through Airlock with this token before it asked.</p>';
+  }
+  const rows = documents
+    .map(
+      (d) =>
+        `<tr><td><code>${escapeHtml(d.id)}</code></td><td>${escapeHtml(`${d.connector}/${d.operation}`)}</td><td><code class="hash">${escapeHtml(d.sha256)}</code></td><td>${escapeHtml(d.readAt)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2 id="documents">Documents read in the same run</h2>
+<p>What the agent read with the same token before it asked, as the audit trail names them (sha256 of what was returned; the content is not kept).</p>
+<table aria-labelledby="documents">
+<thead><tr><th scope="col">Document</th><th scope="col">Read with</th><th scope="col">sha256</th><th scope="col">Read at (UTC)</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
 }
 
 /** A refusal or a problem, for a person: what happened and what to do. */

@@ -20,6 +20,7 @@ import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/o
 import type { OAuthStore } from '../core/oauth/oauth-store';
 import type { PolicySources } from '../core/policy-validation';
 import type { Clock, KillSwitchParameterSource, MacKey, RevocationStore, TokenSigner } from '../core/ports';
+import type { RunReadLog } from '../core/run-read-log';
 import type { MetricsSink } from '../core/usage-meter';
 
 /**
@@ -44,6 +45,11 @@ export interface AirlockPorts {
   readonly auditChainHeads: Pick<AuditStore, 'listChainHeads'>;
   readonly approvalStore: ApprovalStore;
   readonly approvalNotifier: ApprovalNotifier;
+  /**
+   * The documents each run read, shown to the approver of the same run's held write.
+   * @default - approvals show no documents
+   */
+  readonly runReadLog?: RunReadLog;
   /**
    * Counters every execution environment shares: the daily spend cap, each principal's share of it
    * and each principal's daily amounts (DynamoDB in AWS, the same table in dynalite locally).

@@ -14,6 +14,7 @@ import { ApprovalDesk } from '../core/approval-desk';
 import { ConnectorProxy } from '../core/connector-proxy';
 import { DailyAmounts } from '../core/daily-amounts';
 import { DeviceTokenAuthenticator } from '../core/device-token-authenticator';
+import type { RunReadLog } from '../core/run-read-log';
 import { UsageReporter } from '../core/usage-reporter';
 import { sharedPolicyEngine } from './shared-policy-engine';
 import type { SharedServices } from './shared-services';
@@ -68,6 +69,12 @@ export function composeConnectorPipeline(
       meter: services.meter,
       spendCap: services.spendCap,
       dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
+      ...(ports.runReadLog
+        ? {
+            runReads: services.bounded('runReadLog', () => ports.runReadLog as RunReadLog),
+            onRunReadsError: (error: unknown) => settings.log.warn('run read log failed', error),
+          }
+        : {}),
       clock: services.clock,
     });
     return { proxy, approvals, workflows, close: () => registry.close() };

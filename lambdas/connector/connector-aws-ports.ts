@@ -6,7 +6,13 @@
  */
 import type { AwsPortBuilders } from '../adapters/aws/aws-ports';
 import { connectorAdapters } from '../adapters/aws/connector-ports';
-import { approvalStore, auditStore, counterStore, revocations } from '../adapters/aws/dynamodb-ports';
+import {
+  approvalStore,
+  auditStore,
+  counterStore,
+  revocations,
+  runReadLog,
+} from '../adapters/aws/dynamodb-ports';
 import { tokenVerificationKey } from '../adapters/aws/kms-ports';
 import { llmUsageSource, metricsSink } from '../adapters/aws/metrics-ports';
 import { approvalNotifier } from '../adapters/aws/sns-ports';
@@ -18,6 +24,7 @@ export const CONNECTOR_AWS_PORTS: AwsPortBuilders = {
   revocations,
   auditStore,
   approvalStore,
+  runReadLog,
   approvalNotifier,
   counterStore,
   metricsSink,

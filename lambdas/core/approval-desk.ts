@@ -44,6 +44,11 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly intent?: string;
   /** Names of parameter values looked up for the approver (config `nameLookup`), e.g. `{glCode: "Travel"}`. */
   readonly names?: Readonly<Record<string, string>>;
+  /**
+   * The documents the same run (the same access token) read before the held call, as its audit records
+   * name them: what the agent saw when it decided to ask. Hashes only, never the data.
+   */
+  readonly documents?: readonly RunDocument[];
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -52,6 +57,16 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly executedAt?: string;
   /** When the approver group was reminded that this approval is about to expire. */
   readonly remindedAt?: string;
+}
+
+/** A document a run read: which operation returned it, its name, and the sha256 the audit record holds. */
+export interface RunDocument {
+  readonly connector: string;
+  readonly operation: string;
+  /** What the connector calls it: a file key, an HTTP method and path, a query's name. */
+  readonly id: string;
+  readonly sha256: string;
+  readonly readAt: string;
 }
 
 /**
@@ -148,6 +163,7 @@ export class ApprovalDesk {
       reasons: readonly string[];
       intent?: string;
       names?: Readonly<Record<string, string>>;
+      documents?: readonly RunDocument[];
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -167,6 +183,9 @@ export class ApprovalDesk {
       requestId: input.requestId,
       ...(input.intent ? { intent: input.intent } : {}),
       ...(input.names && Object.keys(input.names).length > 0 ? { names: { ...input.names } } : {}),
+      ...(input.documents && input.documents.length > 0
+        ? { documents: input.documents.map((d) => ({ ...d })) }
+        : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

@@ -58,6 +58,16 @@ function decideLines(approval: ApprovalRecord, target: NoticeTarget): string[] {
   return lines;
 }
 
+/** The documents the same run read before it asked, one line each: name, operation, sha256. */
+function documentLines(approval: ApprovalRecord): string[] {
+  const documents = approval.documents ?? [];
+  if (documents.length === 0) return [];
+  return [
+    'Read before: (documents the same run read, with the sha256 the audit trail holds)',
+    ...documents.map((d) => `  ${d.id} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+  ];
+}
+
 /**
  * The notice for an approval. The call is printed as canonical JSON, the exact bytes `sha256` covers,
  * so an approver can check the hash themself (`printf '%s' '<call>' | sha256sum`).
@@ -82,6 +92,7 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     `Operation:  ${what}`,
     ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
     ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
+    ...documentLines(approval),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
     '',
@@ -134,4 +145,90 @@ function subjectLine(text: string): string {
   return printable.length <= MAX_SUBJECT_LENGTH
     ? printable
     : `${printable.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
+}
+
+/**
+ * A custom notification of AWS's chat integration (Amazon Q Developer in chat applications, formerly
+ * AWS Chatbot): it renders only messages of this shape and drops any other text an SNS topic carries.
+ */
+export interface ChatNotification {
+  readonly version: '1.0';
+  readonly source: 'custom';
+  readonly id: string;
+  readonly content: {
+    readonly textType: 'client-markdown';
+    readonly title: string;
+    readonly description: string;
+    readonly nextSteps: readonly string[];
+    readonly keywords: readonly string[];
+  };
+  readonly metadata: {
+    /** Messages of one approval form one thread (the first notice and its reminder). */
+    readonly threadId: string;
+    readonly summary: string;
+  };
+}
+
+/** The chat shows the call up to this size; a larger one is read on the page or with `approvals show`. */
+const MAX_CHAT_CALL_CHARS = 1500;
+
+/** Markdown code spans cannot hold a backtick; chat clients would end the span early. */
+function codeSpan(text: string): string {
+  return `\`${text.replaceAll('`', "'")}\``;
+}
+
+/**
+ * The notice for the approvers' chat channel: the same facts as {@link approvalNotice}, in the chat
+ * integration's custom-notification format, with the page's link and the CLI commands as next steps.
+ */
+export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}): ChatNotification {
+  const what = `${approval.connector}/${approval.operation}`;
+  const call = canonicalJson(approval.preview.call);
+  const reminder = approval.remindedAt ? 'Reminder: ' : '';
+  const description = [
+    ...(approval.remindedAt ? [`*Expires at ${approval.expiresAt}* and nobody has decided it yet.`] : []),
+    `*${approval.principal}* asks to run ${codeSpan(what)} in workflow *${approval.workflow}*; a member of *${approval.approverGroup}* decides (nobody approves their own request).`,
+    ...(approval.intent ? [`*Intent:* ${approval.intent.replace(/[\r\n]+/g, ' ')}`] : []),
+    ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${label}`),
+    ...(approval.documents && approval.documents.length > 0
+      ? [
+          `*Documents read in the same run:* ${approval.documents
+            .map((d) => `${codeSpan(d.id)} (sha256 ${d.sha256.slice(0, 12)}…)`)
+            .join(', ')}`,
+        ]
+      : []),
+    `*Held by:* ${approval.reasons.join(', ') || '(no policy id)'}`,
+    `*Expires:* ${approval.expiresAt}`,
+    call.length <= MAX_CHAT_CALL_CHARS
+      ? `*The exact call:* ${codeSpan(call)}`
+      : `*The exact call:* ${call.length} characters, on the page or with \`approvals show\``,
+    `*sha256:* ${codeSpan(approval.preview.sha256)}`,
+  ].join('\n');
+  const id = approval.id;
+  const nextSteps = [
+    ...(target.pageUrl
+      ? [`Open ${target.pageUrl.replace(/\/$/, '')}/approvals/${id} and sign in with your company account`]
+      : []),
+    target.cli?.kind === 'server'
+      ? `Or: npx airlock approvals show ${id} --server ${target.cli.url} --cert <your device certificate> --key <its key>`
+      : target.cli?.kind === 'local'
+        ? `Or: npx airlock approvals show ${id} --local --principal <your principal>`
+        : `Or: npx airlock approvals show ${id}`,
+  ];
+  return {
+    version: '1.0',
+    source: 'custom',
+    id,
+    content: {
+      textType: 'client-markdown',
+      title: `${reminder}Approval needed: ${what} by ${approval.principal}`.slice(0, 250),
+      description,
+      nextSteps,
+      keywords: [approval.workflow, approval.approverGroup, what],
+    },
+    metadata: {
+      threadId: id,
+      summary: `${what} by ${approval.principal} waits for ${approval.approverGroup}`,
+    },
+  };
 }

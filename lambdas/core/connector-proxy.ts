@@ -24,7 +24,7 @@ import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../lib/contracts/metrics';
 import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
 import type { ParameterValues } from '../connectors/operation-parameters';
-import type { ApprovalDesk, ApprovalRecord, PendingApproval } from './approval-desk';
+import type { ApprovalDesk, ApprovalRecord, PendingApproval, RunDocument } from './approval-desk';
 import type { AuditAppender } from './audit-ledger';
 import { CallRecord } from './call-record';
 import type { Caller } from './caller';
@@ -38,6 +38,7 @@ import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
+import type { RunReadLog } from './run-read-log';
 import { isShadowRefusal, recordShadowDecision } from './shadow-record';
 import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
@@ -57,6 +58,13 @@ export interface ConnectorProxyDeps {
    * @default - no daily total in the policy context
    */
   readonly dailyAmounts?: DailyAmounts;
+  /**
+   * What each run (access token) read, for the approver of the same run's held write.
+   * @default - approvals show no documents
+   */
+  readonly runReads?: RunReadLog;
+  /** Reports a failure to note or list a run's documents (the call goes on; the audit record has the hashes). */
+  readonly onRunReadsError?: (error: unknown) => void;
   readonly clock: Clock;
 }
 
@@ -372,6 +380,7 @@ export class ConnectorProxy {
       reasons: decision.reasons,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
       names: await this.lookUpNames(prepared, call.requestId),
+      documents: await this.documentsReadBy(caller),
     });
     await record.held(decision, {
       approvalId: approval.id,
@@ -379,6 +388,47 @@ export class ConnectorProxy {
       approverGroup: approval.approverGroup,
     });
     return this.deps.approvals.hold(approval);
+  }
+
+  /** What the caller's run read before this call, best effort: a failure leaves the list out. */
+  private async documentsReadBy(caller: Caller): Promise<RunDocument[]> {
+    try {
+      return (await this.deps.runReads?.list(caller.tokenId)) ?? [];
+    } catch (error) {
+      this.deps.onRunReadsError?.(error);
+      return [];
+    }
+  }
+
+  /**
+   * Notes what a read returned under the caller's run, kept while the run's token and an approval it
+   * asks for can still be used. Best effort: the audit record just written holds the hashes anyway.
+   */
+  private async noteRunReads(
+    caller: Caller,
+    call: ConnectorCall,
+    hashes: readonly { id: string; sha256: string }[],
+  ) {
+    if (!this.deps.runReads || hashes.length === 0) return;
+    const now = this.deps.clock.now();
+    const workflow = this.deps.config.workflows[caller.workflow];
+    const keepMs =
+      ((workflow?.maxTokenLifetimeMinutes ?? 12 * 60) + this.deps.config.approvals.expiryHours * 60) * 60_000;
+    try {
+      await this.deps.runReads.append(
+        caller.tokenId,
+        hashes.map(({ id, sha256 }) => ({
+          connector: call.connector,
+          operation: call.operation,
+          id: id.slice(0, 300),
+          sha256,
+          readAt: now.toISOString(),
+        })),
+        new Date(now.getTime() + keepMs),
+      );
+    } catch (error) {
+      this.deps.onRunReadsError?.(error);
+    }
   }
 
   /**
@@ -478,10 +528,11 @@ export class ConnectorProxy {
       : await scanConnectorResult(upstream.result, {
           phoneRegions: this.deps.config.dataProtection.phoneRegions,
         });
+    const hashes = upstream.documents.map((d) => ({ id: d.id, sha256: sha256Hex(d.bytes) }));
     await record.completed(
       isWrite,
       decision,
-      upstream.documents.map((d) => sha256Hex(d.bytes)),
+      hashes.map((d) => d.sha256),
       {
         argumentsHash,
         redactions: filtered.redactions,
@@ -489,6 +540,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
+    if (!isWrite) await this.noteRunReads(caller, call, hashes);
     meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }

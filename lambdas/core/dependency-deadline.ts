@@ -8,11 +8,13 @@
  * The call that overran is not cancelled (ports take no signal); its late answer is ignored. The
  * audit ledger copes with a write that lands after its deadline (see `AuditLedger`).
  */
+
 import type { ApprovalStore } from './approval-desk';
 import type { AuditStore } from './audit-ledger';
 import type { CounterStore } from './counter-store';
 import { DependencyError } from './errors';
 import type { KillSwitchParameterSource, RevocationStore, SecretSource, TokenSigner } from './ports';
+import type { RunReadLog } from './run-read-log';
 
 /** The names of `T`'s methods that return a promise: the ones a deadline can bound. */
 export type AsyncMethodName<T> = {
@@ -119,6 +121,7 @@ export interface DependencyPorts {
   readonly revocations: RevocationStore;
   readonly auditStore: AuditStore;
   readonly approvalStore: ApprovalStore;
+  readonly runReadLog: RunReadLog;
   readonly secretSource: SecretSource;
   readonly counterStore: CounterStore;
 }
@@ -136,6 +139,7 @@ export const DEFAULT_DEADLINES: Readonly<Record<DependencyName, number>> = {
   revocations: 1000,
   auditStore: 2000,
   approvalStore: 2000,
+  runReadLog: 1000,
   secretSource: 2000,
   counterStore: 1000,
 };
@@ -147,6 +151,7 @@ export const DEPENDENCY_LABELS: Readonly<Record<DependencyName, string>> = {
   revocations: 'revocation list',
   auditStore: 'audit ledger',
   approvalStore: 'approvals store',
+  runReadLog: 'run read log',
   secretSource: 'secret store',
   counterStore: 'counter store',
 };
@@ -158,6 +163,7 @@ const BOUNDED_METHODS: { readonly [N in DependencyName]: readonly AsyncMethodNam
   revocations: ['readEntries', 'revokeToken', 'revokePrincipal'],
   auditStore: ['append', 'readRecord', 'listChainHeads'],
   approvalStore: ['create', 'get', 'listByStatus', 'transition'],
+  runReadLog: ['append', 'list'],
   secretSource: ['getJson'],
   counterStore: ['add'],
 };

@@ -13,6 +13,7 @@ import {
   counterStore,
   oauthStore,
   revocations,
+  runReadLog,
 } from '../adapters/aws/dynamodb-ports';
 import { tokenSigner } from '../adapters/aws/kms-ports';
 import { llmUsageSource, metricsSink } from '../adapters/aws/metrics-ports';
@@ -26,6 +27,7 @@ export const OAUTH_AWS_PORTS: AwsPortBuilders = {
   revocations,
   auditStore,
   approvalStore,
+  runReadLog,
   approvalNotifier,
   counterStore,
   metricsSink,

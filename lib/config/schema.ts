@@ -266,6 +266,48 @@ export const subscriptionSchema = z.union([
   z.strictObject({ https: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }) }),
 ]);
 
+/** The approvers' chat channel: a Slack channel, a Microsoft Teams channel, or both. */
+export const approvalsChatSchema = z
+  .strictObject({
+    slack: z
+      .strictObject({
+        /** The workspace id the chat integration's console shows after authorizing Slack, e.g. `T0123ABCD`. */
+        workspaceId: z
+          .string()
+          .regex(
+            /^[0-9A-Z]{1,255}$/,
+            'expected the Slack workspace id such as T0123ABCD (the chat integration console shows it)',
+          ),
+        /** The channel id: the last part of the channel's link, e.g. `C0123ABCDEF`. */
+        channelId: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9]{1,255}$/,
+            "expected a Slack channel id such as C0123ABCDEF (the end of the channel's link)",
+          ),
+      })
+      .optional(),
+    teams: z
+      .strictObject({
+        /** The Microsoft Entra tenant id. */
+        tenantId: z.uuid('expected the Microsoft Teams tenant id (a UUID)'),
+        /** The team id the chat integration's console shows after authorizing Teams. */
+        teamId: z.uuid('expected the Microsoft Teams team id (a UUID)'),
+        /** The channel id from the channel's link, URL-encoded, e.g. `19%3ab6ef...%40thread.tacv2`. */
+        channelId: z
+          .string()
+          .max(256)
+          .regex(
+            /^[\w\-=+/.,]*%3[aA][\w\-=+/.,]*%40[\w\-=+/.,]*$/,
+            "expected the Teams channel id from the channel's link, URL-encoded (19%3a...%40thread.tacv2)",
+          ),
+      })
+      .optional(),
+  })
+  .refine((chat) => chat.slack !== undefined || chat.teams !== undefined, {
+    message: 'name a slack or a teams channel (or leave chat out)',
+  });
+
 /**
  * Who may assume one of the CLI roles. Both lists empty: any principal of this account whose own
  * IAM policy allows `sts:AssumeRole` on it.
@@ -389,8 +431,24 @@ export const configSchema = z
           .positive()
           .max(24 * 30)
           .default(24),
-        /** Who receives the notice that a call waits for a decision (approvers). */
+        /**
+         * Who receives the notice that a call waits for a decision (approvers). They receive pending
+         * notices and reminders only; a decision goes to its requester alone (`notifyRequesters`).
+         */
         subscriptions: z.array(subscriptionSchema).default([]),
+        /**
+         * Each principal with an `email` is subscribed to the approvals topic for the decisions on their
+         * own requests, and only theirs (a filter policy on the `requester` attribute). Each confirms the
+         * subscription by the link in SNS's e-mail.
+         */
+        notifyRequesters: z.boolean().default(false),
+        /**
+         * The approvers' chat channel: pending notices and reminders are posted there (never decisions)
+         * through AWS's chat integration (Amazon Q Developer in chat applications, formerly AWS Chatbot).
+         * Authorize the workspace or team once in its console; then name the channel here.
+         * @default - no chat channel
+         */
+        chat: approvalsChatSchema.optional(),
         /**
          * The approver group is reminded once when a pending approval has this many hours left; 0: never.
          * Checked every 15 minutes (the approvals function's schedule in AWS, a timer locally).
@@ -406,7 +464,7 @@ export const configSchema = z
           'reminderHoursBeforeExpiry must be less than expiryHours, or every approval is reminded at once',
         path: ['reminderHoursBeforeExpiry'],
       })
-      .default({ expiryHours: 24, subscriptions: [], reminderHoursBeforeExpiry: 2 }),
+      .default({ expiryHours: 24, subscriptions: [], reminderHoursBeforeExpiry: 2, notifyRequesters: false }),
     functions: z
       .strictObject({
         /**

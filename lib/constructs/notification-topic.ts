@@ -26,8 +26,14 @@ export interface NotificationTopicProps {
   readonly subscriptions?: readonly TopicSubscriber[];
 }
 
-/** One subscriber of a notification topic. */
-export type TopicSubscriber = { readonly email: string } | { readonly https: string };
+/**
+ * One subscriber of a notification topic, and optionally which messages it receives: a filter policy
+ * on the messages' attributes (each attribute one of the listed values), so a subscriber is sent only
+ * what is meant for it (e.g. `{ kind: ['decision'], requester: ['alice'] }`).
+ */
+export type TopicSubscriber = ({ readonly email: string } | { readonly https: string }) & {
+  readonly filter?: Readonly<Record<string, readonly string[]>>;
+};
 
 /** An SNS topic encrypted with the CMK that accepts only TLS publishers. */
 export class NotificationTopic extends Construct {
@@ -65,15 +71,31 @@ export class NotificationTopic extends Construct {
       });
     }
     const deadLetterQueue = this.deliveryFailures;
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     for (const subscriber of subscribers) {
       const endpoint = 'email' in subscriber ? subscriber.email : subscriber.https;
+      const filter = JSON.stringify(subscriber.filter ?? {});
       // The same endpoint twice would be one SNS subscription declared twice: CloudFormation refuses it.
-      if (seen.has(endpoint)) continue;
-      seen.add(endpoint);
+      // With two different filters SNS would keep one of them, so one of the two would miss its messages.
+      const earlier = seen.get(endpoint.toLowerCase());
+      if (earlier !== undefined) {
+        if (earlier === filter) continue;
+        throw new Error(
+          `NotificationTopic: "${endpoint}" is subscribed twice with different filters (${earlier} and ${filter}); one subscription per address (give the second role another address)`,
+        );
+      }
+      seen.set(endpoint.toLowerCase(), filter);
+      const filterPolicy = subscriber.filter
+        ? Object.fromEntries(
+            Object.entries(subscriber.filter).map(([attribute, values]) => [
+              attribute,
+              sns.SubscriptionFilter.stringFilter({ allowlist: [...values] }),
+            ]),
+          )
+        : undefined;
       if ('email' in subscriber) {
         this.topic.addSubscription(
-          new subscriptions.EmailSubscription(subscriber.email, { deadLetterQueue }),
+          new subscriptions.EmailSubscription(subscriber.email, { deadLetterQueue, filterPolicy }),
         );
       } else {
         if (!Token.isUnresolved(subscriber.https) && !subscriber.https.startsWith('https://')) {
@@ -81,7 +103,9 @@ export class NotificationTopic extends Construct {
             `NotificationTopic: subscription endpoint "${subscriber.https}" must be an https:// URL (SNS delivers over TLS only here)`,
           );
         }
-        this.topic.addSubscription(new subscriptions.UrlSubscription(subscriber.https, { deadLetterQueue }));
+        this.topic.addSubscription(
+          new subscriptions.UrlSubscription(subscriber.https, { deadLetterQueue, filterPolicy }),
+        );
       }
     }
   }

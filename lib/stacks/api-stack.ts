@@ -125,10 +125,12 @@ export class ApiStack extends Stack {
     // The spend cap adds the tokens Bedrock measured for each workflow's inference profile today.
     bindInferenceProfileReader(foundation, this.connector);
     foundation.approvalsTopic.bindPublisher(this.connector, FUNCTION_ENV.approvalsTopicArn);
+    foundation.approvalsChatTopic?.bindPublisher(this.connector, FUNCTION_ENV.approvalsChatTopicArn);
     foundation.connectors.bindConnectors(this.connector);
     foundation.approvalStore.bindReadWrite(this.approvals);
     // The approvals function tells the requester what was decided, through the same topic.
     foundation.approvalsTopic.bindPublisher(this.approvals, FUNCTION_ENV.approvalsTopicArn);
+    foundation.approvalsChatTopic?.bindPublisher(this.approvals, FUNCTION_ENV.approvalsChatTopicArn);
     // The anchor signs digests with a key of their own: it cannot mint access tokens.
     foundation.keys.bindDigestSigner(this.anchor);
 
@@ -221,6 +223,7 @@ export class ApiStack extends Stack {
       foundation.sharedCounters.bindCounter(oauth);
       bindInferenceProfileReader(foundation, oauth);
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
+      foundation.approvalsChatTopic?.bindPublisher(oauth, FUNCTION_ENV.approvalsChatTopicArn);
       // The entry point without client certificates serves one workflow: it holds the grants of that
       // workflow's connectors only (an OAuth token names no other workflow).
       foundation.connectors.bindConnectors(oauth, connectorsOfWorkflows(config, [config.oauth.workflow]));
@@ -266,7 +269,11 @@ export class ApiStack extends Stack {
       trust: config.roles.auditor,
       doctor: {
         stackNames: airlockStackNames(config.stage),
-        topics: [foundation.alertsTopic.topic, foundation.approvalsTopic.topic],
+        topics: [
+          foundation.alertsTopic.topic,
+          foundation.approvalsTopic.topic,
+          ...(foundation.approvalsChatTopic ? [foundation.approvalsChatTopic.topic] : []),
+        ],
       },
     });
 

@@ -8,15 +8,17 @@ import type { AirlockFunction } from '../constructs/airlock-function';
 import { AirlockKeys } from '../constructs/airlock-keys';
 import { ApiGatewayAccountRole } from '../constructs/api-gateway-account-role';
 import { ApprovalStore } from '../constructs/approval-store';
+import { ApprovalsChatChannel } from '../constructs/approvals-chat-channel';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectorResourceSet, connectorSecretNames } from '../constructs/connector-resources';
 import { IdentityProviderSecret } from '../constructs/identity-provider-secret';
-import { NotificationTopic } from '../constructs/notification-topic';
+import { NotificationTopic, type TopicSubscriber } from '../constructs/notification-topic';
 import { OAuthState } from '../constructs/oauth-state';
 import { RevocationList } from '../constructs/revocation-list';
 import { SharedCounters } from '../constructs/shared-counters';
 import { WorkflowInferenceProfile } from '../constructs/workflow-inference-profile';
 import { CLI_ENV, FUNCTION_ENV } from '../contracts/environment';
+import { NOTICE_ATTRIBUTES, NOTICE_KINDS } from '../contracts/notices';
 import { connectorNag } from '../nag/acknowledgements';
 
 export interface FoundationStackProps extends StackProps {
@@ -41,6 +43,10 @@ export class FoundationStack extends Stack {
   public readonly sharedCounters: SharedCounters;
   /** Approver notifications about calls waiting for a decision. */
   public readonly approvalsTopic: NotificationTopic;
+  /** Pending notices for the approvers' chat channel (config `approvals.chat`). */
+  public readonly approvalsChatTopic?: NotificationTopic;
+  /** The approvers' chat channel (config `approvals.chat`). */
+  public readonly approvalsChatChannel?: ApprovalsChatChannel;
   /**
    * Operator alerts (kill switch changes, anchor failures, alarms, budgets), to `alerts.email` and
    * `alerts.subscriptions`.
@@ -80,8 +86,23 @@ export class FoundationStack extends Stack {
     this.approvalsTopic = new NotificationTopic(this, 'ApprovalsTopic', {
       displayName: `Airlock ${config.stage}: approvals waiting`,
       encryptionKey: this.keys.dataKey,
-      subscriptions: config.approvals.subscriptions,
+      subscriptions: approvalsTopicSubscribers(config),
     });
+    const chat = config.approvals.chat;
+    if (chat) {
+      // Pending notices and reminders for the approvers' channel, never decisions: a topic of its own,
+      // since the chat integration's subscription cannot carry a filter policy.
+      this.approvalsChatTopic = new NotificationTopic(this, 'ApprovalsChatTopic', {
+        displayName: `Airlock ${config.stage}: approvals waiting (chat)`,
+        encryptionKey: this.keys.dataKey,
+      });
+      this.approvalsChatChannel = new ApprovalsChatChannel(this, 'ApprovalsChatChannel', {
+        topic: this.approvalsChatTopic.topic,
+        configurationName: `airlock-${config.stage}-approvals`,
+        slack: chat.slack,
+        teams: chat.teams,
+      });
+    }
     this.alertsTopic = new NotificationTopic(this, 'AlertsTopic', {
       displayName: `Airlock ${config.stage}: alerts`,
       encryptionKey: this.keys.dataKey,
@@ -162,4 +183,31 @@ export function bindInferenceProfileReader(foundation: FoundationStack, fn: Airl
 /** `expense-summary` → `ExpenseSummary` (an output id). */
 function pascalCase(name: string): string {
   return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/**
+ * The approvals topic's subscribers: the approvers' addresses receive what waits for them (pending
+ * notices and reminders), each requester with an e-mail the decisions on their own requests only.
+ */
+export function approvalsTopicSubscribers(config: AirlockConfig): TopicSubscriber[] {
+  const approvers = config.approvals.subscriptions.map((s) => ({
+    ...s,
+    filter: { [NOTICE_ATTRIBUTES.kind]: [NOTICE_KINDS.pending] },
+  }));
+  const requesters = config.approvals.notifyRequesters
+    ? Object.entries(config.principals).flatMap(([principal, p]) =>
+        p.email
+          ? [
+              {
+                email: p.email,
+                filter: {
+                  [NOTICE_ATTRIBUTES.kind]: [NOTICE_KINDS.decision],
+                  [NOTICE_ATTRIBUTES.requester]: [principal],
+                },
+              },
+            ]
+          : [],
+      )
+    : [];
+  return [...approvers, ...requesters];
 }

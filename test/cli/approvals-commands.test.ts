@@ -261,6 +261,26 @@ describe('Function: registerApprovalsCommands', () => {
       expect(run.stdout).toContain(`sha256:   ${approval.preview.sha256}`);
     });
 
+    it('lists the documents the same run read before it asked, with their sha256', async () => {
+      // Prepare: a run (one token) that reads a receipt, then asks for an entry
+      const token = await alice.getToken('expense-summary', ['receipts:read', 'erp:write'], 15);
+      const listed = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
+      const key = listed.json.result.items[0].key as string;
+      expect(
+        (await alice.request('POST', '/v1/connectors/receipts/read', { token, body: { key } })).status,
+      ).toBe(200);
+      const held = await alice.request('POST', CREATE_ENTRY, { token, body: journalEntry(2600) });
+
+      // Act
+      const run = await approvalsAs('bob', 'show', held.json.approval.id);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Documents the same run read before it asked');
+      const line = run.stdout.split('\n').find((l) => l.startsWith(`  ${key} (receipts/read, `)) ?? '';
+      expect(line).toMatch(/ sha256 [0-9a-f]{64}$/);
+    });
+
     it('prints the approval record with --json', async () => {
       // Prepare
       const { approval, body } = await heldEntry();

@@ -155,9 +155,16 @@ function rawRequest(
 }
 
 describe('Approvals page (local pilot, headless Chromium)', () => {
-  it('bob signs in at the IdP from the notice’s link, reads the call in words, approves; the re-sent call runs once, on the record', async () => {
-    // Prepare
-    const token = await alice.getToken(WORKFLOW, ['erp:read', 'erp:write'], 15);
+  it('bob signs in at the IdP from the notice’s link, reads the call in words and the documents the run read, approves; the re-sent call runs once, on the record', async () => {
+    // Prepare: alice's agent reads a receipt, then asks for the entry, in one run (one token)
+    const token = await alice.getToken(WORKFLOW, ['receipts:read', 'erp:read', 'erp:write'], 15);
+    const listed = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
+    const receiptKey = listed.json.result.items[0].key as string;
+    const read = await alice.request('POST', '/v1/connectors/receipts/read', {
+      token,
+      body: { key: receiptKey, intent: 'Check the offsite receipt' },
+    });
+    expect(read.status).toBe(200);
     const { id, body } = await holdEntry(token);
     const link = linkFromNotice(id);
     const { context, page, problems, foreign } = await newBrowserContext();
@@ -168,6 +175,10 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
       const heading = await page.getByRole('heading', { level: 1 }).textContent();
       const facts = await page.locator('dl').textContent();
       const call = await page.locator('pre').textContent();
+      const documentRows = await page
+        .getByRole('table', { name: 'Documents read in the same run' })
+        .locator('tbody tr')
+        .allTextContents();
       if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
       await page.getByLabel(/Reason/).fill('Matches the offsite receipts');
       await page.getByRole('button', { name: 'Approve' }).click();
@@ -189,6 +200,16 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
       expect(facts).toContain('€2,500.00');
       expect(facts).toContain('6400 (Travel)');
       expect(call).toContain('"amount":2500');
+      // The receipt the run read, named as the audit trail names it, with the hash the read's record holds
+      const readRecord = (await auditRecords()).find(
+        (r) =>
+          r.type === 'connector_allowed' && r.operation === 'read' && r.requestId === read.json.requestId,
+      );
+      expect(readRecord?.docHashes).toHaveLength(1);
+      expect(documentRows).toEqual(expect.arrayContaining([expect.stringContaining(receiptKey)]));
+      const receiptRow = documentRows.find((row) => row.includes(receiptKey)) ?? '';
+      expect(receiptRow).toContain('receipts/read');
+      expect(receiptRow).toContain(readRecord?.docHashes[0]);
       expect(first.status).toBe(200);
       expect(second.status).toBe(409);
       expect(pilot.sampleErp.journalEntries().filter((e) => e.memo === body.memo)).toHaveLength(1);

@@ -37,6 +37,7 @@ const BUDGETS: Record<DependencyName, number> = {
   revocations: BUDGET_MS,
   auditStore: BUDGET_MS,
   approvalStore: BUDGET_MS,
+  runReadLog: BUDGET_MS,
   secretSource: BUDGET_MS,
   counterStore: BUDGET_MS,
 };

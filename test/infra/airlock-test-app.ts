@@ -135,3 +135,22 @@ export function mcpTokenExchangeConfig(vpc: Record<string, unknown> = TEST_CONNE
     vpc,
   });
 }
+
+/** The approvers' chat channel the chat tests deploy: one Slack and one Teams channel. */
+export const TEST_CHAT_SECTION = {
+  slack: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF' },
+  teams: {
+    tenantId: '11111111-2222-4333-8444-555555555555',
+    teamId: '66666666-7777-4888-9999-000000000000',
+    channelId: '19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2',
+  },
+} as const;
+
+/** The pilot with the OAuth entry point (the approvals page) and the approvers' chat channel. */
+export function chatConfig(): AirlockConfig {
+  const withOAuth = oauthConfig();
+  return parseConfig(
+    { ...withOAuth, approvals: { ...withOAuth.approvals, chat: structuredClone({ ...TEST_CHAT_SECTION }) } },
+    'test config',
+  );
+}

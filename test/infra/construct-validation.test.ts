@@ -13,6 +13,7 @@ import { AuditLedger } from '../../lib/constructs/audit-ledger';
 import { ConnectorResourceSet, connectorSecretNames } from '../../lib/constructs/connector-resources';
 import { KillSwitch } from '../../lib/constructs/kill-switch';
 import { MutualTlsApi, type MutualTlsApiProps } from '../../lib/constructs/mutual-tls-api';
+import { NotificationTopic } from '../../lib/constructs/notification-topic';
 import { OperatorRole } from '../../lib/constructs/operator-role';
 import { connectorNag } from '../../lib/nag/acknowledgements';
 import { exampleConfig, REPO_ROOT } from './airlock-test-app';
@@ -261,5 +262,26 @@ describe('Class: OperatorRole', () => {
         /give at least one function whose concurrency the kill switch controls/,
       );
     });
+  });
+});
+
+describe('Class: NotificationTopic', () => {
+  it('refuses one address subscribed twice with different filters (one of them would miss its messages)', () => {
+    // Prepare
+    const stack = newStack();
+    const encryptionKey = new AirlockKeys(stack, 'Keys', { stage: 'test' }).dataKey;
+
+    // Act / Assess
+    expect(
+      () =>
+        new NotificationTopic(stack, 'Topic', {
+          displayName: 'approvals',
+          encryptionKey,
+          subscriptions: [
+            { email: 'alice@example.com', filter: { kind: ['pending'] } },
+            { email: 'Alice@example.com', filter: { kind: ['decision'], requester: ['alice'] } },
+          ],
+        }),
+    ).toThrow(/"Alice@example.com" is subscribed twice with different filters/);
   });
 });

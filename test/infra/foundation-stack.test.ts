@@ -177,5 +177,31 @@ describe('Class: FoundationStack', () => {
         Tags: Match.arrayWith([{ Key: 'airlock:stage', Value: 'pilot' }]),
       });
     });
+
+    it('sends approvers pending notices only and each requester the decisions on their own requests only', () => {
+      // Assess
+      const t = airlock.foundationTemplate;
+      const approvalsTopic = airlock.foundation.getLogicalId(
+        airlock.foundation.approvalsTopic.topic.node.defaultChild as never,
+      );
+      t.hasResourceProperties('AWS::SNS::Subscription', {
+        TopicArn: { Ref: approvalsTopic },
+        Protocol: 'email',
+        Endpoint: 'finance-managers@example.com',
+        FilterPolicy: { kind: ['pending'] },
+      });
+      t.hasResourceProperties('AWS::SNS::Subscription', {
+        TopicArn: { Ref: approvalsTopic },
+        Protocol: 'email',
+        Endpoint: 'alice@example.com',
+        FilterPolicy: { kind: ['decision'], requester: ['alice'] },
+      });
+      const onApprovals = Object.values(t.findResources('AWS::SNS::Subscription')).filter(
+        (r) => r.Properties.TopicArn?.Ref === approvalsTopic,
+      );
+      // Every subscription of the approvals topic is filtered: none receives everything.
+      expect(onApprovals.length).toBeGreaterThan(2);
+      for (const subscription of onApprovals) expect(subscription.Properties.FilterPolicy).toBeDefined();
+    });
   });
 });

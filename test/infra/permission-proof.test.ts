@@ -50,6 +50,7 @@ import type { AirlockConfig } from '../../lib/config/schema';
 import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { CLI_ENV, FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
+  chatConfig,
   exampleConfig,
   mcpServerConfig,
   mcpTokenExchangeConfig,
@@ -371,6 +372,11 @@ describe.each([
     'the pilot with the OAuth entry point',
     () => oauthConfig(),
     ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
+  ],
+  [
+    'the pilot with the approvals page and the approvers’ chat channel',
+    chatConfig,
+    ['connector', 'approvals', 'oauth'],
   ],
 ] as const)('Permission proof: %s', (_label, configOf, names) => {
   const config = configOf();

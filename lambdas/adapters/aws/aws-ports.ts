@@ -25,6 +25,7 @@ import type { DynamoDbAuditStore } from './dynamodb-audit-store';
 import type { DynamoDbCounterStore } from './dynamodb-counter-store';
 import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
+import type { DynamoDbRunReadLog } from './dynamodb-run-read-log';
 import type { EmfMetricsSink } from './emf-metrics-sink';
 import type { AdapterMethod, AwsScope, DeclaresIamPermissions, IamPermission } from './iam-permissions';
 import type { KmsMacKey } from './kms-mac-key';
@@ -51,6 +52,7 @@ export interface AwsAdapters {
   readonly DynamoDbRevocationStore: DynamoDbRevocationStore;
   readonly DynamoDbAuditStore: DynamoDbAuditStore;
   readonly DynamoDbApprovalStore: DynamoDbApprovalStore;
+  readonly DynamoDbRunReadLog: DynamoDbRunReadLog;
   readonly DynamoDbCounterStore: DynamoDbCounterStore;
   readonly SnsApprovalNotifier: SnsApprovalNotifier;
   readonly EmfMetricsSink: EmfMetricsSink;
@@ -81,6 +83,7 @@ export const AWS_PORT_METHODS = {
   auditChainHeads: { DynamoDbAuditStore: ['listChainHeads'] },
   approvalStore: { DynamoDbApprovalStore: ['create', 'get', 'listByStatus', 'transition'] },
   approvalNotifier: { SnsApprovalNotifier: ['notify', 'notifyDecision'] },
+  runReadLog: { DynamoDbRunReadLog: ['append', 'list'] },
   counterStore: { DynamoDbCounterStore: ['add'] },
   metricsSink: { EmfMetricsSink: ['record'] },
   // The kinds' own adapters are exposed by the methods each kind names (ConnectorKind.aws.adapterMethods).
@@ -256,6 +259,10 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get fetchClientMetadata() {
     return this.port('fetchClientMetadata');
+  }
+
+  get runReadLog() {
+    return this.port('runReadLog');
   }
 
   get llmUsageSource() {

@@ -11,6 +11,7 @@ import { DynamoDbAuditStore } from './dynamodb-audit-store';
 import { DynamoDbCounterStore } from './dynamodb-counter-store';
 import { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from './dynamodb-revocation-store';
+import { DynamoDbRunReadLog } from './dynamodb-run-read-log';
 
 function documents(context: AwsPortContext): DynamoDBDocumentClient {
   return context.client('dynamodb', () =>
@@ -49,6 +50,16 @@ export const approvalStore: AwsPortBuilder<'approvalStore'> = (context) =>
     'approvalStore',
     'DynamoDbApprovalStore',
     new DynamoDbApprovalStore({
+      client: documents(context),
+      tableName: context.required(FUNCTION_ENV.approvalsTable),
+    }),
+  );
+
+export const runReadLog: AwsPortBuilder<'runReadLog'> = (context) =>
+  context.expose(
+    'runReadLog',
+    'DynamoDbRunReadLog',
+    new DynamoDbRunReadLog({
       client: documents(context),
       tableName: context.required(FUNCTION_ENV.approvalsTable),
     }),

@@ -4,8 +4,9 @@
  * API: who asks, in which workflow, the exact call and its hash, the expiry, and the CLI commands.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { NOTICE_ATTRIBUTES, NOTICE_KINDS, type NoticeKind } from '../../../lib/contracts/notices';
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
-import { approvalNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
+import { approvalNotice, chatNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
 import { DependencyError } from '../../core/errors';
 import { describeAwsError } from './aws-permission-error';
 import {
@@ -27,6 +28,12 @@ export { type ApprovalNotice, approvalNotice, MAX_SUBJECT_LENGTH } from '../../c
 export interface SnsApprovalNotifierProps {
   readonly client: SNSClient;
   readonly topicArn: string;
+  /**
+   * The approvers' chat topic (config `approvals.chat`): pending notices and reminders go there too, in
+   * the chat integration's format. Decisions never do: they are for their requester alone.
+   * @default - no chat channel
+   */
+  readonly chatTopicArn?: string;
   /** Where the notice sends the approver (the approvals page, the API's `--server`). @default the CLI alone */
   readonly target?: NoticeTarget;
 }
@@ -35,17 +42,20 @@ export interface SnsApprovalNotifierProps {
 export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermissions<keyof ApprovalNotifier> {
   private readonly client: SNSClient;
   private readonly topicArn: string;
+  private readonly chatTopicArn?: string;
   private readonly target?: NoticeTarget;
 
   constructor(props: SnsApprovalNotifierProps) {
     this.client = props.client;
     this.topicArn = props.topicArn;
+    this.chatTopicArn = props.chatTopicArn;
     this.target = props.target;
   }
 
   iamPermissions(methods: readonly (keyof ApprovalNotifier)[]): IamPermission[] {
-    return permissionsOf('SnsApprovalNotifier', SNS_NOTIFIER_ACTIONS, methods, () => [
+    return permissionsOf('SnsApprovalNotifier', SNS_NOTIFIER_ACTIONS, methods, (_action, method) => [
       { resource: this.topicArn },
+      ...(method === 'notify' && this.chatTopicArn ? [{ resource: this.chatTopicArn }] : []),
     ]);
   }
 
@@ -55,7 +65,22 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * @throws DependencyError when SNS refuses or cannot be reached.
    */
   async notify(approval: ApprovalRecord): Promise<void> {
-    await this.publish(approval, approvalNotice(approval, this.target), 'pending');
+    // Both channels are tried: a chat outage must not keep the e-mail from going, nor the reverse.
+    const outcomes = await Promise.allSettled([
+      this.publish(approval, approvalNotice(approval, this.target), NOTICE_KINDS.pending),
+      ...(this.chatTopicArn
+        ? [
+            this.publish(
+              approval,
+              { message: JSON.stringify(chatNotice(approval, this.target)) },
+              NOTICE_KINDS.pending,
+              this.chatTopicArn,
+            ),
+          ]
+        : []),
+    ]);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -63,32 +88,33 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
    * the workflow owner's) subscription can filter on it.
    */
   async notifyDecision(approval: ApprovalRecord): Promise<void> {
-    await this.publish(approval, decisionNotice(approval), 'decision');
+    await this.publish(approval, decisionNotice(approval), NOTICE_KINDS.decision);
   }
 
   private async publish(
     approval: ApprovalRecord,
-    { subject, message }: { subject: string; message: string },
-    kind: 'pending' | 'decision',
+    { subject, message }: { subject?: string; message: string },
+    kind: NoticeKind,
+    topicArn: string = this.topicArn,
   ): Promise<void> {
     try {
       await this.client.send(
         new PublishCommand({
-          TopicArn: this.topicArn,
-          Subject: subject,
+          TopicArn: topicArn,
+          ...(subject ? { Subject: subject } : {}),
           Message: message,
           MessageAttributes: {
-            approverGroup: { DataType: 'String', StringValue: approval.approverGroup },
-            workflow: { DataType: 'String', StringValue: approval.workflow },
-            kind: { DataType: 'String', StringValue: kind },
-            requester: { DataType: 'String', StringValue: approval.principal },
+            [NOTICE_ATTRIBUTES.approverGroup]: { DataType: 'String', StringValue: approval.approverGroup },
+            [NOTICE_ATTRIBUTES.workflow]: { DataType: 'String', StringValue: approval.workflow },
+            [NOTICE_ATTRIBUTES.kind]: { DataType: 'String', StringValue: kind },
+            [NOTICE_ATTRIBUTES.requester]: { DataType: 'String', StringValue: approval.principal },
           },
         }),
       );
     } catch (error) {
       throw new DependencyError(
         'approvals-notifier',
-        describeAwsError(error, { action: 'sns:Publish', resource: `topic ${this.topicArn}` }),
+        describeAwsError(error, { action: 'sns:Publish', resource: `topic ${topicArn}` }),
         { cause: error },
       );
     }

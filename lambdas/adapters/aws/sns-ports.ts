@@ -11,6 +11,10 @@ export const approvalNotifier: AwsPortBuilder<'approvalNotifier'> = (context) =>
     new SnsApprovalNotifier({
       client: context.client('sns', () => new SNSClient({})),
       topicArn: context.required(FUNCTION_ENV.approvalsTopicArn),
+      // With a chat channel in the config the binding sets its topic; a missing one is a deployment bug.
+      ...(context.config.approvals.chat
+        ? { chatTopicArn: context.required(FUNCTION_ENV.approvalsChatTopicArn) }
+        : {}),
       // The notice names the approvals page (with an `oauth` section) and the mTLS API for the CLI.
       target: {
         ...(context.config.oauth ? { pageUrl: context.config.oauth.publicUrl } : {}),

@@ -34,6 +34,7 @@ import { DynamoDbAuditStore } from '../../../lambdas/adapters/aws/dynamodb-audit
 import { DynamoDbCounterStore } from '../../../lambdas/adapters/aws/dynamodb-counter-store';
 import { DynamoDbOAuthStore } from '../../../lambdas/adapters/aws/dynamodb-oauth-store';
 import { DynamoDbRevocationStore } from '../../../lambdas/adapters/aws/dynamodb-revocation-store';
+import { DynamoDbRunReadLog } from '../../../lambdas/adapters/aws/dynamodb-run-read-log';
 import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
 import {
   type AwsScope,
@@ -441,6 +442,30 @@ describe('IAM declarations of the AWS adapters', () => {
     });
   });
 
+  describe('DynamoDbRunReadLog', () => {
+    const dynamo = stubs.dynamodb;
+    const doc = {
+      connector: 'receipts',
+      operation: 'read',
+      id: 'q3/r1.txt',
+      sha256: 'c'.repeat(64),
+      readAt: '2026-11-02T09:00:00.000Z',
+    };
+
+    it.each([
+      ['append', (log: DynamoDbRunReadLog) => log.append('jti-1', [doc], new Date(Date.now() + 3_600_000))],
+      ['list', (log: DynamoDbRunReadLog) => log.list('jti-1')],
+    ] as const)('%s sends exactly what it declares', async (method, call) => {
+      const log = new DynamoDbRunReadLog({ client: documents(), tableName: 'approvals' });
+      await expectDeclarationsHonest(log, method, [
+        async () => {
+          answer(dynamo, { Item: { id: 'run#jti-1', documents: [doc] } });
+          await call(log);
+        },
+      ]);
+    });
+  });
+
   describe('DynamoDbCounterStore', () => {
     const dynamo = stubs.dynamodb;
 
@@ -749,9 +774,12 @@ describe('IAM declarations of the AWS adapters', () => {
   });
 
   describe('SnsApprovalNotifier', () => {
-    it('notify sends exactly what it declares', async () => {
+    it.each([
+      ['the approvals topic', undefined],
+      ['the approvals topic and the chat topic', 'arn:aws:sns:eu-west-1:111122223333:approvals-chat'],
+    ])('notify to %s sends exactly what it declares', async (_label, chatTopicArn) => {
       const topicArn = 'arn:aws:sns:eu-west-1:111122223333:approvals';
-      const notifier = new SnsApprovalNotifier({ client: new SNSClient(REGION), topicArn });
+      const notifier = new SnsApprovalNotifier({ client: new SNSClient(REGION), topicArn, chatTopicArn });
       await expectDeclarationsHonest(notifier, 'notify', [
         async () => {
           answer(stubs.sns, { MessageId: 'm' });

@@ -16,6 +16,8 @@ import {
 import { ConsoleApprovalNotifier } from '../../../lambdas/adapters/local/console-approval-notifier';
 import type { ApprovalRecord } from '../../../lambdas/core/approval-desk';
 import { DependencyError } from '../../../lambdas/core/errors';
+import { approvalsTopicSubscribers } from '../../../lib/stacks/foundation-stack';
+import { exampleConfig } from '../../infra/airlock-test-app';
 
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:airlock-pilot-approvals';
 const metadata = { httpStatusCode: 400, requestId: 'c0ffee00-0000-4000-8000-000000000000', attempts: 1 };
@@ -206,6 +208,157 @@ describe('Class: SnsApprovalNotifier', () => {
       await expect(attempt).rejects.toThrow(DependencyError);
       await expect(attempt).rejects.toMatchObject({ dependency: 'approvals-notifier' });
       await expect(attempt).rejects.toThrow(phrase);
+    });
+  });
+});
+
+/** SNS's filter-policy rule for string allowlists: every attribute the policy names must hold one of its values. */
+function delivers(
+  filter: Readonly<Record<string, readonly string[]>> | undefined,
+  sent: PublishCommandInput,
+) {
+  return Object.entries(filter ?? {}).every(([attribute, values]) => {
+    const value = sent.MessageAttributes?.[attribute]?.StringValue;
+    return value !== undefined && values.includes(value);
+  });
+}
+
+const CHAT_TOPIC = 'arn:aws:sns:us-east-1:111111111111:airlock-pilot-approvals-chat';
+
+describe('Class: SnsApprovalNotifier (chat channel)', () => {
+  /** SNS with two topics; the chat integration renders only its custom-notification shape. */
+  function fakeTopics(): PublishCommandInput[] {
+    const published: PublishCommandInput[] = [];
+    snsMock.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+      if (input.TopicArn !== TOPIC && input.TopicArn !== CHAT_TOPIC)
+        throw new NotFoundException({ $metadata: metadata, message: 'Topic does not exist' });
+      published.push(input);
+      return { MessageId: `msg-${published.length}`, $metadata: { ...metadata, httpStatusCode: 200 } };
+    });
+    return published;
+  }
+  const notifier = () =>
+    new SnsApprovalNotifier({
+      client: new SNSClient({ region: 'us-east-1' }),
+      topicArn: TOPIC,
+      chatTopicArn: CHAT_TOPIC,
+      target: {
+        pageUrl: 'https://mcp.airlock.example.com',
+        cli: { kind: 'server', url: 'https://airlock.example.com' },
+      },
+    });
+
+  it('posts the pending notice to the chat topic as a custom notification linking to the page', async () => {
+    // Prepare
+    const published = fakeTopics();
+
+    // Act
+    await notifier().notify(approval({ intent: 'Book the Q3 travel accrual', names: { glCode: 'Travel' } }));
+
+    // Assess
+    expect(published.map((p) => p.TopicArn)).toEqual([TOPIC, CHAT_TOPIC]);
+    const chat = JSON.parse(published[1].Message!);
+    expect(chat).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      id: 'apr_0123456789abcdef0123456789abcdef',
+      content: {
+        textType: 'client-markdown',
+        title: 'Approval needed: erp/createJournalEntry by alice',
+        keywords: ['expense-summary', 'managers', 'erp/createJournalEntry'],
+      },
+      metadata: { threadId: 'apr_0123456789abcdef0123456789abcdef' },
+    });
+    expect(chat.content.description).toContain('*Intent:* Book the Q3 travel accrual');
+    expect(chat.content.description).toContain('*glCode:* Travel');
+    expect(chat.content.description).toContain(`\`${callSha256}\``);
+    expect(chat.content.nextSteps[0]).toBe(
+      'Open https://mcp.airlock.example.com/approvals/apr_0123456789abcdef0123456789abcdef and sign in with your company account',
+    );
+    expect(published[1].Subject).toBeUndefined();
+    expect(published[1].MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'pending' });
+  });
+
+  it("never posts a decision to the chat (attack: decision leak to the approvers' channel)", async () => {
+    // Prepare
+    const published = fakeTopics();
+
+    // Act
+    await notifier().notifyDecision(approval({ status: 'approved', decidedBy: 'bob', decisionReason: 'ok' }));
+
+    // Assess
+    expect(published.map((p) => p.TopicArn)).toEqual([TOPIC]);
+  });
+
+  it('still sends the e-mail notice when the chat topic fails, and reports the failure', async () => {
+    // Prepare
+    const published: string[] = [];
+    snsMock.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+      if (input.TopicArn === CHAT_TOPIC)
+        throw new AuthorizationErrorException({ $metadata: metadata, message: 'not authorized' });
+      published.push(input.TopicArn!);
+      return { MessageId: 'm', $metadata: { ...metadata, httpStatusCode: 200 } };
+    });
+
+    // Act / Assess
+    await expect(notifier().notify(approval())).rejects.toThrow(DependencyError);
+    expect(published).toEqual([TOPIC]);
+  });
+});
+
+describe('Class: SnsApprovalNotifier (requester routing)', () => {
+  describe('Method: notifyDecision', () => {
+    it('publishes the decision with kind "decision" and the requester attribute', async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      await notifier.notifyDecision(
+        approval({
+          status: 'approved',
+          decidedBy: 'bob',
+          decidedAt: '2026-11-02T10:00:00.000Z',
+          decisionReason: 'ok',
+        }),
+      );
+
+      // Assess
+      expect(published).toHaveLength(1);
+      expect(published[0].Subject).toBe('Airlock: bob approved erp/createJournalEntry for alice');
+      expect(published[0].MessageAttributes).toEqual({
+        approverGroup: { DataType: 'String', StringValue: 'managers' },
+        workflow: { DataType: 'String', StringValue: 'expense-summary' },
+        kind: { DataType: 'String', StringValue: 'decision' },
+        requester: { DataType: 'String', StringValue: 'alice' },
+      });
+    });
+
+    it("reaches only the requester: another requester and the approvers' list filter it out (attack: decision leak)", async () => {
+      // Prepare: the example config's subscriptions, as the Foundation stack declares them
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+      const subscribers = approvalsTopicSubscribers(exampleConfig());
+      const addressOf = (s: (typeof subscribers)[number]) => ('email' in s ? s.email : s.https);
+
+      // Act
+      await notifier.notifyDecision(approval({ status: 'rejected', decidedBy: 'bob', decisionReason: 'no' }));
+      await notifier.notify(approval());
+
+      // Assess
+      const [decision, pending] = published;
+      expect(subscribers.filter((s) => delivers(s.filter, decision)).map(addressOf)).toEqual([
+        'alice@example.com',
+      ]);
+      expect(subscribers.filter((s) => delivers(s.filter, pending)).map(addressOf)).toEqual([
+        'finance-managers@example.com',
+      ]);
     });
   });
 });

@@ -276,6 +276,72 @@ describe('Class: ConnectorProxy', () => {
     });
   });
 
+  describe('the documents read in the same run', () => {
+    const read = (key: string, n: number) => ({
+      connector: 'receipts',
+      operation: 'read',
+      params: { key },
+      requestId: `read-${n}`,
+    });
+
+    it('gives a held write the documents its own run read before, with the hashes the audit records hold', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      await f.proxy.call(alice, read('2026-q4/taxi.txt', 2));
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const documents = f.approvalStore.records.get(held.approval.id)?.documents ?? [];
+      expect(documents.map((d) => `${d.connector}/${d.operation} ${d.id}`)).toEqual([
+        'receipts/read 2026-q3/hotel.txt',
+        'receipts/read 2026-q4/taxi.txt',
+      ]);
+      const hashes = f
+        .records()
+        .filter((r) => r.type === 'connector_allowed' && r.operation === 'read')
+        .flatMap((r) => r.docHashes);
+      expect(documents.map((d) => d.sha256)).toEqual(hashes);
+    });
+
+    it('attack: another run’s reads (another token, another principal) are never shown as this run’s', async () => {
+      // Prepare
+      const f = fixture();
+      const earlierRun = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      const carol = f.caller('carol', ['receipts:read']);
+      await f.proxy.call(earlierRun, read('2026-q3/hotel.txt', 1));
+      await f.proxy.call(carol, read('2026-q4/taxi.txt', 2)).catch(() => undefined);
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      expect(f.approvalStore.records.get(held.approval.id)?.documents).toBeUndefined();
+    });
+
+    it('still answers the read and holds the write when the run log does not answer (the audit trail has the hashes)', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      f.runReads.fail = true;
+
+      // Act
+      const answered = await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      expect(answered.status).toBe('completed');
+      expect(held.status).toBe('pending_approval');
+      expect(f.runReadErrors).toHaveLength(2);
+    });
+  });
+
   describe('an upstream that fails', () => {
     it.each([
       [

@@ -255,6 +255,7 @@ describe('Function: withDependencyDeadlines', () => {
       revocations: 1000,
       auditStore: 2000,
       approvalStore: 2000,
+      runReadLog: 1000,
       secretSource: 2000,
       counterStore: 1000,
     });

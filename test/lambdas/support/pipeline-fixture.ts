@@ -11,11 +11,13 @@ import { readPolicyFiles } from '../../../lambdas/adapters/policy-files';
 import type { Connector, ConnectorResult, InvokeOptions } from '../../../lambdas/connectors/connector';
 import { FileStoreConnector } from '../../../lambdas/connectors/file-store/file-store-connector';
 import { HttpApiConnector } from '../../../lambdas/connectors/http-api/http-api-connector';
+import type { RunDocument } from '../../../lambdas/core/approval-desk';
 import { ApprovalDesk } from '../../../lambdas/core/approval-desk';
 import { AuditLedgerPool } from '../../../lambdas/core/audit-ledger';
 import type { Caller } from '../../../lambdas/core/caller';
 import { ConnectorProxy } from '../../../lambdas/core/connector-proxy';
 import { DailyAmounts } from '../../../lambdas/core/daily-amounts';
+import { DependencyError } from '../../../lambdas/core/errors';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../lambdas/core/policy-entities';
 import { RateLimiter } from '../../../lambdas/core/rate-limiter';
@@ -141,8 +143,23 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     },
     512,
   );
+  const runReadErrors: unknown[] = [];
+  const runReads = {
+    lists: new Map<string, RunDocument[]>(),
+    fail: false,
+    async append(runId: string, documents: readonly RunDocument[]) {
+      if (this.fail) throw new DependencyError('run-read-log', 'the table does not answer');
+      this.lists.set(runId, [...(this.lists.get(runId) ?? []), ...documents]);
+    },
+    async list(runId: string) {
+      if (this.fail) throw new DependencyError('run-read-log', 'the table does not answer');
+      return [...(this.lists.get(runId) ?? [])];
+    },
+  };
   const proxy = new ConnectorProxy({
     config,
+    runReads,
+    onRunReadsError: (error) => runReadErrors.push(error),
     connectors: new Map([
       ['receipts', receipts],
       ['erp', erp],
@@ -198,6 +215,9 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     approvals,
     caller,
     journalEntry,
+    /** What each run read (a stand-in for the approvals table's `run#` items); `fail` makes it throw. */
+    runReads,
+    runReadErrors,
     /** Makes every ERP call throw `error` (undefined: answer again). */
     failUpstreamWith: (error: unknown) => {
       upstreamFailure = error;

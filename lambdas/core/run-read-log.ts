@@ -1,0 +1,19 @@
+/**
+ * What a run read: the documents each read of one access token (one agent run, the cost metric's run
+ * id) returned, by name and sha256, so an approver sees what the agent had read when it asked for a
+ * write. Hashes and names only, never the data (the same facts as the audit records' `docHashes`).
+ *
+ * AWS: items of the approvals table keyed `run#<token id>` (DynamoDB, dynalite locally), kept until the
+ * token and any approval it asked for have expired.
+ */
+import type { RunDocument } from './approval-desk';
+
+/** A run's list keeps its first this many documents; an approver is shown at most these. */
+export const MAX_RUN_DOCUMENTS = 50;
+
+export interface RunReadLog {
+  /** Adds what one read returned to the run's list (nothing beyond {@link MAX_RUN_DOCUMENTS}). */
+  append(runId: string, documents: readonly RunDocument[], keepUntil: Date): Promise<void>;
+  /** What the run read, in the order it read it. */
+  list(runId: string): Promise<RunDocument[]>;
+}
