@@ -14,6 +14,8 @@ import {
   COST_COMPONENT_METRICS,
   type CostComponentMetric,
   METRICS_NAMESPACE,
+  MONTH_TO_DATE_METRICS,
+  type MonthToDateMetricName,
   SHADOW_REFUSALS_METRIC,
   type UsageMetricName,
 } from '../contracts/metrics';
@@ -27,7 +29,7 @@ export const COST_COMPONENTS = COST_COMPONENT_METRICS;
 export type { CostComponentMetric };
 
 /** Every metric name the EMF sink writes. */
-export type AirlockMetricName = UsageMetricName | typeof SHADOW_REFUSALS_METRIC;
+export type AirlockMetricName = UsageMetricName | typeof SHADOW_REFUSALS_METRIC | MonthToDateMetricName;
 
 /** Options every metric method accepts. */
 export interface AirlockMetricOptions {
@@ -156,6 +158,53 @@ export class AirlockMetrics {
       statistic: cloudwatch.Stats.SUM,
       period: options.period ?? Duration.days(1),
       label: options.label ?? `${connector}/${operation}`,
+    });
+  }
+
+  /**
+   * A workflow's spend since the 1st of the month (UTC) in USD, as the cost-report function last wrote it
+   * (Maximum: the latest snapshot within each period). Airlock's estimate plus the measured LLM cost.
+   */
+  public metricMonthToDateCost(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(MONTH_TO_DATE_METRICS.monthToDate, workflow, cloudwatch.Stats.MAXIMUM, {
+      label: 'Month to date (USD)',
+      period: Duration.hours(6),
+      ...options,
+    });
+  }
+
+  /** The month's linear forecast for a workflow in USD, as the cost-report function last wrote it. */
+  public metricMonthForecastCost(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(MONTH_TO_DATE_METRICS.forecast, workflow, cloudwatch.Stats.MAXIMUM, {
+      label: 'Forecast for the month (USD)',
+      period: Duration.hours(6),
+      ...options,
+    });
+  }
+
+  /**
+   * A workflow's whole estimated cost: Airlock's attributed estimate (`EstimatedCostUsd`) plus, with a
+   * Bedrock inference profile, the LLM tokens Bedrock measured priced per million.
+   */
+  public metricWorkflowCost(
+    workflow: string,
+    llm:
+      | {
+          readonly profileArn: string;
+          readonly inputPerMillionTokens: number;
+          readonly outputPerMillionTokens: number;
+        }
+      | undefined,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.IMetric {
+    const period = options.period ?? Duration.days(1);
+    const airlock = this.metricEstimatedCost(workflow, { period });
+    if (!llm) return options.label ? airlock.with({ label: options.label }) : airlock;
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(airlock, 0) + llm',
+      usingMetrics: { airlock, llm: this.metricMeasuredLlmCost(llm.profileArn, llm, { period }) },
+      period,
+      label: options.label ?? 'Cost (Airlock + measured LLM)',
     });
   }
 

@@ -5,6 +5,7 @@ import { AnomalyAlarm } from '../constructs/anomaly-alarm';
 import { CostDashboard } from '../constructs/cost-dashboard';
 import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
+import { WorkflowSpendAlarms } from '../constructs/workflow-spend-alarms';
 import { AirlockMetrics } from '../metrics/airlock-metrics';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
@@ -27,8 +28,9 @@ export interface WorkflowAlarms {
 }
 
 /**
- * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, anomaly alarms
- * on bytes out and denials per workflow, and the KMS signing-rate alarm; all notify the alerts topic.
+ * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, spend alarms per
+ * workflow against its budget (a day's spend, the month to date), anomaly alarms on bytes out and
+ * denials per workflow, and the KMS signing-rate alarm; all notify the alerts topic.
  *
  * A stack of its own rather than part of Api: it reads only metrics (by name) and the alerts topic,
  * so it depends on Foundation alone, can be deployed, changed or removed without touching the
@@ -41,6 +43,8 @@ export class MonitoringStack extends Stack {
   public readonly budgets: ReadonlyMap<string, WorkflowBudget>;
   /** Workflow name → its anomaly alarms. */
   public readonly workflowAlarms: ReadonlyMap<string, WorkflowAlarms>;
+  /** Workflow name → its spend alarms (a day's spend and the month to date against its budget). */
+  public readonly spendAlarms: ReadonlyMap<string, WorkflowSpendAlarms>;
   public readonly signingRateAlarm: SigningRateAlarm;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
@@ -61,7 +65,21 @@ export class MonitoringStack extends Stack {
     };
     const budgets = new Map<string, WorkflowBudget>();
     const workflowAlarms = new Map<string, WorkflowAlarms>();
+    const spendAlarms = new Map<string, WorkflowSpendAlarms>();
     for (const [workflow, w] of Object.entries(config.workflows)) {
+      spendAlarms.set(
+        workflow,
+        new WorkflowSpendAlarms(this, `SpendAlarms-${workflow}`, {
+          stage: config.stage,
+          workflow,
+          monthlyBudgetUsd: w.monthlyBudgetUsd,
+          dailyBudgetFactor: config.cost.dailyBudgetAlarmFactor,
+          monthToDateShare: config.cost.monthToDateAlarmShare,
+          topic,
+          metrics: this.metrics,
+          ...llmOf(workflow),
+        }),
+      );
       budgets.set(
         workflow,
         new WorkflowBudget(this, `Budget-${workflow}`, {
@@ -106,6 +124,7 @@ export class MonitoringStack extends Stack {
     }
     this.budgets = budgets;
     this.workflowAlarms = workflowAlarms;
+    this.spendAlarms = spendAlarms;
 
     this.dashboard = new CostDashboard(this, 'FinanceDashboard', {
       dashboardName: `Airlock-${config.stage}-finance`,

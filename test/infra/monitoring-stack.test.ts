@@ -10,7 +10,12 @@ import { AnomalyAlarm } from '../../lib/constructs/anomaly-alarm';
 import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
-import { SHADOW_REFUSALS_METRIC, USAGE_METRIC_NAMES } from '../../lib/contracts/metrics';
+import { WorkflowSpendAlarms } from '../../lib/constructs/workflow-spend-alarms';
+import {
+  MONTH_TO_DATE_METRICS,
+  SHADOW_REFUSALS_METRIC,
+  USAGE_METRIC_NAMES,
+} from '../../lib/contracts/metrics';
 import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
 import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
@@ -72,6 +77,18 @@ function parseRow(row: MetricRow): {
   const dimensions: Record<string, string> = {};
   for (let i = 2; i + 1 < plain.length; i += 2) dimensions[plain[i]] = plain[i + 1];
   return { namespace: plain[0], name: plain[1], dimensions, options };
+}
+
+/** An alarm's one metric of the `workflow` dimension, in the `Metrics` form CDK writes for a labelled metric. */
+function singleMetric(name: string, workflow: string, period: number, stat: string) {
+  return Match.objectLike({
+    MetricStat: {
+      Metric: { Namespace: 'Airlock', MetricName: name, Dimensions: [{ Name: 'workflow', Value: workflow }] },
+      Period: period,
+      Stat: stat,
+    },
+    ReturnData: true,
+  });
 }
 
 function widgetTitled(widgets: Widget[], title: string): Widget {
@@ -250,7 +267,12 @@ describe('Class: MonitoringStack', () => {
 
     it('uses only metric names the functions publish, in their namespace', () => {
       // Prepare
-      const written = new Set<string>([...USAGE_METRIC_NAMES, SHADOW_REFUSALS_METRIC]);
+      // What the functions write per call, and the month to date the cost-report function writes.
+      const written = new Set<string>([
+        ...USAGE_METRIC_NAMES,
+        SHADOW_REFUSALS_METRIC,
+        ...Object.values(MONTH_TO_DATE_METRICS),
+      ]);
 
       // Act
       const used = dashboardWidgets(t)
@@ -360,6 +382,119 @@ describe('Class: MonitoringStack', () => {
         });
       },
     );
+
+    it('alarms when a workflow with an llm spends more in a day than the factor of its pro-rated budget, Airlock estimate plus measured LLM', () => {
+      // Prepare: expense-summary has a 200 USD budget and the default factor 2: 2 × 200 ÷ 30.4375.
+      const threshold = Math.round(((2 * 200) / 30.4375) * 10_000) / 10_000;
+
+      // Assess
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: threshold,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'FILL(airlock, 0) + llm', ReturnData: true }),
+          Match.objectLike({
+            Id: 'airlock',
+            MetricStat: {
+              Metric: {
+                Namespace: 'Airlock',
+                MetricName: 'EstimatedCostUsd',
+                Dimensions: [{ Name: 'workflow', Value: 'expense-summary' }],
+              },
+              Period: 86400,
+              Stat: 'Sum',
+            },
+          }),
+          Match.objectLike({ Id: 'llm', Expression: Match.stringLikeRegexp('FILL\\(tin, 0\\) \\* 3 ') }),
+        ]),
+        AlarmActions: [alertsTopicImport],
+        OKActions: [alertsTopicImport],
+        Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
+      });
+    });
+
+    it('alarms on the Airlock estimate alone for a workflow without an llm', () => {
+      // Prepare: onboarding-checklist has a 50 USD budget and no llm.
+      const threshold = Math.round(((2 * 50) / 30.4375) * 10_000) / 10_000;
+
+      // Assess
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: threshold,
+        Metrics: [singleMetric('EstimatedCostUsd', 'onboarding-checklist', 86400, 'Sum')],
+        AlarmActions: [alertsTopicImport],
+      });
+    });
+
+    it.each([
+      ['expense-summary', 200],
+      ['travel-review', 50],
+    ])(
+      'alarms when the %s workflow’s month to date reaches the configured share of its %d USD budget',
+      (workflow, budget) => {
+        // Assess
+        t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          Threshold: 0.8 * budget,
+          Metrics: [singleMetric('MonthToDateCostUsd', workflow, 21600, 'Maximum')],
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [alertsTopicImport],
+          OKActions: [alertsTopicImport],
+          Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: workflow }]),
+        });
+      },
+    );
+
+    it('takes the spend alarms’ factor and share from the cost section', () => {
+      // Act
+      const app = synthesizeAirlock({
+        ...exampleConfig(),
+        cost: { reportRecipients: [], dailyBudgetAlarmFactor: 3, monthToDateAlarmShare: 1 },
+      });
+
+      // Assess
+      app.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [singleMetric('MonthToDateCostUsd', 'customer-follow-up', 21600, 'Maximum')],
+        Threshold: 100,
+      });
+      app.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [singleMetric('EstimatedCostUsd', 'customer-follow-up', 86400, 'Sum')],
+        Threshold: Math.round(((3 * 100) / 30.4375) * 10_000) / 10_000,
+      });
+    });
+
+    it('shows each workflow’s true month to date, its share of the budget and the forecast, from the snapshot metrics', () => {
+      // Act
+      const widget = widgetTitled(
+        dashboardWidgets(t),
+        'expense-summary: this month (UTC) against the 200.00 USD budget',
+      );
+      const rows = (widget.properties.metrics ?? []).map(parseRow);
+
+      // Assess: the latest snapshot, not a sum over the dashboard's time range.
+      expect(widget.type).toBe('metric');
+      expect(widget.properties.setPeriodToTimeRange).toBeUndefined();
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            namespace: 'Airlock',
+            name: 'MonthToDateCostUsd',
+            dimensions: { workflow: 'expense-summary' },
+            options: expect.objectContaining({ stat: 'Maximum' }),
+          }),
+          expect.objectContaining({
+            name: 'MonthForecastCostUsd',
+            dimensions: { workflow: 'expense-summary' },
+          }),
+          expect.objectContaining({
+            options: expect.objectContaining({ expression: '100 * mtd / 200' }),
+          }),
+        ]),
+      );
+    });
 
     it('creates each anomaly detector before its alarm', () => {
       // Prepare
@@ -513,6 +648,38 @@ describe('Class: WorkflowBudget', () => {
   });
 });
 
+describe('Class: WorkflowSpendAlarms', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ monthlyBudgetUsd: 0 }, /monthlyBudgetUsd of workflow "w" must be greater than 0 \(got 0\)/],
+      [
+        { dailyBudgetFactor: 0 },
+        /dailyBudgetFactor must be greater than 0 \(got 0\); set cost\.dailyBudgetAlarmFactor/,
+      ],
+      [
+        { monthToDateShare: -1 },
+        /monthToDateShare must be greater than 0 \(got -1\); set cost\.monthToDateAlarmShare/,
+      ],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new WorkflowSpendAlarms(stack, 'Alarms', {
+            stage: 'test',
+            workflow: 'w',
+            monthlyBudgetUsd: 10,
+            topic,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+});
+
 describe('Class: SigningRateAlarm', () => {
   describe('Method: constructor', () => {
     it.each([
@@ -621,6 +788,39 @@ describe('Function: parseConfig', () => {
   ])('refuses monitoring %j naming the field', (monitoring, message) => {
     // Prepare
     const input = { ...raw(), monitoring };
+
+    // Act & Assess
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('fills in the cost defaults when the config leaves them out', () => {
+    // Prepare
+    const input = raw();
+    delete input.cost;
+
+    // Act
+    const config = parseConfig(input);
+
+    // Assess
+    expect(config.cost).toEqual({
+      reportRecipients: [],
+      dailyBudgetAlarmFactor: 2,
+      monthToDateAlarmShare: 0.8,
+    });
+  });
+
+  it.each([
+    [{ reportRecipients: ['finance'] }, /cost\.reportRecipients\[0\]: Invalid email address/],
+    [
+      { dailyBudgetAlarmFactor: 0 },
+      /cost\.dailyBudgetAlarmFactor: expected a factor of the pro-rated daily budget greater than 0/,
+    ],
+    [{ monthToDateAlarmShare: 0 }, /cost\.monthToDateAlarmShare: expected a share greater than 0/],
+    [{ recipients: [] }, /cost\.recipients/],
+  ])('refuses cost %j naming the field', (cost, message) => {
+    // Prepare
+    const input = { ...raw(), cost };
 
     // Act & Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);
