@@ -169,14 +169,12 @@ describe('Function: cost-report (Lambda entry over AWS ports)', () => {
 
     it('fails the run when SNS refuses the message, naming sns:Publish on the topic', async () => {
       // Prepare
-      snsMock
-        .on(PublishCommand)
-        .rejects(
-          new AuthorizationErrorException({
-            $metadata: {},
-            message: 'not authorized to perform SNS:Publish',
-          }),
-        );
+      snsMock.on(PublishCommand).rejects(
+        new AuthorizationErrorException({
+          $metadata: {},
+          message: 'not authorized to perform SNS:Publish',
+        }),
+      );
       const { handler } = costReportFunction('2026-11-01T06:00:00Z');
 
       // Act & Assess
