@@ -257,7 +257,11 @@ export class ApiStack extends Stack {
       trust: config.roles.auditor,
       doctor: {
         stackNames: airlockStackNames(config.stage),
-        topics: [foundation.alertsTopic.topic, foundation.approvalsTopic.topic],
+        topics: [
+          foundation.alertsTopic.topic,
+          foundation.approvalsTopic.topic,
+          foundation.costReportsTopic.topic,
+        ],
       },
     });
 

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
 import { AnomalyAlarm } from '../constructs/anomaly-alarm';
 import { CostDashboard } from '../constructs/cost-dashboard';
+import { MonthlyCostReport } from '../constructs/monthly-cost-report';
 import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
 import { WorkflowSpendAlarms } from '../constructs/workflow-spend-alarms';
@@ -30,7 +31,9 @@ export interface WorkflowAlarms {
 /**
  * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, spend alarms per
  * workflow against its budget (a day's spend, the month to date), anomaly alarms on bytes out and
- * denials per workflow, and the KMS signing-rate alarm; all notify the alerts topic.
+ * denials per workflow, and the KMS signing-rate alarm, all notifying the alerts topic; and the
+ * cost-report function, which e-mails last month's report through the cost-reports topic on the 1st and
+ * writes the month to date the dashboard and the month-to-date alarm read.
  *
  * A stack of its own rather than part of Api: it reads only metrics (by name) and the alerts topic,
  * so it depends on Foundation alone, can be deployed, changed or removed without touching the
@@ -46,6 +49,8 @@ export class MonitoringStack extends Stack {
   /** Workflow name → its spend alarms (a day's spend and the month to date against its budget). */
   public readonly spendAlarms: ReadonlyMap<string, WorkflowSpendAlarms>;
   public readonly signingRateAlarm: SigningRateAlarm;
+  /** The cost-report function: last month's report by e-mail on the 1st, the month to date every 6 hours. */
+  public readonly costReport: MonthlyCostReport;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
@@ -142,6 +147,15 @@ export class MonitoringStack extends Stack {
         ),
         ...llmOf(name),
       })),
+    });
+
+    this.costReport = new MonthlyCostReport(this, 'CostReport', {
+      config,
+      encryptionKey: foundation.keys.dataKey,
+      topic: foundation.costReportsTopic,
+      inferenceProfileArns: new Map(
+        [...foundation.inferenceProfiles].map(([workflow, profile]) => [workflow, profile.profileArn]),
+      ),
     });
 
     this.signingRateAlarm = new SigningRateAlarm(this, 'SigningRateAlarm', {

@@ -1,7 +1,7 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ConfigError, parseConfig } from '../../lib/config/load-config';
@@ -561,6 +561,91 @@ describe('Class: MonitoringStack', () => {
   });
 });
 
+describe('Class: MonthlyCostReport', () => {
+  let airlock: AirlockTestApp;
+
+  beforeAll(() => {
+    airlock = synthesizeAirlock();
+  });
+
+  const functionId = () =>
+    airlock.monitoring.getLogicalId(
+      airlock.monitoring.costReport.function.function.node.defaultChild as CfnElement,
+    );
+
+  describe('Method: constructor', () => {
+    it("runs last month's report at 06:00 UTC on the 1st, with the task in the input, retried twice into its dead-letter queue", () => {
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 6 1 * ? *)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+            Input: JSON.stringify({ task: 'monthly-report' }),
+            RetryPolicy: { MaximumRetryAttempts: 2 },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+          }),
+        ],
+      });
+    });
+
+    it('writes the month to date every six hours', () => {
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(15 0/6 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+            Input: JSON.stringify({ task: 'month-to-date' }),
+          }),
+        ],
+      });
+    });
+
+    it('is its own function (lambdas/cost-report) that may read metrics and publish to the cost-reports topic only', () => {
+      // Prepare
+      const statements = Object.values(
+        airlock.monitoringTemplate.findResources('AWS::IAM::Policy', {
+          Properties: {
+            Roles: [
+              {
+                Ref: airlock.monitoring.getLogicalId(
+                  airlock.monitoring.costReport.function.role.node.defaultChild as CfnElement,
+                ),
+              },
+            ],
+          },
+        }),
+      ).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+      const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Airlock cost-report',
+        Timeout: 60,
+        Environment: {
+          Variables: Match.objectLike({
+            AIRLOCK_COST_REPORTS_TOPIC_ARN: fromFoundationMatch('CostReportsTopic'),
+            AIRLOCK_INFERENCE_PROFILE_ARNS: Match.anyValue(),
+          }),
+        },
+      });
+      expect([...new Set(actions)]).toEqual([
+        'cloudwatch:GetMetricData',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sns:Publish',
+        'sqs:SendMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    });
+  });
+});
+
 describe('Class: FoundationStack', () => {
   describe('Method: constructor', () => {
     let foundation: Template;
@@ -590,6 +675,29 @@ describe('Class: FoundationStack', () => {
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', expect.arrayContaining([`:${arnPart}`])] } },
         },
+      });
+    });
+
+    it('subscribes cost.reportRecipients by e-mail to a cost-reports topic encrypted with the data key', () => {
+      // Prepare
+      const topics = foundation.findResources('AWS::SNS::Topic', {
+        Properties: { DisplayName: 'Airlock pilot: cost reports' },
+      });
+      const [topicId] = Object.keys(topics);
+
+      // Assess
+      expect(Object.keys(topics)).toHaveLength(1);
+      // The data key, as the other topics use it.
+      const alerts = Object.values(
+        foundation.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Airlock pilot: alerts' } }),
+      );
+      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual(alerts[0].Properties.KmsMasterKeyId);
+      foundation.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'finance@example.com',
+        TopicArn: { Ref: topicId },
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
       });
     });
 
