@@ -11,6 +11,7 @@ import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
 import { WorkflowSpendAlarms } from '../../lib/constructs/workflow-spend-alarms';
+import { FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
   MONTH_TO_DATE_METRICS,
   SHADOW_REFUSALS_METRIC,
@@ -626,8 +627,8 @@ describe('Class: MonthlyCostReport', () => {
         Timeout: 60,
         Environment: {
           Variables: Match.objectLike({
-            AIRLOCK_COST_REPORTS_TOPIC_ARN: fromFoundationMatch('CostReportsTopic'),
-            AIRLOCK_INFERENCE_PROFILE_ARNS: Match.anyValue(),
+            [FUNCTION_ENV.costReportsTopicArn]: fromFoundationMatch('CostReportsTopic'),
+            [FUNCTION_ENV.inferenceProfiles]: Match.anyValue(),
           }),
         },
       });
@@ -691,7 +692,9 @@ describe('Class: FoundationStack', () => {
       const alerts = Object.values(
         foundation.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Airlock pilot: alerts' } }),
       );
-      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': [expect.any(String), 'Arn'],
+      });
       expect(topics[topicId].Properties.KmsMasterKeyId).toEqual(alerts[0].Properties.KmsMasterKeyId);
       foundation.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
