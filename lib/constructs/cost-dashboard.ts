@@ -24,6 +24,8 @@ export interface CostDashboardWorkflow {
    */
   readonly llm?: {
     readonly profileArn: string;
+    /** The profile's id. @default - the last segment of `profileArn` */
+    readonly profileId?: string;
     readonly inputPerMillionTokens: number;
     readonly outputPerMillionTokens: number;
   };

@@ -22,6 +22,8 @@ export interface WorkflowSpendAlarmsProps {
    */
   readonly llm?: {
     readonly profileArn: string;
+    /** The profile's id. @default - the last segment of `profileArn` */
+    readonly profileId?: string;
     readonly inputPerMillionTokens: number;
     readonly outputPerMillionTokens: number;
   };

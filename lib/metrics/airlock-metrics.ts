@@ -7,7 +7,7 @@
  * here must match the names written there (`USAGE_METRIC_NAMES` in lambdas/core/usage-meter.ts);
  * test/infra/monitoring-stack.test.ts checks that they do.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Fn, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   BEDROCK_METRICS,
@@ -191,6 +191,7 @@ export class AirlockMetrics {
     llm:
       | {
           readonly profileArn: string;
+          readonly profileId?: string;
           readonly inputPerMillionTokens: number;
           readonly outputPerMillionTokens: number;
         }
@@ -227,19 +228,39 @@ export class AirlockMetrics {
     });
   }
 
-  /** The measured LLM cost of a workflow's profile in USD: its tokens × the model's prices per million. */
+  /**
+   * The measured LLM cost of a workflow's profile in USD: its tokens × the model's prices per million.
+   * Bedrock's `ModelId` may name the profile by its ARN or by its id (docs/cost.md); each day takes the
+   * larger of the two counts, so the cost is right either way and a call is never counted twice.
+   */
   public metricMeasuredLlmCost(
     profileArn: string,
-    price: { readonly inputPerMillionTokens: number; readonly outputPerMillionTokens: number },
+    price: {
+      readonly inputPerMillionTokens: number;
+      readonly outputPerMillionTokens: number;
+      /** The profile's id (e.g. `attrInferenceProfileId`). @default - the last segment of `profileArn` */
+      readonly profileId?: string;
+    },
     options: AirlockMetricOptions = {},
   ): cloudwatch.MathExpression {
     const period = options.period ?? Duration.days(1);
     const decimal = (n: number) => n.toFixed(6).replace(/\.?0+$/, '');
+    const profileId = price.profileId ?? profileIdOf(profileArn);
+    const larger = (a: string, b: string) =>
+      `IF(FILL(${a}, 0) > FILL(${b}, 0), FILL(${a}, 0), FILL(${b}, 0))`;
     return new cloudwatch.MathExpression({
-      expression: `(FILL(tin, 0) * ${decimal(price.inputPerMillionTokens)} + FILL(tout, 0) * ${decimal(price.outputPerMillionTokens)}) / 1000000`,
+      expression: `(${larger('tin', 'tinid')} * ${decimal(price.inputPerMillionTokens)} + ${larger('tout', 'toutid')} * ${decimal(price.outputPerMillionTokens)}) / 1000000`,
       usingMetrics: {
         tin: this.metricBedrockTokens(profileArn, 'input', { period }),
         tout: this.metricBedrockTokens(profileArn, 'output', { period }),
+        tinid: this.metricBedrockTokens(profileId, 'input', {
+          period,
+          label: 'Input tokens (measured, by id)',
+        }),
+        toutid: this.metricBedrockTokens(profileId, 'output', {
+          period,
+          label: 'Output tokens (measured, by id)',
+        }),
       },
       period,
       label: options.label ?? 'LLM (measured)',
@@ -272,4 +293,10 @@ export class AirlockMetrics {
       label: options.label ?? 'KMS ECC calls per second',
     });
   }
+}
+
+/** An application inference profile's id: the last segment of its ARN (in CloudFormation when a token). */
+export function profileIdOf(profileArn: string): string {
+  if (Token.isUnresolved(profileArn)) return Fn.select(1, Fn.split('/', profileArn));
+  return profileArn.slice(profileArn.lastIndexOf('/') + 1);
 }

@@ -66,7 +66,9 @@ export class MonitoringStack extends Stack {
       const profile = foundation.inferenceProfiles.get(workflow);
       const model = config.workflows[workflow]?.llm?.model;
       const price = model !== undefined ? config.prices.models[model] : undefined;
-      return profile && price ? { llm: { profileArn: profile.profileArn, ...price } } : {};
+      return profile && price
+        ? { llm: { profileArn: profile.profileArn, profileId: profile.profileId, ...price } }
+        : {};
     };
     const budgets = new Map<string, WorkflowBudget>();
     const workflowAlarms = new Map<string, WorkflowAlarms>();

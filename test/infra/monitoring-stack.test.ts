@@ -21,6 +21,13 @@ import { AirlockMetrics } from '../../lib/metrics/airlock-metrics';
 import { type AirlockTestApp, exampleConfig, REPO_ROOT, synthesizeAirlock } from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
 
+/**
+ * The measured LLM cost of a sonnet workflow (3 and 15 USD per million): each day the larger of the token
+ * counts Bedrock files under the profile's ARN (`tin`) and under its id (`tinid`).
+ */
+const MEASURED_LLM_COST =
+  '(IF(FILL(tin, 0) > FILL(tinid, 0), FILL(tin, 0), FILL(tinid, 0)) * 3 + IF(FILL(tout, 0) > FILL(toutid, 0), FILL(tout, 0), FILL(toutid, 0)) * 15) / 1000000';
+
 /** The example pilot plus a second workflow and non-default monitoring settings. */
 function twoWorkflowConfig(): AirlockConfig {
   const config = exampleConfig();
@@ -129,7 +136,11 @@ describe('Class: MonitoringStack', () => {
         const all = graph.properties.metrics?.map(parseRow) ?? [];
         // Airlock's own components; the measured LLM cost is Bedrock's metrics (tested below).
         const rows = all.filter((r) => r.namespace === 'Airlock');
-        expect(all.filter((r) => r.namespace === 'AWS/Bedrock').map((r) => r.name)).toEqual([
+        // Each under both spellings of ModelId: the profile's ARN and its id (docs/cost.md).
+        const bedrock = all.filter((r) => r.namespace === 'AWS/Bedrock');
+        expect(bedrock.map((r) => r.name)).toEqual([
+          'InputTokenCount',
+          'OutputTokenCount',
           'InputTokenCount',
           'OutputTokenCount',
         ]);
@@ -186,19 +197,19 @@ describe('Class: MonitoringStack', () => {
           'IF(runs > 0, cost / runs)',
           // The cost is Airlock's estimate plus the tokens Bedrock measured, at the model's prices.
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         expect(expressionsOf(`${workflow}: value against estimated cost per day (USD)`)).toEqual([
           `runs * ${valuePerRun}`,
           'cost',
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         // ROI in percent, as in the report; none on a day without measured LLM cost.
         expect(expressionsOf(`${workflow}: ROI per day`)).toEqual([
           `IF(cost > 0 AND llm > 0, 100 * (runs * ${valuePerRun} - cost) / cost)`,
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         const inputs = (widgetTitled(widgets, `${workflow}: ROI per day`).properties.metrics ?? [])
           .map(parseRow)
@@ -208,6 +219,8 @@ describe('Class: MonitoringStack', () => {
           ['airlock', 'EstimatedCostUsd', 86_400],
           ['tin', 'InputTokenCount', 86_400],
           ['tout', 'OutputTokenCount', 86_400],
+          ['tinid', 'InputTokenCount', 86_400],
+          ['toutid', 'OutputTokenCount', 86_400],
         ]);
       }
     });
@@ -408,7 +421,17 @@ describe('Class: MonitoringStack', () => {
               Stat: 'Sum',
             },
           }),
-          Match.objectLike({ Id: 'llm', Expression: Match.stringLikeRegexp('FILL\\(tin, 0\\) \\* 3 ') }),
+          Match.objectLike({ Id: 'llm', Expression: MEASURED_LLM_COST }),
+          // The profile's id, from the Foundation stack's profile.
+          Match.objectLike({
+            Id: 'tinid',
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({
+                MetricName: 'InputTokenCount',
+                Dimensions: [{ Name: 'ModelId', Value: fromFoundationMatch('InferenceProfileId') }],
+              }),
+            }),
+          }),
         ]),
         AlarmActions: [alertsTopicImport],
         OKActions: [alertsTopicImport],
