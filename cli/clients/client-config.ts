@@ -179,13 +179,22 @@ function parseProfileArn(arn: string, where: string): BedrockInference {
   return { profileArn: arn, region: match[1] };
 }
 
-/** Claude Code's Bedrock settings (`env`): the model is the workflow's profile, so Bedrock counts its tokens. */
+/**
+ * Claude Code's Bedrock settings (`env`): the model is the workflow's profile, so Bedrock counts its tokens.
+ * The background model (Claude Code's "haiku" tier: titles, summaries, quick sub-tasks) is pinned to the
+ * same profile: left unset, Claude Code would call a Haiku model (or the main model's foundation ID)
+ * outside the profile, and that usage would be missing from the workflow's measured cost.
+ * `ANTHROPIC_DEFAULT_HAIKU_MODEL` is the current name; `ANTHROPIC_SMALL_FAST_MODEL` is its deprecated
+ * predecessor, still set for older Claude Code versions (https://code.claude.com/docs/en/model-config).
+ */
 export function claudeCodeBedrockEnv(bedrock: BedrockInference | undefined): Record<string, string> {
   if (!bedrock) return {};
   return {
     CLAUDE_CODE_USE_BEDROCK: '1',
     AWS_REGION: bedrock.region,
     ANTHROPIC_MODEL: bedrock.profileArn,
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: bedrock.profileArn,
+    ANTHROPIC_SMALL_FAST_MODEL: bedrock.profileArn,
   };
 }
 

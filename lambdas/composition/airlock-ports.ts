@@ -13,9 +13,10 @@ import type { ApprovalNotifier, ApprovalStore } from '../core/approval-desk';
 import type { DigestStore } from '../core/audit-anchor';
 import type { AuditLogStore, AuditStore } from '../core/audit-ledger';
 import type { CompiledPolicies } from '../core/compiled-policies';
-import type { LlmUsageSource } from '../core/cost-report';
+import type { CostSource, LlmUsageSource } from '../core/cost-report';
 import type { CounterStore } from '../core/counter-store';
 import type { DependencyName } from '../core/dependency-deadline';
+import type { CostReportPublisher, MonthToDateSink } from '../core/monthly-cost-report';
 import type { ClientMetadataFetcher, CorporateIdentityProvider } from '../core/oauth/authorization-server';
 import type { OAuthStore } from '../core/oauth/oauth-store';
 import type { PolicySources } from '../core/policy-validation';
@@ -62,6 +63,15 @@ export interface AirlockPorts {
    * log locally), which the daily spend cap counts. @default - only metered and reported spend counts
    */
   readonly llmUsageSource?: LlmUsageSource;
+  /**
+   * Airlock's own usage metrics read back per workflow and day (CloudWatch in AWS): what the cost-report
+   * function builds the monthly report and the month to date from. @default - none (only it reads them)
+   */
+  readonly costSource?: CostSource;
+  /** Where the monthly cost report goes (an SNS topic finance subscribes to). @default - none */
+  readonly costReportPublisher?: CostReportPublisher;
+  /** Where each workflow's month to date is written as metrics (EMF in AWS). @default - none */
+  readonly monthToDateSink?: MonthToDateSink;
   /** What the connector kinds need to reach their upstreams. */
   readonly connectorAdapters: ConnectorDependencies;
   /** Where signed audit digests are stored (S3 Object Lock in AWS, a folder locally). */

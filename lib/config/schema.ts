@@ -537,6 +537,38 @@ export const configSchema = z
         anomalyBandWidth: z.number().positive('expected a band width greater than 0').max(10).default(2),
       })
       .default({ kmsSignQuotaPerSecond: 300, kmsSignAlarmShare: 0.8, anomalyBandWidth: 2 }),
+    /**
+     * Finance's side of the cost figures: who receives the monthly report by e-mail, and when the
+     * per-workflow spend alarms fire (both on Airlock's own cost estimate plus the LLM tokens Bedrock
+     * measured, not on the AWS bill, which shared infrastructure keeps from being split by workflow).
+     */
+    cost: z
+      .strictObject({
+        /**
+         * Addresses that receive last month's cost report on the 1st of each month (an SNS e-mail
+         * subscription each; the recipient confirms it from the first message). Empty: no one is
+         * subscribed, the report is still published to the topic.
+         */
+        reportRecipients: z.array(z.email()).default([]),
+        /**
+         * The spend-rate alarm fires when a workflow spends, over any 24 hours, more than this many times
+         * its pro-rated daily budget (`monthlyBudgetUsd` ÷ 30.4375 days). Work days carry a month's
+         * spend, so 1 would ring on every busy day; 2 means "at this pace the month's budget is gone in
+         * about two weeks".
+         */
+        dailyBudgetAlarmFactor: z
+          .number()
+          .positive('expected a factor of the pro-rated daily budget greater than 0')
+          .max(31, 'expected a factor of at most 31 (a whole month in a day)')
+          .default(2),
+        /** The month-to-date alarm fires when a workflow has spent this share of its monthly budget. */
+        monthToDateAlarmShare: z
+          .number()
+          .gt(0, 'expected a share greater than 0')
+          .max(10, 'expected a share of at most 10 (ten times the budget)')
+          .default(0.8),
+      })
+      .default({ reportRecipients: [], dailyBudgetAlarmFactor: 2, monthToDateAlarmShare: 0.8 }),
     principals: z.record(name, principalSchema),
     groups: z.record(name, z.strictObject({ description: z.string().min(1) })),
     connectors: z.record(name, connectorSchema),
@@ -639,6 +671,7 @@ export type WorkflowConfig = z.infer<typeof workflowSchema>;
 export type PrincipalConfig = z.infer<typeof principalSchema>;
 export type Prices = z.infer<typeof pricesSchema>;
 export type MonitoringConfig = AirlockConfig['monitoring'];
+export type CostConfig = AirlockConfig['cost'];
 export type Access = OperationConfig['access'];
 export type DataProtectionConfig = AirlockConfig['dataProtection'];
 

@@ -22,7 +22,10 @@ import type { ConnectorNetwork } from './connector-network';
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The Lambda functions of Airlock; each has an entry at `lambdas/<name>/index.ts` (`oauth` only with the `oauth` config section). */
-export type AirlockFunctionName = 'broker' | 'connector' | 'approvals' | 'anchor' | 'oauth';
+export type AirlockFunctionName = 'broker' | 'connector' | 'approvals' | 'anchor' | 'oauth' | 'cost-report';
+
+/** The functions only EventBridge schedules and events invoke: no API Gateway 29-second limit applies. */
+const SCHEDULED_FUNCTIONS: readonly AirlockFunctionName[] = ['anchor', 'cost-report'];
 
 /**
  * Defines `require`, `__filename` and `__dirname` in the ESM bundle: bundled CommonJS dependencies
@@ -269,7 +272,11 @@ function validateProps(props: AirlockFunctionProps): void {
       `AirlockFunction ${props.name}: memorySize must be between 128 and 10240 MB (got ${props.memorySize})`,
     );
   }
-  if (props.timeout !== undefined && props.timeout.toSeconds() > 29 && props.name !== 'anchor') {
+  if (
+    props.timeout !== undefined &&
+    props.timeout.toSeconds() > 29 &&
+    !SCHEDULED_FUNCTIONS.includes(props.name)
+  ) {
     throw new Error(
       `AirlockFunction ${props.name}: timeout must be at most 29 seconds for a function behind API Gateway (got ${props.timeout.toSeconds()} s)`,
     );

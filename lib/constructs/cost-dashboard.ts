@@ -30,6 +30,8 @@ export interface CostDashboardWorkflow {
    */
   readonly llm?: {
     readonly profileArn: string;
+    /** The profile's id. @default - the last segment of `profileArn` */
+    readonly profileId?: string;
     readonly inputPerMillionTokens: number;
     readonly outputPerMillionTokens: number;
   };
@@ -132,7 +134,7 @@ function workflowRows(
       `- **Value** = runs × ${workflow.minutesSavedPerRun} minutes saved per run × ${usd(hourlyRateUsd)} USD an hour ÷ 60 = **${usd(valuePerRun)} USD per run**.`,
       `- **LLM (measured)**: ${workflow.llm ? 'the tokens Bedrock counted for the workflow’s application inference profile (`AWS/Bedrock`), priced from `prices.models`.' : 'none: the workflow has no `llm` in the config, so only self-reported LLM usage is in the cost.'}`,
       '- **ROI** = (value − cost) ÷ cost, in percent, per day; +100 % means the workflow returns twice what it costs. Value is an assumption (minutes saved per run from the config); runs and cost are measured. No ROI on a day without measured LLM cost.',
-      `- **Budget**: the single values show the spend over the dashboard’s time range and its share of the ${usd(workflow.monthlyBudgetUsd)} USD budget (choose “this month” for month to date); \`airlock cost report\` adds the month’s forecast.`,
+      `- **Month to date**: spend since 00:00 UTC on the 1st, its share of the ${usd(workflow.monthlyBudgetUsd)} USD budget and the month’s linear forecast, as the cost-report function last computed them (every 6 hours, from the same figures as \`airlock cost report\`): a dashboard’s time range cannot start on the 1st by itself. The row below it sums the dashboard’s time range instead.`,
       `- **The bill**: the AWS Budget \`${workflow.budgetName}\` tracks actual spend on resources tagged \`airlock:workflow=${name}\` (the tag must be activated as a cost allocation tag in Billing) and alerts at 80 % spent and 100 % forecast.`,
     ].join('\n'),
   });
@@ -244,6 +246,24 @@ function workflowRows(
     legendPosition: cloudwatch.LegendPosition.HIDDEN,
   });
 
+  // The latest snapshot of the month so far (not a sum over the time range): Maximum of the last period.
+  const monthToDate = metrics.metricMonthToDateCost(name);
+  const monthToDateWidget = new cloudwatch.SingleValueWidget({
+    title: `${name}: this month (UTC) against the ${usd(workflow.monthlyBudgetUsd)} USD budget`,
+    width: 24,
+    height: 3,
+    metrics: [
+      monthToDate,
+      new cloudwatch.MathExpression({
+        expression: `100 * mtd / ${mathNumber(workflow.monthlyBudgetUsd)}`,
+        usingMetrics: { mtd: monthToDate },
+        period: monthToDate.period,
+        label: 'Budget used this month (%)',
+      }),
+      metrics.metricMonthForecastCost(name),
+    ],
+  });
+
   const budget = new cloudwatch.SingleValueWidget({
     title: `${name}: spend over the time range against the budget`,
     width: 12,
@@ -267,6 +287,7 @@ function workflowRows(
 
   return [
     [explanation],
+    [monthToDateWidget],
     [budget],
     [costByComponent, runsPerDay, costPerRun],
     [valueAgainstCost, roi, topOperations],

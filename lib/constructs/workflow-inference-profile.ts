@@ -29,6 +29,8 @@ export class WorkflowInferenceProfile extends Construct {
   /** The profile (construct id `Resource`). */
   public readonly profile: bedrock.CfnApplicationInferenceProfile;
   /** The ARN clients call the model with. */
+  /** The profile's id (the last segment of its ARN): the other value Bedrock's `ModelId` may carry. */
+  public readonly profileId: string;
   public readonly profileArn: string;
 
   constructor(scope: Construct, id: string, props: WorkflowInferenceProfileProps) {
@@ -70,5 +72,6 @@ export class WorkflowInferenceProfile extends Construct {
     });
     Tags.of(this.profile).add(WORKFLOW_COST_TAG, props.workflow);
     this.profileArn = this.profile.attrInferenceProfileArn;
+    this.profileId = this.profile.attrInferenceProfileId;
   }
 }

@@ -29,6 +29,8 @@ export const FUNCTION_ENV = {
   approvalsTopicArn: 'AIRLOCK_APPROVALS_TOPIC_ARN',
   /** The approvers' chat topic (config `approvals.chat`); unset without a chat channel. */
   approvalsChatTopicArn: 'AIRLOCK_APPROVALS_CHAT_TOPIC_ARN',
+  /** SNS topic the monthly cost report is published to (finance's e-mail subscriptions). */
+  costReportsTopicArn: 'AIRLOCK_COST_REPORTS_TOPIC_ARN',
   /**
    * JSON object: connector name → the AWS resources its kind bound for it (a bucket, a secret's ARN,
    * ...), as the kind's infrastructure returned them and its AWS adapters read them.

@@ -81,6 +81,22 @@ export const TOOL_DEFINITION_CHANGED_REASON = 'mcp-tool-definition-changed';
 export const TOOL_DEFINITION_CHANGES_METRIC = 'ToolDefinitionChanges';
 
 /**
+ * The month so far of each workflow (dimension `workflow`), written by the cost-report function on its
+ * schedule from the same figures as the report (Airlock's estimate plus the LLM tokens Bedrock measured):
+ * a true month to date, which a dashboard cannot compute itself (its time range has no "since the 1st").
+ * The finance dashboard shows them and the month-to-date budget alarm watches the first.
+ */
+export const MONTH_TO_DATE_METRICS = {
+  /** Spend since 00:00 UTC on the 1st of the month, in USD. */
+  monthToDate: 'MonthToDateCostUsd',
+  /** The month's linear forecast (month to date ÷ days elapsed × days in the month), in USD. */
+  forecast: 'MonthForecastCostUsd',
+} as const;
+
+/** Name of a month-to-date metric. */
+export type MonthToDateMetricName = (typeof MONTH_TO_DATE_METRICS)[keyof typeof MONTH_TO_DATE_METRICS];
+
+/**
  * Amazon Bedrock's own runtime metrics (namespace `AWS/Bedrock`, dimension `ModelId`): the token
  * counts of every call through a workflow's application inference profile, measured by the provider.
  * The cost source, the dashboard, the spend cap and the anomaly alarm read them per profile.

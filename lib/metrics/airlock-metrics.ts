@@ -7,13 +7,15 @@
  * here must match the names written there (`USAGE_METRIC_NAMES` in lambdas/core/usage-meter.ts);
  * test/infra/monitoring-stack.test.ts checks that they do.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Fn, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   BEDROCK_METRICS,
   COST_COMPONENT_METRICS,
   type CostComponentMetric,
   METRICS_NAMESPACE,
+  MONTH_TO_DATE_METRICS,
+  type MonthToDateMetricName,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
   type UsageMetricName,
@@ -31,7 +33,8 @@ export type { CostComponentMetric };
 export type AirlockMetricName =
   | UsageMetricName
   | typeof SHADOW_REFUSALS_METRIC
-  | typeof TOOL_DEFINITION_CHANGES_METRIC;
+  | typeof TOOL_DEFINITION_CHANGES_METRIC
+  | MonthToDateMetricName;
 
 /** Options every metric method accepts. */
 export interface AirlockMetricOptions {
@@ -178,6 +181,54 @@ export class AirlockMetrics {
   }
 
   /**
+   * A workflow's spend since the 1st of the month (UTC) in USD, as the cost-report function last wrote it
+   * (Maximum: the latest snapshot within each period). Airlock's estimate plus the measured LLM cost.
+   */
+  public metricMonthToDateCost(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(MONTH_TO_DATE_METRICS.monthToDate, workflow, cloudwatch.Stats.MAXIMUM, {
+      label: 'Month to date (USD)',
+      period: Duration.hours(6),
+      ...options,
+    });
+  }
+
+  /** The month's linear forecast for a workflow in USD, as the cost-report function last wrote it. */
+  public metricMonthForecastCost(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(MONTH_TO_DATE_METRICS.forecast, workflow, cloudwatch.Stats.MAXIMUM, {
+      label: 'Forecast for the month (USD)',
+      period: Duration.hours(6),
+      ...options,
+    });
+  }
+
+  /**
+   * A workflow's whole estimated cost: Airlock's attributed estimate (`EstimatedCostUsd`) plus, with a
+   * Bedrock inference profile, the LLM tokens Bedrock measured priced per million.
+   */
+  public metricWorkflowCost(
+    workflow: string,
+    llm:
+      | {
+          readonly profileArn: string;
+          readonly profileId?: string;
+          readonly inputPerMillionTokens: number;
+          readonly outputPerMillionTokens: number;
+        }
+      | undefined,
+    options: AirlockMetricOptions = {},
+  ): cloudwatch.IMetric {
+    const period = options.period ?? Duration.days(1);
+    const airlock = this.metricEstimatedCost(workflow, { period });
+    if (!llm) return options.label ? airlock.with({ label: options.label }) : airlock;
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(airlock, 0) + llm',
+      usingMetrics: { airlock, llm: this.metricMeasuredLlmCost(llm.profileArn, llm, { period }) },
+      period,
+      label: options.label ?? 'Cost (Airlock + measured LLM)',
+    });
+  }
+
+  /**
    * Tokens Bedrock counted for a workflow's application inference profile (namespace `AWS/Bedrock`,
    * dimension `ModelId` = the profile ARN), summed: the provider's measure, not the agent's.
    */
@@ -196,19 +247,39 @@ export class AirlockMetrics {
     });
   }
 
-  /** The measured LLM cost of a workflow's profile in USD: its tokens × the model's prices per million. */
+  /**
+   * The measured LLM cost of a workflow's profile in USD: its tokens × the model's prices per million.
+   * Bedrock's `ModelId` may name the profile by its ARN or by its id (docs/cost.md); each day takes the
+   * larger of the two counts, so the cost is right either way and a call is never counted twice.
+   */
   public metricMeasuredLlmCost(
     profileArn: string,
-    price: { readonly inputPerMillionTokens: number; readonly outputPerMillionTokens: number },
+    price: {
+      readonly inputPerMillionTokens: number;
+      readonly outputPerMillionTokens: number;
+      /** The profile's id (e.g. `attrInferenceProfileId`). @default - the last segment of `profileArn` */
+      readonly profileId?: string;
+    },
     options: AirlockMetricOptions = {},
   ): cloudwatch.MathExpression {
     const period = options.period ?? Duration.days(1);
     const decimal = (n: number) => n.toFixed(6).replace(/\.?0+$/, '');
+    const profileId = price.profileId ?? profileIdOf(profileArn);
+    const larger = (a: string, b: string) =>
+      `IF(FILL(${a}, 0) > FILL(${b}, 0), FILL(${a}, 0), FILL(${b}, 0))`;
     return new cloudwatch.MathExpression({
-      expression: `(FILL(tin, 0) * ${decimal(price.inputPerMillionTokens)} + FILL(tout, 0) * ${decimal(price.outputPerMillionTokens)}) / 1000000`,
+      expression: `(${larger('tin', 'tinid')} * ${decimal(price.inputPerMillionTokens)} + ${larger('tout', 'toutid')} * ${decimal(price.outputPerMillionTokens)}) / 1000000`,
       usingMetrics: {
         tin: this.metricBedrockTokens(profileArn, 'input', { period }),
         tout: this.metricBedrockTokens(profileArn, 'output', { period }),
+        tinid: this.metricBedrockTokens(profileId, 'input', {
+          period,
+          label: 'Input tokens (measured, by id)',
+        }),
+        toutid: this.metricBedrockTokens(profileId, 'output', {
+          period,
+          label: 'Output tokens (measured, by id)',
+        }),
       },
       period,
       label: options.label ?? 'LLM (measured)',
@@ -241,4 +312,10 @@ export class AirlockMetrics {
       label: options.label ?? 'KMS ECC calls per second',
     });
   }
+}
+
+/** An application inference profile's id: the last segment of its ARN (in CloudFormation when a token). */
+export function profileIdOf(profileArn: string): string {
+  if (Token.isUnresolved(profileArn)) return Fn.select(1, Fn.split('/', profileArn));
+  return profileArn.slice(profileArn.lastIndexOf('/') + 1);
 }

@@ -109,7 +109,11 @@ const NETWORK_INTERFACE_REASONS = {
     'A policy of its own, for this function alone, so the function can depend on it (Lambda checks the role when it creates a function in a VPC); a managed policy would invite reuse by other principals.',
 };
 
-function acknowledgeFunction(fn: AirlockFunction, synchronous: boolean): void {
+function acknowledgeFunction(
+  fn: AirlockFunction,
+  synchronous: boolean,
+  resourceStar: NagAcknowledgement = XRAY_RESOURCE_STAR,
+): void {
   const networkPolicy = fn.networkPolicy;
   if (networkPolicy) {
     acknowledgeWildcardResource(
@@ -127,7 +131,7 @@ function acknowledgeFunction(fn: AirlockFunction, synchronous: boolean): void {
   }
   if (!hasReservedConcurrency(fn)) acknowledge(fn.function, NO_RESERVED_CONCURRENCY);
   if (synchronous) acknowledge(fn.function, ...SYNCHRONOUS_NO_DLQ);
-  acknowledge(defaultPolicyOf(fn.role), XRAY_RESOURCE_STAR, INLINE_POLICY);
+  acknowledge(defaultPolicyOf(fn.role), resourceStar, INLINE_POLICY);
 }
 
 function hasReservedConcurrency(fn: AirlockFunction): boolean {
@@ -151,7 +155,7 @@ export function acknowledgeNagFindings({ foundation, api, monitoring }: AirlockS
     reason:
       'S3 server access log delivery supports only SSE-S3 on the target bucket, so this bucket cannot use the CMK.',
   });
-  for (const topic of [foundation.alertsTopic, foundation.approvalsTopic]) {
+  for (const topic of [foundation.alertsTopic, foundation.approvalsTopic, foundation.costReportsTopic]) {
     if (!topic.deliveryFailures) continue;
     const reason =
       'This queue is itself the dead-letter queue of the topic’s e-mail and HTTPS subscriptions (SNS redrive policy); it is the end of the line, and cdk-nag only recognises SQS and Lambda redrive targets as dead-letter queues.';
@@ -190,6 +194,17 @@ export function acknowledgeNagFindings({ foundation, api, monitoring }: AirlockS
     id: 'Serverless-SQSRedrivePolicy',
     reason:
       'This queue is itself the dead-letter queue of the anchor function and its event rules; it is the end of the line.',
+  });
+  // Monitoring: the cost-report function (EventBridge schedules, with a dead-letter queue).
+  acknowledgeFunction(monitoring.costReport.function, false, {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only xray:PutTraceSegments, xray:PutTelemetryRecords and cloudwatch:GetMetricData (the month\'s Airlock usage metrics and the token counts Bedrock measured for the workflows\' inference profiles, for the monthly report and the month to date) use Resource "*": none of them has resource-level permissions or a narrowing condition key. test/infra/wildcards.test.ts fails if any other action gets "*".',
+  });
+  acknowledge(monitoring.costReport.function.deadLetterQueue!, {
+    id: 'Serverless-SQSRedrivePolicy',
+    reason:
+      'This queue is itself the dead-letter queue of the cost-report function and its two schedules; it is the end of the line.',
   });
   acknowledge(defaultPolicyOf(api.operatorRole.role), INLINE_POLICY);
   if (api.killSwitch.alertsPublisher)

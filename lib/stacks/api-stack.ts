@@ -273,6 +273,7 @@ export class ApiStack extends Stack {
           foundation.alertsTopic.topic,
           foundation.approvalsTopic.topic,
           ...(foundation.approvalsChatTopic ? [foundation.approvalsChatTopic.topic] : []),
+          foundation.costReportsTopic.topic,
         ],
       },
     });

@@ -28,7 +28,8 @@ export interface FoundationStackProps extends StackProps {
 
 /**
  * `Airlock-<stage>-Foundation`: what holds state and outlives deployments of the API: keys,
- * upstream secrets, the audit ledger, approvals, revocations, shared counters, connector data and topics; with the
+ * upstream secrets, the audit ledger, approvals, revocations, shared counters, connector data and topics
+ * (approvals, alerts, cost reports); with the
  * `oauth` config section also the OAuth table and the corporate IdP's client secret.
  */
 export class FoundationStack extends Stack {
@@ -52,6 +53,8 @@ export class FoundationStack extends Stack {
    * `alerts.subscriptions`.
    */
   public readonly alertsTopic: NotificationTopic;
+  /** Last month's cost report, on the 1st, to `cost.reportRecipients` (finance). */
+  public readonly costReportsTopic: NotificationTopic;
   /** The OAuth entry point's table, when the config has an `oauth` section. */
   public readonly oauthState?: OAuthState;
   /** The corporate IdP's client secret, when the config has an `oauth` section. */
@@ -108,6 +111,11 @@ export class FoundationStack extends Stack {
       encryptionKey: this.keys.dataKey,
       email: config.alerts.email,
       subscriptions: config.alerts.subscriptions,
+    });
+    this.costReportsTopic = new NotificationTopic(this, 'CostReportsTopic', {
+      displayName: `Airlock ${config.stage}: cost reports`,
+      encryptionKey: this.keys.dataKey,
+      subscriptions: config.cost.reportRecipients.map((email) => ({ email })),
     });
     // The Monitoring stack's alarms and per-workflow budgets notify the alerts topic.
     this.alertsTopic.allowCloudWatchAlarms();

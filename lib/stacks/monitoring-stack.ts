@@ -3,9 +3,11 @@ import type { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
 import { AnomalyAlarm } from '../constructs/anomaly-alarm';
 import { CostDashboard } from '../constructs/cost-dashboard';
+import { MonthlyCostReport } from '../constructs/monthly-cost-report';
 import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
 import { ToolDefinitionChangeAlarm } from '../constructs/tool-definition-change-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
+import { WorkflowSpendAlarms } from '../constructs/workflow-spend-alarms';
 import { AirlockMetrics } from '../metrics/airlock-metrics';
 import type { FoundationStack } from './foundation-stack';
 import { consumeWeakReferences } from './weak-references';
@@ -33,8 +35,11 @@ export interface WorkflowAlarms {
 }
 
 /**
- * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, anomaly alarms
- * on bytes out and denials per workflow, and the KMS signing-rate alarm; all notify the alerts topic.
+ * `Airlock-<stage>-Monitoring`: the finance dashboard, one AWS Budget per workflow, spend alarms per
+ * workflow against its budget (a day's spend, the month to date), anomaly alarms on bytes out and
+ * denials per workflow, and the KMS signing-rate alarm, all notifying the alerts topic; and the
+ * cost-report function, which e-mails last month's report through the cost-reports topic on the 1st and
+ * writes the month to date the dashboard and the month-to-date alarm read.
  *
  * A stack of its own rather than part of Api: it reads only metrics (by name) and the alerts topic,
  * so it depends on Foundation alone, can be deployed, changed or removed without touching the
@@ -47,7 +52,11 @@ export class MonitoringStack extends Stack {
   public readonly budgets: ReadonlyMap<string, WorkflowBudget>;
   /** Workflow name → its anomaly alarms. */
   public readonly workflowAlarms: ReadonlyMap<string, WorkflowAlarms>;
+  /** Workflow name → its spend alarms (a day's spend and the month to date against its budget). */
+  public readonly spendAlarms: ReadonlyMap<string, WorkflowSpendAlarms>;
   public readonly signingRateAlarm: SigningRateAlarm;
+  /** The cost-report function: last month's report by e-mail on the 1st, the month to date every 6 hours. */
+  public readonly costReport: MonthlyCostReport;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
@@ -63,7 +72,9 @@ export class MonitoringStack extends Stack {
       const profile = foundation.inferenceProfiles.get(workflow);
       const model = config.workflows[workflow]?.llm?.model;
       const price = model !== undefined ? config.prices.models[model] : undefined;
-      return profile && price ? { llm: { profileArn: profile.profileArn, ...price } } : {};
+      return profile && price
+        ? { llm: { profileArn: profile.profileArn, profileId: profile.profileId, ...price } }
+        : {};
     };
     /** The workflow's mcp-server connectors (whose tools are pinned). */
     const mcpConnectorsOf = (workflow: string) =>
@@ -72,7 +83,21 @@ export class MonitoringStack extends Stack {
       );
     const budgets = new Map<string, WorkflowBudget>();
     const workflowAlarms = new Map<string, WorkflowAlarms>();
+    const spendAlarms = new Map<string, WorkflowSpendAlarms>();
     for (const [workflow, w] of Object.entries(config.workflows)) {
+      spendAlarms.set(
+        workflow,
+        new WorkflowSpendAlarms(this, `SpendAlarms-${workflow}`, {
+          stage: config.stage,
+          workflow,
+          monthlyBudgetUsd: w.monthlyBudgetUsd,
+          dailyBudgetFactor: config.cost.dailyBudgetAlarmFactor,
+          monthToDateShare: config.cost.monthToDateAlarmShare,
+          topic,
+          metrics: this.metrics,
+          ...llmOf(workflow),
+        }),
+      );
       budgets.set(
         workflow,
         new WorkflowBudget(this, `Budget-${workflow}`, {
@@ -132,6 +157,7 @@ export class MonitoringStack extends Stack {
     }
     this.budgets = budgets;
     this.workflowAlarms = workflowAlarms;
+    this.spendAlarms = spendAlarms;
 
     this.dashboard = new CostDashboard(this, 'FinanceDashboard', {
       dashboardName: `Airlock-${config.stage}-finance`,
@@ -150,6 +176,15 @@ export class MonitoringStack extends Stack {
         watchesToolDefinitions: mcpConnectorsOf(name).length > 0,
         ...llmOf(name),
       })),
+    });
+
+    this.costReport = new MonthlyCostReport(this, 'CostReport', {
+      config,
+      encryptionKey: foundation.keys.dataKey,
+      topic: foundation.costReportsTopic,
+      inferenceProfileArns: new Map(
+        [...foundation.inferenceProfiles].map(([workflow, profile]) => [workflow, profile.profileArn]),
+      ),
     });
 
     this.signingRateAlarm = new SigningRateAlarm(this, 'SigningRateAlarm', {

@@ -80,7 +80,9 @@ describe('Function: registerClientsCommands', () => {
         `npx airlock token --headers --workflow expense-summary --server ${SERVER} --cert $HOME/.airlock/device.pem --key $HOME/.airlock/device.key.pem --ca $HOME/.airlock/ca.pem --scopes erp:read,erp:write,everything:read,everything:write,handbook:read,ledger:read,receipts:read,usage:report --ttl-seconds 1800`,
       );
       expect(Object.keys(printed.env).sort()).toEqual([
+        'ANTHROPIC_DEFAULT_HAIKU_MODEL',
         'ANTHROPIC_MODEL',
+        'ANTHROPIC_SMALL_FAST_MODEL',
         'AWS_REGION',
         'CLAUDE_CODE_CLIENT_CERT',
         'CLAUDE_CODE_CLIENT_KEY',
@@ -109,6 +111,27 @@ describe('Function: registerClientsCommands', () => {
         AWS_REGION: 'eu-west-1',
         ANTHROPIC_MODEL: PROFILE_ARN,
       });
+    });
+
+    it("pins Claude Code's background (haiku-tier) model to the same profile, so none of its calls escape the workflow's count", async () => {
+      // Act
+      const run = await airlock([
+        'clients',
+        'config',
+        '--for',
+        'claude-code',
+        '--workflow',
+        'expense-summary',
+        '--server',
+        SERVER,
+      ]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      const env = JSON.parse(run.stdout).env;
+      expect(env.ANTHROPIC_DEFAULT_HAIKU_MODEL).toBe(PROFILE_ARN);
+      // The deprecated name, for Claude Code versions that read only it.
+      expect(env.ANTHROPIC_SMALL_FAST_MODEL).toBe(PROFILE_ARN);
     });
 
     it('takes --inference-profile-arn over the variable, and the local stand-in profile with --local', async () => {
@@ -145,6 +168,8 @@ describe('Function: registerClientsCommands', () => {
         CLAUDE_CODE_USE_BEDROCK: '1',
         AWS_REGION: 'us-east-1',
         ANTHROPIC_MODEL: other,
+        ANTHROPIC_DEFAULT_HAIKU_MODEL: other,
+        ANTHROPIC_SMALL_FAST_MODEL: other,
       });
     });
 
@@ -169,6 +194,7 @@ describe('Function: registerClientsCommands', () => {
       expect(plain.code).toBe(0);
       expect(JSON.parse(plain.stdout).env).not.toHaveProperty('CLAUDE_CODE_USE_BEDROCK');
       expect(JSON.parse(plain.stdout).env).not.toHaveProperty('ANTHROPIC_MODEL');
+      expect(JSON.parse(plain.stdout).env).not.toHaveProperty('ANTHROPIC_DEFAULT_HAIKU_MODEL');
       expect(withArn.code).toBe(2);
       expect(withArn.stderr).toMatch(
         /--inference-profile-arn: workflow "customer-follow-up" has no llm section/,

@@ -441,7 +441,7 @@ describe('Class: ApiStack', () => {
         },
         {
           action: 'sns:ListSubscriptionsByTopic',
-          resource: [imported('AlertsTopic'), imported('ApprovalsTopic')],
+          resource: [imported('AlertsTopic'), imported('ApprovalsTopic'), imported('CostReportsTopic')],
         },
       ]);
       const role = t.toJSON().Resources[roleOf({ role: airlock.api.auditorRole.role })];

@@ -50,13 +50,15 @@ describe('Class: AirlockFunction', () => {
     let anchor: { dir: string; environment: Record<string, string> };
     let mapped: { dir: string; environment: Record<string, string> };
     let connector: { dir: string; environment: Record<string, string> };
+    let costReport: { dir: string; environment: Record<string, string> };
 
     beforeAll(() => {
-      [broker, anchor, mapped, connector] = bundle([
+      [broker, anchor, mapped, connector, costReport] = bundle([
         { name: 'broker', config },
         { name: 'anchor', config },
         { name: 'broker', config: withSourceMaps },
         { name: 'connector', config },
+        { name: 'cost-report', config },
       ]);
     });
 
@@ -108,6 +110,18 @@ describe('Class: AirlockFunction', () => {
       const response = JSON.parse(output) as { statusCode: number; body: string };
       expect(response.statusCode).toBe(401);
       expect(JSON.parse(response.body).error.code).toBe('unauthenticated');
+    });
+
+    it('bundles the cost-report function small: no Cedar, no policies, no DynamoDB or KMS client', () => {
+      // Assess
+      const code = readFileSync(path.join(costReport.dir, 'index.mjs'), 'utf8');
+      expect(code).not.toContain('cedar_wasm_bg.wasm');
+      expect(existsSync(path.join(costReport.dir, 'cedar_wasm_bg.wasm'))).toBe(false);
+      expect(existsSync(path.join(costReport.dir, 'policies.json'))).toBe(false);
+      expect(existsSync(path.join(costReport.dir, 'airlock.config.json'))).toBe(true);
+      expect(code).not.toMatch(/dynamodb\.[a-z0-9-]+\.amazonaws|TransactWriteItems/);
+      expect(code).toContain('GetMetricData');
+      expect(code).toContain('MonthToDateCostUsd');
     });
 
     it('leaves Cedar out of a function that does not decide (the anchor): no wasm, no policies', () => {

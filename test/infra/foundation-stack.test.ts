@@ -160,12 +160,12 @@ describe('Class: FoundationStack', () => {
       }
     });
 
-    it('encrypts both topics with the CMK', () => {
+    it('encrypts every topic (approvals, alerts, cost reports) with the CMK', () => {
       // Assess
       const topics = airlock.foundationTemplate.findResources('AWS::SNS::Topic', {
         Properties: { KmsMasterKeyId: keyArn() },
       });
-      expect(Object.keys(topics)).toHaveLength(2);
+      expect(Object.keys(topics)).toHaveLength(3);
     });
 
     it('tags every resource that takes tags with airlock:stage', () => {

@@ -1,7 +1,7 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ConfigError, parseConfig } from '../../lib/config/load-config';
@@ -11,7 +11,10 @@ import { CostDashboard } from '../../lib/constructs/cost-dashboard';
 import { SigningRateAlarm } from '../../lib/constructs/signing-rate-alarm';
 import { ToolDefinitionChangeAlarm } from '../../lib/constructs/tool-definition-change-alarm';
 import { WorkflowBudget } from '../../lib/constructs/workflow-budget';
+import { WorkflowSpendAlarms } from '../../lib/constructs/workflow-spend-alarms';
+import { FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
+  MONTH_TO_DATE_METRICS,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
   USAGE_METRIC_NAMES,
@@ -25,6 +28,13 @@ import {
   synthesizeAirlock,
 } from './airlock-test-app';
 import { fromFoundationMatch } from './foundation-reference';
+
+/**
+ * The measured LLM cost of a sonnet workflow (3 and 15 USD per million): each day the larger of the token
+ * counts Bedrock files under the profile's ARN (`tin`) and under its id (`tinid`).
+ */
+const MEASURED_LLM_COST =
+  '(IF(FILL(tin, 0) > FILL(tinid, 0), FILL(tin, 0), FILL(tinid, 0)) * 3 + IF(FILL(tout, 0) > FILL(toutid, 0), FILL(tout, 0), FILL(toutid, 0)) * 15) / 1000000';
 
 /** The example pilot plus a second workflow and non-default monitoring settings. */
 function twoWorkflowConfig(): AirlockConfig {
@@ -85,6 +95,18 @@ function parseRow(row: MetricRow): {
   return { namespace: plain[0], name: plain[1], dimensions, options };
 }
 
+/** An alarm's one metric of the `workflow` dimension, in the `Metrics` form CDK writes for a labelled metric. */
+function singleMetric(name: string, workflow: string, period: number, stat: string) {
+  return Match.objectLike({
+    MetricStat: {
+      Metric: { Namespace: 'Airlock', MetricName: name, Dimensions: [{ Name: 'workflow', Value: workflow }] },
+      Period: period,
+      Stat: stat,
+    },
+    ReturnData: true,
+  });
+}
+
 function widgetTitled(widgets: Widget[], title: string): Widget {
   const found = widgets.filter((w) => w.properties.title === title);
   expect(found).toHaveLength(1);
@@ -122,7 +144,11 @@ describe('Class: MonitoringStack', () => {
         const all = graph.properties.metrics?.map(parseRow) ?? [];
         // Airlock's own components; the measured LLM cost is Bedrock's metrics (tested below).
         const rows = all.filter((r) => r.namespace === 'Airlock');
-        expect(all.filter((r) => r.namespace === 'AWS/Bedrock').map((r) => r.name)).toEqual([
+        // Each under both spellings of ModelId: the profile's ARN and its id (docs/cost.md).
+        const bedrock = all.filter((r) => r.namespace === 'AWS/Bedrock');
+        expect(bedrock.map((r) => r.name)).toEqual([
+          'InputTokenCount',
+          'OutputTokenCount',
           'InputTokenCount',
           'OutputTokenCount',
         ]);
@@ -179,19 +205,19 @@ describe('Class: MonitoringStack', () => {
           'IF(runs > 0, cost / runs)',
           // The cost is Airlock's estimate plus the tokens Bedrock measured, at the model's prices.
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         expect(expressionsOf(`${workflow}: value against estimated cost per day (USD)`)).toEqual([
           `runs * ${valuePerRun}`,
           'cost',
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         // ROI in percent, as in the report; none on a day without measured LLM cost.
         expect(expressionsOf(`${workflow}: ROI per day`)).toEqual([
           `IF(cost > 0 AND llm > 0, 100 * (runs * ${valuePerRun} - cost) / cost)`,
           'FILL(airlock, 0) + llm',
-          '(FILL(tin, 0) * 3 + FILL(tout, 0) * 15) / 1000000',
+          MEASURED_LLM_COST,
         ]);
         const inputs = (widgetTitled(widgets, `${workflow}: ROI per day`).properties.metrics ?? [])
           .map(parseRow)
@@ -201,6 +227,8 @@ describe('Class: MonitoringStack', () => {
           ['airlock', 'EstimatedCostUsd', 86_400],
           ['tin', 'InputTokenCount', 86_400],
           ['tout', 'OutputTokenCount', 86_400],
+          ['tinid', 'InputTokenCount', 86_400],
+          ['toutid', 'OutputTokenCount', 86_400],
         ]);
       }
     });
@@ -263,10 +291,12 @@ describe('Class: MonitoringStack', () => {
 
     it('uses only metric names the functions publish, in their namespace', () => {
       // Prepare
+      // What the functions write per call, and the month to date the cost-report function writes.
       const written = new Set<string>([
         ...USAGE_METRIC_NAMES,
         SHADOW_REFUSALS_METRIC,
         TOOL_DEFINITION_CHANGES_METRIC,
+        ...Object.values(MONTH_TO_DATE_METRICS),
       ]);
 
       // Act
@@ -378,6 +408,129 @@ describe('Class: MonitoringStack', () => {
       },
     );
 
+    it('alarms when a workflow with an llm spends more in a day than the factor of its pro-rated budget, Airlock estimate plus measured LLM', () => {
+      // Prepare: expense-summary has a 200 USD budget and the default factor 2: 2 × 200 ÷ 30.4375.
+      const threshold = Math.round(((2 * 200) / 30.4375) * 10_000) / 10_000;
+
+      // Assess
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: threshold,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'FILL(airlock, 0) + llm', ReturnData: true }),
+          Match.objectLike({
+            Id: 'airlock',
+            MetricStat: {
+              Metric: {
+                Namespace: 'Airlock',
+                MetricName: 'EstimatedCostUsd',
+                Dimensions: [{ Name: 'workflow', Value: 'expense-summary' }],
+              },
+              Period: 86400,
+              Stat: 'Sum',
+            },
+          }),
+          Match.objectLike({ Id: 'llm', Expression: MEASURED_LLM_COST }),
+          // The profile's id, from the Foundation stack's profile.
+          Match.objectLike({
+            Id: 'tinid',
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({
+                MetricName: 'InputTokenCount',
+                Dimensions: [{ Name: 'ModelId', Value: fromFoundationMatch('InferenceProfileId') }],
+              }),
+            }),
+          }),
+        ]),
+        AlarmActions: [alertsTopicImport],
+        OKActions: [alertsTopicImport],
+        Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
+      });
+    });
+
+    it('alarms on the Airlock estimate alone for a workflow without an llm', () => {
+      // Prepare: onboarding-checklist has a 50 USD budget and no llm.
+      const threshold = Math.round(((2 * 50) / 30.4375) * 10_000) / 10_000;
+
+      // Assess
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: threshold,
+        Metrics: [singleMetric('EstimatedCostUsd', 'onboarding-checklist', 86400, 'Sum')],
+        AlarmActions: [alertsTopicImport],
+      });
+    });
+
+    it.each([
+      ['expense-summary', 200],
+      ['travel-review', 50],
+    ])(
+      'alarms when the %s workflow’s month to date reaches the configured share of its %d USD budget',
+      (workflow, budget) => {
+        // Assess
+        t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          Threshold: 0.8 * budget,
+          Metrics: [singleMetric('MonthToDateCostUsd', workflow, 21600, 'Maximum')],
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [alertsTopicImport],
+          OKActions: [alertsTopicImport],
+          Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: workflow }]),
+        });
+      },
+    );
+
+    it('takes the spend alarms’ factor and share from the cost section', () => {
+      // Act
+      const app = synthesizeAirlock({
+        ...exampleConfig(),
+        cost: { reportRecipients: [], dailyBudgetAlarmFactor: 3, monthToDateAlarmShare: 1 },
+      });
+
+      // Assess
+      app.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [singleMetric('MonthToDateCostUsd', 'customer-follow-up', 21600, 'Maximum')],
+        Threshold: 100,
+      });
+      app.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [singleMetric('EstimatedCostUsd', 'customer-follow-up', 86400, 'Sum')],
+        Threshold: Math.round(((3 * 100) / 30.4375) * 10_000) / 10_000,
+      });
+    });
+
+    it('shows each workflow’s true month to date, its share of the budget and the forecast, from the snapshot metrics', () => {
+      // Act
+      const widget = widgetTitled(
+        dashboardWidgets(t),
+        'expense-summary: this month (UTC) against the 200.00 USD budget',
+      );
+      const rows = (widget.properties.metrics ?? []).map(parseRow);
+
+      // Assess: the latest snapshot, not a sum over the dashboard's time range.
+      expect(widget.type).toBe('metric');
+      expect(widget.properties.setPeriodToTimeRange).toBeUndefined();
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            namespace: 'Airlock',
+            name: 'MonthToDateCostUsd',
+            dimensions: { workflow: 'expense-summary' },
+            options: expect.objectContaining({ stat: 'Maximum' }),
+          }),
+          expect.objectContaining({
+            name: 'MonthForecastCostUsd',
+            dimensions: { workflow: 'expense-summary' },
+          }),
+          expect.objectContaining({
+            options: expect.objectContaining({ expression: '100 * mtd / 200' }),
+          }),
+        ]),
+      );
+    });
+
     it('creates each anomaly detector before its alarm', () => {
       // Prepare
       const detectors = Object.keys(t.findResources('AWS::CloudWatch::AnomalyDetector'));
@@ -443,6 +596,91 @@ describe('Class: MonitoringStack', () => {
   });
 });
 
+describe('Class: MonthlyCostReport', () => {
+  let airlock: AirlockTestApp;
+
+  beforeAll(() => {
+    airlock = synthesizeAirlock();
+  });
+
+  const functionId = () =>
+    airlock.monitoring.getLogicalId(
+      airlock.monitoring.costReport.function.function.node.defaultChild as CfnElement,
+    );
+
+  describe('Method: constructor', () => {
+    it("runs last month's report at 06:00 UTC on the 1st, with the task in the input, retried twice into its dead-letter queue", () => {
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 6 1 * ? *)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+            Input: JSON.stringify({ task: 'monthly-report' }),
+            RetryPolicy: { MaximumRetryAttempts: 2 },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+          }),
+        ],
+      });
+    });
+
+    it('writes the month to date every six hours', () => {
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(15 0/6 * * ? *)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+            Input: JSON.stringify({ task: 'month-to-date' }),
+          }),
+        ],
+      });
+    });
+
+    it('is its own function (lambdas/cost-report) that may read metrics and publish to the cost-reports topic only', () => {
+      // Prepare
+      const statements = Object.values(
+        airlock.monitoringTemplate.findResources('AWS::IAM::Policy', {
+          Properties: {
+            Roles: [
+              {
+                Ref: airlock.monitoring.getLogicalId(
+                  airlock.monitoring.costReport.function.role.node.defaultChild as CfnElement,
+                ),
+              },
+            ],
+          },
+        }),
+      ).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+      const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+
+      // Assess
+      airlock.monitoringTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Airlock cost-report',
+        Timeout: 60,
+        Environment: {
+          Variables: Match.objectLike({
+            [FUNCTION_ENV.costReportsTopicArn]: fromFoundationMatch('CostReportsTopic'),
+            [FUNCTION_ENV.inferenceProfiles]: Match.anyValue(),
+          }),
+        },
+      });
+      expect([...new Set(actions)]).toEqual([
+        'cloudwatch:GetMetricData',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sns:Publish',
+        'sqs:SendMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    });
+  });
+});
+
 describe('Class: FoundationStack', () => {
   describe('Method: constructor', () => {
     let foundation: Template;
@@ -472,6 +710,31 @@ describe('Class: FoundationStack', () => {
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', expect.arrayContaining([`:${arnPart}`])] } },
         },
+      });
+    });
+
+    it('subscribes cost.reportRecipients by e-mail to a cost-reports topic encrypted with the data key', () => {
+      // Prepare
+      const topics = foundation.findResources('AWS::SNS::Topic', {
+        Properties: { DisplayName: 'Airlock pilot: cost reports' },
+      });
+      const [topicId] = Object.keys(topics);
+
+      // Assess
+      expect(Object.keys(topics)).toHaveLength(1);
+      // The data key, as the other topics use it.
+      const alerts = Object.values(
+        foundation.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Airlock pilot: alerts' } }),
+      );
+      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': [expect.any(String), 'Arn'],
+      });
+      expect(topics[topicId].Properties.KmsMasterKeyId).toEqual(alerts[0].Properties.KmsMasterKeyId);
+      foundation.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'finance@example.com',
+        TopicArn: { Ref: topicId },
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
       });
     });
 
@@ -522,6 +785,38 @@ describe('Class: WorkflowBudget', () => {
             stage: 'test',
             workflow: 'w',
             monthlyLimitUsd: 10,
+            topic,
+            ...overrides,
+          }),
+      ).toThrow(message);
+    });
+  });
+});
+
+describe('Class: WorkflowSpendAlarms', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ monthlyBudgetUsd: 0 }, /monthlyBudgetUsd of workflow "w" must be greater than 0 \(got 0\)/],
+      [
+        { dailyBudgetFactor: 0 },
+        /dailyBudgetFactor must be greater than 0 \(got 0\); set cost\.dailyBudgetAlarmFactor/,
+      ],
+      [
+        { monthToDateShare: -1 },
+        /monthToDateShare must be greater than 0 \(got -1\); set cost\.monthToDateAlarmShare/,
+      ],
+    ])('refuses %j', (overrides, message) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Probe');
+      const topic = new sns.Topic(stack, 'Topic');
+
+      // Act & Assess
+      expect(
+        () =>
+          new WorkflowSpendAlarms(stack, 'Alarms', {
+            stage: 'test',
+            workflow: 'w',
+            monthlyBudgetUsd: 10,
             topic,
             ...overrides,
           }),
@@ -638,6 +933,39 @@ describe('Function: parseConfig', () => {
   ])('refuses monitoring %j naming the field', (monitoring, message) => {
     // Prepare
     const input = { ...raw(), monitoring };
+
+    // Act & Assess
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('fills in the cost defaults when the config leaves them out', () => {
+    // Prepare
+    const input = raw();
+    delete input.cost;
+
+    // Act
+    const config = parseConfig(input);
+
+    // Assess
+    expect(config.cost).toEqual({
+      reportRecipients: [],
+      dailyBudgetAlarmFactor: 2,
+      monthToDateAlarmShare: 0.8,
+    });
+  });
+
+  it.each([
+    [{ reportRecipients: ['finance'] }, /cost\.reportRecipients\[0\]: Invalid email address/],
+    [
+      { dailyBudgetAlarmFactor: 0 },
+      /cost\.dailyBudgetAlarmFactor: expected a factor of the pro-rated daily budget greater than 0/,
+    ],
+    [{ monthToDateAlarmShare: 0 }, /cost\.monthToDateAlarmShare: expected a share greater than 0/],
+    [{ recipients: [] }, /cost\.recipients/],
+  ])('refuses cost %j naming the field', (cost, message) => {
+    // Prepare
+    const input = { ...raw(), cost };
 
     // Act & Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);

@@ -42,9 +42,11 @@ import { composeAnchor } from '../../lambdas/composition/compose-anchor';
 import { composeApprovals } from '../../lambdas/composition/compose-approvals';
 import { composeBroker } from '../../lambdas/composition/compose-broker';
 import { composeConnector, composeConnectorPipeline } from '../../lambdas/composition/compose-connector';
+import { composeCostReport } from '../../lambdas/composition/compose-cost-report';
 import { composeOAuth } from '../../lambdas/composition/compose-oauth';
 import { SharedServices } from '../../lambdas/composition/shared-services';
 import { CONNECTOR_AWS_PORTS } from '../../lambdas/connector/connector-aws-ports';
+import { COST_REPORT_AWS_PORTS } from '../../lambdas/cost-report/cost-report-aws-ports';
 import { OAUTH_AWS_PORTS } from '../../lambdas/oauth/oauth-aws-ports';
 import type { AirlockConfig } from '../../lib/config/schema';
 import type { AirlockFunction, AirlockFunctionName } from '../../lib/constructs/airlock-function';
@@ -73,6 +75,10 @@ const COMPOSE: Record<
     ports: ANCHOR_AWS_PORTS,
     compose: (services) => composeAnchor(services, { info: () => undefined, warn: () => undefined }),
   },
+  'cost-report': {
+    ports: COST_REPORT_AWS_PORTS,
+    compose: (services) => composeCostReport(services, { info: () => undefined, warn: () => undefined }),
+  },
   oauth: {
     ports: OAUTH_AWS_PORTS,
     compose: (services) => {
@@ -94,6 +100,8 @@ const BINDINGS: Partial<Record<string, string>> = {
   [FUNCTION_ENV.digestBucket]: 'AuditLedger.bindAnchor (lib/constructs/audit-ledger.ts)',
   [FUNCTION_ENV.killSwitchPrefix]: 'KillSwitch.bindReader (lib/constructs/kill-switch.ts)',
   [FUNCTION_ENV.approvalsTopicArn]: 'NotificationTopic.bindPublisher (lib/constructs/notification-topic.ts)',
+  [FUNCTION_ENV.costReportsTopicArn]:
+    'NotificationTopic.bindPublisher, from MonthlyCostReport (lib/constructs/monthly-cost-report.ts)',
   [FUNCTION_ENV.connectorResources]:
     'ConnectorResourceSet.bindConnectors (lib/constructs/connector-resources.ts), which binds each connector by its kind (lambdas/connectors/<kind>/<kind>-infrastructure.ts)',
   [FUNCTION_ENV.idpClientSecretArn]:
@@ -349,16 +357,16 @@ function excess(fn: FunctionUnderProof): string[] {
 }
 
 describe.each([
-  ['the example pilot', exampleConfig, ['broker', 'connector', 'approvals', 'anchor']],
+  ['the example pilot', exampleConfig, ['broker', 'connector', 'approvals', 'anchor', 'cost-report']],
   [
     'the pilot with an upstream MCP server (mcp-server kind, header auth)',
     mcpServerConfig,
-    ['broker', 'connector', 'approvals', 'anchor'],
+    ['broker', 'connector', 'approvals', 'anchor', 'cost-report'],
   ],
   [
     'the pilot with a private MCP server (token exchange, a VPC)',
     () => mcpTokenExchangeConfig(),
-    ['broker', 'connector', 'approvals', 'anchor'],
+    ['broker', 'connector', 'approvals', 'anchor', 'cost-report'],
   ],
   [
     'the pilot with the OAuth entry point and the private MCP server',
@@ -366,17 +374,17 @@ describe.each([
       const withVpc = mcpTokenExchangeConfig();
       return { ...oauthConfig(), connectors: withVpc.connectors, workflows: withVpc.workflows };
     },
-    ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
+    ['broker', 'connector', 'approvals', 'anchor', 'oauth', 'cost-report'],
   ],
   [
     'the pilot with the OAuth entry point',
     () => oauthConfig(),
-    ['broker', 'connector', 'approvals', 'anchor', 'oauth'],
+    ['broker', 'connector', 'approvals', 'anchor', 'oauth', 'cost-report'],
   ],
   [
     'the pilot with the approvals page and the approvers’ chat channel',
     chatConfig,
-    ['connector', 'approvals', 'oauth'],
+    ['connector', 'approvals', 'oauth', 'cost-report'],
   ],
 ] as const)('Permission proof: %s', (_label, configOf, names) => {
   const config = configOf();
@@ -385,18 +393,22 @@ describe.each([
   const deployment = new ResolvedDeployment(
     stacks.map((stack) => ({ stackName: stack.stackName, template: Template.fromStack(stack).toJSON() })),
   );
+  // The cost-report function lives in the Monitoring stack; the others in the Api stack.
+  const stackOf = (name: string): Stack => (name === 'cost-report' ? app.monitoring : app.api);
+  const functionOf = (name: (typeof names)[number]): AirlockFunction | undefined =>
+    name === 'cost-report' ? app.monitoring.costReport.function : app.api[name];
   const functions = Object.fromEntries(
     names.map((name) => {
-      const fn = app.api[name];
-      if (!fn) throw new Error(`the API stack has no ${name} function`);
-      return [name, proveFunction(deployment, app.api, config, fn)];
+      const fn = functionOf(name);
+      if (!fn) throw new Error(`no ${name} function in the stacks`);
+      return [name, proveFunction(deployment, stackOf(name), config, fn)];
     }),
   ) as Record<string, FunctionUnderProof>;
 
   it.each(names)(
     '%s: its role allows every action its code can send, on the resource it uses',
     async (name) => {
-      expect(await refusals(deployment, app.api, functions[name])).toEqual([]);
+      expect(await refusals(deployment, stackOf(name), functions[name])).toEqual([]);
     },
   );
 
@@ -431,7 +443,7 @@ describe.each([
     '%s: uses the data key only through the AWS services that need it, never directly',
     async (name) => {
       const fn = functions[name] ?? roles[name.split(' ')[0] as CliRole];
-      expect(await directKeyUses(deployment, app.api, fn)).toEqual([]);
+      expect(await directKeyUses(deployment, stackOf(name), fn)).toEqual([]);
     },
   );
 
@@ -447,10 +459,26 @@ describe.each([
     });
   }
 
-  it.each(names)('%s: what it needs comes from the ports its composition reads', (name) => {
-    // A proof over an empty list would prove nothing: every function records its decisions.
-    expect(functions[name].requirements.map((r) => `${r.kind} ${r.neededBy}`)).toContain(
-      'code DynamoDbAuditStore.append',
+  it.each(names.filter((name) => name !== 'cost-report'))(
+    '%s: what it needs comes from the ports its composition reads',
+    (name) => {
+      // A proof over an empty list would prove nothing: every function that decides records its decisions.
+      expect(functions[name].requirements.map((r) => `${r.kind} ${r.neededBy}`)).toContain(
+        'code DynamoDbAuditStore.append',
+      );
+    },
+  );
+
+  it('cost-report: what it needs comes from the ports its composition reads (it decides nothing, so it appends no audit record)', () => {
+    expect(functions['cost-report'].requirements.map((r) => `${r.kind} ${r.action} ${r.neededBy}`)).toEqual(
+      expect.arrayContaining([
+        'code cloudwatch:GetMetricData CloudWatchCostSource.dailyTotals',
+        'code cloudwatch:GetMetricData BedrockUsageSource.dailyUsage',
+        'code sns:Publish SnsCostReportPublisher.publish',
+      ]),
+    );
+    expect(functions['cost-report'].requirements.map((r) => r.neededBy)).not.toContain(
+      'DynamoDbAuditStore.append',
     );
   });
 

@@ -20,6 +20,7 @@ import type { FunctionEnvName } from '../../../lib/contracts/environment';
 import type { AirlockPorts } from '../../composition/airlock-ports';
 import { systemClock } from '../../core/ports';
 import type { BedrockUsageSource } from './bedrock-usage-source';
+import type { CloudWatchCostSource } from './cloudwatch-cost-source';
 import type { DynamoDbApprovalStore } from './dynamodb-approval-store';
 import type { DynamoDbAuditStore } from './dynamodb-audit-store';
 import type { DynamoDbCounterStore } from './dynamodb-counter-store';
@@ -27,12 +28,14 @@ import type { DynamoDbOAuthStore } from './dynamodb-oauth-store';
 import type { DynamoDbRevocationStore } from './dynamodb-revocation-store';
 import type { DynamoDbRunReadLog } from './dynamodb-run-read-log';
 import type { EmfMetricsSink } from './emf-metrics-sink';
+import type { EmfMonthToDateSink } from './emf-month-to-date-sink';
 import type { AdapterMethod, AwsScope, DeclaresIamPermissions, IamPermission } from './iam-permissions';
 import type { KmsMacKey } from './kms-mac-key';
 import type { KmsTokenSigner } from './kms-token-signer';
 import type { S3DigestStore } from './s3-digest-store';
 import type { SecretsManagerSecretSource } from './secrets-manager-secret-source';
 import type { SnsApprovalNotifier } from './sns-approval-notifier';
+import type { SnsCostReportPublisher } from './sns-cost-report-publisher';
 import type { SsmKillSwitchParameters } from './ssm-kill-switch-parameters';
 
 /** Where the environment variables come from (the process environment in Lambda). */
@@ -60,6 +63,9 @@ export interface AwsAdapters {
   readonly S3DigestStore: S3DigestStore;
   readonly DynamoDbOAuthStore: DynamoDbOAuthStore;
   readonly KmsMacKey: KmsMacKey;
+  readonly CloudWatchCostSource: CloudWatchCostSource;
+  readonly SnsCostReportPublisher: SnsCostReportPublisher;
+  readonly EmfMonthToDateSink: EmfMonthToDateSink;
 }
 
 type PortMethods = {
@@ -119,6 +125,10 @@ export const AWS_PORT_METHODS = {
   // The connector's spend cap: today's tokens of each workflow's inference profile.
   llmUsageSource: { BedrockUsageSource: ['dailyUsage'] },
   sessionMacKey: { KmsMacKey: ['generateMac', 'verifyMac'] },
+  // The cost-report function: the month's metrics, the report's topic, the month-to-date metrics.
+  costSource: { CloudWatchCostSource: ['dailyTotals'] },
+  costReportPublisher: { SnsCostReportPublisher: ['publish'] },
+  monthToDateSink: { EmfMonthToDateSink: ['record'] },
 } as const satisfies Record<keyof AirlockPorts, PortMethods>;
 
 /** An AWS adapter a port was built on, and the methods of it that the port exposes. */
@@ -271,6 +281,18 @@ export class AwsPorts implements AirlockPorts, AwsPortContext {
 
   get sessionMacKey() {
     return this.port('sessionMacKey');
+  }
+
+  get costSource() {
+    return this.port('costSource');
+  }
+
+  get costReportPublisher() {
+    return this.port('costReportPublisher');
+  }
+
+  get monthToDateSink() {
+    return this.port('monthToDateSink');
   }
 
   /**

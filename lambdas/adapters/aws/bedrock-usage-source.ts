@@ -64,21 +64,24 @@ export class BedrockUsageSource implements LlmUsageSource, DeclaresIamPermission
     if (workflows.length === 0) return [];
     const metrics = [BEDROCK_METRICS.inputTokens, BEDROCK_METRICS.outputTokens] as const;
     const queries: MetricDataQuery[] = workflows.flatMap(([, profile], w) =>
-      metrics.map((metric, m) => ({
-        Id: `w${w}m${m}`,
-        MetricStat: {
-          Metric: {
-            Namespace: BEDROCK_METRICS.namespace,
-            MetricName: metric,
-            Dimensions: [{ Name: BEDROCK_METRICS.dimension, Value: profile.profileArn }],
+      metrics.flatMap((metric, m) =>
+        modelIdSpellings(profile.profileArn).map((modelId, spelling) => ({
+          Id: `w${w}m${m}s${spelling}`,
+          MetricStat: {
+            Metric: {
+              Namespace: BEDROCK_METRICS.namespace,
+              MetricName: metric,
+              Dimensions: [{ Name: BEDROCK_METRICS.dimension, Value: modelId }],
+            },
+            Period: SECONDS_PER_DAY,
+            Stat: 'Sum',
           },
-          Period: SECONDS_PER_DAY,
-          Stat: 'Sum',
-        },
-        ReturnData: true,
-      })),
+          ReturnData: true,
+        })),
+      ),
     );
-    const byKey = new Map<string, MeasuredLlmUsage & { inputTokens: number; outputTokens: number }>();
+    // Day, workflow, metric and spelling → tokens; each day then takes the larger spelling's count.
+    const bySpelling = new Map<string, number>();
     let nextToken: string | undefined;
     do {
       let output: GetMetricDataCommandOutput;
@@ -103,7 +106,7 @@ export class BedrockUsageSource implements LlmUsageSource, DeclaresIamPermission
         );
       }
       for (const result of output.MetricDataResults ?? []) {
-        const match = /^w(\d+)m(\d)$/.exec(result.Id ?? '');
+        const match = /^w(\d+)m(\d)s(\d)$/.exec(result.Id ?? '');
         if (!match) continue;
         if (result.StatusCode === 'Forbidden' || result.StatusCode === 'InternalError') {
           // Fail closed: missing tokens would read as less spend than there was.
@@ -112,29 +115,46 @@ export class BedrockUsageSource implements LlmUsageSource, DeclaresIamPermission
             `CloudWatch could not answer the Bedrock token query ${result.Id} (${result.StatusCode}); try again later.`,
           );
         }
-        const [workflow, profile] = workflows[Number(match[1])];
-        const isInput = match[2] === '0';
         (result.Timestamps ?? []).forEach((timestamp, i) => {
           const day = utcDay(timestamp);
           if (day < range.from || day > range.to) return;
-          const key = `${day}\u0000${workflow}`;
-          const entry = byKey.get(key) ?? {
-            day,
-            workflow,
-            model: profile.model,
-            inputTokens: 0,
-            outputTokens: 0,
-          };
-          const value = result.Values?.[i] ?? 0;
-          if (isInput) entry.inputTokens += value;
-          else entry.outputTokens += value;
-          byKey.set(key, entry);
+          const key = JSON.stringify([day, Number(match[1]), match[2], match[3]]);
+          bySpelling.set(key, (bySpelling.get(key) ?? 0) + (result.Values?.[i] ?? 0));
         });
       }
       nextToken = output.NextToken;
     } while (nextToken);
+    const byKey = new Map<string, MeasuredLlmUsage & { inputTokens: number; outputTokens: number }>();
+    for (const [key, tokens] of bySpelling) {
+      const [day, w, m] = JSON.parse(key) as [string, number, string, string];
+      const [workflow, profile] = workflows[w];
+      const entryKey = `${day}\u0000${workflow}`;
+      const entry = byKey.get(entryKey) ?? {
+        day,
+        workflow,
+        model: profile.model,
+        inputTokens: 0,
+        outputTokens: 0,
+      };
+      // The same calls under either spelling: the larger count, never the sum.
+      if (m === '0') entry.inputTokens = Math.max(entry.inputTokens, tokens);
+      else entry.outputTokens = Math.max(entry.outputTokens, tokens);
+      byKey.set(entryKey, entry);
+    }
     return [...byKey.values()];
   }
+}
+
+/**
+ * The values the `ModelId` dimension may carry for calls through an application inference profile: its
+ * ARN (what the client passes as `modelId`), and its id (the ARN's last segment), which Cloud Custodian's
+ * inference-profile metrics filter queries (cloud-custodian/cloud-custodian#10786). AWS's runtime
+ * metrics page does not say which one Bedrock publishes (docs/cost.md); reading both and keeping the
+ * larger count per day is right either way, and never counts a call twice.
+ */
+export function modelIdSpellings(profileArn: string): string[] {
+  const id = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+  return id && id !== profileArn ? [profileArn, id] : [profileArn];
 }
 
 /** The workflows' profiles from the JSON `{workflow: profileArn}` the stack outputs, priced per the config. */

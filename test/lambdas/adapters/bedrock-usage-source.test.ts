@@ -1,5 +1,9 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { BedrockUsageSource, inferenceProfilesOf } from '../../../lambdas/adapters/aws/bedrock-usage-source';
+import {
+  BedrockUsageSource,
+  inferenceProfilesOf,
+  modelIdSpellings,
+} from '../../../lambdas/adapters/aws/bedrock-usage-source';
 import { DependencyError } from '../../../lambdas/core/errors';
 import { MeasuredLlmSpend } from '../../../lambdas/core/measured-llm-spend';
 import { FakeCloudWatchMetrics } from './fake-cloudwatch-metrics';
@@ -71,8 +75,9 @@ describe('Class: BedrockUsageSource', () => {
         },
       ]);
       const [call] = cloudwatch.calls;
+      // Two profiles × two metrics × the two spellings of ModelId (the profile's ARN and its id).
       expect(call.MetricDataQueries?.map((q) => q.MetricStat?.Metric?.Namespace)).toEqual(
-        Array(4).fill('AWS/Bedrock'),
+        Array(8).fill('AWS/Bedrock'),
       );
       expect(call.StartTime).toEqual(new Date('2026-10-01T00:00:00Z'));
       expect(call.EndTime).toEqual(new Date('2026-10-03T00:00:00Z'));
@@ -101,6 +106,46 @@ describe('Class: BedrockUsageSource', () => {
         { action: 'cloudwatch:GetMetricData', neededBy: 'BedrockUsageSource.dailyUsage', resource: '*' },
       ]);
     });
+  });
+});
+
+describe('Function: modelIdSpellings', () => {
+  it("gives the profile's ARN and its id, the two values Bedrock's ModelId dimension may carry", () => {
+    expect(modelIdSpellings(PROFILE)).toEqual([PROFILE, 'abc123']);
+  });
+});
+
+describe('Class: BedrockUsageSource (ModelId spelling)', () => {
+  it("counts tokens Bedrock files under the profile's id as well, and a day under both spellings once", async () => {
+    // Prepare
+    const bedrock = source();
+    cloudwatch.put('AWS/Bedrock', 'InputTokenCount', { ModelId: 'abc123' }, '2026-10-01', 40_000);
+    cloudwatch.put('AWS/Bedrock', 'OutputTokenCount', { ModelId: 'abc123' }, '2026-10-01', 2_000);
+    cloudwatch.put('AWS/Bedrock', 'InputTokenCount', { ModelId: PROFILE }, '2026-10-02', 7_000);
+    cloudwatch.put('AWS/Bedrock', 'InputTokenCount', { ModelId: 'abc123' }, '2026-10-02', 7_000);
+
+    // Act
+    const usage = await bedrock.dailyUsage({ from: '2026-10-01', to: '2026-10-02' });
+
+    // Assess
+    expect(
+      usage.filter((u) => u.workflow === 'expense-summary').sort((a, b) => a.day.localeCompare(b.day)),
+    ).toEqual([
+      {
+        day: '2026-10-01',
+        workflow: 'expense-summary',
+        model: 'claude-sonnet-4-5',
+        inputTokens: 40_000,
+        outputTokens: 2_000,
+      },
+      {
+        day: '2026-10-02',
+        workflow: 'expense-summary',
+        model: 'claude-sonnet-4-5',
+        inputTokens: 7_000,
+        outputTokens: 0,
+      },
+    ]);
   });
 });
 
