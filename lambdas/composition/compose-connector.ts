@@ -4,6 +4,7 @@
  * to it. The OAuth function serves the same pipeline to callers of its own entry point.
  */
 
+import { connectorsOfWorkflows } from '../../lib/config/schema';
 import type { ApiHandler } from '../broker/broker-handler';
 import { createConnectorHandler } from '../connector/connector-handler';
 import { createMcpHandlerOnDemand } from '../connector/mcp-endpoint-on-demand';
@@ -20,6 +21,8 @@ import type { SharedServices } from './shared-services';
 export interface ConnectorPipeline {
   readonly proxy: ConnectorProxy;
   readonly approvals: ApprovalDesk;
+  /** The workflows whose connectors it holds. @default - every workflow */
+  readonly workflows?: readonly string[];
   /** Closes what the connectors keep open (kept-alive upstream connections). */
   close(): void;
 }
@@ -31,16 +34,22 @@ export interface ConnectorComposition extends ConnectorPipeline {
 
 /**
  * The connector pipeline: connectors, approvals, rate limits, the spend cap and daily amounts over the
- * shared counters, Cedar, audit, metering.
+ * shared counters, Cedar, audit, metering. `workflows` narrows it to the connectors of those workflows
+ * (the OAuth function, deployed with their grants only); a process that serves every route (the local
+ * pilot) builds it once, for every workflow, and serves both from it.
  */
-export function composeConnectorPipeline(services: SharedServices): ConnectorPipeline {
-  return services.once('connectorPipeline', () => {
+export function composeConnectorPipeline(
+  services: SharedServices,
+  workflows?: readonly string[],
+): ConnectorPipeline {
+  const pipeline = services.once('connectorPipeline', () => {
     const { config, ports, settings } = services;
     const adapters = ports.connectorAdapters;
     const registry = createConnectors(config, {
       ...adapters,
       secretSource: services.bounded('secretSource', () => adapters.secretSource),
       clock: services.clock,
+      ...(workflows === undefined ? {} : { only: connectorsOfWorkflows(config, workflows) }),
     });
     const approvals = new ApprovalDesk({
       store: services.bounded('approvalStore', () => ports.approvalStore),
@@ -61,8 +70,16 @@ export function composeConnectorPipeline(services: SharedServices): ConnectorPip
       dailyAmounts: new DailyAmounts({ counters: services.counters, clock: services.clock }),
       clock: services.clock,
     });
-    return { proxy, approvals, close: () => registry.close() };
+    return { proxy, approvals, workflows, close: () => registry.close() };
   });
+  const missing = (workflows ?? Object.keys(services.config.workflows)).filter(
+    (workflow) => pipeline.workflows !== undefined && !pipeline.workflows.includes(workflow),
+  );
+  if (missing.length > 0) {
+    // A composition error, not a request's: the pipeline was first built for fewer workflows.
+    throw new Error(`the connector pipeline was built without the connectors of ${missing.join(', ')}`);
+  }
+  return pipeline;
 }
 
 /** The connector function: the pipeline behind the device channel. */

@@ -23,7 +23,8 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
     // The stack deploys this function only with the oauth section; without it there is nothing to serve.
     throw new Error('the config has no oauth section; the OAuth entry point is served only with one');
   }
-  const pipeline = composeConnectorPipeline(services);
+  // OAuth tokens name the configured workflow only: its connectors are all this entry point holds.
+  const pipeline = composeConnectorPipeline(services, [oauth.workflow]);
   const server = new OAuthAuthorizationServer({
     config,
     oauth,

@@ -45,8 +45,10 @@ export function createConnectorHandler(deps: ConnectorHandlerDeps): ApiHandler {
 }
 
 async function connectorCall(deps: ConnectorHandlerDeps, event: APIGatewayProxyEvent, requestId: string) {
-  const body = jsonBodyOf(event, deps.maxBodyBytes, { allowEmpty: true });
+  // Who asks is settled before anything the body says: a caller without a valid token learns nothing
+  // about the body rules (a 401, never a 400), as on /v1/mcp and /v1/usage.
   const caller = await deps.authenticator.authenticate(event);
+  const body = jsonBodyOf(event, deps.maxBodyBytes, { allowEmpty: true });
   const { intent, ...params } = body;
   if (intent !== undefined && (typeof intent !== 'string' || intent.length > 1000)) {
     throw new AirlockError('invalid_request', 'intent: expected a string of at most 1000 characters.');

@@ -26,6 +26,11 @@ export interface ConnectorDependencies {
   readonly ca?: string;
   /** @default the system clock */
   readonly clock?: Clock;
+  /**
+   * The connectors to build (a function that serves some workflows only holds their connectors'
+   * grants, and builds no other). @default - every connector of the config
+   */
+  readonly only?: readonly string[];
 }
 
 /** Connectors by name. */
@@ -56,7 +61,7 @@ export class ConnectorRegistry {
 }
 
 /**
- * Builds every connector of the pilot config, each by its kind.
+ * Builds the connectors of the pilot config (those `deps.only` names, if it does), each by its kind.
  * @throws ConfigError when an operation's declaration cannot be enforced
  */
 export function createConnectors(
@@ -66,6 +71,7 @@ export function createConnectors(
 ): ConnectorRegistry {
   const connectors = new Map<string, Connector>();
   for (const [name, connector] of Object.entries(config.connectors)) {
+    if (deps.only !== undefined && !deps.only.includes(name)) continue;
     const kind = connectorKindOf(connector.kind, kinds);
     connectors.set(
       name,

@@ -9,7 +9,7 @@ import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import type { AuditAppender } from './audit-ledger';
 import { type AuditEvent, auditEventProblemOf, boundedAuditEvent } from './audit-record';
 import type { Caller } from './caller';
-import { AirlockError } from './errors';
+import { AirlockError, DependencyError } from './errors';
 import type { PolicyDecision } from './policy-engine';
 
 type CallBase = Omit<AuditEvent, 'type' | 'decision' | 'reasons' | 'docHashes'>;
@@ -17,6 +17,11 @@ type CallBase = Omit<AuditEvent, 'type' | 'decision' | 'reasons' | 'docHashes'>;
 export class CallRecord {
   /** The fields every record of the call shares. */
   readonly base: CallBase;
+  /**
+   * Whether the call's outcome is on the record already (its upstream failure): the caller's error
+   * handling must not record the same failure again as a refusal.
+   */
+  settled = false;
 
   constructor(
     private readonly ledger: AuditAppender,
@@ -85,13 +90,14 @@ export class CallRecord {
     });
   }
 
-  /** The upstream failed. */
+  /** The upstream failed: recorded once, naming the cause (the refusal code, or the dependency). */
   async failed(error: unknown, argumentsHash: string) {
+    this.settled = true;
     await this.ledger.append({
       ...this.base,
       type: 'connector_failed',
       decision: 'error',
-      reasons: [error instanceof AirlockError ? error.code : 'upstream_error'],
+      reasons: failureReasons(error),
       docHashes: [],
       details: { argumentsHash },
     });
@@ -134,6 +140,13 @@ export class CallRecord {
       return false;
     }
   }
+}
+
+/** Why a call failed upstream, in the reasons' vocabulary: `dependency:<name>` for one that could not answer. */
+function failureReasons(error: unknown): string[] {
+  if (error instanceof AirlockError) return [error.code, ...(error.reasons ?? [])];
+  if (error instanceof DependencyError) return [`dependency:${error.dependency.replaceAll(' ', '-')}`];
+  return ['upstream_error'];
 }
 
 /** An intent the audit ledger would refuse (a token or a key anywhere in it). */

@@ -160,7 +160,7 @@ export class ConnectorProxy {
       });
     } catch (error) {
       await unspent?.release();
-      const refusal = refusalOf(error);
+      const refusal = record.settled ? undefined : refusalOf(error);
       if (refusal) {
         const recorded = await record.refused(refusal);
         meter(refusal.code === 'forbidden' ? 'denied' : 'refused', recorded ? 1 : 0);
@@ -432,8 +432,12 @@ export class ConnectorProxy {
         clearedFor: clearedClassifications(this.deps.config.principals[caller.principal]?.clearances ?? []),
       });
     } catch (error) {
-      await record.failed(error, argumentsHash);
-      meter('failed', isWrite ? 2 : 1);
+      // A refusal the connector made itself (a tool changed upstream, a result too large) is recorded
+      // once, as a refusal, by call(); anything else is the upstream's or a dependency's failure.
+      if (!(error instanceof AirlockError) || error.code === 'upstream_error') {
+        await record.failed(error, argumentsHash);
+        meter('failed', isWrite ? 2 : 1);
+      }
       throw error;
     }
     const cleared = this.deps.config.principals[caller.principal]?.clearances.includes('pii') ?? false;

@@ -646,3 +646,17 @@ function checkCertificateRegions(
     });
   }
 }
+
+/**
+ * The connectors the given workflows call, in config order: what a function serving only those
+ * workflows (the OAuth entry point serves one) is granted and builds. None for a workflow the config
+ * does not have.
+ */
+export function connectorsOfWorkflows(config: AirlockConfig, workflows: readonly string[]): string[] {
+  const used = new Set(
+    workflows.flatMap((workflow) =>
+      Object.hasOwn(config.workflows, workflow) ? Object.keys(config.workflows[workflow].connectors) : [],
+    ),
+  );
+  return Object.keys(config.connectors).filter((name) => used.has(name));
+}

@@ -84,12 +84,15 @@ export class ConnectorResourceSet {
   }
 
   /**
-   * Binds a function that runs the connector pipeline: every connector's grants, and
-   * `AIRLOCK_CONNECTORS` (JSON `{connector: {what its adapter needs}}`).
+   * Binds a function that runs the connector pipeline: the grants of each connector it serves (every
+   * connector unless `only` names some), and `AIRLOCK_CONNECTORS` (JSON `{connector: {what its
+   * adapter needs}}`) for those alone.
    */
-  public bindConnectors(fn: AirlockFunction): void {
+  public bindConnectors(fn: AirlockFunction, only?: readonly string[]): void {
     const bound: Record<string, Readonly<Record<string, string>>> = {};
-    for (const [name, resources] of this.connectors) bound[name] = resources.bind(fn);
+    for (const [name, resources] of this.connectors) {
+      if (only === undefined || only.includes(name)) bound[name] = resources.bind(fn);
+    }
     fn.addEnvironment(FUNCTION_ENV.connectorResources, cdk.Stack.of(fn).toJsonString(bound));
   }
 }

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../config/load-config';
-import { type AirlockConfig, certificateRegion } from '../config/schema';
+import { type AirlockConfig, certificateRegion, connectorsOfWorkflows } from '../config/schema';
 import { AirlockFunction } from '../constructs/airlock-function';
 import { AuditorRole } from '../constructs/auditor-role';
 import { CertificateRegionRule, type RegionBoundCertificate } from '../constructs/certificate-region-rule';
@@ -214,7 +214,9 @@ export class ApiStack extends Stack {
       foundation.sharedCounters.bindCounter(oauth);
       bindInferenceProfileReader(foundation, oauth);
       foundation.approvalsTopic.bindPublisher(oauth, FUNCTION_ENV.approvalsTopicArn);
-      foundation.connectors.bindConnectors(oauth);
+      // The entry point without client certificates serves one workflow: it holds the grants of that
+      // workflow's connectors only (an OAuth token names no other workflow).
+      foundation.connectors.bindConnectors(oauth, connectorsOfWorkflows(config, [config.oauth.workflow]));
       this.oauth = oauth;
       // The approvals page on the same entry point, served by the approvals function: approvers sign in
       // at the same IdP (its client secret), their session sealed with a KMS HMAC key.

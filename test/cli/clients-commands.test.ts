@@ -3,7 +3,10 @@
  * clients document (Claude Code's MCP server entries, Cowork on 3P's managedMcpServers), and the MDM
  * wrappers checked to carry exactly that value.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
 import { loadConfig } from '../../lib/config/load-config';
@@ -259,21 +262,19 @@ describe('Function: registerClientsCommands', () => {
 
   describe('Method: clients config --for cowork-3p', () => {
     it('derives toolPolicy from the workflow: reads allow, approval-gated writes ask, operations it does not grant blocked', async () => {
-      // Prepare: a connector operation outside the workflow
-      const config = loadConfig(EXAMPLE_CONFIG);
-      const erpOps = Object.keys(config.connectors.erp.operations);
+      // Prepare: the example, with one ERP operation taken out of the workflow (the connector still has it)
+      const document = parse(await readFile(EXAMPLE_CONFIG, 'utf8'));
+      document.workflows['expense-summary'].connectors.erp = ['createJournalEntry'];
+      const dir = await mkdtemp(join(tmpdir(), 'airlock-clients-'));
+      const configFile = join(dir, 'airlock.config.yaml');
+      await writeFile(configFile, stringify(document));
+      expect(Object.keys(loadConfig(configFile).connectors.erp.operations)).toContain('lookupGlCode');
 
       // Act
-      const run = await airlock([
-        'clients',
-        'config',
-        '--for',
-        'cowork-3p',
-        '--workflow',
-        'expense-summary',
-        '--server',
-        SERVER,
-      ]);
+      const run = await airlock(
+        ['clients', 'config', '--for', 'cowork-3p', '--workflow', 'expense-summary', '--server', SERVER],
+        configFile,
+      ).finally(() => rm(dir, { recursive: true, force: true }));
 
       // Assess
       expect(run.code).toBe(0);
@@ -282,14 +283,11 @@ describe('Function: registerClientsCommands', () => {
       expect(server.toolPolicy).toMatchObject({
         receipts_list: 'allow',
         receipts_read: 'allow',
-        erp_lookupGlCode: 'allow',
+        erp_lookupGlCode: 'blocked',
         erp_createJournalEntry: 'ask',
       });
-      for (const op of erpOps.filter(
-        (o) => !config.workflows['expense-summary'].connectors.erp.includes(o),
-      )) {
-        expect(server.toolPolicy?.[`erp_${op}`]).toBe('blocked');
-      }
+      const blocked = Object.entries(server.toolPolicy ?? {}).filter(([, policy]) => policy === 'blocked');
+      expect(blocked.map(([tool]) => tool)).toEqual(['erp_lookupGlCode']);
     });
 
     it('points at the OAuth entry point when the config has one (Cowork presents no client certificate)', async () => {

@@ -236,6 +236,25 @@ describe('Class: ApiStack (with the oauth section)', () => {
       t.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 2);
     });
 
+    it('attack: a compromised OAuth entry point (no client certificates) read the CRM, mail, HR and support-log data of workflows it never serves', () => {
+      // Act
+      const rows = permissionsOf(t, logicalId(airlock.api.oauth!.role)).map(
+        (r) => `${r.action} ${label(r.resource)}`,
+      );
+
+      // Assess: it serves expense-summary; nothing of customer-follow-up or onboarding-checklist.
+      const others = ['crm', 'mail', 'hr', 'supportlogs', 'support-logs', 'NEWHIREDOC'];
+      expect(rows.filter((row) => others.some((name) => row.includes(name)))).toEqual([]);
+      const bound = JSON.stringify(
+        Object.values(
+          t.findResources('AWS::Lambda::Function', { Properties: { Description: 'Airlock oauth' } }),
+        )[0].Properties.Environment.Variables.AIRLOCK_CONNECTORS,
+      );
+      // The variable is a JSON object inside a Fn::Join: its keys appear as \"name\":
+      const keys = [...bound.matchAll(/\\"([a-z-]+)\\":\{/g)].map((match) => match[1]);
+      expect(keys.sort()).toEqual(['erp', 'handbook', 'ledger', 'receipts']);
+    });
+
     it('gives the OAuth function exactly its permissions and nothing else', () => {
       // Act
       const rows = permissionsOf(t, logicalId(airlock.api.oauth!.role)).map(
@@ -250,12 +269,9 @@ describe('Class: ApiStack (with the oauth section)', () => {
         .join(',')}]`;
       const logGroup = `${logicalId(airlock.api.oauth!.logGroup)}.Arn`;
       expect(rows).toEqual([
-        `bedrock:Retrieve [${['ABCDEFGHIJ', 'NEWHIREDOC']
-          .map(
-            (id) =>
-              `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/${id}"]]}`,
-          )
-          .join(',')}]`,
+        // Only the connectors of the workflow it serves (expense-summary): not onboarding's new-hire
+        // documents, not customer follow-up's CRM, mail or support logs.
+        'bedrock:Retrieve {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":bedrock:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":knowledge-base/ABCDEFGHIJ"]]}',
         // Its connector pipeline's spend cap reads the tokens Bedrock measured (no resource-level permissions).
         'cloudwatch:GetMetricData "*"',
         'dynamodb:BatchGetItem Foundation:Revocations',
@@ -286,10 +302,9 @@ describe('Class: ApiStack (with the oauth section)', () => {
         ...['BeginTransaction', 'ExecuteStatement', 'RollbackTransaction'].map(
           (action) => `rds-data:${action} "arn:aws:rds:eu-west-1:111111111111:cluster:ledger-replica"`,
         ),
-        's3:GetObject [{"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]},{"Fn::Join":["",[Foundation:ConnectorDatasupportlogs,"/support-logs/*"]]}]',
+        's3:GetObject {"Fn::Join":["",[Foundation:ConnectorDatareceipts,"/receipts/*"]]}',
         's3:ListBucket Foundation:ConnectorDatareceipts if {"StringLike":{"s3:prefix":["receipts/*"]}}',
-        's3:ListBucket Foundation:ConnectorDatasupportlogs if {"StringLike":{"s3:prefix":["support-logs/*"]}}',
-        'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretscrm,Foundation:ConnectorSecretserp,Foundation:ConnectorSecretshr,Foundation:ConnectorSecretsmail,Foundation:IdentityProviderSecret]',
+        'secretsmanager:GetSecretValue ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/ledger-readonly-AbCdEf",Foundation:ConnectorSecretserp,Foundation:IdentityProviderSecret]',
         'sns:Publish Foundation:ApprovalsTopic',
         `ssm:GetParameters ${parameters}`,
         'xray:PutTelemetryRecords "*"',

@@ -37,17 +37,7 @@ const ENVIRONMENT = {
       secretName: 'airlock/pilot/erp-client',
       secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/erp-client-AbCdEf',
     },
-    // The example config's other workflows' connectors, bound as the stack binds them.
-    ...Object.fromEntries(
-      ['crm', 'mail', 'hr'].map((name) => [
-        name,
-        {
-          secretName: `airlock/pilot/${name}-client`,
-          secretArn: `arn:aws:secretsmanager:eu-west-1:111111111111:secret:airlock/pilot/${name}-client-AbCdEf`,
-        },
-      ]),
-    ),
-    'support-logs': { bucket: 'receipts-bucket' },
+    // Only the OAuth workflow's connectors are bound (the stack binds no other workflow's).
   }),
 };
 

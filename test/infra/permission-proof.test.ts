@@ -75,7 +75,8 @@ const COMPOSE: Record<
     ports: OAUTH_AWS_PORTS,
     compose: (services) => {
       composeOAuth(services);
-      composeConnectorPipeline(services).close();
+      // The same pipeline composeOAuth built: the OAuth workflow's connectors only.
+      composeConnectorPipeline(services, [services.config.oauth?.workflow ?? '']).close();
     },
   },
 };

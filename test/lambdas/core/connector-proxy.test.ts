@@ -1,5 +1,5 @@
 import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
-import { DependencyError } from '../../../lambdas/core/errors';
+import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
 import { FakeClock } from '../support/fake-clock';
 import { type PipelineFixture, pipelineFixture } from '../support/pipeline-fixture';
 import { refusalAsync } from '../support/refusal';
@@ -273,6 +273,45 @@ describe('Class: ConnectorProxy', () => {
       await expect(outcome).rejects.toThrow(DependencyError);
       expect(f.approvalStore.records.size).toBe(0);
     });
+  });
+
+  describe('an upstream that fails', () => {
+    it.each([
+      [
+        'a secret it cannot read',
+        () => new DependencyError('secrets manager', 'The secret could not be read.'),
+        ['connector_failed', ['dependency:secrets-manager']],
+        'failed',
+      ],
+      [
+        'a refusal the connector makes itself',
+        () => new AirlockError('payload_too_large', 'The upstream answered too much.'),
+        ['connector_denied', ['payload_too_large']],
+        'refused',
+      ],
+    ])(
+      'attack on the trail: one failure (%s) was written twice, once as failed and once as denied, inflating the denial count',
+      async (_name, failure, record, metered) => {
+        // Prepare
+        const f = fixture();
+        const alice = f.caller('alice', ['erp:read']);
+        f.failUpstreamWith(failure());
+
+        // Act
+        const outcome = f.proxy.call(alice, {
+          connector: 'erp',
+          operation: 'lookupGlCode',
+          params: { query: 'travel' },
+          requestId: 'req-fail',
+        });
+
+        // Assess: one record, naming the cause; one metered outcome.
+        await expect(outcome).rejects.toThrow();
+        const records = f.records().filter((r) => r.requestId === 'req-fail');
+        expect(records.map((r) => [r.type, r.reasons])).toEqual([record]);
+        expect(f.points.map((p) => p.outcome)).toEqual([metered]);
+      },
+    );
   });
 
   describe('the intent', () => {

@@ -61,6 +61,8 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
   const erpCalls: ErpCall[] = [];
   const erpLookups: ErpCall[] = [];
   const points: UsagePoint[] = [];
+  /** What the ERP stand-in throws instead of answering, while set. */
+  let upstreamFailure: unknown;
 
   const receipts = new FileStoreConnector(
     'receipts',
@@ -88,6 +90,7 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     policyContext: (operation, params) => http.policyContext(operation, params),
     resourceProblem: (operation, params, resource) => http.resourceProblem(operation, params, resource),
     invoke: async (operation, params): Promise<ConnectorResult> => {
+      if (upstreamFailure !== undefined) throw upstreamFailure;
       if (operation === 'lookupGlCode') {
         // Reads, such as the name lookup for an approver, are counted apart from the entries written.
         erpLookups.push({ operation, params });
@@ -188,6 +191,10 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
     approvals,
     caller,
     journalEntry,
+    /** Makes every ERP call throw `error` (undefined: answer again). */
+    failUpstreamWith: (error: unknown) => {
+      upstreamFailure = error;
+    },
     /** The audit records written so far, oldest first. */
     records: () => audit.records(),
     close: () => http.close(),
