@@ -11,7 +11,12 @@ module.exports = {
     '/node_modules/(?!(jose|@modelcontextprotocol/sdk|pkce-challenge|unpdf|oauth4webapi)/)',
   ],
   // unpdf exports its PDF.js build under the `import` condition only, which jest's resolver does not use.
-  moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs' },
+  // A dynamic import names the TypeScript module as Node's ESM resolution wants it (`import('./x.js')`,
+  // which esbuild and tsx resolve to x.ts); jest's resolver then tries x.ts as well.
+  moduleNameMapper: {
+    '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/jest.setup.ts'],
   snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],

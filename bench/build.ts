@@ -124,6 +124,38 @@ function sizeOf(path: string): number {
   return readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0);
 }
 
+/**
+ * The JavaScript of a split bundle: what Node reads at start (index.mjs and the chunks it imports
+ * statically, transitively) and what only an `import()` reaches (read on first use), plus source maps.
+ */
+function bundleFiles(directory: string): {
+  atStart: number;
+  atStartCount: number;
+  onDemand: number;
+  maps: number;
+} {
+  const names = readdirSync(directory);
+  const staticImports = /(?:^|[;}\s])import\s*(?:[\w${}*\s,]+from\s*)?["']\.\/([^"']+\.mjs)["']/g;
+  const atStart = new Set<string>();
+  for (const pending = ['index.mjs']; pending.length > 0; ) {
+    const name = pending.pop() as string;
+    if (atStart.has(name) || !names.includes(name)) continue;
+    atStart.add(name);
+    for (const match of readFileSync(join(directory, name), 'utf8').matchAll(staticImports))
+      pending.push(match[1]);
+  }
+  let start = 0;
+  let onDemand = 0;
+  let maps = 0;
+  for (const name of names) {
+    const size = sizeOf(join(directory, name));
+    if (name.endsWith('.map')) maps += size;
+    else if (atStart.has(name)) start += size;
+    else if (name.endsWith('.mjs')) onDemand += size;
+  }
+  return { atStart: start, atStartCount: atStart.size, onDemand, maps };
+}
+
 /** The first request each function serves in the measurement (no AWS call answers it: the endpoint is closed). */
 const FIRST_EVENTS: Record<string, unknown> = {
   broker: {
@@ -170,6 +202,10 @@ interface ColdStart {
 
 /** Import + first request of a bundle in a fresh process. */
 async function coldStart(asset: FunctionAsset): Promise<ColdStart> {
+  // BENCH_CPU_PROF=<folder>: a V8 CPU profile of each cold start, in <folder>/<function>/ (docs/performance.md).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_CPU_PROF, asset.name)}`]
+    : [];
   const script = `
     const { readFileSync } = require('node:fs');
     const { pathToFileURL } = require('node:url');
@@ -196,7 +232,7 @@ async function coldStart(asset: FunctionAsset): Promise<ColdStart> {
       }));
     })();`;
   const closed = 'http://127.0.0.1:9';
-  const { stdout } = await exec(process.execPath, ['-e', script], {
+  const { stdout } = await exec(process.execPath, [...profile, '-e', script], {
     timeout: 60_000,
     cwd: tmpdir(),
     env: {
@@ -251,17 +287,16 @@ export async function run(): Promise<BenchRow[]> {
       for (const asset of assets) starts.get(asset.name)?.push(await coldStart(asset));
     }
     for (const asset of assets) {
-      const js = sizeOf(join(asset.directory, 'index.mjs'));
-      const map = sizeOf(join(asset.directory, 'index.mjs.map'));
+      const files = bundleFiles(asset.directory);
       const wasm = sizeOf(join(asset.directory, 'cedar_wasm_bg.wasm'));
-      const lazy = sizeOf(join(asset.directory, 'node_modules'));
+      const lazyPackages = sizeOf(join(asset.directory, 'node_modules'));
       const total = sizeOf(asset.directory);
       const kb = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`;
       rows.push({
         name: `${asset.name} bundle`,
         value: total / 1024,
         unit: 'KB',
-        note: `JS ${kb(js)} · source map ${map ? kb(map) : 'none'} · Cedar wasm ${wasm ? kb(wasm) : 'none'} · loaded on demand ${lazy ? kb(lazy) : 'none'} · config + policies ${kb(total - js - map - wasm - lazy)}`,
+        note: `JS loaded at start ${kb(files.atStart)} (${files.atStartCount} files) · JS loaded on first use ${kb(files.onDemand + lazyPackages)} · source maps ${files.maps ? kb(files.maps) : 'none'} · Cedar wasm ${wasm ? kb(wasm) : 'none'} · config + policies ${kb(total - files.atStart - files.onDemand - files.maps - wasm - lazyPackages)}`,
       });
       const measured = starts.get(asset.name) ?? [];
       const importMs = median(measured.map((s) => s.importMs));

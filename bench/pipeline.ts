@@ -40,6 +40,7 @@ import { LOCAL_TABLES, openLocalDynamo } from '../local/local-state';
 import { SAMPLE_RECEIPT_WITH_PERSONAL_DATA } from '../local/sample-receipts';
 import { benchConfig, benchPorts } from './bench-ports';
 import type { BenchRow } from './bench-row';
+import { profileIfAsked } from './cpu-profile';
 import {
   measureThroughput,
   startBareMtlsServer,
@@ -135,6 +136,9 @@ export async function ownOverhead(): Promise<BenchRow[]> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   const pauses = gc.stop();
+  await profileIfAsked('pipeline-own-overhead', async () => {
+    for (let i = 0; i < OVERHEAD_ITERATIONS; i++) await once(i);
+  });
   samples.sort((a, b) => a - b);
   cpuSamples.sort((a, b) => a - b);
   const note =

@@ -12,6 +12,7 @@ import type { PolicyRequest } from '../lambdas/core/policy-request';
 import { loadConfig } from '../lib/config/load-config';
 import { tinyPdf } from '../test/lambdas/support/tiny-pdf';
 import type { BenchRow } from './bench-row';
+import { profileIfAsked } from './cpu-profile';
 
 const WARM_UP = 300;
 const SAMPLES = 3000;
@@ -108,6 +109,12 @@ export async function run(): Promise<BenchRow[]> {
   }
   const readTimes = measure(() => engine.decide(read));
   const writeTimes = measure(() => engine.decide(write));
+  await profileIfAsked('policy-decide', () => {
+    for (let i = 0; i < SAMPLES; i++) {
+      engine.decide(read);
+      engine.decide(write);
+    }
+  });
 
   const text = receipt4k();
   const document = { key: 'receipts/2026-q3/hotel-adler.txt', contentType: 'text/plain', content: text };

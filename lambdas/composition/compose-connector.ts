@@ -7,7 +7,7 @@
 import { connectorsOfWorkflows } from '../../lib/config/schema';
 import type { ApiHandler } from '../broker/broker-handler';
 import { createConnectorHandler } from '../connector/connector-handler';
-import { createMcpHandler } from '../connector/mcp-endpoint';
+import { createMcpHandlerOnDemand } from '../connector/mcp-endpoint-on-demand';
 import { createConnectors } from '../connectors/connector-registry';
 import { createAccessTokenVerifier } from '../core/access-token';
 import { ApprovalDesk } from '../core/approval-desk';
@@ -118,7 +118,7 @@ export function composeConnector(services: SharedServices): ConnectorComposition
       clock: services.clock,
     }),
     maxBodyBytes: config.api.maxBodyBytes,
-    mcp: createMcpHandler({
+    mcp: createMcpHandlerOnDemand({
       authenticator,
       proxy: pipeline.proxy,
       config,

@@ -4,7 +4,7 @@
  * `POST /v1/mcp` serves the same connector pipeline as the connector function, to callers proven by
  * those tokens.
  */
-import { createMcpHandler } from '../connector/mcp-endpoint';
+import { createMcpHandlerOnDemand } from '../connector/mcp-endpoint-on-demand';
 import { OAuthAuthorizationServer } from '../core/oauth/authorization-server';
 import { remoteKeySet } from '../core/tokens/jwt-signature';
 import { createOAuthHandler, type OAuthHandler, oauthAuthenticator } from '../oauth/oauth-handler';
@@ -50,7 +50,7 @@ export function composeOAuth(services: SharedServices): OAuthComposition {
   });
   const handler = createOAuthHandler({
     server,
-    mcp: createMcpHandler({
+    mcp: createMcpHandlerOnDemand({
       authenticator: oauthAuthenticator(server),
       proxy: pipeline.proxy,
       config,

@@ -69,6 +69,14 @@ export interface ShadowDecision {
 
 type Views = PolicyActionViews;
 
+/** One Cedar evaluation as the engine reads it. */
+interface Evaluation {
+  readonly decision: 'allow' | 'deny';
+  /** The deciding policies (sorted), or the fail-closed reason and the policies that errored. */
+  readonly reasons: string[];
+  readonly errors?: string[];
+}
+
 let engineCount = 0;
 
 const NO_ENTITIES: PolicyEntities = {
@@ -204,28 +212,67 @@ export class PolicyEngine {
         errors: [`connector "${request.resource.connector}" is not in the pilot config`],
       };
     }
-    const decision = this.decideWith(this.views, request);
-    const shadow = this.shadowDecision(request, decision);
-    return shadow ? { ...decision, shadow } : decision;
-  }
-
-  /** The decision with the shadow policies enforced too, when a shadow policy applies and it differs. */
-  private shadowDecision(request: PolicyRequest, enforced: PolicyDecision): ShadowDecision | undefined {
-    const views = this.shadowViews;
-    if (!views) return undefined;
-    if (!views.of(request.action).policyIds.some((id) => this.shadowIds.has(id))) return undefined;
-    const would = this.decideWith(views, request);
-    if (would.decision === enforced.decision) return undefined;
-    return {
+    const shadowViews = this.shadowViews;
+    if (!shadowViews?.of(request.action).policyIds.some((id) => this.shadowIds.has(id))) {
+      return this.decideWith(request, (approval) => this.evaluate(request, approval, this.views));
+    }
+    // A shadow policy applies: Cedar is asked once, over the enforced and the shadow policies together,
+    // and the enforced answer is read from that one where it can be (see enforcedPart), instead of
+    // asking Cedar twice per request.
+    const together = new Map<ApprovalState, Evaluation>();
+    const withShadow = (approval: ApprovalState): Evaluation => {
+      let evaluation = together.get(approval);
+      if (!evaluation) {
+        evaluation = this.evaluate(request, approval, shadowViews);
+        together.set(approval, evaluation);
+      }
+      return evaluation;
+    };
+    const decision = this.decideWith(
+      request,
+      (approval) => this.enforcedPart(withShadow(approval)) ?? this.evaluate(request, approval, this.views),
+    );
+    const would = this.decideWith(request, withShadow);
+    if (would.decision === decision.decision) return decision;
+    const shadow: ShadowDecision = {
       decision: would.decision,
       policies: would.reasons.filter((id) => this.shadowIds.has(id)),
       reasons: would.reasons,
       ...(would.approverGroup ? { approverGroup: would.approverGroup } : {}),
     };
+    return { ...decision, shadow };
   }
 
-  private decideWith(views: Views, request: PolicyRequest): PolicyDecision {
-    const first = this.evaluate(request, request.context.approval, views);
+  /**
+   * What the enforced policies alone decide, read from an evaluation over the enforced and the shadow
+   * policies together; `undefined` where that evaluation cannot tell (then Cedar is asked again).
+   *
+   * Cedar decides each policy on its own: adding the shadow policies changes no enforced policy's
+   * outcome, and the attributes and entities they add are ones the enforced policies do not read. Its
+   * reasons are the satisfied permits when it allows, the satisfied forbids when a forbid denies, none
+   * when nothing permits. So: allowed with enforced permits among the reasons is the enforced allow;
+   * allowed by shadow permits alone is the enforced default deny; denied with enforced forbids among
+   * the reasons is the enforced deny; denied with no reasons is the enforced default deny. Denied by
+   * shadow forbids alone says nothing of the enforced permits, and an evaluation with errors is not
+   * read at all: both are asked again.
+   */
+  private enforcedPart(together: Evaluation): Evaluation | undefined {
+    if (together.errors) return undefined;
+    const enforced = together.reasons.filter((id) => !this.shadowIds.has(id));
+    if (together.decision === 'allow') {
+      return enforced.length > 0
+        ? { decision: 'allow', reasons: enforced }
+        : { decision: 'deny', reasons: [] };
+    }
+    if (together.reasons.length === 0) return { decision: 'deny', reasons: [] };
+    return enforced.length > 0 ? { decision: 'deny', reasons: enforced } : undefined;
+  }
+
+  private decideWith(
+    request: PolicyRequest,
+    evaluate: (approval: ApprovalState) => Evaluation,
+  ): PolicyDecision {
+    const first = evaluate(request.context.approval);
     if (first.errors) return { decision: 'deny', reasons: first.reasons, errors: first.errors };
     if (first.decision === 'allow') return { decision: 'allow', reasons: first.reasons };
     if (first.reasons.length === 0) return { decision: 'deny', reasons: ['default-deny'] };
@@ -236,7 +283,7 @@ export class PolicyEngine {
     if (!onlyApprovalForbids || !approvalStillOpen) return { decision: 'deny', reasons: first.reasons };
 
     // Denied only by "needs approval" forbids: would a human's approval be enough?
-    const approved = this.evaluate(request, 'approved', views);
+    const approved = evaluate('approved');
     if (!approved.errors && approved.decision === 'allow') {
       const groups = [...new Set(needsApproval.map((p) => p!.approverGroup!))].sort();
       return { decision: 'approval_required', reasons: first.reasons, approverGroup: groups[0] };
@@ -253,11 +300,7 @@ export class PolicyEngine {
     };
   }
 
-  private evaluate(
-    request: PolicyRequest,
-    approval: ApprovalState,
-    views: Views = this.views,
-  ): { decision: 'allow' | 'deny'; reasons: string[]; errors?: string[] } {
+  private evaluate(request: PolicyRequest, approval: ApprovalState, views: Views = this.views): Evaluation {
     const { resource, context: input } = request;
     const workflowUid: TypeAndId = { type: CEDAR_TYPES.workflow, id: request.workflow };
     const context: Context = {

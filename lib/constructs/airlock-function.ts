@@ -1,7 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  type BundlingOptions,
+  DockerImage,
+  Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Token,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -59,23 +67,6 @@ const LAZY_PACKAGE_FILES: Record<(typeof LAZY_PACKAGES)[number], readonly string
  * path inside its worker, which the bundler never follows.)
  */
 const LOCAL_ONLY_PACKAGES = ['@orama/orama'] as const;
-
-/**
- * The shell command that copies a lazy package into the bundle's node_modules, where Node resolves the
- * bundle's `import('<name>')`, if the bundle imports it at all.
- */
-function copyLazyPackage(name: (typeof LAZY_PACKAGES)[number], inputDir: string, outputDir: string): string {
-  const from = path.join(inputDir, 'node_modules', name);
-  const to = path.join(outputDir, 'node_modules', name);
-  return [
-    `if grep -q 'import("${name}' "${outputDir}/index.mjs"; then`,
-    ...LAZY_PACKAGE_FILES[name].map(
-      (file) =>
-        `mkdir -p "${path.dirname(path.join(to, file))}" && cp "${path.join(from, file)}" "${path.join(to, file)}" &&`,
-    ),
-    'true; fi',
-  ].join(' ');
-}
 
 export interface AirlockFunctionProps {
   /** Which Airlock function this is; selects the entry `lambdas/<name>/index.ts`. */
@@ -180,10 +171,17 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
     const configFile = writeBundledConfig(props.config);
 
     this.function = new nodejs.NodejsFunction(this, 'Resource', {
-      entry: path.join(root, 'lambdas', props.name, 'index.ts'),
-      handler: 'handler',
-      projectRoot: root,
-      depsLockFilePath: path.join(root, 'package-lock.json'),
+      code: lambda.Code.fromAsset(root, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: new AirlockBundling({
+          root,
+          name: props.name,
+          sourceMaps: props.config.functions.sourceMaps === true,
+          configFile,
+          compiledPolicies: () => writeCompiledPolicies(root, props.config),
+        }),
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_FUNCTION_MEMORY_MB,
@@ -205,38 +203,6 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_SERVICE_NAME: `airlock-${props.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        minify: true,
-        // No --enable-source-maps: Node would parse the map (larger than the code) at every cold
-        // start. With the flag on, the function maps an unexpected error's stack when it logs it.
-        sourceMap: props.config.functions.sourceMaps === true,
-        target: 'node24',
-        // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
-        bundleAwsSDK: true,
-        // PDF.js (1.6 MB) is imported only when a result holds a PDF, yet inlined it would be parsed at
-        // every cold start: it ships beside the bundle as a package of its own (afterBundling below).
-        externalModules: [...LAZY_PACKAGES, ...LOCAL_ONLY_PACKAGES],
-        banner: ESM_BANNER,
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            // Cedar's wasm (4 MB) and the policies, compiled (validated here, at synth), only in the
-            // bundles that load Cedar: the functions that decide.
-            [
-              `if grep -q cedar_wasm_bg.wasm "${outputDir}/index.mjs"; then`,
-              `cp "${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')}" "${outputDir}/cedar_wasm_bg.wasm"`,
-              `&& cp "${writeCompiledPolicies(root, props.config)}" "${outputDir}/policies.json";`,
-              'fi',
-            ].join(' '),
-            ...LAZY_PACKAGES.map((name) => copyLazyPackage(name, inputDir, outputDir)),
-            `cp "${configFile}" "${outputDir}/airlock.config.json"`,
-          ],
-        },
-      },
     });
     props.network?.grantNetworkInterfaces(this, this.role, this.function);
   }
@@ -255,6 +221,96 @@ export class AirlockFunction extends Construct implements iam.IGrantable {
   public get functionArn(): string {
     return this.function.functionArn;
   }
+}
+
+interface AirlockBundlingProps {
+  readonly root: string;
+  readonly name: AirlockFunctionName;
+  readonly sourceMaps: boolean;
+  /** The validated config, written where the bundle copies it from. */
+  readonly configFile: string;
+  /** Writes the compiled policies (only the bundles that load Cedar need them) and says where. */
+  readonly compiledPolicies: () => string;
+}
+
+/**
+ * Bundles a function with the local esbuild, split: what its routes load on demand (`await import(...)`:
+ * the MCP SDK of `/v1/mcp`, each connector kind's AWS SDK client, a mail parser) goes into chunks beside
+ * `index.mjs` that Node reads on first use, not at every cold start. NodejsFunction's own bundling
+ * writes one file (`--outfile`), which esbuild's code splitting cannot do.
+ *
+ * Its data fields are what the asset cache keys on (CDK stringifies the bundling options): two functions
+ * share a bundle only when entry, source maps and config are the same.
+ */
+class AirlockBundling implements BundlingOptions {
+  /** Never pulled: local bundling either succeeds or throws (no Docker fallback). */
+  public readonly image = DockerImage.fromRegistry('airlock-bundles-locally-with-esbuild');
+  public readonly local: ILocalBundling;
+  public readonly entry: string;
+  public readonly sourceMaps: boolean;
+  public readonly configFile: string;
+
+  constructor(props: AirlockBundlingProps) {
+    this.entry = path.posix.join('lambdas', props.name, 'index.ts');
+    this.sourceMaps = props.sourceMaps;
+    this.configFile = props.configFile;
+    this.local = { tryBundle: (outputDir) => bundleFunction(props, outputDir) };
+  }
+}
+
+/** Cedar's wasm-bindgen glue: a bundle that contains it loads the wasm next to itself. */
+const CEDAR_GLUE = 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm.js';
+
+function bundleFunction(props: AirlockBundlingProps, outputDir: string): true {
+  // Required here, not at the top: only a synth that bundles needs esbuild (a devDependency).
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const result = esbuild.buildSync({
+    absWorkingDir: props.root,
+    entryPoints: { index: path.join(props.root, 'lambdas', props.name, 'index.ts') },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    minify: true,
+    splitting: true,
+    outdir: outputDir,
+    outExtension: { '.js': '.mjs' },
+    // Beside index.mjs, not in a folder: bundled CommonJS (Cedar's glue) reads files next to itself.
+    chunkNames: '[name]-[hash]',
+    // No --enable-source-maps: Node would parse the map (larger than the code) at every cold start.
+    // With the flag on, the function maps an unexpected error's stack when it logs it.
+    sourcemap: props.sourceMaps,
+    // Ship the SDK versions the tests ran against rather than whatever the runtime carries (no
+    // externals but the packages that ship beside the bundle or never run in AWS).
+    external: [...LAZY_PACKAGES, ...LOCAL_ONLY_PACKAGES],
+    banner: { js: ESM_BANNER },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
+  // Cedar's wasm (4 MB) and the policies, compiled (validated here, at synth), only in the bundles
+  // that load Cedar: the functions that decide.
+  if (inputs.some((input) => input.endsWith(CEDAR_GLUE))) {
+    copyFileSync(
+      path.join(props.root, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm'),
+      path.join(outputDir, 'cedar_wasm_bg.wasm'),
+    );
+    copyFileSync(props.compiledPolicies(), path.join(outputDir, 'policies.json'));
+  }
+  // PDF.js (1.6 MB) is imported only when a result holds a PDF, yet inlined it would be parsed at every
+  // cold start: it ships beside the bundle as a package of its own, where Node resolves `import('unpdf')`.
+  for (const name of LAZY_PACKAGES) {
+    if (!imports.some((imported) => imported.external && imported.path === name)) continue;
+    for (const file of LAZY_PACKAGE_FILES[name]) {
+      const to = path.join(outputDir, 'node_modules', name, file);
+      mkdirSync(path.dirname(to), { recursive: true });
+      copyFileSync(path.join(props.root, 'node_modules', name, file), to);
+    }
+  }
+  copyFileSync(props.configFile, path.join(outputDir, 'airlock.config.json'));
+  return true;
 }
 
 function validateProps(props: AirlockFunctionProps): void {

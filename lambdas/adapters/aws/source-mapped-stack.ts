@@ -1,24 +1,25 @@
 /**
  * Maps the stack of an unexpected error to the TypeScript source before it is logged, in a function
- * deployed with `functions.sourceMaps` (its bundle then carries `index.mjs.map` next to `index.mjs`).
+ * deployed with `functions.sourceMaps` (its bundle then carries a `.map` next to `index.mjs` and each chunk).
  * The map is read and parsed on the first error that needs it, never at start: Node's own
  * `--enable-source-maps` parses the whole map while the bundle loads, which every cold start would pay.
  */
 import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /** A stack frame's location in a file: `(<file>:<line>:<column>)` or `at <file>:<line>:<column>`. */
 const FRAME_LOCATION = /(\(|at )(file:\/\/)?([^()\s]+):(\d+):(\d+)(\)?)$/;
 
-/** Maps frames of one bundle, with its map parsed once (or known absent). */
+/** Maps frames of one bundle (index.mjs and the chunks beside it), each file's map parsed once (or known absent). */
 export class SourceMappedStack {
-  private parsed: SourceMap | null | undefined;
-  private readonly bundleFile: string;
+  private readonly parsed = new Map<string, SourceMap | null>();
 
-  /** @param bundleDirectory the folder of `index.mjs` and, when shipped, `index.mjs.map` */
-  constructor(private readonly bundleDirectory: string) {
-    this.bundleFile = join(bundleDirectory, 'index.mjs');
+  /** @param bundleDirectory the folder of `index.mjs` and its chunks and, when shipped, their `.map` files */
+  private readonly bundleDirectory: string;
+
+  constructor(bundleDirectory: string) {
+    this.bundleDirectory = resolve(bundleDirectory);
   }
 
   /**
@@ -31,22 +32,23 @@ export class SourceMappedStack {
     const stack = (error as { stack?: unknown } | null)?.stack;
     if (typeof error !== 'object' || typeof stack !== 'string') return error;
     try {
-      const map = this.load();
-      if (map) {
-        (error as { stack: string }).stack = stack
-          .split('\n')
-          .map((line) => this.mapFrame(map, line))
-          .join('\n');
-      }
+      (error as { stack: string }).stack = stack
+        .split('\n')
+        .map((line) => this.mapFrame(line))
+        .join('\n');
     } catch {
       // The stack as it was is still worth logging.
     }
     return error;
   }
 
-  private mapFrame(map: SourceMap, line: string): string {
+  private mapFrame(line: string): string {
     const match = FRAME_LOCATION.exec(line);
-    if (!match || match[3] !== this.bundleFile) return line;
+    if (!match) return line;
+    const file = match[3];
+    if (dirname(file) !== this.bundleDirectory || !file.endsWith('.mjs')) return line;
+    const map = this.load(file);
+    if (!map) return line;
     const entry = map.findEntry(Number(match[4]) - 1, Number(match[5]) - 1) as {
       originalSource?: string;
       originalLine?: number;
@@ -58,16 +60,18 @@ export class SourceMappedStack {
     return `${line.slice(0, match.index)}${match[1]}${location}${match[6]}`;
   }
 
-  private load(): SourceMap | null {
-    if (this.parsed === undefined) {
+  private load(file: string): SourceMap | null {
+    let map = this.parsed.get(file);
+    if (map === undefined) {
       let text: string | undefined;
       try {
-        text = readFileSync(join(this.bundleDirectory, 'index.mjs.map'), 'utf8');
+        text = readFileSync(`${file}.map`, 'utf8');
       } catch {
         text = undefined;
       }
-      this.parsed = text === undefined ? null : new SourceMap(JSON.parse(text));
+      map = text === undefined ? null : new SourceMap(JSON.parse(text));
+      this.parsed.set(file, map);
     }
-    return this.parsed;
+    return map;
   }
 }

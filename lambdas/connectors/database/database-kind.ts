@@ -5,7 +5,7 @@
  */
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { onDemand } from '../../adapters/aws/on-demand';
 import type { ConnectorKind } from '../connector-kind';
 import {
   checkDatabaseConfig,
@@ -15,7 +15,7 @@ import {
 import { DatabaseConnector } from './database-connector';
 import { databaseInfrastructure } from './database-infrastructure';
 import { PgliteDatabase } from './pglite-database';
-import { RdsDataDatabase } from './rds-data-database';
+import { loadRdsDataSdk, RdsDataDatabase } from './rds-data-database';
 import type { SqlDatabase } from './sql-database';
 
 export const databaseKind: ConnectorKind<DatabaseConnectorConfig, SqlDatabase> = {
@@ -27,7 +27,9 @@ export const databaseKind: ConnectorKind<DatabaseConnectorConfig, SqlDatabase> =
   aws: {
     adapters: ({ config, client }) =>
       new RdsDataDatabase({
-        client: client('rds-data', () => new RDSDataClient({})),
+        client: client('rds-data', () =>
+          onDemand(async () => new (await loadRdsDataSdk()).RDSDataClient({})),
+        ),
         clusterArn: config.aws.clusterArn,
         secretArn: config.aws.secretArn,
         database: config.aws.database,

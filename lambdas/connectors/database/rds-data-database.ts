@@ -3,14 +3,7 @@
  * user whose secret the connector is bound to. Each query runs in its own transaction, made read-only
  * with a statement timeout before the query, and always rolled back.
  */
-import {
-  BeginTransactionCommand,
-  ExecuteStatementCommand,
-  type Field,
-  type RDSDataClient,
-  RollbackTransactionCommand,
-  type SqlParameter,
-} from '@aws-sdk/client-rds-data';
+import type { Field, RDSDataClient, SqlParameter } from '@aws-sdk/client-rds-data';
 import type {
   AwsScope,
   DeclaresIamPermissions,
@@ -18,6 +11,7 @@ import type {
   IamPermission,
 } from '../../adapters/aws/iam-permissions';
 import { permissionsOf } from '../../adapters/aws/iam-permissions';
+import { type ClientSource, clientOf, onDemand } from '../../adapters/aws/on-demand';
 import type { ParameterValue } from '../operation-parameters';
 import { withRowLimit } from './database-query';
 import { databaseError, type QueryRows, type ReadOnlyQuery, type SqlDatabase } from './sql-database';
@@ -28,6 +22,9 @@ type SqlDatabaseMethod = 'query';
  * The IAM actions `query` sends: the Data API's transaction calls on the cluster, and the read of
  * the read-only user's secret that the Data API makes with the caller's permissions.
  */
+/** The RDS Data API client package, loaded on a database's first query (lambdas/adapters/aws/on-demand.ts). */
+export const loadRdsDataSdk = onDemand(() => import('@aws-sdk/client-rds-data'));
+
 export const RDS_DATA_DATABASE_ACTIONS = {
   query: [
     'rds-data:BeginTransaction',
@@ -38,8 +35,8 @@ export const RDS_DATA_DATABASE_ACTIONS = {
 } as const satisfies IamActions<SqlDatabaseMethod>;
 
 export interface RdsDataDatabaseProps {
-  /** Created once per function and injected (tests pass a mocked client). */
-  readonly client: RDSDataClient;
+  /** Created once per function and injected (tests pass a mocked client), or on the first query. */
+  readonly client: ClientSource<RDSDataClient>;
   readonly clusterArn: string;
   /** The read-only database user's secret. */
   readonly secretArn: string;
@@ -83,8 +80,12 @@ export class RdsDataDatabase implements SqlDatabase, DeclaresIamPermissions<SqlD
   }
 
   async query(query: ReadOnlyQuery): Promise<QueryRows> {
-    const { client, clusterArn, secretArn, database } = this.props;
+    const { clusterArn, secretArn, database } = this.props;
     const target = { resourceArn: clusterArn, secretArn, database };
+    const [{ BeginTransactionCommand, ExecuteStatementCommand, RollbackTransactionCommand }, client] =
+      await Promise.all([loadRdsDataSdk(), clientOf(this.props.client)]).catch(() => {
+        throw databaseError(query.label, undefined);
+      });
     let transactionId: string | undefined;
     try {
       transactionId = (await client.send(new BeginTransactionCommand(target))).transactionId;

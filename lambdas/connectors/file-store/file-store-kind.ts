@@ -4,14 +4,14 @@
  * with the pilot's sample documents.
  */
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { onDemand } from '../../adapters/aws/on-demand';
 import type { ConnectorKind } from '../connector-kind';
 import type { FileStore } from './file-store';
 import { type FileStoreConnectorConfig, fileStoreConnectorSchema } from './file-store-config';
 import { FileStoreConnector } from './file-store-connector';
 import { FILE_STORE_BUCKET_RESOURCE, fileStoreInfrastructure } from './file-store-infrastructure';
 import { FolderFileStore } from './folder-file-store';
-import { S3FileStore } from './s3-file-store';
+import { loadS3Sdk, S3FileStore } from './s3-file-store';
 
 export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> = {
   kind: 'file-store',
@@ -24,7 +24,7 @@ export const fileStoreKind: ConnectorKind<FileStoreConnectorConfig, FileStore> =
       if (!bucket)
         throw new Error(`connector ${name}: the function has no bucket for it; the stack binds one`);
       return new S3FileStore({
-        client: client('s3', () => new S3Client({})),
+        client: client('s3', () => onDemand(async () => new (await loadS3Sdk()).S3Client({}))),
         bucket,
         prefix: config.aws.prefix,
       });

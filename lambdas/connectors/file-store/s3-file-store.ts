@@ -2,13 +2,7 @@
  * The file-store port over one S3 bucket prefix (the connector's `aws.prefix`). The function's role
  * is granted that prefix only; this adapter also never builds a key outside it.
  */
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import {
   type AwsScope,
   type DeclaresIamPermissions,
@@ -17,12 +11,16 @@ import {
   permissionsOf,
   s3Arn,
 } from '../../adapters/aws/iam-permissions';
+import { type ClientSource, clientOf, onDemand } from '../../adapters/aws/on-demand';
 import { AirlockError } from '../../core/errors';
 import { contentTypeOf } from '../content-type';
 import { validateFileKey, validateFilePrefix } from './file-key';
 import type { FileStore, FileStoreItem, FileStoreObject } from './file-store';
 
 type FileStoreMethod = keyof FileStore;
+
+/** The S3 client package, loaded on a file store's first call (lambdas/adapters/aws/on-demand.ts). */
+export const loadS3Sdk = onDemand(() => import('@aws-sdk/client-s3'));
 
 /**
  * The IAM actions each method sends: the listing (a bucket action whose request carries the
@@ -34,8 +32,8 @@ export const S3_FILE_STORE_ACTIONS = {
 } as const satisfies IamActions<FileStoreMethod>;
 
 export interface S3FileStoreProps {
-  /** Created once per function and injected (tests pass a mocked client). */
-  readonly client: S3Client;
+  /** Created once per function and injected (tests pass a mocked client), or on the first call. */
+  readonly client: ClientSource<S3Client>;
   readonly bucket: string;
   /** Key prefix of the store, ending with `/` (e.g. `receipts/`). */
   readonly prefix: string;
@@ -68,7 +66,7 @@ function errorName(error: unknown): string {
 
 /** S3 bucket prefix as a read-only file store. */
 export class S3FileStore implements FileStore, DeclaresIamPermissions<FileStoreMethod> {
-  private readonly client: S3Client;
+  private readonly client: ClientSource<S3Client>;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly maxBytes: number;
@@ -103,7 +101,8 @@ export class S3FileStore implements FileStore, DeclaresIamPermissions<FileStoreM
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       let output: ListObjectsV2CommandOutput;
       try {
-        output = await this.client.send(
+        const [{ ListObjectsV2Command }, client] = await Promise.all([loadS3Sdk(), clientOf(this.client)]);
+        output = await client.send(
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
@@ -148,7 +147,8 @@ export class S3FileStore implements FileStore, DeclaresIamPermissions<FileStoreM
     this.checkSendable('key', key);
     let output: GetObjectCommandOutput;
     try {
-      output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      const [{ GetObjectCommand }, client] = await Promise.all([loadS3Sdk(), clientOf(this.client)]);
+      output = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
     } catch (error) {
       throw this.failure(error, key);
     }

@@ -3,11 +3,7 @@
  * clearances as a metadata filter on each document's classification attribute, so the vector search
  * never considers a document the caller is not cleared for.
  */
-import {
-  type BedrockAgentRuntimeClient,
-  RetrieveCommand,
-  type RetrieveCommandOutput,
-} from '@aws-sdk/client-bedrock-agent-runtime';
+import type { BedrockAgentRuntimeClient, RetrieveCommandOutput } from '@aws-sdk/client-bedrock-agent-runtime';
 import {
   type AwsScope,
   type DeclaresIamPermissions,
@@ -15,10 +11,14 @@ import {
   type IamPermission,
   permissionsOf,
 } from '../../adapters/aws/iam-permissions';
+import { type ClientSource, clientOf, onDemand } from '../../adapters/aws/on-demand';
 import { AirlockError } from '../../core/errors';
 import type { KnowledgeBase, KnowledgeBaseHit, KnowledgeBaseSearch } from './knowledge-base';
 
 type KnowledgeBaseMethod = 'search';
+
+/** The Bedrock Agent Runtime client package, loaded on a knowledge base's first search (lambdas/adapters/aws/on-demand.ts). */
+export const loadBedrockAgentRuntimeSdk = onDemand(() => import('@aws-sdk/client-bedrock-agent-runtime'));
 
 export const BEDROCK_KNOWLEDGE_BASE_ACTIONS = {
   search: ['bedrock:Retrieve'],
@@ -30,8 +30,8 @@ export function knowledgeBaseArn(scope: AwsScope, knowledgeBaseId: string): stri
 }
 
 export interface BedrockKnowledgeBaseProps {
-  /** Created once per function and injected (tests pass a mocked client). */
-  readonly client: BedrockAgentRuntimeClient;
+  /** Created once per function and injected (tests pass a mocked client), or on the first search. */
+  readonly client: ClientSource<BedrockAgentRuntimeClient>;
   readonly knowledgeBaseId: string;
   /** The metadata attribute holding each document's classification. */
   readonly classificationKey: string;
@@ -51,7 +51,11 @@ export class BedrockKnowledgeBase implements KnowledgeBase, DeclaresIamPermissio
     if (search.classifications.length === 0) return [];
     let answer: RetrieveCommandOutput;
     try {
-      answer = await this.props.client.send(
+      const [{ RetrieveCommand }, client] = await Promise.all([
+        loadBedrockAgentRuntimeSdk(),
+        clientOf(this.props.client),
+      ]);
+      answer = await client.send(
         new RetrieveCommand({
           knowledgeBaseId: this.props.knowledgeBaseId,
           retrievalQuery: { text: search.text },

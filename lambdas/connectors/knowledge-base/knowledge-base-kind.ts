@@ -4,10 +4,9 @@
  * the local pilot, Orama full-text search over a folder of tagged Markdown files.
  */
 import { join } from 'node:path';
-import { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
+import { onDemand } from '../../adapters/aws/on-demand';
 import type { ConnectorKind } from '../connector-kind';
-import { BedrockKnowledgeBase } from './bedrock-knowledge-base';
-import { FolderKnowledgeBase } from './folder-knowledge-base';
+import { BedrockKnowledgeBase, loadBedrockAgentRuntimeSdk } from './bedrock-knowledge-base';
 import type { KnowledgeBase } from './knowledge-base';
 import {
   checkKnowledgeBaseConfig,
@@ -26,14 +25,25 @@ export const knowledgeBaseKind: ConnectorKind<KnowledgeBaseConnectorConfig, Know
   aws: {
     adapters: ({ config, client }) =>
       new BedrockKnowledgeBase({
-        client: client('bedrock-agent-runtime', () => new BedrockAgentRuntimeClient({})),
+        client: client('bedrock-agent-runtime', () =>
+          onDemand(async () => new (await loadBedrockAgentRuntimeSdk()).BedrockAgentRuntimeClient({})),
+        ),
         knowledgeBaseId: config.aws.knowledgeBaseId,
         classificationKey: config.aws.classificationKey,
       }),
     adapterMethods: ['search'],
   },
   local: {
-    adapters: ({ config, home }) => new FolderKnowledgeBase(join(home, config.local.folder)),
+    // Its YAML front-matter parser is loaded on the first search: no function in AWS runs it.
+    adapters: ({ config, home }) => {
+      const folder = onDemand(
+        async () =>
+          new (await import('./folder-knowledge-base.js')).FolderKnowledgeBase(
+            join(home, config.local.folder),
+          ),
+      );
+      return { search: async (search) => (await folder()).search(search) };
+    },
     prepare: async ({ name, config, home }, { seedKnowledgeBase }) => {
       await seedKnowledgeBase(join(home, config.local.folder), name);
       return config;

@@ -6,13 +6,12 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ConfigError } from '../../../lib/config/config-error';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
+import { onDemand } from '../../adapters/aws/on-demand';
 import { AirlockError, DependencyError } from '../../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../../core/ports';
 import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
@@ -71,6 +70,30 @@ export const TOOL_NOT_PINNED_REASON = 'mcp-tool-not-pinned';
 const MAX_TOOL_PAGES = 20;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const CLIENT_INFO = { name: 'airlock', version: '1.0.0' } as const;
+
+/**
+ * The MCP SDK's client and its streamable HTTP transport, loaded on the first exchange with an upstream
+ * (lambdas/adapters/aws/on-demand.ts): a function whose calls never reach an MCP server never parses them.
+ */
+const loadMcpClientSdk = onDemand(async () => {
+  const [{ Client }, { StreamableHTTPClientTransport }, { ErrorCode, McpError }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  mcpErrors = { ErrorCode, McpError };
+  return { Client, StreamableHTTPClientTransport };
+});
+
+/** The SDK's error class and codes, once it is loaded (no MCP error can exist before). */
+let mcpErrors:
+  | {
+      readonly ErrorCode: typeof import('@modelcontextprotocol/sdk/types.js').ErrorCode;
+      readonly McpError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
+    }
+  | undefined;
+
+type Client = InstanceType<Awaited<ReturnType<typeof loadMcpClientSdk>>['Client']>;
 
 /** How a tool stands against its pin. */
 export interface ToolPinStatus {
@@ -425,11 +448,14 @@ export class McpServerConnector implements Connector {
   private connect(key: string, context: ExchangeContext): Promise<Client> {
     let session = this.sessions.get(key);
     if (!session) {
-      const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
-      const transport = new StreamableHTTPClientTransport(this.url, {
-        fetch: (url, init) => this.fetch(url, init, context),
+      session = loadMcpClientSdk().then(async (sdk) => {
+        const client = new sdk.Client({ ...CLIENT_INFO }, { capabilities: {} });
+        const transport = new sdk.StreamableHTTPClientTransport(this.url, {
+          fetch: (url, init) => this.fetch(url, init, context),
+        });
+        await client.connect(transport, { timeout: this.config.timeoutMs });
+        return client;
       });
-      session = client.connect(transport, { timeout: this.config.timeoutMs }).then(() => client);
       this.sessions.set(key, session);
       while (this.sessions.size > MAX_SESSIONS) this.dropSession(this.sessions.keys().next().value as string);
     }
@@ -537,8 +563,8 @@ export class McpServerConnector implements Connector {
     // The SDK wraps what the fetch threw; find an AirlockError it carries.
     const cause = (error as { cause?: unknown } | undefined)?.cause;
     if (cause instanceof AirlockError) return cause;
-    if (error instanceof McpError) {
-      if (error.code === ErrorCode.RequestTimeout) {
+    if (mcpErrors && error instanceof mcpErrors.McpError) {
+      if (error.code === mcpErrors.ErrorCode.RequestTimeout) {
         return new AirlockError(
           'upstream_error',
           `${this.label}: the upstream did not answer within ${this.config.timeoutMs} ms.`,

@@ -8,7 +8,7 @@
  * Anything else (images, archives, office files, encrypted or unreadable PDFs, binary data) is
  * reported as not scannable, with a reason; the caller withholds it.
  */
-import PostalMime, { decodeWords, type Email } from 'postal-mime';
+import type { Email, default as PostalMime, decodeWords as postalDecodeWords } from 'postal-mime';
 
 /** What a file's bytes hold, as far as the scanner is concerned. */
 export type ExtractedContent =
@@ -352,20 +352,40 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
+interface MimeParser {
+  readonly parse: (typeof PostalMime)['parse'];
+  readonly decodeWords: typeof postalDecodeWords;
+}
+
+let mimeParser: Promise<MimeParser> | undefined;
+
+/** The MIME parser (~90 KB) is loaded on the first e-mail a result holds, not at cold start. */
+function loadMimeParser(): Promise<MimeParser> {
+  mimeParser ??= import('postal-mime').then((module) => {
+    const loaded = module as unknown as { default: typeof PostalMime; decodeWords: typeof postalDecodeWords };
+    return {
+      parse: (email, options) => loaded.default.parse(email, options),
+      decodeWords: loaded.decodeWords,
+    };
+  });
+  return mimeParser;
+}
+
 async function extractEmail(
   bytes: Uint8Array,
   limits: ExtractionLimits,
   signal: AbortSignal,
   depth: number,
 ): Promise<ExtractedContent> {
+  const mime = await loadMimeParser();
   let email: Email;
   try {
-    email = await PostalMime.parse(new Uint8Array(bytes), { attachmentEncoding: 'arraybuffer' });
+    email = await mime.parse(new Uint8Array(bytes), { attachmentEncoding: 'arraybuffer' });
   } catch {
     return { scannable: false, reason: 'the e-mail message cannot be parsed' };
   }
   const lines = email.headers.map(
-    (header) => `${header.originalKey ?? header.key}: ${decodeWords(header.value)}`,
+    (header) => `${header.originalKey ?? header.key}: ${mime.decodeWords(header.value)}`,
   );
   lines.push('');
   if (email.text?.trim()) lines.push(email.text.trim());

@@ -9,6 +9,7 @@ import { readPolicyFiles } from '../../../lambdas/adapters/policy-files';
 import type { AuditEvent } from '../../../lambdas/core/audit-record';
 import { compilePolicies } from '../../../lambdas/core/policy-compiler';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
+import type { PolicyRequest } from '../../../lambdas/core/policy-request';
 import type { PolicySources } from '../../../lambdas/core/policy-validation';
 import { PolicyValidationError } from '../../../lambdas/core/policy-validation-error';
 import { isShadowRefusal, recordShadowDecision } from '../../../lambdas/core/shadow-record';
@@ -231,5 +232,127 @@ forbid (principal, action, resource) when { context.nosuchfield == 1 };`),
       expect(none).toBe(false);
       expect(failed).toBe(false);
     });
+  });
+});
+
+describe('Class: PolicyEngine (one Cedar evaluation for the enforced and the shadow policies)', () => {
+  const SHADOW_SETS = {
+    'a forbid of personal data': [ONLY_CLEARED_READ_PII],
+    'a permit of confidential reads': [
+      `@id("shadow-permit-confidential-reads")
+permit (principal, action == Airlock::Action::"Read", resource is Airlock::Resource)
+when { resource.classification == "confidential" };`,
+    ],
+    'a forbid that needs approval above an amount, and a forbid of exports': [
+      `@id("shadow-approve-small-writes")
+@approval("managers")
+forbid (principal, action == Airlock::Action::"Write", resource)
+when { context has amountCents && context.amountCents > 1000 };`,
+      `@id("shadow-no-exports")
+forbid (principal, action == Airlock::Action::"Export", resource);`,
+    ],
+  };
+
+  /** What the engine answered before it asked Cedar once: the enforced set decides, the whole set is compared. */
+  function reference(enforcedOnly: PolicyEngine, whole: PolicyEngine, shadowIds: ReadonlySet<string>) {
+    return (request: PolicyRequest) => {
+      const decision = enforcedOnly.decide(request);
+      const would = whole.decide(request);
+      if (would.decision === decision.decision) return decision;
+      return {
+        ...decision,
+        shadow: {
+          decision: would.decision,
+          policies: would.reasons.filter((id) => shadowIds.has(id)),
+          reasons: would.reasons,
+          ...(would.approverGroup ? { approverGroup: would.approverGroup } : {}),
+        },
+      };
+    };
+  }
+
+  function requests(): PolicyRequest[] {
+    const grid: PolicyRequest[] = [];
+    for (const principal of ['alice', 'bob', 'mallory', 'carol', 'dave']) {
+      for (const action of ['Read', 'List', 'Write', 'Export'] as const) {
+        for (const connector of ['receipts', 'erp', 'hr']) {
+          for (const classification of ['internal', 'confidential', 'pii'] as const) {
+            for (const approval of ['none', 'pending', 'approved'] as const) {
+              for (const amountCents of [undefined, 500, 500_000]) {
+                grid.push({
+                  principal,
+                  action,
+                  resource: { kind: 'resource', connector, id: 'some/object', classification },
+                  workflow: 'expense-summary',
+                  context: {
+                    approval,
+                    scope: [`${connector}:${action.toLowerCase()}`],
+                    ...(amountCents === undefined ? {} : { amountCents }),
+                  },
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+    return grid;
+  }
+
+  it.each(Object.entries(SHADOW_SETS))(
+    'decides every request as the two separate evaluations did: %s',
+    (_, texts) => {
+      // Prepare
+      const engine = PolicyEngine.create({ ...withShadow(...texts), entities });
+      const enforcedOnly = PolicyEngine.create({ ...shipped, shadowPolicies: [], entities });
+      const whole = PolicyEngine.create({
+        schemaText: shipped.schemaText,
+        policies: [
+          ...shipped.policies,
+          ...texts.map((text, i) => ({ fileName: `policies/shadow-as-enforced-${i}.cedar`, text })),
+        ],
+        entities,
+      });
+      const expected = reference(enforcedOnly, whole, new Set(engine.shadowPolicies.map((p) => p.id)));
+
+      // Act + Assess
+      let differing = 0;
+      for (const request of requests()) {
+        const result = engine.decide(request);
+        expect(result).toEqual(expected(request));
+        if (result.shadow) differing++;
+      }
+      // The grid reaches the case the shadow policies are about.
+      expect(differing).toBeGreaterThan(0);
+    },
+  );
+
+  it('asks Cedar once for a read a shadow policy applies to, and again only when the shadow policies alone deny it', () => {
+    // Prepare
+    const engine = PolicyEngine.create({ ...withShadow(ONLY_CLEARED_READ_PII), entities });
+    // Each evaluation is one Cedar call (statefulIsAuthorized).
+    const calls = jest.spyOn(
+      PolicyEngine.prototype as unknown as { evaluate(...args: unknown[]): unknown },
+      'evaluate',
+    );
+    const internalRead: PolicyRequest = {
+      ...readReceipt('alice'),
+      resource: { kind: 'resource', connector: 'receipts', id: 'read', classification: 'internal' },
+    };
+
+    // Act
+    const allowed = engine.decide(internalRead);
+    const whenAllowed = calls.mock.calls.length;
+    const shadowed = engine.decide(readReceipt('alice'));
+    const whenShadowed = calls.mock.calls.length - whenAllowed;
+
+    // Assess: the usual read is one evaluation; the read only a shadow forbid refuses is asked again,
+    // since a denial by shadow forbids alone does not say whether the enforced policies permit it.
+    expect(allowed).toEqual({ decision: 'allow', reasons: ['finance-read-receipts'] });
+    expect(whenAllowed).toBe(1);
+    expect(shadowed.decision).toBe('allow');
+    expect(shadowed.shadow?.decision).toBe('deny');
+    expect(whenShadowed).toBe(2);
+    calls.mockRestore();
   });
 });
