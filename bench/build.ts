@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { COST_REPORT_TASKS } from '../lambdas/cost-report/cost-report-handler';
 import { loadConfig } from '../lib/config/load-config';
 import type { BenchRow } from './bench-row';
 
@@ -49,6 +50,7 @@ const RESOURCE_PLACEHOLDERS: Record<string, string> = {
   AIRLOCK_COUNTERS_TABLE: 'counters',
   AIRLOCK_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000',
   AIRLOCK_APPROVALS_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:approvals',
+  AIRLOCK_COST_REPORTS_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:cost-reports',
   AIRLOCK_DIGEST_BUCKET: 'digests',
   AIRLOCK_SESSION_MAC_KEY_ID: 'arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000001',
   AIRLOCK_INFERENCE_PROFILE_ARNS: JSON.stringify({
@@ -98,7 +100,7 @@ function functionAssets(outdir: string): FunctionAsset[] {
     };
     for (const resource of Object.values(template.Resources)) {
       const path = resource.Metadata?.['aws:asset:path'];
-      const match = /^Airlock (\w+)$/.exec(resource.Properties?.Description ?? '');
+      const match = /^Airlock ([\w-]+)$/.exec(resource.Properties?.Description ?? '');
       if (resource.Type !== 'AWS::Lambda::Function' || !path || !match) continue;
       const environment: Record<string, string> = {};
       for (const [name, value] of Object.entries(resource.Properties?.Environment?.Variables ?? {})) {
@@ -113,7 +115,7 @@ function functionAssets(outdir: string): FunctionAsset[] {
       });
     }
   }
-  const order = ['broker', 'connector', 'approvals', 'anchor', 'oauth'];
+  const order = ['broker', 'connector', 'approvals', 'anchor', 'oauth', 'cost-report'];
   return assets.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 }
 
@@ -182,6 +184,8 @@ const FIRST_EVENTS: Record<string, unknown> = {
     requestContext: { requestId: 'bench' },
   },
   anchor: { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
+  // The schedule's 6-hourly month to date (its CloudWatch read fails fast: the endpoint is closed).
+  'cost-report': { task: COST_REPORT_TASKS.monthToDate },
   oauth: {
     httpMethod: 'GET',
     resource: '/.well-known/oauth-authorization-server',
