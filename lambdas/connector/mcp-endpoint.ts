@@ -21,6 +21,8 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { MAX_APPROVAL_ID_LENGTH, MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
+import { AIRLOCK_TOOL_ARGUMENTS } from '../../lib/contracts/names';
 import { headerOf, requestIdOf } from '../core/api-request';
 import { errorResponse, jsonResponse, type UnexpectedErrorLogger } from '../core/api-response';
 import type { Authenticator, Caller } from '../core/caller';
@@ -99,8 +101,6 @@ const DEFAULT_MAX_RESULT_CHARS = 30_000;
 const MAX_RESULT_OFFSET = 1_000_000;
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 const DEFAULT_TOOLS_PAGE_SIZE = 50;
-const MAX_INTENT_LENGTH = 1000;
-const MAX_APPROVAL_ID_LENGTH = 128;
 /**
  * The SDK's schemas of the requests this server answers: a message that fails one is answered with
  * -32602 and one sentence naming the parameter, instead of the SDK's -32603 with a schema dump.
@@ -283,10 +283,16 @@ async function callTool(
       `Unknown tool "${String(name).slice(0, 140)}". Your tools: ${available.map(toolNameOf).join(', ') || 'none'}.`,
     );
   }
-  const { intent, approvalId, ...rest } = args;
-  // `resultOffset` is Airlock's, not the operation's: it picks the page of a read's result.
-  const { resultOffset, ...params } =
-    op.config.access === 'read' ? rest : { ...rest, resultOffset: undefined };
+  // Airlock's own arguments, taken off before the operation sees the rest (the config and the pins
+  // refuse an operation parameter or an upstream tool input of the same name).
+  const {
+    [AIRLOCK_TOOL_ARGUMENTS.intent]: intent,
+    [AIRLOCK_TOOL_ARGUMENTS.approvalId]: approvalId,
+    ...rest
+  } = args;
+  // `resultOffset` picks the page of a read's result.
+  const { [AIRLOCK_TOOL_ARGUMENTS.resultOffset]: resultOffset, ...params } =
+    op.config.access === 'read' ? rest : { ...rest, [AIRLOCK_TOOL_ARGUMENTS.resultOffset]: undefined };
   const argumentError = checkToolArguments(intent, approvalId) ?? checkResultOffset(resultOffset);
   if (argumentError) return errorResult(new AirlockError('invalid_request', argumentError), requestId);
   let outcome: ConnectorOutcome;
@@ -377,12 +383,12 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
       type: 'object',
       properties: {
         ...op.inputSchema.properties,
-        intent: {
+        [AIRLOCK_TOOL_ARGUMENTS.intent]: {
           type: 'string',
           maxLength: MAX_INTENT_LENGTH,
           description: 'Why you make this call, in a sentence (recorded in the audit trail).',
         },
-        approvalId: {
+        [AIRLOCK_TOOL_ARGUMENTS.approvalId]: {
           type: 'string',
           minLength: 1,
           pattern: '\\S',
@@ -391,7 +397,7 @@ function toolOf(op: AvailableOperation, approvalAmountAbove: number | undefined)
         },
         ...(config.access === 'read'
           ? {
-              resultOffset: {
+              [AIRLOCK_TOOL_ARGUMENTS.resultOffset]: {
                 type: 'integer',
                 minimum: 0,
                 maximum: MAX_RESULT_OFFSET,

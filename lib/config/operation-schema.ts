@@ -5,7 +5,14 @@
  * (lambdas/connectors/<kind>/) builds on these; lib/config/schema.ts assembles them.
  */
 import { z } from 'zod';
-import { NAME_PATTERN, NAME_RULE, OPERATION_NAME_PATTERN, OPERATION_NAME_RULE } from '../contracts/names';
+import {
+  AIRLOCK_TOOL_ARGUMENT_NAMES,
+  isAirlockToolArgument,
+  NAME_PATTERN,
+  NAME_RULE,
+  OPERATION_NAME_PATTERN,
+  OPERATION_NAME_RULE,
+} from '../contracts/names';
 
 /** Names that become URL path segments, Cedar entity ids, SSM parameter names and tag values. */
 export const nameSchema = z.string().regex(NAME_PATTERN, `expected ${NAME_RULE}`);
@@ -59,7 +66,18 @@ export const operationBase = {
   action: z.enum(['List', 'Read', 'Write', 'Export']),
   /** Classification of the data the operation returns or changes. */
   classification: z.enum(['public', 'internal', 'confidential', 'pii']),
-  parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), parameterSchema).default({}),
+  parameters: z
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), parameterSchema)
+    .superRefine((parameters, context) => {
+      for (const name of Object.keys(parameters).filter(isAirlockToolArgument)) {
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `a parameter may not be named ${AIRLOCK_TOOL_ARGUMENT_NAMES.join(', ')}: Airlock adds these to every MCP tool and takes them off before the operation sees its parameters; rename it`,
+        });
+      }
+    })
+    .default({}),
 };
 
 /** What every connector of every kind declares besides its kind-specific fields. */

@@ -44,3 +44,25 @@ export const TOKEN_SCOPE_PATTERN = new RegExp(`${ACCESS_SCOPE_PATTERN.source}|^u
 export function isName(value: unknown): value is string {
   return typeof value === 'string' && NAME_PATTERN.test(value);
 }
+
+/**
+ * The arguments Airlock adds to every MCP tool it offers (lambdas/connector/mcp-endpoint.ts) and takes
+ * off before the operation sees the rest: an operation parameter or an upstream tool's input property of
+ * the same name would never reach the operation, so the config and `airlock connectors pin` refuse one.
+ */
+export const AIRLOCK_TOOL_ARGUMENTS = {
+  /** Why the agent makes the call (audited; shown to the approver). */
+  intent: 'intent',
+  /** The approval a re-sent call carries. */
+  approvalId: 'approvalId',
+  /** Where the next page of a read's long list starts. */
+  resultOffset: 'resultOffset',
+} as const;
+
+/** The names of {@link AIRLOCK_TOOL_ARGUMENTS}. */
+export const AIRLOCK_TOOL_ARGUMENT_NAMES: readonly string[] = Object.values(AIRLOCK_TOOL_ARGUMENTS);
+
+/** Whether an operation parameter or tool input property would collide with Airlock's own argument. */
+export function isAirlockToolArgument(name: string): boolean {
+  return AIRLOCK_TOOL_ARGUMENT_NAMES.includes(name);
+}

@@ -4,7 +4,9 @@
  * whose definition no longer hashes the same is refused until someone reviews it and pins again, so an
  * upstream that changes a tool after it was approved ("rug pull", tool poisoning) reaches no agent.
  */
+
 import { createHash } from 'node:crypto';
+import { AIRLOCK_TOOL_ARGUMENT_NAMES, isAirlockToolArgument } from '../../../lib/contracts/names';
 import { canonicalJson } from '../../core/canonical-json';
 
 /** What a pin covers of an upstream tool. */
@@ -54,6 +56,14 @@ export function toolDefinitionProblem(tool: ToolDefinition): string | undefined 
   }
   if ((tool.description ?? '').length > TOOL_SCHEMA_LIMITS.maxDescriptionChars) {
     return `its description is longer than ${TOOL_SCHEMA_LIMITS.maxDescriptionChars} characters`;
+  }
+  const properties = tool.inputSchema.properties;
+  const taken =
+    properties !== null && typeof properties === 'object'
+      ? Object.keys(properties).filter(isAirlockToolArgument)
+      : [];
+  if (taken.length > 0) {
+    return `its input names ${taken.join(', ')}, which Airlock adds to every tool it offers (${AIRLOCK_TOOL_ARGUMENT_NAMES.join(', ')}) and takes off before the call, so the tool would never receive it`;
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../../lib/config/config-error';
 import { pinnedToolSchema } from './mcp-server-config';
+import { toolDefinitionProblem } from './tool-definition-pin';
 
 /** The lock file's content. */
 export const toolPinFileSchema = z.strictObject({
@@ -43,6 +44,18 @@ export function readToolPinFile(path: string): ToolPinFile | undefined {
     throw new ConfigError(
       `${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}; run "airlock connectors pin" again to rewrite it.`,
     );
+  }
+  for (const [name, tool] of Object.entries(result.data.tools)) {
+    const problem = toolDefinitionProblem({
+      name,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+    });
+    if (problem) {
+      throw new ConfigError(
+        `${path}: tools.${name}: ${problem}; this tool cannot be offered (run "airlock connectors pin" again, which refuses it).`,
+      );
+    }
   }
   return result.data;
 }

@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   TOOL_SCHEMA_LIMITS,
   toolDefinitionHash,
   toolDefinitionProblem,
 } from '../../../lambdas/connectors/mcp-server/tool-definition-pin';
-import { parseConfig } from '../../../lib/config/load-config';
+import { readToolPinFile } from '../../../lambdas/connectors/mcp-server/tool-pin-file';
+import { ConfigError, parseConfig } from '../../../lib/config/load-config';
+import { AIRLOCK_TOOL_ARGUMENT_NAMES } from '../../../lib/contracts/names';
 import { exampleConfig } from '../../infra/airlock-test-app';
 
 const tool = {
@@ -66,6 +71,58 @@ describe('Function: toolDefinitionProblem', () => {
     // Assess
     expect(problem).toMatch(new RegExp(`at most ${TOOL_SCHEMA_LIMITS.maxChars}`));
   });
+
+  it.each(AIRLOCK_TOOL_ARGUMENT_NAMES)(
+    'attack: an upstream tool whose input names %s (Airlock takes it off every call, so the tool would run without it) is refused at pin time',
+    (name) => {
+      // Prepare: e.g. a "delete" tool whose approvalId the upstream itself checks, or an "intent" it logs
+      const shadowing = {
+        ...tool,
+        inputSchema: {
+          ...tool.inputSchema,
+          properties: { ...tool.inputSchema.properties, [name]: { type: 'string' } },
+        },
+      };
+
+      // Act
+      const problem = toolDefinitionProblem(shadowing);
+
+      // Assess
+      expect(problem).toContain(`its input names ${name}, which Airlock adds to every tool it offers`);
+    },
+  );
+});
+
+describe('Function: readToolPinFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-pins-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('attack: a lock file edited by hand to pin a tool whose input names approvalId is refused when the config loads', () => {
+    // Prepare
+    const path = join(dir, 'tickets.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        connector: 'tickets',
+        url: 'https://mcp.example.com/mcp',
+        pinnedAt: '2026-12-05T00:00:00.000Z',
+        tools: {
+          lookup: {
+            sha256: 'a'.repeat(64),
+            description: tool.description,
+            inputSchema: { type: 'object', properties: { approvalId: { type: 'string' } } },
+          },
+        },
+      }),
+    );
+
+    // Act & Assess
+    expect(() => readToolPinFile(path)).toThrow(ConfigError);
+    expect(() => readToolPinFile(path)).toThrow(/tickets\.json: tools\.lookup: its input names approvalId/);
+  });
 });
 
 describe('Config: mcp-server connectors', () => {
@@ -115,4 +172,28 @@ describe('Config: mcp-server connectors', () => {
       /the upstream tool "lookup" is already exposed as "lookupTicket"/,
     );
   });
+});
+
+describe('Config: operation parameters', () => {
+  it.each(AIRLOCK_TOOL_ARGUMENT_NAMES)(
+    'attack: an operation parameter named %s (which the MCP endpoint takes off every call, so the upstream never gets it) is refused, naming the field',
+    (name) => {
+      // Prepare
+      const config = structuredClone({ ...exampleConfig() }) as unknown as {
+        connectors: { erp: { operations: { lookupGlCode: { parameters: Record<string, unknown> } } } };
+      };
+      config.connectors.erp.operations.lookupGlCode.parameters[name] = {
+        type: 'string',
+        description: 'Shadowed by Airlock',
+      };
+
+      // Act & Assess
+      expect(() => parseConfig(config, 'test config')).toThrow(ConfigError);
+      expect(() => parseConfig(config, 'test config')).toThrow(
+        new RegExp(
+          `connectors\\.erp\\.operations\\.lookupGlCode\\.parameters\\.${name}: a parameter may not be named intent, approvalId, resultOffset`,
+        ),
+      );
+    },
+  );
 });
