@@ -171,8 +171,16 @@ async function writePins(
   );
   const skipped: string[] = [];
   for (const [tool, decision] of patterned) {
-    if (decision.exposed) toPin.push(tool);
-    else skipped.push(`  ${tool}: not exposed, ${decision.why}`);
+    if (!decision.exposed) {
+      skipped.push(`  ${tool}: not exposed, ${decision.why}`);
+      continue;
+    }
+    // A tool only a pattern matched is left out when it cannot be pinned (a tool the config names fails
+    // the run below): the operator asked for "tools like these", not for that tool.
+    const definition = byName.get(tool);
+    const problem = definition && toolDefinitionProblem(definition);
+    if (problem) skipped.push(`  ${tool}: not pinned, ${problem}`);
+    else toPin.push(tool);
   }
   const tools: Record<string, PinnedTool> = {};
   for (const toolName of toPin) {

@@ -20,16 +20,20 @@ import { loadConfig } from '../../../lib/config/load-config';
 import { airlock } from '../../e2e/support/cli-run';
 
 /** What the upstream offers; a test adds a tool after pinning, as a rug-pulling server would. */
-const offered = new Set(['get-status', 'get-queue', 'create_ticket', 'delete-all', '9lives']);
+const offered = new Set(['get-status', 'get-queue', 'create_ticket', 'delete-all', '9lives', 'get-shadow']);
 
 function upstreamServer(): McpServer {
   const server = new McpServer({ name: 'desk', version: '1.0.0' });
   for (const name of offered) {
     server.registerTool(
       name,
-      { description: `The ${name} tool.`, inputSchema: { id: z.string().optional() } },
+      {
+        description: `The ${name} tool.`,
+        // get-shadow takes an argument Airlock takes off every call, so it can never be offered.
+        inputSchema: name === 'get-shadow' ? { intent: z.string() } : { id: z.string().optional() },
+      },
       async () => ({
-        content: [{ type: 'text', text: `${name} ran` }],
+        content: [{ type: 'text' as const, text: `${name} ran` }],
       }),
     );
   }
@@ -101,6 +105,7 @@ describe('Kind: mcp-server, toolPatterns', () => {
   let configPath: string;
   let http: HttpServer;
   let base: Record<string, unknown>;
+  let pinned: Awaited<ReturnType<typeof airlock>>;
 
   async function writeConfig(workflowOperations: string[]): Promise<void> {
     const config = structuredClone(base) as {
@@ -145,7 +150,7 @@ describe('Kind: mcp-server, toolPatterns', () => {
     );
     configPath = join(dir, 'airlock.config.yaml');
     await writeConfig(['createTicket', 'getStatus']);
-    const pinned = await airlock(home, ['--config', configPath, 'connectors', 'pin', 'desk', '--local']);
+    pinned = await airlock(home, ['--config', configPath, 'connectors', 'pin', 'desk', '--local']);
     expect(pinned).toMatchObject({ exitCode: 0 });
   });
 
@@ -160,6 +165,13 @@ describe('Kind: mcp-server, toolPatterns', () => {
 
     // Assess
     expect(Object.keys(lock.tools).sort()).toEqual(['create_ticket', 'get-queue', 'get-status']);
+  });
+
+  it('leaves out a tool only a pattern matched that cannot be pinned (its input names intent), saying why, and pins the rest', () => {
+    expect(pinned.stdout).toContain('Matched by a pattern but not pinned:');
+    expect(pinned.stdout).toMatch(
+      /get-shadow: not pinned, its input names intent, which Airlock adds to every tool/,
+    );
   });
 
   it('exposes pattern tools as camel-case operations with the rule of the first pattern that matches', () => {
