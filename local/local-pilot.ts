@@ -272,6 +272,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     // The approval notices (held calls, decisions), as e-mail would carry them: on the console and here.
     const noticesLog = createWriteStream(join(home, 'notices.log'), { flags: 'a', mode: 0o600 });
     closers.push(() => new Promise<void>((resolve) => noticesLog.end(resolve)));
+    // With approvals.chat: what the approvers' channel would show, one chat-integration message a line.
+    const chatLog = config.approvals.chat
+      ? createWriteStream(join(home, 'chat-notices.jsonl'), { flags: 'a', mode: 0o600 })
+      : undefined;
+    if (chatLog) closers.push(() => new Promise<void>((resolve) => chatLog.end(resolve)));
 
     const logUnexpected = (message: string, error: unknown) =>
       log(`${message}: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`);
@@ -305,6 +310,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
         log(text);
         noticesLog.write(`${text}\n${'-'.repeat(72)}\n`);
       },
+      ...(chatLog && { chatNotice: (json: string) => chatLog.write(`${json}\n`) }),
       wrapPorts: options.wrapPorts,
       identityProvider: oauthEntry?.identityProvider,
     });

@@ -66,6 +66,11 @@ export interface LocalPortsOptions {
   readonly clock: Clock;
   /** Where approval notices are written. */
   readonly notice: (text: string) => void;
+  /**
+   * Where the approvers' chat notices go when the config has `approvals.chat` (the JSON the chat
+   * integration would post). @default - dropped
+   */
+  readonly chatNotice?: (json: string) => void;
   /** Replaces or decorates the failing dependencies (fault-injection tests). */
   readonly wrapPorts?: (ports: LocalPilotPorts) => LocalPilotPorts;
   /** @default the OIDC relying party for `oauth.identityProvider` */
@@ -105,6 +110,9 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     counterStore: failing.counterStore,
     approvalNotifier: new ConsoleApprovalNotifier({
       write: options.notice,
+      ...(config.approvals.chat && options.chatNotice
+        ? { chat: (notice) => options.chatNotice?.(JSON.stringify(notice)) }
+        : {}),
       // The local pilot's notice names the page on its certificate-less listener and `--local --principal`.
       target: (approval) => ({
         ...(config.oauth ? { pageUrl: config.oauth.publicUrl } : {}),
