@@ -6,7 +6,6 @@
  * once, in headless Chromium.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auth, type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -22,48 +21,12 @@ import { chromium } from 'playwright-core';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { airlock } from './support/cli-run';
+import { fetchTrusting } from './support/fetch-trusting';
 
 jest.setTimeout(90_000);
 
 const CLIENT_REDIRECT = 'http://127.0.0.1:33418/callback';
 const CHROMIUM = '/usr/bin/chromium';
-
-/** A fetch over https that trusts the local CA (Node's own fetch cannot be given a CA without undici). */
-function fetchTrusting(ca: string): typeof fetch {
-  return async (input, init) => {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
-    if (url.protocol !== 'https:') return fetch(request, { redirect: 'manual' });
-    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
-    return new Promise<Response>((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        { method: request.method, headers: Object.fromEntries(request.headers), ca },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const headers = new Headers();
-            for (const [name, value] of Object.entries(res.headers)) {
-              for (const one of [value ?? []].flat()) headers.append(name, String(one));
-            }
-            const status = res.statusCode ?? 500;
-            resolve(
-              new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), {
-                status,
-                headers,
-              }),
-            );
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      if (body) req.write(body);
-      req.end();
-    });
-  };
-}
 
 /** What the user's browser saw on the way. */
 interface Journey {
