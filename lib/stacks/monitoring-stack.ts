@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { type Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AirlockConfig } from '../config/schema';
 import { AnomalyAlarm } from '../constructs/anomaly-alarm';
@@ -25,8 +25,12 @@ export interface WorkflowAlarms {
   readonly bytesOut: AnomalyAlarm;
   /** Denials far above the usual: an agent probing what it may not do, or a broken policy. */
   readonly denials: AnomalyAlarm;
-  /** LLM input tokens (measured by Bedrock) far above the usual: a runaway loop. Workflows with an `llm`. */
-  readonly llmTokens?: AnomalyAlarm;
+  /**
+   * LLM input tokens (measured by Bedrock) far above the usual: a runaway loop. Workflows with an `llm`.
+   * Bedrock's `ModelId` may name the profile by its ARN or by its id (docs/cost.md), so there is one
+   * alarm on each; the one whose metric Bedrock does not write stays without data (not breaching).
+   */
+  readonly llmTokens?: { readonly byArn: AnomalyAlarm; readonly byId: AnomalyAlarm };
   /**
    * Any call refused because an upstream MCP server changed a pinned tool. Workflows that use an
    * mcp-server connector.
@@ -75,6 +79,26 @@ export class MonitoringStack extends Stack {
       return profile && price
         ? { llm: { profileArn: profile.profileArn, profileId: profile.profileId, ...price } }
         : {};
+    };
+    /**
+     * The runaway-loop alarms of a workflow with an `llm`: Bedrock's input tokens on its profile, named
+     * by ARN and by id (Bedrock's `ModelId` may carry either; only the one it writes ever has data).
+     */
+    const llmTokenAlarms = (workflow: string, period: Duration) => {
+      const profile = foundation.inferenceProfiles.get(workflow);
+      if (!profile) throw new Error(`MonitoringStack: workflow ${workflow} has no inference profile`);
+      const alarm = (id: string, modelId: string, by: string) =>
+        new AnomalyAlarm(this, id, {
+          metric: this.metrics.metricBedrockTokens(modelId, 'input', { period }),
+          bandWidth: config.monitoring.anomalyBandWidth,
+          topic,
+          workflow,
+          description: `Airlock ${config.stage}: the ${workflow} workflow's model reads far more tokens than usual (measured by Bedrock on its inference profile, by ${by}). A runaway agent loop spends fast; check the runs and engage its kill switch if needed (docs/runbooks/kill-switch.md).`,
+        });
+      return {
+        byArn: alarm(`LlmTokensAnomaly-${workflow}`, profile.profileArn, 'ARN'),
+        byId: alarm(`LlmTokensAnomalyById-${workflow}`, profile.profileId, 'id'),
+      };
     };
     /** The workflow's mcp-server connectors (whose tools are pinned). */
     const mcpConnectorsOf = (workflow: string) =>
@@ -125,17 +149,7 @@ export class MonitoringStack extends Stack {
         }),
         ...(foundation.inferenceProfiles.has(workflow)
           ? {
-              llmTokens: new AnomalyAlarm(this, `LlmTokensAnomaly-${workflow}`, {
-                metric: this.metrics.metricBedrockTokens(
-                  foundation.inferenceProfiles.get(workflow)?.profileArn ?? '',
-                  'input',
-                  { period },
-                ),
-                bandWidth: config.monitoring.anomalyBandWidth,
-                topic,
-                workflow,
-                description: `Airlock ${config.stage}: the ${workflow} workflow's model reads far more tokens than usual (measured by Bedrock on its inference profile). A runaway agent loop spends fast; check the runs and engage its kill switch if needed (docs/runbooks/kill-switch.md).`,
-              }),
+              llmTokens: llmTokenAlarms(workflow, period),
             }
           : {}),
         ...(mcpConnectorsOf(workflow).length > 0

@@ -408,6 +408,40 @@ describe('Class: MonitoringStack', () => {
       },
     );
 
+    it.each([
+      ['ARN', 'InferenceProfileexpensesummary[0-9A-F]+InferenceProfileArn'],
+      ['id', 'InferenceProfileexpensesummary[0-9A-F]+InferenceProfileId'],
+    ])(
+      'watches the expense-summary model’s measured input tokens for a runaway loop with the profile named by its %s (Bedrock’s ModelId may carry either)',
+      (_by, output) => {
+        // Assess
+        t.hasResourceProperties('AWS::CloudWatch::AnomalyDetector', {
+          SingleMetricAnomalyDetector: {
+            Namespace: 'AWS/Bedrock',
+            MetricName: 'InputTokenCount',
+            Dimensions: [{ Name: 'ModelId', Value: fromFoundationMatch(output) }],
+            Stat: 'Sum',
+          },
+        });
+        t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ComparisonOperator: 'GreaterThanUpperThreshold',
+          Metrics: Match.arrayWith([
+            Match.objectLike({
+              MetricStat: Match.objectLike({
+                Metric: {
+                  Namespace: 'AWS/Bedrock',
+                  MetricName: 'InputTokenCount',
+                  Dimensions: [{ Name: 'ModelId', Value: fromFoundationMatch(output) }],
+                },
+              }),
+            }),
+          ]),
+          AlarmActions: [alertsTopicImport],
+          Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: 'expense-summary' }]),
+        });
+      },
+    );
+
     it('alarms when a workflow with an llm spends more in a day than the factor of its pro-rated budget, Airlock estimate plus measured LLM', () => {
       // Prepare: expense-summary has a 200 USD budget and the default factor 2: 2 × 200 ÷ 30.4375.
       const threshold = Math.round(((2 * 200) / 30.4375) * 10_000) / 10_000;
@@ -541,9 +575,10 @@ describe('Class: MonitoringStack', () => {
       );
 
       // Assess
-      // Bytes out and denials per workflow (four), and measured LLM input tokens for the two with an llm.
-      expect(detectors).toHaveLength(10);
-      expect(anomalyAlarms).toHaveLength(10);
+      // Bytes out and denials per workflow (four), and measured LLM input tokens for the two with an llm,
+      // the profile named by its ARN and by its id.
+      expect(detectors).toHaveLength(12);
+      expect(anomalyAlarms).toHaveLength(12);
       for (const alarm of anomalyAlarms) {
         expect(alarm.DependsOn).toHaveLength(1);
         expect(detectors).toContain(alarm.DependsOn[0]);
