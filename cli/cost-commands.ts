@@ -12,14 +12,13 @@ import {
   COST_DEFINITIONS,
   type CostReport,
   formatRoi,
-  formatShare,
   formatUsd,
   type ReportRange,
   reportRange,
   utcDay,
-  type WorkflowCostFigures,
 } from '../lambdas/core/cost-report';
 import { formatCostCsv } from '../lambdas/core/cost-report-csv';
+import { budgetsTable, formatCount, workflowsTable } from '../lambdas/core/cost-report-tables';
 import { AirlockError } from '../lambdas/core/errors';
 import { renderCostReportHtml } from '../local/cost-report-html';
 import { type CliContext, CliError, EXIT } from './cli-context';
@@ -190,11 +189,11 @@ export function formatCostTable(report: CostReport, source: string): string {
       report.days.map((d) => [
         d.day,
         d.workflow,
-        count(d.runs),
-        count(d.invocations),
-        count(d.denials),
-        count(d.approvalsRequested),
-        count(d.bytesOut),
+        formatCount(d.runs),
+        formatCount(d.invocations),
+        formatCount(d.denials),
+        formatCount(d.approvalsRequested),
+        formatCount(d.bytesOut),
         ...COST_COMPONENTS.map((c) => formatUsd(d.cost[c.key])),
         formatUsd(d.cost.total),
         d.costPerRunUsd === null ? 'n/a' : formatUsd(d.costPerRunUsd),
@@ -204,68 +203,18 @@ export function formatCostTable(report: CostReport, source: string): string {
       2,
     ),
   );
+  const workflows = workflowsTable(report);
   lines.push('', 'Per workflow');
-  const workflowRow = (w: WorkflowCostFigures, costCentre: string, owner: string) => [
-    w.workflow,
-    costCentre,
-    owner,
-    count(w.runs),
-    count(w.invocations),
-    count(w.denials),
-    count(w.approvalsRequested),
-    formatUsd(w.cost.total),
-    w.costPerRunUsd === null ? 'n/a' : formatUsd(w.costPerRunUsd),
-    count(w.minutesSaved),
-    formatUsd(w.valueUsd),
-    formatRoi(w.roi),
-  ];
   lines.push(
     ...alignedTable(
-      [
-        'Workflow',
-        'Cost centre',
-        'Owner',
-        'Runs',
-        'Calls',
-        'Denied',
-        'Approvals',
-        'Cost',
-        'Cost/run',
-        'Minutes saved (assumed)',
-        'Value (assumed)',
-        'ROI',
-      ],
-      [
-        ...report.workflows.map((w) =>
-          workflowRow(w, w.costCentre ?? '(not in config)', w.owner ?? '(not in config)'),
-        ),
-        ...(report.workflows.length > 0 ? [workflowRow(report.summary, '', '')] : []),
-      ],
-      3,
+      workflows.head,
+      [...workflows.rows, ...(workflows.summary ? [workflows.summary] : [])],
+      workflows.firstNumeric,
     ),
   );
+  const budgets = budgetsTable(report);
   lines.push('', 'Budgets this month (UTC)');
-  lines.push(
-    ...alignedTable(
-      ['Workflow', 'Month', 'Budget', 'Month to date', 'Used', 'Forecast', 'Forecast share'],
-      report.workflows.flatMap((w) =>
-        w.budget
-          ? [
-              [
-                w.workflow,
-                w.budget.month,
-                formatUsd(w.budget.monthlyBudgetUsd),
-                formatUsd(w.budget.monthToDateUsd),
-                formatShare(w.budget.shareUsed),
-                formatUsd(w.budget.forecastUsd),
-                formatShare(w.budget.forecastShare),
-              ],
-            ]
-          : [],
-      ),
-      2,
-    ),
-  );
+  lines.push(...alignedTable(budgets.head, budgets.rows, budgets.firstNumeric));
   lines.push('', 'Top operations by cost');
   lines.push(
     ...alignedTable(
@@ -273,9 +222,9 @@ export function formatCostTable(report: CostReport, source: string): string {
       report.topOperations.map((o) => [
         o.workflow,
         `${o.connector}/${o.operation}`,
-        count(o.invocations),
-        count(o.denials),
-        count(o.bytesOut),
+        formatCount(o.invocations),
+        formatCount(o.denials),
+        formatCount(o.bytesOut),
         formatUsd(o.costUsd),
         `${(o.shareOfWorkflowCost * 100).toFixed(1)}%`,
       ]),
@@ -293,7 +242,11 @@ export function formatCostTable(report: CostReport, source: string): string {
 }
 
 /** Columns padded to their widest cell; columns from `firstNumeric` on are right-aligned. */
-function alignedTable(head: readonly string[], rows: readonly string[][], firstNumeric: number): string[] {
+function alignedTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  firstNumeric: number,
+): string[] {
   if (rows.length === 0) return ['  (no usage recorded in this range)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: readonly string[]) =>
@@ -302,8 +255,4 @@ function alignedTable(head: readonly string[], rows: readonly string[][], firstN
       .join('  ')
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
-
-function count(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }

@@ -10,10 +10,15 @@ import {
   type CostReport,
   daysOf,
   formatRoi,
-  formatShare,
   formatUsd,
   type WorkflowDayCost,
 } from '../lambdas/core/cost-report';
+import {
+  budgetsTable,
+  type CostTable,
+  formatCount,
+  workflowsTable,
+} from '../lambdas/core/cost-report-tables';
 
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and in print. */
 const COMPONENT_COLOURS: Record<(typeof COST_COMPONENTS)[number]['key'], string> = {
@@ -75,7 +80,7 @@ ${kpi('ROI', formatRoi(roi), 'kpi-roi')}
 ${notes.length > 0 ? `<section class="notes" id="notes"><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
 <section>
 <h2>Budgets this month</h2>
-${budgetsTable(report)}
+${summaryTable('budgets', budgetsTable(report))}
 <p class="explain">Month to date is Airlock’s attributed cost of the workflow in the current UTC month, measured LLM usage included; the forecast carries the month’s daily average to its end.</p>
 </section>
 <section>
@@ -89,7 +94,7 @@ ${roiChart(report)}
 </section>
 <section>
 <h2>Workflows</h2>
-${workflowsTable(report)}
+${summaryTable('workflows', workflowsTable(report))}
 <p class="explain">${escapeHtml(COST_DEFINITIONS)}</p>
 </section>
 <section>
@@ -228,69 +233,9 @@ function roiChart(report: CostReport): string {
   return parts.join('');
 }
 
-function workflowsTable(report: CostReport): string {
-  const head = [
-    'Workflow',
-    'Cost centre',
-    'Owner',
-    'Runs',
-    'Calls',
-    'Denied',
-    'Approvals',
-    'Cost',
-    'Cost / run',
-    'Minutes saved (assumed)',
-    'Value (assumed)',
-    'ROI',
-  ];
-  const row = (w: CostReport['summary'], costCentre: string, owner: string) => [
-    w.workflow,
-    costCentre,
-    owner,
-    count(w.runs),
-    count(w.invocations),
-    count(w.denials),
-    count(w.approvalsRequested),
-    formatUsd(w.cost.total),
-    w.costPerRunUsd === null ? 'n/a' : formatUsd(w.costPerRunUsd),
-    count(w.minutesSaved),
-    formatUsd(w.valueUsd),
-    formatRoi(w.roi),
-  ];
-  const body = report.workflows.map((w) =>
-    row(w, w.costCentre ?? '(not in config)', w.owner ?? '(not in config)'),
-  );
-  return table('workflows', head, body, 3, row(report.summary, '', ''));
-}
-
-function budgetsTable(report: CostReport): string {
-  const head = [
-    'Workflow',
-    'Cost centre',
-    'Month',
-    'Budget',
-    'Month to date',
-    'Used',
-    'Forecast',
-    'Forecast share',
-  ];
-  const body = report.workflows.flatMap((w) =>
-    w.budget
-      ? [
-          [
-            w.workflow,
-            w.costCentre ?? '',
-            w.budget.month,
-            formatUsd(w.budget.monthlyBudgetUsd),
-            formatUsd(w.budget.monthToDateUsd),
-            formatShare(w.budget.shareUsed),
-            formatUsd(w.budget.forecastUsd),
-            formatShare(w.budget.forecastShare),
-          ],
-        ]
-      : [],
-  );
-  return table('budgets', head, body, 3);
+/** A summary table of {@link lambdas/core/cost-report-tables} as HTML. */
+function summaryTable(id: string, { head, rows, summary, firstNumeric }: CostTable): string {
+  return table(id, head, rows, firstNumeric, summary);
 }
 
 function componentsTable(report: CostReport): string {
@@ -319,10 +264,10 @@ function daysTable(report: CostReport): string {
   const body = report.days.map((d) => [
     d.day,
     d.workflow,
-    count(d.runs),
-    count(d.invocations),
-    count(d.denials),
-    count(d.bytesOut),
+    formatCount(d.runs),
+    formatCount(d.invocations),
+    formatCount(d.denials),
+    formatCount(d.bytesOut),
     formatUsd(d.cost.total),
     d.costPerRunUsd === null ? 'n/a' : formatUsd(d.costPerRunUsd),
     formatUsd(d.valueUsd),
@@ -337,9 +282,9 @@ function topOperationsTable(report: CostReport): string {
     String(i + 1),
     o.workflow,
     `${o.connector}/${o.operation}`,
-    count(o.invocations),
-    count(o.denials),
-    count(o.bytesOut),
+    formatCount(o.invocations),
+    formatCount(o.denials),
+    formatCount(o.bytesOut),
     formatUsd(o.costUsd),
     `${(o.shareOfWorkflowCost * 100).toFixed(1)}%`,
   ]);
@@ -350,7 +295,7 @@ function topOperationsTable(report: CostReport): string {
 function table(
   id: string,
   head: readonly string[],
-  body: readonly string[][],
+  body: readonly (readonly string[])[],
   firstNumeric: number,
   summary?: readonly string[],
 ): string {
@@ -380,10 +325,6 @@ function niceTicks(max: number): number[] {
   if (ticks[ticks.length - 1] < max) ticks.push(ticks.length * step);
   // Round away binary noise (0.30000000000000004) so labels read cleanly.
   return ticks.map((t) => Number(t.toPrecision(12)));
-}
-
-function count(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
 
 function fmt(n: number): string {
