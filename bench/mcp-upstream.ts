@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { McpServerConnector } from '../lambdas/connectors/mcp-server/mcp-server-connector';
 import { toolDefinitionHash } from '../lambdas/connectors/mcp-server/tool-definition-pin';
 import type { BenchRow } from './bench-row';

@@ -9,7 +9,7 @@
  * nothing is decided (503): sealing a workflow also stops approvals that would let its calls run.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { MTLS_ROUTES, matchRoute, routesOf } from '../../lib/contracts/routes';
 import type { ApiHandler } from '../broker/broker-handler';

@@ -4,7 +4,7 @@
  * to it. The OAuth function serves the same pipeline to callers of its own entry point.
  */
 
-import { connectorsOfWorkflows } from '../../lib/config/schema';
+import { connectorsOfWorkflows } from '../../lib/config/workflow-connectors';
 import type { ApiHandler } from '../broker/broker-handler';
 import { createConnectorHandler } from '../connector/connector-handler';
 import { createMcpHandlerOnDemand } from '../connector/mcp-endpoint-on-demand';

@@ -4,7 +4,7 @@
  * composition, the local pilot and the CDK app all reach a kind only through this interface, so adding
  * a kind is one folder and one registry line (docs/connector-kinds.md walks through it).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Clock, SecretSource } from '../core/ports';
 import type { Connector } from './connector';
 import type { ConnectorInfrastructure } from './connector-infrastructure';

@@ -3,7 +3,7 @@
  * the pilot config, and the matching JSON Schema that MCP `tools/list` advertises. Both come from the
  * same declaration, so what an agent is told it may send is exactly what is accepted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../lib/config/config-error';
 import type { ParameterConfig } from '../../lib/config/schema';
 import { AirlockError } from '../core/errors';

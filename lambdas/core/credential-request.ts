@@ -3,7 +3,7 @@
  * workflow lets a principal be granted. Whether the principal may run the workflow at all is Cedar's
  * decision (the policy engine), made elsewhere; this only validates and computes the grant.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { TOKEN_SCOPE_PATTERN, USAGE_REPORT_SCOPE } from './access-token';
 import { holdsCredential } from './audit-record';

@@ -15,7 +15,7 @@
  * staleness bound) counts as engaged. `revokeIssuedBefore` outlives a release: tokens issued before it
  * stay dead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AirlockError } from './errors';
 import { type Clock, type KillSwitchParameterSource, systemClock } from './ports';
 

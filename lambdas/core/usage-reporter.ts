@@ -15,7 +15,7 @@
  *   record; the cost report labels the LLM cost so).
  * Every report, refused ones included, is on the audit record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { USAGE_REPORT_SCOPE } from '../../lib/contracts/names';
 import type { AuditAppender } from './audit-ledger';

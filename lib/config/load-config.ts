@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { ConfigError } from './config-error';
 import { type AirlockConfig, configSchema } from './schema';

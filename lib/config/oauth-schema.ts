@@ -4,7 +4,7 @@
  * cloud and so cannot present a device certificate. Users sign in at the corporate IdP (OIDC).
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const httpsOrLoopbackUrl = z.url().refine(
   (value) => {

@@ -4,7 +4,7 @@
  * operation declares (access, Cedar action, classification). Each kind's own config schema
  * (lambdas/connectors/<kind>/) builds on these; lib/config/schema.ts assembles them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AIRLOCK_TOOL_ARGUMENT_NAMES,
   isAirlockToolArgument,

@@ -5,7 +5,7 @@
  * all validate the same file with it, so a config that synthesizes is a config the functions accept.
  */
 import { isSupportedCountry } from 'libphonenumber-js/max';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigOfKind } from '../../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../../lambdas/connectors/connector-kind-lookup';
 import { CONNECTOR_KINDS } from '../../lambdas/connectors/connector-kinds';
@@ -740,16 +740,4 @@ function checkCertificateRegions(
   }
 }
 
-/**
- * The connectors the given workflows call, in config order: what a function serving only those
- * workflows (the OAuth entry point serves one) is granted and builds. None for a workflow the config
- * does not have.
- */
-export function connectorsOfWorkflows(config: AirlockConfig, workflows: readonly string[]): string[] {
-  const used = new Set(
-    workflows.flatMap((workflow) =>
-      Object.hasOwn(config.workflows, workflow) ? Object.keys(config.workflows[workflow].connectors) : [],
-    ),
-  );
-  return Object.keys(config.connectors).filter((name) => used.has(name));
-}
+export { connectorsOfWorkflows } from './workflow-connectors';

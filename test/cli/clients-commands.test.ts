@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { localInferenceProfileArn } from '../../lambdas/adapters/local/provider-metrics-usage-source';
 import { loadConfig } from '../../lib/config/load-config';
 import { type CliRun, runAirlock } from './support/fake-cli-io';

@@ -19,7 +19,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runAirlock } from './support/fake-cli-io';
 
 const SECRET_NAME = 'airlock/pilot/tickets-mcp';

@@ -2,7 +2,7 @@
  * The config of a `database` connector: named, parameterised, read-only queries written by the
  * operator. The agent picks a query and gives its parameters; it never sends SQL.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectorBase, operationBase, operationNameSchema } from '../../../lib/config/operation-schema';
 import { checkQueryText, placeholdersOf } from './database-query';
 

@@ -1,5 +1,5 @@
 /** The config of a `file-store` connector: a folder of documents the agent may list and read. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   connectorBase,
   nameSchema,

@@ -1,5 +1,5 @@
 /** The config of an `http-api` connector: configured methods and paths below one base URL. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectorBase, operationBase, operationNameSchema } from '../../../lib/config/operation-schema';
 
 export const httpOperationSchema = z.strictObject({

@@ -2,7 +2,7 @@
  * The config of a `knowledge-base` connector: search over documents each tagged with a
  * classification. What a caller is not cleared for is filtered out in the search itself.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   connectorBase,
   nameSchema,

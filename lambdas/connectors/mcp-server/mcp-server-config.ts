@@ -3,7 +3,7 @@
  * exposes one by one. A tool the config does not name is never exposed (default deny); each named tool
  * declares its access, Cedar action and classification here, never from the upstream's annotations.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectorBase, operationNameSchema } from '../../../lib/config/operation-schema';
 
 /** Upstream MCP tool names (MCP's own rule: 1–128 of letters, digits, `_`, `-`, `.`). */

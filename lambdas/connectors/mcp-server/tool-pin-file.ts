@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../../lib/config/config-error';
 import { pinnedToolSchema } from './mcp-server-config';
 import { toolDefinitionProblem } from './tool-definition-pin';

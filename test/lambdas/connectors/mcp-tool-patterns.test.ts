@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileSecretSource } from '../../../lambdas/adapters/local/file-secret-source';
 import type { McpServerConnectorConfig } from '../../../lambdas/connectors/mcp-server/mcp-server-config';
 import { McpServerConnector } from '../../../lambdas/connectors/mcp-server/mcp-server-connector';
