@@ -117,29 +117,47 @@ export interface ActionView {
   readonly entityLiterals: readonly TypeAndId[];
 }
 
-function actionView(
+/** What a view is asked with, before its policy set is preparsed. */
+interface PendingView extends Omit<ActionView, 'policySetId'> {
+  readonly policySetId: string;
+  readonly policies: readonly PolicyReach[];
+}
+
+function pendingView(
   policySetId: string,
   policies: readonly PolicyReach[],
   entities: PolicyEntities,
-): ActionView {
-  const answer = preparsePolicySet(policySetId, {
-    staticPolicies: Object.fromEntries(policies.map((p) => [p.policy.id, p.policy.text])),
+): PendingView {
+  const readAttributes = policies.every((p) => p.attributes !== undefined)
+    ? new Set(policies.flatMap((p) => p.attributes ?? []))
+    : undefined;
+  return {
+    policySetId,
+    policies,
+    policyIds: policies.map((p) => p.policy.id),
+    readAttributes,
+    entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
+    entityLiterals: policies.flatMap((p) => p.entityLiterals),
+  };
+}
+
+/**
+ * Preparses a view's policies as the set `policySetId`. The JSON form, not the text: Cedar's text
+ * parser is the largest part of its wasm to run cold (the two forms are the same policy: the JSON is
+ * Cedar's own translation of the validated text).
+ * @throws PolicyValidationError when Cedar refuses the set.
+ */
+function preparse(view: PendingView): ActionView {
+  const answer = preparsePolicySet(view.policySetId, {
+    staticPolicies: Object.fromEntries(view.policies.map((p) => [p.policy.id, p.policy.json])),
   });
   if (answer.type === 'failure') {
     throw new PolicyValidationError(
       answer.errors.map((e) => ({ fileName: 'policies', message: describeCedarError(e) })),
     );
   }
-  const readAttributes = policies.every((p) => p.attributes !== undefined)
-    ? new Set(policies.flatMap((p) => p.attributes ?? []))
-    : undefined;
-  return {
-    policySetId,
-    policyIds: policies.map((p) => p.policy.id),
-    readAttributes,
-    entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
-    entityLiterals: policies.flatMap((p) => p.entityLiterals),
-  };
+  const { policies: _policies, ...ready } = view;
+  return ready;
 }
 
 /** The actions the schema declares, and whether any of them is a member of another (an action group). */
@@ -187,17 +205,22 @@ function appliesTo(scope: ActionScope, action: string, grouped: boolean): boolea
   return grouped || scope.ids.includes(action);
 }
 
-/** One {@link ActionView} per action of the schema, and one over every policy for any other action. */
+/**
+ * One {@link ActionView} per action of the schema, and one over every policy for any other action. Each
+ * view's policy set is preparsed on the first decision of its action, not at start: a function decides
+ * few of the actions (the broker one), and every set preparsed at start was Cedar wasm run cold at every
+ * cold start (with V8 tiering the hot parts up in the background while the first requests ran).
+ */
 export class PolicyActionViews {
-  /** What a decision of each action of the schema is asked with. */
-  private readonly views: ReadonlyMap<string, ActionView>;
+  /** What a decision of each action of the schema is asked with (preparsed or not yet). */
+  private readonly views: Map<string, PendingView | ActionView>;
   /** Every policy, every attribute policies read: for an action the schema does not declare. */
-  private readonly fallbackView: ActionView;
+  private fallbackView: PendingView | ActionView;
+  private readonly ready = new Set<string>();
 
   /**
-   * Preparses one policy set per action, named `<setPrefix>-<action>` (and `<setPrefix>-all`): the
+   * Prepares one policy set per action, named `<setPrefix>-<action>` (and `<setPrefix>-all`): the
    * wasm module caches preparsed sets by name per process, so the prefix must be unique to the engine.
-   * @throws PolicyValidationError when Cedar refuses a set.
    */
   constructor(
     setPrefix: string,
@@ -214,11 +237,11 @@ export class PolicyActionViews {
             entities: [...entities.entities, ...schemaActions.entities],
             index: indexEntities([...entities.entities, ...schemaActions.entities]),
           };
-    this.fallbackView = actionView(`${setPrefix}-all`, reaches, withActions);
+    this.fallbackView = pendingView(`${setPrefix}-all`, reaches, withActions);
     this.views = new Map(
       schemaActions.names.map((action) => {
         const applicable = reaches.filter((p) => appliesTo(p.actionScope, action, schemaActions.grouped));
-        return [action, actionView(`${setPrefix}-${action}`, applicable, withActions)];
+        return [action, pendingView(`${setPrefix}-${action}`, applicable, withActions)];
       }),
     );
   }
@@ -228,8 +251,23 @@ export class PolicyActionViews {
     return [...this.views.keys()];
   }
 
-  /** The view a decision of `action` is asked with. */
+  /** The `@id`s of the policies a decision of `action` is asked with (nothing is preparsed). */
+  policyIdsOf(action: string): readonly string[] {
+    return (this.views.get(action) ?? this.fallbackView).policyIds;
+  }
+
+  /**
+   * The view a decision of `action` is asked with, its policy set preparsed (on the first call).
+   * @throws PolicyValidationError when Cedar refuses the set.
+   */
   of(action: string): ActionView {
-    return this.views.get(action) ?? this.fallbackView;
+    const known = this.views.get(action);
+    const view = known ?? this.fallbackView;
+    if (this.ready.has(view.policySetId)) return view;
+    const prepared = preparse(view as PendingView);
+    this.ready.add(prepared.policySetId);
+    if (known) this.views.set(action, prepared);
+    else this.fallbackView = prepared;
+    return prepared;
   }
 }

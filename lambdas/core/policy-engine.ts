@@ -17,7 +17,12 @@ import {
   hashEntities,
   hashPolicySources,
 } from './compiled-policies';
-import { PolicyActionViews, type SchemaActions, schemaActionsOf } from './policy-action-views';
+import {
+  type ActionView,
+  PolicyActionViews,
+  type SchemaActions,
+  schemaActionsOf,
+} from './policy-action-views';
 import { CEDAR_TYPES, type PolicyEntities, resourceEntityId, selectRequestEntities } from './policy-entities';
 import { type ApprovalState, invalidRequest, type PolicyRequest } from './policy-request';
 import {
@@ -153,7 +158,7 @@ export class PolicyEngine {
    * The engine over policies compiled when the function was bundled (compiled-policies.ts): nothing is
    * validated again, only preparsed and warmed up. Entities other than the ones checked when compiling
    * (a config that changed since) are checked against the schema first.
-   * @throws PolicyValidationError when the entities do not fit the schema, or Cedar refuses a set.
+   * @throws PolicyValidationError when the entities do not fit the schema, or Cedar refuses the set it warms up with.
    */
   static fromCompiled(compiled: CompiledPolicies, entities: PolicyEntities = NO_ENTITIES): PolicyEngine {
     if (compiled.format !== COMPILED_POLICIES_FORMAT) {
@@ -171,11 +176,16 @@ export class PolicyEngine {
     return engine;
   }
 
-  /** The first decision compiles Cedar's evaluator lazily (~200 ms); pay that at init, not on a request. */
+  /**
+   * The first decision compiles Cedar's evaluator lazily; pay that at init, not on a request. One
+   * decision is enough: the other actions' policy sets are preparsed on their first decision (a few
+   * milliseconds each), not at every cold start.
+   */
   private warmUp(): void {
     const [workflow = 'warm-up'] = [...this.entities.workflows];
     const [connector = 'warm-up'] = [...this.entities.connectors];
-    for (const action of ['Read', ...this.views.actions.filter((a) => a !== 'Read')]) {
+    const actions = this.views.actions;
+    for (const action of actions.includes('Read') ? ['Read'] : actions.slice(0, 1)) {
       this.evaluate(
         {
           principal: 'warm-up',
@@ -213,7 +223,7 @@ export class PolicyEngine {
       };
     }
     const shadowViews = this.shadowViews;
-    if (!shadowViews?.of(request.action).policyIds.some((id) => this.shadowIds.has(id))) {
+    if (!shadowViews?.policyIdsOf(request.action).some((id) => this.shadowIds.has(id))) {
       return this.decideWith(request, (approval) => this.evaluate(request, approval, this.views));
     }
     // A shadow policy applies: Cedar is asked once, over the enforced and the shadow policies together,
@@ -323,7 +333,16 @@ export class PolicyEngine {
       resource.kind === 'workflow'
         ? workflowUid
         : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
-    const view = views.of(request.action);
+    let view: ActionView;
+    try {
+      view = views.of(request.action);
+    } catch (error) {
+      // Policies are validated before an engine exists, so Cedar refusing a set here is not expected;
+      // if it happens, the request is denied like any other that cannot be evaluated.
+      const errors =
+        error instanceof PolicyValidationError ? error.issues.map((i) => i.message) : [String(error)];
+      return { decision: 'deny', reasons: ['evaluation-error'], errors };
+    }
     const entities = selectRequestEntities(
       view.entities,
       {
