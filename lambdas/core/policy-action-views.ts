@@ -68,12 +68,35 @@ function policyReferences(policy: unknown): {
   const attributes = new Set<string>();
   const literals = new Map<string, TypeAndId>();
   let understood = true;
-  const visit = (node: unknown): void => {
+  /**
+   * `compared`: the node is only compared by identity, as an operand of `==` or `!=` or the right side
+   * of `in` (or an element of a set there). Cedar needs no data of an entity named only so: `==` compares
+   * uids, and `x in E` asks whether E is among x's ancestors, which come from x's own parents (collected
+   * from x). Such a literal is not handed over; named anywhere else (`E.attr`, `E in y`), it is.
+   */
+  const visit = (node: unknown, compared = false): void => {
     if (Array.isArray(node)) {
       for (const item of node) visit(item);
       return;
     }
     if (node === null || typeof node !== 'object') return;
+    const comparison = Object.keys(node).length === 1 ? onlyComparison(node) : undefined;
+    if (comparison) {
+      visit(comparison.left, comparison.leftCompared);
+      visit(comparison.right, true);
+      return;
+    }
+    if (compared) {
+      const { Value: value, Set: set } = node as { Value?: unknown; Set?: unknown };
+      if (Object.keys(node).length === 1 && value !== null && typeof value === 'object') {
+        const { __entity: uid } = value as { __entity?: unknown };
+        if (uid !== undefined && Object.keys(value).length === 1) return;
+      }
+      if (Object.keys(node).length === 1 && Array.isArray(set)) {
+        for (const item of set) visit(item, true);
+        return;
+      }
+    }
     for (const [key, value] of Object.entries(node)) {
       if ((key === '.' || key === 'has') && value !== null && typeof value === 'object') {
         const { attr } = value as { attr?: unknown };
@@ -93,6 +116,16 @@ function policyReferences(policy: unknown): {
   };
   visit(policy);
   return { attributes: understood ? [...attributes] : undefined, entityLiterals: [...literals.values()] };
+}
+
+/** `{ "==": { left, right } }`, `{ "!=": ... }` or `{ "in": ... }` of a policy's JSON form, with which sides are only compared. */
+function onlyComparison(node: object): { left: unknown; right: unknown; leftCompared: boolean } | undefined {
+  const [[op, operands]] = Object.entries(node);
+  if (op !== '==' && op !== '!=' && op !== 'in') return undefined;
+  if (operands === null || typeof operands !== 'object' || Array.isArray(operands)) return undefined;
+  const { left, right } = operands as { left?: unknown; right?: unknown };
+  if (left === undefined || right === undefined || Object.keys(operands).length !== 2) return undefined;
+  return { left, right, leftCompared: op !== 'in' };
 }
 
 function reachOf(policy: ValidatedPolicy): PolicyReach {

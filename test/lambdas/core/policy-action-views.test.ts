@@ -138,7 +138,9 @@ describe('Class: PolicyEngine (what Cedar is handed)', () => {
   });
 
   it('hands Cedar the entities a policy names literally, with their attributes and groups', () => {
-    // Prepare: bob is a manager and erp reaches erp.example.com, so both decide something.
+    // Prepare: bob is a manager and erp reaches erp.example.com, so both decide something. The third
+    // policy names entities only where Cedar compares them (`==`, `!=`, the right of `in`, a set there),
+    // which the engine leaves out of the entities it hands over.
     const sources = {
       ...shipped,
       policies: [
@@ -151,7 +153,15 @@ when { Airlock::User::"bob" in Airlock::Group::"managers" };
 
 @id("exports-while-erp-reaches-its-host")
 permit (principal, action == Airlock::Action::"Export", resource)
-when { Airlock::Connector::"erp".allowedHosts.contains("erp.example.com") };`,
+when { Airlock::Connector::"erp".allowedHosts.contains("erp.example.com") };
+
+@id("reads-of-named-connectors-outside-follow-up")
+permit (principal, action == Airlock::Action::"Read", resource)
+when {
+  resource in [Airlock::Connector::"erp", Airlock::Connector::"crm"] &&
+  context.workflow != Airlock::Workflow::"customer-follow-up" &&
+  !(principal == Airlock::User::"bob")
+};`,
         },
       ],
     };
