@@ -1,6 +1,12 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EmfMetricsSink } from '../../../lambdas/adapters/aws/emf-metrics-sink';
 import type { UsagePoint } from '../../../lambdas/core/usage-meter';
-import { TOOL_DEFINITION_CHANGES_METRIC } from '../../../lib/contracts/metrics';
+import { usageMetricValues } from '../../../lambdas/core/usage-meter';
+import {
+  METRICS_NAMESPACE,
+  SHADOW_REFUSALS_METRIC,
+  TOOL_DEFINITION_CHANGES_METRIC,
+} from '../../../lib/contracts/metrics';
 
 /** The parts of an EMF document these tests read. */
 interface EmfDocument {
@@ -80,8 +86,57 @@ function recordAll(points: readonly UsagePoint[]): EmfDocument[] {
   return lines.map((line) => JSON.parse(line) as EmfDocument);
 }
 
+/**
+ * The document Powertools Metrics writes for a point, driven as the sink drove it before it wrote its
+ * documents itself: the reference the sink's own layout must equal, key order included.
+ */
+function powertoolsDocument(point: UsagePoint): string {
+  const m = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'airlock' });
+  m.clearDefaultDimensions();
+  m.setDefaultDimensions({ workflow: point.workflow });
+  if (point.connector && point.operation) {
+    m.addDimensions({});
+    m.addDimensions({ connector: point.connector, operation: point.operation });
+  }
+  m.setTimestamp(point.timestamp);
+  const units: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+    BytesOut: MetricUnit.Bytes,
+    Duration: MetricUnit.Milliseconds,
+  };
+  for (const [name, value] of Object.entries(usageMetricValues(point))) {
+    const unit = units[name] ?? (name.endsWith('Usd') ? MetricUnit.NoUnit : MetricUnit.Count);
+    m.addMetric(name, unit, value as number);
+  }
+  if (point.shadowRefusals) m.addMetric(SHADOW_REFUSALS_METRIC, MetricUnit.Count, point.shadowRefusals);
+  if (point.toolDefinitionChanges) {
+    m.addMetric(TOOL_DEFINITION_CHANGES_METRIC, MetricUnit.Count, point.toolDefinitionChanges);
+  }
+  if (point.runId !== undefined) m.addMetadata('runId', point.runId);
+  return JSON.stringify(m.serializeMetrics());
+}
+
 describe('Class: EmfMetricsSink', () => {
   describe('Method: record', () => {
+    it('writes each point exactly as Powertools Metrics would, key order included', () => {
+      // Prepare: calls and token requests, with and without run ids, LLM tokens, shadow refusals and
+      // tool definition changes, in every outcome.
+      const outcomes = ['allowed', 'denied', 'approval_requested', 'failed', 'credential_issued'] as const;
+      const points: UsagePoint[] = outcomes.flatMap((outcome, i) => [
+        connectorCall({ outcome, firstOfRun: i % 2 === 0 }),
+        connectorCall({ outcome, runId: undefined, shadowRefusals: 2, toolDefinitionChanges: 1 }),
+        connectorCall({ outcome, llmInputTokens: 1200, llmOutputTokens: 340 }),
+        { ...tokenRequest(), outcome },
+      ]);
+
+      // Act
+      const lines: string[] = [];
+      const sink = new EmfMetricsSink({ emit: (line) => lines.push(line) });
+      for (const point of points) sink.record(point);
+
+      // Assess
+      expect(lines).toEqual(points.map(powertoolsDocument));
+    });
+
     it('writes a connector call as one document under both the workflow and the operation dimension sets', () => {
       // Act
       const documents = recordAll([connectorCall()]);
