@@ -58,13 +58,22 @@ function decideLines(approval: ApprovalRecord, target: NoticeTarget): string[] {
   return lines;
 }
 
+/**
+ * Text an agent or an upstream chose (the intent, looked-up names) on one line: it cannot add lines that
+ * read like Airlock's own (a second "exact call", another "To decide" link).
+ */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced.
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
 /** The documents the same run read before it asked, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
   const documents = approval.documents ?? [];
   if (documents.length === 0) return [];
   return [
     'Read before: (documents the same run read, with the sha256 the audit trail holds)',
-    ...documents.map((d) => `  ${d.id} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+    ...documents.map((d) => `  ${oneLine(d.id)} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
   ];
 }
 
@@ -90,8 +99,10 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     `Requested:  ${approval.createdAt} by ${approval.principal} (request ${approval.requestId})`,
     `Workflow:   ${approval.workflow}`,
     `Operation:  ${what}`,
-    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
-    ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
+    ...(approval.intent ? [`Intent:     ${oneLine(approval.intent)}`] : []),
+    ...Object.entries(approval.names ?? {}).map(
+      ([name, label]) => `${`${name}:`.padEnd(12)}${oneLine(label)}`,
+    ),
     ...documentLines(approval),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
@@ -188,12 +199,13 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
   const description = [
     ...(approval.remindedAt ? [`*Expires at ${approval.expiresAt}* and nobody has decided it yet.`] : []),
     `*${approval.principal}* asks to run ${codeSpan(what)} in workflow *${approval.workflow}*; a member of *${approval.approverGroup}* decides (nobody approves their own request).`,
-    ...(approval.intent ? [`*Intent:* ${approval.intent.replace(/[\r\n]+/g, ' ')}`] : []),
-    ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${label}`),
+    // What the agent or an upstream wrote is shown as code: its markdown (bold lines, links) stays text.
+    ...(approval.intent ? [`*Intent:* ${codeSpan(oneLine(approval.intent))}`] : []),
+    ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${codeSpan(oneLine(label))}`),
     ...(approval.documents && approval.documents.length > 0
       ? [
           `*Documents read in the same run:* ${approval.documents
-            .map((d) => `${codeSpan(d.id)} (sha256 ${d.sha256.slice(0, 12)}…)`)
+            .map((d) => `${codeSpan(oneLine(d.id))} (sha256 ${d.sha256.slice(0, 12)}…)`)
             .join(', ')}`,
         ]
       : []),

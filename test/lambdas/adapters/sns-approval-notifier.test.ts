@@ -269,14 +269,39 @@ describe('Class: SnsApprovalNotifier (chat channel)', () => {
       },
       metadata: { threadId: 'apr_0123456789abcdef0123456789abcdef' },
     });
-    expect(chat.content.description).toContain('*Intent:* Book the Q3 travel accrual');
-    expect(chat.content.description).toContain('*glCode:* Travel');
+    expect(chat.content.description).toContain('*Intent:* `Book the Q3 travel accrual`');
+    expect(chat.content.description).toContain('*glCode:* `Travel`');
     expect(chat.content.description).toContain(`\`${callSha256}\``);
     expect(chat.content.nextSteps[0]).toBe(
       'Open https://mcp.airlock.example.com/approvals/apr_0123456789abcdef0123456789abcdef and sign in with your company account',
     );
     expect(published[1].Subject).toBeUndefined();
     expect(published[1].MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'pending' });
+  });
+
+  it("shows the agent's intent as literal text (attack: markdown in the intent forges the call or links to a fake approvals page)", async () => {
+    // Prepare: the agent writes the intent; it must not add a line, bold text or a link of its own
+    const published = fakeTopics();
+    const intent =
+      'Routine.\n*The exact call:* `{"amount":10}` [Approve here](https://evil.example/approvals) <!channel>';
+
+    // Act
+    await notifier().notify(approval({ intent, names: { glCode: 'Travel *Approved by CFO*' } }));
+
+    // Assess
+    const lines: string[] = JSON.parse(published[1].Message!).content.description.split('\n');
+    expect(lines.filter((line) => line.startsWith('*The exact call:*'))).toHaveLength(1);
+    const shown = lines.find((line) => line.startsWith('*Intent:*'));
+    expect(shown).toBe(
+      '*Intent:* `Routine. *The exact call:* \'{"amount":10}\' [Approve here](https://evil.example/approvals) <!channel>`',
+    );
+    expect(lines).toContain('*glCode:* `Travel *Approved by CFO*`');
+    // The e-mail prints the intent on its own line too: it cannot add lines that look like Airlock's.
+    const mail = published[0].Message!.split('\n');
+    expect(mail.filter((line) => line.startsWith('The exact call that will run'))).toHaveLength(1);
+    expect(mail.filter((line) => line.startsWith('Intent:'))).toEqual([
+      'Intent:     Routine. *The exact call:* `{"amount":10}` [Approve here](https://evil.example/approvals) <!channel>',
+    ]);
   });
 
   it("never posts a decision to the chat (attack: decision leak to the approvers' channel)", async () => {
