@@ -49,6 +49,8 @@ export interface ApprovalRecord extends ApprovalBinding {
    * name them: what the agent saw when it decided to ask. Hashes only, never the data.
    */
   readonly documents?: readonly RunDocument[];
+  /** How many more documents the run read than {@link documents} lists (the audit trail names them). */
+  readonly documentsNotShown?: number;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -164,6 +166,7 @@ export class ApprovalDesk {
       intent?: string;
       names?: Readonly<Record<string, string>>;
       documents?: readonly RunDocument[];
+      documentsNotShown?: number;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -186,6 +189,7 @@ export class ApprovalDesk {
       ...(input.documents && input.documents.length > 0
         ? { documents: input.documents.map((d) => ({ ...d })) }
         : {}),
+      ...(input.documentsNotShown ? { documentsNotShown: input.documentsNotShown } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

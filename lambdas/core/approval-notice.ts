@@ -67,13 +67,19 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
 
+/** What an approver is told of the documents a run read beyond those listed. */
+export function notShownLine(count: number): string {
+  return `and ${count} more document(s) the same run read, not listed here (the audit trail names each one)`;
+}
+
 /** The documents the same run read before it asked, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
   const documents = approval.documents ?? [];
-  if (documents.length === 0) return [];
+  if (documents.length === 0 && !approval.documentsNotShown) return [];
   return [
     'Read before: (documents the same run read, with the sha256 the audit trail holds)',
     ...documents.map((d) => `  ${oneLine(d.id)} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+    ...(approval.documentsNotShown ? [`  ${notShownLine(approval.documentsNotShown)}`] : []),
   ];
 }
 
@@ -209,6 +215,7 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
             .join(', ')}`,
         ]
       : []),
+    ...(approval.documentsNotShown ? [`*${notShownLine(approval.documentsNotShown)}*`] : []),
     `*Held by:* ${approval.reasons.join(', ') || '(no policy id)'}`,
     `*Expires:* ${approval.expiresAt}`,
     call.length <= MAX_CHAT_CALL_CHARS

@@ -1,5 +1,9 @@
 import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
+import { approvalPage } from '../../../lambdas/approvals/approvals-pages';
+import { approvalNotice, chatNotice } from '../../../lambdas/core/approval-notice';
+import { approvalPreviewText } from '../../../lambdas/core/approval-preview';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
+import { MAX_RUN_DOCUMENTS } from '../../../lambdas/core/run-read-log';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
 import { FakeClock } from '../support/fake-clock';
 import { type PipelineFixture, pipelineFixture } from '../support/pipeline-fixture';
@@ -306,6 +310,33 @@ describe('Class: ConnectorProxy', () => {
         .filter((r) => r.type === 'connector_allowed' && r.operation === 'read')
         .flatMap((r) => r.docHashes);
       expect(documents.map((d) => d.sha256)).toEqual(hashes);
+    });
+
+    it('attack: a run that pads its list with cheap reads cannot hide the document it read last from the approver', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      for (let i = 0; i < MAX_RUN_DOCUMENTS; i += 1) await f.proxy.call(alice, read('2026-q3/hotel.txt', i));
+      await f.proxy.call(alice, read('2026-q4/taxi.txt', MAX_RUN_DOCUMENTS));
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess: the approver is told one more document was read than the list shows
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documents).toHaveLength(MAX_RUN_DOCUMENTS);
+      expect(record?.documentsNotShown).toBe(1);
+      const told =
+        'and 1 more document(s) the same run read, not listed here (the audit trail names each one)';
+      expect(approvalNotice(record!).message).toContain(told);
+      expect(chatNotice(record!).content.description).toContain(told);
+      const page = approvalPage(
+        { principal: 'bob', signOutAction: '/approvals/sign-out', signOutCsrf: 'csrf' },
+        record!,
+        approvalPreviewText(record!, f.config, '/approvals'),
+      );
+      expect(page.body).toContain(told);
     });
 
     it('attack: another run’s reads (another token, another principal) are never shown as this run’s', async () => {
