@@ -139,8 +139,8 @@ export function decisionNotice(approval: ApprovalRecord): ApprovalNotice {
     '',
     `Approval:   ${approval.id}`,
     `Decided:    ${approval.decidedAt ?? ''} by ${approval.decidedBy ?? ''}`,
-    `Reason:     ${approval.decisionReason ?? ''}`,
-    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    `Reason:     ${oneLine(approval.decisionReason ?? '')}`,
+    ...(approval.intent ? [`Intent:     ${oneLine(approval.intent)}`] : []),
     `sha256:     ${approval.preview.sha256}`,
     '',
     approved
