@@ -7,7 +7,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ApprovalRecord } from '../core/approval-desk';
-import { notShownLine } from '../core/approval-notice';
+import { DOCUMENTS_UNAVAILABLE, notShownLine } from '../core/approval-notice';
 import type { ApprovalPreviewText } from '../core/approval-preview';
 import { escapeHtml, htmlDocument, pageHeaders, pageStyle } from '../core/html-page';
 
@@ -137,6 +137,9 @@ ${formHtml}
  * never their content, which stays where the agent read it.
  */
 function documentsSection(record: ApprovalRecord): string {
+  if (record.documentsUnavailable) {
+    return `<h2 id="documents">Documents read in the same run</h2>\n<p><strong>${escapeHtml(DOCUMENTS_UNAVAILABLE)}.</strong></p>`;
+  }
   const documents = record.documents ?? [];
   const notShown = record.documentsNotShown
     ? `\n<p><strong>${escapeHtml(notShownLine(record.documentsNotShown))}.</strong></p>`

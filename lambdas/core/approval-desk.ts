@@ -51,6 +51,8 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly documents?: readonly RunDocument[];
   /** How many more documents the run read than {@link documents} lists (the audit trail names them). */
   readonly documentsNotShown?: number;
+  /** The run's document list could not be read: nobody knows from it what the run read (never "nothing"). */
+  readonly documentsUnavailable?: boolean;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -167,6 +169,7 @@ export class ApprovalDesk {
       names?: Readonly<Record<string, string>>;
       documents?: readonly RunDocument[];
       documentsNotShown?: number;
+      documentsUnavailable?: boolean;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -190,6 +193,7 @@ export class ApprovalDesk {
         ? { documents: input.documents.map((d) => ({ ...d })) }
         : {}),
       ...(input.documentsNotShown ? { documentsNotShown: input.documentsNotShown } : {}),
+      ...(input.documentsUnavailable ? { documentsUnavailable: true } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

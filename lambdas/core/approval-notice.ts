@@ -72,9 +72,14 @@ export function notShownLine(count: number): string {
   return `and ${count} more document(s) the same run read, not listed here (the audit trail names each one)`;
 }
 
+/** What an approver is told when the run's document list could not be read. */
+export const DOCUMENTS_UNAVAILABLE =
+  'unknown: the list of documents this run read could not be looked up (the audit trail names every read)';
+
 /** The documents the same run read before it asked, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
   const documents = approval.documents ?? [];
+  if (approval.documentsUnavailable) return [`Read before: ${DOCUMENTS_UNAVAILABLE}`];
   if (documents.length === 0 && !approval.documentsNotShown) return [];
   return [
     'Read before: (documents the same run read, with the sha256 the audit trail holds)',
@@ -216,6 +221,7 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
         ]
       : []),
     ...(approval.documentsNotShown ? [`*${notShownLine(approval.documentsNotShown)}*`] : []),
+    ...(approval.documentsUnavailable ? [`*Documents read in the same run:* ${DOCUMENTS_UNAVAILABLE}`] : []),
     `*Held by:* ${approval.reasons.join(', ') || '(no policy id)'}`,
     `*Expires:* ${approval.expiresAt}`,
     call.length <= MAX_CHAT_CALL_CHARS

@@ -393,13 +393,14 @@ export class ConnectorProxy {
   /** What the caller's run read before this call, best effort: a failure leaves the list out. */
   private async documentsReadBy(
     caller: Caller,
-  ): Promise<{ documents: RunDocument[]; documentsNotShown: number }> {
+  ): Promise<{ documents: RunDocument[]; documentsNotShown: number; documentsUnavailable?: boolean }> {
     try {
       const reads = await this.deps.runReads?.list(caller.tokenId);
       return { documents: reads?.documents ?? [], documentsNotShown: reads?.notShown ?? 0 };
     } catch (error) {
       this.deps.onRunReadsError?.(error);
-      return { documents: [], documentsNotShown: 0 };
+      // The approver is told the list is unknown, never that the run read nothing.
+      return { documents: [], documentsNotShown: 0, documentsUnavailable: true };
     }
   }
 

@@ -371,6 +371,32 @@ describe('Class: ConnectorProxy', () => {
       expect(held.status).toBe('pending_approval');
       expect(f.runReadErrors).toHaveLength(2);
     });
+
+    it('never tells the approver the run read nothing when its document list could not be read (fail closed)', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      f.runReads.fail = true;
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documentsUnavailable).toBe(true);
+      const unknown = 'unknown: the list of documents this run read could not be looked up';
+      expect(approvalNotice(record!).message).toContain(`Read before: ${unknown}`);
+      expect(chatNotice(record!).content.description).toContain(unknown);
+      const page = approvalPage(
+        { principal: 'bob', signOutAction: '/approvals/sign-out', signOutCsrf: 'csrf' },
+        record!,
+        approvalPreviewText(record!, f.config, '/approvals'),
+      );
+      expect(page.body).toContain(unknown);
+      expect(page.body).not.toContain('the agent read nothing');
+    });
   });
 
   describe('an upstream that fails', () => {
