@@ -459,8 +459,7 @@ export class McpServerConnector implements Connector {
       session = loadMcpClientSdk().then(async (sdk) => {
         const client = new sdk.Client({ ...CLIENT_INFO }, { capabilities: {} });
         const transport = new sdk.StreamableHTTPClientTransport(this.url, {
-          // The call this request serves; its session key (the subject) is the same as the opener's.
-          fetch: (url, init) => this.fetch(url, init, this.exchangeInProgress.getStore() ?? context),
+          fetch: (url, init) => this.fetch(url, init, this.servedBy(context)),
         });
         await client.connect(transport, { timeout: this.config.timeoutMs });
         return client;
@@ -469,6 +468,16 @@ export class McpServerConnector implements Connector {
       while (this.sessions.size > MAX_SESSIONS) this.dropSession(this.sessions.keys().next().value as string);
     }
     return session;
+  }
+
+  /**
+   * The call a request of the session `opener` opened serves: the exchange in progress, when it acts for
+   * the same subject (always, as sessions are keyed by subject); otherwise the opener's, so a request
+   * can never carry another principal's credentials.
+   */
+  private servedBy(opener: ExchangeContext): ExchangeContext {
+    const current = this.exchangeInProgress.getStore();
+    return current && current.subject === opener.subject ? current : opener;
   }
 
   private dropSession(key: string): void {
