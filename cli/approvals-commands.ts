@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApprovalRecord, ApprovalStatus } from '../lambdas/core/approval-desk';
+import { DOCUMENTS_UNAVAILABLE, notShownLine } from '../lambdas/core/approval-notice';
 import { canonicalJson } from '../lambdas/core/canonical-json';
 import type { AirlockApiClient } from './airlock-api-client';
 import { type CliContext, CliError, EXIT } from './cli-context';
@@ -278,6 +279,8 @@ function describeApproval(approval: ApprovalRecord): string[] {
       ),
     );
   }
+  if (approval.documentsNotShown) lines.push(`  ${notShownLine(approval.documentsNotShown)}`);
+  if (approval.documentsUnavailable) lines.push('', `Documents the same run read: ${DOCUMENTS_UNAVAILABLE}`);
   lines.push(
     '',
     'The exact call that will run:',

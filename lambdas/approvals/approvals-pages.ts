@@ -7,6 +7,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ApprovalRecord } from '../core/approval-desk';
+import { DOCUMENTS_UNAVAILABLE, notShownLine } from '../core/approval-notice';
 import type { ApprovalPreviewText } from '../core/approval-preview';
 import { escapeHtml, htmlDocument, pageHeaders, pageStyle } from '../core/html-page';
 
@@ -136,8 +137,14 @@ ${formHtml}
  * never their content, which stays where the agent read it.
  */
 function documentsSection(record: ApprovalRecord): string {
+  if (record.documentsUnavailable) {
+    return `<h2 id="documents">Documents read in the same run</h2>\n<p><strong>${escapeHtml(DOCUMENTS_UNAVAILABLE)}.</strong></p>`;
+  }
   const documents = record.documents ?? [];
-  if (documents.length === 0) {
+  const notShown = record.documentsNotShown
+    ? `\n<p><strong>${escapeHtml(notShownLine(record.documentsNotShown))}.</strong></p>`
+    : '';
+  if (documents.length === 0 && !notShown) {
     return '<h2 id="documents">Documents read in the same run</h2>\n<p>None: the agent read nothing through Airlock with this token before it asked.</p>';
   }
   const rows = documents
@@ -153,7 +160,7 @@ function documentsSection(record: ApprovalRecord): string {
 <tbody>
 ${rows}
 </tbody>
-</table>`;
+</table>${notShown}`;
 }
 
 /** A refusal or a problem, for a person: what happened and what to do. */

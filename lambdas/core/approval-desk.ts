@@ -49,6 +49,10 @@ export interface ApprovalRecord extends ApprovalBinding {
    * name them: what the agent saw when it decided to ask. Hashes only, never the data.
    */
   readonly documents?: readonly RunDocument[];
+  /** How many more documents the run read than {@link documents} lists (the audit trail names them). */
+  readonly documentsNotShown?: number;
+  /** The run's document list could not be read: nobody knows from it what the run read (never "nothing"). */
+  readonly documentsUnavailable?: boolean;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;
@@ -164,6 +168,8 @@ export class ApprovalDesk {
       intent?: string;
       names?: Readonly<Record<string, string>>;
       documents?: readonly RunDocument[];
+      documentsNotShown?: number;
+      documentsUnavailable?: boolean;
     },
   ): ApprovalRecord {
     const now = this.deps.clock.now();
@@ -186,6 +192,8 @@ export class ApprovalDesk {
       ...(input.documents && input.documents.length > 0
         ? { documents: input.documents.map((d) => ({ ...d })) }
         : {}),
+      ...(input.documentsNotShown ? { documentsNotShown: input.documentsNotShown } : {}),
+      ...(input.documentsUnavailable ? { documentsUnavailable: true } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
     };

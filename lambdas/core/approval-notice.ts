@@ -58,13 +58,33 @@ function decideLines(approval: ApprovalRecord, target: NoticeTarget): string[] {
   return lines;
 }
 
+/**
+ * Text an agent or an upstream chose (the intent, looked-up names) on one line: it cannot add lines that
+ * read like Airlock's own (a second "exact call", another "To decide" link).
+ */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced.
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
+/** What an approver is told of the documents a run read beyond those listed. */
+export function notShownLine(count: number): string {
+  return `and ${count} more document(s) the same run read, not listed here (the audit trail names each one)`;
+}
+
+/** What an approver is told when the run's document list could not be read. */
+export const DOCUMENTS_UNAVAILABLE =
+  'unknown: the list of documents this run read could not be looked up (the audit trail names every read)';
+
 /** The documents the same run read before it asked, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
   const documents = approval.documents ?? [];
-  if (documents.length === 0) return [];
+  if (approval.documentsUnavailable) return [`Read before: ${DOCUMENTS_UNAVAILABLE}`];
+  if (documents.length === 0 && !approval.documentsNotShown) return [];
   return [
     'Read before: (documents the same run read, with the sha256 the audit trail holds)',
-    ...documents.map((d) => `  ${d.id} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+    ...documents.map((d) => `  ${oneLine(d.id)} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
+    ...(approval.documentsNotShown ? [`  ${notShownLine(approval.documentsNotShown)}`] : []),
   ];
 }
 
@@ -90,8 +110,10 @@ export function approvalNotice(approval: ApprovalRecord, target: NoticeTarget = 
     `Requested:  ${approval.createdAt} by ${approval.principal} (request ${approval.requestId})`,
     `Workflow:   ${approval.workflow}`,
     `Operation:  ${what}`,
-    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
-    ...Object.entries(approval.names ?? {}).map(([name, label]) => `${`${name}:`.padEnd(12)}${label}`),
+    ...(approval.intent ? [`Intent:     ${oneLine(approval.intent)}`] : []),
+    ...Object.entries(approval.names ?? {}).map(
+      ([name, label]) => `${`${name}:`.padEnd(12)}${oneLine(label)}`,
+    ),
     ...documentLines(approval),
     `Held by:    ${approval.reasons.join(', ') || '(no policy id)'}`,
     `Expires:    ${approval.expiresAt} (after that the agent must ask again)`,
@@ -122,8 +144,8 @@ export function decisionNotice(approval: ApprovalRecord): ApprovalNotice {
     '',
     `Approval:   ${approval.id}`,
     `Decided:    ${approval.decidedAt ?? ''} by ${approval.decidedBy ?? ''}`,
-    `Reason:     ${approval.decisionReason ?? ''}`,
-    ...(approval.intent ? [`Intent:     ${approval.intent}`] : []),
+    `Reason:     ${oneLine(approval.decisionReason ?? '')}`,
+    ...(approval.intent ? [`Intent:     ${oneLine(approval.intent)}`] : []),
     `sha256:     ${approval.preview.sha256}`,
     '',
     approved
@@ -188,15 +210,18 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
   const description = [
     ...(approval.remindedAt ? [`*Expires at ${approval.expiresAt}* and nobody has decided it yet.`] : []),
     `*${approval.principal}* asks to run ${codeSpan(what)} in workflow *${approval.workflow}*; a member of *${approval.approverGroup}* decides (nobody approves their own request).`,
-    ...(approval.intent ? [`*Intent:* ${approval.intent.replace(/[\r\n]+/g, ' ')}`] : []),
-    ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${label}`),
+    // What the agent or an upstream wrote is shown as code: its markdown (bold lines, links) stays text.
+    ...(approval.intent ? [`*Intent:* ${codeSpan(oneLine(approval.intent))}`] : []),
+    ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${codeSpan(oneLine(label))}`),
     ...(approval.documents && approval.documents.length > 0
       ? [
           `*Documents read in the same run:* ${approval.documents
-            .map((d) => `${codeSpan(d.id)} (sha256 ${d.sha256.slice(0, 12)}…)`)
+            .map((d) => `${codeSpan(oneLine(d.id))} (sha256 ${d.sha256.slice(0, 12)}…)`)
             .join(', ')}`,
         ]
       : []),
+    ...(approval.documentsNotShown ? [`*${notShownLine(approval.documentsNotShown)}*`] : []),
+    ...(approval.documentsUnavailable ? [`*Documents read in the same run:* ${DOCUMENTS_UNAVAILABLE}`] : []),
     `*Held by:* ${approval.reasons.join(', ') || '(no policy id)'}`,
     `*Expires:* ${approval.expiresAt}`,
     call.length <= MAX_CHAT_CALL_CHARS

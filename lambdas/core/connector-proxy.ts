@@ -380,7 +380,7 @@ export class ConnectorProxy {
       reasons: decision.reasons,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
       names: await this.lookUpNames(prepared, call.requestId),
-      documents: await this.documentsReadBy(caller),
+      ...(await this.documentsReadBy(caller)),
     });
     await record.held(decision, {
       approvalId: approval.id,
@@ -391,12 +391,16 @@ export class ConnectorProxy {
   }
 
   /** What the caller's run read before this call, best effort: a failure leaves the list out. */
-  private async documentsReadBy(caller: Caller): Promise<RunDocument[]> {
+  private async documentsReadBy(
+    caller: Caller,
+  ): Promise<{ documents: RunDocument[]; documentsNotShown: number; documentsUnavailable?: boolean }> {
     try {
-      return (await this.deps.runReads?.list(caller.tokenId)) ?? [];
+      const reads = await this.deps.runReads?.list(caller.tokenId);
+      return { documents: reads?.documents ?? [], documentsNotShown: reads?.notShown ?? 0 };
     } catch (error) {
       this.deps.onRunReadsError?.(error);
-      return [];
+      // The approver is told the list is unknown, never that the run read nothing.
+      return { documents: [], documentsNotShown: 0, documentsUnavailable: true };
     }
   }
 

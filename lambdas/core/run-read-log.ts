@@ -11,9 +11,19 @@ import type { RunDocument } from './approval-desk';
 /** A run's list keeps its first this many documents; an approver is shown at most these. */
 export const MAX_RUN_DOCUMENTS = 50;
 
+/** What a run read: its first documents, and how many more it read that the list does not hold. */
+export interface RunReads {
+  readonly documents: RunDocument[];
+  /**
+   * Documents read after the list was full: an approver is told they exist, so an agent that pads its
+   * run with cheap reads cannot hide the one it read next.
+   */
+  readonly notShown: number;
+}
+
 export interface RunReadLog {
-  /** Adds what one read returned to the run's list (nothing beyond {@link MAX_RUN_DOCUMENTS}). */
+  /** Adds what one read returned to the run's list (beyond {@link MAX_RUN_DOCUMENTS}, only counted). */
   append(runId: string, documents: readonly RunDocument[], keepUntil: Date): Promise<void>;
   /** What the run read, in the order it read it. */
-  list(runId: string): Promise<RunDocument[]>;
+  list(runId: string): Promise<RunReads>;
 }

@@ -37,6 +37,24 @@ const claimName = z
   .string()
   .regex(/^[A-Za-z0-9_:/.#-]{1,128}$/, 'expected a claim name such as sub, oid or groups');
 
+/**
+ * Claims a user or an IdP administrator can change (an address, a login name, a display name): a person
+ * who changes theirs to another's would become that person, so none may be `subjectClaim`.
+ */
+const MUTABLE_CLAIMS = new Set([
+  'email',
+  'preferred_username',
+  'upn',
+  'unique_name',
+  'name',
+  'nickname',
+  'given_name',
+  'family_name',
+  'phone_number',
+  'login',
+  'username',
+]);
+
 export const identityProviderSchema = z.strictObject({
   /** The IdP's OIDC issuer; its `/.well-known/openid-configuration` is read at start. */
   issuer: httpsOrLoopbackUrl,
@@ -49,7 +67,12 @@ export const identityProviderSchema = z.strictObject({
    * (Microsoft Entra ID, where `sub` differs per application). Never a claim the user can edit, such as
    * `email` or `preferred_username`. Together with `issuer` it is the user's identity.
    */
-  subjectClaim: claimName.default('sub'),
+  subjectClaim: claimName
+    .refine((claim) => !MUTABLE_CLAIMS.has(claim.toLowerCase()), {
+      message:
+        'expected a claim the IdP assigns for good, such as sub or oid (not one a user or an admin can change, such as email or preferred_username)',
+    })
+    .default('sub'),
   /**
    * Principal → the value of `subjectClaim` for that person at this issuer (e.g. Okta's `00u1a2b3c4...`,
    * Entra's object id). Only the users listed here (and, with `matchVerifiedEmail`, principals with a

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_RUN_DOCUMENTS } from '../../lambdas/core/run-read-log';
 import { loadConfig } from '../../lib/config/load-config';
 import { type LocalPilot, startLocalPilot } from '../../local/local-pilot';
 import { LOCAL_TABLES, openLocalDynamo } from '../../local/local-state';
@@ -279,6 +280,32 @@ describe('Function: registerApprovalsCommands', () => {
       expect(run.stdout).toContain('Documents the same run read before it asked');
       const line = run.stdout.split('\n').find((l) => l.startsWith(`  ${key} (receipts/read, `)) ?? '';
       expect(line).toMatch(/ sha256 [0-9a-f]{64}$/);
+    });
+
+    it('says how many documents the list leaves out (attack: a run pads its list with 50 listings before the read that matters)', async () => {
+      // Prepare: one token lists 50 empty prefixes, then reads a receipt, then asks for an entry
+      const token = await alice.getToken('expense-summary', ['receipts:read', 'erp:write'], 15);
+      for (let i = 0; i < MAX_RUN_DOCUMENTS; i += 1) {
+        const padded = await alice.request('POST', '/v1/connectors/receipts/list', {
+          token,
+          body: { prefix: `pad-${i}/` },
+        });
+        expect(padded.status).toBe(200);
+      }
+      const listed = await alice.request('POST', '/v1/connectors/receipts/list', { token, body: {} });
+      const key = listed.json.result.items[0].key as string;
+      await alice.request('POST', '/v1/connectors/receipts/read', { token, body: { key } });
+      const held = await alice.request('POST', CREATE_ENTRY, { token, body: journalEntry(2650) });
+
+      // Act
+      const run = await approvalsAs('bob', 'show', held.json.approval.id);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toContain(`  ${key} (receipts/read, `);
+      expect(run.stdout).toContain(
+        '  and 2 more document(s) the same run read, not listed here (the audit trail names each one)',
+      );
     });
 
     it('prints the approval record with --json', async () => {

@@ -7,7 +7,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
 import type { RunDocument } from '../../core/approval-desk';
 import { DependencyError } from '../../core/errors';
-import { MAX_RUN_DOCUMENTS, type RunReadLog } from '../../core/run-read-log';
+import { MAX_RUN_DOCUMENTS, type RunReadLog, type RunReads } from '../../core/run-read-log';
 import { describeAwsError } from './aws-permission-error';
 import {
   type AwsScope,
@@ -47,33 +47,60 @@ export class DynamoDbRunReadLog implements RunReadLog, DeclaresIamPermissions<ke
     return permissionsOf('DynamoDbRunReadLog', RUN_READ_LOG_ACTIONS, methods, () => [{ resource: table }]);
   }
 
-  /** One conditional UpdateItem: appends while the list is shorter than {@link MAX_RUN_DOCUMENTS}. */
+  /**
+   * One conditional UpdateItem: appends while the list is shorter than {@link MAX_RUN_DOCUMENTS}; once it
+   * is full, a second one counts what the list could not take (`notShown`).
+   */
   async append(runId: string, documents: readonly RunDocument[], keepUntil: Date): Promise<void> {
     if (documents.length === 0) return;
+    const beyond = Math.max(0, documents.length - MAX_RUN_DOCUMENTS);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [APPROVALS_TABLE.partitionKey]: runReadKey(runId) },
-          UpdateExpression: 'SET #docs = list_append(if_not_exists(#docs, :none), :new), #ttl = :ttl',
+          UpdateExpression: `SET #docs = list_append(if_not_exists(#docs, :none), :new), #ttl = :ttl${beyond > 0 ? ' ADD #more :beyond' : ''}`,
           ConditionExpression: 'attribute_not_exists(#docs) OR size(#docs) <= :room',
-          ExpressionAttributeNames: { '#docs': 'documents', '#ttl': APPROVALS_TABLE.ttlAttribute },
+          ExpressionAttributeNames: {
+            '#docs': 'documents',
+            '#ttl': APPROVALS_TABLE.ttlAttribute,
+            ...(beyond > 0 ? { '#more': 'notShown' } : {}),
+          },
           ExpressionAttributeValues: {
             ':none': [],
             ':new': documents.slice(0, MAX_RUN_DOCUMENTS).map((d) => ({ ...d })),
             ':ttl': Math.ceil(keepUntil.getTime() / 1000),
             ':room': MAX_RUN_DOCUMENTS - documents.length,
+            ...(beyond > 0 ? { ':beyond': beyond } : {}),
+          },
+        }),
+      );
+      return;
+    } catch (error) {
+      if ((error as Error | undefined)?.name !== 'ConditionalCheckFailedException') {
+        throw this.failure(error, 'dynamodb:UpdateItem');
+      }
+    }
+    // A full list keeps its first documents, and counts the rest so the approver knows they exist.
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [APPROVALS_TABLE.partitionKey]: runReadKey(runId) },
+          UpdateExpression: 'ADD #more :count SET #ttl = :ttl',
+          ExpressionAttributeNames: { '#more': 'notShown', '#ttl': APPROVALS_TABLE.ttlAttribute },
+          ExpressionAttributeValues: {
+            ':count': documents.length,
+            ':ttl': Math.ceil(keepUntil.getTime() / 1000),
           },
         }),
       );
     } catch (error) {
-      // A full list keeps its first documents: what the run read first stays what the approver sees.
-      if ((error as Error | undefined)?.name === 'ConditionalCheckFailedException') return;
       throw this.failure(error, 'dynamodb:UpdateItem');
     }
   }
 
-  async list(runId: string): Promise<RunDocument[]> {
+  async list(runId: string): Promise<RunReads> {
     let item: Record<string, unknown> | undefined;
     try {
       const out = await this.client.send(
@@ -88,7 +115,9 @@ export class DynamoDbRunReadLog implements RunReadLog, DeclaresIamPermissions<ke
       throw this.failure(error, 'dynamodb:GetItem');
     }
     const documents = Array.isArray(item?.documents) ? item.documents : [];
-    return documents.filter(isRunDocument).slice(0, MAX_RUN_DOCUMENTS);
+    const listed = documents.filter(isRunDocument).slice(0, MAX_RUN_DOCUMENTS);
+    const counted = typeof item?.notShown === 'number' && item.notShown > 0 ? item.notShown : 0;
+    return { documents: listed, notShown: counted + (documents.length - listed.length) };
   }
 
   private failure(error: unknown, action: string): DependencyError {

@@ -4,15 +4,13 @@
  * access token is reused until shortly before it expires. Neither the secret nor the token ever
  * appears in an error message.
  */
-import { AirlockError, DependencyError } from '../../core/errors';
+import { AirlockError } from '../../core/errors';
 import type { Clock, SecretSource } from '../../core/ports';
+import { parseBearerTokenResponse, postTokenRequest, readClientCredentials } from '../token-endpoint';
 import type { UpstreamRequest, UpstreamResponse } from './upstream-request';
 
 /** A token is renewed this long before it expires, so it never expires in flight. */
 export const TOKEN_RENEWAL_MARGIN_MS = 60_000;
-
-/** Token responses are small; anything bigger is not a token response. */
-const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 
 export interface OAuth2ClientCredentialsProps {
   readonly tokenUrl: URL;
@@ -32,11 +30,6 @@ interface CachedToken {
   readonly accessToken: string;
   /** Epoch ms after which the token is no longer used. */
   readonly renewAt: number;
-}
-
-/** `application/x-www-form-urlencoded` as RFC 6749 §2.3.1 wants it for the Basic credentials. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }
 
 /** Access tokens for one upstream, cached and fetched once at a time. */
@@ -75,38 +68,20 @@ export class OAuth2ClientCredentials {
 
   private async fetchToken(): Promise<string> {
     const { label, secretName } = this.props;
-    let credentials: Record<string, string>;
-    try {
-      credentials = await this.props.secretSource.getJson(secretName);
-    } catch (error) {
-      throw new AirlockError(
-        'upstream_error',
-        `${label}: the upstream credentials are unavailable; an operator must check the secret "${secretName}".`,
-        { cause: error instanceof DependencyError ? error : undefined },
-      );
-    }
-    const { clientId, clientSecret } = credentials;
-    if (!clientId || !clientSecret) {
-      throw new AirlockError(
-        'upstream_error',
-        `${label}: the secret "${secretName}" must hold the fields clientId and clientSecret.`,
-      );
-    }
+    const credentials = await readClientCredentials(
+      this.props.secretSource,
+      secretName,
+      label,
+      'the upstream credentials',
+    );
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (this.props.scope) form.set('scope', this.props.scope);
-    const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');
     const requestedAt = this.props.clock.now().getTime();
-    const response = await this.props.send({
-      url: this.props.tokenUrl,
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${basic}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: form.toString(),
+    const response = await postTokenRequest(this.props.send, {
+      tokenUrl: this.props.tokenUrl,
+      credentials,
+      form,
       timeoutMs: this.props.timeoutMs,
-      maxResponseBytes: MAX_TOKEN_RESPONSE_BYTES,
       label,
     });
     if (response.status < 200 || response.status > 299) {
@@ -119,32 +94,16 @@ export class OAuth2ClientCredentials {
         { details: { upstreamStatus: response.status } },
       );
     }
-    const token = this.parseTokenResponse(response.body);
+    const token = parseBearerTokenResponse(response.body, { tokenType: 'optional' });
+    if (!token) {
+      throw new AirlockError(
+        'upstream_error',
+        `${label}: the token endpoint's answer is not an OAuth 2.0 bearer token response.`,
+      );
+    }
     // Without expires_in the token is used for this call only: guessing a lifetime could outlive it.
     const renewAt = requestedAt + token.expiresInSeconds * 1000 - TOKEN_RENEWAL_MARGIN_MS;
     this.cached = { accessToken: token.accessToken, renewAt };
     return token.accessToken;
-  }
-
-  private parseTokenResponse(body: Buffer): { accessToken: string; expiresInSeconds: number } {
-    const garbage = new AirlockError(
-      'upstream_error',
-      `${this.props.label}: the token endpoint's answer is not an OAuth 2.0 bearer token response.`,
-    );
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw garbage;
-    }
-    if (parsed === null || typeof parsed !== 'object') throw garbage;
-    const { access_token, token_type, expires_in } = parsed as Record<string, unknown>;
-    if (typeof access_token !== 'string' || access_token.length === 0) throw garbage;
-    if (token_type !== undefined && String(token_type).toLowerCase() !== 'bearer') throw garbage;
-    const expiresInSeconds = Number(expires_in ?? 0);
-    return {
-      accessToken: access_token,
-      expiresInSeconds: Number.isFinite(expiresInSeconds) && expiresInSeconds > 0 ? expiresInSeconds : 0,
-    };
   }
 }

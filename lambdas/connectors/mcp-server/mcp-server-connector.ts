@@ -4,6 +4,7 @@
  * called; each call first checks that the upstream still defines the tool exactly as it was pinned, so
  * a tool changed upstream after review is refused, and the rest keep working.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -121,6 +122,11 @@ export class McpServerConnector implements Connector {
    * session to the user who opened it), so one user's calls never ride on another's session or token.
    */
   private readonly sessions = new Map<string, Promise<Client>>();
+  /**
+   * The exchange a request of a kept session belongs to: the session's transport outlives the call that
+   * opened it, so each request's credentials, request id and usage are those of the call it serves.
+   */
+  private readonly exchangeInProgress = new AsyncLocalStorage<ExchangeContext>();
 
   constructor(
     public readonly name: string,
@@ -422,15 +428,17 @@ export class McpServerConnector implements Connector {
   ): Promise<T> {
     const key = this.sessionKey(context.subject);
     const reused = this.sessions.has(key);
+    const attempt = () =>
+      this.exchangeInProgress.run(context, async () => run(await this.connect(key, context)));
     try {
-      return await run(await this.connect(key, context));
+      return await attempt();
     } catch (error) {
       this.dropSession(key);
       // A refusal (the caller's token exchange refused, a host outside allowedHosts) is not retried, even
       // when the SDK wrapped it.
       if (context.retry && reused && this.upstreamError(error).code === 'upstream_error') {
         try {
-          return await run(await this.connect(key, context));
+          return await attempt();
         } catch (second) {
           this.dropSession(key);
           throw this.upstreamError(second);
@@ -451,7 +459,7 @@ export class McpServerConnector implements Connector {
       session = loadMcpClientSdk().then(async (sdk) => {
         const client = new sdk.Client({ ...CLIENT_INFO }, { capabilities: {} });
         const transport = new sdk.StreamableHTTPClientTransport(this.url, {
-          fetch: (url, init) => this.fetch(url, init, context),
+          fetch: (url, init) => this.fetch(url, init, this.servedBy(context)),
         });
         await client.connect(transport, { timeout: this.config.timeoutMs });
         return client;
@@ -460,6 +468,16 @@ export class McpServerConnector implements Connector {
       while (this.sessions.size > MAX_SESSIONS) this.dropSession(this.sessions.keys().next().value as string);
     }
     return session;
+  }
+
+  /**
+   * The call a request of the session `opener` opened serves: the exchange in progress, when it acts for
+   * the same subject (always, as sessions are keyed by subject); otherwise the opener's, so a request
+   * can never carry another principal's credentials.
+   */
+  private servedBy(opener: ExchangeContext): ExchangeContext {
+    const current = this.exchangeInProgress.getStore();
+    return current && current.subject === opener.subject ? current : opener;
   }
 
   private dropSession(key: string): void {

@@ -21,6 +21,7 @@ import { NAME_PATTERN } from '../../../lib/contracts/names';
 import { AirlockError, DependencyError } from '../../core/errors';
 import type { Clock, SecretSource } from '../../core/ports';
 import type { UpstreamRequest, UpstreamResponse } from '../http-api/upstream-request';
+import { parseBearerTokenResponse, postTokenRequest, readClientCredentials } from '../token-endpoint';
 
 /** RFC 8693 §2.1 `grant_type`. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -38,8 +39,6 @@ export const MAX_CACHED_SUBJECTS = 1000;
 export const TOKEN_EXCHANGE_REFUSED_REASON = 'upstream-token-exchange-refused';
 /** The reason a call is refused with when nobody is signed in to act for (fail closed). */
 export const TOKEN_EXCHANGE_NO_SUBJECT_REASON = 'upstream-token-exchange-needs-subject';
-
-const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * The connector's own subject assertion key (KMS in AWS, a local P-256 key in the local pilot): never
@@ -76,10 +75,6 @@ interface CachedToken {
   readonly accessToken: string;
   /** Epoch ms after which the token is no longer used. */
   readonly renewAt: number;
-}
-
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }
 
 function base64urlJson(value: unknown): string {
@@ -158,23 +153,12 @@ export class UpstreamTokenExchange {
 
   private async exchange(subject: string): Promise<string> {
     const { label, secretName } = this.props;
-    let credentials: Record<string, string>;
-    try {
-      credentials = await this.props.secretSource.getJson(secretName);
-    } catch (error) {
-      throw new AirlockError(
-        'upstream_error',
-        `${label}: its upstream client credentials are unavailable; an operator must check the secret "${secretName}".`,
-        { cause: error instanceof DependencyError ? error : undefined },
-      );
-    }
-    const { clientId, clientSecret } = credentials;
-    if (!clientId || !clientSecret) {
-      throw new AirlockError(
-        'upstream_error',
-        `${label}: the secret "${secretName}" must hold the fields clientId and clientSecret.`,
-      );
-    }
+    const credentials = await readClientCredentials(
+      this.props.secretSource,
+      secretName,
+      label,
+      'its upstream client credentials',
+    );
     const form = new URLSearchParams({
       grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
       subject_token: await this.subjectAssertion(subject),
@@ -184,23 +168,26 @@ export class UpstreamTokenExchange {
     if (this.props.audience) form.set('audience', this.props.audience);
     if (this.props.resource) form.set('resource', this.props.resource);
     if (this.props.scope) form.set('scope', this.props.scope);
-    const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');
     const requestedAt = this.props.clock.now().getTime();
-    const response = await this.props.send({
-      url: this.props.tokenUrl,
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${basic}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: form.toString(),
+    const response = await postTokenRequest(this.props.send, {
+      tokenUrl: this.props.tokenUrl,
+      credentials,
+      form,
       timeoutMs: this.props.timeoutMs,
-      maxResponseBytes: MAX_TOKEN_RESPONSE_BYTES,
       label,
     });
     if (response.status < 200 || response.status > 299) throw this.refusal(response, subject);
-    const token = this.parseTokenResponse(response.body);
+    // The token goes into `Authorization: Bearer`, so it must be one (RFC 8693 §2.2.1: N_A is not).
+    const token = parseBearerTokenResponse(response.body, {
+      tokenType: 'required',
+      issuedTokenType: this.props.requestedTokenType,
+    });
+    if (!token) {
+      throw new AirlockError(
+        'upstream_error',
+        `${label}: the token endpoint's answer is not an RFC 8693 token exchange response with a bearer token.`,
+      );
+    }
     // Without expires_in the token is used for this call only: guessing a lifetime could outlive it.
     const renewAt = requestedAt + token.expiresInSeconds * 1000 - EXCHANGED_TOKEN_RENEWAL_MARGIN_MS;
     if (renewAt > requestedAt) {
@@ -238,30 +225,6 @@ export class UpstreamTokenExchange {
         : `${label}: the token endpoint refused the token exchange (HTTP ${response.status}${error ? `, ${error}` : ''}); an operator must check the connector's auth settings.`,
       { details: { upstreamStatus: response.status, ...(error && { oauthError: error }) } },
     );
-  }
-
-  private parseTokenResponse(body: Buffer): { accessToken: string; expiresInSeconds: number } {
-    const garbage = new AirlockError(
-      'upstream_error',
-      `${this.props.label}: the token endpoint's answer is not an RFC 8693 token exchange response with a bearer token.`,
-    );
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw garbage;
-    }
-    if (parsed === null || typeof parsed !== 'object') throw garbage;
-    const { access_token, token_type, expires_in, issued_token_type } = parsed as Record<string, unknown>;
-    if (typeof access_token !== 'string' || access_token.length === 0) throw garbage;
-    // The token goes into `Authorization: Bearer`, so it must be one (RFC 8693 §2.2.1: N_A is not).
-    if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') throw garbage;
-    if (issued_token_type !== undefined && issued_token_type !== this.props.requestedTokenType) throw garbage;
-    const expiresInSeconds = Number(expires_in ?? 0);
-    return {
-      accessToken: access_token,
-      expiresInSeconds: Number.isFinite(expiresInSeconds) && expiresInSeconds > 0 ? expiresInSeconds : 0,
-    };
   }
 }
 

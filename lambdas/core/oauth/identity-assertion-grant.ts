@@ -12,7 +12,7 @@
  * `aud` (exactly this server's issuer, draft §4.4.1), `client_id` (the authenticated client), `resource`
  * (when present, this MCP resource), `exp`/`iat` (a short life, within the configured maximum and the
  * clock skew), `jti` (once only: remembered by a conditional write until the assertion expires), `sub`
- * (an enrolled principal), and `scope` (within the workflow's scopes).
+ * (an enrolled principal, by that id alone, never by e-mail), and `scope` (within the workflow's scopes).
  */
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors } from 'jose';
@@ -269,14 +269,15 @@ export class IdentityAssertionGrant {
   }
 
   /**
-   * The principal, by the same mapping as the IdP sign-in (`identityProvider.subjects`, by the IdP's
-   * stable user id, with this issuer). When the assertion carries the groups claim, its mapped groups
-   * must include one of the workflow's, as at sign-in; when it carries none (IdPs put few claims in an
-   * ID-JAG), the IdP's policy issued it and Cedar decides with the principal's groups.
+   * The principal, by the IdP's stable user id only (`identityProvider.subjects`, with this issuer).
+   * Never by e-mail, even with `matchVerifiedEmail`: that opt-in vouches for the sign-in IdP's ID tokens,
+   * and the MCP extension maps an ID-JAG by its subject. When the assertion carries the groups claim, its
+   * mapped groups must include one of the workflow's, as at sign-in; when it carries none (IdPs put few
+   * claims in an ID-JAG), the IdP's policy issued it and Cedar decides with the principal's groups.
    */
   private identityOf(payload: Record<string, unknown>) {
     const { config, oauth } = this.context.deps;
-    const idp = { ...oauth.identityProvider, issuer: this.settings.issuer };
+    const idp = { ...oauth.identityProvider, issuer: this.settings.issuer, matchVerifiedEmail: false };
     try {
       return payload[idp.groupsClaim] === undefined
         ? resolveEnrolledUser(config, { identityProvider: idp }, payload)

@@ -49,6 +49,8 @@ export interface TokenExchangeUpstream {
   readonly exchanges: ExchangeRecord[];
   /** The subject of every MCP request the upstream accepted, and `401` for each it refused. */
   readonly mcpCallers: string[];
+  /** The `x-request-id` of every `tools/call` the upstream accepted, with its subject, in order. */
+  readonly toolCalls: { subject: string; requestId?: string }[];
   /** Answers the next `times` exchanges with this status and body instead (a failing authorization server). */
   failNext(status: number, body: string, times?: number): void;
   close(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startTokenExchangeUpstream(
   const issuerKeys = await generateKeyPair('ES256');
   const exchanges: ExchangeRecord[] = [];
   const mcpCallers: string[] = [];
+  const toolCalls: { subject: string; requestId?: string }[] = [];
   const seenJti = new Set<string>();
   let injected: { status: number; body: string; times: number } | undefined;
   const trusted = options.assertionKey;
@@ -184,6 +187,10 @@ export async function startTokenExchangeUpstream(
       return;
     }
     mcpCallers.push(subject);
+    if (body && (JSON.parse(body) as { method?: unknown }).method === 'tools/call') {
+      const requestId = req.headers['x-request-id'];
+      toolCalls.push({ subject, ...(typeof requestId === 'string' && { requestId }) });
+    }
     const server = new McpServer({ name: 'ticket-desk', version: '1.0.0' });
     server.registerTool(
       'whoami',
@@ -211,6 +218,7 @@ export async function startTokenExchangeUpstream(
     mcpUrl,
     exchanges,
     mcpCallers,
+    toolCalls,
     failNext(status, body, times = 1) {
       injected = { status, body, times };
     },

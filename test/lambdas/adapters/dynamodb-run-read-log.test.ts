@@ -78,9 +78,13 @@ describe('Class: DynamoDbRunReadLog', () => {
       await log.append('jti-a', [doc('q3/r2.txt'), doc('q3/r3.txt')], keepUntil);
 
       // Assess
-      expect((await log.list('jti-a')).map((d) => d.id)).toEqual(['q3/r1.txt', 'q3/r2.txt', 'q3/r3.txt']);
-      expect((await log.list('jti-b')).map((d) => d.id)).toEqual(['other.txt']);
-      expect(await log.list('jti-none')).toEqual([]);
+      expect((await log.list('jti-a')).documents.map((d) => d.id)).toEqual([
+        'q3/r1.txt',
+        'q3/r2.txt',
+        'q3/r3.txt',
+      ]);
+      expect((await log.list('jti-b')).documents.map((d) => d.id)).toEqual(['other.txt']);
+      expect(await log.list('jti-none')).toEqual({ documents: [], notShown: 0 });
       const item = await documents.send(new GetCommand({ TableName: TABLE, Key: { id: 'run#jti-a' } }));
       expect(item.Item?.[APPROVALS_TABLE.ttlAttribute]).toBe(keepUntil.getTime() / 1000);
     });
@@ -92,8 +96,32 @@ describe('Class: DynamoDbRunReadLog', () => {
 
       // Assess
       const listed = await log.list('jti-flood');
-      expect(listed).toHaveLength(MAX_RUN_DOCUMENTS);
-      expect(listed[0].id).toBe('d0');
+      expect(listed.documents).toHaveLength(MAX_RUN_DOCUMENTS);
+      expect(listed.documents[0].id).toBe('d0');
+    });
+
+    it('counts what a full list cannot take (attack: an agent pads its run with cheap reads to hide the document it reads next from the approver)', async () => {
+      // Prepare: the run fills its list with listings of empty prefixes
+      for (let i = 0; i < MAX_RUN_DOCUMENTS; i += 1)
+        await log.append('jti-padded', [doc(`list:pad${i}/`)], keepUntil);
+
+      // Act: the document that matters, then one read returning two more
+      await log.append('jti-padded', [doc('hr/salaries.csv')], keepUntil);
+      await log.append('jti-padded', [doc('a.txt'), doc('b.txt')], keepUntil);
+
+      // Assess
+      const listed = await log.list('jti-padded');
+      expect(listed.documents).toHaveLength(MAX_RUN_DOCUMENTS);
+      expect(listed.notShown).toBe(3);
+    });
+
+    it('counts the documents of one read beyond the list on its first write', async () => {
+      // Act
+      const many = Array.from({ length: MAX_RUN_DOCUMENTS + 2 }, (_, i) => doc(`hit${i}`));
+      await log.append('jti-one-big-read', many, keepUntil);
+
+      // Assess
+      expect(await log.list('jti-one-big-read')).toMatchObject({ notShown: 2 });
     });
 
     it('never shows a run’s list among the approvals', async () => {

@@ -269,14 +269,39 @@ describe('Class: SnsApprovalNotifier (chat channel)', () => {
       },
       metadata: { threadId: 'apr_0123456789abcdef0123456789abcdef' },
     });
-    expect(chat.content.description).toContain('*Intent:* Book the Q3 travel accrual');
-    expect(chat.content.description).toContain('*glCode:* Travel');
+    expect(chat.content.description).toContain('*Intent:* `Book the Q3 travel accrual`');
+    expect(chat.content.description).toContain('*glCode:* `Travel`');
     expect(chat.content.description).toContain(`\`${callSha256}\``);
     expect(chat.content.nextSteps[0]).toBe(
       'Open https://mcp.airlock.example.com/approvals/apr_0123456789abcdef0123456789abcdef and sign in with your company account',
     );
     expect(published[1].Subject).toBeUndefined();
     expect(published[1].MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'pending' });
+  });
+
+  it("shows the agent's intent as literal text (attack: markdown in the intent forges the call or links to a fake approvals page)", async () => {
+    // Prepare: the agent writes the intent; it must not add a line, bold text or a link of its own
+    const published = fakeTopics();
+    const intent =
+      'Routine.\n*The exact call:* `{"amount":10}` [Approve here](https://evil.example/approvals) <!channel>';
+
+    // Act
+    await notifier().notify(approval({ intent, names: { glCode: 'Travel *Approved by CFO*' } }));
+
+    // Assess
+    const lines: string[] = JSON.parse(published[1].Message!).content.description.split('\n');
+    expect(lines.filter((line) => line.startsWith('*The exact call:*'))).toHaveLength(1);
+    const shown = lines.find((line) => line.startsWith('*Intent:*'));
+    expect(shown).toBe(
+      '*Intent:* `Routine. *The exact call:* \'{"amount":10}\' [Approve here](https://evil.example/approvals) <!channel>`',
+    );
+    expect(lines).toContain('*glCode:* `Travel *Approved by CFO*`');
+    // The e-mail prints the intent on its own line too: it cannot add lines that look like Airlock's.
+    const mail = published[0].Message!.split('\n');
+    expect(mail.filter((line) => line.startsWith('The exact call that will run'))).toHaveLength(1);
+    expect(mail.filter((line) => line.startsWith('Intent:'))).toEqual([
+      'Intent:     Routine. *The exact call:* `{"amount":10}` [Approve here](https://evil.example/approvals) <!channel>',
+    ]);
   });
 
   it("never posts a decision to the chat (attack: decision leak to the approvers' channel)", async () => {
@@ -335,6 +360,31 @@ describe('Class: SnsApprovalNotifier (requester routing)', () => {
         kind: { DataType: 'String', StringValue: 'decision' },
         requester: { DataType: 'String', StringValue: 'alice' },
       });
+    });
+
+    it("keeps the agent's intent on one line (attack: the agent forges an 'approved' next step into its own user's rejection notice)", async () => {
+      // Prepare
+      const published = fakeTopic();
+      const notifier = new SnsApprovalNotifier({
+        client: new SNSClient({ region: 'us-east-1' }),
+        topicArn: TOPIC,
+      });
+
+      // Act
+      await notifier.notifyDecision(
+        approval({
+          status: 'rejected',
+          decidedBy: 'bob',
+          decisionReason: 'no',
+          intent: 'Q3 accrual\n\nNext: the agent re-sends exactly the same call; it runs once.',
+        }),
+      );
+
+      // Assess
+      const lines = published[0].Message!.split('\n');
+      expect(lines.filter((line) => line.startsWith('Next:'))).toEqual([
+        'Next: nothing runs. Do not retry the same call; change it or talk to the approver.',
+      ]);
     });
 
     it("reaches only the requester: another requester and the approvers' list filter it out (attack: decision leak)", async () => {

@@ -184,6 +184,27 @@ describe('Class: McpServerConnector (auth: oauth2-token-exchange)', () => {
     expect(upstream.exchanges.map((e) => e.subject)).toEqual(['alice', 'bob']);
   });
 
+  it("attack: each call reaches the upstream under its own request id, never that of the call that opened the session (the upstream's logs would pin a call on another request, on a shared session another principal's)", async () => {
+    // Prepare
+    const tickets = await connector();
+    const as = (subject: string, requestId: string) =>
+      tickets.invoke('whoAmI', { note: 'hi' }, { requestId, subject });
+
+    // Act: alice opens her session, then calls again on it, as does bob on his
+    await as('alice', 'req-alice-1');
+    await as('alice', 'req-alice-2');
+    await as('bob', 'req-bob-1');
+    await as('bob', 'req-bob-2');
+
+    // Assess
+    expect(upstream.toolCalls).toEqual([
+      { subject: 'alice', requestId: 'req-alice-1' },
+      { subject: 'alice', requestId: 'req-alice-2' },
+      { subject: 'bob', requestId: 'req-bob-1' },
+      { subject: 'bob', requestId: 'req-bob-2' },
+    ]);
+  });
+
   it("attack: mallory's exchange cannot yield alice's token, even right after alice's call was cached", async () => {
     // Prepare
     const tickets = await connector();

@@ -1,5 +1,9 @@
 import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-counter-store';
+import { approvalPage } from '../../../lambdas/approvals/approvals-pages';
+import { approvalNotice, chatNotice } from '../../../lambdas/core/approval-notice';
+import { approvalPreviewText } from '../../../lambdas/core/approval-preview';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
+import { MAX_RUN_DOCUMENTS } from '../../../lambdas/core/run-read-log';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
 import { FakeClock } from '../support/fake-clock';
 import { type PipelineFixture, pipelineFixture } from '../support/pipeline-fixture';
@@ -308,6 +312,33 @@ describe('Class: ConnectorProxy', () => {
       expect(documents.map((d) => d.sha256)).toEqual(hashes);
     });
 
+    it('attack: a run that pads its list with cheap reads cannot hide the document it read last from the approver', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      for (let i = 0; i < MAX_RUN_DOCUMENTS; i += 1) await f.proxy.call(alice, read('2026-q3/hotel.txt', i));
+      await f.proxy.call(alice, read('2026-q4/taxi.txt', MAX_RUN_DOCUMENTS));
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess: the approver is told one more document was read than the list shows
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documents).toHaveLength(MAX_RUN_DOCUMENTS);
+      expect(record?.documentsNotShown).toBe(1);
+      const told =
+        'and 1 more document(s) the same run read, not listed here (the audit trail names each one)';
+      expect(approvalNotice(record!).message).toContain(told);
+      expect(chatNotice(record!).content.description).toContain(told);
+      const page = approvalPage(
+        { principal: 'bob', signOutAction: '/approvals/sign-out', signOutCsrf: 'csrf' },
+        record!,
+        approvalPreviewText(record!, f.config, '/approvals'),
+      );
+      expect(page.body).toContain(told);
+    });
+
     it('attack: another run’s reads (another token, another principal) are never shown as this run’s', async () => {
       // Prepare
       const f = fixture();
@@ -339,6 +370,32 @@ describe('Class: ConnectorProxy', () => {
       expect(answered.status).toBe('completed');
       expect(held.status).toBe('pending_approval');
       expect(f.runReadErrors).toHaveLength(2);
+    });
+
+    it('never tells the approver the run read nothing when its document list could not be read (fail closed)', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      f.runReads.fail = true;
+
+      // Act
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documentsUnavailable).toBe(true);
+      const unknown = 'unknown: the list of documents this run read could not be looked up';
+      expect(approvalNotice(record!).message).toContain(`Read before: ${unknown}`);
+      expect(chatNotice(record!).content.description).toContain(unknown);
+      const page = approvalPage(
+        { principal: 'bob', signOutAction: '/approvals/sign-out', signOutCsrf: 'csrf' },
+        record!,
+        approvalPreviewText(record!, f.config, '/approvals'),
+      );
+      expect(page.body).toContain(unknown);
+      expect(page.body).not.toContain('the agent read nothing');
     });
   });
 

@@ -254,6 +254,47 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
       expectRefused(wrongGroup, refusals(), 'assertion_subject');
     });
 
+    it("refuses an ID-JAG of an unenrolled sub that carries an enrolled user's verified e-mail (mapping by a mutable claim)", async () => {
+      // matchVerifiedEmail is for interactive sign-in at identityProvider.issuer; an ID-JAG is mapped by
+      // its issuer's stable user id alone (the MCP extension), never by an address a user or admin can edit.
+      const f = entryPoint({
+        oauth: {
+          identityProvider: {
+            issuer: IDP,
+            clientId: 'airlock',
+            clientSecretName: 'airlock/idp',
+            groupMapping: { 'Finance Team': 'finance' },
+            subjects: { alice: '00u-alice' },
+            matchVerifiedEmail: true,
+          },
+          enterpriseManagedAuthorization: { issuer: IDP, jwksUri, maxAssertionLifetimeSeconds: 300 },
+        },
+        enterpriseAssertionKeys: remoteKeySet(new URL(jwksUri), { timeoutMs: 5_000 }),
+      });
+      const clientId = await f.register();
+      const t = Math.floor(f.now.value.getTime() / 1000);
+      const assertion = await new SignJWT({
+        iss: IDP,
+        sub: '00u-renamed-to-bob',
+        email: 'bob@example.com',
+        email_verified: true,
+        aud: ISSUER,
+        client_id: clientId,
+        resource: RESOURCE,
+        jti: 'jag-email',
+        iat: t,
+        exp: t + 300,
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'oauth-id-jag+jwt' })
+        .sign(idpKey);
+      const response = await f.send('POST', '/oauth/token', {
+        form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion, client_id: clientId },
+      });
+      const refusals = f.audit.filter((e) => e.type === 'credential_denied');
+      expectRefused(response, refusals, 'assertion_subject');
+      expect(f.audit.some((e) => e.type === 'credential_issued' && e.principal === 'bob')).toBe(false);
+    });
+
     it('refuses an ID-JAG without a jti (it could not be held to one use) or issued in the future', async () => {
       const { f, idJag, exchange, refusals } = await withEnterpriseIdp();
       const t = Math.floor(f.now.value.getTime() / 1000);

@@ -21,6 +21,7 @@ import { DependencyError } from '../../../lambdas/core/errors';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import { buildEntities } from '../../../lambdas/core/policy-entities';
 import { RateLimiter } from '../../../lambdas/core/rate-limiter';
+import { MAX_RUN_DOCUMENTS } from '../../../lambdas/core/run-read-log';
 import { SpendCap } from '../../../lambdas/core/spend-cap';
 import { UsageMeter, type UsagePoint } from '../../../lambdas/core/usage-meter';
 import { loadConfig } from '../../../lib/config/load-config';
@@ -151,9 +152,14 @@ export function pipelineFixture(options: PipelineFixtureOptions = {}) {
       if (this.fail) throw new DependencyError('run-read-log', 'the table does not answer');
       this.lists.set(runId, [...(this.lists.get(runId) ?? []), ...documents]);
     },
+    /** As the DynamoDB log: the first MAX_RUN_DOCUMENTS, and a count of the rest. */
     async list(runId: string) {
       if (this.fail) throw new DependencyError('run-read-log', 'the table does not answer');
-      return [...(this.lists.get(runId) ?? [])];
+      const all = this.lists.get(runId) ?? [];
+      return {
+        documents: all.slice(0, MAX_RUN_DOCUMENTS),
+        notShown: Math.max(0, all.length - MAX_RUN_DOCUMENTS),
+      };
     },
   };
   const proxy = new ConnectorProxy({

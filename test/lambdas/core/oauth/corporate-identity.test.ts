@@ -177,6 +177,17 @@ describe('Config: oauth.identityProvider', () => {
     );
   });
 
+  it('refuses a subject claim the user or an admin can edit (attack: a sign-in or an ID-JAG mapped by a mutable claim)', () => {
+    for (const claim of ['email', 'preferred_username', 'upn', 'Email', 'unique_name', 'name', 'nickname']) {
+      expect(() => parseConfig(withIdentity({ subjectClaim: claim }), 'c.yaml')).toThrow(
+        /oauth\.identityProvider\.subjectClaim: expected a claim the IdP assigns for good, such as sub or oid/,
+      );
+    }
+    expect(
+      parseConfig(withIdentity({ subjectClaim: 'oid' }), 'c.yaml').oauth?.identityProvider.subjectClaim,
+    ).toBe('oid');
+  });
+
   it('refuses a subject claim name that is not a claim name', () => {
     expect(() => parseConfig(withIdentity({ subjectClaim: 'sub oid' }), 'c.yaml')).toThrow(
       /subjectClaim: expected a claim name such as sub, oid or groups/,
