@@ -130,6 +130,14 @@ export const enterpriseManagedAuthorizationSchema = z.strictObject({
    * about five minutes. Each is accepted once (its `jti` is remembered until it expires).
    */
   maxAssertionLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+  /**
+   * Set only when `issuer` is the sign-in IdP (`identityProvider.issuer`) under another origin, such as
+   * an Okta custom URL domain: a user id is unique only within one IdP, so an ID-JAG's `sub` is mapped
+   * through `identityProvider.subjects` only when both come from the same IdP. Without it, the two
+   * issuers must share an origin (Okta's org and custom authorization servers do; Entra's tenant does).
+   * @default false
+   */
+  sameUserIdsAsIdentityProvider: z.boolean().default(false),
 });
 
 export type EnterpriseManagedAuthorizationConfig = z.infer<typeof enterpriseManagedAuthorizationSchema>;
@@ -248,6 +256,18 @@ export function checkOAuthConfig(config: OAuthConfigContext, ctx: z.RefinementCt
         message: `unknown group "${group}"; expected one of: ${Object.keys(config.groups).join(', ')}`,
       });
     }
+  }
+  const ema = oauth.enterpriseManagedAuthorization;
+  if (
+    ema &&
+    !ema.sameUserIdsAsIdentityProvider &&
+    new URL(ema.issuer).origin !== new URL(idp.issuer).origin
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['oauth', 'enterpriseManagedAuthorization', 'issuer'],
+      message: `${ema.issuer} is not at the origin of identityProvider.issuer (${idp.issuer}): a user id names a person only within one IdP, so an ID-JAG from another IdP could sign in as whoever identityProvider.subjects maps its sub to. Use the sign-in IdP's issuer, or, if this is the same IdP under another domain (an Okta custom URL domain), set sameUserIdsAsIdentityProvider: true`,
+    });
   }
   const principalOf = new Map<string, string>();
   for (const [principal, subject] of Object.entries(idp.subjects)) {

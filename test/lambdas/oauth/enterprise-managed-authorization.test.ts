@@ -355,7 +355,23 @@ describe('Config: oauth.enterpriseManagedAuthorization', () => {
       jwksUri: 'https://login.example.com/oauth2/v1/keys',
       algorithms: ['RS256', 'ES256'],
       maxAssertionLifetimeSeconds: 300,
+      sameUserIdsAsIdentityProvider: false,
     });
+  });
+
+  it('attack: ID-JAGs from a second IdP, whose user ids collide with the sign-in IdP subjects, are refused at config load', () => {
+    // Subjects are listed as the sign-in IdP's user ids; another IdP may give anyone the same string.
+    expect(() => parseConfig(withEma({ issuer: 'https://other-idp.example.net' }), 'c.yaml')).toThrow(
+      /oauth\.enterpriseManagedAuthorization\.issuer: https:\/\/other-idp\.example\.net is not at the origin of identityProvider\.issuer .*sameUserIdsAsIdentityProvider: true/,
+    );
+  });
+
+  it('accepts the same IdP under another domain when the config says its user ids are the same', () => {
+    const parsed = parseConfig(
+      withEma({ issuer: 'https://login.acme-corp.example', sameUserIdsAsIdentityProvider: true }),
+      'c.yaml',
+    );
+    expect(parsed.oauth?.enterpriseManagedAuthorization?.issuer).toBe('https://login.acme-corp.example');
   });
 
   it('refuses a key set fetched over plain http across a network (keys swapped in transit)', () => {
