@@ -11,7 +11,12 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApprovalRecord, ApprovalStatus } from '../lambdas/core/approval-desk';
-import { DOCUMENTS_UNAVAILABLE, notShownLine } from '../lambdas/core/approval-notice';
+import {
+  DOCUMENTS_HEADING,
+  documentsUnavailableLine,
+  notShownLine,
+  readsScope,
+} from '../lambdas/core/approval-notice';
 import { canonicalJson } from '../lambdas/core/canonical-json';
 import type { AirlockApiClient } from './airlock-api-client';
 import { type CliContext, CliError, EXIT } from './cli-context';
@@ -273,14 +278,15 @@ function describeApproval(approval: ApprovalRecord): string[] {
   if (approval.documents && approval.documents.length > 0) {
     lines.push(
       '',
-      'Documents the same run read before it asked (sha256 as the audit trail holds it):',
+      `${DOCUMENTS_HEADING}: documents ${readsScope(approval)} (sha256 as the audit trail holds it):`,
       ...approval.documents.map(
         (d) => `  ${d.id} (${d.connector}/${d.operation}, ${d.readAt}) sha256 ${d.sha256}`,
       ),
     );
   }
-  if (approval.documentsNotShown) lines.push(`  ${notShownLine(approval.documentsNotShown)}`);
-  if (approval.documentsUnavailable) lines.push('', `Documents the same run read: ${DOCUMENTS_UNAVAILABLE}`);
+  if (approval.documentsNotShown) lines.push(`  ${notShownLine(approval, approval.documentsNotShown)}`);
+  if (approval.documentsUnavailable)
+    lines.push('', `${DOCUMENTS_HEADING}: ${documentsUnavailableLine(approval)}`);
   lines.push(
     '',
     'The exact call that will run:',

@@ -7,7 +7,13 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ApprovalRecord } from '../core/approval-desk';
-import { DOCUMENTS_UNAVAILABLE, notShownLine } from '../core/approval-notice';
+import {
+  DOCUMENTS_HEADING,
+  documentsUnavailableLine,
+  nothingReadLine,
+  notShownLine,
+  readsScope,
+} from '../core/approval-notice';
 import type { ApprovalPreviewText } from '../core/approval-preview';
 import { escapeHtml, htmlDocument, pageHeaders, pageStyle } from '../core/html-page';
 
@@ -133,19 +139,20 @@ ${formHtml}
 }
 
 /**
- * The documents the same run read before it asked: names and sha256 (compare with `airlock audit`),
- * never their content, which stays where the agent read it.
+ * The documents the principal read before it asked (every token, since the record's window began):
+ * names and sha256 (compare with `airlock audit`), never their content, which stays where it was read.
  */
 function documentsSection(record: ApprovalRecord): string {
+  const heading = `<h2 id="documents">${escapeHtml(DOCUMENTS_HEADING)}</h2>`;
   if (record.documentsUnavailable) {
-    return `<h2 id="documents">Documents read in the same run</h2>\n<p><strong>${escapeHtml(DOCUMENTS_UNAVAILABLE)}.</strong></p>`;
+    return `${heading}\n<p><strong>${escapeHtml(documentsUnavailableLine(record))}.</strong></p>`;
   }
   const documents = record.documents ?? [];
   const notShown = record.documentsNotShown
-    ? `\n<p><strong>${escapeHtml(notShownLine(record.documentsNotShown))}.</strong></p>`
+    ? `\n<p><strong>${escapeHtml(notShownLine(record, record.documentsNotShown))}.</strong></p>`
     : '';
   if (documents.length === 0 && !notShown) {
-    return '<h2 id="documents">Documents read in the same run</h2>\n<p>None: the agent read nothing through Airlock with this token before it asked.</p>';
+    return `${heading}\n<p>${escapeHtml(nothingReadLine(record))}.</p>`;
   }
   const rows = documents
     .map(
@@ -153,8 +160,8 @@ function documentsSection(record: ApprovalRecord): string {
         `<tr><td><code>${escapeHtml(d.id)}</code></td><td>${escapeHtml(`${d.connector}/${d.operation}`)}</td><td><code class="hash">${escapeHtml(d.sha256)}</code></td><td>${escapeHtml(d.readAt)}</td></tr>`,
     )
     .join('\n');
-  return `<h2 id="documents">Documents read in the same run</h2>
-<p>What the agent read with the same token before it asked, as the audit trail names them (sha256 of what was returned; the content is not kept).</p>
+  return `${heading}
+<p>The documents ${escapeHtml(readsScope(record))}, as the audit trail names them (sha256 of what was returned; the content is not kept).</p>
 <table aria-labelledby="documents">
 <thead><tr><th scope="col">Document</th><th scope="col">Read with</th><th scope="col">sha256</th><th scope="col">Read at (UTC)</th></tr></thead>
 <tbody>

@@ -45,13 +45,19 @@ export interface ApprovalRecord extends ApprovalBinding {
   /** Names of parameter values looked up for the approver (config `nameLookup`), e.g. `{glCode: "Travel"}`. */
   readonly names?: Readonly<Record<string, string>>;
   /**
-   * The documents the same run (the same access token) read before the held call, as its audit records
-   * name them: what the agent saw when it decided to ask. Hashes only, never the data.
+   * The documents the principal read through Airlock since {@link documentsSince}, with any token, before
+   * the held call, as their audit records name them: what the agent saw when it decided to ask. Hashes
+   * only, never the data.
    */
   readonly documents?: readonly RunDocument[];
-  /** How many more documents the run read than {@link documents} lists (the audit trail names them). */
+  /** How many more documents were read than {@link documents} lists (the audit trail names them). */
   readonly documentsNotShown?: number;
-  /** The run's document list could not be read: nobody knows from it what the run read (never "nothing"). */
+  /**
+   * Since when {@link documents} lists every read of the principal (every token and workflow). Absent on
+   * approvals held before reads were kept per principal, whose list is one token's.
+   */
+  readonly documentsSince?: string;
+  /** The document list could not be read: nobody knows from it what was read (never "nothing"). */
   readonly documentsUnavailable?: boolean;
   readonly createdAt: string;
   readonly expiresAt: string;
@@ -63,7 +69,7 @@ export interface ApprovalRecord extends ApprovalBinding {
   readonly remindedAt?: string;
 }
 
-/** A document a run read: which operation returned it, its name, and the sha256 the audit record holds. */
+/** A document a principal read: which operation returned it, its name, and the sha256 the audit record holds. */
 export interface RunDocument {
   readonly connector: string;
   readonly operation: string;
@@ -169,6 +175,7 @@ export class ApprovalDesk {
       names?: Readonly<Record<string, string>>;
       documents?: readonly RunDocument[];
       documentsNotShown?: number;
+      documentsSince?: string;
       documentsUnavailable?: boolean;
     },
   ): ApprovalRecord {
@@ -193,6 +200,7 @@ export class ApprovalDesk {
         ? { documents: input.documents.map((d) => ({ ...d })) }
         : {}),
       ...(input.documentsNotShown ? { documentsNotShown: input.documentsNotShown } : {}),
+      ...(input.documentsSince ? { documentsSince: input.documentsSince } : {}),
       ...(input.documentsUnavailable ? { documentsUnavailable: true } : {}),
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),

@@ -67,24 +67,45 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
 
-/** What an approver is told of the documents a run read beyond those listed. */
-export function notShownLine(count: number): string {
-  return `and ${count} more document(s) the same run read, not listed here (the audit trail names each one)`;
+/** Whose reads an approval lists, and since when: "alice read since <time> (any token)". */
+export function readsScope(approval: Pick<ApprovalRecord, 'principal' | 'documentsSince'>): string {
+  return approval.documentsSince
+    ? `${approval.principal} read through Airlock since ${approval.documentsSince} (any token, any workflow)`
+    : 'the same run read';
 }
 
-/** What an approver is told when the run's document list could not be read. */
-export const DOCUMENTS_UNAVAILABLE =
-  'unknown: the list of documents this run read could not be looked up (the audit trail names every read)';
+/** The heading of the documents an approval lists, the same in every channel. */
+export const DOCUMENTS_HEADING = 'Documents read before it asked';
 
-/** The documents the same run read before it asked, one line each: name, operation, sha256. */
+/** What an approver is told of the documents read beyond those listed. */
+export function notShownLine(
+  approval: Pick<ApprovalRecord, 'principal' | 'documentsSince'>,
+  count: number,
+): string {
+  return `and ${count} more document(s) ${readsScope(approval)}, not listed here (the audit trail names each one)`;
+}
+
+/** What an approver is told when the list is empty. */
+export function nothingReadLine(approval: Pick<ApprovalRecord, 'principal' | 'documentsSince'>): string {
+  return approval.documentsSince
+    ? `None: ${approval.principal} read nothing through Airlock since ${approval.documentsSince}, with any token`
+    : 'None: the agent read nothing through Airlock with this token before it asked';
+}
+
+/** What an approver is told when the document list could not be read (never that nothing was read). */
+export function documentsUnavailableLine(approval: Pick<ApprovalRecord, 'principal'>): string {
+  return `unknown: the list of documents ${approval.principal} read could not be looked up (the audit trail names every read)`;
+}
+
+/** The documents read before the call was held, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
   const documents = approval.documents ?? [];
-  if (approval.documentsUnavailable) return [`Read before: ${DOCUMENTS_UNAVAILABLE}`];
+  if (approval.documentsUnavailable) return [`Read before: ${documentsUnavailableLine(approval)}`];
   if (documents.length === 0 && !approval.documentsNotShown) return [];
   return [
-    'Read before: (documents the same run read, with the sha256 the audit trail holds)',
+    `Read before: (documents ${readsScope(approval)}, with the sha256 the audit trail holds)`,
     ...documents.map((d) => `  ${oneLine(d.id)} (${d.connector}/${d.operation}) sha256 ${d.sha256}`),
-    ...(approval.documentsNotShown ? [`  ${notShownLine(approval.documentsNotShown)}`] : []),
+    ...(approval.documentsNotShown ? [`  ${notShownLine(approval, approval.documentsNotShown)}`] : []),
   ];
 }
 
@@ -215,13 +236,15 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
     ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${codeSpan(oneLine(label))}`),
     ...(approval.documents && approval.documents.length > 0
       ? [
-          `*Documents read in the same run:* ${approval.documents
+          `*${DOCUMENTS_HEADING} (${readsScope(approval)}):* ${approval.documents
             .map((d) => `${codeSpan(oneLine(d.id))} (sha256 ${d.sha256.slice(0, 12)}…)`)
             .join(', ')}`,
         ]
       : []),
-    ...(approval.documentsNotShown ? [`*${notShownLine(approval.documentsNotShown)}*`] : []),
-    ...(approval.documentsUnavailable ? [`*Documents read in the same run:* ${DOCUMENTS_UNAVAILABLE}`] : []),
+    ...(approval.documentsNotShown ? [`*${notShownLine(approval, approval.documentsNotShown)}*`] : []),
+    ...(approval.documentsUnavailable
+      ? [`*${DOCUMENTS_HEADING}:* ${documentsUnavailableLine(approval)}`]
+      : []),
     `*Held by:* ${approval.reasons.join(', ') || '(no policy id)'}`,
     `*Expires:* ${approval.expiresAt}`,
     call.length <= MAX_CHAT_CALL_CHARS

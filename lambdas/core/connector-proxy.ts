@@ -38,7 +38,7 @@ import { type AvailableOperation, OperationCatalog } from './operation-catalog';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
-import type { RunReadLog } from './run-read-log';
+import { joinReads, type ReadWindows, type RunReadLog, readWindows } from './run-read-log';
 import { isShadowRefusal, recordShadowDecision } from './shadow-record';
 import type { SpendCap } from './spend-cap';
 import type { UsageMeter } from './usage-meter';
@@ -59,7 +59,7 @@ export interface ConnectorProxyDeps {
    */
   readonly dailyAmounts?: DailyAmounts;
   /**
-   * What each run (access token) read, for the approver of the same run's held write.
+   * What each principal read recently (every token), for the approver of the principal's held write.
    * @default - approvals show no documents
    */
   readonly runReads?: RunReadLog;
@@ -390,23 +390,39 @@ export class ConnectorProxy {
     return this.deps.approvals.hold(approval);
   }
 
-  /** What the caller's run read before this call, best effort: a failure leaves the list out. */
-  private async documentsReadBy(
-    caller: Caller,
-  ): Promise<{ documents: RunDocument[]; documentsNotShown: number; documentsUnavailable?: boolean }> {
+  /**
+   * What the caller's principal read before this call, with this token or any other still valid (see
+   * {@link readWindows}). Best effort: a failure says the list is unknown.
+   */
+  private async documentsReadBy(caller: Caller): Promise<{
+    documents: RunDocument[];
+    documentsNotShown: number;
+    documentsSince?: string;
+    documentsUnavailable?: boolean;
+  }> {
+    if (!this.deps.runReads) return { documents: [], documentsNotShown: 0 };
+    const windows = this.readWindowsOf(caller);
     try {
-      const reads = await this.deps.runReads?.list(caller.tokenId);
-      return { documents: reads?.documents ?? [], documentsNotShown: reads?.notShown ?? 0 };
+      const [earlier, later] = await Promise.all([
+        this.deps.runReads.list(windows.previous),
+        this.deps.runReads.list(windows.current),
+      ]);
+      const reads = joinReads(earlier, later);
+      return {
+        documents: reads.documents,
+        documentsNotShown: reads.notShown,
+        documentsSince: windows.since.toISOString(),
+      };
     } catch (error) {
       this.deps.onRunReadsError?.(error);
-      // The approver is told the list is unknown, never that the run read nothing.
+      // The approver is told the list is unknown, never that the principal read nothing.
       return { documents: [], documentsNotShown: 0, documentsUnavailable: true };
     }
   }
 
   /**
-   * Notes what a read returned under the caller's run, kept while the run's token and an approval it
-   * asks for can still be used. Best effort: the audit record just written holds the hashes anyway.
+   * Notes what a read returned under the caller's principal, in the current read window. Best effort: the
+   * audit record just written holds the hashes anyway.
    */
   private async noteRunReads(
     caller: Caller,
@@ -415,12 +431,10 @@ export class ConnectorProxy {
   ) {
     if (!this.deps.runReads || hashes.length === 0) return;
     const now = this.deps.clock.now();
-    const workflow = this.deps.config.workflows[caller.workflow];
-    const keepMs =
-      ((workflow?.maxTokenLifetimeMinutes ?? 12 * 60) + this.deps.config.approvals.expiryHours * 60) * 60_000;
+    const windows = this.readWindowsOf(caller);
     try {
       await this.deps.runReads.append(
-        caller.tokenId,
+        windows.current,
         hashes.map(({ id, sha256 }) => ({
           connector: call.connector,
           operation: call.operation,
@@ -428,11 +442,19 @@ export class ConnectorProxy {
           sha256,
           readAt: now.toISOString(),
         })),
-        new Date(now.getTime() + keepMs),
+        windows.keepUntil,
       );
     } catch (error) {
       this.deps.onRunReadsError?.(error);
     }
+  }
+
+  private readWindowsOf(caller: Caller): ReadWindows {
+    const longest = Math.max(
+      1,
+      ...Object.values(this.deps.config.workflows).map((w) => w.maxTokenLifetimeMinutes),
+    );
+    return readWindows(caller.principal, longest, this.deps.clock.now());
   }
 
   /**

@@ -176,7 +176,7 @@ describe('Approvals page (local pilot, headless Chromium)', () => {
       const facts = await page.locator('dl').textContent();
       const call = await page.locator('pre').textContent();
       const documentRows = await page
-        .getByRole('table', { name: 'Documents read in the same run' })
+        .getByRole('table', { name: 'Documents read before it asked' })
         .locator('tbody tr')
         .allTextContents();
       if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });

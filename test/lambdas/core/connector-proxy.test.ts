@@ -280,7 +280,7 @@ describe('Class: ConnectorProxy', () => {
     });
   });
 
-  describe('the documents read in the same run', () => {
+  describe('the documents the principal read before it asked', () => {
     const read = (key: string, n: number) => ({
       connector: 'receipts',
       operation: 'read',
@@ -327,8 +327,7 @@ describe('Class: ConnectorProxy', () => {
       const record = f.approvalStore.records.get(held.approval.id);
       expect(record?.documents).toHaveLength(MAX_RUN_DOCUMENTS);
       expect(record?.documentsNotShown).toBe(1);
-      const told =
-        'and 1 more document(s) the same run read, not listed here (the audit trail names each one)';
+      const told = `and 1 more document(s) alice read through Airlock since ${record?.documentsSince} (any token, any workflow), not listed here (the audit trail names each one)`;
       expect(approvalNotice(record!).message).toContain(told);
       expect(chatNotice(record!).content.description).toContain(told);
       const page = approvalPage(
@@ -339,12 +338,51 @@ describe('Class: ConnectorProxy', () => {
       expect(page.body).toContain(told);
     });
 
-    it('attack: another run’s reads (another token, another principal) are never shown as this run’s', async () => {
+    it('attack: reading with one token and asking with a fresh one hid the reads from the approver', async () => {
+      // Prepare: the agent reads with one token, then takes a fresh token to ask for the write
+      const f = fixture();
+      const earlierToken = f.caller('alice', ['receipts:read']);
+      await f.proxy.call(earlierToken, read('2026-q3/hotel.txt', 1));
+      f.clock.advance(20 * 60_000);
+      const freshToken = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+
+      // Act
+      const held = await f.proxy.call(freshToken, f.journalEntry(2500));
+
+      // Assess: the approver sees the read, and since when the list holds every read of alice's
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documents?.map((d) => d.id)).toEqual(['2026-q3/hotel.txt']);
+      expect(Date.parse(record?.documentsSince ?? '')).toBeLessThanOrEqual(
+        f.clock.now().getTime() - 20 * 60_000,
+      );
+    });
+
+    it('shows every read of a token still valid, across a window boundary, and none older than two windows', async () => {
+      // Prepare: the longest token lifetime of the config is the window
+      const f = fixture();
+      const windowMs =
+        Math.max(...Object.values(f.config.workflows).map((w) => w.maxTokenLifetimeMinutes)) * 60_000;
+      const alice = () => f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      await f.proxy.call(alice(), read('2026-q4/taxi.txt', 1));
+      f.clock.advance(2 * windowMs);
+      await f.proxy.call(alice(), read('2026-q3/hotel.txt', 2));
+      // A token issued now lives at most one window: whenever it asks, its reads are in this window or the last.
+      f.clock.advance(windowMs - 1);
+
+      // Act
+      const held = await f.proxy.call(alice(), f.journalEntry(2500));
+
+      // Assess
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documents?.map((d) => d.id)).toEqual(['2026-q3/hotel.txt']);
+    });
+
+    it('never shows another principal’s reads', async () => {
       // Prepare
       const f = fixture();
-      const earlierRun = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
       const carol = f.caller('carol', ['receipts:read']);
-      await f.proxy.call(earlierRun, read('2026-q3/hotel.txt', 1));
       await f.proxy.call(carol, read('2026-q4/taxi.txt', 2)).catch(() => undefined);
       const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
 
@@ -353,7 +391,9 @@ describe('Class: ConnectorProxy', () => {
 
       // Assess
       if (held.status !== 'pending_approval') throw new Error('expected a held call');
-      expect(f.approvalStore.records.get(held.approval.id)?.documents).toBeUndefined();
+      const record = f.approvalStore.records.get(held.approval.id);
+      expect(record?.documents).toBeUndefined();
+      expect(record?.documentsSince).toBeDefined();
     });
 
     it('still answers the read and holds the write when the run log does not answer (the audit trail has the hashes)', async () => {
@@ -386,7 +426,7 @@ describe('Class: ConnectorProxy', () => {
       if (held.status !== 'pending_approval') throw new Error('expected a held call');
       const record = f.approvalStore.records.get(held.approval.id);
       expect(record?.documentsUnavailable).toBe(true);
-      const unknown = 'unknown: the list of documents this run read could not be looked up';
+      const unknown = 'unknown: the list of documents alice read could not be looked up';
       expect(approvalNotice(record!).message).toContain(`Read before: ${unknown}`);
       expect(chatNotice(record!).content.description).toContain(unknown);
       const page = approvalPage(
