@@ -31,18 +31,24 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * @throws CanonicalJsonError naming the path of the first value that has no canonical form.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, { segments: [], ancestors: new Set() });
+  const state: WriteState = { out: '', segments: [], ancestors: [] };
+  write(value, state);
+  return state.out;
 }
 
 /**
- * Where the writer is. The path of a value is kept as segments and turned into text only for an
- * error: the ledger canonicalizes several records per request, and building every member's path
- * string up front was most of this function's allocations.
+ * Where the writer is, and what it has written. The text grows in one string (each piece appended
+ * once, never first returned and wrapped), and the path of a value is kept as segments and turned
+ * into text only for an error: the ledger canonicalizes several records per request, and building
+ * every member's path string, every nested value's text and a sorted copy of every object's keys up
+ * front was most of this function's allocations.
  */
 interface WriteState {
+  out: string;
   /** Member names and array indexes from the root to the value being written. */
   readonly segments: Array<string | number>;
-  readonly ancestors: Set<object>;
+  /** The objects and arrays being written, outermost first (a cycle is one of them again). */
+  readonly ancestors: object[];
 }
 
 function pathOf(state: WriteState): string {
@@ -51,47 +57,101 @@ function pathOf(state: WriteState): string {
   return path;
 }
 
-function write(value: unknown, state: WriteState): string {
-  if (value === null) return 'null';
+function write(value: unknown, state: WriteState): void {
+  if (value === null) {
+    state.out += 'null';
+    return;
+  }
   switch (typeof value) {
     case 'boolean':
-      return value ? 'true' : 'false';
+      state.out += value ? 'true' : 'false';
+      return;
     case 'number':
       if (!Number.isFinite(value))
         throw new CanonicalJsonError(pathOf(state), `${value} is not a finite number`);
-      return JSON.stringify(value);
+      state.out += JSON.stringify(value);
+      return;
     case 'string':
-      return writeString(value, state);
+      state.out += quoted(value, state);
+      return;
     case 'object':
-      return writeObject(value, state);
+      writeObject(value, state);
+      return;
     default:
       throw new CanonicalJsonError(pathOf(state), `a ${typeof value} has no JSON form`);
   }
 }
 
-function writeString(value: string, state: WriteState): string {
+/** A string JSON.stringify would write unchanged between its quotes. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON escapes.
+const NEEDS_NO_ESCAPE = /^[^"\\\u0000-\u001f]*$/;
+
+function quoted(value: string, state: WriteState): string {
   if (LONE_SURROGATE.test(value))
     throw new CanonicalJsonError(pathOf(state), 'string holds a lone UTF-16 surrogate');
-  return JSON.stringify(value);
+  // Same text as JSON.stringify, without copying the string: `"` + value + `"` stays a rope until the
+  // whole document is flattened once.
+  return NEEDS_NO_ESCAPE.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * Member names as written, `"name":`, per name: records repeat the same few dozen names on every
+ * call. Bounded, so that names from data (details of a result) cannot grow it without limit; a name
+ * not kept is simply written again.
+ */
+const MEMBER_NAMES = new Map<string, string>();
+const MEMBER_NAMES_KEPT = 512;
+const MEMBER_NAME_MAX_CHARS = 64;
+
+function memberName(key: string, state: WriteState): string {
+  const known = MEMBER_NAMES.get(key);
+  if (known !== undefined) return known;
+  const written = `${quoted(key, state)}:`;
+  if (MEMBER_NAMES.size < MEMBER_NAMES_KEPT && key.length <= MEMBER_NAME_MAX_CHARS)
+    MEMBER_NAMES.set(key, written);
+  return written;
+}
+
+/**
+ * Sorts an object's own key array in place by UTF-16 code units (RFC 8785's order, and what
+ * `Array#sort` does by default). Keys are unique, so any correct sort gives the one order; objects
+ * here have few keys, often already in order, where insertion sort neither copies nor allocates.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 32) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    if (keys[j]! < key) continue;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 // An error ends the whole canonicalJson call, so the state is only restored on success.
-function writeObject(value: object, state: WriteState): string {
+function writeObject(value: object, state: WriteState): void {
   const { segments, ancestors } = state;
-  if (ancestors.has(value)) throw new CanonicalJsonError(pathOf(state), 'value refers to itself (cycle)');
-  ancestors.add(value);
-  let out: string;
+  if (ancestors.includes(value))
+    throw new CanonicalJsonError(pathOf(state), 'value refers to itself (cycle)');
+  ancestors.push(value);
   if (Array.isArray(value)) {
-    out = '[';
+    state.out += '[';
     for (let index = 0; index < value.length; index++) {
       segments.push(index);
       const item: unknown = value[index];
       if (item === undefined)
         throw new CanonicalJsonError(pathOf(state), 'undefined is not allowed in an array');
-      out += index === 0 ? write(item, state) : `,${write(item, state)}`;
+      if (index > 0) state.out += ',';
+      write(item, state);
       segments.pop();
     }
-    out += ']';
+    state.out += ']';
   } else {
     const prototype = Object.getPrototypeOf(value);
     // Object.prototype of any realm (jest, vm, structuredClone) has a null prototype itself.
@@ -102,21 +162,23 @@ function writeObject(value: object, state: WriteState): string {
         `a ${kind} is not a plain object; convert it to JSON data first`,
       );
     }
-    out = '{';
+    state.out += '{';
     let first = true;
-    // Default sort compares UTF-16 code units, which is exactly RFC 8785's key order.
-    for (const key of Object.keys(value).sort()) {
+    const keys = Object.keys(value);
+    sortKeys(keys);
+    for (const key of keys) {
       const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
       // A bad key is reported at its object's path, the member's value at the member's.
-      out += first ? writeString(key, state) : `,${writeString(key, state)}`;
-      first = false;
+      const name = memberName(key, state);
+      if (first) first = false;
+      else state.out += ',';
+      state.out += name;
       segments.push(key);
-      out += `:${write(member, state)}`;
+      write(member, state);
       segments.pop();
     }
-    out += '}';
+    state.out += '}';
   }
-  ancestors.delete(value);
-  return out;
+  ancestors.pop();
 }

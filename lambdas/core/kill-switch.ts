@@ -301,6 +301,10 @@ interface ParameterSnapshot {
 /** Failed reads back off exponentially from this, up to the period. */
 const FIRST_RETRY_MS = 1000;
 
+/** Bounds of the remembered readings: parameters (the global one and each workflow's), values of each (the parameter's and its copy's, before and after a flip). */
+const JUDGED_PARAMETERS_KEPT = 256;
+const JUDGED_VALUES_KEPT = 4;
+
 /**
  * The kill switch of one execution environment: the SSM parameters, read in one call every
  * `periodMs` ± `jitter` (in the background while requests are served), combined per request with the
@@ -323,6 +327,13 @@ export class KillSwitch implements KillSwitchReader {
   private failures = 0;
   private lastError?: string;
   private inFlight?: Promise<void>;
+  /**
+   * The last readings judged, by raw value: the parameters and their copies change only when an
+   * operator flips the switch, yet every request judges them (JSON parse and schema check, ~1.5 KB of
+   * garbage each). A reading depends only on the parameter name and the raw value, so one judged
+   * before is the answer again. Per parameter name, then per raw value.
+   */
+  private readonly judged = new Map<string, Map<string, KillSwitchReading>>();
 
   constructor(options: KillSwitchOptions) {
     this.source = options.source;
@@ -409,10 +420,10 @@ export class KillSwitch implements KillSwitchReader {
     for (const [scope, name] of scopes) {
       const found: KillSwitchReading[] = [];
       const copy = copies[name];
-      if (copy !== undefined) found.push(readKillSwitchParameter(name, copy));
+      if (copy !== undefined) found.push(this.judge(name, copy));
       if (snapshot !== undefined) {
         // A parameter the reads do not fetch (a workflow not in the config) reads as missing.
-        const parameter = readKillSwitchParameter(name, snapshot.values[name]);
+        const parameter = this.judge(name, snapshot.values[name]);
         if (usable) found.push(parameter);
         else cutOffs.push(parameter);
       }
@@ -433,6 +444,22 @@ export class KillSwitch implements KillSwitchReader {
     const state = combineScopes(readings);
     const revokeIssuedBefore = latestRevocation([...readings.flatMap(([, r]) => r), ...cutOffs]);
     return { ...state, revokeIssuedBefore, ...readError };
+  }
+
+  /** {@link readKillSwitchParameter}, remembered for the raw values last seen (they are few). */
+  private judge(parameter: string, raw: string | undefined): KillSwitchReading {
+    if (raw === undefined) return readKillSwitchParameter(parameter, raw);
+    let byRaw = this.judged.get(parameter);
+    const known = byRaw?.get(raw);
+    if (known !== undefined) return known;
+    if (byRaw === undefined) {
+      if (this.judged.size >= JUDGED_PARAMETERS_KEPT) this.judged.clear();
+      byRaw = new Map();
+      this.judged.set(parameter, byRaw);
+    } else if (byRaw.size >= JUDGED_VALUES_KEPT) byRaw.clear();
+    const reading = readKillSwitchParameter(parameter, raw);
+    byRaw.set(raw, reading);
+    return reading;
   }
 
   private async refresh(): Promise<void> {

@@ -186,9 +186,9 @@ export function selectRequestEntities(
   const pending: Array<{ type: string; id: string }> = [
     { type: CEDAR_TYPES.user, id: request.principal },
     { type: CEDAR_TYPES.workflow, id: request.workflow },
-    ...(request.action === undefined ? [] : [{ type: CEDAR_TYPES.action, id: request.action }]),
-    ...(request.named ?? []),
   ];
+  if (request.action !== undefined) pending.push({ type: CEDAR_TYPES.action, id: request.action });
+  if (request.named) for (const named of request.named) pending.push(named);
   const resource = request.resource
     ? pruneAttributes(buildResourceEntity(request.resource), readAttributes)
     : undefined;
@@ -203,14 +203,19 @@ export function selectRequestEntities(
   }
   // An entity with neither attributes, tags nor parents decides exactly as an absent one (`has` is false,
   // `in` holds only for itself, reading an attribute is an error either way), and costs a parse.
-  const list = [...selected.values()].filter(
-    (entity) =>
-      entity.parents.length > 0 ||
-      Object.keys(entity.attrs).length > 0 ||
-      Object.keys(entity.tags ?? {}).length > 0,
-  );
+  const list: EntityJson[] = [];
+  for (const entity of selected.values()) {
+    if (entity.parents.length > 0 || hasOwnKey(entity.attrs) || hasOwnKey(entity.tags)) list.push(entity);
+  }
   if (resource) list.push(resource);
   return list;
+}
+
+/** `Object.keys(value).length > 0`, without the array (undefined has none). */
+function hasOwnKey(value: object | undefined): boolean {
+  if (value === undefined) return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
 }
 
 /** Queues the parents of an entity and every entity its attribute values refer to. */

@@ -82,9 +82,12 @@ const EMAIL = new RegExp(
   'gu',
 );
 
+/** Every spelling of the dot (`replace` starts a global pattern from 0 each time). */
+const DOT_ANYWHERE = new RegExp(DOT, 'g');
+
 /** The length of the address's domain to redact: all of it, less a trailing file extension, or 0 when it is no domain. */
 function measureEmailDomain(domain: string): number {
-  const plain = domain.replace(new RegExp(DOT, 'g'), '.');
+  const plain = domain.replace(DOT_ANYWHERE, '.');
   const lastDot = plain.lastIndexOf('.');
   if (FILE_EXTENSIONS.has(plain.slice(lastDot + 1).toLowerCase())) {
     // `alice@example.com.pdf` is an address in a file name; `logo@2x.png` is no address at all.
@@ -96,14 +99,17 @@ function measureEmailDomain(domain: string): number {
   return plain.length <= 253 && domainToASCII(plain) !== '' ? domain.length : 0;
 }
 
-function findEmails(text: string, found: PiiMatch[]): void {
-  if (!/@|%40|[[(]\s?at\s?[\])]/i.test(text)) return;
-  for (const match of text.matchAll(EMAIL)) {
+const SPELLS_AT = /@|%40|[[(]\s?at\s?[\])]/i;
+
+function findEmails(text: string, accepted: PiiMatch[]): void {
+  if (!SPELLS_AT.test(text)) return;
+  EMAIL.lastIndex = 0;
+  for (let match = EMAIL.exec(text); match !== null; match = EMAIL.exec(text)) {
     const domain = match[1]!;
     const length = measureEmailDomain(domain);
     if (length > 0) {
       const end = match.index + match[0].length - (domain.length - length);
-      found.push({ kind: 'email', start: match.index, end });
+      accept(accepted, 'email', match.index, end);
     }
   }
 }
@@ -136,10 +142,11 @@ function measureIban(text: string, start: number, end: number): number {
   return position - start;
 }
 
-function findIbans(text: string, found: PiiMatch[]): void {
-  for (const match of text.matchAll(IBAN_CANDIDATE)) {
+function findIbans(text: string, accepted: PiiMatch[]): void {
+  IBAN_CANDIDATE.lastIndex = 0;
+  for (let match = IBAN_CANDIDATE.exec(text); match !== null; match = IBAN_CANDIDATE.exec(text)) {
     const length = measureIban(text, match.index, match.index + match[0].length);
-    if (length > 0) found.push({ kind: 'iban', start: match.index, end: match.index + length });
+    if (length > 0) accept(accepted, 'iban', match.index, match.index + length);
   }
 }
 
@@ -169,7 +176,7 @@ function isCardNumber(digits: string): boolean {
 }
 
 /** Card numbers among the candidate's groups: the whole run, or the longest run of whole groups that checks. */
-function findCardsIn(start: number, candidate: string, found: PiiMatch[]): void {
+function findCardsIn(start: number, candidate: string, accepted: PiiMatch[]): void {
   const separators = new Set(candidate.replace(/\d/g, ''));
   // Mixed separators (`2026-01-01 2026-03-31`) are dates or references, not a printed card number.
   if (separators.size > 1) return;
@@ -180,7 +187,7 @@ function findCardsIn(start: number, candidate: string, found: PiiMatch[]): void 
     for (let last = groups.length - 1; last >= first; last--) {
       const span = candidate.slice(groups[first]!.start, groups[last]!.end);
       if (isCardNumber(span.replace(/\D/g, ''))) {
-        found.push({ kind: 'card', start: start + groups[first]!.start, end: start + groups[last]!.end });
+        accept(accepted, 'card', start + groups[first]!.start, start + groups[last]!.end);
         first = last + 1;
         taken = true;
         break;
@@ -190,8 +197,10 @@ function findCardsIn(start: number, candidate: string, found: PiiMatch[]): void 
   }
 }
 
-function findCards(text: string, found: PiiMatch[]): void {
-  for (const match of text.matchAll(CARD_CANDIDATE)) findCardsIn(match.index, match[0], found);
+function findCards(text: string, accepted: PiiMatch[]): void {
+  CARD_CANDIDATE.lastIndex = 0;
+  for (let match = CARD_CANDIDATE.exec(text); match !== null; match = CARD_CANDIDATE.exec(text))
+    findCardsIn(match.index, match[0], accepted);
 }
 
 // ----------------------------------------------------------------------------------------- national id
@@ -203,11 +212,12 @@ const NATIONAL_IDS: readonly RegExp[] = [
   /(?<![\w-])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])/g,
 ];
 
-function findNationalIds(text: string, found: PiiMatch[]): void {
-  for (const pattern of NATIONAL_IDS) {
-    for (const match of text.matchAll(pattern)) {
-      found.push({ kind: 'national-id', start: match.index, end: match.index + match[0].length });
-    }
+function findNationalIds(text: string, accepted: PiiMatch[]): void {
+  for (let p = 0; p < NATIONAL_IDS.length; p++) {
+    const pattern = NATIONAL_IDS[p]!;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text))
+      accept(accepted, 'national-id', match.index, match.index + match[0].length);
   }
 }
 
@@ -243,35 +253,56 @@ function phoneIsValid(candidate: string, region: string | undefined, labelled: b
     return false;
   }
   // A labelled number need only be possible: reserved ranges such as the UK's 07700 900xxx are
-  // "invalid" yet are exactly what test and sample data use.
-  return number !== undefined && (number.isValid() || (labelled && number.isPossible()));
+  // "invalid" yet are exactly what test and sample data use. The cheap length check goes first:
+  // validity matches the number against its region's patterns, building a RegExp from each.
+  return number !== undefined && ((labelled && number.isPossible()) || number.isValid());
 }
 
 /** 2026-09-14, 2026/09/14, 20260914: ISO dates, never phone numbers. */
 const ISO_DATE = /^(?:19|20)\d{2}([-/.]?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])$/;
 
-function isPhoneNumber(text: string, start: number, candidate: string, regions: readonly string[]): boolean {
-  const digits = candidate.replace(/\D/g, '');
-  if (digits.length < 7 || digits.length > 17) return false;
-  // The label is looked for only when the spelling alone does not decide.
-  const labelled = () => hasLabel(text, start);
-  const trimmed = candidate.replace(/^\((?=\+)|\)$/g, '');
-  if (trimmed.startsWith('+') || trimmed.startsWith('(+'))
-    return phoneIsValid(trimmed, undefined, labelled());
-  if (digits.startsWith('00')) return phoneIsValid(`+${digits.slice(2)}`, undefined, labelled());
-  if (DATE_LIKE.test(candidate) || ISO_DATE.test(candidate)) return false;
-  const isLabelled = labelled();
-  if (NANP.test(candidate) && phoneIsValid(candidate, 'US', isLabelled)) return true;
-  // A national number needs its trunk prefix 0, or a label: bare digit runs are mostly amounts and ids.
-  if (!digits.startsWith('0') && !isLabelled) return false;
-  return regions.some((region) => phoneIsValid(candidate, region, isLabelled));
+const NOT_A_DIGIT = /\D/g;
+const ENCLOSING_PARENTHESES = /^\((?=\+)|\)$/g;
+
+function isDigitCode(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
-function findPhones(text: string, found: PiiMatch[], regions: readonly string[]): void {
-  for (const match of text.matchAll(PHONE_CANDIDATE)) {
-    if (isPhoneNumber(text, match.index, match[0], regions)) {
-      found.push({ kind: 'phone', start: match.index, end: match.index + match[0].length });
-    }
+function isPhoneNumber(text: string, start: number, candidate: string, regions: readonly string[]): boolean {
+  // The digits are counted, and the first two looked at, without copying them out.
+  let digitCount = 0;
+  let firstDigit = -1;
+  let secondDigit = -1;
+  for (let i = 0; i < candidate.length; i++) {
+    const code = candidate.charCodeAt(i);
+    if (!isDigitCode(code)) continue;
+    if (digitCount === 0) firstDigit = code;
+    else if (digitCount === 1) secondDigit = code;
+    digitCount++;
+  }
+  if (digitCount < 7 || digitCount > 17) return false;
+  // The label is looked for only when the spelling alone does not decide.
+  const trimmed = candidate.replace(ENCLOSING_PARENTHESES, '');
+  if (trimmed.startsWith('+') || trimmed.startsWith('(+'))
+    return phoneIsValid(trimmed, undefined, hasLabel(text, start));
+  if (firstDigit === 0x30 && secondDigit === 0x30)
+    return phoneIsValid(`+${candidate.replace(NOT_A_DIGIT, '').slice(2)}`, undefined, hasLabel(text, start));
+  if (DATE_LIKE.test(candidate) || ISO_DATE.test(candidate)) return false;
+  const isLabelled = hasLabel(text, start);
+  if (NANP.test(candidate) && phoneIsValid(candidate, 'US', isLabelled)) return true;
+  // A national number needs its trunk prefix 0, or a label: bare digit runs are mostly amounts and ids.
+  if (firstDigit !== 0x30 && !isLabelled) return false;
+  for (let r = 0; r < regions.length; r++) {
+    if (phoneIsValid(candidate, regions[r], isLabelled)) return true;
+  }
+  return false;
+}
+
+function findPhones(text: string, accepted: PiiMatch[], regions: readonly string[]): void {
+  PHONE_CANDIDATE.lastIndex = 0;
+  for (let match = PHONE_CANDIDATE.exec(text); match !== null; match = PHONE_CANDIDATE.exec(text)) {
+    if (isPhoneNumber(text, match.index, match[0], regions))
+      accept(accepted, 'phone', match.index, match.index + match[0].length);
   }
 }
 
@@ -288,21 +319,38 @@ const MAY_HOLD_PII = /[\d@]|%40|[[(]\s?at\s?[\])]/i;
 export function findPii(text: string, options: DetectionOptions): PiiMatch[] {
   if (!MAY_HOLD_PII.test(text)) return [];
   const accepted: PiiMatch[] = [];
-  const stages: Array<(found: PiiMatch[]) => void> = [
-    (found) => findEmails(text, found),
-    (found) => findIbans(text, found),
-    (found) => findCards(text, found),
-    (found) => findNationalIds(text, found),
-    (found) => findPhones(text, found, options.phoneRegions),
-  ];
-  for (const stage of stages) {
-    const found: PiiMatch[] = [];
-    stage(found);
-    for (const match of found) {
-      if (!accepted.some((a) => match.start < a.end && a.start < match.end)) accepted.push(match);
-    }
+  findEmails(text, accepted);
+  findIbans(text, accepted);
+  findCards(text, accepted);
+  findNationalIds(text, accepted);
+  findPhones(text, accepted, options.phoneRegions);
+  sortByStart(accepted);
+  return accepted;
+}
+
+/**
+ * Keeps a detection unless it overlaps one kept before it: an earlier kind's, or an earlier one of
+ * its own kind. Each finder hands its detections over as it finds them, in the order it finds them.
+ */
+function accept(accepted: PiiMatch[], kind: PiiKind, start: number, end: number): void {
+  for (let i = 0; i < accepted.length; i++) {
+    const other = accepted[i]!;
+    if (start < other.end && other.start < end) return;
   }
-  return accepted.sort((a, b) => a.start - b.start);
+  accepted.push({ kind, start, end });
+}
+
+/** In place, without the copy `Array#sort` makes: accepted detections never overlap, so no two share a start. */
+function sortByStart(matches: PiiMatch[]): void {
+  for (let i = 1; i < matches.length; i++) {
+    const match = matches[i]!;
+    let j = i - 1;
+    while (j >= 0 && matches[j]!.start > match.start) {
+      matches[j + 1] = matches[j]!;
+      j--;
+    }
+    matches[j + 1] = match;
+  }
 }
 
 /** True when a JSON number is a card number (the only kind that is plausibly stored as a number). */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AirlockError } from '../../../lambdas/core/errors';
 import {
   assertKillSwitchReleased,
@@ -582,5 +583,56 @@ describe('Config: killSwitch', () => {
 
     // Assess
     expect(killSwitch).toEqual({ backstopSeconds: 60, stalenessSeconds: 300 });
+  });
+});
+
+describe('Class: KillSwitch, remembered readings', () => {
+  /** Raw values a parameter or its copy may hold: released, engaged, revoking, unreadable, off-schema. */
+  const RAW_VALUES = [
+    copyOf({}),
+    copyOf({ engaged: true, reason: 'incident 42', changedAt: new Date(T0 - 1000).toISOString() }),
+    copyOf({ engaged: true, reason: 'tokens revoked', revokeIssuedBefore: new Date(T0).toISOString() }),
+    copyOf({ reason: 'released again', revokeIssuedBefore: new Date(T0 - 5000).toISOString() }),
+    'not json',
+    '{"engaged":"yes"}',
+    undefined,
+  ];
+  const raw = fc.constantFrom(...RAW_VALUES);
+  const step = fc.record({ global: raw, workflow: raw, globalCopy: raw, workflowCopy: raw });
+
+  it('answers every request as a switch that has judged nothing before would, across flips and copies', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+        // Prepare
+        const source = releasedPilot();
+        const clock = new FakeClock(T0);
+        const longLived = killSwitchOf(source, clock);
+        for (const { global, workflow, globalCopy, workflowCopy } of steps) {
+          for (const [name, value] of [
+            [PREFIX, global],
+            [WORKFLOW_PARAMETER, workflow],
+          ] as const) {
+            if (value === undefined) source.values.delete(name);
+            else source.values.set(name, value);
+          }
+          const copies = { [PREFIX]: globalCopy, [WORKFLOW_PARAMETER]: workflowCopy };
+          // Both hold a snapshot of the parameters as they are now.
+          clock.advance(120_000);
+          await longLived.check(WORKFLOW);
+          await settle();
+          const fresh = killSwitchOf(source, clock);
+          await fresh.check(WORKFLOW);
+
+          // Act
+          const remembered = await longLived.check(WORKFLOW, copies);
+          const judgedAfresh = await fresh.check(WORKFLOW, copies);
+
+          // Assess
+          expect(remembered).toEqual(judgedAfresh);
+          expect(await longLived.check(undefined, copies)).toEqual(await fresh.check(undefined, copies));
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
