@@ -47,7 +47,7 @@ export interface AirlockPorts {
   readonly approvalStore: ApprovalStore;
   readonly approvalNotifier: ApprovalNotifier;
   /**
-   * The documents each run read, shown to the approver of the same run's held write.
+   * The documents each principal read recently, shown to the approver of the principal's held write.
    * @default - approvals show no documents
    */
   readonly runReadLog?: RunReadLog;

@@ -1,7 +1,7 @@
 /**
- * The documents each run read, in the approvals table (one item per run, `run#<token id>`, outside the
+ * The documents each principal read, in the approvals table (one item per principal and read window, `run#principal#...`, outside the
  * `byStatus` index since it has no status): the connector appends what a read returned, and reads the
- * list back when the same run's write is held for approval.
+ * lists back when a write of the same principal is held for approval (see core/run-read-log.ts).
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { APPROVALS_TABLE } from '../../../lib/contracts/tables';
