@@ -40,7 +40,19 @@ export interface PolicyEngineOptions extends PolicySources {
    * @default - no entities: every request is denied
    */
   readonly entities?: PolicyEntities;
+  /**
+   * How many of Cedar's answers the engine remembers, by the exact request it asked (0: none). See
+   * {@link PolicyEngine} `decisions`.
+   * @default DECISIONS_REMEMBERED
+   */
+  readonly decisionsRemembered?: number;
 }
+
+/**
+ * Cedar's answers remembered per engine: an agent's run asks the same request again and again (the same
+ * principal reading with the same operation and scopes), and a Read is ~40 % of a connector call's CPU.
+ */
+export const DECISIONS_REMEMBERED = 512;
 
 /** What the engine answers: allow, deny, or deny until a member of a group approves. */
 export interface PolicyDecision {
@@ -111,14 +123,24 @@ export class PolicyEngine {
   /** The same over the enforced and the shadow policies together, when there are shadow policies. */
   private readonly shadowViews?: PolicyActionViews;
   private readonly shadowIds: ReadonlySet<string>;
+  /**
+   * Cedar's answers by the exact request: the policy set, principal, workflow, action, resource and the
+   * context as built for Cedar. The entities handed to Cedar are a function of these and of the engine's
+   * own entities, which never change, and Cedar is deterministic, so a remembered answer is the answer.
+   * Only clean answers are kept: an evaluation error is asked again (and denied) every time.
+   */
+  private readonly decisions = new Map<string, Evaluation>();
+  private readonly decisionsRemembered: number;
 
   private constructor(
     versionHash: string,
     policies: readonly ValidatedPolicy[],
     entities: PolicyEntities,
     actions: SchemaActions,
+    decisionsRemembered: number,
   ) {
     this.versionHash = versionHash;
+    this.decisionsRemembered = decisionsRemembered;
     const info = policies.map(({ text: _text, json: _json, ...rest }) => rest);
     this.policies = info.filter((p) => !p.shadow);
     this.shadowPolicies = info.filter((p) => p.shadow);
@@ -149,6 +171,7 @@ export class PolicyEngine {
       policies,
       entities,
       schemaActionsOf(options.schemaText),
+      options.decisionsRemembered ?? DECISIONS_REMEMBERED,
     );
     engine.warmUp();
     return engine;
@@ -171,7 +194,13 @@ export class PolicyEngine {
     }
     if (hashEntities(entities) !== compiled.entitiesHash)
       validatePolicyEntities(entities, compiled.schemaText);
-    const engine = new PolicyEngine(compiled.versionHash, compiled.policies, entities, compiled.actions);
+    const engine = new PolicyEngine(
+      compiled.versionHash,
+      compiled.policies,
+      entities,
+      compiled.actions,
+      DECISIONS_REMEMBERED,
+    );
     engine.warmUp();
     return engine;
   }
@@ -343,6 +372,16 @@ export class PolicyEngine {
         error instanceof PolicyValidationError ? error.issues.map((i) => i.message) : [String(error)];
       return { decision: 'deny', reasons: ['evaluation-error'], errors };
     }
+    const key = JSON.stringify([
+      view.policySetId,
+      request.principal,
+      request.workflow,
+      request.action,
+      resource.kind === 'resource' ? [resource.connector, resource.id, resource.classification] : 0,
+      context,
+    ]);
+    const known = this.decisions.get(key);
+    if (known !== undefined) return { decision: known.decision, reasons: [...known.reasons] };
     const entities = selectRequestEntities(
       view.entities,
       {
@@ -388,6 +427,12 @@ export class PolicyEngine {
         errors: diagnostics.errors.map((e) => `${e.policyId}: ${describeCedarError(e.error)}`),
       };
     }
-    return { decision, reasons: [...diagnostics.reason].sort() };
+    const reasons = [...diagnostics.reason].sort();
+    if (this.decisionsRemembered > 0) {
+      // Bounded: when full, start again (the requests of the runs in progress come back within calls).
+      if (this.decisions.size >= this.decisionsRemembered) this.decisions.clear();
+      this.decisions.set(key, { decision, reasons: [...reasons] });
+    }
+    return { decision, reasons };
   }
 }
