@@ -50,7 +50,7 @@ export interface PolicyEngineOptions extends PolicySources {
 
 /**
  * Cedar's answers remembered per engine: an agent's run asks the same request again and again (the same
- * principal reading with the same operation and scopes), and a Read is ~40 % of a connector call's CPU.
+ * principal reading with the same operation and scopes), and a Read is about half of a connector call's CPU.
  */
 export const DECISIONS_REMEMBERED = 512;
 
