@@ -102,8 +102,15 @@ const NAME_LOOKUP_TIMEOUT_MS = 3000;
 export class ConnectorProxy {
   private readonly catalog: OperationCatalog;
 
+  /** How long a read window is: the longest token lifetime of any workflow (see {@link readWindows}). */
+  private readonly readWindowMinutes: number;
+
   constructor(private readonly deps: ConnectorProxyDeps) {
     this.catalog = new OperationCatalog(deps);
+    this.readWindowMinutes = Math.max(
+      1,
+      ...Object.values(deps.config.workflows).map((w) => w.maxTokenLifetimeMinutes),
+    );
   }
 
   /** The operations the caller's scopes, its workflow and the policy allow (approval-gated ones included). */
@@ -450,11 +457,7 @@ export class ConnectorProxy {
   }
 
   private readWindowsOf(caller: Caller): ReadWindows {
-    const longest = Math.max(
-      1,
-      ...Object.values(this.deps.config.workflows).map((w) => w.maxTokenLifetimeMinutes),
-    );
-    return readWindows(caller.principal, longest, this.deps.clock.now());
+    return readWindows(caller.principal, this.readWindowMinutes, this.deps.clock.now());
   }
 
   /**
