@@ -33,6 +33,8 @@ interface PolicyReach {
   readonly entityLiterals: readonly TypeAndId[];
   /** What the policy's scope says of the action. */
   readonly actionScope: ActionScope;
+  /** Whether the policy names a resource entity (`Airlock::Resource::"…"`) anywhere, scope included. */
+  readonly namesResource: boolean;
 }
 
 /**
@@ -128,8 +130,31 @@ function onlyComparison(node: object): { left: unknown; right: unknown; leftComp
   return { left, right, leftCompared: op !== 'in' };
 }
 
+/**
+ * Whether a policy's JSON form names a resource entity: the resource type as the `type` of an entity
+ * literal (`__entity`, a scope's `entity` or `entities`) or anywhere else but an `is` test's
+ * `entity_type`, which names the type only. Anything unrecognised counts as named, which only ever keeps
+ * the document in the key of a remembered decision.
+ */
+function namesResourceEntity(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(namesResourceEntity);
+  if (node === null || typeof node !== 'object') return false;
+  for (const [key, value] of Object.entries(node)) {
+    // CEDAR_TYPES.resource, or the type under any namespace.
+    const resourceType = typeof value === 'string' && (value === 'Resource' || value.endsWith('::Resource'));
+    if (resourceType && key !== 'entity_type') return true;
+    if (namesResourceEntity(value)) return true;
+  }
+  return false;
+}
+
 function reachOf(policy: ValidatedPolicy): PolicyReach {
-  return { policy, ...policyReferences(policy.json), actionScope: actionScopeOf(policy.json.action) };
+  return {
+    policy,
+    ...policyReferences(policy.json),
+    actionScope: actionScopeOf(policy.json.action),
+    namesResource: namesResourceEntity(policy.json),
+  };
 }
 
 /**
@@ -148,6 +173,15 @@ export interface ActionView {
   readonly entities: PolicyEntities;
   /** Entities the view's policies name literally: handed over with every decision (with what they reach). */
   readonly entityLiterals: readonly TypeAndId[];
+  /**
+   * Whether a policy of the view names a resource entity (`resource == Airlock::Resource::"…"`, `in`
+   * one, or one in a condition). When none does, a decision cannot depend on which document it is:
+   * Cedar has no way to read an entity's id but comparing it with another entity's, and no other
+   * entity of a request refers to the resource. Renaming the resource then changes no equality and no
+   * hierarchy Cedar can see, so two documents with the same connector and classification get the
+   * same answer (the engine's memory keys on that, see PolicyEngine `decisions`).
+   */
+  readonly resourceIdsNamed: boolean;
 }
 
 /** What a view is asked with, before its policy set is preparsed. */
@@ -171,6 +205,7 @@ function pendingView(
     readAttributes,
     entities: readAttributes ? pruneEntities(entities, readAttributes) : entities,
     entityLiterals: policies.flatMap((p) => p.entityLiterals),
+    resourceIdsNamed: policies.some((p) => p.namesResource),
   };
 }
 

@@ -127,6 +127,9 @@ export class PolicyEngine {
    * Cedar's answers by the exact request: the policy set, principal, workflow, action, resource and the
    * context as built for Cedar. The entities handed to Cedar are a function of these and of the engine's
    * own entities, which never change, and Cedar is deterministic, so a remembered answer is the answer.
+   * The resource is its connector and classification, and its id only when a policy of the set names a
+   * resource entity (ActionView `resourceIdsNamed`): otherwise two documents are the same request to
+   * Cedar but for a renaming it cannot observe.
    * Only clean answers are kept: an evaluation error is asked again (and denied) every time.
    */
   private readonly decisions = new Map<string, Evaluation>();
@@ -377,7 +380,12 @@ export class PolicyEngine {
       request.principal,
       request.workflow,
       request.action,
-      resource.kind === 'resource' ? [resource.connector, resource.id, resource.classification] : 0,
+      // The document only where a policy names one: otherwise Cedar cannot tell two documents of the
+      // same connector and classification apart (ActionView resourceIdsNamed), and a run reading many
+      // of them asks Cedar once. null is no document's id.
+      resource.kind === 'resource'
+        ? [resource.connector, view.resourceIdsNamed ? resource.id : null, resource.classification]
+        : 0,
       context,
     ]);
     const known = this.decisions.get(key);
