@@ -2,7 +2,8 @@
  * `npm run bench`: every figure in one table, and the same as JSON in bench/results/latest.json for
  * comparison between runs. Figures are measured, never asserted: a busy machine shows in the numbers.
  *
- * `npm run bench -- tokens policy` runs only the named sections.
+ * `npm run bench -- tokens policy` runs only the named sections. The `machine` rows (how fast this machine
+ * is right now) come first in every run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -12,6 +13,7 @@ import type { BenchRow } from './bench-row';
 import * as build from './build';
 import * as cost from './cost';
 import * as killswitch from './kill-switch-fleet';
+import * as machine from './machine';
 import * as mcp from './mcp-upstream';
 import * as mtls from './mtls-baseline';
 import * as pipeline from './pipeline';
@@ -20,6 +22,7 @@ import * as routes from './routes';
 import * as tokens from './tokens';
 
 const SECTIONS: Record<string, { run(): Promise<BenchRow[]> }> = {
+  machine,
   tokens,
   policy,
   pipeline,
@@ -49,7 +52,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const names = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
+  const names = [
+    'machine',
+    ...(wanted.length > 0 ? wanted : Object.keys(SECTIONS)).filter((n) => n !== 'machine'),
+  ];
   const results: Array<BenchRow & { section: string }> = [];
   for (const section of names) {
     process.stderr.write(`bench: ${section} ...\n`);
