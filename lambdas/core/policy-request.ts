@@ -57,6 +57,9 @@ export interface PolicyRequest {
  * What is wrong with a request that may not have the type it claims (it can come from untyped code).
  * @returns the problem in words, or `undefined` when the request is well-formed.
  */
+/** A UTF-16 surrogate that is not half of a pair: text that is not well-formed Unicode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function invalidRequest(request: PolicyRequest): string | undefined {
   if (request === null || typeof request !== 'object') return 'the request must be an object';
   if (typeof request.principal !== 'string' || request.principal === '') return 'principal must be a name';
@@ -75,6 +78,11 @@ export function invalidRequest(request: PolicyRequest): string | undefined {
   } else if (resource?.kind === 'resource') {
     if (typeof resource.connector !== 'string' || typeof resource.id !== 'string' || resource.id === '') {
       return 'a connector resource needs a connector and an id';
+    }
+    // Cedar refuses text that is not well-formed Unicode (a lone surrogate) with an evaluation error; the
+    // engine's memory no longer keys on the id (PolicyEngine decisions), so it is refused here, first.
+    if (LONE_SURROGATE.test(resource.id) || LONE_SURROGATE.test(resource.connector)) {
+      return 'a connector resource id must be well-formed Unicode (no lone surrogates)';
     }
     if (!CLASSIFICATIONS.includes(resource.classification)) {
       return `classification must be one of ${CLASSIFICATIONS.join(', ')}`;

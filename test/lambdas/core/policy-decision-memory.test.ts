@@ -218,6 +218,19 @@ describe('Class: PolicyEngine, remembered decisions', () => {
     expect(cedarAsked).toHaveBeenCalledTimes(documents.length);
   });
 
+  it('attack: a document id with a lone surrogate, which Cedar cannot evaluate, got the allow remembered for another receipt', () => {
+    // Prepare
+    const engine = PolicyEngine.create({ ...shipped, entities });
+    expect(engine.decide(readOf('2026-q3/hotel.txt')).decision).toBe('allow');
+
+    // Act
+    const broken = engine.decide(readOf('2026-q3/\uD800.txt'));
+
+    // Assess
+    expect(broken).toMatchObject({ decision: 'deny', reasons: ['invalid-request'] });
+    expect(forgetful.decide(readOf('2026-q3/\uD800.txt')).decision).toBe('deny');
+  });
+
   it('hands out copies: changing an answer changes no later one', () => {
     // Prepare
     const engine = PolicyEngine.create({ ...shipped, entities });
