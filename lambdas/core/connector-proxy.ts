@@ -157,6 +157,8 @@ export class ConnectorProxy {
       shadowRefusals: 0,
       // 1 when the call is refused because its upstream tool changed since it was pinned (alarmed).
       toolDefinitionChanges: 0,
+      // Read-log writes or lookups that failed: an approver shown less than the agent read (alarmed).
+      readLogFailures: 0,
     };
     const meter = (
       outcome: MeterOutcome,
@@ -172,6 +174,7 @@ export class ConnectorProxy {
         secretReads,
         shadowRefusals: counted.shadowRefusals,
         toolDefinitionChanges: counted.toolDefinitionChanges,
+        readLogFailures: counted.readLogFailures,
         s3Requests,
       });
     // The call's amount, while it counts in the principal's total of the day without having run.
@@ -188,7 +191,7 @@ export class ConnectorProxy {
       counted.amount = unspent = data.reserved;
       const decision = await this.authorize(caller, call, prepared, data.context, record, counted);
       if (decision.decision === 'approval_required' && !call.approvalId) {
-        const approval = await this.hold(caller, call, prepared, decision, record);
+        const approval = await this.hold(caller, call, prepared, decision, record, counted);
         await unspent?.release();
         // The audit record and the approval item.
         meter('approval_requested', 2);
@@ -196,6 +199,9 @@ export class ConnectorProxy {
       }
       const approval = call.approvalId ? await this.checkApproval(caller, call, prepared) : undefined;
       return await this.act(call, prepared, decision, record, caller, approval, {
+        readLogFailed: () => {
+          counted.readLogFailures += 1;
+        },
         upstreamStarted: () => {
           // Past this point the call may have run: its amount stays counted.
           unspent = undefined;
@@ -373,6 +379,7 @@ export class ConnectorProxy {
     prepared: PreparedCall,
     decision: PolicyDecision,
     record: CallRecord,
+    counted: { readLogFailures: number },
   ): Promise<PendingApproval> {
     const approval = this.deps.approvals.draft({
       principal: caller.principal,
@@ -387,7 +394,9 @@ export class ConnectorProxy {
       reasons: decision.reasons,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
       names: await this.lookUpNames(prepared, call.requestId),
-      ...(await this.documentsReadBy(caller)),
+      ...(await this.documentsReadBy(caller, () => {
+        counted.readLogFailures += 1;
+      })),
     });
     await record.held(decision, {
       approvalId: approval.id,
@@ -399,9 +408,12 @@ export class ConnectorProxy {
 
   /**
    * What the caller's principal read before this call, with this token or any other still valid (see
-   * {@link readWindows}). Best effort: a failure says the list is unknown.
+   * {@link readWindows}). Best effort: a failure says the list is unknown, and is reported to `failed`.
    */
-  private async documentsReadBy(caller: Caller): Promise<{
+  private async documentsReadBy(
+    caller: Caller,
+    failed: () => void,
+  ): Promise<{
     documents: RunDocument[];
     documentsNotShown: number;
     documentsSince?: string;
@@ -422,6 +434,7 @@ export class ConnectorProxy {
       };
     } catch (error) {
       this.deps.onRunReadsError?.(error);
+      failed();
       // The approver is told the list is unknown, never that the principal read nothing.
       return { documents: [], documentsNotShown: 0, documentsUnavailable: true };
     }
@@ -429,12 +442,14 @@ export class ConnectorProxy {
 
   /**
    * Notes what a read returned under the caller's principal, in the current read window. Best effort: the
-   * audit record just written holds the hashes anyway.
+   * audit record just written holds the hashes anyway; a failure is reported to `failed` (and metered, so
+   * that an approver shown less than the agent read is alarmed on).
    */
   private async noteRunReads(
     caller: Caller,
     call: ConnectorCall,
     hashes: readonly { id: string; sha256: string }[],
+    failed: () => void,
   ) {
     if (!this.deps.runReads || hashes.length === 0) return;
     const now = this.deps.clock.now();
@@ -453,6 +468,7 @@ export class ConnectorProxy {
       );
     } catch (error) {
       this.deps.onRunReadsError?.(error);
+      failed();
     }
   }
 
@@ -518,6 +534,8 @@ export class ConnectorProxy {
     approval: ApprovalRecord | undefined,
     hooks: {
       upstreamStarted(): void;
+      /** A read could not be noted in the read log (counted for the call's metrics). */
+      readLogFailed(): void;
       meter(
         outcome: MeterOutcome,
         writes: number,
@@ -569,7 +587,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
-    if (!isWrite) await this.noteRunReads(caller, call, hashes);
+    if (!isWrite) await this.noteRunReads(caller, call, hashes, hooks.readLogFailed);
     meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }
@@ -585,6 +603,7 @@ export class ConnectorProxy {
       secretReads: number;
       shadowRefusals: number;
       toolDefinitionChanges: number;
+      readLogFailures: number;
       s3Requests?: ConnectorResult['s3Requests'];
     },
   ): void {
@@ -608,6 +627,7 @@ export class ConnectorProxy {
       timestamp: this.deps.clock.now(),
       ...(usage.shadowRefusals > 0 ? { shadowRefusals: usage.shadowRefusals } : {}),
       ...(usage.toolDefinitionChanges > 0 ? { toolDefinitionChanges: usage.toolDefinitionChanges } : {}),
+      ...(usage.readLogFailures > 0 ? { readLogFailures: usage.readLogFailures } : {}),
     });
   }
 }

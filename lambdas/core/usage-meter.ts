@@ -49,6 +49,11 @@ export interface UsagePoint {
    * (the `ToolDefinitionChanges` metric); only on points that have any.
    */
   readonly toolDefinitionChanges?: number;
+  /**
+   * Read-log writes or lookups of the request that failed (the `ReadLogFailures` metric); only on points
+   * that have any.
+   */
+  readonly readLogFailures?: number;
 }
 
 const NOT_CALLS: ReadonlySet<RequestOutcome> = new Set([
@@ -120,6 +125,8 @@ export class UsageMeter {
     shadowRefusals?: number;
     /** Calls refused for a changed upstream tool definition. @default - none */
     toolDefinitionChanges?: number;
+    /** Read-log writes or lookups that failed. @default - none */
+    readLogFailures?: number;
   }): UsagePoint {
     const cost = estimateCost(this.prices, {
       ...input.usage,
@@ -140,6 +147,7 @@ export class UsageMeter {
       ...(input.runId !== undefined ? { runId: input.runId, firstOfRun: this.rememberRun(input.runId) } : {}),
       ...(input.shadowRefusals ? { shadowRefusals: input.shadowRefusals } : {}),
       ...(input.toolDefinitionChanges ? { toolDefinitionChanges: input.toolDefinitionChanges } : {}),
+      ...(input.readLogFailures ? { readLogFailures: input.readLogFailures } : {}),
     };
     this.sink.record(point);
     return point;

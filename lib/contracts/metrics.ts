@@ -81,6 +81,15 @@ export const TOOL_DEFINITION_CHANGED_REASON = 'mcp-tool-definition-changed';
 export const TOOL_DEFINITION_CHANGES_METRIC = 'ToolDefinitionChanges';
 
 /**
+ * Reads the connector proxy could not note in the read log, and held writes whose list of documents read
+ * before could not be looked up (lambdas/core/run-read-log.ts): each is an approver shown less than the
+ * agent read, or told the list is unknown. The call itself goes on (the audit trail names every read).
+ * Under the same dimensions as the usage metrics; written only by points that have any. An alarm per
+ * workflow watches it (lib/stacks/monitoring-stack.ts).
+ */
+export const READ_LOG_FAILURES_METRIC = 'ReadLogFailures';
+
+/**
  * The month so far of each workflow (dimension `workflow`), written by the cost-report function on its
  * schedule from the same figures as the report (Airlock's estimate plus the LLM tokens Bedrock measured):
  * a true month to date, which a dashboard cannot compute itself (its time range has no "since the 1st").

@@ -16,6 +16,7 @@ import {
   METRICS_NAMESPACE,
   MONTH_TO_DATE_METRICS,
   type MonthToDateMetricName,
+  READ_LOG_FAILURES_METRIC,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
   type UsageMetricName,
@@ -34,6 +35,7 @@ export type AirlockMetricName =
   | UsageMetricName
   | typeof SHADOW_REFUSALS_METRIC
   | typeof TOOL_DEFINITION_CHANGES_METRIC
+  | typeof READ_LOG_FAILURES_METRIC
   | MonthToDateMetricName;
 
 /** Options every metric method accepts. */
@@ -150,6 +152,17 @@ export class AirlockMetrics {
   ): cloudwatch.Metric {
     return this.metric(TOOL_DEFINITION_CHANGES_METRIC, workflow, cloudwatch.Stats.SUM, {
       label: 'Refused: upstream tool changed',
+      ...options,
+    });
+  }
+
+  /**
+   * Read-log writes and lookups that failed, summed: each an approver shown less than the agent read, or
+   * told the list is unknown (the read-log alarm watches it).
+   */
+  public metricReadLogFailures(workflow: string, options: AirlockMetricOptions = {}): cloudwatch.Metric {
+    return this.metric(READ_LOG_FAILURES_METRIC, workflow, cloudwatch.Stats.SUM, {
+      label: 'Read log failures',
       ...options,
     });
   }

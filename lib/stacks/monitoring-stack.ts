@@ -4,6 +4,7 @@ import type { AirlockConfig } from '../config/schema';
 import { AnomalyAlarm } from '../constructs/anomaly-alarm';
 import { CostDashboard } from '../constructs/cost-dashboard';
 import { MonthlyCostReport } from '../constructs/monthly-cost-report';
+import { ReadLogFailureAlarm } from '../constructs/read-log-failure-alarm';
 import { SigningRateAlarm } from '../constructs/signing-rate-alarm';
 import { ToolDefinitionChangeAlarm } from '../constructs/tool-definition-change-alarm';
 import { WorkflowBudget } from '../constructs/workflow-budget';
@@ -36,6 +37,11 @@ export interface WorkflowAlarms {
    * mcp-server connector.
    */
   readonly toolDefinitionChanges?: ToolDefinitionChangeAlarm;
+  /**
+   * Any read the connector could not note in the read log, or held write whose list of documents read could
+   * not be looked up: an approver shown less than the agent read.
+   */
+  readonly readLogFailures: ReadLogFailureAlarm;
 }
 
 /**
@@ -146,6 +152,12 @@ export class MonitoringStack extends Stack {
           topic,
           workflow,
           description: `Airlock ${config.stage}: the ${workflow} workflow gets far more denials than usual. An agent may be probing what it may not do, or a policy change went wrong; check the audit records' reasons.`,
+        }),
+        readLogFailures: new ReadLogFailureAlarm(this, `ReadLogFailed-${workflow}`, {
+          workflow,
+          stage: config.stage,
+          topic,
+          metrics: this.metrics,
         }),
         ...(foundation.inferenceProfiles.has(workflow)
           ? {

@@ -15,6 +15,7 @@ import { WorkflowSpendAlarms } from '../../lib/constructs/workflow-spend-alarms'
 import { FUNCTION_ENV } from '../../lib/contracts/environment';
 import {
   MONTH_TO_DATE_METRICS,
+  READ_LOG_FAILURES_METRIC,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
   USAGE_METRIC_NAMES,
@@ -1005,6 +1006,42 @@ describe('Function: parseConfig', () => {
     // Act & Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(message);
+  });
+});
+
+describe('Class: ReadLogFailureAlarm', () => {
+  describe('Method: constructor', () => {
+    let airlock: AirlockTestApp;
+    let alertsTopicImport: Record<string, unknown>;
+
+    beforeAll(() => {
+      airlock = synthesizeAirlock();
+      alertsTopicImport = fromFoundationMatch('AlertsTopic');
+    });
+
+    it('alarms on the first read the approvers could not be shown, in five minutes, for every workflow', () => {
+      // Prepare
+      const workflows = Object.keys(exampleConfig().workflows);
+      expect(workflows.length).toBeGreaterThan(1);
+
+      // Assess
+      for (const workflow of workflows) {
+        airlock.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Metrics: [singleMetric(READ_LOG_FAILURES_METRIC, workflow, 300, 'Sum')],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+          AlarmDescription: Match.stringLikeRegexp(
+            `${workflow} workflow could not note what it read in the read log`,
+          ),
+          AlarmActions: [alertsTopicImport],
+          OKActions: [alertsTopicImport],
+          Tags: Match.arrayWith([{ Key: 'airlock:workflow', Value: workflow }]),
+        });
+        expect(airlock.monitoring.workflowAlarms.get(workflow)?.readLogFailures).toBeDefined();
+      }
+    });
   });
 });
 

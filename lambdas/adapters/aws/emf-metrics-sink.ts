@@ -7,6 +7,7 @@
  */
 import {
   METRICS_NAMESPACE,
+  READ_LOG_FAILURES_METRIC,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
   type UsageMetricName,
@@ -106,6 +107,7 @@ export function emfDocument(point: UsagePoint): Record<string, unknown> {
   if (point.toolDefinitionChanges) {
     add(TOOL_DEFINITION_CHANGES_METRIC, MetricUnit.Count, point.toolDefinitionChanges);
   }
+  if (point.readLogFailures) add(READ_LOG_FAILURES_METRIC, MetricUnit.Count, point.readLogFailures);
   const operation = point.connector && point.operation;
   return {
     _aws: {

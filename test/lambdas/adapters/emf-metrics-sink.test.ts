@@ -4,6 +4,7 @@ import type { UsagePoint } from '../../../lambdas/core/usage-meter';
 import { usageMetricValues } from '../../../lambdas/core/usage-meter';
 import {
   METRICS_NAMESPACE,
+  READ_LOG_FAILURES_METRIC,
   SHADOW_REFUSALS_METRIC,
   TOOL_DEFINITION_CHANGES_METRIC,
 } from '../../../lib/contracts/metrics';
@@ -111,6 +112,7 @@ function powertoolsDocument(point: UsagePoint): string {
   if (point.toolDefinitionChanges) {
     m.addMetric(TOOL_DEFINITION_CHANGES_METRIC, MetricUnit.Count, point.toolDefinitionChanges);
   }
+  if (point.readLogFailures) m.addMetric(READ_LOG_FAILURES_METRIC, MetricUnit.Count, point.readLogFailures);
   if (point.runId !== undefined) m.addMetadata('runId', point.runId);
   return JSON.stringify(m.serializeMetrics());
 }
@@ -118,12 +120,18 @@ function powertoolsDocument(point: UsagePoint): string {
 describe('Class: EmfMetricsSink', () => {
   describe('Method: record', () => {
     it('writes each point exactly as Powertools Metrics would, key order included', () => {
-      // Prepare: calls and token requests, with and without run ids, LLM tokens, shadow refusals and
-      // tool definition changes, in every outcome.
+      // Prepare: calls and token requests, with and without run ids, LLM tokens, shadow refusals, tool
+      // definition changes and read-log failures, in every outcome.
       const outcomes = ['allowed', 'denied', 'approval_requested', 'failed', 'credential_issued'] as const;
       const points: UsagePoint[] = outcomes.flatMap((outcome, i) => [
         connectorCall({ outcome, firstOfRun: i % 2 === 0 }),
-        connectorCall({ outcome, runId: undefined, shadowRefusals: 2, toolDefinitionChanges: 1 }),
+        connectorCall({
+          outcome,
+          runId: undefined,
+          shadowRefusals: 2,
+          toolDefinitionChanges: 1,
+          readLogFailures: 2,
+        }),
         connectorCall({ outcome, llmInputTokens: 1200, llmOutputTokens: 340 }),
         { ...tokenRequest(), outcome },
       ]);
@@ -281,5 +289,24 @@ describe('Class: EmfMetricsSink (tool definition changes)', () => {
       ['workflow', 'connector', 'operation'],
     ]);
     expect(names(plain)).not.toContain(TOOL_DEFINITION_CHANGES_METRIC);
+  });
+});
+
+describe('Class: EmfMetricsSink (read-log failures)', () => {
+  it('writes ReadLogFailures (Count) only for a point that has any', () => {
+    // Act
+    const [failed, plain] = recordAll([
+      connectorCall({ outcome: 'approval_requested', readLogFailures: 1 }),
+      connectorCall({ outcome: 'approval_requested' }),
+    ]);
+
+    // Assess
+    const names = (doc: EmfDocument) => doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name);
+    expect(failed._aws.CloudWatchMetrics[0].Metrics).toContainEqual({
+      Name: READ_LOG_FAILURES_METRIC,
+      Unit: 'Count',
+    });
+    expect(failed[READ_LOG_FAILURES_METRIC]).toBe(1);
+    expect(names(plain)).not.toContain(READ_LOG_FAILURES_METRIC);
   });
 });

@@ -410,6 +410,25 @@ describe('Class: ConnectorProxy', () => {
       expect(answered.status).toBe('completed');
       expect(held.status).toBe('pending_approval');
       expect(f.runReadErrors).toHaveLength(2);
+      // Both are metered, for the alarm: the read not noted, and the held write's list not looked up.
+      expect(f.points.map((p) => [p.outcome, p.readLogFailures])).toEqual([
+        ['allowed', 1],
+        ['approval_requested', 1],
+      ]);
+    });
+
+    it('meters no read-log failure when the read log answers', async () => {
+      // Prepare
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+
+      // Act
+      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      await f.proxy.call(alice, f.journalEntry(2500));
+
+      // Assess
+      expect(f.points).toHaveLength(2);
+      for (const point of f.points) expect(point).not.toHaveProperty('readLogFailures');
     });
 
     it('never tells the approver the run read nothing when its document list could not be read (fail closed)', async () => {
