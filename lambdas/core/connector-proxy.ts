@@ -177,6 +177,9 @@ export class ConnectorProxy {
         readLogFailures: counted.readLogFailures,
         s3Requests,
       });
+    const readLogFailed = () => {
+      counted.readLogFailures += 1;
+    };
     // The call's amount, while it counts in the principal's total of the day without having run.
     let unspent: ReservedAmount | undefined;
     try {
@@ -191,7 +194,7 @@ export class ConnectorProxy {
       counted.amount = unspent = data.reserved;
       const decision = await this.authorize(caller, call, prepared, data.context, record, counted);
       if (decision.decision === 'approval_required' && !call.approvalId) {
-        const approval = await this.hold(caller, call, prepared, decision, record, counted);
+        const approval = await this.hold(caller, call, prepared, decision, record, readLogFailed);
         await unspent?.release();
         // The audit record and the approval item.
         meter('approval_requested', 2);
@@ -199,9 +202,7 @@ export class ConnectorProxy {
       }
       const approval = call.approvalId ? await this.checkApproval(caller, call, prepared) : undefined;
       return await this.act(call, prepared, decision, record, caller, approval, {
-        readLogFailed: () => {
-          counted.readLogFailures += 1;
-        },
+        readLogFailed,
         upstreamStarted: () => {
           // Past this point the call may have run: its amount stays counted.
           unspent = undefined;
@@ -379,7 +380,8 @@ export class ConnectorProxy {
     prepared: PreparedCall,
     decision: PolicyDecision,
     record: CallRecord,
-    counted: { readLogFailures: number },
+    /** The list of documents read before could not be looked up (counted for the call's metrics). */
+    readLogFailed: () => void,
   ): Promise<PendingApproval> {
     const approval = this.deps.approvals.draft({
       principal: caller.principal,
@@ -394,9 +396,7 @@ export class ConnectorProxy {
       reasons: decision.reasons,
       ...(call.intent ? { intent: call.intent.slice(0, MAX_INTENT_LENGTH) } : {}),
       names: await this.lookUpNames(prepared, call.requestId),
-      ...(await this.documentsReadBy(caller, () => {
-        counted.readLogFailures += 1;
-      })),
+      ...(await this.documentsReadBy(caller, readLogFailed)),
     });
     await record.held(decision, {
       approvalId: approval.id,

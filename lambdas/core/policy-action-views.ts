@@ -133,8 +133,8 @@ function onlyComparison(node: object): { left: unknown; right: unknown; leftComp
 /**
  * Whether a policy's JSON form names a resource entity: the resource type as the `type` of an entity
  * literal (`__entity`, a scope's `entity` or `entities`) or anywhere else but an `is` test's
- * `entity_type`, which names the type only. Anything unrecognised counts as named, which only ever keeps
- * the document in the key of a remembered decision.
+ * `entity_type`, which names the type only. Any other mention of the type counts as named, which only
+ * ever keeps the document in the key of a remembered decision.
  */
 function namesResourceEntity(node: unknown): boolean {
   if (Array.isArray(node)) return node.some(namesResourceEntity);
