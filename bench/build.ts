@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COST_REPORT_TASKS } from '../lambdas/cost-report/cost-report-handler';
 import { loadConfig } from '../lib/config/load-config';
+import { filesLoadedAtStart } from '../lib/constructs/split-bundle';
 import type { BenchRow } from './bench-row';
 
 const exec = promisify(execFile);
@@ -137,15 +138,7 @@ function bundleFiles(directory: string): {
   maps: number;
 } {
   const names = readdirSync(directory);
-  const staticImports = /(?:^|[;}\s])import\s*(?:[\w${}*\s,]+from\s*)?["']\.\/([^"']+\.mjs)["']/g;
-  const atStart = new Set<string>();
-  for (const pending = ['index.mjs']; pending.length > 0; ) {
-    const name = pending.pop() as string;
-    if (atStart.has(name) || !names.includes(name)) continue;
-    atStart.add(name);
-    for (const match of readFileSync(join(directory, name), 'utf8').matchAll(staticImports))
-      pending.push(match[1]);
-  }
+  const atStart = filesLoadedAtStart(directory);
   let start = 0;
   let onDemand = 0;
   let maps = 0;

@@ -91,6 +91,12 @@ export interface Connector {
   readonly operations: readonly string[];
   /** JSON Schema of an operation's parameters (MCP `tools/list`). */
   inputSchema(operation: string): OperationInputSchema;
+  /**
+   * Loads, on first use, the code {@link parseParameters} needs (an MCP server's JSON Schema validator),
+   * so a cold start does not parse it. Whoever parses parameters awaits it first.
+   * @default - a kind whose parsing needs nothing loaded
+   */
+  loadParser?(): Promise<void>;
   /** Validates parameters, e.g. to give a policy the amount before anything is called. */
   parseParameters(operation: string, params: unknown): ParameterValues;
   /** The upstream call `invoke` would make; touches nothing. */

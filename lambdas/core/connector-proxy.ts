@@ -184,7 +184,7 @@ export class ConnectorProxy {
     let unspent: ReservedAmount | undefined;
     try {
       record.assertRecordableIntent();
-      const prepared = this.prepare(caller, call);
+      const prepared = await this.prepare(caller, call);
       this.limitRate(caller);
       if (this.deps.spendCap) {
         counted.spend = 1;
@@ -223,8 +223,9 @@ export class ConnectorProxy {
   }
 
   /** The operation, its valid parameters and the exact upstream call; touches nothing. */
-  private prepare(caller: Caller, call: ConnectorCall): PreparedCall {
+  private async prepare(caller: Caller, call: ConnectorCall): Promise<PreparedCall> {
     const { connector, op } = this.catalog.resolve(caller, call);
+    await connector.loadParser?.();
     const params = connector.parseParameters(call.operation, call.params);
     if (caller.resource !== undefined) {
       // The token's signed `resource` narrows it; each kind says what lies within one.

@@ -1,6 +1,6 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { parseConfig } from '../../lib/config/load-config';
 import type { AirlockConfig } from '../../lib/config/schema';
 import { AirlockFunction, type AirlockFunctionName } from '../../lib/constructs/airlock-function';
 import { AirlockKeys } from '../../lib/constructs/airlock-keys';
+import { filesLoadedAtStart } from '../../lib/constructs/split-bundle';
 import { tinyPdf } from '../lambdas/support/tiny-pdf';
 import { exampleConfig } from './airlock-test-app';
 
@@ -131,6 +132,38 @@ describe('Class: AirlockFunction', () => {
       expect(existsSync(path.join(anchor.dir, 'cedar_wasm_bg.wasm'))).toBe(false);
       expect(existsSync(path.join(anchor.dir, 'policies.json'))).toBe(false);
       expect(existsSync(path.join(anchor.dir, 'airlock.config.json'))).toBe(true);
+    });
+
+    it('parses neither Ajv nor the SNS, CloudWatch or Secrets Manager client at a connector cold start; each waits in a chunk for its first use', () => {
+      // Arrange: a string only each package's own code carries.
+      const markers = {
+        'Ajv (arguments of an mcp-server tool)': 'unknown keyword',
+        "SNS (a held write's notice)": 'AmazonSimpleNotificationService',
+        'CloudWatch (Bedrock token counts)': 'GraniteServiceVersion20100801',
+        'Secrets Manager (upstream credentials)': 'Secrets Manager Client for Node.js',
+        'DynamoDB (every request)': 'DynamoDB_20120810',
+      };
+      const atStart = filesLoadedAtStart(connector.dir);
+      const chunks = readdirSync(connector.dir).filter((name) => name.endsWith('.mjs'));
+      const holding = (marker: string) =>
+        chunks.filter((name) => readFileSync(path.join(connector.dir, name), 'utf8').includes(marker));
+
+      // Act
+      const where = Object.fromEntries(
+        Object.entries(markers).map(([name, marker]) => {
+          const files = holding(marker);
+          return [name, { bundled: files.length > 0, atStart: files.some((file) => atStart.has(file)) }];
+        }),
+      );
+
+      // Assess
+      expect(where).toEqual({
+        'Ajv (arguments of an mcp-server tool)': { bundled: true, atStart: false },
+        "SNS (a held write's notice)": { bundled: true, atStart: false },
+        'CloudWatch (Bedrock token counts)': { bundled: true, atStart: false },
+        'Secrets Manager (upstream credentials)': { bundled: true, atStart: false },
+        'DynamoDB (every request)': { bundled: true, atStart: true },
+      });
     });
 
     it('keeps PDF.js out of the code parsed at cold start, and a PDF still reads from the bundle alone', () => {

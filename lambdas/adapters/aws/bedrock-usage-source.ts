@@ -4,11 +4,10 @@
  * each workflow's application inference profile ARN. The provider counted these tokens, not the agent.
  * Needs `cloudwatch:GetMetricData` only.
  */
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
-  type MetricDataQuery,
+import type {
+  CloudWatchClient,
+  GetMetricDataCommandOutput,
+  MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { BEDROCK_METRICS } from '../../../lib/contracts/metrics';
 import {
@@ -26,6 +25,8 @@ import {
   type IamPermission,
   permissionsOf,
 } from './iam-permissions';
+import { type ClientSource, clientOf } from './on-demand';
+import { loadCloudWatchSdk } from './sdk-on-demand';
 
 /** GetMetricData has no resource-level permissions, so IAM authorizes it on `*` only. */
 export const BEDROCK_USAGE_SOURCE_ACTIONS = {
@@ -43,7 +44,7 @@ export interface WorkflowInferenceProfile {
 }
 
 export interface BedrockUsageSourceProps {
-  readonly client: CloudWatchClient;
+  readonly client: ClientSource<CloudWatchClient>;
   /** Workflow → its application inference profile. */
   readonly profiles: Readonly<Record<string, WorkflowInferenceProfile>>;
 }
@@ -86,7 +87,11 @@ export class BedrockUsageSource implements LlmUsageSource, DeclaresIamPermission
     do {
       let output: GetMetricDataCommandOutput;
       try {
-        output = await this.props.client.send(
+        const [{ GetMetricDataCommand }, client] = await Promise.all([
+          loadCloudWatchSdk(),
+          clientOf(this.props.client),
+        ]);
+        output = await client.send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
             StartTime: startOfUtcDay(range.from),

@@ -7,11 +7,10 @@
  * CloudWatch cannot count distinct run ids (they are EMF properties, not metrics), so runs are the
  * `Runs` metric: a run served by several Lambda execution environments counts once per environment.
  */
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
-  type MetricDataQuery,
+import type {
+  CloudWatchClient,
+  GetMetricDataCommandOutput,
+  MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { AirlockConfig } from '../../../lib/config/schema';
 import { METRICS_NAMESPACE, USAGE_METRIC_NAMES, type UsageMetricName } from '../../../lib/contracts/metrics';
@@ -32,6 +31,8 @@ import {
   type IamPermission,
   permissionsOf,
 } from './iam-permissions';
+import { type ClientSource, clientOf } from './on-demand';
+import { loadCloudWatchSdk } from './sdk-on-demand';
 
 /**
  * The IAM actions each method sends. GetMetricData has no resource-level permissions (nor a
@@ -55,7 +56,7 @@ const OPERATION_METRICS = [
 ] as const satisfies readonly UsageMetricName[];
 
 export interface CloudWatchCostSourceProps {
-  readonly client: CloudWatchClient;
+  readonly client: ClientSource<CloudWatchClient>;
   /** The workflows and their operations to query. */
   readonly config: Pick<AirlockConfig, 'workflows'>;
 }
@@ -160,7 +161,11 @@ export class CloudWatchCostSource implements CostSource, DeclaresIamPermissions<
     do {
       let output: GetMetricDataCommandOutput;
       try {
-        output = await this.props.client.send(
+        const [{ GetMetricDataCommand }, client] = await Promise.all([
+          loadCloudWatchSdk(),
+          clientOf(this.props.client),
+        ]);
+        output = await client.send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
             StartTime: startTime,

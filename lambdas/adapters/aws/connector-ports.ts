@@ -3,10 +3,10 @@
  * AWS adapter from what the stack bound for the connector (`FUNCTION_ENV.connectorResources`), and
  * upstream credentials come from Secrets Manager by the ARNs the stack granted.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import { CONNECTOR_SECRET_RESOURCES } from '../../connectors/connector-infrastructure';
 import type { AwsPortBuilder, AwsPortContext } from './aws-ports';
+import { secretsManagerClientOnDemand } from './sdk-on-demand';
 import { SecretsManagerSecretSource } from './secrets-manager-secret-source';
 
 /** What the stack bound for each connector; absent means none. */
@@ -25,7 +25,7 @@ function connectorResources(context: AwsPortContext): Record<string, Record<stri
 export const connectorAdapters: AwsPortBuilder<'connectorAdapters'> = (context) => {
   const resources = connectorResources(context);
   const secretSource = new SecretsManagerSecretSource({
-    client: context.client('secretsmanager', () => new SecretsManagerClient({})),
+    client: context.client('secretsmanager', secretsManagerClientOnDemand),
     // Config secret names to the ARNs the stack granted: the grant names the full ARN exactly.
     secretIds: Object.fromEntries(
       Object.values(resources).flatMap((bound) => {

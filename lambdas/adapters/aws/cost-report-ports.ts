@@ -2,12 +2,11 @@
  * The ports of the cost-report function: Airlock's usage metrics read back from CloudWatch, the
  * cost-reports topic the monthly report is published to, and the month-to-date metrics (EMF).
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AwsPortBuilder } from './aws-ports';
 import { CloudWatchCostSource } from './cloudwatch-cost-source';
 import { EmfMonthToDateSink } from './emf-month-to-date-sink';
+import { cloudWatchClientOnDemand, snsClientOnDemand } from './sdk-on-demand';
 import { SnsCostReportPublisher } from './sns-cost-report-publisher';
 
 export const costSource: AwsPortBuilder<'costSource'> = (context) =>
@@ -15,7 +14,7 @@ export const costSource: AwsPortBuilder<'costSource'> = (context) =>
     'costSource',
     'CloudWatchCostSource',
     new CloudWatchCostSource({
-      client: context.client('cloudwatch', () => new CloudWatchClient({})),
+      client: context.client('cloudwatch', cloudWatchClientOnDemand),
       config: context.config,
     }),
   );
@@ -25,7 +24,7 @@ export const costReportPublisher: AwsPortBuilder<'costReportPublisher'> = (conte
     'costReportPublisher',
     'SnsCostReportPublisher',
     new SnsCostReportPublisher({
-      client: context.client('sns', () => new SNSClient({})),
+      client: context.client('sns', snsClientOnDemand),
       topicArn: context.required(FUNCTION_ENV.costReportsTopicArn),
     }),
   );

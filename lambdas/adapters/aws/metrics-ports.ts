@@ -1,9 +1,9 @@
 /** The port of usage metrics: CloudWatch EMF lines on stdout (no AWS call, no SDK client). */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AwsPortBuilder } from './aws-ports';
 import { BedrockUsageSource, inferenceProfilesOf } from './bedrock-usage-source';
 import { EmfMetricsSink } from './emf-metrics-sink';
+import { cloudWatchClientOnDemand } from './sdk-on-demand';
 
 export const metricsSink: AwsPortBuilder<'metricsSink'> = (context) =>
   context.expose('metricsSink', 'EmfMetricsSink', new EmfMetricsSink({ onError: context.onMetricsError }));
@@ -22,7 +22,7 @@ export const llmUsageSource: AwsPortBuilder<'llmUsageSource'> = (context) => {
     'llmUsageSource',
     'BedrockUsageSource',
     new BedrockUsageSource({
-      client: context.client('cloudwatch', () => new CloudWatchClient({})),
+      client: context.client('cloudwatch', cloudWatchClientOnDemand),
       profiles,
     }),
     ['label'],

@@ -3,7 +3,7 @@
  * client, stored as JSON (`{"clientId": "...", "clientSecret": "..."}`) under a customer managed key.
  * Values are cached for a short time (cost and latency per call) and never appear in an error.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecretJson } from '../../connectors/secret-json';
 import { DependencyError } from '../../core/errors';
 import { type Clock, type SecretSource, systemClock } from '../../core/ports';
@@ -15,6 +15,8 @@ import {
   permissionsOf,
   secretArn,
 } from './iam-permissions';
+import { type ClientSource, clientOf } from './on-demand';
+import { loadSecretsManagerSdk } from './sdk-on-demand';
 
 /** The IAM actions each method sends, on each secret the source is given. */
 export const SECRETS_MANAGER_SOURCE_ACTIONS = {
@@ -22,8 +24,8 @@ export const SECRETS_MANAGER_SOURCE_ACTIONS = {
 } as const satisfies IamActions<keyof SecretSource>;
 
 export interface SecretsManagerSecretSourceProps {
-  /** Created once per function and injected (tests pass a mocked client). */
-  readonly client: SecretsManagerClient;
+  /** Created once per function, or on the first read (sdk-on-demand.ts); tests pass a mocked client. */
+  readonly client: ClientSource<SecretsManagerClient>;
   /**
    * How long a value is reused before it is read again, so a rotated secret takes effect.
    * @default 300000 (5 minutes)
@@ -47,7 +49,7 @@ const DEPENDENCY = 'secrets-manager';
 
 /** Secrets Manager as the source of upstream credentials. */
 export class SecretsManagerSecretSource implements SecretSource, DeclaresIamPermissions<keyof SecretSource> {
-  private readonly client: SecretsManagerClient;
+  private readonly client: ClientSource<SecretsManagerClient>;
   private readonly ttlMs: number;
   private readonly secretIds: Readonly<Record<string, string>>;
   private readonly clock: Clock;
@@ -88,9 +90,11 @@ export class SecretsManagerSecretSource implements SecretSource, DeclaresIamPerm
   private async fetch(name: string): Promise<Record<string, string>> {
     let secretString: string | undefined;
     try {
-      const output = await this.client.send(
-        new GetSecretValueCommand({ SecretId: this.secretIds[name] ?? name }),
-      );
+      const [{ GetSecretValueCommand }, client] = await Promise.all([
+        loadSecretsManagerSdk(),
+        clientOf(this.client),
+      ]);
+      const output = await client.send(new GetSecretValueCommand({ SecretId: this.secretIds[name] ?? name }));
       secretString = output.SecretString;
     } catch (error) {
       const errorName = (error as { name?: string } | undefined)?.name ?? 'unknown error';

@@ -3,7 +3,7 @@
  * subscribe to it). The message carries everything an approver needs to decide without opening the
  * API: who asks, in which workflow, the exact call and its hash, the expiry, and the CLI commands.
  */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { NOTICE_ATTRIBUTES, NOTICE_KINDS, type NoticeKind } from '../../../lib/contracts/notices';
 import type { ApprovalNotifier, ApprovalRecord } from '../../core/approval-desk';
 import { approvalNotice, chatNotice, decisionNotice, type NoticeTarget } from '../../core/approval-notice';
@@ -15,6 +15,8 @@ import {
   type IamPermission,
   permissionsOf,
 } from './iam-permissions';
+import { type ClientSource, clientOf } from './on-demand';
+import { loadSnsSdk } from './sdk-on-demand';
 
 /** The IAM actions each method sends, on the approvals topic. */
 export const SNS_NOTIFIER_ACTIONS = {
@@ -26,7 +28,7 @@ export const SNS_NOTIFIER_ACTIONS = {
 export { type ApprovalNotice, approvalNotice, MAX_SUBJECT_LENGTH } from '../../core/approval-notice';
 
 export interface SnsApprovalNotifierProps {
-  readonly client: SNSClient;
+  readonly client: ClientSource<SNSClient>;
   readonly topicArn: string;
   /**
    * The approvers' chat topic (config `approvals.chat`): pending notices and reminders go there too, in
@@ -40,7 +42,7 @@ export interface SnsApprovalNotifierProps {
 
 /** {@link ApprovalNotifier} publishing {@link approvalNotice} to an SNS topic. */
 export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermissions<keyof ApprovalNotifier> {
-  private readonly client: SNSClient;
+  private readonly client: ClientSource<SNSClient>;
   private readonly topicArn: string;
   private readonly chatTopicArn?: string;
   private readonly target?: NoticeTarget;
@@ -98,7 +100,8 @@ export class SnsApprovalNotifier implements ApprovalNotifier, DeclaresIamPermiss
     topicArn: string = this.topicArn,
   ): Promise<void> {
     try {
-      await this.client.send(
+      const [{ PublishCommand }, client] = await Promise.all([loadSnsSdk(), clientOf(this.client)]);
+      await client.send(
         new PublishCommand({
           TopicArn: topicArn,
           ...(subject ? { Subject: subject } : {}),

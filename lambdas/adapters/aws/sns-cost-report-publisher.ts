@@ -1,5 +1,5 @@
 /** Publishes the monthly cost report to the cost-reports SNS topic, whose e-mail subscribers are finance. */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { DependencyError } from '../../core/errors';
 import type { CostReportNotice, CostReportPublisher } from '../../core/monthly-cost-report';
 import { describeAwsError } from './aws-permission-error';
@@ -9,6 +9,8 @@ import {
   type IamPermission,
   permissionsOf,
 } from './iam-permissions';
+import { type ClientSource, clientOf } from './on-demand';
+import { loadSnsSdk } from './sdk-on-demand';
 
 /** The IAM actions each method sends, on the cost-reports topic. */
 export const SNS_COST_REPORT_PUBLISHER_ACTIONS = {
@@ -16,7 +18,7 @@ export const SNS_COST_REPORT_PUBLISHER_ACTIONS = {
 } as const satisfies IamActions<keyof CostReportPublisher>;
 
 export interface SnsCostReportPublisherProps {
-  readonly client: SNSClient;
+  readonly client: ClientSource<SNSClient>;
   readonly topicArn: string;
 }
 
@@ -35,7 +37,8 @@ export class SnsCostReportPublisher
   /** @throws DependencyError when SNS refuses or cannot be reached (the schedule then retries). */
   async publish(notice: CostReportNotice): Promise<void> {
     try {
-      await this.props.client.send(
+      const [{ PublishCommand }, client] = await Promise.all([loadSnsSdk(), clientOf(this.props.client)]);
+      await client.send(
         new PublishCommand({
           TopicArn: this.props.topicArn,
           Subject: notice.subject,

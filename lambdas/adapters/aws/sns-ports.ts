@@ -1,7 +1,7 @@
 /** The port over SNS: the notice that a call waits for an approver's decision. */
-import { SNSClient } from '@aws-sdk/client-sns';
 import { FUNCTION_ENV } from '../../../lib/contracts/environment';
 import type { AwsPortBuilder } from './aws-ports';
+import { snsClientOnDemand } from './sdk-on-demand';
 import { SnsApprovalNotifier } from './sns-approval-notifier';
 
 export const approvalNotifier: AwsPortBuilder<'approvalNotifier'> = (context) =>
@@ -9,7 +9,7 @@ export const approvalNotifier: AwsPortBuilder<'approvalNotifier'> = (context) =>
     'approvalNotifier',
     'SnsApprovalNotifier',
     new SnsApprovalNotifier({
-      client: context.client('sns', () => new SNSClient({})),
+      client: context.client('sns', snsClientOnDemand),
       topicArn: context.required(FUNCTION_ENV.approvalsTopicArn),
       // With a chat channel in the config the binding sets its topic; a missing one is a deployment bug.
       ...(context.config.approvals.chat

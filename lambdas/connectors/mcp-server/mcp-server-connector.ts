@@ -8,7 +8,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ConfigError } from '../../../lib/config/config-error';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
@@ -86,6 +85,16 @@ const loadMcpClientSdk = onDemand(async () => {
   return { Client, StreamableHTTPClientTransport };
 });
 
+/**
+ * The SDK's JSON Schema validator (Ajv, ~130 KB), loaded before the first call's arguments are checked
+ * ({@link McpServerConnector.loadParser}) rather than parsed at every cold start of the functions that
+ * carry the kind.
+ */
+const loadJsonSchemaValidator = onDemand(
+  async () =>
+    new (await import('@modelcontextprotocol/sdk/validation/ajv-provider.js')).AjvJsonSchemaValidator(),
+);
+
 /** The SDK's error class and codes, once it is loaded (no MCP error can exist before). */
 let mcpErrors:
   | {
@@ -116,7 +125,7 @@ export class McpServerConnector implements Connector {
   private readonly tokens?: OAuth2ClientCredentials;
   private readonly exchangedTokens?: UpstreamTokenExchange;
   private readonly validators = new Map<string, JsonSchemaValidator<unknown>>();
-  private jsonSchema?: AjvJsonSchemaValidator;
+  private jsonSchema?: Awaited<ReturnType<typeof loadJsonSchemaValidator>>;
   /**
    * Open MCP sessions by subject: with token exchange each principal has its own (an upstream binds a
    * session to the user who opened it), so one user's calls never ride on another's session or token.
@@ -192,7 +201,15 @@ export class McpServerConnector implements Connector {
     };
   }
 
-  /** Validates the arguments against the pinned input schema (unknown arguments refused). */
+  /** Loads the JSON Schema validator {@link parseParameters} checks arguments with. */
+  async loadParser(): Promise<void> {
+    this.jsonSchema ??= await loadJsonSchemaValidator();
+  }
+
+  /**
+   * Validates the arguments against the pinned input schema (unknown arguments refused).
+   * @throws Error when {@link loadParser} has not been awaited first (a wiring bug: nothing is called)
+   */
   parseParameters(operation: string, params: unknown): ParameterValues {
     const pin = this.requirePin(operation);
     const input = params ?? {};
@@ -402,7 +419,11 @@ export class McpServerConnector implements Connector {
   private validatorOf(operation: string, pin: PinnedTool): JsonSchemaValidator<unknown> {
     let validator = this.validators.get(operation);
     if (!validator) {
-      this.jsonSchema ??= new AjvJsonSchemaValidator();
+      if (!this.jsonSchema) {
+        throw new Error(
+          `${this.label}: parseParameters before loadParser; the proxy awaits loadParser first`,
+        );
+      }
       try {
         validator = this.jsonSchema.getValidator(pin.inputSchema as never);
       } catch {
