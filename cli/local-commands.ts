@@ -24,6 +24,8 @@ export function registerLocalCommands(program: Command, context: CliContext): vo
           port,
           config,
           log: (line) => context.io.stderr.write(`${line}\n`),
+          // Ready means ready: a first query, or \`airlock doctor\`, finds the databases up.
+          startDatabases: true,
         });
       } catch (error) {
         throw startFailure(error, port);

@@ -106,6 +106,12 @@ export interface LocalPilotOptions {
   readonly identityProvider?: CorporateIdentityProvider;
   /** Time budget per dependency call, in ms. @default DEFAULT_DEADLINES */
   readonly deadlines?: Partial<Record<DependencyName, number>>;
+  /**
+   * Start the connectors' embedded databases with the pilot and resolve once they answer, as
+   * `airlock local` does: a first query then does not wait seconds for PostgreSQL to start (which
+   * `airlock doctor`'s request timeout would not allow on a slow machine). @default false: on first use
+   */
+  readonly startDatabases?: boolean;
 }
 
 export interface LocalPilot {
@@ -296,6 +302,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       deadlines: options.deadlines,
       log: { warn: (message, error) => logUnexpected(message, error), unexpected: logUnexpected },
     };
+    const databasesStarting: Promise<void>[] = [];
     const ports = createLocalPorts({
       home,
       config,
@@ -313,9 +320,15 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       ...(chatLog && { chatNotice: (json: string) => chatLog.write(`${json}\n`) }),
       wrapPorts: options.wrapPorts,
       identityProvider: oauthEntry?.identityProvider,
+      ...(options.startDatabases ? { startWithPilot: (started) => databasesStarting.push(started) } : {}),
     });
     const services = new SharedServices(settings, ports);
     const connector = composeConnector(services);
+    // A database that does not start is reported; its queries then say why, and the rest runs.
+    for (const result of await Promise.allSettled(databasesStarting)) {
+      if (result.status === 'rejected')
+        log(`A local database did not start: ${(result.reason as Error).message}`);
+    }
     closers.push(() => connector.close());
     const approvals = composeApprovals(services);
     // Reminders before expiry, as the approvals function's schedule sends them in AWS.

@@ -79,6 +79,8 @@ export interface LocalPortsOptions {
   readonly sessionMacKey: MacKey;
   /** @default https fetch of the document */
   readonly fetchClientMetadata?: ClientMetadataFetcher;
+  /** Collects the starts of the connectors' stand-ins (LocalConnectorContext.startWithPilot). @default - started on first use */
+  readonly startWithPilot?: (started: Promise<void>) => void;
 }
 
 /** The local pilot's ports. */
@@ -129,7 +131,12 @@ export function createLocalPorts(options: LocalPortsOptions): AirlockPorts {
     ),
     connectorAdapters: {
       adaptersFor: (kind, name, connectorConfig) =>
-        kind.local.adapters({ name, config: connectorConfig, home }),
+        kind.local.adapters({
+          name,
+          config: connectorConfig,
+          home,
+          ...(options.startWithPilot ? { startWithPilot: options.startWithPilot } : {}),
+        }),
       secretSource: failing.secretSource,
       ca: options.ca,
       clock,

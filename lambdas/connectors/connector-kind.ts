@@ -49,6 +49,12 @@ export interface LocalConnectorContext<C> {
   readonly config: C;
   /** The local pilot's state folder (AIRLOCK_HOME). */
   readonly home: string;
+  /**
+   * Given when the pilot starts its stand-ins with it (`airlock local`): a kind hands it the start of
+   * what a first call would otherwise wait for (an embedded database), and the pilot reports ready once
+   * it is up. @default - started on first use
+   */
+  readonly startWithPilot?: (started: Promise<void>) => void;
 }
 
 /** Stand-ins the local pilot runs for upstreams, which a kind may point its connectors at. */

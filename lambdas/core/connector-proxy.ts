@@ -225,7 +225,9 @@ export class ConnectorProxy {
   /** The operation, its valid parameters and the exact upstream call; touches nothing. */
   private async prepare(caller: Caller, call: ConnectorCall): Promise<PreparedCall> {
     const { connector, op } = this.catalog.resolve(caller, call);
-    await connector.loadParser?.();
+    // Only a kind with code to load first costs an await.
+    const loading = connector.loadParser?.();
+    if (loading) await loading;
     const params = connector.parseParameters(call.operation, call.params);
     if (caller.resource !== undefined) {
       // The token's signed `resource` narrows it; each kind says what lies within one.

@@ -45,8 +45,9 @@ beforeAll(async () => {
     config,
     (await readFile(EXAMPLE_CONFIG, 'utf8')).replace('backstopSeconds: 60', 'backstopSeconds: 1'),
   );
-  pilot = await startLocalPilot({ home, port: 0, config: loadConfig(config) });
-}, 60_000);
+  // As `airlock local` starts it: the ledger's database is up before the pilot says it is.
+  pilot = await startLocalPilot({ home, port: 0, config: loadConfig(config), startDatabases: true });
+}, 90_000);
 
 afterAll(async () => {
   await pilot?.close();

@@ -44,6 +44,8 @@ describe('Local pilot: the database connector (ledger)', () => {
       home,
       port: 0,
       config: configWithWritingQuery(),
+      // As `airlock local` starts it: the ledger's database is up before the first query.
+      startDatabases: true,
       wrapPorts: (built) => {
         auditStore = built.auditStore;
         return built;
@@ -53,7 +55,7 @@ describe('Local pilot: the database connector (ledger)', () => {
     bob = e2eClientFor(pilot, 'bob');
     aliceToken = await alice.getToken('expense-summary', ['ledger:read'], 30);
     bobToken = await bob.getToken('expense-summary', ['ledger:read'], 30);
-  });
+  }, 90_000);
 
   afterAll(async () => {
     alice?.close();

@@ -14,7 +14,7 @@ import {
 } from './database-config';
 import { DatabaseConnector } from './database-connector';
 import { databaseInfrastructure } from './database-infrastructure';
-import { PgliteDatabase } from './pglite-database';
+import { LOCAL_DATABASE_SNAPSHOTS, PgliteDatabase } from './pglite-database';
 import { loadRdsDataSdk, RdsDataDatabase } from './rds-data-database';
 import type { SqlDatabase } from './sql-database';
 
@@ -37,8 +37,15 @@ export const databaseKind: ConnectorKind<DatabaseConnectorConfig, SqlDatabase> =
     adapterMethods: ['query'],
   },
   local: {
-    adapters: ({ name, config, home }) =>
-      new PgliteDatabase({ name, seedFile: join(home, config.local.seedFile) }),
+    adapters: ({ name, config, home, startWithPilot }) => {
+      const database = new PgliteDatabase({
+        name,
+        seedFile: join(home, config.local.seedFile),
+        snapshotDirectory: join(home, LOCAL_DATABASE_SNAPSHOTS),
+      });
+      startWithPilot?.(database.start());
+      return database;
+    },
     prepare: async ({ config, home }, { sampleLedgerSql }) => {
       const seedFile = join(home, config.local.seedFile);
       // The sample is written once; an edited seed file is kept.

@@ -86,13 +86,12 @@ const loadMcpClientSdk = onDemand(async () => {
 });
 
 /**
- * The SDK's JSON Schema validator (Ajv, ~130 KB), loaded before the first call's arguments are checked
- * ({@link McpServerConnector.loadParser}) rather than parsed at every cold start of the functions that
- * carry the kind.
+ * The SDK's JSON Schema validator class (Ajv, ~130 KB), loaded before the first call's arguments are
+ * checked ({@link McpServerConnector.loadParser}) rather than parsed at every cold start of the functions
+ * that carry the kind. Each connector builds its own: schemas of two servers may share an `$id`.
  */
 const loadJsonSchemaValidator = onDemand(
-  async () =>
-    new (await import('@modelcontextprotocol/sdk/validation/ajv-provider.js')).AjvJsonSchemaValidator(),
+  async () => (await import('@modelcontextprotocol/sdk/validation/ajv-provider.js')).AjvJsonSchemaValidator,
 );
 
 /** The SDK's error class and codes, once it is loaded (no MCP error can exist before). */
@@ -125,7 +124,7 @@ export class McpServerConnector implements Connector {
   private readonly tokens?: OAuth2ClientCredentials;
   private readonly exchangedTokens?: UpstreamTokenExchange;
   private readonly validators = new Map<string, JsonSchemaValidator<unknown>>();
-  private jsonSchema?: Awaited<ReturnType<typeof loadJsonSchemaValidator>>;
+  private jsonSchema?: InstanceType<Awaited<ReturnType<typeof loadJsonSchemaValidator>>>;
   /**
    * Open MCP sessions by subject: with token exchange each principal has its own (an upstream binds a
    * session to the user who opened it), so one user's calls never ride on another's session or token.
@@ -203,7 +202,10 @@ export class McpServerConnector implements Connector {
 
   /** Loads the JSON Schema validator {@link parseParameters} checks arguments with. */
   async loadParser(): Promise<void> {
-    this.jsonSchema ??= await loadJsonSchemaValidator();
+    if (!this.jsonSchema) {
+      const JsonSchemaValidator = await loadJsonSchemaValidator();
+      this.jsonSchema ??= new JsonSchemaValidator();
+    }
   }
 
   /**

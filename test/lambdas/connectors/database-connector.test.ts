@@ -4,7 +4,7 @@
  * over a Data API fake that runs each statement in a real PGlite as a read-only user (the AWS side).
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -239,6 +239,60 @@ describe('Class: PgliteDatabase (a real PostgreSQL in a worker)', () => {
     const after = await database.query(query('SELECT count(*) AS n FROM ledger_entries'));
     expect(after.rows).toEqual([{ n: 6 }]);
   });
+});
+
+describe('Class: PgliteDatabase (the seeded cluster kept between starts)', () => {
+  let home: string;
+  const open: PgliteDatabase[] = [];
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'airlock-pglite-snapshot-'));
+    // A seed whose every run gives a different row: only a cluster loaded whole gives the same one.
+    await writeFile(join(home, 'ledger.sql'), 'CREATE TABLE marker AS SELECT gen_random_uuid()::text AS id;');
+  });
+
+  afterAll(async () => {
+    for (const database of open) database.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const started = async () => {
+    const database = new PgliteDatabase({
+      name: 'ledger',
+      seedFile: join(home, 'ledger.sql'),
+      snapshotDirectory: join(home, 'pglite'),
+    });
+    open.push(database);
+    await database.start();
+    return database;
+  };
+  const markerOf = async (database: PgliteDatabase) =>
+    (await database.query(query('SELECT id FROM marker'))).rows[0]?.id;
+
+  it('loads the cluster a first start kept instead of seeding again, and seeds again when the kept one does not load', async () => {
+    // Act: a first start seeds and keeps the cluster; a second loads it.
+    const first = await started();
+    const seeded = await markerOf(first);
+    first.close();
+    const [snapshot] = await readdir(join(home, 'pglite'));
+    const second = await started();
+    const loaded = await markerOf(second);
+    second.close();
+
+    // Act: a kept cluster that is not one (a truncated or edited file).
+    await writeFile(join(home, 'pglite', snapshot), 'not a data directory');
+    const third = await started();
+    const reseeded = await markerOf(third);
+    third.close();
+
+    // Assess
+    expect(snapshot).toMatch(/^ledger-[0-9a-f]{32}\.tar\.gz$/);
+    expect(typeof seeded).toBe('string');
+    expect(loaded).toBe(seeded);
+    expect(reseeded).not.toBe(seeded);
+    expect(await readdir(join(home, 'pglite'))).toEqual([snapshot]);
+    expect((await stat(join(home, 'pglite', snapshot))).size).toBeGreaterThan(100_000);
+  }, 120_000);
 });
 
 /**
