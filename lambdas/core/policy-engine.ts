@@ -344,27 +344,6 @@ export class PolicyEngine {
 
   private evaluate(request: PolicyRequest, approval: ApprovalState, views: Views = this.views): Evaluation {
     const { resource, context: input } = request;
-    const workflowUid: TypeAndId = { type: CEDAR_TYPES.workflow, id: request.workflow };
-    const context: Context = {
-      approval,
-      workflow: { __entity: workflowUid },
-      scope: [...(input.scope ?? [])],
-    };
-    if (input.amountCents !== undefined) context.amountCents = input.amountCents;
-    if (input.currency !== undefined) context.currency = input.currency;
-    if (input.approvalThresholdCents !== undefined)
-      context.approvalThresholdCents = input.approvalThresholdCents;
-    if (input.dailyAmountCents !== undefined) context.dailyAmountCents = input.dailyAmountCents;
-    if (input.durationMinutes !== undefined) context.durationMinutes = input.durationMinutes;
-    if (input.channel !== undefined) context.channel = input.channel;
-    if (input.format !== undefined) context.format = input.format.toLowerCase();
-    if (input.destinationHost !== undefined) context.destinationHost = input.destinationHost.toLowerCase();
-    if (input.requestPersonalData !== undefined) context.requestPersonalData = [...input.requestPersonalData];
-
-    const resourceUid: EntityUidJson =
-      resource.kind === 'workflow'
-        ? workflowUid
-        : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
     let view: ActionView;
     try {
       view = views.of(request.action);
@@ -375,6 +354,34 @@ export class PolicyEngine {
         error instanceof PolicyValidationError ? error.issues.map((i) => i.message) : [String(error)];
       return { decision: 'deny', reasons: ['evaluation-error'], errors };
     }
+    const workflowUid: TypeAndId = { type: CEDAR_TYPES.workflow, id: request.workflow };
+    // Only the attributes the action's policies read (ActionView contextAttributes): the answer is the
+    // same, Cedar parses less, and requests that differ only elsewhere share a remembered answer.
+    const read = view.contextAttributes;
+    const wanted = (name: keyof Context) => read === undefined || read.has(name);
+    const context: Context = {};
+    if (wanted('approval')) context.approval = approval;
+    if (wanted('workflow')) context.workflow = { __entity: workflowUid };
+    if (wanted('scope')) context.scope = [...(input.scope ?? [])];
+    if (input.amountCents !== undefined && wanted('amountCents')) context.amountCents = input.amountCents;
+    if (input.currency !== undefined && wanted('currency')) context.currency = input.currency;
+    if (input.approvalThresholdCents !== undefined && wanted('approvalThresholdCents'))
+      context.approvalThresholdCents = input.approvalThresholdCents;
+    if (input.dailyAmountCents !== undefined && wanted('dailyAmountCents'))
+      context.dailyAmountCents = input.dailyAmountCents;
+    if (input.durationMinutes !== undefined && wanted('durationMinutes'))
+      context.durationMinutes = input.durationMinutes;
+    if (input.channel !== undefined && wanted('channel')) context.channel = input.channel;
+    if (input.format !== undefined && wanted('format')) context.format = input.format.toLowerCase();
+    if (input.destinationHost !== undefined && wanted('destinationHost'))
+      context.destinationHost = input.destinationHost.toLowerCase();
+    if (input.requestPersonalData !== undefined && wanted('requestPersonalData'))
+      context.requestPersonalData = [...input.requestPersonalData];
+
+    const resourceUid: EntityUidJson =
+      resource.kind === 'workflow'
+        ? workflowUid
+        : { type: CEDAR_TYPES.resource, id: resourceEntityId(resource) };
     const key = JSON.stringify([
       view.policySetId,
       request.principal,

@@ -5,6 +5,7 @@ import {
   preparseSchema,
   statefulIsAuthorized,
 } from '@cedar-policy/cedar-wasm/nodejs';
+import type { ActionView } from '../../../lambdas/core/policy-action-views';
 import { PolicyEngine } from '../../../lambdas/core/policy-engine';
 import {
   type buildEntities,
@@ -71,6 +72,8 @@ function compareWithWholeSet(sources: PolicySources, directory: ReturnType<typeo
     { approval: 'none', durationMinutes: 30, scope: ['receipts:read', 'erp:read'] },
     { approval: 'none', durationMinutes: 600, scope: ['receipts:read'] },
     { approval: 'none', durationMinutes: 30, scope: ['erp:export'] },
+    { approval: 'none', scope: ['receipts:read'], channel: 'oauth' },
+    { approval: 'none', scope: ['receipts:read'], channel: 'device' },
   ];
   let compared = 0;
   for (const principal of ['alice', 'bob', 'mallory']) {
@@ -128,7 +131,7 @@ function compareWithWholeSet(sources: PolicySources, directory: ReturnType<typeo
   return compared;
 }
 
-const GRID_SIZE = 3 * 5 * 9 * 9 * 2;
+const GRID_SIZE = 3 * 5 * 9 * 11 * 2;
 let referenceCount = 0;
 
 describe('Class: PolicyEngine (what Cedar is handed)', () => {
@@ -167,6 +170,45 @@ when {
     };
 
     // Act / Assess
+    expect(compareWithWholeSet(sources, entities)).toBe(GRID_SIZE);
+  });
+
+  it("hands Cedar only the context attributes the action's policies read, and the whole context to a policy that uses it whole", () => {
+    // Prepare: Reads through the OAuth entry point are forbidden by a policy that reads the channel;
+    // an Export policy reads it only through a record holding the whole context.
+    const sources = {
+      ...shipped,
+      policies: [
+        ...shipped.policies,
+        {
+          fileName: 'policies/channel.cedar',
+          text: `@id("no-oauth-reads")
+forbid (principal, action == Airlock::Action::"Read", resource)
+when { context has channel && context.channel == "oauth" };
+
+@id("exports-from-devices-only")
+forbid (principal, action == Airlock::Action::"Export", resource)
+unless { {"request": context}.request has channel };`,
+        },
+      ],
+    };
+    const engine = PolicyEngine.create({ ...sources, entities });
+    const views = (engine as unknown as { views: { of(action: string): ActionView } }).views;
+
+    // Act
+    const read = views.of('Read').contextAttributes;
+    const exported = views.of('Export').contextAttributes;
+    const viaOAuth = engine.decide({
+      ...readReceipt('alice'),
+      context: { ...readReceipt('alice').context, channel: 'oauth' },
+    });
+
+    // Assess: Read is handed its policies' attributes (workflow, channel), not the scope or the approval.
+    expect(
+      read && [...read].filter((name) => ['approval', 'channel', 'scope', 'workflow'].includes(name)).sort(),
+    ).toEqual(['channel', 'workflow']);
+    expect(exported).toBeUndefined();
+    expect(viaOAuth).toEqual({ decision: 'deny', reasons: ['no-oauth-reads'] });
     expect(compareWithWholeSet(sources, entities)).toBe(GRID_SIZE);
   });
 
