@@ -37,6 +37,7 @@ import {
   releasedKillSwitchValue,
 } from '../lambdas/core/kill-switch';
 import type { CorporateIdentityProvider } from '../lambdas/core/oauth/authorization-server';
+import { clientSecretHashOf } from '../lambdas/core/oauth/oauth-client';
 import { type Clock, type RevocationListEditor, systemClock } from '../lambdas/core/ports';
 import { loadConfig } from '../lib/config/load-config';
 import type { AirlockConfig } from '../lib/config/schema';
@@ -129,6 +130,12 @@ export interface LocalPilot {
   readonly oauthUrl?: string;
   /** The local IdP standing in for the corporate one (with its Enterprise-Managed Authorization client). */
   readonly localIdentityProvider?: LocalIdentityProvider;
+  /**
+   * That client as registered at Airlock, a confidential client (the JWT bearer grant is refused to
+   * public ones): the secret it authenticates with at Airlock's token endpoint, not the one it uses at
+   * the IdP.
+   */
+  readonly enterpriseMcpClient?: { readonly clientId: string; readonly clientSecret: string };
   /** The local DynamoDB (dynalite): its endpoint and the id of the process that serves it. */
   readonly dynamodb: { readonly endpoint: LocalDynamoEndpoint; readonly pid: number };
   /** Paths a client needs: CA and each principal's certificate and key. */
@@ -342,17 +349,24 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       connector: connector.handler,
       approvals: approvals.handler,
     };
+    let enterpriseMcpClient: LocalPilot['enterpriseMcpClient'];
     if (oauthEntry) {
       const mcpClient = oauthEntry.localIdentityProvider?.mcpClient;
       if (mcpClient) {
         // Enterprise-Managed Authorization: the MCP client the local IdP issues ID-JAGs to is registered
-        // at Airlock under the same id (a public client: it proves itself by the IdP-signed assertion).
+        // at Airlock under the same id, as a confidential client with a secret of its own: a public
+        // client_id proves nothing, so whoever copied an ID-JAG could redeem it.
+        enterpriseMcpClient = {
+          clientId: mcpClient.clientId,
+          clientSecret: randomBytes(24).toString('base64url'),
+        };
         await ports.oauthStore.putClient({
           clientId: mcpClient.clientId,
           source: 'registration',
           clientName: 'Local MCP client (Enterprise-Managed Authorization)',
           redirectUris: [],
-          tokenEndpointAuthMethod: 'none',
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          clientSecretHash: clientSecretHashOf(enterpriseMcpClient.clientSecret),
           createdAt: clock.now().toISOString(),
         });
       }
@@ -404,6 +418,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
       ),
       oauthUrl: oauthEntry?.url,
       localIdentityProvider: oauthEntry?.localIdentityProvider,
+      ...(enterpriseMcpClient ? { enterpriseMcpClient } : {}),
       dynamodb: { endpoint: dynalite.endpoint, pid: dynalite.pid },
       certificates: { ca: ca.paths.ca, client: (principal) => ca.paths.client(principal) },
       anchor,

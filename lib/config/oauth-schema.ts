@@ -138,6 +138,15 @@ export const enterpriseManagedAuthorizationSchema = z.strictObject({
    * @default false
    */
   sameUserIdsAsIdentityProvider: z.boolean().default(false),
+  /**
+   * Also accept ID-JAGs from public clients (no client secret: a Client ID Metadata Document URL, such as
+   * Claude's, or a client registered with `token_endpoint_auth_method: none`). A public client_id proves
+   * nothing, so anyone who copies an ID-JAG in transit can redeem it once, within its life
+   * (`maxAssertionLifetimeSeconds`). The draft keeps the grant to confidential clients, hence off by
+   * default; public clients then sign in through the authorization endpoint (with consent) instead.
+   * @default false
+   */
+  allowPublicClients: z.boolean().default(false),
 });
 
 export type EnterpriseManagedAuthorizationConfig = z.infer<typeof enterpriseManagedAuthorizationSchema>;

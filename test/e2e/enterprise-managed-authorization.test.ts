@@ -132,13 +132,17 @@ async function idJagFor(idToken: string, audience = pilot.oauthUrl ?? ''): Promi
 
 /** The JWT bearer grant at Airlock. */
 async function exchange(assertion: string): Promise<Response> {
+  const client = pilot.enterpriseMcpClient;
   return doFetch(`${pilot.oauthUrl}/oauth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      // A confidential client at Airlock (the grant is refused to public ones), with its own secret.
+      authorization: `Basic ${Buffer.from(`${client?.clientId}:${client?.clientSecret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
       assertion,
-      client_id: pilot.localIdentityProvider?.mcpClient?.clientId ?? '',
     }).toString(),
   });
 }

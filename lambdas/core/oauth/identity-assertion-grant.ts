@@ -7,8 +7,9 @@
  * is no consent page (the IdP's administrator consented for the organisation) and no refresh token: the
  * client asks its IdP for a new ID-JAG (draft §4.4.3).
  *
- * What is checked, each refusal `invalid_grant` and on the audit record: the `typ` header
- * (`oauth-id-jag+jwt`), the signature by the configured IdP's key set with an allowed algorithm, `iss`,
+ * The client must be confidential unless the config sets `allowPublicClients` (a public client is
+ * refused `unauthorized_client`: its client_id is no secret). What is checked, each refusal
+ * `invalid_grant` and on the audit record: the `typ` header (`oauth-id-jag+jwt`), the signature by the configured IdP's key set with an allowed algorithm, `iss`,
  * `aud` (exactly this server's issuer, draft §4.4.1), `client_id` (the authenticated client), `resource`
  * (when present, this MCP resource), `exp`/`iat` (a short life, within the configured maximum and the
  * clock skew), `jti` (once only: remembered by a conditional write until the assertion expires), `sub`
@@ -56,13 +57,14 @@ type RefusalReason =
   | 'assertion_resource'
   | 'assertion_scope'
   | 'assertion_replayed'
-  | 'assertion_subject';
+  | 'assertion_subject'
+  | 'client_public';
 
 class AssertionRefusedError extends OAuthError {
   constructor(
     readonly reason: RefusalReason,
     description: string,
-    options: { cause?: unknown; code?: 'invalid_grant' | 'invalid_request' } = {},
+    options: { cause?: unknown; code?: 'invalid_grant' | 'invalid_request' | 'unauthorized_client' } = {},
   ) {
     super(options.code ?? 'invalid_grant', description, { cause: options.cause });
   }
@@ -88,6 +90,16 @@ export class IdentityAssertionGrant {
     let subject: string | undefined;
     let assertionId: string | undefined;
     try {
+      // A public client's client_id is no secret: whoever holds a copy of its ID-JAG could redeem it as
+      // that client. The draft (Security Considerations) keeps the grant to confidential clients; a
+      // public one signs in through the authorization endpoint, unless the config accepts the risk.
+      if (client.tokenEndpointAuthMethod === 'none' && !this.settings.allowPublicClients) {
+        throw new AssertionRefusedError(
+          'client_public',
+          'The ID-JAG grant is for confidential clients: register the client with a client secret (token_endpoint_auth_method client_secret_basic or client_secret_post), or sign in through the authorization endpoint. An administrator may accept public clients with oauth.enterpriseManagedAuthorization.allowPublicClients.',
+          { code: 'unauthorized_client' },
+        );
+      }
       const claims = await this.verified(params.assertion, client);
       subject = claims.sub;
       assertionId = claims.jti;

@@ -11,7 +11,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } 
 import { JWT_BEARER_GRANT_TYPE } from '../../../lambdas/core/oauth/identity-assertion-grant';
 import { remoteKeySet } from '../../../lambdas/core/tokens/jwt-signature';
 import { loadConfig, parseConfig } from '../../../lib/config/load-config';
-import { entryPoint, IDP, ISSUER, RESOURCE } from './oauth-entry-fixture';
+import { entryPoint, IDP, ISSUER, REDIRECT, RESOURCE } from './oauth-entry-fixture';
 
 let idpKey: CryptoKey;
 let strangerKey: CryptoKey;
@@ -38,13 +38,31 @@ afterAll(async () => {
   await new Promise((resolve) => jwks.close(resolve));
 });
 
+/** A confidential client of `f` (the grant is refused to public ones, see the attack below). */
+async function confidentialClient(f: ReturnType<typeof entryPoint>) {
+  const registered = await f.send('POST', '/oauth/register', {
+    json: {
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: [JWT_BEARER_GRANT_TYPE],
+      client_name: 'Claude',
+    },
+  });
+  expect(registered.status).toBe(201);
+  const { client_id: clientId, client_secret: clientSecret } = registered.json() as {
+    client_id: string;
+    client_secret: string;
+  };
+  return { clientId, clientSecret };
+}
+
 /** The entry point with Enterprise-Managed Authorization on, trusting the IdP above. */
 async function withEnterpriseIdp() {
   const f = entryPoint({
     oauth: { enterpriseManagedAuthorization: { issuer: IDP, jwksUri, maxAssertionLifetimeSeconds: 300 } },
     enterpriseAssertionKeys: remoteKeySet(new URL(jwksUri), { timeoutMs: 5_000 }),
   });
-  const clientId = await f.register();
+  const { clientId, clientSecret } = await confidentialClient(f);
   const nowSeconds = () => Math.floor(f.now.value.getTime() / 1000);
   let serial = 0;
   /** An ID-JAG as the IdP issues it for alice, with `claims` and `header` changed. */
@@ -68,7 +86,13 @@ async function withEnterpriseIdp() {
       .sign(options.key ?? idpKey);
   const exchange = async (assertion: string, extra: Record<string, string> = {}) =>
     f.send('POST', '/oauth/token', {
-      form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion, client_id: clientId, ...extra },
+      form: {
+        grant_type: JWT_BEARER_GRANT_TYPE,
+        assertion,
+        client_id: clientId,
+        client_secret: clientSecret,
+        ...extra,
+      },
     });
   const mcp = (token: string) =>
     f.send('POST', '/v1/mcp', {
@@ -76,7 +100,7 @@ async function withEnterpriseIdp() {
       json: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
     });
   const refusals = () => f.audit.filter((e) => e.type === 'credential_denied');
-  return { f, clientId, idJag, exchange, mcp, refusals };
+  return { f, clientId, clientSecret, idJag, exchange, mcp, refusals };
 }
 
 /** Asserts an `invalid_grant` refusal, recorded with `reason`, and returns the record. */
@@ -271,7 +295,7 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
         },
         enterpriseAssertionKeys: remoteKeySet(new URL(jwksUri), { timeoutMs: 5_000 }),
       });
-      const clientId = await f.register();
+      const { clientId, clientSecret } = await confidentialClient(f);
       const t = Math.floor(f.now.value.getTime() / 1000);
       const assertion = await new SignJWT({
         iss: IDP,
@@ -288,7 +312,12 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
         .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'oauth-id-jag+jwt' })
         .sign(idpKey);
       const response = await f.send('POST', '/oauth/token', {
-        form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion, client_id: clientId },
+        form: {
+          grant_type: JWT_BEARER_GRANT_TYPE,
+          assertion,
+          client_id: clientId,
+          client_secret: clientSecret,
+        },
       });
       const refusals = f.audit.filter((e) => e.type === 'credential_denied');
       expectRefused(response, refusals, 'assertion_subject');
@@ -304,6 +333,71 @@ describe('Enterprise-Managed Authorization (ID-JAG, RFC 7523 JWT bearer grant)',
         refusals(),
         'assertion_lifetime',
       );
+    });
+
+    it('attack: an ID-JAG issued to a public client is redeemed by whoever claims that client_id (no secret proves who calls)', async () => {
+      // Prepare: a public client (its client_id is in every authorization URL it opens) and an ID-JAG
+      // the IdP issued to it, copied by someone else.
+      const { f, idJag, refusals } = await withEnterpriseIdp();
+      const publicClient = await f.register();
+      const stolen = await idJag({ client_id: publicClient });
+
+      // Act: presented with the public client_id alone, as anyone can.
+      const response = await f.send('POST', '/oauth/token', {
+        form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion: stolen, client_id: publicClient },
+      });
+
+      // Assess: refused, said why, on the record; no token issued.
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({
+        error: 'unauthorized_client',
+        error_description: expect.stringContaining('confidential clients'),
+      });
+      expect(response.json().access_token).toBeUndefined();
+      expect(refusals().at(-1)).toMatchObject({
+        type: 'credential_denied',
+        reasons: ['unauthorized_client', 'client_public'],
+        details: expect.objectContaining({ grantType: 'jwt-bearer', clientId: publicClient }),
+      });
+    });
+
+    it('accepts a public client only where the config accepts the risk (allowPublicClients)', async () => {
+      // Prepare
+      const f = entryPoint({
+        oauth: {
+          enterpriseManagedAuthorization: {
+            issuer: IDP,
+            jwksUri,
+            maxAssertionLifetimeSeconds: 300,
+            allowPublicClients: true,
+          },
+        },
+        enterpriseAssertionKeys: remoteKeySet(new URL(jwksUri), { timeoutMs: 5_000 }),
+      });
+      const publicClient = await f.register();
+      const t = Math.floor(f.now.value.getTime() / 1000);
+      const assertion = await new SignJWT({
+        iss: IDP,
+        sub: '00u-alice',
+        aud: ISSUER,
+        client_id: publicClient,
+        resource: RESOURCE,
+        jti: 'jag-public',
+        iat: t,
+        exp: t + 300,
+        scope: 'receipts:read',
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'oauth-id-jag+jwt' })
+        .sign(idpKey);
+
+      // Act
+      const response = await f.send('POST', '/oauth/token', {
+        form: { grant_type: JWT_BEARER_GRANT_TYPE, assertion, client_id: publicClient },
+      });
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(typeof response.json().access_token).toBe('string');
     });
 
     it('records a JWT bearer request whose client does not authenticate, and trusts nothing of its assertion', async () => {
@@ -356,6 +450,7 @@ describe('Config: oauth.enterpriseManagedAuthorization', () => {
       algorithms: ['RS256', 'ES256'],
       maxAssertionLifetimeSeconds: 300,
       sameUserIdsAsIdentityProvider: false,
+      allowPublicClients: false,
     });
   });
 
