@@ -29,6 +29,7 @@ import { composeOAuth } from '../lambdas/composition/compose-oauth';
 import { SharedServices } from '../lambdas/composition/shared-services';
 import type { LocalUpstreams } from '../lambdas/connectors/connector-kind';
 import { connectorKindOf } from '../lambdas/connectors/connector-kind-lookup';
+import { LOCAL_DATABASE_SNAPSHOTS } from '../lambdas/connectors/database/pglite-database';
 import { newChainId } from '../lambdas/core/audit-ledger';
 import type { DependencyName } from '../lambdas/core/dependency-deadline';
 import {
@@ -332,6 +333,11 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     const services = new SharedServices(settings, ports);
     const connector = composeConnector(services);
     // A database that does not start is reported; its queries then say why, and the rest runs.
+    if (databasesStarting.length > 0) {
+      log(
+        `Starting ${databasesStarting.length} local database(s) (PGlite; the first start seeds them, a few seconds; later starts load the seeded copy from ${LOCAL_DATABASE_SNAPSHOTS}/)`,
+      );
+    }
     for (const result of await Promise.allSettled(databasesStarting)) {
       if (result.status === 'rejected')
         log(`A local database did not start: ${(result.reason as Error).message}`);

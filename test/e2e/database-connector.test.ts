@@ -4,9 +4,10 @@
  * Cedar, column classification, DLP and the audit trail. The agent sends only a query's name and its
  * parameters; every attempt to make it write is refused and recorded.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOCAL_DATABASE_SNAPSHOTS } from '../../lambdas/connectors/database/pglite-database';
 import type { AuditRecord } from '../../lambdas/core/audit-record';
 import { readLedger } from '../../lambdas/core/audit-verifier';
 import { loadConfig, parseConfig } from '../../lib/config/load-config';
@@ -70,6 +71,13 @@ describe('Local pilot: the database connector (ledger)', () => {
     for (const chain of (await readLedger(auditStore)).values()) for await (const r of chain) records.push(r);
     return records;
   }
+
+  it('has the ledger database up before the pilot says it is ready (as airlock local starts it), its seeded cluster kept', async () => {
+    // Assess: nothing has queried it yet; the start seeded it and kept the cluster for the next start.
+    expect(await readdir(join(home, LOCAL_DATABASE_SNAPSHOTS))).toEqual([
+      expect.stringMatching(/^ledger-[0-9a-f]{32}\.tar\.gz$/),
+    ]);
+  });
 
   it('runs a configured query with its parameter bound, and returns classified columns', async () => {
     // Act
