@@ -99,7 +99,7 @@ export function createApprovalsHandler(deps: ApprovalsHandlerDeps): ApiHandler {
             throw error;
           }
           const approval = await decideApproval(deps, { id, approver: principal, ...parsed.data, requestId });
-          return jsonResponse(200, { approval, requestId });
+          return jsonResponse(200, { approval: deps.desk.seenBy(principal, approval), requestId });
         }
       }
     } catch (error) {

@@ -8,6 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AirlockConfig } from '../../lib/config/schema';
+import { clearedClassifications } from '../../lib/contracts/classifications';
 import type { UpstreamCall } from '../connectors/connector';
 import { canonicalJson } from './canonical-json';
 import { AirlockError } from './errors';
@@ -77,6 +78,45 @@ export interface RunDocument {
   readonly id: string;
   readonly sha256: string;
   readonly readAt: string;
+  /**
+   * The classification the read was decided on (its operation's), which decides who is shown {@link id}
+   * ({@link documentsAsSeenBy}). Absent on a read noted before classifications were kept.
+   */
+  readonly classification?: string;
+  /**
+   * {@link id} with the personal data in it redacted (as a result is for a caller not cleared for `pii`),
+   * noted when the read was (the connector function has the detectors); absent when the name holds none.
+   */
+  readonly idRedacted?: string;
+}
+
+/** Said in place of a document's name to someone not cleared for its classification. */
+export function withheldDocumentName(classification: string | undefined): string {
+  return `[withheld: ${classification ?? 'unclassified'} document]`;
+}
+
+/**
+ * The approval as someone cleared for `cleared` may see it, treating a document's name as its content is
+ * treated: the agent was cleared for what it read, the approver of its write may not be, and neither is
+ * everyone a notice reaches. A name is shown whole under a classification in `cleared`; under `pii`
+ * otherwise, with its personal data redacted (as a result is for a caller not cleared for `pii`); under
+ * any other classification, or none recorded, withheld. A withheld document keeps its connector,
+ * operation, time and sha256, so the reader still sees that, where and when it was read.
+ */
+export function documentsAsSeenBy<R extends { readonly documents?: readonly RunDocument[] }>(
+  record: R,
+  cleared: readonly string[],
+): R {
+  const documents = record.documents;
+  if (!documents) return record;
+  return {
+    ...record,
+    documents: documents.map(({ idRedacted, ...d }) => {
+      if (d.classification !== undefined && cleared.includes(d.classification)) return d;
+      if (d.classification === 'pii') return { ...d, id: idRedacted ?? d.id };
+      return { ...d, id: withheldDocumentName(d.classification) };
+    }),
+  };
 }
 
 /**
@@ -290,7 +330,8 @@ export class ApprovalDesk {
     return {
       approvals: records
         .filter((r) => groups.has(r.approverGroup) || r.principal === principal)
-        .filter((r) => !expires || Date.parse(r.expiresAt) > now),
+        .filter((r) => !expires || Date.parse(r.expiresAt) > now)
+        .map((r) => this.seenBy(principal, r)),
       ...(records.length === limit && last ? { next: encodeCursor(last) } : {}),
     };
   }
@@ -308,7 +349,16 @@ export class ApprovalDesk {
         },
       );
     }
-    return record;
+    return this.seenBy(principal, record);
+  }
+
+  /**
+   * The record as `principal` may see it: the names of documents read under a classification it is not
+   * cleared for are withheld ({@link documentsAsSeenBy}). Everything shown to a person goes through it.
+   */
+  seenBy(principal: string, record: ApprovalRecord): ApprovalRecord {
+    const clearances = this.deps.config.principals[principal]?.clearances ?? [];
+    return documentsAsSeenBy(record, clearedClassifications(clearances));
   }
 
   /**

@@ -2,7 +2,8 @@
  * The words an approver reads when a call waits for them. Pure, so the SNS notifier (AWS) and the
  * console notifier (local pilot) send exactly the same notice.
  */
-import type { ApprovalRecord } from './approval-desk';
+import { UNCLEARED_CLASSIFICATIONS } from '../../lib/contracts/classifications';
+import { type ApprovalRecord, documentsAsSeenBy } from './approval-desk';
 import { canonicalJson } from './canonical-json';
 
 /** SNS refuses longer subjects; every channel keeps to it so the notice is the same everywhere. */
@@ -99,7 +100,7 @@ export function documentsUnavailableLine(approval: Pick<ApprovalRecord, 'princip
 
 /** The documents read before the call was held, one line each: name, operation, sha256. */
 function documentLines(approval: ApprovalRecord): string[] {
-  const documents = approval.documents ?? [];
+  const documents = documentsAsSeenBy(approval, UNCLEARED_CLASSIFICATIONS).documents ?? [];
   if (approval.documentsUnavailable) return [`Read before: ${documentsUnavailableLine(approval)}`];
   if (documents.length === 0 && !approval.documentsNotShown) return [];
   return [
@@ -236,7 +237,9 @@ export function chatNotice(approval: ApprovalRecord, target: NoticeTarget = {}):
     ...Object.entries(approval.names ?? {}).map(([name, label]) => `*${name}:* ${codeSpan(oneLine(label))}`),
     ...(approval.documents && approval.documents.length > 0
       ? [
-          `*${DOCUMENTS_HEADING} (${readsScope(approval)}):* ${approval.documents
+          `*${DOCUMENTS_HEADING} (${readsScope(approval)}):* ${(
+            documentsAsSeenBy(approval, UNCLEARED_CLASSIFICATIONS).documents ?? []
+          )
             .map((d) => `${codeSpan(oneLine(d.id))} (sha256 ${d.sha256.slice(0, 12)}…)`)
             .join(', ')}`,
         ]

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { ParameterConfig } from '../../lib/config/operation-schema';
 import type { AirlockConfig, OperationConfig } from '../../lib/config/schema';
+import { clearedClassifications } from '../../lib/contracts/classifications';
 import { MAX_INTENT_LENGTH } from '../../lib/contracts/limits';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../lib/contracts/metrics';
 import type { Connector, ConnectorResult, UpstreamCall } from '../connectors/connector';
@@ -35,6 +36,7 @@ import { personalDataInRequest } from './dlp/outgoing-scan';
 import { scanConnectorResult } from './dlp/result-scanner';
 import { AirlockError, DependencyError } from './errors';
 import { type AvailableOperation, OperationCatalog } from './operation-catalog';
+import { redactPii } from './pii-redactor';
 import type { PolicyDecision, PolicyEngine } from './policy-engine';
 import type { Clock } from './ports';
 import type { RateLimiter } from './rate-limiter';
@@ -451,6 +453,7 @@ export class ConnectorProxy {
   private async noteRunReads(
     caller: Caller,
     call: ConnectorCall,
+    classification: string,
     hashes: readonly { id: string; sha256: string }[],
     failed: () => void,
   ) {
@@ -460,13 +463,21 @@ export class ConnectorProxy {
     try {
       await this.deps.runReads.append(
         windows.current,
-        hashes.map(({ id, sha256 }) => ({
-          connector: call.connector,
-          operation: call.operation,
-          id: id.slice(0, 300),
-          sha256,
-          readAt: now.toISOString(),
-        })),
+        hashes.map(({ id, sha256 }) => {
+          const name = id.slice(0, 300);
+          // The name as someone not cleared for pii may see it (documentsAsSeenBy); the approvals function
+          // carries no detectors, so it is redacted here.
+          const redacted = redactPii(name, { phoneRegions: this.deps.config.dataProtection.phoneRegions });
+          return {
+            connector: call.connector,
+            operation: call.operation,
+            id: name,
+            sha256,
+            readAt: now.toISOString(),
+            classification,
+            ...(redacted.redactions > 0 ? { idRedacted: redacted.value } : {}),
+          };
+        }),
         windows.keepUntil,
       );
     } catch (error) {
@@ -590,7 +601,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
-    if (!isWrite) await this.noteRunReads(caller, call, hashes, hooks.readLogFailed);
+    if (!isWrite) await this.noteRunReads(caller, call, op.classification, hashes, hooks.readLogFailed);
     meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }
@@ -648,11 +659,6 @@ function refusalOf(error: unknown): AirlockError | undefined {
     });
   }
   return undefined;
-}
-
-/** What everyone may see, and what a principal's clearances add. */
-export function clearedClassifications(clearances: readonly string[]): readonly string[] {
-  return [...new Set(['public', 'internal', ...clearances])];
 }
 
 function sha256Hex(data: string | Buffer): string {

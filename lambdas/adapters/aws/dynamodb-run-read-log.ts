@@ -136,6 +136,8 @@ function isRunDocument(value: unknown): value is RunDocument {
   return (
     typeof d === 'object' &&
     d !== null &&
-    ['connector', 'operation', 'id', 'sha256', 'readAt'].every((field) => typeof d[field] === 'string')
+    ['connector', 'operation', 'id', 'sha256', 'readAt'].every((field) => typeof d[field] === 'string') &&
+    (d.classification === undefined || typeof d.classification === 'string') &&
+    (d.idRedacted === undefined || typeof d.idRedacted === 'string')
   );
 }

@@ -5,6 +5,7 @@
  * rest.
  */
 import { ConfigError } from '../../../lib/config/config-error';
+import { UNCLEARED_CLASSIFICATIONS } from '../../../lib/contracts/classifications';
 import { AirlockError } from '../../core/errors';
 import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
 import {
@@ -20,7 +21,6 @@ import { checkQueryText, placeholdersOf } from './database-query';
 import type { SqlDatabase } from './sql-database';
 
 /** What everyone may see without a clearance. */
-const DEFAULT_CLEARED = ['public', 'internal'];
 
 interface PreparedQuery {
   readonly config: DatabaseOperationConfig;
@@ -137,7 +137,7 @@ export class DatabaseConnector implements Connector {
         `${label}: the query returned column(s) ${unclassified.map((c) => JSON.stringify(c)).join(', ')} that its config does not classify (operations.${operation}.columns).`,
       );
     }
-    const cleared = new Set(options.clearedFor ?? DEFAULT_CLEARED);
+    const cleared = new Set(options.clearedFor ?? UNCLEARED_CLASSIFICATIONS);
     let withheld = 0;
     const rows = answer.rows.map((row) => {
       const visible: Record<string, unknown> = {};

@@ -3,6 +3,8 @@
  * clearances go into the search as a filter, so what it is not cleared for is never retrieved; a hit
  * that comes back anyway (a mis-tagged index) is dropped and counted, never returned.
  */
+
+import { UNCLEARED_CLASSIFICATIONS } from '../../../lib/contracts/classifications';
 import { AirlockError } from '../../core/errors';
 import type { Connector, ConnectorResult, InvokeOptions, UpstreamCall } from '../connector';
 import {
@@ -14,8 +16,6 @@ import {
 import type { ConnectorPolicyContext } from '../policy-context';
 import type { KnowledgeBase, KnowledgeBaseHit } from './knowledge-base';
 import type { KnowledgeBaseConnectorConfig } from './knowledge-base-config';
-
-const DEFAULT_CLEARED = ['public', 'internal'];
 
 interface PreparedSearch {
   readonly parameters: OperationParameters;
@@ -74,7 +74,7 @@ export class KnowledgeBaseConnector implements Connector {
     const label = `Connector "${this.name}" operation "${operation}"`;
     if (options.signal?.aborted)
       throw new AirlockError('upstream_error', `${label}: the call was cancelled.`);
-    const classifications = [...(options.clearedFor ?? DEFAULT_CLEARED)];
+    const classifications = [...(options.clearedFor ?? UNCLEARED_CLASSIFICATIONS)];
     const hits = await this.knowledgeBase.search({ text, maxResults, classifications, label });
     const allowed = hits.filter((hit) => classifications.includes(hit.classification));
     const results = allowed.slice(0, maxResults).map((hit) => ({

@@ -711,4 +711,102 @@ describe('Class: ApprovalDesk', () => {
       expect(error).toMatchObject({ status: 403, reasons: ['not-an-approver'] });
     });
   });
+
+  describe('Method: seenBy (the documents read before, by clearance)', () => {
+    const readAt = '2026-11-02T08:55:00.000Z';
+    const documents = [
+      {
+        connector: 'receipts',
+        operation: 'read',
+        id: '2026-q3/taxi.txt',
+        sha256: 'a'.repeat(64),
+        readAt,
+        classification: 'internal',
+      },
+      {
+        connector: 'handbook',
+        operation: 'search',
+        id: 'handbook/salary-bands.md',
+        sha256: 'b'.repeat(64),
+        readAt,
+        classification: 'confidential',
+      },
+      {
+        connector: 'hr-files',
+        operation: 'read',
+        id: 'hr/cases/jane.doe@example.com.pdf',
+        idRedacted: 'hr/cases/[email redacted].pdf',
+        sha256: 'c'.repeat(64),
+        readAt,
+        classification: 'pii',
+      },
+      {
+        connector: 'receipts',
+        operation: 'read',
+        id: 'noted-before-classifications.txt',
+        sha256: 'd'.repeat(64),
+        readAt,
+      },
+    ];
+    const held = async (desk: ApprovalDesk) =>
+      desk.create({
+        ...bindingFor('alice'),
+        approverGroup: 'managers',
+        preview: journalEntry,
+        requestId: 'req-alice',
+        reasons: ['journal-entry-above-threshold'],
+        documents,
+      });
+
+    it('attack: an approver not cleared for pii or confidential is shown the names of such documents the requester read (a name can say what it holds)', async () => {
+      // Prepare: bob approves for managers, cleared for confidential and not pii; alice is cleared for neither.
+      const { desk } = setup();
+      const approval = await held(desk);
+
+      // Act: what bob is shown, by id and in his list, and what alice is shown of her own request.
+      const shown = await desk.show('bob', approval.id);
+      const listed = (await desk.listFor('bob')).approvals.find((a) => a.id === approval.id);
+      const own = await desk.show('alice', approval.id);
+
+      // Assess: a pii name redacted as a result would be, one he is not cleared for withheld, with what still
+      // says that, where and when it was read.
+      for (const seen of [shown, listed]) {
+        expect(seen?.documents?.map((d) => d.id)).toEqual([
+          '2026-q3/taxi.txt',
+          'handbook/salary-bands.md',
+          'hr/cases/[email redacted].pdf',
+          '[withheld: unclassified document]',
+        ]);
+        expect(seen?.documents?.[2]).toMatchObject({ connector: 'hr-files', sha256: 'c'.repeat(64), readAt });
+      }
+      expect(own.documents?.[1]?.id).toBe('[withheld: confidential document]');
+      expect(JSON.stringify([shown, listed, own])).not.toContain('jane.doe');
+      expect(JSON.stringify([shown, listed, own])).not.toContain('idRedacted');
+    });
+
+    it('shows an approver cleared for pii the name whole, and keeps the stored record whole', async () => {
+      // Prepare
+      const cleared: AirlockConfig = {
+        ...config,
+        principals: {
+          ...config.principals,
+          bob: { ...config.principals.bob, clearances: ['confidential', 'pii'] },
+        },
+      };
+      const { desk, store } = setup({ config: cleared });
+      const approval = await held(desk);
+
+      // Act
+      const shown = await desk.show('bob', approval.id);
+
+      // Assess
+      expect(shown.documents?.map((d) => d.id)).toEqual([
+        '2026-q3/taxi.txt',
+        'handbook/salary-bands.md',
+        'hr/cases/jane.doe@example.com.pdf',
+        '[withheld: unclassified document]',
+      ]);
+      expect((await store.get(approval.id))?.documents?.[2]?.id).toBe('hr/cases/jane.doe@example.com.pdf');
+    });
+  });
 });

@@ -310,6 +310,61 @@ describe('Class: ConnectorProxy', () => {
         .filter((r) => r.type === 'connector_allowed' && r.operation === 'read')
         .flatMap((r) => r.docHashes);
       expect(documents.map((d) => d.sha256)).toEqual(hashes);
+      // Each under the classification it was read with, which decides who is shown its name.
+      expect(documents.map((d) => d.classification)).toEqual(['pii', 'pii']);
+    });
+
+    it('attack: the notice sent to the whole approver group names a confidential document the agent read (not every reader is cleared for it)', async () => {
+      // Prepare: a held write after two reads; one of them is made confidential here.
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
+      await f.proxy.call(alice, read('2026-q4/taxi.txt', 2));
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const stored = f.approvalStore.records.get(held.approval.id);
+      if (!stored?.documents) throw new Error('expected documents on the approval');
+      const record = {
+        ...stored,
+        documents: [
+          stored.documents[0],
+          { ...stored.documents[1], id: 'hr/salary-bands.md', classification: 'confidential' },
+        ],
+      };
+
+      // Act
+      const email = approvalNotice(record).message;
+      const chat = chatNotice(record).content.description;
+
+      // Assess: the pii receipt is named (its name holds no personal data), the confidential one withheld.
+      for (const text of [email, chat]) {
+        expect(text).toContain('2026-q3/hotel.txt');
+        expect(text).toContain('[withheld: confidential document]');
+        expect(text).not.toContain('salary-bands');
+      }
+    });
+
+    it('attack: a document whose name holds personal data (an e-mail in a file key) is named whole to an approver not cleared for pii', async () => {
+      // Prepare: alice reads a receipt filed under a customer's e-mail address, then asks for a write.
+      const f = fixture();
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      f.files.set('2026-q3/jane.doe@example.com.txt', 'Taxi, EUR 12.40');
+      await f.proxy.call(alice, read('2026-q3/jane.doe@example.com.txt', 1));
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const stored = f.approvalStore.records.get(held.approval.id);
+      if (!stored) throw new Error('expected the approval to be stored');
+
+      // Act: what the notice says, and what bob (a manager, cleared for confidential, not pii) is shown.
+      const email = approvalNotice(stored).message;
+      const shown = await f.approvals.show('bob', held.approval.id);
+
+      // Assess: redacted as a result would be for him; the stored record keeps the name for the audit.
+      expect(stored.documents?.[0]?.id).toBe('2026-q3/jane.doe@example.com.txt');
+      expect(email).not.toContain('jane.doe@example.com');
+      expect(shown.documents?.[0]?.id).not.toContain('jane.doe@example.com');
+      expect(shown.documents?.[0]?.id).toMatch(/^2026-q3\/.+\.txt$/);
+      expect(shown.documents?.[0]).not.toHaveProperty('idRedacted');
     });
 
     it('attack: a run that pads its list with cheap reads cannot hide the document it read last from the approver', async () => {
