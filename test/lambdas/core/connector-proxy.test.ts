@@ -287,20 +287,26 @@ describe('Class: ConnectorProxy', () => {
       params: { key },
       requestId: `read-${n}`,
     });
+    /** alice reads `keys` in turn, then asks for a journal entry that is held: its stored approval. */
+    const heldAfterReading = async (f: PipelineFixture, keys: readonly string[]) => {
+      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
+      for (const [n, key] of keys.entries()) await f.proxy.call(alice, read(key, n + 1));
+      const held = await f.proxy.call(alice, f.journalEntry(2500));
+      if (held.status !== 'pending_approval') throw new Error('expected a held call');
+      const stored = f.approvalStore.records.get(held.approval.id);
+      if (!stored) throw new Error('expected the approval to be stored');
+      return stored;
+    };
 
     it('gives a held write the documents its own run read before, with the hashes the audit records hold', async () => {
       // Prepare
       const f = fixture();
-      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
-      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
-      await f.proxy.call(alice, read('2026-q4/taxi.txt', 2));
 
       // Act
-      const held = await f.proxy.call(alice, f.journalEntry(2500));
+      const stored = await heldAfterReading(f, ['2026-q3/hotel.txt', '2026-q4/taxi.txt']);
 
       // Assess
-      if (held.status !== 'pending_approval') throw new Error('expected a held call');
-      const documents = f.approvalStore.records.get(held.approval.id)?.documents ?? [];
+      const documents = stored.documents ?? [];
       expect(documents.map((d) => `${d.connector}/${d.operation} ${d.id}`)).toEqual([
         'receipts/read 2026-q3/hotel.txt',
         'receipts/read 2026-q4/taxi.txt',
@@ -317,13 +323,8 @@ describe('Class: ConnectorProxy', () => {
     it('attack: the notice sent to the whole approver group names a confidential document the agent read (not every reader is cleared for it)', async () => {
       // Prepare: a held write after two reads; one of them is made confidential here.
       const f = fixture();
-      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
-      await f.proxy.call(alice, read('2026-q3/hotel.txt', 1));
-      await f.proxy.call(alice, read('2026-q4/taxi.txt', 2));
-      const held = await f.proxy.call(alice, f.journalEntry(2500));
-      if (held.status !== 'pending_approval') throw new Error('expected a held call');
-      const stored = f.approvalStore.records.get(held.approval.id);
-      if (!stored?.documents) throw new Error('expected documents on the approval');
+      const stored = await heldAfterReading(f, ['2026-q3/hotel.txt', '2026-q4/taxi.txt']);
+      if (!stored.documents) throw new Error('expected documents on the approval');
       const record = {
         ...stored,
         documents: [
@@ -347,17 +348,12 @@ describe('Class: ConnectorProxy', () => {
     it('attack: a document whose name holds personal data (an e-mail in a file key) is named whole to an approver not cleared for pii', async () => {
       // Prepare: alice reads a receipt filed under a customer's e-mail address, then asks for a write.
       const f = fixture();
-      const alice = f.caller('alice', ['receipts:read', ...ERP_WRITE]);
       f.files.set('2026-q3/jane.doe@example.com.txt', 'Taxi, EUR 12.40');
-      await f.proxy.call(alice, read('2026-q3/jane.doe@example.com.txt', 1));
-      const held = await f.proxy.call(alice, f.journalEntry(2500));
-      if (held.status !== 'pending_approval') throw new Error('expected a held call');
-      const stored = f.approvalStore.records.get(held.approval.id);
-      if (!stored) throw new Error('expected the approval to be stored');
+      const stored = await heldAfterReading(f, ['2026-q3/jane.doe@example.com.txt']);
 
       // Act: what the notice says, and what bob (a manager, cleared for confidential, not pii) is shown.
       const email = approvalNotice(stored).message;
-      const shown = await f.approvals.show('bob', held.approval.id);
+      const shown = await f.approvals.show('bob', stored.id);
 
       // Assess: redacted as a result would be for him; the stored record keeps the name for the audit.
       expect(stored.documents?.[0]?.id).toBe('2026-q3/jane.doe@example.com.txt');
