@@ -335,7 +335,7 @@ export async function startLocalPilot(options: LocalPilotOptions): Promise<Local
     // A database that does not start is reported; its queries then say why, and the rest runs.
     if (databasesStarting.length > 0) {
       log(
-        `Starting ${databasesStarting.length} local database(s) (PGlite; the first start seeds them, a few seconds; later starts load the seeded copy from ${LOCAL_DATABASE_SNAPSHOTS}/)`,
+        `Starting ${databasesStarting.length} local database(s) (PGlite): the first start seeds them, a few seconds; later starts load the seeded copy kept in ${join(home, LOCAL_DATABASE_SNAPSHOTS)}`,
       );
     }
     for (const result of await Promise.allSettled(databasesStarting)) {
