@@ -29,6 +29,11 @@ export interface ConnectorDocument {
   /** What the data is: a file key, or the method and path of an HTTP call. */
   readonly id: string;
   readonly bytes: Buffer | string;
+  /**
+   * The document's own classification, where a kind knows it and it may differ from the operation's (a
+   * knowledge base returns pages of several in one search). @default - the operation's
+   */
+  readonly classification?: string;
 }
 
 /** Outcome of a successful call. */

@@ -98,10 +98,10 @@ export function withheldDocumentName(classification: string | undefined): string
 /**
  * The approval as someone cleared for `cleared` may see it, treating a document's name as its content is
  * treated: the agent was cleared for what it read, the approver of its write may not be, and neither is
- * everyone a notice reaches. A name is shown whole under a classification in `cleared`; under `pii`
- * otherwise, with its personal data redacted (as a result is for a caller not cleared for `pii`); under
- * any other classification, or none recorded, withheld. A withheld document keeps its connector,
- * operation, time and sha256, so the reader still sees that, where and when it was read.
+ * everyone a notice reaches. A name under a classification outside `cleared` (other than `pii`), or none
+ * recorded, is withheld; a withheld document keeps its connector, operation, time and sha256, so the
+ * reader still sees that, where and when it was read. A name that is shown has its personal data redacted
+ * unless `cleared` holds `pii`, whatever its classification, as a result is for such a caller.
  */
 export function documentsAsSeenBy<R extends { readonly documents?: readonly RunDocument[] }>(
   record: R,
@@ -112,9 +112,10 @@ export function documentsAsSeenBy<R extends { readonly documents?: readonly RunD
   return {
     ...record,
     documents: documents.map(({ idRedacted, ...d }) => {
-      if (d.classification !== undefined && cleared.includes(d.classification)) return d;
-      if (d.classification === 'pii') return { ...d, id: idRedacted ?? d.id };
-      return { ...d, id: withheldDocumentName(d.classification) };
+      const shown =
+        d.classification !== undefined && (cleared.includes(d.classification) || d.classification === 'pii');
+      if (!shown) return { ...d, id: withheldDocumentName(d.classification) };
+      return cleared.includes('pii') || idRedacted === undefined ? d : { ...d, id: idRedacted };
     }),
   };
 }

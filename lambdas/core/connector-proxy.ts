@@ -453,31 +453,16 @@ export class ConnectorProxy {
   private async noteRunReads(
     caller: Caller,
     call: ConnectorCall,
-    classification: string,
-    hashes: readonly { id: string; sha256: string }[],
+    read: readonly ReadDocument[],
     failed: () => void,
   ) {
-    if (!this.deps.runReads || hashes.length === 0) return;
+    if (!this.deps.runReads || read.length === 0) return;
     const now = this.deps.clock.now();
     const windows = this.readWindowsOf(caller);
     try {
       await this.deps.runReads.append(
         windows.current,
-        hashes.map(({ id, sha256 }) => {
-          const name = id.slice(0, 300);
-          // The name as someone not cleared for pii may see it (documentsAsSeenBy); the approvals function
-          // carries no detectors, so it is redacted here.
-          const redacted = redactPii(name, { phoneRegions: this.deps.config.dataProtection.phoneRegions });
-          return {
-            connector: call.connector,
-            operation: call.operation,
-            id: name,
-            sha256,
-            readAt: now.toISOString(),
-            classification,
-            ...(redacted.redactions > 0 ? { idRedacted: redacted.value } : {}),
-          };
-        }),
+        runDocumentsOf(call, read, now, this.deps.config.dataProtection.phoneRegions),
         windows.keepUntil,
       );
     } catch (error) {
@@ -589,7 +574,11 @@ export class ConnectorProxy {
       : await scanConnectorResult(upstream.result, {
           phoneRegions: this.deps.config.dataProtection.phoneRegions,
         });
-    const hashes = upstream.documents.map((d) => ({ id: d.id, sha256: sha256Hex(d.bytes) }));
+    const hashes = upstream.documents.map((d) => ({
+      id: d.id,
+      sha256: sha256Hex(d.bytes),
+      classification: d.classification ?? op.classification,
+    }));
     await record.completed(
       isWrite,
       decision,
@@ -601,7 +590,7 @@ export class ConnectorProxy {
         bytesOut: upstream.bytesOut,
       },
     );
-    if (!isWrite) await this.noteRunReads(caller, call, op.classification, hashes, hooks.readLogFailed);
+    if (!isWrite) await this.noteRunReads(caller, call, hashes, hooks.readLogFailed);
     meter('allowed', isWrite ? 2 : 1, upstream.bytesOut, upstream.secretReads ?? 0, upstream.s3Requests);
     return { status: 'completed', result: filtered.value, redactions: filtered.redactions };
   }
@@ -659,6 +648,42 @@ function refusalOf(error: unknown): AirlockError | undefined {
     });
   }
   return undefined;
+}
+
+/** A document a read returned: its name, hash and classification (its own, else its operation's). */
+export interface ReadDocument {
+  readonly id: string;
+  readonly sha256: string;
+  readonly classification: string;
+}
+
+/** Longest document name kept on the read list. */
+const MAX_RUN_DOCUMENT_NAME = 300;
+
+/**
+ * What the read list keeps of a read's documents. Each name is kept with its classification, and with its
+ * personal data redacted where it holds any (`idRedacted`), which is what someone not cleared for `pii` is
+ * shown (documentsAsSeenBy): the approvals function carries no detectors, so it is redacted here, before
+ * the name is cut to its length (a cut could split an address the detectors would otherwise find).
+ */
+export function runDocumentsOf(
+  call: Pick<ConnectorCall, 'connector' | 'operation'>,
+  read: readonly ReadDocument[],
+  now: Date,
+  phoneRegions?: readonly string[],
+): RunDocument[] {
+  return read.map(({ id, sha256, classification }) => {
+    const redacted = redactPii(id, phoneRegions === undefined ? {} : { phoneRegions });
+    return {
+      connector: call.connector,
+      operation: call.operation,
+      id: id.slice(0, MAX_RUN_DOCUMENT_NAME),
+      sha256,
+      readAt: now.toISOString(),
+      classification,
+      ...(redacted.redactions > 0 ? { idRedacted: redacted.value.slice(0, MAX_RUN_DOCUMENT_NAME) } : {}),
+    };
+  });
 }
 
 function sha256Hex(data: string | Buffer): string {

@@ -266,14 +266,19 @@ function pgliteVersion(): string {
  */
 async function keepSnapshot(file: string, snapshot: Uint8Array): Promise<void> {
   const folder = dirname(file);
-  const connector = basename(file).replace(/-[0-9a-f]{32}\.tar\.gz$/, '-');
+  // This connector's snapshots only: another connector's name may start with this one's (`ledger-eu`).
+  const name = basename(file).replace(/-[0-9a-f]{32}\.tar\.gz$/, '');
+  const ofThisConnector = (other: string) =>
+    other.length === name.length + 1 + 32 + 7 &&
+    other.startsWith(`${name}-`) &&
+    /^[0-9a-f]{32}\.tar\.gz$/.test(other.slice(name.length + 1));
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(temporary, snapshot, { mode: 0o600 });
     await rename(temporary, file);
     for (const other of await readdir(folder)) {
-      if (other.startsWith(connector) && other.endsWith('.tar.gz') && join(folder, other) !== file)
+      if (ofThisConnector(other) && join(folder, other) !== file)
         await rm(join(folder, other), { force: true });
     }
   } catch {

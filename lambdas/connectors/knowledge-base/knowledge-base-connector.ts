@@ -84,7 +84,11 @@ export class KnowledgeBaseConnector implements Connector {
     const result: KnowledgeBaseSearchResult = { results };
     return {
       result,
-      documents: results.map((hit) => ({ id: hit.source, bytes: hit.excerpt })),
+      documents: results.map((hit) => ({
+        id: hit.source,
+        bytes: hit.excerpt,
+        classification: hit.classification,
+      })),
       bytesOut: results.reduce((total, hit) => total + Buffer.byteLength(hit.excerpt), 0),
       withheld: hits.length - allowed.length,
     };

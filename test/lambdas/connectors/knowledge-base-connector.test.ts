@@ -225,6 +225,24 @@ describe('Class: KnowledgeBaseConnector', () => {
     expect(JSON.stringify(outcome.documents)).not.toContain('GBP 142');
   });
 
+  it("attack: a confidential page found by an internal search was listed to approvers under the search's classification", async () => {
+    // Prepare: a caller cleared for confidential; the index answers pages of two classifications.
+    const connector = new KnowledgeBaseConnector('handbook', handbookConfig(), new IgnoringFilter());
+
+    // Act
+    const outcome = await connector.invoke(
+      'search',
+      { query: 'x' },
+      { requestId: 'r', clearedFor: ['public', 'internal', 'confidential'] },
+    );
+
+    // Assess: each document says its own classification, which decides who is shown its name.
+    expect(outcome.documents.map((d) => [d.id, d.classification])).toEqual([
+      ['a.md', 'internal'],
+      ['b.md', 'confidential'],
+    ]);
+  });
+
   it('searches within public and internal when the caller’s clearances are not given (fail closed)', async () => {
     const asked: string[][] = [];
     const connector = new KnowledgeBaseConnector('handbook', handbookConfig(), {

@@ -747,6 +747,15 @@ describe('Class: ApprovalDesk', () => {
         sha256: 'd'.repeat(64),
         readAt,
       },
+      {
+        connector: 'crm',
+        operation: 'getContact',
+        id: 'GET /contacts/jane.doe@example.com',
+        idRedacted: 'GET /contacts/[email redacted]',
+        sha256: 'e'.repeat(64),
+        readAt,
+        classification: 'internal',
+      },
     ];
     const held = async (desk: ApprovalDesk) =>
       desk.create({
@@ -776,6 +785,8 @@ describe('Class: ApprovalDesk', () => {
           'handbook/salary-bands.md',
           'hr/cases/[email redacted].pdf',
           '[withheld: unclassified document]',
+          // Personal data in any name is redacted for someone not cleared for pii, as in a result.
+          'GET /contacts/[email redacted]',
         ]);
         expect(seen?.documents?.[2]).toMatchObject({ connector: 'hr-files', sha256: 'c'.repeat(64), readAt });
       }
@@ -805,6 +816,7 @@ describe('Class: ApprovalDesk', () => {
         'handbook/salary-bands.md',
         'hr/cases/jane.doe@example.com.pdf',
         '[withheld: unclassified document]',
+        'GET /contacts/jane.doe@example.com',
       ]);
       expect((await store.get(approval.id))?.documents?.[2]?.id).toBe('hr/cases/jane.doe@example.com.pdf');
     });

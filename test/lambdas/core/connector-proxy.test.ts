@@ -2,6 +2,7 @@ import { MemoryCounterStore } from '../../../lambdas/adapters/local/memory-count
 import { approvalPage } from '../../../lambdas/approvals/approvals-pages';
 import { approvalNotice, chatNotice } from '../../../lambdas/core/approval-notice';
 import { approvalPreviewText } from '../../../lambdas/core/approval-preview';
+import { runDocumentsOf } from '../../../lambdas/core/connector-proxy';
 import { AirlockError, DependencyError } from '../../../lambdas/core/errors';
 import { MAX_RUN_DOCUMENTS } from '../../../lambdas/core/run-read-log';
 import { TOOL_DEFINITION_CHANGED_REASON } from '../../../lib/contracts/metrics';
@@ -361,6 +362,25 @@ describe('Class: ConnectorProxy', () => {
       expect(shown.documents?.[0]?.id).not.toContain('jane.doe@example.com');
       expect(shown.documents?.[0]?.id).toMatch(/^2026-q3\/.+\.txt$/);
       expect(shown.documents?.[0]).not.toHaveProperty('idRedacted');
+    });
+
+    it('redacts the personal data in a long name before cutting it to length (a cut address would escape the detectors)', () => {
+      // Prepare: an address that straddles the 300th character of a name.
+      const id = `${'x'.repeat(290)}/jane.doe@example.com.txt`;
+
+      // Act
+      const [kept] = runDocumentsOf(
+        { connector: 'handbook', operation: 'search' },
+        [{ id, sha256: 'a'.repeat(64), classification: 'confidential' }],
+        new Date('2026-12-06T00:00:00.000Z'),
+      );
+
+      // Assess
+      expect(kept?.id).toHaveLength(300);
+      expect(kept?.classification).toBe('confidential');
+      expect(kept?.idRedacted).toBeDefined();
+      expect(kept?.idRedacted).not.toContain('jane.doe');
+      expect(kept?.idRedacted).not.toContain('jane.doe@exa');
     });
 
     it('attack: a run that pads its list with cheap reads cannot hide the document it read last from the approver', async () => {
