@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../../core/errors';
 import { toPositional, withRowLimit } from './database-query';
@@ -200,7 +200,7 @@ export class PgliteDatabase implements SqlDatabase {
         worker.on('message', (message) => {
           if (message.ready) resolve(kept);
           else if (message.snapshot && snapshotFile)
-            kept = kept.then(() => keepSnapshot(snapshotFile, message.snapshot));
+            kept = kept.then(() => keepSnapshot(this.props.name, snapshotFile, message.snapshot));
           else if (message.snapshotRefused && snapshotFile)
             kept = kept.then(() => rm(snapshotFile, { force: true }).catch(() => undefined));
           else if (message.seedError) {
@@ -264,14 +264,11 @@ function pgliteVersion(): string {
  * Writes a snapshot whole or not at all (a temporary file renamed over it), and drops the connector's
  * snapshots of other seeds. A snapshot that cannot be written only means the next start seeds again.
  */
-async function keepSnapshot(file: string, snapshot: Uint8Array): Promise<void> {
+async function keepSnapshot(connector: string, file: string, snapshot: Uint8Array): Promise<void> {
   const folder = dirname(file);
   // This connector's snapshots only: another connector's name may start with this one's (`ledger-eu`).
-  const name = basename(file).replace(/-[0-9a-f]{32}\.tar\.gz$/, '');
   const ofThisConnector = (other: string) =>
-    other.length === name.length + 1 + 32 + 7 &&
-    other.startsWith(`${name}-`) &&
-    /^[0-9a-f]{32}\.tar\.gz$/.test(other.slice(name.length + 1));
+    other.startsWith(`${connector}-`) && /^[0-9a-f]{32}\.tar\.gz$/.test(other.slice(connector.length + 1));
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
